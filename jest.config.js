@@ -1,0 +1,14 @@
+// Plain JS on purpose: jest reads it without a TypeScript loader.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { ignoreCodes: [151002] } }],
+  },
+  setupFiles: ["reflect-metadata"],
+  testTimeout: 60000,
+  // Each worker gets its own database (see test/support/database.ts); two workers fit the machine.
+  maxWorkers: 2,
+};

@@ -1,0 +1,53 @@
+import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+
+/**
+ * A lab: a print server that belongs to a shop (whose group prices its orders), offers some
+ * services and fulfilment flows, and pulls its print jobs from the center (seed 000 and 001).
+ */
+@Entity("labs")
+export class LabEntity {
+  @PrimaryColumn({ type: "varchar", length: 64 })
+  id!: string;
+
+  @Column({ type: "varchar", length: 200 })
+  name!: string;
+
+  @Index("ix_labs_shop")
+  @Column({ name: "shop_id", type: "varchar", length: 64 })
+  shopId!: string;
+
+  /** Comma-separated FulfilmentMethod values, e.g. "PICKUP,DELIVERY". */
+  @Column({ type: "varchar", length: 100 })
+  fulfilment!: string;
+
+  @Column({ type: "boolean", default: false })
+  express!: boolean;
+
+  @Column({ name: "capacity_sheets_per_hour", type: "int" })
+  capacitySheetsPerHour!: number;
+
+  @Column({ type: "double", nullable: true })
+  lat!: number | null;
+
+  @Column({ type: "double", nullable: true })
+  lng!: number | null;
+
+  @Column({ name: "postal_code", type: "varchar", length: 20, nullable: true })
+  postalCode!: string | null;
+
+  @Column({ type: "varchar", length: 100, nullable: true })
+  region!: string | null;
+
+  @Column({ type: "boolean", default: false })
+  disabled!: boolean;
+}
+
+/** The services a lab can print. */
+@Entity("lab_services")
+export class LabServiceEntity {
+  @PrimaryColumn({ name: "lab_id", type: "varchar", length: 64 })
+  labId!: string;
+
+  @PrimaryColumn({ name: "service_id", type: "varchar", length: 64 })
+  serviceId!: string;
+}

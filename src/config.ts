@@ -1,0 +1,204 @@
+/**
+ * The only place that reads the environment. Every variable is parsed and checked here, once, at
+ * start; a bad value stops the center with a message that names the variable (the contract's
+ * configuration table, plus the project's own settings below it).
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { isValidTimeZone } from "./pricing/business-date";
+
+export type DatabaseConfig =
+  | { type: "sqlite"; path: string; url: string }
+  | { type: "mysql"; url: string; host: string; port: number; user: string; password: string; database: string };
+
+export interface Config {
+  env: "development" | "production" | "test";
+  database: DatabaseConfig;
+  port: number;
+  host: string;
+  redisUrl: string | null;
+  jwtSecret: Uint8Array;
+  /** Where the embedded database, the generated secret and stored images live. */
+  dataDir: string;
+  businessTimeZone: string;
+  printJobLeaseSeconds: number;
+  demoData: boolean;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** The browser IDE at GET /graphql; off in production unless asked for. */
+  ide: boolean;
+  introspection: boolean;
+  sessionTtlSeconds: number;
+  limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number };
+  /** Login attempts per login and per address within the window before LOGIN_RATE_LIMITED. */
+  loginRateLimit: { attempts: number; windowSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly faults: string[]) {
+    super(`Invalid configuration:\n  - ${faults.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const faults: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  };
+  const int = (name: string, dflt: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return dflt;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      faults.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return dflt;
+    }
+    return Number(raw);
+  };
+  const bool = (name: string, dflt: boolean): boolean => {
+    const raw = get(name);
+    if (raw === undefined) return dflt;
+    if (["1", "true", "yes", "on"].includes(raw.toLowerCase())) return true;
+    if (["0", "false", "no", "off"].includes(raw.toLowerCase())) return false;
+    faults.push(`${name} must be 1 or 0 (true/false), got "${raw}"`);
+    return dflt;
+  };
+
+  const nodeEnv = get("NODE_ENV") ?? "development";
+  if (!["development", "production", "test"].includes(nodeEnv)) {
+    faults.push(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
+  }
+  const production = nodeEnv === "production";
+
+  const dataDir = path.resolve(get("DATA_DIR") ?? "./data");
+  const database = parseDatabaseUrl(get("DATABASE_URL") ?? "sqlite:./data/printmesh.sqlite", faults);
+
+  const port = int("PORT", 4000, 0, 65535);
+  const host = get("HOST") ?? "127.0.0.1";
+
+  const redisUrl = get("REDIS_URL") ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    faults.push(`REDIS_URL must be a redis:// or rediss:// URL, got "${redact(redisUrl)}"`);
+  }
+
+  const businessTimeZone = get("BUSINESS_TIMEZONE") ?? "UTC";
+  if (!isValidTimeZone(businessTimeZone)) {
+    faults.push(`BUSINESS_TIMEZONE must be an IANA time zone such as UTC or Asia/Tokyo, got "${businessTimeZone}"`);
+  }
+
+  const printJobLeaseSeconds = int("PRINT_JOB_LEASE_SECONDS", 600, 1, 7 * 24 * 3600);
+
+  const demoRaw = get("DEMO_DATA");
+  let demoData = database.type === "sqlite";
+  if (demoRaw !== undefined) {
+    if (demoRaw === "1") demoData = true;
+    else if (demoRaw === "0") demoData = false;
+    else faults.push(`DEMO_DATA must be 1 or 0, got "${demoRaw}"`);
+  }
+
+  const logLevel = (get("LOG_LEVEL") ?? (nodeEnv === "test" ? "silent" : "info")) as Config["logLevel"];
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
+    faults.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
+  }
+
+  const jwtRaw = get("JWT_SECRET");
+  if (jwtRaw !== undefined && jwtRaw.length < 32) {
+    faults.push("JWT_SECRET must be at least 32 characters long");
+  }
+
+  const config: Config = {
+    env: nodeEnv as Config["env"],
+    database,
+    port,
+    host,
+    redisUrl,
+    jwtSecret: new Uint8Array(),
+    dataDir,
+    businessTimeZone,
+    printJobLeaseSeconds,
+    demoData,
+    logLevel,
+    ide: bool("GRAPHQL_IDE", !production),
+    introspection: bool("GRAPHQL_INTROSPECTION", !production),
+    sessionTtlSeconds: int("SESSION_TTL_SECONDS", 12 * 3600, 60, 30 * 24 * 3600),
+    limits: {
+      maxDepth: int("GRAPHQL_MAX_DEPTH", 12, 2, 100),
+      maxAliases: int("GRAPHQL_MAX_ALIASES", 30, 1, 1000),
+      maxCost: int("GRAPHQL_MAX_COST", 20000, 100, 10_000_000),
+      maxTokens: int("GRAPHQL_MAX_TOKENS", 5000, 100, 1_000_000),
+    },
+    loginRateLimit: {
+      attempts: int("LOGIN_RATE_LIMIT", 10, 1, 10000),
+      windowSeconds: int("LOGIN_RATE_WINDOW_SECONDS", 300, 1, 86400),
+    },
+  };
+  if (faults.length > 0) throw new ConfigError(faults);
+  config.jwtSecret = jwtRaw !== undefined ? new TextEncoder().encode(jwtRaw) : persistentSecret(dataDir);
+  return config;
+}
+
+function parseDatabaseUrl(raw: string, faults: string[]): DatabaseConfig {
+  if (raw.startsWith("sqlite:")) {
+    const p = raw.slice("sqlite:".length);
+    if (p === "") {
+      faults.push('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:./data/printmesh.sqlite');
+    }
+    return { type: "sqlite", path: p === ":memory:" ? p : path.resolve(p || "./data/printmesh.sqlite"), url: raw };
+  }
+  if (raw.startsWith("mysql://") || raw.startsWith("mariadb://")) {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      faults.push(`DATABASE_URL is not a valid URL: "${redact(raw)}"`);
+      return { type: "sqlite", path: "", url: "" };
+    }
+    const database = decodeURIComponent(u.pathname.replace(/^\//, ""));
+    if (!u.hostname || !database) {
+      faults.push(`DATABASE_URL must name a host and a database, e.g. mysql://user:pass@127.0.0.1:3306/printmesh, got "${redact(raw)}"`);
+    }
+    return {
+      type: "mysql",
+      url: raw,
+      host: u.hostname,
+      port: u.port ? Number(u.port) : 3306,
+      user: decodeURIComponent(u.username || "root"),
+      password: decodeURIComponent(u.password),
+      database,
+    };
+  }
+  faults.push(`DATABASE_URL must start with sqlite: or mysql://, got "${redact(raw)}"`);
+  return { type: "sqlite", path: "", url: "" };
+}
+
+/** Hides the password of a URL so that it can be shown in a message or a log. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@]*@/, "//$1:***@");
+}
+
+/**
+ * Without JWT_SECRET, sessions are signed with a random secret created once and kept in the data
+ * directory (mode 0600), so that tokens survive a restart of a single center.
+ */
+function persistentSecret(dataDir: string): Uint8Array {
+  const file = path.join(dataDir, "jwt-secret");
+  fs.mkdirSync(dataDir, { recursive: true });
+  try {
+    return new TextEncoder().encode(fs.readFileSync(file, "utf8").trim());
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  const secret = randomBytes(48).toString("base64url");
+  try {
+    fs.writeFileSync(file, secret, { mode: 0o600, flag: "wx" });
+    return new TextEncoder().encode(secret);
+  } catch (e) {
+    // Another process created it first: use theirs.
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return new TextEncoder().encode(fs.readFileSync(file, "utf8").trim());
+    throw e;
+  }
+}

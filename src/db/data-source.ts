@@ -1,0 +1,57 @@
+/**
+ * The TypeORM data source for either engine. Migrations run at start; `synchronize` is never used.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DataSource, type DataSourceOptions } from "typeorm";
+import type { DatabaseConfig } from "../config";
+import { entities } from "./entities";
+import { migrations } from "./migrations";
+
+export function dataSourceOptions(db: DatabaseConfig, opts: { poolSize?: number } = {}): DataSourceOptions {
+  const common = { entities, migrations, synchronize: false, migrationsRun: false, logging: false } as const;
+  if (db.type === "sqlite") {
+    return {
+      ...common,
+      type: "better-sqlite3",
+      database: db.path,
+      enableWAL: db.path !== ":memory:",
+      // Waits for a lock held by another process (the import CLI, say) instead of failing at once.
+      timeout: 10000,
+      prepareDatabase: (raw: { pragma(s: string): unknown }) => {
+        raw.pragma("foreign_keys = ON");
+        raw.pragma("synchronous = NORMAL");
+      },
+    };
+  }
+  return {
+    ...common,
+    type: "mysql",
+    host: db.host,
+    port: db.port,
+    username: db.user,
+    password: db.password,
+    database: db.database,
+    charset: "utf8mb4_unicode_ci",
+    timezone: "Z",
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    poolSize: opts.poolSize ?? 20,
+  };
+}
+
+/** Opens the database (creating the SQLite folder if needed) and brings its schema up to date. */
+export async function openDatabase(db: DatabaseConfig, opts: { poolSize?: number; migrate?: boolean } = {}): Promise<DataSource> {
+  if (db.type === "sqlite" && db.path !== ":memory:") fs.mkdirSync(path.dirname(db.path), { recursive: true });
+  const ds = new DataSource(dataSourceOptions(db, opts));
+  await ds.initialize();
+  if (opts.migrate !== false) {
+    try {
+      await ds.runMigrations({ transaction: "each" });
+    } catch (e) {
+      await ds.destroy();
+      throw e;
+    }
+  }
+  return ds;
+}

@@ -1,0 +1,30 @@
+/** Every entity of the center, in one list for the data source. */
+import { LabEntity, LabServiceEntity } from "../catalog/lab.entity";
+import { ProductEntity } from "../catalog/product.entity";
+import { ServiceEntity } from "../catalog/service.entity";
+import { SettingEntity } from "../catalog/setting.entity";
+import { ShopGroupEntity } from "../catalog/shop-group.entity";
+import { ShopEntity } from "../catalog/shop.entity";
+import { TemplateEntity, TemplateProductEntity } from "../catalog/template.entity";
+import { LabApiKeyEntity } from "../identity/lab-api-key.entity";
+import { UserEntity } from "../identity/user.entity";
+import { ChargedImageEntity } from "../pricing/charged-image.entity";
+import { PriceRowEntity } from "../pricing/price-row.entity";
+import { ShopPriceAllowanceEntity } from "../pricing/shop-price-allowance.entity";
+
+export const entities = [
+  SettingEntity,
+  ShopGroupEntity,
+  ShopEntity,
+  UserEntity,
+  LabApiKeyEntity,
+  ServiceEntity,
+  ProductEntity,
+  TemplateEntity,
+  TemplateProductEntity,
+  PriceRowEntity,
+  ShopPriceAllowanceEntity,
+  ChargedImageEntity,
+  LabEntity,
+  LabServiceEntity,
+];

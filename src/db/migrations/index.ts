@@ -1,0 +1,4 @@
+/** Migrations in order. Listed here (not globbed) so that compiled and test runs see the same set. */
+import { Initial1764000000000 } from "./1764000000000-initial";
+
+export const migrations = [Initial1764000000000];

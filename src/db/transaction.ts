@@ -1,0 +1,34 @@
+/**
+ * One transaction per mutation. On MariaDB a deadlock or lock wait time-out rolls the whole unit
+ * back and runs it again; on SQLite the single connection is shared by the process, so transactions
+ * are queued here (TypeORM would otherwise nest a second one as a savepoint of the first).
+ */
+import type { DataSource, EntityManager } from "typeorm";
+
+const RETRYABLE_MYSQL = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
+const MAX_ATTEMPTS = 5;
+
+const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+
+export function isSqlite(ds: DataSource): boolean {
+  return ds.options.type === "better-sqlite3";
+}
+
+export async function withTransaction<T>(ds: DataSource, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  if (isSqlite(ds)) {
+    const previous = sqliteQueues.get(ds) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => ds.transaction(work));
+    sqliteQueues.set(ds, run);
+    return run;
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ds.transaction(work);
+    } catch (e) {
+      const code = (e as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (e as { code?: string }).code;
+      if (attempt >= MAX_ATTEMPTS || code === undefined || !RETRYABLE_MYSQL.has(code)) throw e;
+      // Short randomised pause so that the two sides of a deadlock do not collide again.
+      await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt) * Math.random()));
+    }
+  }
+}

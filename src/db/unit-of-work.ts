@@ -1,0 +1,34 @@
+/**
+ * The shape of every mutation: one transaction, events published after commit, business failures
+ * returned as payload errors with nothing written.
+ */
+import type { EntityManager } from "typeorm";
+import { RollbackWithErrors, type UserErrorData } from "../common/errors";
+import type { RequestContext } from "../graphql/context";
+import { Outbox, type Emit } from "../graphql/pubsub";
+import { withTransaction } from "./transaction";
+
+export interface Tx {
+  em: EntityManager;
+  /** Queue an event; it is sent only if the transaction commits. */
+  emit: Emit;
+}
+
+export type Outcome<T> = { value: T; errors: [] } | { value: null; errors: UserErrorData[] };
+
+export async function inTransaction<T>(ctx: RequestContext, work: (tx: Tx) => Promise<T>): Promise<Outcome<T>> {
+  const outbox = new Outbox(ctx.app.events);
+  try {
+    const value = await withTransaction(ctx.app.ds, (em) => work({ em, emit: outbox.emit }));
+    outbox.flush();
+    return { value, errors: [] };
+  } catch (e) {
+    if (e instanceof RollbackWithErrors) return { value: null, errors: e.errors };
+    throw e;
+  }
+}
+
+/** Fails the unit (rolling it back) when any error was collected. */
+export function rejectIf(errors: UserErrorData[]): void {
+  if (errors.length > 0) throw new RollbackWithErrors(errors);
+}

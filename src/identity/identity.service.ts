@@ -1,0 +1,103 @@
+/**
+ * Who is calling: login with a password, session tokens, and the bearer credentials of every
+ * request (a person's session token or a lab's API key). Users are loaded on every request, so a
+ * disabled user or a changed role takes effect at once.
+ */
+import { RateLimiterMemory } from "rate-limiter-flexible";
+import { userError, type UserErrorData } from "../common/errors";
+import type { AppContext, Auth, RequestContext } from "../graphql/context";
+import { LabApiKeyEntity } from "./lab-api-key.entity";
+import { LabEntity } from "../catalog/lab.entity";
+import { labKeyDigest, labKeyLookup, timingDummyHash, verifyHash } from "./passwords";
+import { issueToken, looksLikeJwt, verifyToken } from "./tokens";
+import { UserEntity } from "./user.entity";
+
+/** A credential that was presented but is not valid: the request is refused, never downgraded. */
+export const INVALID_CREDENTIAL = Symbol("invalid-credential");
+
+const LAB_KEY_CACHE_MS = 60_000;
+
+export class IdentityService {
+  private readonly byLogin: RateLimiterMemory;
+  private readonly byAddress: RateLimiterMemory;
+  /** Lab keys already verified (argon2 is slow on purpose): full SHA-256 digest -> lab. */
+  private readonly labKeyCache = new Map<string, { labId: string; shopId: string; keyId: string; until: number }>();
+
+  constructor(private readonly app: AppContext) {
+    const { attempts, windowSeconds } = app.config.loginRateLimit;
+    this.byLogin = new RateLimiterMemory({ points: attempts, duration: windowSeconds, keyPrefix: "login" });
+    // An address may try several logins (an office behind one NAT), but not without bound.
+    this.byAddress = new RateLimiterMemory({ points: attempts * 5, duration: windowSeconds, keyPrefix: "addr" });
+    void (async () => {
+      for await (const event of app.events.subscribe("invalidate")) if (event.kind === "lab-keys") this.forgetLabKeys();
+    })();
+  }
+
+  /** Called when a lab key changes anywhere: cached verifications are dropped. */
+  forgetLabKeys(): void {
+    this.labKeyCache.clear();
+  }
+
+  async login(ctx: RequestContext, login: string, password: string): Promise<{ token: string; user: UserEntity } | UserErrorData[]> {
+    const loginKey = login.trim().toLowerCase();
+    const [l, a] = await Promise.all([this.byLogin.get(loginKey), this.byAddress.get(ctx.ip)]);
+    const { attempts } = this.app.config.loginRateLimit;
+    const blocked = [l && l.consumedPoints >= attempts ? l : null, a && a.consumedPoints >= attempts * 5 ? a : null].find((x) => x);
+    if (blocked) {
+      const seconds = Math.max(1, Math.ceil(blocked.msBeforeNext / 1000));
+      return [userError("RATE_LIMITED", `Too many failed logins; try again in ${seconds} s`)];
+    }
+    const user = await this.app.ds.getRepository(UserEntity).findOne({ where: { login: login.trim() } });
+    // Verify against a dummy hash for an unknown login so that timing does not tell logins apart.
+    const ok = await verifyHash(user?.passwordHash ?? (await timingDummyHash()), password);
+    if (!user || !ok || user.disabled) {
+      await Promise.all([this.byLogin.penalty(loginKey, 1), this.byAddress.penalty(ctx.ip, 1)]);
+      this.app.logger.info({ requestId: ctx.requestId, event: "login_failed" }, "login failed");
+      return [userError("INVALID_CREDENTIALS", "Wrong login or password")];
+    }
+    await this.byLogin.delete(loginKey);
+    const token = await issueToken(this.app.config.jwtSecret, user.id, this.app.config.sessionTtlSeconds);
+    return { token, user };
+  }
+
+  /**
+   * Turns an Authorization header (or graphql-ws connectionParams value) into the caller. No header:
+   * anonymous. A header that does not verify: INVALID_CREDENTIAL.
+   */
+  async authenticate(header: string | undefined | null): Promise<Auth | typeof INVALID_CREDENTIAL> {
+    if (header === undefined || header === null || header.trim() === "") return { kind: "anonymous" };
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) return INVALID_CREDENTIAL;
+    const credential = m[1];
+    if (looksLikeJwt(credential)) {
+      const claims = await verifyToken(this.app.config.jwtSecret, credential);
+      if (!claims) return INVALID_CREDENTIAL;
+      const user = await this.app.ds.getRepository(UserEntity).findOne({ where: { id: claims.userId } });
+      if (!user || user.disabled) return INVALID_CREDENTIAL;
+      return { kind: "user", user };
+    }
+    return this.authenticateLabKey(credential);
+  }
+
+  private async authenticateLabKey(key: string): Promise<Auth | typeof INVALID_CREDENTIAL> {
+    if (key.length > 512) return INVALID_CREDENTIAL;
+    const digest = labKeyDigest(key);
+    const cached = this.labKeyCache.get(digest);
+    if (cached && cached.until > Date.now()) return { kind: "lab", labId: cached.labId, shopId: cached.shopId, keyId: cached.keyId };
+    const candidates = await this.app.ds
+      .getRepository(LabApiKeyEntity)
+      .createQueryBuilder("k")
+      .where("k.lookup = :lookup AND k.revoked_at IS NULL", { lookup: labKeyLookup(key) })
+      .getMany();
+    for (const k of candidates) {
+      if (await verifyHash(k.hash, key)) {
+        const lab = await this.app.ds.getRepository(LabEntity).findOne({ where: { id: k.labId } });
+        if (!lab || lab.disabled) return INVALID_CREDENTIAL;
+        this.labKeyCache.set(digest, { labId: lab.id, shopId: lab.shopId, keyId: k.id, until: Date.now() + LAB_KEY_CACHE_MS });
+        return { kind: "lab", labId: lab.id, shopId: lab.shopId, keyId: k.id };
+      }
+    }
+    if (candidates.length === 0) await verifyHash(await timingDummyHash(), key);
+    return INVALID_CREDENTIAL;
+  }
+}

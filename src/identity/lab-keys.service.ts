@@ -1,0 +1,92 @@
+/**
+ * Lab API keys: created, rotated and revoked by admins (center admins, and group admins for the
+ * labs of their shops). A key is shown once, when it is made; only its argon2 hash is stored.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import type { EntityManager } from "typeorm";
+import { forbidden, RollbackWithErrors, userError } from "../common/errors";
+import { LabEntity } from "../catalog/lab.entity";
+import { inTransaction, type Outcome, type Tx } from "../db/unit-of-work";
+import type { RequestContext } from "../graphql/context";
+import { LabApiKeyEntity } from "./lab-api-key.entity";
+import { hashLabKey, labKeyLookup } from "./passwords";
+import { managesShopAsGroup } from "./scope";
+
+export interface IssuedKey {
+  key: string;
+  apiKey: LabApiKeyEntity;
+}
+
+export function generateLabKey(): string {
+  return "pmk_" + randomBytes(32).toString("base64url");
+}
+
+/** Builds the stored form of a key (used by the bundle import too). */
+export async function labKeyRecord(labId: string, key: string, label: string, id: string = randomUUID()): Promise<LabApiKeyEntity> {
+  const k = new LabApiKeyEntity();
+  k.id = id;
+  k.labId = labId;
+  k.lookup = labKeyLookup(key);
+  k.hash = await hashLabKey(key);
+  k.label = label;
+  k.createdAt = new Date();
+  k.revokedAt = null;
+  return k;
+}
+
+export class LabKeysService {
+  async list(ctx: RequestContext, labId: string): Promise<LabApiKeyEntity[]> {
+    const lab = await ctx.app.ds.getRepository(LabEntity).findOne({ where: { id: labId } });
+    if (!lab || !(await managesShopAsGroup(ctx, ctx.app.ds.manager, lab.shopId))) return [];
+    return ctx.app.ds.getRepository(LabApiKeyEntity).find({ where: { labId }, order: { createdAt: "ASC" } });
+  }
+
+  async create(ctx: RequestContext, labId: string, label: string): Promise<Outcome<IssuedKey>> {
+    return inTransaction(ctx, async (tx) => {
+      await this.labInScope(ctx, tx.em, labId, ["labId"]);
+      return this.issue(tx, labId, label);
+    });
+  }
+
+  /** Revokes a key and issues its successor in one step, so the lab is never without a valid key for long. */
+  async rotate(ctx: RequestContext, keyId: string): Promise<Outcome<IssuedKey>> {
+    return inTransaction(ctx, async (tx) => {
+      const old = await this.keyInScope(ctx, tx.em, keyId);
+      await tx.em.update(LabApiKeyEntity, { id: old.id }, { revokedAt: new Date() });
+      return this.issue(tx, old.labId, old.label);
+    });
+  }
+
+  async revoke(ctx: RequestContext, keyId: string): Promise<Outcome<LabApiKeyEntity>> {
+    return inTransaction(ctx, async (tx) => {
+      const key = await this.keyInScope(ctx, tx.em, keyId);
+      key.revokedAt = new Date();
+      await tx.em.update(LabApiKeyEntity, { id: key.id }, { revokedAt: key.revokedAt });
+      tx.emit("invalidate", { kind: "lab-keys" });
+      return key;
+    });
+  }
+
+  private async issue(tx: Tx, labId: string, label: string): Promise<IssuedKey> {
+    const key = generateLabKey();
+    const apiKey = await labKeyRecord(labId, key, label);
+    await tx.em.insert(LabApiKeyEntity, apiKey);
+    tx.emit("invalidate", { kind: "lab-keys" });
+    return { key, apiKey };
+  }
+
+  private async labInScope(ctx: RequestContext, em: EntityManager, labId: string, field: string[]): Promise<LabEntity> {
+    const lab = await em.findOne(LabEntity, { where: { id: labId } });
+    if (!lab) throw new RollbackWithErrors([userError("NOT_FOUND", `No lab ${labId}`, field)]);
+    if (!(await managesShopAsGroup(ctx, em, lab.shopId))) throw forbidden(`Lab ${labId} is not one of yours`);
+    return lab;
+  }
+
+  private async keyInScope(ctx: RequestContext, em: EntityManager, keyId: string): Promise<LabApiKeyEntity> {
+    const key = await em.findOne(LabApiKeyEntity, { where: { id: keyId } });
+    if (!key) throw new RollbackWithErrors([userError("NOT_FOUND", `No lab API key ${keyId}`, ["id"])]);
+    await this.labInScope(ctx, em, key.labId, ["id"]);
+    if (key.revokedAt) throw new RollbackWithErrors([userError("KEY_REVOKED", `The key ${keyId} is revoked already`, ["id"])]);
+    return key;
+  }
+}

@@ -1,0 +1,42 @@
+import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { instant } from "../db/columns";
+import { Role } from "./role";
+
+/**
+ * A person who logs in: a center admin, a shop-group admin (scoped to one group), a shop admin
+ * (scoped to one shop) or a customer. A disabled user's tokens stop working at once, because every
+ * request loads the user again.
+ */
+@Entity("users")
+export class UserEntity {
+  @PrimaryColumn({ type: "varchar", length: 64 })
+  id!: string;
+
+  @Index("uq_users_login", { unique: true })
+  @Column({ type: "varchar", length: 100 })
+  login!: string;
+
+  @Column({ type: "varchar", length: 200 })
+  name!: string;
+
+  @Column({ type: "varchar", length: 20 })
+  role!: Role;
+
+  @Column({ name: "shop_group_id", type: "varchar", length: 64, nullable: true })
+  shopGroupId!: string | null;
+
+  @Column({ name: "shop_id", type: "varchar", length: 64, nullable: true })
+  shopId!: string | null;
+
+  @Column({ name: "password_hash", type: "varchar", length: 255 })
+  passwordHash!: string;
+
+  @Column({ type: "boolean", default: false })
+  disabled!: boolean;
+
+  @Column({ name: "created_at", ...instant })
+  createdAt!: Date;
+
+  @Column({ name: "updated_at", ...instant })
+  updatedAt!: Date;
+}
