@@ -1,1 +1,143 @@
-export class CatalogService {}
+/**
+ * Reading the catalog, as each caller may see it: center admins everything; a group admin their
+ * group, its shops and labs; a shop admin their shop, its group and labs; customers what shops offer
+ * (groups, shops, services, products, templates, but no labs); a lab its own shop and itself.
+ */
+import { In, type FindOptionsWhere } from "typeorm";
+import type { RequestContext } from "../graphql/context";
+import { Role } from "../identity/role";
+import { LabEntity, LabServiceEntity } from "./lab.entity";
+import { ProductEntity } from "./product.entity";
+import { ServiceEntity } from "./service.entity";
+import { ShopGroupEntity } from "./shop-group.entity";
+import { ShopEntity } from "./shop.entity";
+import { TemplateEntity, TemplateProductEntity } from "./template.entity";
+import type { FulfilmentMethod } from "./fulfilment";
+import { unreachable } from "../common/errors";
+
+export interface TemplateView extends TemplateEntity {
+  productIds: string[];
+}
+export interface LabView extends Omit<LabEntity, "fulfilment"> {
+  serviceIds: string[];
+  fulfilment: FulfilmentMethod[];
+  location: { lat: number; lng: number } | null;
+}
+
+/** What part of the catalog a caller sees: everything, one group, one shop, or the public part. */
+type Visibility = { all: true } | { all: false; groupId: string | null; shopId: string | null; labs: boolean };
+
+export class CatalogService {
+  /** The caller's window on the catalog (for a shop admin or a lab, their shop's group is looked up). */
+  private async visibility(ctx: RequestContext): Promise<Visibility> {
+    const a = ctx.auth;
+    switch (a.kind) {
+      case "anonymous":
+        return { all: false, groupId: null, shopId: null, labs: false };
+      case "lab": {
+        const shop = await ctx.app.ds.getRepository(ShopEntity).findOne({ where: { id: a.shopId } });
+        return { all: false, groupId: shop?.shopGroupId ?? null, shopId: a.shopId, labs: true };
+      }
+      case "user":
+        switch (a.user.role) {
+          case Role.CENTER_ADMIN:
+            return { all: true };
+          case Role.SHOP_GROUP_ADMIN:
+            return { all: false, groupId: a.user.shopGroupId, shopId: null, labs: true };
+          case Role.SHOP_ADMIN: {
+            const shop = a.user.shopId ? await ctx.app.ds.getRepository(ShopEntity).findOne({ where: { id: a.user.shopId } }) : null;
+            return { all: false, groupId: shop?.shopGroupId ?? null, shopId: shop?.id ?? "", labs: true };
+          }
+          case Role.GENERAL_USER:
+            // Customers see what every shop offers; labs stay internal.
+            return { all: true };
+          default:
+            return unreachable(a.user.role);
+        }
+    }
+  }
+
+  private isCustomer(ctx: RequestContext): boolean {
+    return ctx.auth.kind === "user" && ctx.auth.user.role === Role.GENERAL_USER;
+  }
+
+  async shopGroups(ctx: RequestContext): Promise<ShopGroupEntity[]> {
+    const v = await this.visibility(ctx);
+    const repo = ctx.app.ds.getRepository(ShopGroupEntity);
+    if (v.all) return repo.find({ order: { id: "ASC" } });
+    return v.groupId ? repo.find({ where: { id: v.groupId } }) : [];
+  }
+
+  async shops(ctx: RequestContext, filter: { shopGroupId?: string | null }): Promise<ShopEntity[]> {
+    const v = await this.visibility(ctx);
+    const where: FindOptionsWhere<ShopEntity> = {};
+    if (filter.shopGroupId) where.shopGroupId = filter.shopGroupId;
+    if (!v.all) {
+      if (v.shopId !== null) where.id = v.shopId;
+      else if (v.groupId !== null) {
+        if (filter.shopGroupId && filter.shopGroupId !== v.groupId) return [];
+        where.shopGroupId = v.groupId;
+      } else return [];
+    }
+    return ctx.app.ds.getRepository(ShopEntity).find({ where, order: { id: "ASC" } });
+  }
+
+  async services(ctx: RequestContext): Promise<ServiceEntity[]> {
+    return ctx.app.ds.getRepository(ServiceEntity).find({ order: { id: "ASC" } });
+  }
+
+  async products(ctx: RequestContext): Promise<ProductEntity[]> {
+    return ctx.app.ds.getRepository(ProductEntity).find({ order: { id: "ASC" } });
+  }
+
+  async templates(ctx: RequestContext, filter: { shopGroupId?: string | null; shopId?: string | null }): Promise<TemplateView[]> {
+    const v = await this.visibility(ctx);
+    const qb = ctx.app.ds.getRepository(TemplateEntity).createQueryBuilder("t").orderBy("t.id", "ASC");
+    if (filter.shopGroupId) qb.andWhere("t.shop_group_id = :g", { g: filter.shopGroupId });
+    if (filter.shopId) qb.andWhere("t.shop_id = :s", { s: filter.shopId });
+    if (!v.all) {
+      if (v.groupId === null) return [];
+      if (v.shopId !== null) {
+        // A shop admin or lab: the group's templates and the shop's own.
+        qb.andWhere("(t.shop_group_id = :vg OR t.shop_id = :vs)", { vg: v.groupId, vs: v.shopId });
+      } else {
+        qb.andWhere("(t.shop_group_id = :vg OR t.shop_id IN (SELECT s.id FROM shops s WHERE s.shop_group_id = :vg))", { vg: v.groupId });
+      }
+    }
+    const templates = await qb.getMany();
+    if (templates.length === 0) return [];
+    const links = await ctx.app.ds
+      .getRepository(TemplateProductEntity)
+      .find({ where: { templateId: In(templates.map((t) => t.id)) }, order: { position: "ASC" } });
+    const byTemplate = new Map<string, string[]>();
+    for (const l of links) byTemplate.set(l.templateId, [...(byTemplate.get(l.templateId) ?? []), l.productId]);
+    return templates.map((t) => Object.assign(t, { productIds: byTemplate.get(t.id) ?? [] }));
+  }
+
+  async labs(ctx: RequestContext, filter: { shopId?: string | null }): Promise<LabView[]> {
+    if (this.isCustomer(ctx)) return [];
+    const v = await this.visibility(ctx);
+    const qb = ctx.app.ds.getRepository(LabEntity).createQueryBuilder("l").orderBy("l.id", "ASC");
+    if (filter.shopId) qb.andWhere("l.shop_id = :s", { s: filter.shopId });
+    if (!v.all) {
+      if (!v.labs || v.groupId === null) return [];
+      if (ctx.auth.kind === "lab") qb.andWhere("l.id = :me", { me: ctx.auth.labId });
+      else if (v.shopId !== null) qb.andWhere("l.shop_id = :vs", { vs: v.shopId });
+      else qb.andWhere("l.shop_id IN (SELECT s.id FROM shops s WHERE s.shop_group_id = :vg)", { vg: v.groupId });
+    }
+    return this.labViews(ctx, await qb.getMany());
+  }
+
+  async labViews(ctx: RequestContext, labs: LabEntity[]): Promise<LabView[]> {
+    if (labs.length === 0) return [];
+    const links = await ctx.app.ds.getRepository(LabServiceEntity).find({ where: { labId: In(labs.map((l) => l.id)) } });
+    const byLab = new Map<string, string[]>();
+    for (const l of links) byLab.set(l.labId, [...(byLab.get(l.labId) ?? []), l.serviceId]);
+    return labs.map((l) => ({
+      ...l,
+      serviceIds: (byLab.get(l.id) ?? []).sort(),
+      fulfilment: l.fulfilment.split(",").filter(Boolean) as FulfilmentMethod[],
+      location: l.lat !== null && l.lng !== null ? { lat: l.lat, lng: l.lng } : null,
+    }));
+  }
+}

@@ -8,6 +8,8 @@ import { ShopEntity } from "../catalog/shop.entity";
 import { TemplateEntity, TemplateProductEntity } from "../catalog/template.entity";
 import { LabApiKeyEntity } from "../identity/lab-api-key.entity";
 import { UserEntity } from "../identity/user.entity";
+import { NotificationEntity } from "../notifications/notification.entity";
+import { PriceHistoryEntity } from "../pricing/price-history.entity";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { PriceRowEntity } from "../pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "../pricing/shop-price-allowance.entity";
@@ -27,4 +29,6 @@ export const entities = [
   ChargedImageEntity,
   LabEntity,
   LabServiceEntity,
+  NotificationEntity,
+  PriceHistoryEntity,
 ];

@@ -128,3 +128,11 @@ function daysInMonth(year: number, month: number): number {
 function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
+
+/** The calendar date `days` after (or before, if negative) a YYYY-MM-DD date. */
+export function addDays(date: IsoDate, days: number): IsoDate {
+  if (!isValidDate(date)) throw new RangeError(`Not a calendar date: ${date}`);
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}

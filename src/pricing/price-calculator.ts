@@ -156,6 +156,12 @@ export class PriceBookIndex {
     return untieredRow === null ? null : { row: untieredRow, tier: false };
   }
 
+  /** Every row of one product in this index (tiers first), for price lists and dry runs. */
+  rowsFor(productId: string): PriceRowData[] {
+    const book = this.books.get(productId);
+    return book === undefined ? [] : [...book.tiers.rows, ...book.untiered.rows].map((r) => r.row);
+  }
+
   /** An index with no rows (a shop without own prices). */
   static empty(): PriceBookIndex {
     return new PriceBookIndex(new Map());

@@ -1,4 +1,5 @@
 /** Migrations in order. Listed here (not globbed) so that compiled and test runs see the same set. */
 import { Initial1764000000000 } from "./1764000000000-initial";
+import { PriceManagement1764100000000 } from "./1764100000000-price-management";
 
-export const migrations = [Initial1764000000000];
+export const migrations = [Initial1764000000000, PriceManagement1764100000000];

@@ -1,0 +1,60 @@
+/**
+ * What a client sees of an error. Coded errors pass through; input validation errors name the
+ * fields; anything else is masked as INTERNAL_SERVER_ERROR, with the details only in the log.
+ */
+import type { GraphQLFormattedError } from "graphql";
+import type { Logger } from "pino";
+
+const PUBLIC_CODES = new Set([
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "BAD_USER_INPUT",
+  "RATE_LIMITED",
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+]);
+
+interface ClassValidatorError {
+  property: string;
+  constraints?: Record<string, string>;
+  children?: ClassValidatorError[];
+}
+
+/** Flattens class-validator's tree into "field.path: message" entries. */
+function flatten(errors: ClassValidatorError[], prefix: string[] = []): Array<{ field: string[]; message: string }> {
+  const out: Array<{ field: string[]; message: string }> = [];
+  for (const e of errors) {
+    const field = [...prefix, e.property];
+    for (const message of Object.values(e.constraints ?? {})) out.push({ field, message });
+    out.push(...flatten(e.children ?? [], field));
+  }
+  return out;
+}
+
+export function makeFormatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code as string | undefined;
+    const validationErrors = formatted.extensions?.validationErrors as ClassValidatorError[] | undefined;
+    if (code === "BAD_USER_INPUT" && Array.isArray(validationErrors)) {
+      const fields = flatten(validationErrors);
+      return {
+        message: `Invalid input: ${fields.map((f) => `${f.field.join(".")}: ${f.message}`).join("; ")}`,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code, fields },
+      };
+    }
+    if (code !== undefined && PUBLIC_CODES.has(code)) {
+      const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    const original = (error as { originalError?: unknown })?.originalError ?? error;
+    logger.error({ err: original, path: formatted.path }, "unexpected error in a GraphQL operation");
+    return { message: "Internal server error", locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+  };
+}

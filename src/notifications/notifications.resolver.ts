@@ -1,0 +1,53 @@
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import { forbidden, unauthenticated } from "../common/errors";
+import type { RequestContext } from "../graphql/context";
+import type { NotificationEvent } from "../graphql/pubsub";
+import type { NotificationEntity } from "./notification.entity";
+import { MarkNotificationsReadPayload, NotificationType } from "./notifications.types";
+
+const view = (n: NotificationEntity): NotificationType => ({ id: n.id, kind: n.kind, message: n.message, createdAt: n.createdAt, read: n.readAt !== null });
+
+@Resolver()
+export class NotificationsResolver {
+  @Query(() => [NotificationType], { description: "The caller's notices, newest first." })
+  async notifications(
+    @Ctx() ctx: RequestContext,
+    @Arg("unreadOnly", () => Boolean, { nullable: true, defaultValue: false }) unreadOnly: boolean | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
+  ): Promise<NotificationType[]> {
+    if (ctx.auth.kind === "anonymous") throw unauthenticated();
+    return (await ctx.app.services.notifications.list(ctx, unreadOnly ?? false, first ?? 50)).map(view);
+  }
+
+  @Authorized()
+  @Query(() => Int, { description: "How many of the caller's notices are unread." })
+  unreadNotificationCount(@Ctx() ctx: RequestContext): Promise<number> {
+    return ctx.app.services.notifications.unreadCount(ctx);
+  }
+
+  @Authorized()
+  @Mutation(() => MarkNotificationsReadPayload, { description: "Mark the caller's notices read: those named, or all when ids is omitted." })
+  async markNotificationsRead(
+    @Ctx() ctx: RequestContext,
+    @Arg("ids", () => [ID], { nullable: true }) ids?: string[] | null,
+  ): Promise<MarkNotificationsReadPayload> {
+    if (ids && ids.length > 1000) return { updated: 0, unreadCount: await ctx.app.services.notifications.unreadCount(ctx), errors: [{ code: "TOO_MANY", message: "At most 1000 ids at once", field: ["ids"] }] };
+    const updated = await ctx.app.services.notifications.markRead(ctx, ids ?? null);
+    return { updated, unreadCount: await ctx.app.services.notifications.unreadCount(ctx), errors: [] };
+  }
+
+  @Subscription(() => NotificationType, {
+    name: "notifications",
+    description: "For people: their notices as they are made.",
+    subscribe: ({ context }: SubscribeResolverData<unknown, unknown, RequestContext>) => {
+      if (context.auth.kind === "anonymous") throw unauthenticated();
+      if (context.auth.kind !== "user") throw forbidden("Notifications are for people, not labs");
+      return context.app.events.subscribe("notification", context.auth.user.id);
+    },
+  })
+  async notificationsLive(@Root() event: NotificationEvent, @Ctx() ctx: RequestContext): Promise<NotificationType> {
+    const n = await ctx.app.services.notifications.getOwn(ctx, event.notificationId);
+    if (!n) throw new Error(`notification ${event.notificationId} not found after commit`);
+    return view(n);
+  }
+}

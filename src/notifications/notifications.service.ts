@@ -1,0 +1,127 @@
+/**
+ * Change reports to the administrators concerned (seed 003, Fig. 21, S21016):
+ * - a change by the center admin goes to the group admins and shop admins concerned;
+ * - a change by a group admin goes to the shop admins of that group (of the shop concerned, if one);
+ * - a change by a shop admin goes to their group's admins.
+ * Notices are written in the same transaction as the change and pushed live after commit.
+ */
+import { randomUUID } from "node:crypto";
+import { In, IsNull, type EntityManager } from "typeorm";
+import { unreachable } from "../common/errors";
+import { ShopEntity } from "../catalog/shop.entity";
+import type { Tx } from "../db/unit-of-work";
+import type { RequestContext } from "../graphql/context";
+import { Role } from "../identity/role";
+import { UserEntity } from "../identity/user.entity";
+import { NotificationEntity } from "./notification.entity";
+
+/** What a change concerns: the whole system, one shop group, or one shop. */
+export type ChangeScope = { kind: "SYSTEM" } | { kind: "GROUP"; shopGroupId: string } | { kind: "SHOP"; shopId: string };
+
+export interface ChangeNotice {
+  kind: string;
+  message: string;
+  scope: ChangeScope;
+}
+
+export const MAX_PAGE = 200;
+
+export class NotificationsService {
+  /** Records a change notice for everyone concerned (never the actor) and rings them after commit. */
+  async reportChange(ctx: RequestContext, tx: Tx, notice: ChangeNotice): Promise<string[]> {
+    const recipients = await this.recipients(ctx, tx.em, notice.scope);
+    return this.send(ctx, tx, recipients, notice.kind, notice.message);
+  }
+
+  /** Sends a notice to the given users (e.g. a shop admin and their group admin). */
+  async send(ctx: RequestContext, tx: Tx, userIds: Iterable<string>, kind: string, message: string): Promise<string[]> {
+    const actor = ctx.auth.kind === "user" ? ctx.auth.user.id : null;
+    const ids = [...new Set(userIds)].filter((id) => id !== actor);
+    if (ids.length === 0) return [];
+    const now = new Date();
+    const rows = ids.map((userId) =>
+      Object.assign(new NotificationEntity(), { id: randomUUID(), userId, kind, message: message.slice(0, 2000), actorUserId: actor, createdAt: now, readAt: null }),
+    );
+    await tx.em.insert(NotificationEntity, rows);
+    for (const r of rows) tx.emit("notification", r.userId, { notificationId: r.id });
+    return ids;
+  }
+
+  /** The admins concerned by a change in this scope, by the rank of who made it. */
+  async recipients(ctx: RequestContext, em: EntityManager, scope: ChangeScope): Promise<string[]> {
+    const role = ctx.auth.kind === "user" ? ctx.auth.user.role : Role.CENTER_ADMIN; // the system acts with the center's authority
+    const groupIds = await this.groupsOf(em, scope);
+    const shopIds = await this.shopsOf(em, scope);
+    const groupAdmins = () => this.activeUsers(em, Role.SHOP_GROUP_ADMIN, "shopGroupId", groupIds);
+    const shopAdmins = () => this.activeUsers(em, Role.SHOP_ADMIN, "shopId", shopIds);
+    switch (role) {
+      case Role.CENTER_ADMIN:
+        return [...(await groupAdmins()), ...(await shopAdmins())];
+      case Role.SHOP_GROUP_ADMIN:
+        return shopAdmins();
+      case Role.SHOP_ADMIN:
+        return groupAdmins();
+      case Role.GENERAL_USER:
+        return [];
+      default:
+        return unreachable(role);
+    }
+  }
+
+  /** Group ids concerned; null means every group. */
+  private async groupsOf(em: EntityManager, scope: ChangeScope): Promise<string[] | null> {
+    switch (scope.kind) {
+      case "SYSTEM":
+        return null;
+      case "GROUP":
+        return [scope.shopGroupId];
+      case "SHOP": {
+        const shop = await em.findOne(ShopEntity, { where: { id: scope.shopId } });
+        return shop ? [shop.shopGroupId] : [];
+      }
+    }
+  }
+
+  /** Shop ids concerned; null means every shop. */
+  private async shopsOf(em: EntityManager, scope: ChangeScope): Promise<string[] | null> {
+    switch (scope.kind) {
+      case "SYSTEM":
+        return null;
+      case "GROUP":
+        return (await em.find(ShopEntity, { where: { shopGroupId: scope.shopGroupId }, select: { id: true } })).map((s) => s.id);
+      case "SHOP":
+        return [scope.shopId];
+    }
+  }
+
+  private async activeUsers(em: EntityManager, role: Role, column: "shopGroupId" | "shopId", ids: string[] | null): Promise<string[]> {
+    if (ids !== null && ids.length === 0) return [];
+    const where = ids === null ? { role, disabled: false } : { role, disabled: false, [column]: In(ids) };
+    return (await em.find(UserEntity, { where, select: { id: true } })).map((u) => u.id);
+  }
+
+  async list(ctx: RequestContext, unreadOnly: boolean, first: number): Promise<NotificationEntity[]> {
+    if (ctx.auth.kind !== "user") return [];
+    const where = unreadOnly ? { userId: ctx.auth.user.id, readAt: IsNull() } : { userId: ctx.auth.user.id };
+    return ctx.app.ds.getRepository(NotificationEntity).find({ where, order: { createdAt: "DESC", id: "DESC" }, take: Math.min(Math.max(first, 0), MAX_PAGE) });
+  }
+
+  async unreadCount(ctx: RequestContext): Promise<number> {
+    if (ctx.auth.kind !== "user") return 0;
+    return ctx.app.ds.getRepository(NotificationEntity).count({ where: { userId: ctx.auth.user.id, readAt: IsNull() } });
+  }
+
+  /** Marks the caller's notices read: the ones named, or all of them. Others' notices are untouched. */
+  async markRead(ctx: RequestContext, ids: string[] | null): Promise<number> {
+    if (ctx.auth.kind !== "user") return 0;
+    const where = ids === null ? { userId: ctx.auth.user.id, readAt: IsNull() } : { userId: ctx.auth.user.id, readAt: IsNull(), id: In(ids) };
+    const r = await ctx.app.ds.getRepository(NotificationEntity).update(where, { readAt: new Date() });
+    return r.affected ?? 0;
+  }
+
+  /** One notice of the caller's, for the live subscription (read back after commit). */
+  async getOwn(ctx: RequestContext, id: string): Promise<NotificationEntity | null> {
+    if (ctx.auth.kind !== "user") return null;
+    return ctx.app.ds.getRepository(NotificationEntity).findOne({ where: { id, userId: ctx.auth.user.id } });
+  }
+}

@@ -1,0 +1,29 @@
+/** Prometheus metrics (GET /metrics): operations, latencies, errors by code, open WebSockets. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface Metrics {
+  registry: Registry;
+  operations: Counter<"operation" | "type">;
+  latency: Histogram<"operation" | "type">;
+  errors: Counter<"code">;
+  wsConnections: Gauge;
+}
+
+export function createMetrics(): Metrics {
+  // One registry per center (tests run several in one process).
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    operations: new Counter({ name: "printmesh_graphql_operations_total", help: "GraphQL operations by name and type", labelNames: ["operation", "type"], registers: [registry] }),
+    latency: new Histogram({
+      name: "printmesh_graphql_operation_seconds",
+      help: "GraphQL operation latency by name and type",
+      labelNames: ["operation", "type"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    errors: new Counter({ name: "printmesh_graphql_errors_total", help: "GraphQL errors and payload errors by code", labelNames: ["code"], registers: [registry] }),
+    wsConnections: new Gauge({ name: "printmesh_websocket_connections", help: "Open graphql-ws connections", registers: [registry] }),
+  };
+}

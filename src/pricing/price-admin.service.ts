@@ -1,0 +1,505 @@
+/**
+ * Registering, correcting and deleting prices (seed 003, Fig. 20-21, 23, 25): group price rows,
+ * standard rows, sheet-count tiers and shop prices, and the allowances within which a shop admin
+ * may set their own shop's prices. Authority by rank:
+ * - center admin: everything (only they set standard prices);
+ * - group admin: their group's rows, their group's shops' rows, the allowances of their shops;
+ * - shop admin: their own shop's rows, only for products with an allowance, only inside it.
+ * Every change is checked whole before the first write, kept in the price history, reported to the
+ * admins concerned, and drops the cached price books after commit. `dryRun` answers which shops'
+ * effective prices would change, writing nothing.
+ */
+import { randomUUID } from "node:crypto";
+import type { EntityManager } from "typeorm";
+import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
+import { ProductEntity } from "../catalog/product.entity";
+import { ShopGroupEntity } from "../catalog/shop-group.entity";
+import { ShopEntity } from "../catalog/shop.entity";
+import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
+import { isSqlite } from "../db/transaction";
+import type { RequestContext } from "../graphql/context";
+import { Role } from "../identity/role";
+import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
+import { UserEntity } from "../identity/user.entity";
+import type { ChangeScope } from "../notifications/notifications.service";
+import { addDays } from "./business-date";
+import { toRowData } from "./price-book";
+import { findOverlaps, findPrice, PriceBookIndex, validatePriceRowShape, type PriceRowData, type PriceSource, type ShopPricingContext } from "./price-calculator";
+import { PriceHistoryEntity } from "./price-history.entity";
+import { PriceRowEntity } from "./price-row.entity";
+import { ShopPriceAllowanceEntity } from "./shop-price-allowance.entity";
+
+export interface PriceRowInputData {
+  shopGroupId?: string | null;
+  shopId?: string | null;
+  productId: string;
+  validFrom: string;
+  validUntil?: string | null;
+  basicCharge: number;
+  amountCharge: number;
+  minSheets?: number | null;
+  maxSheets?: number | null;
+}
+
+export interface AllowanceInputData {
+  shopId: string;
+  productId: string;
+  minBasicCharge: number;
+  maxBasicCharge: number;
+  minAmountCharge: number;
+  maxAmountCharge: number;
+}
+
+export interface PriceLevel {
+  source: PriceSource;
+  priceRowId: string;
+  basicCharge: number;
+  amountCharge: number;
+}
+
+/** One shop's effective price of one product that a change moves, from a date, for a range of sheets. */
+export interface PriceChange {
+  shopId: string;
+  productId: string;
+  validFrom: string;
+  validUntil: string | null;
+  minSheets: number;
+  maxSheets: number | null;
+  before: PriceLevel | null;
+  after: PriceLevel | null;
+}
+
+export interface PriceRowResult {
+  row: PriceRowEntity;
+  changes: PriceChange[];
+}
+
+/** A dry run ends by rolling back on purpose, carrying its answer out. */
+class DryRunDone<T> extends Error {
+  constructor(readonly value: T) {
+    super("dry run");
+  }
+}
+
+export class PriceAdminService {
+  // ---------------------------------------------------------------- price rows
+
+  createPriceRow(ctx: RequestContext, input: PriceRowInputData, dryRun: boolean): Promise<Outcome<PriceRowResult>> {
+    return this.run(ctx, dryRun, async (tx) => {
+      const row = Object.assign(new PriceRowEntity(), this.normalise(input), { id: `PR-${randomUUID()}`, updatedAt: new Date() });
+      await this.check(ctx, tx.em, row, null);
+      const changes = dryRun ? await this.effects(ctx, [], [row]) : [];
+      if (!dryRun) {
+        await tx.em.insert(PriceRowEntity, row);
+        await this.written(ctx, tx, "CREATED", null, row);
+      }
+      return { row, changes };
+    });
+  }
+
+  updatePriceRow(ctx: RequestContext, id: string, input: PriceRowInputData, dryRun: boolean): Promise<Outcome<PriceRowResult>> {
+    return this.run(ctx, dryRun, async (tx) => {
+      const old = await tx.em.findOne(PriceRowEntity, { where: { id } });
+      if (!old) throw new RollbackWithErrors([userError("NOT_FOUND", `No price row ${id}`, ["id"])]);
+      await this.authorize(ctx, tx.em, old); // the caller must hold the row as it is...
+      const row = Object.assign(new PriceRowEntity(), this.normalise(input), { id, updatedAt: new Date() });
+      await this.check(ctx, tx.em, row, old); // ...and as it will be
+      const changes = dryRun ? await this.effects(ctx, [old], [row]) : [];
+      if (!dryRun) {
+        await tx.em.save(PriceRowEntity, row);
+        await this.written(ctx, tx, "UPDATED", old, row);
+      }
+      return { row, changes };
+    });
+  }
+
+  deletePriceRow(ctx: RequestContext, id: string, dryRun: boolean): Promise<Outcome<PriceRowResult>> {
+    return this.run(ctx, dryRun, async (tx) => {
+      const old = await tx.em.findOne(PriceRowEntity, { where: { id } });
+      if (!old) throw new RollbackWithErrors([userError("NOT_FOUND", `No price row ${id}`, ["id"])]);
+      await this.authorize(ctx, tx.em, old);
+      const changes = dryRun ? await this.effects(ctx, [old], []) : [];
+      if (!dryRun) {
+        await tx.em.delete(PriceRowEntity, { id });
+        await this.written(ctx, tx, "DELETED", old, null);
+      }
+      return { row: old, changes };
+    });
+  }
+
+  private normalise(input: PriceRowInputData): Omit<PriceRowEntity, "id" | "updatedAt"> {
+    return {
+      shopGroupId: input.shopGroupId ?? null,
+      shopId: input.shopId ?? null,
+      productId: input.productId,
+      validFrom: input.validFrom,
+      validUntil: input.validUntil ?? null,
+      basicCharge: input.basicCharge,
+      amountCharge: input.amountCharge,
+      minSheets: input.minSheets ?? null,
+      maxSheets: input.maxSheets ?? null,
+    };
+  }
+
+  /** Shape, references, authority, allowance and overlaps: every fault, before anything is written. */
+  private async check(ctx: RequestContext, em: EntityManager, row: PriceRowEntity, old: PriceRowEntity | null): Promise<void> {
+    const errors: UserErrorData[] = validatePriceRowShape(row).map((e) => userError(e.code, e.message, ["input", e.field]));
+    if (row.shopGroupId && row.shopId) {
+      errors.push(userError("INVALID_SCOPE", "Give shopGroupId (a group price), shopId (a shop price) or neither (a standard price), not both", ["input", "shopId"]));
+      rejectIf(errors);
+    }
+    if (!(await em.findOne(ProductEntity, { where: { id: row.productId }, ...this.lock(em) }))) {
+      errors.push(userError("UNKNOWN_PRODUCT", `No product ${row.productId}`, ["input", "productId"]));
+    }
+    if (row.shopGroupId && !(await em.findOne(ShopGroupEntity, { where: { id: row.shopGroupId } }))) {
+      errors.push(userError("UNKNOWN_SHOP_GROUP", `No shop group ${row.shopGroupId}`, ["input", "shopGroupId"]));
+    }
+    if (row.shopId && !(await em.findOne(ShopEntity, { where: { id: row.shopId } }))) {
+      errors.push(userError("UNKNOWN_SHOP", `No shop ${row.shopId}`, ["input", "shopId"]));
+    }
+    rejectIf(errors);
+    await this.authorize(ctx, em, row);
+    errors.push(...(await this.withinAllowance(ctx, em, row)));
+    if (errors.length === 0) errors.push(...(await this.overlaps(em, row, old)));
+    rejectIf(errors);
+  }
+
+  /** On MariaDB, lock the product row so that two changes to its prices cannot both pass the overlap check. */
+  private lock(em: EntityManager): { lock?: { mode: "pessimistic_write" } } {
+    return isSqlite(em.connection) ? {} : { lock: { mode: "pessimistic_write" } };
+  }
+
+  /** May the caller hold a row of this scope? Throws FORBIDDEN if not. */
+  private async authorize(ctx: RequestContext, em: EntityManager, row: Pick<PriceRowEntity, "shopGroupId" | "shopId" | "productId">): Promise<void> {
+    if (isCenterAdmin(ctx)) return;
+    if (!row.shopGroupId && !row.shopId) throw forbidden("Only the center admin sets standard prices");
+    const group = adminGroupId(ctx);
+    if (group !== null) {
+      if (row.shopGroupId === group) return;
+      if (row.shopId) {
+        const shop = await em.findOne(ShopEntity, { where: { id: row.shopId } });
+        if (shop && shop.shopGroupId === group) return;
+      }
+      throw forbidden("A shop-group admin manages the prices of their own group and its shops only");
+    }
+    const shopId = adminShopId(ctx);
+    if (shopId !== null && row.shopId === shopId) {
+      const allowance = await em.findOne(ShopPriceAllowanceEntity, { where: { shopId, productId: row.productId } });
+      if (!allowance) throw forbidden(`Your group admin has not allowed shop prices for product ${row.productId}`);
+      return;
+    }
+    throw forbidden("You may not set this price");
+  }
+
+  /** A shop admin's own price must lie inside the allowance their group admin granted. */
+  private async withinAllowance(ctx: RequestContext, em: EntityManager, row: PriceRowEntity): Promise<UserErrorData[]> {
+    if (adminShopId(ctx) === null || !row.shopId) return [];
+    const a = await em.findOne(ShopPriceAllowanceEntity, { where: { shopId: row.shopId, productId: row.productId } });
+    if (!a) return [];
+    return allowanceFaults(a, row).map((f) => userError("PRICE_OUT_OF_RANGE", f.message, ["input", f.field]));
+  }
+
+  private async overlaps(em: EntityManager, row: PriceRowEntity, old: PriceRowEntity | null): Promise<UserErrorData[]> {
+    const same = await em.find(PriceRowEntity, { where: { productId: row.productId } });
+    const others = same.filter((r) => r.id !== row.id && r.id !== old?.id && (r.shopGroupId ?? null) === row.shopGroupId && (r.shopId ?? null) === row.shopId);
+    const mine = toRowData(row);
+    return findOverlaps([...others.map(toRowData), mine])
+      .filter(([a, b]) => a.id === mine.id || b.id === mine.id)
+      .map(([a, b]) => {
+        const other = a.id === mine.id ? b : a;
+        const tiers = other.minSheets !== null ? `, sheets ${other.minSheets}-${other.maxSheets ?? "and more"}` : "";
+        return userError("OVERLAPPING_PRICE", `Overlaps price row ${other.id} (${other.validFrom} to ${other.validUntil ?? "open end"}${tiers}) for the same scope and product`, ["input", "validFrom"]);
+      });
+  }
+
+  /** After a write: history, notices to the admins concerned, and the cached price books dropped after commit. */
+  private async written(ctx: RequestContext, tx: Tx, action: "CREATED" | "UPDATED" | "DELETED", before: PriceRowEntity | null, after: PriceRowEntity | null): Promise<void> {
+    const row = (after ?? before)!;
+    await this.history(ctx, tx, "PRICE_ROW", row.id, row, action, before, after);
+    const scope: ChangeScope = row.shopId ? { kind: "SHOP", shopId: row.shopId } : row.shopGroupId ? { kind: "GROUP", shopGroupId: row.shopGroupId } : { kind: "SYSTEM" };
+    const what = row.shopId ? `shop ${row.shopId}` : row.shopGroupId ? `shop group ${row.shopGroupId}` : "the standard price book";
+    await ctx.app.services.notifications.reportChange(ctx, tx, {
+      kind: `PRICE_${action}`,
+      message: `${actorName(ctx)} ${action.toLowerCase()} a price of product ${row.productId} for ${what}: ${describe(before)}${before && after ? " -> " : ""}${describe(after)}`,
+      scope,
+    });
+    if (after?.shopId && adminShopId(ctx) === null) await this.warnOutOfAllowance(ctx, tx, [after]);
+    // A group's rows (and its shops') live in that group's book; standard rows in every book.
+    const groupId = row.shopGroupId ?? (row.shopId ? (await tx.em.findOne(ShopEntity, { where: { id: row.shopId } }))?.shopGroupId : undefined);
+    tx.emit("invalidate", { kind: "prices", key: row.shopId || row.shopGroupId ? groupId ?? undefined : undefined });
+    if (before && after && before.shopGroupId !== after.shopGroupId) tx.emit("invalidate", { kind: "prices" });
+  }
+
+  /** Tells a shop's admin and their group admin that a shop price lies outside the shop's allowance. */
+  private async warnOutOfAllowance(ctx: RequestContext, tx: Tx, rows: PriceRowEntity[]): Promise<void> {
+    for (const row of rows) {
+      const a = await tx.em.findOne(ShopPriceAllowanceEntity, { where: { shopId: row.shopId!, productId: row.productId } });
+      if (!a) continue;
+      const faults = allowanceFaults(a, row);
+      if (faults.length === 0) continue;
+      const shop = await tx.em.findOne(ShopEntity, { where: { id: row.shopId! } });
+      const admins = await tx.em.find(UserEntity, {
+        where: [
+          { role: Role.SHOP_ADMIN, shopId: row.shopId!, disabled: false },
+          { role: Role.SHOP_GROUP_ADMIN, shopGroupId: shop?.shopGroupId ?? "", disabled: false },
+        ],
+        select: { id: true },
+      });
+      await ctx.app.services.notifications.send(
+        ctx,
+        tx,
+        admins.map((u) => u.id),
+        "SHOP_PRICE_OUT_OF_ALLOWANCE",
+        `Shop ${row.shopId}'s price ${row.id} of product ${row.productId} is outside its allowance: ${faults.map((f) => f.message).join("; ")}`,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- allowances
+
+  setAllowance(ctx: RequestContext, input: AllowanceInputData, dryRun: boolean): Promise<Outcome<{ allowance: ShopPriceAllowanceEntity; outside: string[] }>> {
+    return this.run(ctx, dryRun, async (tx) => {
+      const errors: UserErrorData[] = [];
+      const money: Array<keyof AllowanceInputData> = ["minBasicCharge", "maxBasicCharge", "minAmountCharge", "maxAmountCharge"];
+      for (const f of money) {
+        const v = input[f] as number;
+        if (!Number.isSafeInteger(v) || v < 0) errors.push(userError("NEGATIVE_CHARGE", `${f} must be a whole amount of 0 or more`, ["input", f]));
+      }
+      if (input.minBasicCharge > input.maxBasicCharge) errors.push(userError("INVALID_RANGE", "minBasicCharge is above maxBasicCharge", ["input", "minBasicCharge"]));
+      if (input.minAmountCharge > input.maxAmountCharge) errors.push(userError("INVALID_RANGE", "minAmountCharge is above maxAmountCharge", ["input", "minAmountCharge"]));
+      const shop = await tx.em.findOne(ShopEntity, { where: { id: input.shopId } });
+      if (!shop) errors.push(userError("UNKNOWN_SHOP", `No shop ${input.shopId}`, ["input", "shopId"]));
+      if (!(await tx.em.findOne(ProductEntity, { where: { id: input.productId } }))) errors.push(userError("UNKNOWN_PRODUCT", `No product ${input.productId}`, ["input", "productId"]));
+      if (shop) this.authorizeAllowance(ctx, shop);
+      rejectIf(errors);
+      const before = await tx.em.findOne(ShopPriceAllowanceEntity, { where: { shopId: input.shopId, productId: input.productId } });
+      const allowance = Object.assign(new ShopPriceAllowanceEntity(), input);
+      const shopRows = await tx.em.find(PriceRowEntity, { where: { shopId: input.shopId, productId: input.productId } });
+      const outside = shopRows.filter((r) => allowanceFaults(allowance, r).length > 0).map((r) => r.id);
+      if (!dryRun) {
+        await tx.em.save(ShopPriceAllowanceEntity, allowance);
+        await this.history(ctx, tx, "ALLOWANCE", `${input.shopId}/${input.productId}`, { productId: input.productId, shopGroupId: null, shopId: input.shopId }, before ? "UPDATED" : "CREATED", before, allowance);
+        await ctx.app.services.notifications.reportChange(ctx, tx, {
+          kind: before ? "ALLOWANCE_UPDATED" : "ALLOWANCE_CREATED",
+          message: `${actorName(ctx)} allowed shop ${input.shopId} to price product ${input.productId}: basic ${input.minBasicCharge}-${input.maxBasicCharge}, per sheet ${input.minAmountCharge}-${input.maxAmountCharge}`,
+          scope: { kind: "SHOP", shopId: input.shopId },
+        });
+        await this.warnOutOfAllowance(ctx, tx, shopRows.filter((r) => outside.includes(r.id)));
+      }
+      return { allowance, outside };
+    });
+  }
+
+  removeAllowance(ctx: RequestContext, shopId: string, productId: string): Promise<Outcome<ShopPriceAllowanceEntity>> {
+    return inTransaction(ctx, async (tx) => {
+      const before = await tx.em.findOne(ShopPriceAllowanceEntity, { where: { shopId, productId } });
+      if (!before) throw new RollbackWithErrors([userError("NOT_FOUND", `Shop ${shopId} has no allowance for product ${productId}`, ["productId"])]);
+      const shop = await tx.em.findOneOrFail(ShopEntity, { where: { id: shopId } });
+      this.authorizeAllowance(ctx, shop);
+      await tx.em.delete(ShopPriceAllowanceEntity, { shopId, productId });
+      await this.history(ctx, tx, "ALLOWANCE", `${shopId}/${productId}`, { productId, shopGroupId: null, shopId }, "DELETED", before, null);
+      await ctx.app.services.notifications.reportChange(ctx, tx, {
+        kind: "ALLOWANCE_DELETED",
+        message: `${actorName(ctx)} withdrew shop ${shopId}'s allowance to price product ${productId}`,
+        scope: { kind: "SHOP", shopId },
+      });
+      return before;
+    });
+  }
+
+  private authorizeAllowance(ctx: RequestContext, shop: ShopEntity): void {
+    if (isCenterAdmin(ctx) || adminGroupId(ctx) === shop.shopGroupId) return;
+    throw forbidden("Only the center admin and the shop's group admin grant allowances");
+  }
+
+  async allowances(ctx: RequestContext, shopId: string): Promise<ShopPriceAllowanceEntity[]> {
+    const shop = await ctx.app.ds.getRepository(ShopEntity).findOne({ where: { id: shopId } });
+    if (!shop || !this.readsShop(ctx, shop)) return [];
+    return ctx.app.ds.getRepository(ShopPriceAllowanceEntity).find({ where: { shopId }, order: { productId: "ASC" } });
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** Price rows of a scope, as admins in scope may see them (customers read prices through quotes and offers). */
+  async priceRows(ctx: RequestContext, filter: { productId?: string | null; shopGroupId?: string | null; shopId?: string | null; standard?: boolean | null }): Promise<PriceRowEntity[]> {
+    const qb = ctx.app.ds.getRepository(PriceRowEntity).createQueryBuilder("r").orderBy("r.product_id").addOrderBy("r.valid_from").addOrderBy("r.id").limit(5000);
+    if (filter.productId) qb.andWhere("r.product_id = :p", { p: filter.productId });
+    if (filter.standard) qb.andWhere("r.shop_group_id IS NULL AND r.shop_id IS NULL");
+    if (filter.shopGroupId) qb.andWhere("r.shop_group_id = :g", { g: filter.shopGroupId });
+    if (filter.shopId) qb.andWhere("r.shop_id = :s", { s: filter.shopId });
+    const group = adminGroupId(ctx);
+    const shop = adminShopId(ctx);
+    if (!isCenterAdmin(ctx)) {
+      if (group !== null) {
+        qb.andWhere("(r.shop_group_id = :vg OR r.shop_id IN (SELECT s.id FROM shops s WHERE s.shop_group_id = :vg) OR (r.shop_group_id IS NULL AND r.shop_id IS NULL))", { vg: group });
+      } else if (shop !== null) {
+        qb.andWhere("(r.shop_id = :vs OR r.shop_group_id = (SELECT s.shop_group_id FROM shops s WHERE s.id = :vs) OR (r.shop_group_id IS NULL AND r.shop_id IS NULL))", { vs: shop });
+      } else {
+        throw forbidden("Price rows are for admins; customers see prices through quote and shopOffer");
+      }
+    }
+    return qb.getMany();
+  }
+
+  /** The history of a product's prices in a scope (or all scopes the caller may see), newest first. */
+  async priceHistory(ctx: RequestContext, filter: { productId: string; shopGroupId?: string | null; shopId?: string | null; first: number }): Promise<PriceHistoryEntity[]> {
+    const qb = ctx.app.ds.getRepository(PriceHistoryEntity).createQueryBuilder("h").where("h.product_id = :p", { p: filter.productId });
+    if (filter.shopGroupId) qb.andWhere("h.shop_group_id = :g", { g: filter.shopGroupId });
+    if (filter.shopId) qb.andWhere("h.shop_id = :s", { s: filter.shopId });
+    const group = adminGroupId(ctx);
+    const shop = adminShopId(ctx);
+    if (!isCenterAdmin(ctx)) {
+      if (group !== null) {
+        qb.andWhere("(h.shop_group_id = :vg OR h.shop_id IN (SELECT s.id FROM shops s WHERE s.shop_group_id = :vg) OR (h.shop_group_id IS NULL AND h.shop_id IS NULL))", { vg: group });
+      } else if (shop !== null) {
+        qb.andWhere("(h.shop_id = :vs OR h.shop_group_id = (SELECT s.shop_group_id FROM shops s WHERE s.id = :vs))", { vs: shop });
+      } else {
+        throw forbidden("The price history is for admins");
+      }
+    }
+    return qb.orderBy("h.at", "DESC").addOrderBy("h.id", "DESC").limit(Math.min(Math.max(filter.first, 1), 500)).getMany();
+  }
+
+  private readsShop(ctx: RequestContext, shop: ShopEntity): boolean {
+    return isCenterAdmin(ctx) || adminGroupId(ctx) === shop.shopGroupId || adminShopId(ctx) === shop.id;
+  }
+
+  // ---------------------------------------------------------------- shared
+
+  private async history(
+    ctx: RequestContext,
+    tx: Tx,
+    kind: "PRICE_ROW" | "ALLOWANCE",
+    entityId: string,
+    scope: { productId: string; shopGroupId: string | null; shopId: string | null },
+    action: "CREATED" | "UPDATED" | "DELETED",
+    before: object | null,
+    after: object | null,
+  ): Promise<void> {
+    await tx.em.insert(PriceHistoryEntity, {
+      id: randomUUID(),
+      entityKind: kind,
+      entityId,
+      productId: scope.productId,
+      shopGroupId: scope.shopGroupId,
+      shopId: scope.shopId,
+      action,
+      actorUserId: ctx.auth.kind === "user" ? ctx.auth.user.id : null,
+      at: new Date(),
+      before: before ? JSON.stringify(snapshot(before)) : null,
+      after: after ? JSON.stringify(snapshot(after)) : null,
+    });
+  }
+
+  /** Runs a price mutation; a dry run computes its answer inside the transaction and rolls back. */
+  private async run<T>(ctx: RequestContext, dryRun: boolean, work: (tx: Tx) => Promise<T>): Promise<Outcome<T>> {
+    try {
+      return await inTransaction(ctx, async (tx) => {
+        const value = await work(tx);
+        if (dryRun) throw new DryRunDone(value);
+        return value;
+      });
+    } catch (e) {
+      if (e instanceof DryRunDone) return { value: e.value as T, errors: [] };
+      throw e;
+    }
+  }
+
+  /**
+   * Which shops' effective prices a change moves: for every shop the rows reach, the product's price
+   * before and after at each date where a changed row starts or ends and each sheet count where a
+   * changed tier starts or ends. Computed from the price books with the changed rows swapped in.
+   */
+  private async effects(ctx: RequestContext, removed: PriceRowEntity[], added: PriceRowEntity[]): Promise<PriceChange[]> {
+    const rows = [...removed, ...added];
+    const productId = rows[0].productId;
+    const pricing = ctx.app.services.pricing;
+    const shops = new Set<string>();
+    for (const r of rows) {
+      if (r.shopId) shops.add(r.shopId);
+      else for (const s of await pricing.books.shopIds(r.shopGroupId ?? undefined)) shops.add(s);
+    }
+    const dates = new Set<string>();
+    const sheets = new Set<number>([1]);
+    for (const r of rows) {
+      dates.add(r.validFrom);
+      if (r.validUntil) dates.add(addDays(r.validUntil, 1));
+      if (r.minSheets !== null) sheets.add(r.minSheets);
+      if (r.maxSheets !== null) sheets.add(r.maxSheets + 1);
+    }
+    const dateList = [...dates].sort();
+    const sheetList = [...sheets].sort((a, b) => a - b);
+    const changes: PriceChange[] = [];
+    for (const shopId of [...shops].sort()) {
+      const before = await pricing.books.contextFor(shopId);
+      if (!before) continue;
+      const after = swapped(before, productId, removed, added);
+      dateList.forEach((date, di) => {
+        sheetList.forEach((n, si) => {
+          const b = level(findPrice(before, productId, date, n));
+          const a = level(findPrice(after, productId, date, n));
+          if (JSON.stringify(a) === JSON.stringify(b)) return;
+          changes.push({
+            shopId,
+            productId,
+            validFrom: date,
+            validUntil: di + 1 < dateList.length ? addDays(dateList[di + 1], -1) : null,
+            minSheets: n,
+            maxSheets: si + 1 < sheetList.length ? sheetList[si + 1] - 1 : null,
+            before: b,
+            after: a,
+          });
+        });
+      });
+    }
+    return changes.slice(0, 10000);
+  }
+}
+
+function level(hit: { row: PriceRowData; source: PriceSource } | null): PriceLevel | null {
+  return hit ? { source: hit.source, priceRowId: hit.row.id, basicCharge: hit.row.basicCharge, amountCharge: hit.row.amountCharge } : null;
+}
+
+/** The shop's pricing with the product's rows of the changed scopes replaced by their state after the change. */
+function swapped(ctx: ShopPricingContext, productId: string, removed: PriceRowEntity[], added: PriceRowEntity[]): ShopPricingContext {
+  const out = { ...ctx };
+  const scopes: Array<["shopRows" | "groupRows" | "standardRows", (r: PriceRowEntity) => boolean]> = [
+    ["shopRows", (r) => r.shopId === ctx.shopId],
+    ["groupRows", (r) => !r.shopId && r.shopGroupId === ctx.shopGroupId],
+    ["standardRows", (r) => !r.shopId && !r.shopGroupId],
+  ];
+  for (const [key, inScope] of scopes) {
+    if (![...removed, ...added].some(inScope)) continue;
+    const gone = new Set(removed.map((r) => r.id));
+    const kept = ctx[key].rowsFor(productId).filter((r) => !gone.has(r.id) && !added.some((a) => a.id === r.id));
+    out[key] = PriceBookIndex.from([...kept, ...added.filter(inScope).map(toRowData)]);
+  }
+  return out;
+}
+
+function allowanceFaults(a: ShopPriceAllowanceEntity, row: Pick<PriceRowEntity, "basicCharge" | "amountCharge">): Array<{ field: string; message: string }> {
+  const out: Array<{ field: string; message: string }> = [];
+  if (row.basicCharge < a.minBasicCharge || row.basicCharge > a.maxBasicCharge) {
+    out.push({ field: "basicCharge", message: `basicCharge ${row.basicCharge} is outside the allowed range ${a.minBasicCharge} to ${a.maxBasicCharge}` });
+  }
+  if (row.amountCharge < a.minAmountCharge || row.amountCharge > a.maxAmountCharge) {
+    out.push({ field: "amountCharge", message: `amountCharge ${row.amountCharge} is outside the allowed range ${a.minAmountCharge} to ${a.maxAmountCharge}` });
+  }
+  return out;
+}
+
+function describe(r: PriceRowEntity | null): string {
+  if (!r) return "";
+  const tier = r.minSheets !== null ? ` for ${r.minSheets}-${r.maxSheets ?? ""} sheets` : "";
+  return `basic ${r.basicCharge} + ${r.amountCharge}/sheet from ${r.validFrom}${r.validUntil ? ` to ${r.validUntil}` : ""}${tier}`;
+}
+
+function actorName(ctx: RequestContext): string {
+  return ctx.auth.kind === "user" ? `${ctx.auth.user.login} (${ctx.auth.user.role})` : "the center";
+}
+
+/** The fields of a price row or allowance worth keeping in history (no timestamps). */
+function snapshot(o: object): Record<string, unknown> {
+  const { updatedAt: _u, ...rest } = o as Record<string, unknown>;
+  return rest;
+}

@@ -1,0 +1,130 @@
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import type { RequestContext } from "../graphql/context";
+import { DateScalar } from "../graphql/scalars";
+import { Role } from "../identity/role";
+import { OrderInput } from "../orders/order.input";
+import {
+  PriceHistoryEntryType,
+  PriceRowInput,
+  PriceRowPayload,
+  PriceRowType,
+  QuotePayload,
+  ShopOfferType,
+  ShopPriceAllowanceInput,
+  ShopPriceAllowancePayload,
+  ShopPriceAllowanceType,
+} from "./pricing.types";
+import type { Outcome } from "../db/unit-of-work";
+import type { PriceRowResult } from "./price-admin.service";
+
+const ADMINS = [Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN];
+
+function rowPayload(r: Outcome<PriceRowResult>, dryRun: boolean): PriceRowPayload {
+  return { priceRow: r.value?.row ?? null, changes: (r.value?.changes ?? []) as PriceRowPayload["changes"], dryRun: dryRun && r.errors.length === 0, errors: r.errors };
+}
+
+@Resolver()
+export class PricingResolver {
+  @Authorized()
+  @Query(() => QuotePayload, { description: "Price an order without storing it. at: price as of that instant (default now); admins only for other than now." })
+  async quote(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => OrderInput) input: OrderInput,
+    @Arg("at", () => Date, { nullable: true }) at?: Date | null,
+  ): Promise<QuotePayload> {
+    return ctx.app.services.pricing.quote(ctx, input, at) as Promise<QuotePayload>;
+  }
+
+  @Authorized()
+  @Query(() => ShopOfferType, { nullable: true, description: "What a shop offers on a date (default today), each service with its template and the prices that would apply." })
+  shopOffer(
+    @Ctx() ctx: RequestContext,
+    @Arg("shopId", () => ID) shopId: string,
+    @Arg("date", () => DateScalar, { nullable: true }) date?: string | null,
+  ): Promise<ShopOfferType | null> {
+    return ctx.app.services.pricing.offer(ctx, shopId, date ?? null) as Promise<ShopOfferType | null>;
+  }
+
+  @Authorized(...ADMINS)
+  @Query(() => [PriceRowType], { description: "Price rows the caller may see (at most 5000), by product and scope." })
+  priceRows(
+    @Ctx() ctx: RequestContext,
+    @Arg("productId", () => ID, { nullable: true }) productId?: string | null,
+    @Arg("shopGroupId", () => ID, { nullable: true }) shopGroupId?: string | null,
+    @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null,
+    @Arg("standard", () => Boolean, { nullable: true, description: "Only standard rows." }) standard?: boolean | null,
+  ): Promise<PriceRowType[]> {
+    return ctx.app.services.priceAdmin.priceRows(ctx, { productId, shopGroupId, shopId, standard });
+  }
+
+  @Authorized(...ADMINS)
+  @Query(() => [PriceHistoryEntryType], { description: "Every change to a product's prices and allowances in the scopes the caller may see, newest first." })
+  priceHistory(
+    @Ctx() ctx: RequestContext,
+    @Arg("productId", () => ID) productId: string,
+    @Arg("shopGroupId", () => ID, { nullable: true }) shopGroupId?: string | null,
+    @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first?: number | null,
+  ): Promise<PriceHistoryEntryType[]> {
+    return ctx.app.services.priceAdmin.priceHistory(ctx, { productId, shopGroupId, shopId, first: first ?? 50 });
+  }
+
+  @Authorized(...ADMINS)
+  @Query(() => [ShopPriceAllowanceType], { description: "A shop's allowances, for admins in scope." })
+  shopPriceAllowances(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID) shopId: string): Promise<ShopPriceAllowanceType[]> {
+    return ctx.app.services.priceAdmin.allowances(ctx, shopId);
+  }
+
+  @Authorized(...ADMINS)
+  @Mutation(() => PriceRowPayload, { description: "Register, correct and delete price rows. dryRun: check and report, write nothing." })
+  async createPriceRow(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => PriceRowInput) input: PriceRowInput,
+    @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
+  ): Promise<PriceRowPayload> {
+    return rowPayload(await ctx.app.services.priceAdmin.createPriceRow(ctx, input, dryRun ?? false), dryRun ?? false);
+  }
+
+  @Authorized(...ADMINS)
+  @Mutation(() => PriceRowPayload)
+  async updatePriceRow(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => PriceRowInput) input: PriceRowInput,
+    @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
+  ): Promise<PriceRowPayload> {
+    return rowPayload(await ctx.app.services.priceAdmin.updatePriceRow(ctx, id, input, dryRun ?? false), dryRun ?? false);
+  }
+
+  @Authorized(...ADMINS)
+  @Mutation(() => PriceRowPayload)
+  async deletePriceRow(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
+  ): Promise<PriceRowPayload> {
+    return rowPayload(await ctx.app.services.priceAdmin.deletePriceRow(ctx, id, dryRun ?? false), dryRun ?? false);
+  }
+
+  @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
+  @Mutation(() => ShopPriceAllowancePayload, { description: "Grant or change what a shop admin may set for their shop's price of a product." })
+  async setShopPriceAllowance(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => ShopPriceAllowanceInput) input: ShopPriceAllowanceInput,
+    @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
+  ): Promise<ShopPriceAllowancePayload> {
+    const r = await ctx.app.services.priceAdmin.setAllowance(ctx, input, dryRun ?? false);
+    return { allowance: r.value?.allowance ?? null, outsideRowIds: r.value?.outside ?? [], dryRun: (dryRun ?? false) && r.errors.length === 0, errors: r.errors };
+  }
+
+  @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
+  @Mutation(() => ShopPriceAllowancePayload, { description: "Withdraw a shop's allowance for a product." })
+  async removeShopPriceAllowance(
+    @Ctx() ctx: RequestContext,
+    @Arg("shopId", () => ID) shopId: string,
+    @Arg("productId", () => ID) productId: string,
+  ): Promise<ShopPriceAllowancePayload> {
+    const r = await ctx.app.services.priceAdmin.removeAllowance(ctx, shopId, productId);
+    return { allowance: r.value, outsideRowIds: [], dryRun: false, errors: r.errors };
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * One HTTP server on one port: Apollo Server at /graphql (POST, and GET for queries), graphql-ws on
+ * the same path, the admins' IDE on GET /graphql from a browser, health, readiness and metrics.
+ * `createServer` is what main.ts and the end-to-end tests both boot.
+ */
+import { randomUUID } from "node:crypto";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { expressMiddleware } from "@as-integrations/express5";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import express from "express";
+import { GraphQLError, specifiedRules, validate } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import type { Logger } from "pino";
+import type { DataSource } from "typeorm";
+import { WebSocketServer } from "ws";
+import type { Config } from "./config";
+import { openDatabase } from "./db/data-source";
+import { requestContext, type AppContext, type Auth, type RequestContext } from "./graphql/context";
+import { makeFormatError } from "./graphql/errors-format";
+import { createEventBus } from "./graphql/pubsub";
+import { appSchema } from "./graphql/schema";
+import { INVALID_CREDENTIAL } from "./identity/identity.service";
+import { mountIde } from "./ide/ide";
+import { createLogger } from "./observability/logger";
+import { createMetrics, type Metrics } from "./observability/metrics";
+import { createServices } from "./services";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  app: AppContext;
+  metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+type WsExtra = {
+  auth?: Auth;
+  ip?: string;
+};
+
+export async function createServer(config: Config, opts: { ds?: DataSource; logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const ds = opts.ds ?? (await openDatabase(config.database));
+  const events = createEventBus();
+  const app = { config, ds, logger, events } as AppContext;
+  app.services = createServices(app);
+  const metrics = createMetrics();
+  const schema = await appSchema();
+
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.limits.maxDepth },
+    maxAliases: { n: config.limits.maxAliases },
+    costLimit: { maxCost: config.limits.maxCost },
+    maxTokens: { n: config.limits.maxTokens },
+    maxDirectives: { n: 50 },
+    // Suggestions ("did you mean ...") leak the schema when introspection is off.
+    blockFieldSuggestion: { enabled: !config.introspection },
+  });
+  const protection = armor.protect();
+
+  const expressApp = express();
+  expressApp.disable("x-powered-by");
+  const httpServer = http.createServer(expressApp);
+
+  // graphql-ws on the same path as HTTP GraphQL.
+  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  wsServer.on("connection", (socket) => {
+    metrics.wsConnections.inc();
+    socket.once("close", () => metrics.wsConnections.dec());
+  });
+  const wsRules = [...specifiedRules, ...protection.validationRules];
+  const wsCleanup = useServer<Record<string, unknown>, WsExtra>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const auth = await app.services.identity.authenticate(typeof header === "string" ? header : undefined);
+        // false closes the socket with 4403 Forbidden (graphql-ws protocol).
+        if (auth === INVALID_CREDENTIAL) return false;
+        ctx.extra.auth = auth;
+        ctx.extra.ip = ctx.extra.request.socket.remoteAddress ?? "unknown";
+        return true;
+      },
+      context: (ctx) => requestContext(app, ctx.extra.auth ?? { kind: "anonymous" }, randomUUID(), ctx.extra.ip ?? "unknown"),
+      // The same depth, alias and cost limits as over HTTP.
+      validate: (s, document) => validate(s, document, wsRules),
+    },
+    wsServer,
+  );
+
+  const drainWs: ApolloServerPlugin<RequestContext> = {
+    async serverWillStart() {
+      return {
+        async drainServer() {
+          await wsCleanup.dispose();
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    validationRules: protection.validationRules,
+    formatError: makeFormatError(logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      drainWs,
+      ApolloServerPluginLandingPageDisabled(),
+      observabilityPlugin(logger, metrics),
+      ...(protection.plugins as ApolloServerPlugin<RequestContext>[]),
+    ],
+  });
+  await apollo.start();
+
+  expressApp.use((req, res, next) => {
+    const given = req.header("x-request-id");
+    const id = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    res.setHeader("x-request-id", id);
+    res.locals.requestId = id;
+    next();
+  });
+  expressApp.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  expressApp.get("/readyz", async (_req, res) => {
+    try {
+      await ds.query("SELECT 1");
+      res.json({ status: "ready" });
+    } catch (e) {
+      logger.warn({ err: e }, "readiness check failed");
+      res.status(503).json({ status: "unavailable", reason: "database does not answer" });
+    }
+  });
+  expressApp.get("/metrics", async (_req, res) => {
+    res.setHeader("content-type", metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  if (config.ide) mountIde(expressApp, { endpoint: "/graphql" });
+  expressApp.use(
+    "/graphql",
+    express.json({ limit: "1mb" }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const auth = await app.services.identity.authenticate(req.header("authorization"));
+        if (auth === INVALID_CREDENTIAL) {
+          throw new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", {
+            extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
+          });
+        }
+        return requestContext(app, auth, String(res.locals.requestId), req.ip ?? req.socket.remoteAddress ?? "unknown");
+      },
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+
+  let stopped: Promise<void> | null = null;
+  const stop = () => {
+    stopped ??= (async () => {
+      await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
+      wsServer.close();
+      await events.close();
+      if (!opts.ds && ds.isInitialized) await ds.destroy();
+    })();
+    return stopped;
+  };
+  return { url, port, app, metrics, stop };
+}
+
+/** Request counts, latencies and error codes per operation; one log line per operation. */
+function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ operation, response, errors }) {
+          // The root field names the operation in metrics: bounded by the schema, unlike client-chosen names.
+          const sel = operation?.selectionSet.selections[0];
+          const name = sel && sel.kind === "Field" ? sel.name.value : "unknown";
+          const type = operation?.operation ?? "unknown";
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          metrics.operations.inc({ operation: name, type });
+          metrics.latency.observe({ operation: name, type }, seconds);
+          const codes: string[] = [];
+          for (const e of errors ?? []) codes.push(String(e.extensions?.code ?? "INTERNAL_SERVER_ERROR"));
+          if (response.body.kind === "single") {
+            for (const v of Object.values(response.body.singleResult.data ?? {})) {
+              const payloadErrors = (v as { errors?: Array<{ code?: string }> } | null)?.errors;
+              if (Array.isArray(payloadErrors)) for (const e of payloadErrors) codes.push(String(e.code));
+            }
+          }
+          for (const code of codes) metrics.errors.inc({ code });
+          logger.info(
+            { requestId: contextValue.requestId, operation: name, type, ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined },
+            "graphql",
+          );
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Boots the real center in-process on port 0 over a fresh test database, and talks to it over HTTP
+ * and graphql-ws like any client would.
+ */
+import "reflect-metadata";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+import type { DataSource } from "typeorm";
+import { loadConfig, type Config } from "../../src/config";
+import { importBundle } from "../../src/catalog/bundle-import.service";
+import { createServer, type RunningServer } from "../../src/server";
+import { openTestDatabase } from "./database";
+
+export const PATENT_FIXTURE = path.resolve(__dirname, "../../../shared/fixtures/patent-example.json");
+export const DEMO_FIXTURE = path.resolve(__dirname, "../../fixtures/demo-catalog.json");
+
+export interface GqlResult<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown>; path?: string[] }>;
+}
+
+export interface TestCenter {
+  url: string;
+  server: RunningServer;
+  ds: DataSource;
+  config: Config;
+  /** POST a GraphQL operation with an optional bearer credential. */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, bearer?: string | null): Promise<GqlResult<T>>;
+  /** Log in and return the session token (fails the test if login fails). */
+  login(login: string, password: string): Promise<string>;
+  ws(bearer?: string | null): Client;
+  stop(): Promise<void>;
+}
+
+export async function startCenter(opts: { env?: Record<string, string>; bundle?: string | object | null } = {}): Promise<TestCenter> {
+  const { ds, test, close } = await openTestDatabase();
+  if (opts.bundle !== null) {
+    const raw = typeof opts.bundle === "object" ? opts.bundle : JSON.parse(fs.readFileSync(opts.bundle ?? PATENT_FIXTURE, "utf8"));
+    const report = await importBundle(ds, raw, {});
+    if (!report.ok) throw new Error("fixture does not import: " + JSON.stringify(report.faults));
+  }
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-data-"));
+  const config = loadConfig({
+    NODE_ENV: "test",
+    DATABASE_URL: test.url,
+    PORT: "0",
+    JWT_SECRET: "test-secret-".padEnd(48, "x"),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...opts.env,
+  });
+  const server = await createServer(config, { ds });
+  const clients: Client[] = [];
+  const gql: TestCenter["gql"] = async (query, variables, bearer) => {
+    const headers: Record<string, string> = { "content-type": "application/json", accept: "application/graphql-response+json" };
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const res = await fetch(`${server.url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    const body = (await res.json()) as GqlResult;
+    return { status: res.status, data: body.data as never, errors: body.errors };
+  };
+  return {
+    url: server.url,
+    server,
+    ds,
+    config,
+    gql,
+    async login(login, password) {
+      const r = await gql<{ login: { token: string | null; errors: unknown[] } }>(
+        "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token errors { code message } } }",
+        { l: login, p: password },
+      );
+      if (!r.data?.login.token) throw new Error(`login ${login} failed: ${JSON.stringify(r)}`);
+      return r.data.login.token;
+    },
+    ws(bearer) {
+      const c = createClient({
+        url: server.url.replace(/^http/, "ws") + "/graphql",
+        webSocketImpl: WebSocket,
+        connectionParams: bearer ? { authorization: `Bearer ${bearer}` } : {},
+        retryAttempts: 0,
+        lazy: true,
+      });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      for (const c of clients) await c.dispose();
+      await server.stop();
+      await close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The first value of a subscription, or a rejection with its error. */
+export function nextEvent<T>(client: Client, query: string, variables: Record<string, unknown> = {}): { value: Promise<T>; dispose(): void } {
+  let dispose = () => {};
+  const value = new Promise<T>((resolve, reject) => {
+    dispose = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (v) => (v.errors ? reject(new Error(JSON.stringify(v.errors))) : resolve(v.data as T)),
+        error: (e) => reject(e instanceof Error ? e : new Error(JSON.stringify(e))),
+        complete: () => undefined,
+      },
+    );
+  });
+  return { value, dispose: () => dispose() };
+}
