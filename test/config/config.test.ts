@@ -1,0 +1,74 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ConfigError, loadConfig } from "../../src/config";
+
+const dataDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-config-"));
+
+describe("configuration", () => {
+  it("has the contract's defaults", () => {
+    const dir = dataDir();
+    const c = loadConfig({ DATA_DIR: dir });
+    expect(c.database).toMatchObject({ type: "sqlite", path: path.resolve("./data/printmesh.sqlite") });
+    expect(c.port).toBe(4000);
+    expect(c.host).toBe("127.0.0.1");
+    expect(c.redisUrl).toBeNull();
+    expect(c.businessTimeZone).toBe("UTC");
+    expect(c.printJobLeaseSeconds).toBe(600);
+    expect(c.demoData).toBe(true);
+    expect(c.ide).toBe(true);
+    // Without JWT_SECRET a random secret is made once and kept in the data directory.
+    const secret = fs.readFileSync(path.join(dir, "jwt-secret"), "utf8");
+    expect(secret.length).toBeGreaterThanOrEqual(48);
+    expect(Buffer.from(loadConfig({ DATA_DIR: dir }).jwtSecret).toString()).toBe(secret);
+    expect(fs.statSync(path.join(dir, "jwt-secret")).mode & 0o777).toBe(0o600);
+  });
+
+  it("reads MariaDB URLs and turns demo data off for them", () => {
+    const c = loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: "mysql://app:s%40cret@db.local:3307/printmesh", JWT_SECRET: "x".repeat(32) });
+    expect(c.database).toMatchObject({ type: "mysql", host: "db.local", port: 3307, user: "app", password: "s@cret", database: "printmesh" });
+    expect(c.demoData).toBe(false);
+  });
+
+  it("switches the IDE and introspection off in production unless asked", () => {
+    const c = loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "production", JWT_SECRET: "x".repeat(32) });
+    expect(c.ide).toBe(false);
+    expect(c.introspection).toBe(false);
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "production", GRAPHQL_IDE: "1", JWT_SECRET: "x".repeat(32) }).ide).toBe(true);
+  });
+
+  it.each([
+    ["PORT", "http", /PORT must be a whole number/],
+    ["PORT", "70000", /PORT must be a whole number from 0 to 65535/],
+    ["DATABASE_URL", "postgres://x/y", /DATABASE_URL must start with sqlite: or mysql:\/\//],
+    ["DATABASE_URL", "mysql://root:pw@host", /DATABASE_URL must name a host and a database/],
+    ["BUSINESS_TIMEZONE", "Mars/Olympus", /BUSINESS_TIMEZONE must be an IANA time zone/],
+    ["PRINT_JOB_LEASE_SECONDS", "0", /PRINT_JOB_LEASE_SECONDS must be a whole number from 1/],
+    ["DEMO_DATA", "yes", /DEMO_DATA must be 1 or 0/],
+    ["REDIS_URL", "localhost:6379", /REDIS_URL must be a redis:\/\//],
+    ["JWT_SECRET", "short", /JWT_SECRET must be at least 32 characters/],
+    ["LOG_LEVEL", "loud", /LOG_LEVEL must be one of/],
+  ])("refuses %s=%s with a message naming the variable", (name, value, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ DATA_DIR: dataDir(), [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it("never shows a database password in its messages", () => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: "mysql://app:topsecret@host" })).toThrow(/mysql:\/\/app:\*\*\*@host/);
+    try {
+      loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: "mysql://app:topsecret@host" });
+    } catch (e) {
+      expect((e as Error).message).not.toContain("topsecret");
+    }
+  });
+
+  it("reports every bad variable at once", () => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), PORT: "x", DEMO_DATA: "maybe" })).toThrow(/PORT[\s\S]*DEMO_DATA/);
+  });
+});
