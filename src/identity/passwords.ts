@@ -44,5 +44,9 @@ export function labKeyDigest(key: string): string {
 
 /** Whether a hash is a well-formed argon2 PHC string (bundles may carry hashes instead of secrets). */
 export function isArgon2Hash(s: string): boolean {
-  return /^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(s);
+  // The parameters (m, t, p) may come in any order: node-argon2 writes m=,p=,t=.
+  const m = /^\$argon2(?:id|i|d)\$v=\d+\$([a-z]=\d+(?:,[a-z]=\d+)*)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.exec(s);
+  if (!m) return false;
+  const keys = m[1].split(",").map((kv) => kv.split("=")[0]).sort().join(",");
+  return keys === "m,p,t";
 }

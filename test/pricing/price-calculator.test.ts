@@ -538,7 +538,7 @@ interface Bundle {
 
 describe("the worked example (fixtures/patent-example.json)", () => {
   const bundle = JSON.parse(
-    fs.readFileSync(path.join(__dirname, "../../../shared/fixtures/patent-example.json"), "utf8"),
+    fs.readFileSync(path.join(__dirname, "../../fixtures/patent-example.json"), "utf8"),
   ) as Bundle;
 
   /** What the service layer will build from the database, built here from the bundle. */

@@ -14,7 +14,7 @@ import { importBundle } from "../../src/catalog/bundle-import.service";
 import { createServer, type RunningServer } from "../../src/server";
 import { openTestDatabase } from "./database";
 
-export const PATENT_FIXTURE = path.resolve(__dirname, "../../../shared/fixtures/patent-example.json");
+export const PATENT_FIXTURE = path.resolve(__dirname, "../../fixtures/patent-example.json");
 export const DEMO_FIXTURE = path.resolve(__dirname, "../../fixtures/demo-catalog.json");
 
 export interface GqlResult<T = Record<string, unknown>> {
