@@ -1,0 +1,276 @@
+/**
+ * GraphQL edge of catalog management (seed 003, Fig. 19-21): the inputs to register, correct and
+ * delete shop groups, shops, services, products, templates and charged images, and their payloads.
+ *
+ * Only the shape is checked here (bounded sizes, so that nothing absurd reaches a service). The
+ * business rules - id format, name length, references, scopes, what is still in use - are the
+ * service's, and come back as payload errors with the field at fault.
+ */
+import { ArrayMaxSize, IsOptional, MaxLength } from "class-validator";
+import { Field, ID, InputType, ObjectType } from "type-graphql";
+import { UserErrorType } from "../graphql/user-error.types";
+import { MoneyScalar } from "../graphql/scalars";
+import { GeoPointInput } from "../orders/order.input";
+import { MAX_TEMPLATE_PRODUCTS } from "./catalog-admin.service";
+import { ProductType, ServiceType, ShopGroupType, ShopType, TemplateType } from "./catalog.types";
+
+/** Ids and names longer than this are refused at the edge; the service's own limits are tighter. */
+export const MAX_EDGE_TEXT = 1000;
+
+const ID_DESCRIPTION = "Chosen by the caller: 1 to 64 letters, digits, '.', '_' or '-'; unique per kind ignoring letter case.";
+
+// --- Shop groups -------------------------------------------------------------------------------
+
+@InputType("CreateShopGroupInput")
+export class CreateShopGroupInput {
+  @Field(() => ID, { description: ID_DESCRIPTION })
+  @MaxLength(MAX_EDGE_TEXT)
+  id!: string;
+
+  @Field(() => String, { description: "1 to 200 characters." })
+  @MaxLength(MAX_EDGE_TEXT)
+  name!: string;
+}
+
+@InputType("UpdateShopGroupInput", { description: "Fields to change; omitted fields stay as they are. A group admin may rename their own group." })
+export class UpdateShopGroupInput {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  name?: string | null;
+}
+
+@ObjectType("ShopGroupPayload")
+export class ShopGroupPayload {
+  @Field(() => ShopGroupType, { nullable: true, description: "The group as written (as it was, for a delete); null when errors is not empty." })
+  shopGroup?: ShopGroupType | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
+
+// --- Shops -------------------------------------------------------------------------------------
+
+@InputType("CreateShopInput")
+export class CreateShopInput {
+  @Field(() => ID, { description: ID_DESCRIPTION })
+  @MaxLength(MAX_EDGE_TEXT)
+  id!: string;
+
+  @Field(() => String, { description: "1 to 200 characters." })
+  @MaxLength(MAX_EDGE_TEXT)
+  name!: string;
+
+  @Field(() => ID, { description: "A shop always belongs to exactly one shop group." })
+  @MaxLength(MAX_EDGE_TEXT)
+  shopGroupId!: string;
+
+  // No @ValidateNested on purpose: an out-of-range point is a business fault (INVALID_LOCATION,
+  // naming lat or lng), reported by the service in the payload like every other.
+  @Field(() => GeoPointInput, { nullable: true })
+  @IsOptional()
+  location?: GeoPointInput | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(20)
+  postalCode?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(100)
+  region?: string | null;
+}
+
+@InputType("UpdateShopInput", { description: "Fields to change; omitted fields stay as they are, null clears an optional one. The group changes with moveShopToGroup." })
+export class UpdateShopInput {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  name?: string | null;
+
+  @Field(() => GeoPointInput, { nullable: true })
+  @IsOptional()
+  location?: GeoPointInput | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(20)
+  postalCode?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(100)
+  region?: string | null;
+}
+
+@ObjectType("ShopPayload")
+export class ShopPayload {
+  @Field(() => ShopType, { nullable: true, description: "The shop as written (as it was, for a delete); null when errors is not empty." })
+  shop?: ShopType | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
+
+// --- Services and products ---------------------------------------------------------------------
+
+@InputType("CreateServiceInput")
+export class CreateServiceInput {
+  @Field(() => ID, { description: ID_DESCRIPTION })
+  @MaxLength(MAX_EDGE_TEXT)
+  id!: string;
+
+  @Field(() => String, { description: "1 to 200 characters." })
+  @MaxLength(MAX_EDGE_TEXT)
+  name!: string;
+}
+
+@InputType("UpdateServiceInput", { description: "Fields to change; omitted fields stay as they are." })
+export class UpdateServiceInput {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  name?: string | null;
+}
+
+@ObjectType("ServicePayload")
+export class ServicePayload {
+  @Field(() => ServiceType, { nullable: true })
+  service?: ServiceType | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
+
+@InputType("CreateProductInput")
+export class CreateProductInput {
+  @Field(() => ID, { description: ID_DESCRIPTION })
+  @MaxLength(MAX_EDGE_TEXT)
+  id!: string;
+
+  @Field(() => String, { description: "1 to 200 characters." })
+  @MaxLength(MAX_EDGE_TEXT)
+  name!: string;
+}
+
+@InputType("UpdateProductInput", { description: "Fields to change; omitted fields stay as they are." })
+export class UpdateProductInput {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  name?: string | null;
+}
+
+@ObjectType("ProductPayload")
+export class ProductPayload {
+  @Field(() => ProductType, { nullable: true })
+  product?: ProductType | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
+
+// --- Templates ---------------------------------------------------------------------------------
+
+@InputType("CreateTemplateInput", { description: "A template belongs to a shop group (shopGroupId) or, for a service only one shop offers, to that shop (shopId): exactly one of the two." })
+export class CreateTemplateInput {
+  @Field(() => ID, { description: ID_DESCRIPTION })
+  @MaxLength(MAX_EDGE_TEXT)
+  id!: string;
+
+  @Field(() => String, { description: "1 to 200 characters." })
+  @MaxLength(MAX_EDGE_TEXT)
+  name!: string;
+
+  @Field(() => ID)
+  @MaxLength(MAX_EDGE_TEXT)
+  serviceId!: string;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  shopGroupId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: "A shop's own template wins over its group's for the same service." })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  shopId?: string | null;
+
+  @Field(() => [ID], { description: `The template's products, in order: at least one, each once, at most ${MAX_TEMPLATE_PRODUCTS}.` })
+  @ArrayMaxSize(MAX_TEMPLATE_PRODUCTS)
+  @MaxLength(MAX_EDGE_TEXT, { each: true })
+  productIds!: string[];
+}
+
+@InputType("UpdateTemplateInput", { description: "Fields to change; omitted fields stay as they are. The service and the owner of a template do not change." })
+export class UpdateTemplateInput {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  name?: string | null;
+
+  @Field(() => [ID], { nullable: true, description: "Replaces the template's products, in this order." })
+  @IsOptional()
+  @ArrayMaxSize(MAX_TEMPLATE_PRODUCTS)
+  @MaxLength(MAX_EDGE_TEXT, { each: true })
+  productIds?: string[] | null;
+}
+
+@ObjectType("TemplatePayload")
+export class TemplatePayload {
+  @Field(() => TemplateType, { nullable: true, description: "The template as written (as it was, for a delete); null when errors is not empty." })
+  template?: TemplateType | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
+
+// --- Charged images ----------------------------------------------------------------------------
+
+@ObjectType("ChargedImage", { description: "A copyrighted stock image: every sheet it is printed on adds feePerSheet to the order." })
+export class ChargedImageType {
+  @Field(() => ID)
+  imageId!: string;
+
+  @Field(() => MoneyScalar)
+  feePerSheet!: number;
+
+  @Field(() => String, { description: "Who the fee is for." })
+  rightsHolder!: string;
+}
+
+@InputType("CreateChargedImageInput")
+export class CreateChargedImageInput {
+  @Field(() => ID, { description: "The stock image's id. " + ID_DESCRIPTION })
+  @MaxLength(MAX_EDGE_TEXT)
+  imageId!: string;
+
+  @Field(() => MoneyScalar, { description: "0 or more, in minor units." })
+  feePerSheet!: number;
+
+  @Field(() => String, { description: "1 to 200 characters." })
+  @MaxLength(MAX_EDGE_TEXT)
+  rightsHolder!: string;
+}
+
+@InputType("UpdateChargedImageInput", { description: "Fields to change; omitted fields stay as they are." })
+export class UpdateChargedImageInput {
+  @Field(() => MoneyScalar, { nullable: true })
+  @IsOptional()
+  feePerSheet?: number | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  rightsHolder?: string | null;
+}
+
+@ObjectType("ChargedImagePayload")
+export class ChargedImagePayload {
+  @Field(() => ChargedImageType, { nullable: true })
+  chargedImage?: ChargedImageType | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
