@@ -8,7 +8,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import express from "express";
@@ -25,6 +25,7 @@ import { createEventBus } from "./graphql/pubsub";
 import { appSchema } from "./graphql/schema";
 import { INVALID_CREDENTIAL } from "./identity/identity.service";
 import { mountIde } from "./ide/ide";
+import { mountImageRoutes } from "./images/images.routes";
 import { createLogger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { createServices } from "./services";
@@ -114,6 +115,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
       ApolloServerPluginDrainHttpServer({ httpServer }),
       drainWs,
       ApolloServerPluginLandingPageDisabled(),
+      // No cache hints are used; the plugin would only add work to every field.
+      ApolloServerPluginCacheControlDisabled(),
       observabilityPlugin(logger, metrics),
       ...(protection.plugins as ApolloServerPlugin<RequestContext>[]),
     ],
@@ -143,6 +146,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     res.setHeader("content-type", metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+  mountImageRoutes(expressApp, app);
   if (config.ide) mountIde(expressApp, { endpoint: "/graphql" });
   expressApp.use(
     "/graphql",

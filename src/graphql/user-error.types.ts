@@ -1,6 +1,6 @@
 import { Field, ObjectType } from "type-graphql";
 
-@ObjectType("UserError", { description: "A business failure that the caller can act on. Nothing was written." })
+@ObjectType("UserError", { simpleResolvers: true, description: "A business failure that the caller can act on. Nothing was written." })
 export class UserErrorType {
   @Field(() => String, { description: "Stable, machine-readable, SCREAMING_SNAKE_CASE, e.g. NO_PRICE, SERVICE_NOT_OFFERED, PRICE_OUT_OF_RANGE." })
   code!: string;

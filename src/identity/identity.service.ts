@@ -16,12 +16,18 @@ import { UserEntity } from "./user.entity";
 export const INVALID_CREDENTIAL = Symbol("invalid-credential");
 
 const LAB_KEY_CACHE_MS = 60_000;
+/**
+ * Users behind valid tokens are kept this long, so that a busy frontend does not read its user on
+ * every request; a change to a user (disable, role) drops the entry at once through the event bus.
+ */
+const USER_CACHE_MS = 5_000;
 
 export class IdentityService {
   private readonly byLogin: RateLimiterMemory;
   private readonly byAddress: RateLimiterMemory;
   /** Lab keys already verified (argon2 is slow on purpose): full SHA-256 digest -> lab. */
   private readonly labKeyCache = new Map<string, { labId: string; shopId: string; keyId: string; until: number }>();
+  private readonly userCache = new Map<string, { user: UserEntity; until: number }>();
 
   constructor(private readonly app: AppContext) {
     const { attempts, windowSeconds } = app.config.loginRateLimit;
@@ -29,8 +35,17 @@ export class IdentityService {
     // An address may try several logins (an office behind one NAT), but not without bound.
     this.byAddress = new RateLimiterMemory({ points: attempts * 5, duration: windowSeconds, keyPrefix: "addr" });
     void (async () => {
-      for await (const event of app.events.subscribe("invalidate")) if (event.kind === "lab-keys") this.forgetLabKeys();
+      for await (const event of app.events.subscribe("invalidate")) {
+        if (event.kind === "lab-keys" || event.kind === "catalog") this.forgetLabKeys();
+        if (event.kind === "users") this.forgetUser(event.key);
+      }
     })();
+  }
+
+  /** Called when a user changes anywhere: their cached entry (or all) is dropped. */
+  forgetUser(userId?: string): void {
+    if (userId) this.userCache.delete(userId);
+    else this.userCache.clear();
   }
 
   /** Called when a lab key changes anywhere: cached verifications are dropped. */
@@ -72,7 +87,12 @@ export class IdentityService {
     if (looksLikeJwt(credential)) {
       const claims = await verifyToken(this.app.config.jwtSecret, credential);
       if (!claims) return INVALID_CREDENTIAL;
-      const user = await this.app.ds.getRepository(UserEntity).findOne({ where: { id: claims.userId } });
+      const cached = this.userCache.get(claims.userId);
+      let user = cached && cached.until > Date.now() ? cached.user : null;
+      if (!user) {
+        user = await this.app.ds.getRepository(UserEntity).findOne({ where: { id: claims.userId } });
+        if (user) this.userCache.set(user.id, { user, until: Date.now() + USER_CACHE_MS });
+      }
       if (!user || user.disabled) return INVALID_CREDENTIAL;
       return { kind: "user", user };
     }

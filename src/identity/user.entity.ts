@@ -34,6 +34,10 @@ export class UserEntity {
   @Column({ type: "boolean", default: false })
   disabled!: boolean;
 
+  /** A customer's home shop (seed 001, claim 3): their orders go there unless they name another. */
+  @Column({ name: "home_shop_id", type: "varchar", length: 64, nullable: true })
+  homeShopId!: string | null;
+
   @Column({ name: "created_at", ...instant })
   createdAt!: Date;
 

@@ -66,9 +66,10 @@ export class UsersService {
   }
 
   async update(ctx: RequestContext, id: string, input: UserFields): Promise<Outcome<UserEntity>> {
-    return inTransaction(ctx, async ({ em }) => {
+    return inTransaction(ctx, async ({ em, emit }) => {
       const user = await em.findOne(UserEntity, { where: { id } });
       if (!user) throw new RollbackWithErrors([userError("NOT_FOUND", `No user ${id}`, ["id"])]);
+      emit("invalidate", { kind: "users", key: id });
       const errors = await this.check(em, input, user);
       if (ctx.auth.kind === "user" && ctx.auth.user.id === id && input.role !== undefined && input.role !== Role.CENTER_ADMIN) {
         errors.push(userError("CANNOT_DEMOTE_SELF", "A center admin cannot take away their own rank", ["input", "role"]));
@@ -88,9 +89,10 @@ export class UsersService {
   }
 
   async setDisabled(ctx: RequestContext, id: string, disabled: boolean): Promise<Outcome<UserEntity>> {
-    return inTransaction(ctx, async ({ em }) => {
+    return inTransaction(ctx, async ({ em, emit }) => {
       const user = await em.findOne(UserEntity, { where: { id } });
       if (!user) throw new RollbackWithErrors([userError("NOT_FOUND", `No user ${id}`, ["id"])]);
+      emit("invalidate", { kind: "users", key: id });
       if (disabled && ctx.auth.kind === "user" && ctx.auth.user.id === id) {
         throw new RollbackWithErrors([userError("CANNOT_DISABLE_SELF", "You cannot disable your own account", ["id"])]);
       }

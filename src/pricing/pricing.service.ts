@@ -98,12 +98,21 @@ export class PricingService {
     const shop = await this.resolveShop(input);
     if ("error" in shop) errors.push(shop.error);
     if (errors.length > 0 || "error" in shop) return { quote: null, errors };
-    return this.quoteAt(shop.shopId, input, at ?? new Date());
+    // The context resolving the shop found is the one quoted against: one lookup per quote.
+    return this.quoteWith(shop.shopId, shop.pricing, input, at ?? new Date());
   }
 
   /** Prices at a known shop (used by orders and lab candidates too). */
   async quoteAt(shopId: string, input: QuoteRequest, at: Date): Promise<{ quote: QuoteView | null; errors: UserErrorData[] }> {
-    const pricing = await this.books.contextFor(shopId);
+    return this.quoteWith(shopId, await this.books.contextFor(shopId), input, at);
+  }
+
+  private async quoteWith(
+    shopId: string,
+    pricing: ShopPricingContext | null,
+    input: QuoteRequest,
+    at: Date,
+  ): Promise<{ quote: QuoteView | null; errors: UserErrorData[] }> {
     if (!pricing) return { quote: null, errors: [userError("UNKNOWN_SHOP", `No shop ${shopId}`, ["input", "shopId"])] };
     const priceDate = this.priceDate(at);
     const r = quoteOrder(pricing, { priceDate, subOrders: input.subOrders });
@@ -111,14 +120,14 @@ export class PricingService {
     return { quote: { shopId, currency: await this.books.currency(), priceDate, subOrders: r.subOrders, total: r.total }, errors: [] };
   }
 
-  private async resolveShop(input: QuoteRequest): Promise<{ shopId: string } | { error: UserErrorData }> {
+  private async resolveShop(input: QuoteRequest): Promise<{ shopId: string; pricing: ShopPricingContext | null } | { error: UserErrorData }> {
     if (input.shopId) {
-      const ctx = await this.books.contextFor(input.shopId);
-      return ctx ? { shopId: input.shopId } : { error: userError("UNKNOWN_SHOP", `No shop ${input.shopId}`, ["input", "shopId"]) };
+      const pricing = await this.books.contextFor(input.shopId);
+      return pricing ? { shopId: input.shopId, pricing } : { error: userError("UNKNOWN_SHOP", `No shop ${input.shopId}`, ["input", "shopId"]) };
     }
     if (input.labId) {
       const lab = await this.app.ds.getRepository(LabEntity).findOne({ where: { id: input.labId } });
-      return lab ? { shopId: lab.shopId } : { error: userError("UNKNOWN_LAB", `No lab ${input.labId}`, ["input", "labId"]) };
+      return lab ? { shopId: lab.shopId, pricing: await this.books.contextFor(lab.shopId) } : { error: userError("UNKNOWN_LAB", `No lab ${input.labId}`, ["input", "labId"]) };
     }
     return { error: userError("SHOP_REQUIRED", "Name a shop (shopId) or a lab (labId) to price at", ["input", "shopId"]) };
   }

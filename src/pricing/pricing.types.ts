@@ -17,7 +17,7 @@ registerEnumType(PriceSourceEnum, {
     "Where a price line came from, most specific first: a shop's own price, the\nshop group's price, or the system-wide standard price; *_TIER when a\nsheet-count tier matched.",
 });
 
-@ObjectType("PriceLine")
+@ObjectType("PriceLine", { simpleResolvers: true })
 export class PriceLineType {
   @Field(() => ID)
   productId!: string;
@@ -41,7 +41,7 @@ export class PriceLineType {
   subtotal!: number;
 }
 
-@ObjectType("ImageFee", { description: "A copyright fee for a charged image: feePerSheet * sheets." })
+@ObjectType("ImageFee", { simpleResolvers: true, description: "A copyright fee for a charged image: feePerSheet * sheets." })
 export class ImageFeeType {
   @Field(() => ID)
   imageId!: string;
@@ -56,7 +56,7 @@ export class ImageFeeType {
   subtotal!: number;
 }
 
-@ObjectType("SubOrderQuote")
+@ObjectType("SubOrderQuote", { simpleResolvers: true })
 export class SubOrderQuoteType {
   @Field(() => ID)
   serviceId!: string;
@@ -77,7 +77,7 @@ export class SubOrderQuoteType {
   subtotal!: number;
 }
 
-@ObjectType("Quote")
+@ObjectType("Quote", { simpleResolvers: true })
 export class QuoteType {
   @Field(() => ID)
   shopId!: string;
@@ -95,7 +95,7 @@ export class QuoteType {
   total!: number;
 }
 
-@ObjectType("QuotePayload")
+@ObjectType("QuotePayload", { simpleResolvers: true })
 export class QuotePayload {
   @Field(() => QuoteType, { nullable: true })
   quote?: QuoteType | null;
@@ -330,7 +330,7 @@ export class PriceHistoryEntryType {
   after?: string | null;
 }
 
-@ObjectType("OfferedPrice", { description: "The price of a product for a range of sheet counts on a date." })
+@ObjectType("OfferedPrice", { simpleResolvers: true, description: "The price of a product for a range of sheet counts on a date." })
 export class OfferedPriceType {
   @Field(() => PriceSourceEnum)
   source!: PriceSourceEnum;
@@ -357,7 +357,7 @@ export class OfferedPriceType {
   validUntil?: string | null;
 }
 
-@ObjectType("OfferedProduct")
+@ObjectType("OfferedProduct", { simpleResolvers: true })
 export class OfferedProductType {
   @Field(() => ID)
   productId!: string;
@@ -366,7 +366,7 @@ export class OfferedProductType {
   prices!: OfferedPriceType[];
 }
 
-@ObjectType("OfferedService")
+@ObjectType("OfferedService", { simpleResolvers: true })
 export class OfferedServiceType {
   @Field(() => ID)
   serviceId!: string;
@@ -381,7 +381,7 @@ export class OfferedServiceType {
   products!: OfferedProductType[];
 }
 
-@ObjectType("ShopOffer", { description: "What a shop offers on a date and at what price: a price list for frontends." })
+@ObjectType("ShopOffer", { simpleResolvers: true, description: "What a shop offers on a date and at what price: a price list for frontends." })
 export class ShopOfferType {
   @Field(() => ID)
   shopId!: string;
