@@ -8,6 +8,7 @@ module.exports = {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { ignoreCodes: [151002] } }],
   },
   setupFiles: ["reflect-metadata"],
+  globalSetup: "<rootDir>/test/global-setup.js",
   testTimeout: 60000,
   // Each worker gets its own database (see test/support/database.ts); two workers fit the machine.
   maxWorkers: 2,
