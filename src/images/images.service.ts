@@ -1,0 +1,539 @@
+/**
+ * Images: customers' uploads and center admins' stock images (charged images are stock images).
+ * An upload is streamed to a temp file while it is hashed and counted, its type is read from its
+ * first bytes (never trusted from Content-Type alone), it is decoded once to prove it is a whole
+ * image (which also makes its thumbnail), and only then stored and recorded. Any failure, a client
+ * that goes away included, leaves neither a row nor a stored object behind.
+ *
+ * Labs fetch originals through short-lived signed URLs (`signedUrl`), so that a print job can
+ * carry a link that needs no session.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import sharp from "sharp";
+import { In, type EntityManager } from "typeorm";
+import { isSqlite, withTransaction } from "../db/transaction";
+import type { AppContext, Auth, RequestContext } from "../graphql/context";
+import { ADMIN_ROLES, Role } from "../identity/role";
+import { ChargedImageEntity } from "../pricing/charged-image.entity";
+import { LocalImageStore, type ImageStore } from "./image-store";
+import { ImageEntity } from "./image.entity";
+
+/** Largest accepted upload, in bytes, unless the service is made with another `maxBytes`. */
+export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
+/** Largest accepted pixel count (libvips' own default): a decompression bomb is refused unread. */
+export const DEFAULT_MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
+/** Thumbnails fit in a square of this many pixels. */
+export const THUMBNAIL_MAX_SIDE = 320;
+export const DEFAULT_SIGNED_URL_TTL_SECONDS = 300;
+const MAX_SIGNED_URL_TTL_SECONDS = 7 * 24 * 3600;
+/** Ids a center admin may choose for a stock image (and that every image id satisfies). */
+export const IMAGE_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
+
+export const IMAGE_CONTENT_TYPES = ["image/jpeg", "image/png", "image/tiff"] as const;
+export type ImageContentType = (typeof IMAGE_CONTENT_TYPES)[number];
+
+const TYPE_NAMES: Record<ImageContentType, string> = { "image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF" };
+const SHARP_FORMATS: Record<ImageContentType, string> = { "image/jpeg": "jpeg", "image/png": "png", "image/tiff": "tiff" };
+const EXTENSIONS: Record<ImageContentType, string> = { "image/jpeg": "jpg", "image/png": "png", "image/tiff": "tif" };
+const ACCEPTED = "image/jpeg, image/png or image/tiff";
+
+// Each upload is read once from a temp file that is deleted right after: libvips' operation and
+// file caches would only keep deleted files open and hold memory.
+sharp.cache(false);
+
+export type ImageErrorCode =
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "INVALID_ID"
+  | "EMPTY_BODY"
+  | "IMAGE_ID_TAKEN"
+  | "PAYLOAD_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "INVALID_IMAGE"
+  | "TOO_MANY_PIXELS"
+  | "INVALID_SIGNATURE"
+  | "SIGNATURE_EXPIRED"
+  | "CLIENT_ABORTED"
+  | "STORAGE_ERROR";
+
+/** A refusal with its HTTP status and stable code; the routes answer `{ error: { code, message } }`. */
+export class ImageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ImageErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ImageError";
+  }
+}
+
+/** The image type of the first bytes (JPEG FF D8 FF, PNG's 8-byte signature, TIFF II*\0 or MM\0*), or null. */
+export function sniffImageType(head: Uint8Array): ImageContentType | null {
+  const starts = (sig: readonly number[]) => head.length >= sig.length && sig.every((b, i) => head[i] === b);
+  if (starts([0xff, 0xd8, 0xff])) return "image/jpeg";
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
+  if (starts([0x49, 0x49, 0x2a, 0x00]) || starts([0x4d, 0x4d, 0x00, 0x2a])) return "image/tiff";
+  return null;
+}
+
+/** The media type of a Content-Type header without parameters, lower case; null when absent. */
+export function mediaType(header: string | undefined | null): string | null {
+  if (header === undefined || header === null) return null;
+  const t = header.split(";")[0].trim().toLowerCase();
+  return t === "" ? null : t;
+}
+
+export function extensionOf(contentType: string): string {
+  return EXTENSIONS[contentType as ImageContentType] ?? "bin";
+}
+
+export interface ImagesServiceOptions {
+  /** Largest upload in bytes (default DEFAULT_MAX_IMAGE_BYTES). */
+  maxBytes?: number;
+  maxPixels?: number;
+  /** Where bytes live (default: a LocalImageStore under `<dataDir>/images`). */
+  store?: ImageStore;
+}
+
+export interface UploadOptions {
+  /** A stock image's id, chosen by a center admin (PUT /images/<id>); absent for a customer's upload. */
+  id?: string;
+  /** The Content-Length the client announced, to refuse an oversized upload before reading it. */
+  declaredBytes?: number;
+}
+
+export interface UploadResult {
+  image: ImageEntity;
+  /** False when a stock image with this id was replaced. */
+  created: boolean;
+}
+
+export type Usability = { ok: true } | { ok: false; unknown: string[]; foreign: string[] };
+
+interface Spooled {
+  file: string;
+  bytes: number;
+  sha256: string;
+  type: ImageContentType;
+}
+
+export class ImagesService {
+  readonly store: ImageStore;
+  readonly maxBytes: number;
+  readonly maxPixels: number;
+  private readonly spoolDir: string;
+  private readonly urlKey: Buffer;
+  /** Thumbnails being made, so that concurrent requests for one image decode it once. */
+  private readonly thumbsInFlight = new Map<string, Promise<Buffer>>();
+
+  constructor(
+    private readonly app: AppContext,
+    opts: ImagesServiceOptions = {},
+  ) {
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES;
+    this.maxPixels = opts.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, got ${this.maxBytes}`);
+    if (!Number.isSafeInteger(this.maxPixels) || this.maxPixels < 1) throw new RangeError(`maxPixels must be a positive integer, got ${this.maxPixels}`);
+    this.store = opts.store ?? new LocalImageStore(path.join(app.config.dataDir, "images"));
+    this.spoolDir = path.join(app.config.dataDir, "tmp");
+    // A key of its own for URL signatures, derived from the session secret: a signed URL can never
+    // be mistaken for a session token, nor the other way round.
+    this.urlKey = createHmac("sha256", Buffer.from(app.config.jwtSecret)).update("printmesh:image-original-url:v1").digest();
+  }
+
+  /**
+   * Stores an image from `body`. Without `opts.id`: a customer's (any logged-in person's) upload
+   * under a new `IMG-` id, owned by the caller. With `opts.id`: a center admin's stock image under
+   * that id, replacing an earlier stock image with it but never a person's image (409).
+   *
+   * The body is only read, never destroyed: on a refusal the caller decides what to do with the
+   * rest of it (the HTTP route closes the connection after answering).
+   */
+  async upload(ctx: RequestContext, contentType: string | undefined | null, body: Readable, opts: UploadOptions = {}): Promise<UploadResult> {
+    const stock = opts.id !== undefined;
+    const owner = this.requireUploader(ctx.auth, stock);
+    if (stock) checkStockId(opts.id!);
+    const declared = mediaType(contentType);
+    if (declared === null || !(IMAGE_CONTENT_TYPES as readonly string[]).includes(declared)) {
+      throw new ImageError(415, "UNSUPPORTED_MEDIA_TYPE", `Content-Type must be ${ACCEPTED}, got ${declared === null ? "none" : JSON.stringify(declared)}`);
+    }
+    if (opts.declaredBytes !== undefined && opts.declaredBytes > this.maxBytes) {
+      throw tooLarge(this.maxBytes);
+    }
+    if (stock) {
+      // Refuse early, before reading the body; checked again in the transaction.
+      const existing = await this.app.ds.getRepository(ImageEntity).findOne({ where: { id: opts.id }, select: { id: true, stock: true } });
+      if (existing && !existing.stock) throw idTaken(opts.id!);
+    }
+
+    const spooled = await this.spool(body, declared as ImageContentType);
+    let stored: string[] = [];
+    try {
+      const { width, height, thumbnail } = await this.inspect(spooled);
+      const id = opts.id ?? newImageId();
+      // A stock image gets a fresh key per version, so that replacing it never overwrites the bytes
+      // the committed row still names (if the transaction fails, the old version stays whole).
+      const key = storageKey(id, stock ? randomBytes(6).toString("hex") : undefined);
+      stored = [key, thumbnailKey(key)];
+      await this.store.put(key, fs.createReadStream(spooled.file));
+      await this.store.put(thumbnailKey(key), Readable.from([thumbnail]));
+
+      const row = Object.assign(new ImageEntity(), {
+        id,
+        ownerUserId: owner,
+        stock,
+        contentType: spooled.type,
+        bytes: spooled.bytes,
+        sha256: spooled.sha256,
+        width,
+        height,
+        storageKey: key,
+        createdAt: new Date(),
+      });
+      const { created, replacedKey } = await this.record(row);
+      stored = [];
+      if (replacedKey !== null && replacedKey !== key) await this.forget(replacedKey);
+      this.app.logger.info(
+        { requestId: ctx.requestId, event: created ? "image_stored" : "image_replaced", imageId: id, bytes: spooled.bytes, contentType: spooled.type, stock },
+        created ? "image stored" : "stock image replaced",
+      );
+      return { image: row, created };
+    } finally {
+      await fsp.rm(spooled.file, { force: true });
+      for (const key of stored) await this.store.delete(key).catch((e) => this.app.logger.error({ err: e, key }, "could not remove an unrecorded image object"));
+    }
+  }
+
+  /** An image's row, for its owner, any admin, or (stock images) anyone with a credential. */
+  async get(ctx: RequestContext, id: string): Promise<ImageEntity> {
+    if (ctx.auth.kind === "anonymous") throw new ImageError(401, "UNAUTHENTICATED", "Send Authorization: Bearer <token>");
+    const row = IMAGE_ID_PATTERN.test(id) ? await this.app.ds.getRepository(ImageEntity).findOne({ where: { id } }) : null;
+    if (!row || row.id !== id) throw new ImageError(404, "NOT_FOUND", `No image ${id}`);
+    if (!mayView(ctx.auth, row)) throw new ImageError(403, "FORBIDDEN", `Image ${id} is not yours`);
+    return row;
+  }
+
+  /**
+   * A JPEG of at most THUMBNAIL_MAX_SIDE pixels on the long side (EXIF orientation applied,
+   * transparency on white), for the same callers as `get`. Made on upload; made again from the
+   * original and cached as `<key>.thumb.jpg` if it is missing.
+   */
+  async thumbnail(ctx: RequestContext, id: string): Promise<{ image: ImageEntity; jpeg: Buffer }> {
+    const image = await this.get(ctx, id);
+    const key = thumbnailKey(image.storageKey);
+    let pending = this.thumbsInFlight.get(key);
+    if (!pending) {
+      pending = this.loadOrMakeThumbnail(image).finally(() => this.thumbsInFlight.delete(key));
+      this.thumbsInFlight.set(key, pending);
+    }
+    return { image, jpeg: await pending };
+  }
+
+  /** The original's bytes, for a holder of a valid signed URL (no session needed). */
+  async original(id: string, exp: unknown, sig: unknown): Promise<{ image: ImageEntity; stream: Readable }> {
+    const check = this.checkSignature(id, exp, sig);
+    if (check === "expired") throw new ImageError(403, "SIGNATURE_EXPIRED", "This signed URL has expired; ask for a new one");
+    if (check !== "ok") throw new ImageError(403, "INVALID_SIGNATURE", "This URL's signature is not valid");
+    const image = await this.app.ds.getRepository(ImageEntity).findOne({ where: { id } });
+    if (!image || image.id !== id) throw new ImageError(404, "NOT_FOUND", `No image ${id}`);
+    if (!(await this.store.exists(image.storageKey))) {
+      this.app.logger.error({ imageId: id, key: image.storageKey }, "an image's original is missing from the store");
+      throw new ImageError(500, "STORAGE_ERROR", `The bytes of image ${id} cannot be read`);
+    }
+    return { image, stream: this.store.get(image.storageKey) };
+  }
+
+  /**
+   * Whether a user may put these images in an order: their own images and stock images. Ids of
+   * charged images count as stock even when no bytes were uploaded for them (the seed fixture names
+   * charged images that exist only in the price list). `who` is the caller's context or a user id;
+   * anyone else (a lab, anonymous) may use stock images only. Pass `em` to read inside a transaction.
+   */
+  async assertUsable(who: RequestContext | string | null, imageIds: readonly string[], opts: { em?: EntityManager } = {}): Promise<Usability> {
+    const userId = typeof who === "string" ? who : who && who.auth.kind === "user" ? who.auth.user.id : null;
+    const ids = [...new Set(imageIds)];
+    if (ids.length === 0) return { ok: true };
+    const em = opts.em ?? this.app.ds.manager;
+    const images = new Map<string, { ownerUserId: string | null; stock: boolean }>();
+    const charged = new Set<string>();
+    // Bounded IN lists; exact (case-sensitive) id matches on every engine.
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await em.find(ImageEntity, { where: { id: In(chunk) }, select: { id: true, ownerUserId: true, stock: true } });
+      for (const r of rows) images.set(r.id, r);
+      // The pricing domain's list of charged images: read-only, ids only.
+      const ch = await em.find(ChargedImageEntity, { where: { imageId: In(chunk) }, select: { imageId: true } });
+      for (const c of ch) charged.add(c.imageId);
+    }
+    const unknown: string[] = [];
+    const foreign: string[] = [];
+    for (const id of ids) {
+      const img = images.get(id);
+      if (img) {
+        if (!img.stock && (userId === null || img.ownerUserId !== userId)) foreign.push(id);
+      } else if (!charged.has(id)) {
+        unknown.push(id);
+      }
+    }
+    return unknown.length === 0 && foreign.length === 0 ? { ok: true } : { ok: false, unknown, foreign };
+  }
+
+  /** `/images/<id>/original?exp=<unix seconds>&sig=<HMAC-SHA256, base64url>`, valid for `ttlSeconds`. */
+  signedUrl(imageId: string, ttlSeconds = DEFAULT_SIGNED_URL_TTL_SECONDS, now = Date.now()): string {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_SIGNED_URL_TTL_SECONDS) {
+      throw new RangeError(`ttlSeconds must be a whole number from 1 to ${MAX_SIGNED_URL_TTL_SECONDS}, got ${ttlSeconds}`);
+    }
+    const exp = Math.floor(now / 1000) + ttlSeconds;
+    return `/images/${encodeURIComponent(imageId)}/original?exp=${exp}&sig=${this.sign(imageId, exp)}`;
+  }
+
+  /** True when `sig` signs this id and expiry and the expiry has not passed (timing-safe). */
+  verifySignature(imageId: string, exp: unknown, sig: unknown, now = Date.now()): boolean {
+    return this.checkSignature(imageId, exp, sig, now) === "ok";
+  }
+
+  // --- internals --------------------------------------------------------------------------------
+
+  private checkSignature(imageId: string, exp: unknown, sig: unknown, now = Date.now()): "ok" | "invalid" | "expired" {
+    if (typeof exp !== "string" && typeof exp !== "number") return "invalid";
+    if (typeof sig !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(sig)) return "invalid";
+    const expText = String(exp);
+    if (!/^\d{1,12}$/.test(expText)) return "invalid";
+    const expected = Buffer.from(this.sign(imageId, Number(expText)), "base64url");
+    const given = Buffer.from(sig, "base64url");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "invalid";
+    // Expiry is checked after the signature, so that a forged URL never learns more than "invalid".
+    return Number(expText) * 1000 < now ? "expired" : "ok";
+  }
+
+  private sign(imageId: string, exp: number): string {
+    return createHmac("sha256", this.urlKey).update(`${imageId}\n${exp}`).digest("base64url");
+  }
+
+  /** People upload; labs and anonymous callers do not; stock images are for center admins. Returns the owner. */
+  private requireUploader(auth: Auth, stock: boolean): string | null {
+    if (auth.kind === "anonymous") throw new ImageError(401, "UNAUTHENTICATED", "Send Authorization: Bearer <token> to upload an image");
+    if (auth.kind !== "user") throw new ImageError(403, "FORBIDDEN", "Labs do not upload images");
+    if (stock) {
+      if (auth.user.role !== Role.CENTER_ADMIN) throw new ImageError(403, "FORBIDDEN", "Only center admins store stock images");
+      return null;
+    }
+    return auth.user.id;
+  }
+
+  /**
+   * Copies the body to a temp file while hashing and counting it. The type is checked from the
+   * first bytes as soon as they arrive, and the size as it grows, so a wrong or oversized upload is
+   * refused without reading the rest.
+   */
+  private async spool(body: Readable, declared: ImageContentType): Promise<Spooled> {
+    await fsp.mkdir(this.spoolDir, { recursive: true });
+    const file = path.join(this.spoolDir, `upload-${randomBytes(12).toString("hex")}`);
+    const hash = createHash("sha256");
+    const maxBytes = this.maxBytes;
+    let bytes = 0;
+    let head: Buffer | null = Buffer.alloc(0);
+    const checkHead = (final: boolean): ImageError | null => {
+      if (head === null || (!final && head.length < 8)) return null;
+      const sniffed = sniffImageType(head);
+      head = null;
+      if (sniffed === null) {
+        return bytes === 0
+          ? new ImageError(400, "EMPTY_BODY", "The body is empty: send the image's bytes")
+          : new ImageError(415, "UNSUPPORTED_MEDIA_TYPE", `The body is not a JPEG, PNG or TIFF image (judged from its first bytes); accepted: ${ACCEPTED}`);
+      }
+      if (sniffed !== declared) {
+        return new ImageError(415, "UNSUPPORTED_MEDIA_TYPE", `The body is a ${TYPE_NAMES[sniffed]} image but Content-Type says ${declared}`);
+      }
+      return null;
+    };
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+        bytes += chunk.length;
+        if (bytes > maxBytes) return done(tooLarge(maxBytes));
+        if (head !== null) head = Buffer.concat([head, chunk.subarray(0, 16)]);
+        const bad = checkHead(false);
+        if (bad) return done(bad);
+        hash.update(chunk);
+        done(null, chunk);
+      },
+      flush(done: TransformCallback) {
+        done(checkHead(true));
+      },
+    });
+
+    // The body is piped, not handed to pipeline(): pipeline would destroy it on a refusal, and
+    // destroying an HTTP request closes the socket before the refusal can be answered.
+    let ended = false;
+    const onEnd = () => {
+      ended = true;
+    };
+    const onError = (e: unknown) => meter.destroy(aborted(e));
+    const onClose = () => {
+      if (!ended) meter.destroy(aborted(null));
+    };
+    body.on("end", onEnd);
+    body.on("error", onError);
+    body.on("close", onClose);
+    // The file exists before any byte is read, so removing it by name on a failure always works,
+    // whatever the write stream still does with its descriptor.
+    const fh = await fsp.open(file, "wx", 0o640);
+    body.pipe(meter);
+    try {
+      await pipeline(meter, fh.createWriteStream());
+    } catch (e) {
+      body.unpipe(meter);
+      await fsp.rm(file, { force: true });
+      throw e;
+    } finally {
+      body.off("end", onEnd);
+      body.off("error", onError);
+      body.off("close", onClose);
+    }
+    return { file, bytes, sha256: hash.digest("hex"), type: declared };
+  }
+
+  /** Decodes the spooled image once: its pixel size, and its thumbnail (which proves it whole). */
+  private async inspect(s: Spooled): Promise<{ width: number; height: number; thumbnail: Buffer }> {
+    const name = TYPE_NAMES[s.type];
+    let meta: sharp.Metadata;
+    try {
+      meta = await sharp(s.file, this.decodeOptions()).metadata();
+    } catch (e) {
+      this.app.logger.info({ err: e }, "undecodable image header");
+      throw new ImageError(422, "INVALID_IMAGE", `The ${name} image cannot be decoded: its header is damaged or incomplete`);
+    }
+    if (meta.format !== SHARP_FORMATS[s.type] || !meta.width || !meta.height) {
+      throw new ImageError(422, "INVALID_IMAGE", `The body starts like a ${name} image but cannot be read as one`);
+    }
+    if (meta.width * meta.height > this.maxPixels) {
+      throw new ImageError(422, "TOO_MANY_PIXELS", `The image has ${meta.width} x ${meta.height} pixels; at most ${this.maxPixels} pixels are accepted`);
+    }
+    let thumbnail: Buffer;
+    try {
+      thumbnail = await thumbnailPipeline(sharp(s.file, this.decodeOptions())).toBuffer();
+    } catch (e) {
+      this.app.logger.info({ err: e }, "undecodable image data");
+      throw new ImageError(422, "INVALID_IMAGE", `The ${name} image cannot be decoded: its data is damaged or truncated`);
+    }
+    return { width: meta.width, height: meta.height, thumbnail };
+  }
+
+  private decodeOptions(): sharp.SharpOptions {
+    // "error" refuses truncated and corrupt pixel data; "warning" would also refuse ordinary files
+    // with harmless quirks (an odd ICC profile, trailing bytes).
+    return { failOn: "error", limitInputPixels: this.maxPixels, sequentialRead: true };
+  }
+
+  private async loadOrMakeThumbnail(image: ImageEntity): Promise<Buffer> {
+    const key = thumbnailKey(image.storageKey);
+    if (await this.store.exists(key)) return readAll(this.store.get(key));
+    const maker = thumbnailPipeline(sharp(this.decodeOptions()));
+    const source = this.store.get(image.storageKey);
+    source.on("error", (e) => maker.destroy(e));
+    source.pipe(maker);
+    let jpeg: Buffer;
+    try {
+      jpeg = await maker.toBuffer();
+    } catch (e) {
+      this.app.logger.error({ err: e, imageId: image.id }, "could not make a thumbnail");
+      throw new ImageError(500, "STORAGE_ERROR", `The thumbnail of image ${image.id} cannot be made`);
+    }
+    await this.store.put(key, Readable.from([jpeg])).catch((e) => this.app.logger.warn({ err: e, key }, "could not cache a thumbnail"));
+    return jpeg;
+  }
+
+  /** Inserts the row; for a stock image, replaces an earlier stock image of that id. */
+  private async record(row: ImageEntity): Promise<{ created: boolean; replacedKey: string | null }> {
+    // Even a single insert goes through withTransaction: on SQLite the one connection is shared, and
+    // a statement outside the queue would land inside whatever transaction is open at that moment.
+    return withTransaction(this.app.ds, async (em) => {
+      if (!row.stock) {
+        await em.getRepository(ImageEntity).insert(row);
+        return { created: true, replacedKey: null };
+      }
+      // On MariaDB the locking read also locks the gap of a missing id, so two admins storing a new
+      // id at once end in a deadlock that withTransaction retries (the second then replaces).
+      const qb = em.getRepository(ImageEntity).createQueryBuilder("i").where("i.id = :id", { id: row.id });
+      if (!isSqlite(this.app.ds)) qb.setLock("pessimistic_write");
+      const existing = await qb.getOne();
+      if (existing && !existing.stock) throw idTaken(row.id);
+      if (!existing) {
+        await em.getRepository(ImageEntity).insert(row);
+        return { created: true, replacedKey: null };
+      }
+      const { id: _id, ...changes } = row;
+      await em.getRepository(ImageEntity).update({ id: existing.id }, changes);
+      row.id = existing.id;
+      return { created: false, replacedKey: existing.storageKey };
+    });
+  }
+
+  /** Removes an object and its thumbnail once no row names them (best effort: a leftover is only space). */
+  private async forget(key: string): Promise<void> {
+    for (const k of [key, thumbnailKey(key)]) {
+      await this.store.delete(k).catch((e) => this.app.logger.warn({ err: e, key: k }, "could not remove a replaced image object"));
+    }
+  }
+}
+
+function checkStockId(id: string): void {
+  if (!IMAGE_ID_PATTERN.test(id)) {
+    throw new ImageError(400, "INVALID_ID", `An image id is 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" and "-", not starting with "."; got ${JSON.stringify(id.slice(0, 80))}`);
+  }
+}
+
+function newImageId(): string {
+  return "IMG-" + randomBytes(10).toString("hex").toUpperCase();
+}
+
+/** `ab/cd/<id>[.<version>]`: two levels of 256 folders from a hash of the id keep folders small. */
+function storageKey(id: string, version?: string): string {
+  const h = createHash("sha256").update(id).digest("hex");
+  return `${h.slice(0, 2)}/${h.slice(2, 4)}/${id}${version ? `.${version}` : ""}`;
+}
+
+function thumbnailKey(key: string): string {
+  return `${key}.thumb.jpg`;
+}
+
+function thumbnailPipeline(img: sharp.Sharp): sharp.Sharp {
+  return img
+    .autoOrient()
+    .resize({ width: THUMBNAIL_MAX_SIDE, height: THUMBNAIL_MAX_SIDE, fit: "inside", withoutEnlargement: true })
+    .flatten({ background: "#ffffff" })
+    .jpeg({ quality: 80 });
+}
+
+function mayView(auth: Auth, image: ImageEntity): boolean {
+  if (image.stock) return auth.kind !== "anonymous";
+  if (auth.kind !== "user") return false;
+  return image.ownerUserId === auth.user.id || ADMIN_ROLES.includes(auth.user.role);
+}
+
+function tooLarge(maxBytes: number): ImageError {
+  return new ImageError(413, "PAYLOAD_TOO_LARGE", `An image may have at most ${maxBytes} bytes (${(maxBytes / 1024 / 1024).toFixed(1)} MiB)`);
+}
+
+function idTaken(id: string): ImageError {
+  return new ImageError(409, "IMAGE_ID_TAKEN", `Image ${id} is a customer's image; a stock image cannot replace it`);
+}
+
+function aborted(e: unknown): Error {
+  if (e instanceof ImageError) return e;
+  const detail = e instanceof Error ? `: ${e.message}` : "";
+  return new ImageError(400, "CLIENT_ABORTED", `The upload ended before the body was complete${detail}`);
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
