@@ -32,6 +32,14 @@ export interface Config {
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number };
   /** Login attempts per login and per address within the window before LOGIN_RATE_LIMITED. */
   loginRateLimit: { attempts: number; windowSeconds: number };
+  /** A quote older than this must be re-quoted before it is confirmed (QUOTE_EXPIRED). */
+  quoteTtlSeconds: number;
+  /** Lab load reports older than this count as unknown when ranking labs. */
+  loadMaxAgeSeconds: number;
+  /** A lab counts as online while its daemon is connected and for this long after. */
+  labOnlineGraceSeconds: number;
+  /** Lab-ranking weights (partial; the rest are the defaults). */
+  assignmentWeights: Record<string, number>;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +118,20 @@ export function loadConfig(env: Env = process.env): Config {
     faults.push("JWT_SECRET must be at least 32 characters long");
   }
 
+  const weightsRaw = get("ASSIGNMENT_WEIGHTS");
+  let assignmentWeights: Record<string, number> = {};
+  if (weightsRaw !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(weightsRaw);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0)) {
+        throw new Error("not an object of non-negative numbers");
+      }
+      assignmentWeights = parsed as Record<string, number>;
+    } catch {
+      faults.push(`ASSIGNMENT_WEIGHTS must be a JSON object of non-negative numbers, e.g. {"distancePerKm":1,"load":200}`);
+    }
+  }
+
   const config: Config = {
     env: nodeEnv as Config["env"],
     database,
@@ -135,6 +157,10 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: int("LOGIN_RATE_LIMIT", 10, 1, 10000),
       windowSeconds: int("LOGIN_RATE_WINDOW_SECONDS", 300, 1, 86400),
     },
+    quoteTtlSeconds: int("QUOTE_TTL_SECONDS", 900, 1, 30 * 24 * 3600),
+    loadMaxAgeSeconds: int("LOAD_MAX_AGE_SECONDS", 600, 1, 7 * 24 * 3600),
+    labOnlineGraceSeconds: int("LAB_ONLINE_GRACE_SECONDS", 90, 0, 24 * 3600),
+    assignmentWeights,
   };
   if (faults.length > 0) throw new ConfigError(faults);
   config.jwtSecret = jwtRaw !== undefined ? new TextEncoder().encode(jwtRaw) : persistentSecret(dataDir);

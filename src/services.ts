@@ -3,11 +3,16 @@ import type { AppContext } from "./graphql/context";
 import { CatalogAdminService } from "./catalog/catalog-admin.service";
 import { CatalogService } from "./catalog/catalog.service";
 import { IdentityService } from "./identity/identity.service";
+import { ImagesService } from "./images/images.service";
 import { LabKeysService } from "./identity/lab-keys.service";
 import { UsersService } from "./identity/users.service";
 import { NotificationsService } from "./notifications/notifications.service";
 import { PriceAdminService } from "./pricing/price-admin.service";
 import { PricingService } from "./pricing/pricing.service";
+import { AssignmentService } from "./assignment/assignment.service";
+import { LabPresence } from "./labs/presence";
+import { OrdersService } from "./orders/orders.service";
+import { PrintJobsService } from "./labs/print-jobs.service";
 
 export interface Services {
   identity: IdentityService;
@@ -18,6 +23,11 @@ export interface Services {
   notifications: NotificationsService;
   pricing: PricingService;
   priceAdmin: PriceAdminService;
+  images: ImagesService;
+  presence: LabPresence;
+  assignment: AssignmentService;
+  orders: OrdersService;
+  printJobs: PrintJobsService;
 }
 
 export function createServices(app: AppContext): Services {
@@ -30,5 +40,10 @@ export function createServices(app: AppContext): Services {
     notifications: new NotificationsService(),
     pricing: new PricingService(app),
     priceAdmin: new PriceAdminService(),
+    images: new ImagesService(app),
+    presence: new LabPresence(),
+    assignment: new AssignmentService(app),
+    orders: new OrdersService(),
+    printJobs: new PrintJobsService(),
   };
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { instant } from "../db/columns";
 
 /**
  * A lab: a print server that belongs to a shop (whose group prices its orders), offers some
@@ -40,6 +41,23 @@ export class LabEntity {
 
   @Column({ type: "boolean", default: false })
   disabled!: boolean;
+
+  /** The latest load report (seed 000, claim 3): 0 idle, 1 full, more when overbooked. */
+  @Column({ name: "load_utilisation", type: "double", nullable: true })
+  loadUtilisation!: number | null;
+
+  @Column({ name: "load_queued_jobs", type: "int", nullable: true })
+  loadQueuedJobs!: number | null;
+
+  @Column({ name: "load_queued_sheets", type: "int", nullable: true })
+  loadQueuedSheets!: number | null;
+
+  @Column({ name: "load_reported_at", ...instant, nullable: true })
+  loadReportedAt!: Date | null;
+
+  /** Last time the lab's daemon was heard from (a request or an open subscription). */
+  @Column({ name: "last_seen_at", ...instant, nullable: true })
+  lastSeenAt!: Date | null;
 }
 
 /** The services a lab can print. */

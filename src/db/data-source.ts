@@ -7,9 +7,10 @@ import { DataSource, type DataSourceOptions } from "typeorm";
 import type { DatabaseConfig } from "../config";
 import { entities } from "./entities";
 import { migrations } from "./migrations";
+import { CountingLogger } from "./query-counter";
 
 export function dataSourceOptions(db: DatabaseConfig, opts: { poolSize?: number } = {}): DataSourceOptions {
-  const common = { entities, migrations, synchronize: false, migrationsRun: false, logging: false } as const;
+  const common = { entities, migrations, synchronize: false, migrationsRun: false, logger: new CountingLogger() } as const;
   if (db.type === "sqlite") {
     return {
       ...common,

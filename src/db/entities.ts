@@ -9,6 +9,9 @@ import { TemplateEntity, TemplateProductEntity } from "../catalog/template.entit
 import { LabApiKeyEntity } from "../identity/lab-api-key.entity";
 import { UserEntity } from "../identity/user.entity";
 import { NotificationEntity } from "../notifications/notification.entity";
+import { ImageEntity } from "../images/image.entity";
+import { PrintJobEntity } from "../labs/print-job.entity";
+import { OrderEntity, OrderItemEntity, SubOrderEntity } from "../orders/order.entity";
 import { PriceHistoryEntity } from "../pricing/price-history.entity";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { PriceRowEntity } from "../pricing/price-row.entity";
@@ -31,4 +34,9 @@ export const entities = [
   LabServiceEntity,
   NotificationEntity,
   PriceHistoryEntity,
+  ImageEntity,
+  OrderEntity,
+  SubOrderEntity,
+  OrderItemEntity,
+  PrintJobEntity,
 ];

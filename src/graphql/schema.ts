@@ -9,11 +9,13 @@ import { CatalogResolver } from "../catalog/catalog.resolver";
 import { IdentityResolver } from "../identity/identity.resolver";
 import { NotificationsResolver } from "../notifications/notifications.resolver";
 import { PricingResolver } from "../pricing/pricing.resolver";
+import { OrdersResolver } from "../orders/orders.resolver";
+import { PrintJobsResolver } from "../labs/print-jobs.resolver";
 import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./scalars";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [IdentityResolver, CatalogResolver, CatalogAdminResolver, NotificationsResolver, PricingResolver];
+export const resolvers: NonEmptyArray<Function> = [IdentityResolver, CatalogResolver, CatalogAdminResolver, NotificationsResolver, PricingResolver, OrdersResolver, PrintJobsResolver];
 
 let built: Promise<GraphQLSchema> | null = null;
 

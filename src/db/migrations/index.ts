@@ -1,5 +1,6 @@
 /** Migrations in order. Listed here (not globbed) so that compiled and test runs see the same set. */
 import { Initial1764000000000 } from "./1764000000000-initial";
 import { PriceManagement1764100000000 } from "./1764100000000-price-management";
+import { Orders1764200000000 } from "./1764200000000-orders";
 
-export const migrations = [Initial1764000000000, PriceManagement1764100000000];
+export const migrations = [Initial1764000000000, PriceManagement1764100000000, Orders1764200000000];

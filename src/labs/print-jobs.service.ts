@@ -1,0 +1,58 @@
+/**
+ * The lab's side of print jobs (seed 001: the center stores orders without pushing them; each lab
+ * asks for its own). The printJobs subscription is a doorbell over the database: on subscribe, the
+ * lab's claimable backlog oldest first, then each job as it is queued. Nothing is lost if an event
+ * is missed, because a reconnecting lab is sent its backlog again.
+ */
+import { LessThanOrEqual } from "typeorm";
+import type { RequestContext } from "../graphql/context";
+import { LabEntity } from "../catalog/lab.entity";
+import { PrintJobEntity } from "./print-job.entity";
+
+export class PrintJobsService {
+  /** A job of the calling lab, or null (another lab's jobs do not exist for it). */
+  async get(ctx: RequestContext, id: string): Promise<PrintJobEntity | null> {
+    if (ctx.auth.kind !== "lab") return null;
+    return ctx.app.ds.getRepository(PrintJobEntity).findOne({ where: { id, labId: ctx.auth.labId } });
+  }
+
+  /** The lab's claimable jobs, oldest first. */
+  async backlog(ctx: RequestContext, labId: string, limit = 10000): Promise<PrintJobEntity[]> {
+    return ctx.app.ds.getRepository(PrintJobEntity).find({
+      where: { labId, status: "QUEUED", availableAt: LessThanOrEqual(new Date()) as never },
+      order: { createdAt: "ASC", id: "ASC" },
+      take: limit,
+    });
+  }
+
+  /**
+   * Backlog first, then live rings, for one lab. The bus subscription is opened before the backlog
+   * is read, so a job queued in between is rung, not lost; a job may come twice, never not at all.
+   */
+  async *stream(ctx: RequestContext, labId: string): AsyncGenerator<{ job: PrintJobEntity }> {
+    const live = ctx.app.events.subscribe("printJob", labId)[Symbol.asyncIterator]();
+    let pending = live.next(); // starts the subscription now
+    const presence = ctx.app.services.presence;
+    presence.connected(labId);
+    await this.seen(ctx, labId);
+    try {
+      for (const job of await this.backlog(ctx, labId)) yield { job };
+      for (;;) {
+        const ring = await pending;
+        if (ring.done) return;
+        pending = live.next();
+        // A withdrawn job (cancelled, moved) is sent too, so that the lab drops it.
+        const job = await ctx.app.ds.getRepository(PrintJobEntity).findOne({ where: { id: ring.value.jobId, labId } });
+        if (job) yield { job };
+      }
+    } finally {
+      presence.disconnected(labId);
+      await this.seen(ctx, labId).catch(() => undefined);
+      await live.return?.();
+    }
+  }
+
+  private async seen(ctx: RequestContext, labId: string): Promise<void> {
+    await ctx.app.ds.getRepository(LabEntity).update({ id: labId }, { lastSeenAt: new Date() });
+  }
+}

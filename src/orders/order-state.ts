@@ -1,0 +1,36 @@
+/**
+ * The order lifecycle as an explicit transition table. Every state change goes through
+ * `nextStatus`; a move the table does not allow is refused (ILLEGAL_TRANSITION), never forced.
+ */
+export type OrderStatus = "QUOTED" | "CONFIRMED" | "ASSIGNED" | "PRINTING" | "PRINTED" | "SHIPPED" | "COMPLETED" | "CANCELLED" | "FAILED";
+
+export type OrderEvent =
+  | "CONFIRM" // the customer accepts the quoted total
+  | "ASSIGN" // a lab is chosen and the print job queued
+  | "REASSIGN" // an admin moves the order to another lab before printing
+  | "CANCEL"
+  | "START_PRINTING" // the lab claimed the job
+  | "REQUEUE" // the lab's lease ran out: back in the queue
+  | "FINISH_PRINTING"
+  | "FAIL"
+  | "SHIP"
+  | "COMPLETE";
+
+export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>>> = {
+  QUOTED: { CONFIRM: "CONFIRMED", CANCEL: "CANCELLED" },
+  CONFIRMED: { ASSIGN: "ASSIGNED", CANCEL: "CANCELLED", FAIL: "FAILED" },
+  ASSIGNED: { REASSIGN: "ASSIGNED", START_PRINTING: "PRINTING", CANCEL: "CANCELLED", FAIL: "FAILED" },
+  PRINTING: { REQUEUE: "ASSIGNED", FINISH_PRINTING: "PRINTED", FAIL: "FAILED" },
+  PRINTED: { SHIP: "SHIPPED", COMPLETE: "COMPLETED" },
+  SHIPPED: { COMPLETE: "COMPLETED" },
+  COMPLETED: {},
+  CANCELLED: {},
+  FAILED: {},
+};
+
+export const ORDER_STATUSES = Object.keys(ORDER_TRANSITIONS) as OrderStatus[];
+
+/** The state after `event`, or null when the table does not allow it. */
+export function nextStatus(from: OrderStatus, event: OrderEvent): OrderStatus | null {
+  return ORDER_TRANSITIONS[from][event] ?? null;
+}

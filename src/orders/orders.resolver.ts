@@ -1,0 +1,147 @@
+import DataLoader from "dataloader";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { badInput } from "../common/errors";
+import type { RequestContext } from "../graphql/context";
+import { MoneyScalar } from "../graphql/scalars";
+import { ALL_ROLES, ADMIN_ROLES, LAB, Role, type Principal } from "../identity/role";
+import { QuoteType } from "../pricing/pricing.types";
+import type { QuoteView } from "../pricing/pricing.service";
+import { OrderInput } from "./order.input";
+import type { OrderEntity } from "./order.entity";
+import { encodeCursor, type StoredAssignment } from "./orders.service";
+import {
+  AssignmentType,
+  ConfirmOrderPayload,
+  HomeShopPayload,
+  LabCandidateType,
+  OrderConnection,
+  OrderFilter,
+  OrderPayload,
+  OrderType,
+  PlaceOrderPayload,
+  SubOrderType,
+} from "./orders.types";
+
+/** Sub-orders (with items) of every order on a page, in one batch per request. */
+function subOrderLoader(ctx: RequestContext): DataLoader<string, SubOrderType[]> {
+  let loader = ctx.memo.get("subOrders") as DataLoader<string, SubOrderType[]> | undefined;
+  if (!loader) {
+    loader = new DataLoader(async (ids: readonly string[]) => {
+      const byOrder = await ctx.app.services.orders.subOrdersOf(ctx, ids);
+      return ids.map((id) =>
+        (byOrder.get(id) ?? []).map((s) => ({
+          id: String(s.seq),
+          serviceId: s.serviceId,
+          sheets: s.sheets,
+          items: s.items.map((i) => ({ id: i.id, imageId: i.imageId, designTemplateId: i.designTemplateId, layout: i.layoutJson })),
+        })),
+      );
+    });
+    ctx.memo.set("subOrders", loader);
+  }
+  return loader;
+}
+
+@Resolver(() => OrderType)
+export class OrdersResolver {
+  @Authorized(...ALL_ROLES)
+  @Mutation(() => PlaceOrderPayload, { description: "Store and price an order (status QUOTED). Same idempotencyKey from the same user: the same order back." })
+  async placeOrder(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => OrderInput) input: OrderInput,
+    @Arg("idempotencyKey", () => String, { nullable: true }) idempotencyKey?: string | null,
+  ): Promise<PlaceOrderPayload> {
+    const r = await ctx.app.services.orders.place(ctx, input, idempotencyKey ?? null);
+    return { order: r.value as unknown as OrderType, errors: r.errors };
+  }
+
+  @Authorized(...ALL_ROLES)
+  @Mutation(() => ConfirmOrderPayload, { description: "The customer accepts the quoted total; the order is assigned to a lab and a print job is queued." })
+  async confirmOrder(
+    @Ctx() ctx: RequestContext,
+    @Arg("orderId", () => ID) orderId: string,
+    @Arg("acceptedTotal", () => MoneyScalar) acceptedTotal: number,
+  ): Promise<ConfirmOrderPayload> {
+    const r = await ctx.app.services.orders.confirm(ctx, orderId, acceptedTotal);
+    return { order: r.value as unknown as OrderType, errors: r.errors };
+  }
+
+  @Authorized(...ALL_ROLES)
+  @Mutation(() => OrderPayload, { description: "Cancel an order before printing: customers their own, admins those in scope." })
+  async cancelOrder(@Ctx() ctx: RequestContext, @Arg("orderId", () => ID) orderId: string): Promise<OrderPayload> {
+    const r = await ctx.app.services.orders.cancel(ctx, orderId);
+    return { order: r.value as unknown as OrderType, errors: r.errors };
+  }
+
+  @Authorized(...ADMIN_ROLES)
+  @Mutation(() => OrderPayload, { description: "Move an order that is not printing yet to another capable lab; both labs are told." })
+  async reassignOrder(@Ctx() ctx: RequestContext, @Arg("orderId", () => ID) orderId: string, @Arg("labId", () => ID) labId: string): Promise<OrderPayload> {
+    const r = await ctx.app.services.orders.reassign(ctx, orderId, labId);
+    return { order: r.value as unknown as OrderType, errors: r.errors };
+  }
+
+  @Authorized(Role.GENERAL_USER)
+  @Mutation(() => HomeShopPayload, { description: "Register (or clear, with null) the caller's home shop: their orders go there when they name neither shop nor lab." })
+  async setHomeShop(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null): Promise<HomeShopPayload> {
+    const r = await ctx.app.services.orders.setHomeShop(ctx, shopId ?? null);
+    return { homeShopId: r.value?.homeShopId ?? null, errors: r.errors };
+  }
+
+  @Authorized<Principal>(...ALL_ROLES, LAB)
+  @Query(() => OrderType, { nullable: true, description: "An order the caller may see: a customer their own, admins in scope, a lab its jobs' orders." })
+  order(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<OrderType | null> {
+    return ctx.app.services.orders.get(ctx, id) as unknown as Promise<OrderType | null>;
+  }
+
+  @Authorized<Principal>(...ALL_ROLES, LAB)
+  @Query(() => OrderConnection, { description: "Orders the caller may see, newest first, a page at a time." })
+  async orders(
+    @Ctx() ctx: RequestContext,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg("after", () => String, { nullable: true }) after?: string | null,
+    @Arg("filter", () => OrderFilter, { nullable: true }) filter?: OrderFilter | null,
+  ): Promise<OrderConnection> {
+    if (first !== null && (first < 1 || first > 100)) throw badInput("first must be 1 to 100", ["first"]);
+    const page = await ctx.app.services.orders.list(ctx, { first: first ?? 20, after: after ?? null, filter: filter ?? {} });
+    const edges = page.orders.map((o) => ({ cursor: encodeCursor(o), node: o as unknown as OrderType }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
+  }
+
+  @Authorized(...ALL_ROLES)
+  @Query(() => [LabCandidateType], { description: "Two-phase pick: the labs that could print this order, best first, each with its quote." })
+  async labCandidates(@Ctx() ctx: RequestContext, @Arg("input", () => OrderInput) input: OrderInput): Promise<LabCandidateType[]> {
+    const r = await ctx.app.services.orders.candidates(ctx, input);
+    if ("errors" in r) throw badInput(r.errors.map((e) => `${e.code}: ${e.message}`).join("; "), r.errors[0]?.field ?? undefined);
+    if (!r.decision.ok) return [];
+    return r.decision.candidates.map((c) => ({
+      labId: c.labId,
+      shopId: c.shopId,
+      distanceKm: c.distanceKm,
+      load: c.load,
+      quote: (r.quotes.get(c.shopId) ?? null) as unknown as QuoteType | null,
+      reasons: c.reasons,
+    }));
+  }
+
+  @FieldResolver(() => [SubOrderType])
+  subOrders(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<SubOrderType[]> {
+    return subOrderLoader(ctx).load(order.id);
+  }
+
+  @FieldResolver(() => QuoteType, { nullable: true })
+  quote(@Root() order: OrderEntity): QuoteView | null {
+    return order.quoteJson ? (JSON.parse(order.quoteJson) as QuoteView) : null;
+  }
+
+  @FieldResolver(() => MoneyScalar, { nullable: true })
+  total(@Root() order: OrderEntity): number | null {
+    return order.quoteTotal;
+  }
+
+  @FieldResolver(() => AssignmentType, { nullable: true })
+  async assignment(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<AssignmentType | null> {
+    if (!order.assignmentJson || !(await ctx.app.services.orders.mayReadAssignment(ctx, order))) return null;
+    const a = JSON.parse(order.assignmentJson) as StoredAssignment;
+    return { ...a, decidedAt: new Date(a.decidedAt) };
+  }
+}

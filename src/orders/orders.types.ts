@@ -1,0 +1,238 @@
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { IsOptional, MaxLength } from "class-validator";
+import { UserErrorType } from "../graphql/user-error.types";
+import { MoneyScalar } from "../graphql/scalars";
+import { QuoteType } from "../pricing/pricing.types";
+import { ORDER_STATUSES, type OrderStatus } from "./order-state";
+
+export const OrderStatusEnum = Object.fromEntries(ORDER_STATUSES.map((s) => [s, s])) as { [K in OrderStatus]: K };
+registerEnumType(OrderStatusEnum, { name: "OrderStatus", description: "Order lifecycle. More states may be added." });
+
+@ObjectType("OrderItem")
+export class OrderItemType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  imageId!: string;
+
+  @Field(() => ID, { nullable: true, description: "A design template (frame, card layout) the lab applies." })
+  designTemplateId?: string | null;
+
+  @Field(() => String, { nullable: true, description: "Where the image lands on the sheet, as JSON (LayoutInput)." })
+  layout?: string | null;
+}
+
+@ObjectType("SubOrder")
+export class SubOrderType {
+  @Field(() => ID, { description: "Unique within its order: 1, 2, ..." })
+  id!: string;
+
+  @Field(() => ID)
+  serviceId!: string;
+
+  @Field(() => Int)
+  sheets!: number;
+
+  @Field(() => [OrderItemType])
+  items!: OrderItemType[];
+}
+
+@ObjectType("AssignmentCandidate", { description: "A lab considered for an order, with its score (lower is better) and the reasons." })
+export class AssignmentCandidateType {
+  @Field(() => ID)
+  labId!: string;
+
+  @Field(() => ID)
+  shopId!: string;
+
+  @Field(() => Float)
+  score!: number;
+
+  @Field(() => Float, { nullable: true })
+  distanceKm?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  load?: number | null;
+
+  @Field(() => [String])
+  reasons!: string[];
+}
+
+@ObjectType("AssignmentRejection", { description: "A lab that could not print the order, and why." })
+export class AssignmentRejectionType {
+  @Field(() => ID)
+  labId!: string;
+
+  @Field(() => [String])
+  reasons!: string[];
+}
+
+@ObjectType("Assignment", { description: "How the center chose the lab for an order (stored with the order; admins only)." })
+export class AssignmentType {
+  @Field(() => String, { description: "NAMED_LAB (the customer's pick), RANKED, or REASSIGNED (an admin's move)." })
+  rule!: string;
+
+  @Field(() => Date)
+  decidedAt!: Date;
+
+  @Field(() => ID, { nullable: true })
+  chosenLabId?: string | null;
+
+  @Field(() => [String], { description: "Why the pricing shop was what it was (named, home shop, best lab's shop)." })
+  notes!: string[];
+
+  @Field(() => [AssignmentCandidateType])
+  candidates!: AssignmentCandidateType[];
+
+  @Field(() => [AssignmentRejectionType])
+  rejected!: AssignmentRejectionType[];
+}
+
+@ObjectType("Order")
+export class OrderType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => OrderStatusEnum)
+  status!: OrderStatus;
+
+  @Field(() => ID, { nullable: true })
+  shopId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  labId?: string | null;
+
+  @Field(() => QuoteType, { nullable: true })
+  quote?: QuoteType | null;
+
+  @Field(() => [SubOrderType])
+  subOrders!: SubOrderType[];
+
+  @Field(() => Date)
+  placedAt!: Date;
+
+  @Field(() => ID)
+  customerUserId!: string;
+
+  @Field(() => MoneyScalar, { nullable: true, description: "The quoted total, frozen with the order." })
+  total?: number | null;
+
+  @Field(() => String)
+  currency!: string;
+
+  @Field(() => Date, { nullable: true })
+  confirmedAt?: Date | null;
+
+  @Field(() => AssignmentType, { nullable: true, description: "The assignment decision; admins in scope only (null for others)." })
+  assignment?: AssignmentType | null;
+}
+
+@ObjectType("PlaceOrderPayload")
+export class PlaceOrderPayload {
+  @Field(() => OrderType, { nullable: true })
+  order?: OrderType | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
+
+@ObjectType("ConfirmOrderPayload")
+export class ConfirmOrderPayload {
+  @Field(() => OrderType, { nullable: true })
+  order?: OrderType | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
+
+@ObjectType("OrderPayload")
+export class OrderPayload {
+  @Field(() => OrderType, { nullable: true })
+  order?: OrderType | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
+
+@ObjectType("LabCandidate")
+export class LabCandidateType {
+  @Field(() => ID)
+  labId!: string;
+
+  @Field(() => ID)
+  shopId!: string;
+
+  @Field(() => Float, { nullable: true, description: "Great-circle distance to the delivery address, when both locations are known." })
+  distanceKm?: number | null;
+
+  @Field(() => Float, { nullable: true, description: "The lab's last reported load, 0 (idle) to 1 (full) or more (overbooked)." })
+  load?: number | null;
+
+  @Field(() => QuoteType, { nullable: true })
+  quote?: QuoteType | null;
+
+  @Field(() => [String], { description: "Why this lab ranks where it does, in words a person can read." })
+  reasons!: string[];
+}
+
+@InputType("OrderFilter")
+export class OrderFilter {
+  @Field(() => [OrderStatusEnum], { nullable: true })
+  @IsOptional()
+  status?: OrderStatus[] | null;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @MaxLength(64)
+  shopId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @MaxLength(64)
+  labId?: string | null;
+
+  @Field(() => Date, { nullable: true, description: "Placed at or after." })
+  @IsOptional()
+  placedFrom?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "Placed before." })
+  @IsOptional()
+  placedBefore?: Date | null;
+}
+
+@ObjectType("PageInfo")
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor?: string | null;
+}
+
+@ObjectType("OrderEdge")
+export class OrderEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => OrderType)
+  node!: OrderType;
+}
+
+@ObjectType("OrderConnection", { description: "Orders newest first, a page at a time (cursor-based)." })
+export class OrderConnection {
+  @Field(() => [OrderEdge])
+  edges!: OrderEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
+
+@ObjectType("HomeShopPayload")
+export class HomeShopPayload {
+  @Field(() => ID, { nullable: true })
+  homeShopId?: string | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
