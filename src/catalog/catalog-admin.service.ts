@@ -140,6 +140,7 @@ export class CatalogAdminService {
         ["templates", await ids(tx.em, TemplateEntity, { shopGroupId: group.id }, "id")],
         ["price rows", await ids(tx.em, PriceRowEntity, { shopGroupId: group.id }, "id")],
         ["users", await ids(tx.em, UserEntity, { shopGroupId: group.id }, "login")],
+        ["orders", await ctx.app.services.orders.idsUsing(tx.em, { shopGroupId: group.id })],
       ]);
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
       await this.report(ctx, tx, "SHOP_GROUP_DELETED", `Shop group ${group.id} "${group.name}" was deleted by ${actorName(ctx)}`, { kind: "GROUP", shopGroupId: group.id });
@@ -253,6 +254,7 @@ export class CatalogAdminService {
         ["price rows", await ids(tx.em, PriceRowEntity, { shopId: shop.id }, "id")],
         ["allowances of products", await ids(tx.em, ShopPriceAllowanceEntity, { shopId: shop.id }, "productId")],
         ["users", await ids(tx.em, UserEntity, { shopId: shop.id }, "login")],
+        ["orders", await ctx.app.services.orders.idsUsing(tx.em, { shopId: shop.id })],
       ]);
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
       // Told before the row goes: the shop's group (whose admins are concerned) is read from it.
@@ -277,6 +279,7 @@ export class CatalogAdminService {
     return this.deleteNamed(ctx, ServiceEntity, "service", "SERVICE", id, async (em, service) => [
       ["templates", await ids(em, TemplateEntity, { serviceId: service.id }, "id")],
       ["labs", await ids(em, LabServiceEntity, { serviceId: service.id }, "labId")],
+      ["orders", await ctx.app.services.orders.idsUsing(em, { serviceId: service.id })],
     ]);
   }
 

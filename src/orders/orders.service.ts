@@ -464,6 +464,16 @@ export class OrdersService {
     return this.adminManagesShop(ctx, ctx.app.ds.manager, order.shopId);
   }
 
+  /** Ids of (at most 11) orders that name a shop, a shop group or a service: what deleting them would orphan. */
+  async idsUsing(em: EntityManager, what: { shopId?: string; shopGroupId?: string; serviceId?: string }): Promise<string[]> {
+    if (what.serviceId) {
+      const subs = await em.find(SubOrderEntity, { where: { serviceId: what.serviceId }, select: { orderId: true }, take: 11 });
+      return [...new Set(subs.map((s) => s.orderId))];
+    }
+    const where = what.shopId ? { shopId: what.shopId } : { shopGroupId: what.shopGroupId };
+    return (await em.find(OrderEntity, { where, select: { id: true }, take: 11 })).map((o) => o.id);
+  }
+
   // ---------------------------------------------------------------- two-phase pick
 
   /** The labs that could print this order, best first, each with its quote (seed 000, claim 7). */

@@ -350,6 +350,23 @@ describe("reading orders", () => {
   });
 });
 
+describe("the catalog keeps what orders name", () => {
+  it("refuses to delete a shop or a service that orders name (IN_USE, naming them)", async () => {
+    // An order at SP04; then the shop's lab and admin go, so that only the order holds the shop.
+    const placed = await c.gql(PLACE, { input: pickup("SP04", [a4(1, [photo])]) }, t.customer);
+    expect(placed.data!.placeOrder.errors).toEqual([]);
+    await c.ds.getRepository(PrintJobEntity).delete({ labId: "LAB04" });
+    await c.ds.getRepository(LabEntity).delete({ id: "LAB04" });
+    await c.gql(`mutation { updateUser(id: "U004", input: { role: GENERAL_USER }) { errors { code } } }`, {}, t.center);
+    const shop = await c.gql(`mutation { deleteShop(id: "SP04") { shop { id } errors { code message } } }`, {}, t.center);
+    expect(shop.data!.deleteShop.shop).toBeNull();
+    expect(shop.data!.deleteShop.errors[0].code).toBe("IN_USE");
+    expect(shop.data!.deleteShop.errors[0].message).toMatch(/^Shop SP04 is still used by orders [0-9a-f-]{36}/);
+    const service = await c.gql(`mutation { deleteService(id: "SV03") { service { id } errors { code message } } }`, {}, t.center);
+    expect(service.data!.deleteService.errors[0].message).toMatch(/orders [0-9a-f-]{36}/);
+  });
+});
+
 describe("the lab is told", () => {
   const SUB = "subscription { printJobs { job { id orderId labId status attempts order { id shopId subOrders { serviceId sheets } } } } }";
   type Ev = { printJobs: { job: { id: string; orderId: string; labId: string; status: string; order: { id: string; shopId: string } } } };
