@@ -334,7 +334,6 @@ export class ImagesService {
    * refused without reading the rest.
    */
   private async spool(body: Readable, declared: ImageContentType): Promise<Spooled> {
-    await fsp.mkdir(this.spoolDir, { recursive: true });
     const file = path.join(this.spoolDir, `upload-${randomBytes(12).toString("hex")}`);
     const hash = createHash("sha256");
     const maxBytes = this.maxBytes;
@@ -369,6 +368,10 @@ export class ImagesService {
       },
     });
 
+    // The body is watched from the first moment, before any await: it may fail while the spool file
+    // is being made; the meter then holds the error, and pipeline() reports it from the destroyed stream.
+    meter.on("error", () => undefined);
+
     // The body is piped, not handed to pipeline(): pipeline would destroy it on a refusal, and
     // destroying an HTTP request closes the socket before the refusal can be answered.
     let ended = false;
@@ -384,6 +387,7 @@ export class ImagesService {
     body.on("close", onClose);
     // The file exists before any byte is read, so removing it by name on a failure always works,
     // whatever the write stream still does with its descriptor.
+    await fsp.mkdir(this.spoolDir, { recursive: true });
     const fh = await fsp.open(file, "wx", 0o640);
     body.pipe(meter);
     try {

@@ -221,6 +221,21 @@ describe("refused uploads leave no row and no file", () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("survives a body that fails while the spool file is still being opened", async () => {
+    const before = await snapshot();
+    const ctx = requestContext(c.server.app, { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id: "U100" } }) }, "t", "local");
+    for (let i = 0; i < 20; i++) {
+      const body = new Readable({ read() {} });
+      const pending = images().upload(ctx, "image/png", body).catch((e) => e);
+      body.push(bigPng.subarray(0, 100));
+      setImmediate(() => body.destroy(new Error("connection reset")));
+      const e = await pending;
+      expect(e).toBeInstanceOf(ImageError);
+      expect(e.code).toBe("CLIENT_ABORTED");
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
   it("cleans up after a body stream that fails (the service, directly)", async () => {
     const before = await snapshot();
     const ctx = requestContext(c.server.app, { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id: "U100" } }) }, "t", "local");
