@@ -4,6 +4,7 @@
  * lab's claimable backlog oldest first, then each job as it is queued. Nothing is lost if an event
  * is missed, because a reconnecting lab is sent its backlog again.
  */
+import { Repeater } from "@graphql-yoga/subscription";
 import { LessThanOrEqual } from "typeorm";
 import type { RequestContext } from "../graphql/context";
 import { LabEntity } from "../catalog/lab.entity";
@@ -28,28 +29,43 @@ export class PrintJobsService {
   /**
    * Backlog first, then live rings, for one lab. The bus subscription is opened before the backlog
    * is read, so a job queued in between is rung, not lost; a job may come twice, never not at all.
+   * A Repeater, not an async generator: when the lab disconnects, `return()` must end the stream at
+   * once, even while it waits for the next ring (a suspended generator would wait for that ring).
+   * While the stream is open, the lab's lastSeenAt is refreshed, so other center processes see it online.
    */
-  async *stream(ctx: RequestContext, labId: string): AsyncGenerator<{ job: PrintJobEntity }> {
-    const live = ctx.app.events.subscribe("printJob", labId)[Symbol.asyncIterator]();
-    let pending = live.next(); // starts the subscription now
-    const presence = ctx.app.services.presence;
-    presence.connected(labId);
-    await this.seen(ctx, labId);
-    try {
-      for (const job of await this.backlog(ctx, labId)) yield { job };
-      for (;;) {
-        const ring = await pending;
-        if (ring.done) return;
-        pending = live.next();
-        // A withdrawn job (cancelled, moved) is sent too, so that the lab drops it.
-        const job = await ctx.app.ds.getRepository(PrintJobEntity).findOne({ where: { id: ring.value.jobId, labId } });
-        if (job) yield { job };
+  stream(ctx: RequestContext, labId: string): AsyncIterableIterator<{ job: PrintJobEntity }> {
+    return new Repeater<{ job: PrintJobEntity }>(async (push, stop) => {
+      const live = ctx.app.events.subscribe("printJob", labId)[Symbol.asyncIterator]();
+      let pending = live.next(); // starts the subscription now
+      const presence = ctx.app.services.presence;
+      presence.connected(labId);
+      const heartbeatMs = Math.max(1000, (ctx.app.config.labOnlineGraceSeconds * 1000) / 3);
+      const heartbeat = setInterval(() => void this.seen(ctx, labId).catch(() => undefined), heartbeatMs);
+      heartbeat.unref();
+      let stopped = false;
+      void stop.then(() => (stopped = true));
+      try {
+        await this.seen(ctx, labId);
+        for (const job of await this.backlog(ctx, labId)) {
+          if (stopped) return;
+          await push({ job });
+        }
+        while (!stopped) {
+          const ring = await Promise.race([pending, stop.then(() => null)]);
+          if (ring === null || ring.done) return;
+          pending = live.next();
+          // A withdrawn job (cancelled, moved) is sent too, so that the lab drops it.
+          const job = await ctx.app.ds.getRepository(PrintJobEntity).findOne({ where: { id: ring.value.jobId, labId } });
+          if (job && !stopped) await push({ job });
+        }
+      } finally {
+        clearInterval(heartbeat);
+        presence.disconnected(labId);
+        await this.seen(ctx, labId).catch(() => undefined);
+        await live.return?.();
+        stop();
       }
-    } finally {
-      presence.disconnected(labId);
-      await this.seen(ctx, labId).catch(() => undefined);
-      await live.return?.();
-    }
+    });
   }
 
   private async seen(ctx: RequestContext, labId: string): Promise<void> {

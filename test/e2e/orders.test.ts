@@ -400,6 +400,25 @@ describe("the lab is told", () => {
     expect((await c.gql(q, { id: last.id }, t.center)).errors![0].extensions!.code).toBe("FORBIDDEN");
   });
 
+  it("counts a lab online while it holds the subscription, and not once it leaves", async () => {
+    const presence = c.server.app.services.presence;
+    expect(presence.isConnectedHere("LAB03")).toBe(false);
+    const client = c.ws("lab03-key-0123456789abcdef");
+    const dispose = client.subscribe({ query: SUB }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+    const until = async (want: boolean) => {
+      const end = Date.now() + 5000;
+      while (presence.isConnectedHere("LAB03") !== want && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      return presence.isConnectedHere("LAB03");
+    };
+    expect(await until(true)).toBe(true);
+    const seen = (await c.ds.getRepository(LabEntity).findOneByOrFail({ id: "LAB03" })).lastSeenAt;
+    expect(seen).not.toBeNull();
+    dispose();
+    await client.dispose();
+    // No ring comes for LAB03: the stream must end on the disconnect itself.
+    expect(await until(false)).toBe(false);
+  });
+
   it("refuses the printJobs subscription to people", async () => {
     await expect(nextEvent(c.ws(t.center), SUB).value).rejects.toThrow(/FORBIDDEN/);
     await expect(nextEvent(c.ws(null), SUB).value).rejects.toThrow(/UNAUTHENTICATED/);
