@@ -23,6 +23,8 @@ export interface Config {
   dataDir: string;
   businessTimeZone: string;
   printJobLeaseSeconds: number;
+  /** A job that has been tried this many times (failures and lost leases) fails for good. */
+  printJobMaxAttempts: number;
   demoData: boolean;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** The browser IDE at GET /graphql; off in production unless asked for. */
@@ -99,6 +101,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const printJobLeaseSeconds = int("PRINT_JOB_LEASE_SECONDS", 600, 1, 7 * 24 * 3600);
+  const printJobMaxAttempts = int("PRINT_JOB_MAX_ATTEMPTS", 5, 1, 100);
 
   const demoRaw = get("DEMO_DATA");
   let demoData = database.type === "sqlite";
@@ -142,6 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     businessTimeZone,
     printJobLeaseSeconds,
+    printJobMaxAttempts,
     demoData,
     logLevel,
     ide: bool("GRAPHQL_IDE", !production),

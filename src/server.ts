@@ -46,7 +46,7 @@ type WsExtra = {
 export async function createServer(config: Config, opts: { ds?: DataSource; logger?: Logger } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const ds = opts.ds ?? (await openDatabase(config.database));
-  const events = createEventBus();
+  const events = createEventBus(config.redisUrl, { database: config.database, logger });
   const app = { config, ds, logger, events } as AppContext;
   app.services = createServices(app);
   const metrics = createMetrics();
@@ -109,6 +109,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     allowBatchedHttpRequests: false,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT and stops everything in order; Apollo's own handlers would race it.
+    stopOnTerminationSignals: false,
     validationRules: protection.validationRules,
     formatError: makeFormatError(logger),
     plugins: [
@@ -171,10 +173,12 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const port = (httpServer.address() as AddressInfo).port;
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const url = `http://${hostForUrl}:${port}`;
+  const sweeper = app.services.printJobLifecycle.startSweeper(app); // requeues jobs whose lease ran out
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
+      await sweeper.stop();
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
       wsServer.close();
       await events.close();

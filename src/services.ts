@@ -13,6 +13,10 @@ import { AssignmentService } from "./assignment/assignment.service";
 import { LabPresence } from "./labs/presence";
 import { OrdersService } from "./orders/orders.service";
 import { PrintJobsService } from "./labs/print-jobs.service";
+import { PrintJobLifecycleService } from "./labs/print-job-lifecycle.service";
+import { LabReportsService } from "./labs/lab-reports.service";
+import { LabsAdminService } from "./labs/labs-admin.service";
+import { DesignTemplatesService } from "./design-templates/design-templates.service";
 
 export interface Services {
   identity: IdentityService;
@@ -28,6 +32,10 @@ export interface Services {
   assignment: AssignmentService;
   orders: OrdersService;
   printJobs: PrintJobsService;
+  printJobLifecycle: PrintJobLifecycleService;
+  labReports: LabReportsService;
+  labsAdmin: LabsAdminService;
+  designTemplates: DesignTemplatesService;
 }
 
 export function createServices(app: AppContext): Services {
@@ -45,5 +53,9 @@ export function createServices(app: AppContext): Services {
     assignment: new AssignmentService(app),
     orders: new OrdersService(),
     printJobs: new PrintJobsService(),
+    printJobLifecycle: new PrintJobLifecycleService(),
+    labReports: new LabReportsService(),
+    labsAdmin: new LabsAdminService(),
+    designTemplates: new DesignTemplatesService(app),
   };
 }

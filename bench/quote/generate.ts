@@ -18,10 +18,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { DataSource, EntityManager } from "typeorm";
-import { loadConfig, redact, type DatabaseConfig } from "../../src/config";
+import { redact } from "../../src/config";
 import { openDatabase } from "../../src/db/data-source";
 import { hashPassword } from "../../src/identity/passwords";
 import { Role } from "../../src/identity/role";
+import { databaseConfig } from "../common";
+
+export { databaseConfig };
 
 // ---------------------------------------------------------------------------
 // The shape (indices are 0-based)
@@ -234,11 +237,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Parses a DATABASE_URL the way the center does (config.ts is the only reader of that format). */
-export function databaseConfig(databaseUrl: string): DatabaseConfig {
-  return loadConfig({ DATABASE_URL: databaseUrl, NODE_ENV: "test", JWT_SECRET: "x".repeat(32), DEMO_DATA: "0" }).database;
 }
 
 export async function generateCatalog(opts: GenerateOptions): Promise<GenerateResult> {

@@ -18,13 +18,12 @@
  *        temp dir)  --database-url URL / --database-url-large URL (empty MariaDB databases
  *        instead of SQLite files)
  */
-import * as child from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { redact } from "../../src/config";
 import { businessDate } from "../../src/pricing/business-date";
+import { cpuSeconds, failure, fmt, login, type Child, machineLine, memoryMiB, percentile, progress, sleep, spawnChild, startCenter, stopAll, stopChild, table } from "../common";
 import {
   BENCH_LOGIN,
   BENCH_PASSWORD,
@@ -71,8 +70,6 @@ type Autocannon = (opts: {
 }) => AutocannonInstance;
 const autocannon = require("autocannon") as Autocannon;
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
-const CENTER_MAIN = path.join(ROOT, "dist", "src", "main.js");
 const CEILING_MAIN = path.join(__dirname, "ceiling-server.js");
 
 const QUOTE_QUERY = `query Quote($input: OrderInput!) {
@@ -193,44 +190,6 @@ function benchOrders(): Order[] {
 // Child processes
 // ---------------------------------------------------------------------------
 
-interface Child {
-  name: string;
-  proc: child.ChildProcess;
-  /** The last lines it wrote, for the report when it fails. */
-  output: string[];
-  exited: Promise<number | null>;
-}
-
-const children = new Set<Child>();
-
-function spawnChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const proc = child.spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  const output: string[] = [];
-  const keep = (chunk: Buffer): void => {
-    output.push(...chunk.toString("utf8").split("\n").filter((l) => l.trim() !== ""));
-    if (output.length > 200) output.splice(0, output.length - 200);
-  };
-  proc.stdout?.on("data", keep);
-  proc.stderr?.on("data", keep);
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-  const c: Child = { name, proc, output, exited };
-  children.add(c);
-  void exited.then(() => children.delete(c));
-  return c;
-}
-
-async function stopChild(c: Child): Promise<void> {
-  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-  c.proc.kill("SIGTERM");
-  const timer = setTimeout(() => c.proc.kill("SIGKILL"), 20_000);
-  await c.exited;
-  clearTimeout(timer);
-}
-
-async function stopAll(): Promise<void> {
-  await Promise.all([...children].map(stopChild));
-}
-
 /** The run's temp dir (catalogs, the center's data dir), removed on every way out unless --keep. */
 const scratch: { dir: string | null; keep: boolean } = { dir: null, keep: false };
 
@@ -240,89 +199,6 @@ async function cleanUp(): Promise<void> {
   if (scratch.keep) progress(`kept ${scratch.dir}`);
   else fs.rmSync(scratch.dir, { recursive: true, force: true });
   scratch.dir = null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function failure(c: Child, why: string): Error {
-  return new Error(`${c.name}: ${why}\n--- last output of ${c.name} ---\n${c.output.slice(-30).join("\n")}`);
-}
-
-/** Resident and peak resident memory of a process, in MiB (Linux /proc). */
-function memoryMiB(pid: number): { rss: number | null; peak: number | null } {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (field: string): number | null => {
-      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
-      return m ? Number(m[1]) / 1024 : null;
-    };
-    return { rss: kb("VmRSS"), peak: kb("VmHWM") };
-  } catch {
-    return { rss: null, peak: null };
-  }
-}
-
-/** CPU seconds (user + system, every thread) a process has used so far (Linux /proc, 100 ticks/s). */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
-async function startCenter(databaseUrl: string, dataDir: string, opts: Options, label: string): Promise<{ child: Child; url: string }> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    JWT_SECRET: `bench-${Math.random().toString(36).slice(2)}-${"x".repeat(32)}`,
-    DATA_DIR: dataDir,
-    DEMO_DATA: "0",
-    LOG_LEVEL: "warn",
-    NODE_ENV: "production",
-    GRAPHQL_IDE: "0",
-    BUSINESS_TIMEZONE: "UTC",
-  };
-  delete env.REDIS_URL;
-  const nodeArgs: string[] = [...opts.centerNodeArgs];
-  if (opts.profileDir) {
-    fs.mkdirSync(opts.profileDir, { recursive: true });
-    nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=center-${label}-${Date.now()}.cpuprofile`);
-  }
-  const c = spawnChild(`center@${label}`, [...nodeArgs, CENTER_MAIN], env);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (c.proc.exitCode !== null) throw failure(c, `exited with ${c.proc.exitCode} before it was ready`);
-    try {
-      const r = await fetch(`${url}/readyz`);
-      if (r.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw failure(c, "not ready after 120 s");
-    await sleep(100);
-  }
-  return { child: c, url };
 }
 
 async function startCeiling(databaseUrl: string, label: string): Promise<{ child: Child; url: string; warmMs: number }> {
@@ -338,21 +214,6 @@ async function startCeiling(databaseUrl: string, label: string): Promise<{ child
     if (Date.now() > deadline) throw failure(c, "did not listen within 300 s");
     await sleep(50);
   }
-}
-
-async function login(url: string): Promise<string> {
-  const r = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query: "mutation Login($login: String!, $password: String!) { login(login: $login, password: $password) { errors { code message } token } }",
-      variables: { login: BENCH_LOGIN, password: BENCH_PASSWORD },
-    }),
-  });
-  const body = (await r.json()) as { data?: { login?: { token?: string | null; errors?: unknown[] } }; errors?: unknown[] };
-  const token = body.data?.login?.token;
-  if (!r.ok || !token) throw new Error(`login as ${BENCH_LOGIN} failed: HTTP ${r.status} ${JSON.stringify(body).slice(0, 500)}`);
-  return token;
 }
 
 // ---------------------------------------------------------------------------
@@ -441,11 +302,6 @@ async function checkAnswers(t: Target): Promise<number[]> {
   return totals;
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
 async function load(t: Target, seconds: number, connections: number, record: boolean): Promise<{ result: AutocannonResult; latencies: Float64Array }> {
   let latencies = new Float64Array(1 << 16);
   let n = 0;
@@ -506,19 +362,6 @@ async function measure(label: string, rows: number, t: Target, pid: number, opts
 // Report
 // ---------------------------------------------------------------------------
 
-function progress(line: string): void {
-  process.stderr.write(`bench: ${line}\n`);
-}
-
-function fmt(n: number | null, digits: number): string {
-  return n === null || !Number.isFinite(n) ? "-" : n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ")).join("\n");
-}
-
 function report(ms: Measurement[], opts: Options, small: Measurement | undefined, ceiling: Measurement | undefined, large: Measurement | undefined): void {
   const out: string[] = [];
   out.push("");
@@ -578,12 +421,7 @@ function report(ms: Measurement[], opts: Options, small: Measurement | undefined
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
-  const cpus = os.cpus();
-  process.stdout.write(
-    `Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown"}), ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, ` +
-      `node ${process.version}, ${os.platform()} ${os.release()}; load generator (autocannon) on the same machine; ` +
-      `load average ${os.loadavg().map((l) => fmt(l, 2)).join(" ")}\n`,
-  );
+  process.stdout.write(`${machineLine("autocannon")}\n`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-bench-"));
   scratch.dir = tmp;
   scratch.keep = opts.keep;
@@ -602,8 +440,8 @@ async function main(): Promise<number> {
       progress(`generated ${fmt(gen.priceRows, 0)} price rows in ${fmt(gen.seconds, 1)} s`);
       const rowsLabel = rows >= 1_000_000 && rows % 1_000_000 === 0 ? `${rows / 1_000_000}M` : rows % 1000 === 0 ? `${rows / 1000}k` : String(rows);
 
-      const center = await startCenter(databaseUrl, path.join(tmp, `data-${which}`), opts, rowsLabel);
-      const token = await login(center.url);
+      const center = await startCenter({ databaseUrl, dataDir: path.join(tmp, `data-${which}`), label: rowsLabel, nodeArgs: opts.centerNodeArgs, profileDir: opts.profileDir });
+      const token = await login(center.url, BENCH_LOGIN, BENCH_PASSWORD);
       const m = await measure(`center@${rowsLabel}`, gen.priceRows, centerTarget(center.url, token, orders), center.child.proc.pid!, opts);
       await stopChild(center.child);
       measurements.push(m);

@@ -11,6 +11,8 @@ import { UserEntity } from "../identity/user.entity";
 import { NotificationEntity } from "../notifications/notification.entity";
 import { ImageEntity } from "../images/image.entity";
 import { PrintJobEntity } from "../labs/print-job.entity";
+import { LabLoadReportEntity, PrintHistoryEntity } from "../labs/lab-report.entity";
+import { DesignTemplateEntity, LabDesignTemplateEntity } from "../design-templates/design-template.entity";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "../orders/order.entity";
 import { PriceHistoryEntity } from "../pricing/price-history.entity";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
@@ -39,4 +41,8 @@ export const entities = [
   SubOrderEntity,
   OrderItemEntity,
   PrintJobEntity,
+  LabLoadReportEntity,
+  PrintHistoryEntity,
+  DesignTemplateEntity,
+  LabDesignTemplateEntity,
 ];

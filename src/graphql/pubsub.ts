@@ -1,8 +1,18 @@
 /**
  * Typed topics in one module. Events carry ids and small data and are published only after the
  * transaction that made them has committed; the database stays the source of truth.
+ *
+ * One process: an in-process event target. Several center processes (REDIS_URL set): the same
+ * topics through Redis pub/sub, so that a job queued through one process rings the lab connected to
+ * another, and a cache invalidated in one is invalidated in all. Channels carry a prefix per
+ * database, so that installations (and parallel test runs) sharing one Redis never hear each other.
  */
-import { createPubSub, type PubSub } from "@graphql-yoga/subscription";
+import { createHash } from "node:crypto";
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { createPubSub, type PubSub, type PubSubEventTarget } from "@graphql-yoga/subscription";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { DatabaseConfig } from "../config";
 
 export interface NotificationEvent {
   notificationId: string;
@@ -11,10 +21,16 @@ export interface PrintJobRing {
   jobId: string;
 }
 export interface CacheInvalidation {
-  /** What changed: "prices" (a group's or the standard price book), "catalog", "lab-keys". */
+  /** What changed: "prices" (a group's or the standard price book), "catalog", "lab-keys", "users". */
   kind: string;
   key?: string;
 }
+
+/**
+ * Every cache kind the center's listeners know. When the Redis subscription was down for a while,
+ * invalidations may have been missed: each of these is then delivered locally, whole (no key).
+ */
+export const CACHE_KINDS: readonly string[] = ["catalog", "prices", "lab-keys", "users"];
 
 /** topic -> [routing key, payload] or [payload]. */
 export type Topics = {
@@ -25,9 +41,150 @@ export type Topics = {
 
 export type EventBus = PubSub<Topics> & { close(): Promise<void> };
 
-export function createEventBus(): EventBus {
-  const bus = createPubSub<Topics>();
-  return Object.assign(bus, { close: async () => undefined });
+export interface EventBusOptions {
+  /** The database the processes share: the channel prefix is derived from it (see channelPrefix). */
+  database?: DatabaseConfig;
+  /** An explicit channel prefix (wins over `database`). */
+  channelPrefix?: string;
+  logger?: Logger;
+}
+
+/**
+ * The center's event bus: in-process without a Redis URL, through Redis with one. Redis errors are
+ * logged and the connections reconnect on their own (ioredis retries without end); `close()` ends
+ * both connections.
+ */
+export function createEventBus(redisUrl?: string | null, opts: EventBusOptions = {}): EventBus {
+  if (!redisUrl) {
+    const bus = createPubSub<Topics>();
+    return Object.assign(bus, { close: async () => undefined });
+  }
+  const prefix = opts.channelPrefix ?? (opts.database ? channelPrefix(opts.database) : "printmesh:");
+  const redis = redisEventTarget(redisUrl, prefix, opts.logger);
+  const bus = createPubSub<Topics>({ eventTarget: redis.target });
+  return Object.assign(bus, { close: redis.close });
+}
+
+/**
+ * "printmesh:<database>:" for MariaDB/MySQL (the database name: processes that share a database
+ * share events, whatever host name each reaches it by); for SQLite, a digest of the file's path.
+ */
+export function channelPrefix(db: DatabaseConfig): string {
+  if (db.type === "mysql") return `printmesh:${db.database}:`;
+  return `printmesh:sqlite-${createHash("sha256").update(db.path).digest("hex").slice(0, 16)}:`;
+}
+
+type Listener = ((event: { type: string; detail: unknown }) => void) | { handleEvent(event: { type: string; detail: unknown }): void } | null;
+
+/**
+ * An event target over two Redis connections (a subscriber cannot publish), via
+ * @graphql-yoga/redis-event-target, with the channel prefix applied both ways.
+ */
+function redisEventTarget(url: string, prefix: string, logger?: Logger): { target: PubSubEventTarget<Topics>; close(): Promise<void> } {
+  const publisher = new Redis(url, { connectionName: "printmesh-publish" });
+  // Subscriptions wait in the offline queue for as long as Redis is away (never rejected after N
+  // retries); ioredis subscribes to every channel again once it is back.
+  const subscriber = new Redis(url, { connectionName: "printmesh-subscribe", maxRetriesPerRequest: null, autoResubscribe: true });
+  const local = new Map<string, Set<Listener>>();
+
+  const report = (what: string) => (err: unknown) => logger?.error({ err, channelPrefix: prefix }, `event bus: Redis ${what} failed`);
+  watch(publisher, "publish", logger);
+  watch(subscriber, "subscribe", logger, () => {
+    // Back after an outage: invalidations sent meanwhile were lost, so every cache here is dropped,
+    // once the channels are subscribed again (ioredis resubscribes right after "ready"; a PING is
+    // answered after those SUBSCRIBEs), so that no change slips between the drop and the resubscribe.
+    const drop = () => {
+      logger?.warn({ channelPrefix: prefix }, "event bus: Redis subscription restored; dropping local caches (invalidations may have been missed)");
+      for (const kind of CACHE_KINDS) deliverLocally("invalidate", { kind });
+    };
+    setImmediate(() => void subscriber.ping().then(drop, drop));
+  });
+
+  // The library leaves these promises unhandled; a refused command would then be an unhandled
+  // rejection, which stops a Node process. Each is caught and logged here instead.
+  const publishClient = {
+    publish: (channel: string, message: string) => publisher.publish(channel, message).catch(report("publish")),
+  };
+  const subscribeClient = {
+    on: (event: "message", fn: (channel: string, message: string) => void) => {
+      subscriber.on(event, fn);
+      return subscribeClient;
+    },
+    subscribe: (channel: string) => subscriber.subscribe(channel).catch(report(`subscribe to ${channel}`)),
+    unsubscribe: (channel: string) => subscriber.unsubscribe(channel).catch(report(`unsubscribe from ${channel}`)),
+  };
+  const inner = createRedisEventTarget({ publishClient: publishClient as unknown as Redis, subscribeClient: subscribeClient as unknown as Redis });
+
+  function deliverLocally(type: string, detail: unknown): void {
+    for (const l of local.get(type) ?? []) {
+      if (typeof l === "function") l({ type, detail });
+      else l?.handleEvent({ type, detail });
+    }
+  }
+
+  const target = {
+    addEventListener(type: string, listener: Listener) {
+      if (!listener) return;
+      if (!local.has(type)) local.set(type, new Set());
+      local.get(type)!.add(listener);
+      inner.addEventListener(prefix + type, listener as never);
+    },
+    removeEventListener(type: string, listener: Listener) {
+      if (!listener) return;
+      local.get(type)?.delete(listener);
+      if (local.get(type)?.size === 0) local.delete(type);
+      inner.removeEventListener(prefix + type, listener as never);
+    },
+    dispatchEvent(event: { type: string; detail: unknown }) {
+      // The Redis target reads only type and detail; a process hears its own events back through Redis.
+      return inner.dispatchEvent({ type: prefix + event.type, detail: event.detail } as never);
+    },
+  };
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      await Promise.all([publisher, subscriber].map((c) => quit(c)));
+    })());
+  return { target: target as unknown as PubSubEventTarget<Topics>, close };
+}
+
+/** Logs a connection's trouble once per outage (ioredis reports each failed reconnect), and its return. */
+function watch(client: Redis, role: string, logger?: Logger, onRestored?: () => void): void {
+  let connectedOnce = false;
+  let healthy = true;
+  client.on("error", (err: Error) => {
+    if (healthy) logger?.error({ err, connection: role }, `event bus: Redis ${role} connection failed; reconnecting`);
+    else logger?.debug({ err, connection: role }, `event bus: Redis ${role} connection still failing`);
+    healthy = false;
+  });
+  client.on("reconnecting", () => {
+    // A dropped connection says "reconnecting" before any error: the outage is logged once, here or there.
+    if (healthy) logger?.error({ connection: role }, `event bus: Redis ${role} connection lost; reconnecting`);
+    healthy = false;
+  });
+  client.on("ready", () => {
+    if (connectedOnce) {
+      logger?.info({ connection: role }, `event bus: Redis ${role} connection restored`);
+      onRestored?.();
+    }
+    connectedOnce = true;
+    healthy = true;
+  });
+}
+
+/** QUIT (replies to what was sent are awaited), or a hard disconnect if Redis does not answer in time. */
+async function quit(client: Redis): Promise<void> {
+  if (client.status === "end") return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([client.quit(), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+  } catch {
+    // Already closed, or never connected: disconnect below either way.
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
 }
 
 /** Events gathered during a transaction, sent once it has committed. */

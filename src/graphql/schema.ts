@@ -11,11 +11,14 @@ import { NotificationsResolver } from "../notifications/notifications.resolver";
 import { PricingResolver } from "../pricing/pricing.resolver";
 import { OrdersResolver } from "../orders/orders.resolver";
 import { PrintJobsResolver } from "../labs/print-jobs.resolver";
+import { LabReportsResolver } from "../labs/lab-reports.resolver";
+import { LabsAdminResolver } from "../labs/labs-admin.resolver";
+import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
 import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./scalars";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [IdentityResolver, CatalogResolver, CatalogAdminResolver, NotificationsResolver, PricingResolver, OrdersResolver, PrintJobsResolver];
+export const resolvers: NonEmptyArray<Function> = [IdentityResolver, CatalogResolver, CatalogAdminResolver, NotificationsResolver, PricingResolver, OrdersResolver, PrintJobsResolver, LabReportsResolver, LabsAdminResolver, DesignTemplatesResolver];
 
 let built: Promise<GraphQLSchema> | null = null;
 

@@ -11,6 +11,9 @@ export type PrintJobStatus = "QUEUED" | "LEASED" | "DONE" | "FAILED";
 @Entity("print_jobs")
 @Index("ix_print_jobs_claimable", ["labId", "status", "availableAt"])
 @Index("ix_print_jobs_order", ["orderId"])
+// What the center's lease sweeper looks for: lapsed leases, and retries that became due.
+@Index("ix_print_jobs_lease", ["status", "leaseExpiresAt"])
+@Index("ix_print_jobs_due", ["status", "availableAt"])
 export class PrintJobEntity {
   @PrimaryColumn({ type: "varchar", length: 36 })
   id!: string;

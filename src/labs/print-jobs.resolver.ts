@@ -1,10 +1,12 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { forbidden, unauthenticated } from "../common/errors";
 import type { RequestContext } from "../graphql/context";
 import { LAB } from "../identity/role";
 import { OrderType as OrderTypeClass, type OrderType } from "../orders/orders.types";
 import type { PrintJobEntity } from "./print-job.entity";
-import { PrintJobEventType, PrintJobType } from "./print-jobs.types";
+import { ClaimPrintJobPayload, PrintJobEventType, PrintJobImageType, PrintJobPayload, PrintJobType } from "./print-jobs.types";
+
+const asJob = (job: PrintJobEntity | null): PrintJobType | null => job as unknown as PrintJobType | null;
 
 @Resolver(() => PrintJobType)
 export class PrintJobsResolver {
@@ -12,6 +14,38 @@ export class PrintJobsResolver {
   @Query(() => PrintJobType, { nullable: true, description: "A lab fetches its job's full content (pull)." })
   printJob(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<PrintJobType | null> {
     return ctx.app.services.printJobs.get(ctx, id) as unknown as Promise<PrintJobType | null>;
+  }
+
+  @Authorized(LAB)
+  @Mutation(() => ClaimPrintJobPayload, {
+    description: "Take a QUEUED job of the calling lab under a lease of PRINT_JOB_LEASE_SECONDS; exactly one of racing claimers wins (the others: ALREADY_CLAIMED or NOT_CLAIMABLE).",
+  })
+  async claimPrintJob(@Ctx() ctx: RequestContext, @Arg("jobId", () => ID) jobId: string): Promise<ClaimPrintJobPayload> {
+    const r = await ctx.app.services.printJobLifecycle.claim(ctx, jobId);
+    if (!r.value) return { job: null, leaseToken: null, leaseExpiresAt: null, errors: r.errors };
+    return { job: asJob(r.value.job), leaseToken: r.value.leaseToken, leaseExpiresAt: r.value.leaseExpiresAt, errors: [] };
+  }
+
+  @Authorized(LAB)
+  @Mutation(() => PrintJobPayload, { description: "The job printed; the order becomes PRINTED. Sending it again with the same token answers the job again (LEASE_LOST for any other token)." })
+  async completePrintJob(@Ctx() ctx: RequestContext, @Arg("jobId", () => ID) jobId: string, @Arg("leaseToken", () => String) leaseToken: string): Promise<PrintJobPayload> {
+    const r = await ctx.app.services.printJobLifecycle.complete(ctx, jobId, leaseToken);
+    return { job: asJob(r.value), errors: r.errors };
+  }
+
+  @Authorized(LAB)
+  @Mutation(() => PrintJobPayload, {
+    description: "The job could not be printed. retryable: back in the queue after a growing delay, until PRINT_JOB_MAX_ATTEMPTS; otherwise the job and its order fail and the admins concerned are told.",
+  })
+  async failPrintJob(
+    @Ctx() ctx: RequestContext,
+    @Arg("jobId", () => ID) jobId: string,
+    @Arg("leaseToken", () => String) leaseToken: string,
+    @Arg("reason", () => String) reason: string,
+    @Arg("retryable", () => Boolean) retryable: boolean,
+  ): Promise<PrintJobPayload> {
+    const r = await ctx.app.services.printJobLifecycle.fail(ctx, jobId, leaseToken, reason, retryable);
+    return { job: asJob(r.value), errors: r.errors };
   }
 
   @Subscription(() => PrintJobEventType, {
@@ -32,5 +66,10 @@ export class PrintJobsResolver {
     const order = await ctx.app.services.orders.get(ctx, job.orderId);
     if (!order) throw forbidden(`Order ${job.orderId} is not visible to you`);
     return order as unknown as OrderType;
+  }
+
+  @FieldResolver(() => [PrintJobImageType])
+  images(@Root() job: PrintJobEntity, @Ctx() ctx: RequestContext): Promise<PrintJobImageType[]> {
+    return ctx.app.services.printJobLifecycle.images(ctx, job);
   }
 }

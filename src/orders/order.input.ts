@@ -117,6 +117,11 @@ export class OrderItemInput {
   @MaxLength(64)
   imageId!: string;
 
+  @Field(() => ID, { nullable: true, description: "A design template (frame, card layout) the lab applies; the lab must hold its full file." })
+  @IsOptional()
+  @MaxLength(64)
+  designTemplateId?: string | null;
+
   @Field(() => LayoutInput, { nullable: true })
   @IsOptional()
   @ValidateNested()

@@ -58,6 +58,7 @@ export class OrdersService {
     const errors: UserErrorData[] = [...ctx.app.services.pricing.checkBounds(input)];
     errors.push(...this.checkFulfilment(input));
     errors.push(...(await this.checkImages(ctx, user.id, input)));
+    errors.push(...(await ctx.app.services.designTemplates.checkDesignTemplates(ctx, input)));
     if (errors.length > 0) return { value: null, errors };
 
     // The pricing shop, and the record of how it was chosen.

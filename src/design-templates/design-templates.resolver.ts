@@ -1,0 +1,72 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import type { RequestContext } from "../graphql/context";
+import { LAB, Role, type Principal } from "../identity/role";
+import { MAX_LAB_TEMPLATES } from "./design-templates.service";
+import {
+  CreateDesignTemplateInput,
+  DesignTemplatePayload,
+  DesignTemplateType,
+  HeldDesignTemplateInput,
+  LabDesignTemplateType,
+  ReportLabTemplatesPayload,
+  UpdateDesignTemplateInput,
+} from "./design-templates.types";
+
+/** Design templates, light at the center and full at the labs (seed 001, claims 5-6). */
+@Resolver()
+export class DesignTemplatesResolver {
+  @Authorized()
+  @Query(() => [DesignTemplateType], { description: "Every design template (frames, card layouts) an order item may name, with its preview." })
+  designTemplates(@Ctx() ctx: RequestContext): Promise<DesignTemplateType[]> {
+    return ctx.app.services.designTemplates.list(ctx);
+  }
+
+  @Authorized()
+  @Query(() => DesignTemplateType, { nullable: true })
+  designTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<DesignTemplateType | null> {
+    return ctx.app.services.designTemplates.get(ctx, id);
+  }
+
+  @Authorized<Principal>(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN, LAB)
+  @Query(() => [LabDesignTemplateType], { description: "The design templates a lab reported holding (admins of its shop and group, the center admin, the lab itself)." })
+  labDesignTemplates(@Ctx() ctx: RequestContext, @Arg("labId", () => ID) labId: string): Promise<LabDesignTemplateType[]> {
+    return ctx.app.services.designTemplates.labTemplates(ctx, labId);
+  }
+
+  @Authorized(Role.CENTER_ADMIN)
+  @Mutation(() => DesignTemplatePayload, { description: "Register a design template: its preview and the checksum and size of the full file the labs hold (center admin)." })
+  async createDesignTemplate(@Ctx() ctx: RequestContext, @Arg("input", () => CreateDesignTemplateInput) input: CreateDesignTemplateInput): Promise<DesignTemplatePayload> {
+    const r = await ctx.app.services.designTemplates.create(ctx, input);
+    return { designTemplate: r.value, errors: r.errors };
+  }
+
+  @Authorized(Role.CENTER_ADMIN)
+  @Mutation(() => DesignTemplatePayload, { description: "Correct a design template, or give it a new file (sha256, size): labs holding the old one must fetch it (center admin)." })
+  async updateDesignTemplate(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateDesignTemplateInput) input: UpdateDesignTemplateInput,
+  ): Promise<DesignTemplatePayload> {
+    const r = await ctx.app.services.designTemplates.update(ctx, id, input);
+    return { designTemplate: r.value, errors: r.errors };
+  }
+
+  @Authorized(Role.CENTER_ADMIN)
+  @Mutation(() => DesignTemplatePayload, { description: "Delete a design template no open order names (center admin); answers it as it was." })
+  async deleteDesignTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<DesignTemplatePayload> {
+    const r = await ctx.app.services.designTemplates.delete(ctx, id);
+    return { designTemplate: r.value, errors: r.errors };
+  }
+
+  @Authorized(LAB)
+  @Mutation(() => ReportLabTemplatesPayload, {
+    description: `For lab daemons: the design templates this lab holds, with the checksum of each copy; replaces what the center knew. At most ${MAX_LAB_TEMPLATES}; unknown ids and checksums other than the center's are reported by index, and then nothing is stored.`,
+  })
+  async reportLabTemplates(
+    @Ctx() ctx: RequestContext,
+    @Arg("templates", () => [HeldDesignTemplateInput]) templates: HeldDesignTemplateInput[],
+  ): Promise<ReportLabTemplatesPayload> {
+    const r = await ctx.app.services.designTemplates.reportLabTemplates(ctx, templates);
+    return { templates: r.value, errors: r.errors };
+  }
+}

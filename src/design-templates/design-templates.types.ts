@@ -1,0 +1,128 @@
+/**
+ * GraphQL edge of design templates (seed 001, claims 5-6): the center's light version of each
+ * template, what the labs hold, and the inputs to manage and report them. Only the shape is checked
+ * here (bounded sizes); the rules are the service's and come back as payload errors.
+ */
+import { IsOptional, MaxLength } from "class-validator";
+import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
+import { UserErrorType } from "../graphql/user-error.types";
+import { MAX_PREVIEW_LENGTH, MAX_TEMPLATE_SIZE } from "./design-templates.service";
+
+/** Longer than this is refused at the edge; the service's own limits are tighter (and say so in the payload). */
+const MAX_EDGE_TEXT = 1000;
+const MAX_EDGE_PREVIEW = 256 * 1024;
+
+const ID_DESCRIPTION = "Chosen by the caller: 1 to 64 letters, digits, '.', '_' or '-'; unique ignoring letter case.";
+const PREVIEW_DESCRIPTION = `A small image: a data URL (data:image/png;base64,...; PNG, JPEG, GIF or WebP) or bare base64; at most ${MAX_PREVIEW_LENGTH} characters as a data URL.`;
+
+@ObjectType("DesignTemplate", { description: "A design template (frame, card layout) as the center knows it: the labs hold the full file (seed 001, claims 5-6)." })
+export class DesignTemplateType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { description: "A small preview, as a data URL (image/png, jpeg, gif or webp)." })
+  preview!: string;
+
+  @Field(() => String, { description: "SHA-256 of the full file, lower-case hex: a lab's copy must match it." })
+  sha256!: string;
+
+  @Field(() => Int, { description: "Size of the full file in bytes." })
+  size!: number;
+
+  @Field(() => Date)
+  updatedAt!: Date;
+}
+
+@ObjectType("LabDesignTemplate", { description: "A design template a lab reported holding." })
+export class LabDesignTemplateType {
+  @Field(() => ID)
+  labId!: string;
+
+  @Field(() => ID)
+  designTemplateId!: string;
+
+  @Field(() => String, { description: "The checksum of the lab's copy when it reported it." })
+  sha256!: string;
+
+  @Field(() => Date)
+  reportedAt!: Date;
+
+  @Field(() => Boolean, { description: "False when the center's file changed since: the lab holds an old version, which counts as not held." })
+  current!: boolean;
+}
+
+@InputType("CreateDesignTemplateInput")
+export class CreateDesignTemplateInput {
+  @Field(() => ID, { description: ID_DESCRIPTION })
+  @MaxLength(MAX_EDGE_TEXT)
+  id!: string;
+
+  @Field(() => String, { description: "1 to 200 characters." })
+  @MaxLength(MAX_EDGE_TEXT)
+  name!: string;
+
+  @Field(() => String, { description: PREVIEW_DESCRIPTION })
+  @MaxLength(MAX_EDGE_PREVIEW)
+  preview!: string;
+
+  @Field(() => String, { description: "SHA-256 of the full file: 64 hexadecimal digits." })
+  @MaxLength(MAX_EDGE_TEXT)
+  sha256!: string;
+
+  @Field(() => Int, { description: `Size of the full file in bytes: 1 to ${MAX_TEMPLATE_SIZE}.` })
+  size!: number;
+}
+
+@InputType("UpdateDesignTemplateInput", { description: "Fields to change; omitted fields stay as they are. A new file is a new sha256 (and size): labs must fetch it." })
+export class UpdateDesignTemplateInput {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  name?: string | null;
+
+  @Field(() => String, { nullable: true, description: PREVIEW_DESCRIPTION })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_PREVIEW)
+  preview?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  sha256?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  @IsOptional()
+  size?: number | null;
+}
+
+@ObjectType("DesignTemplatePayload")
+export class DesignTemplatePayload {
+  @Field(() => DesignTemplateType, { nullable: true, description: "The template as written (as it was, for a delete); null when errors is not empty." })
+  designTemplate?: DesignTemplateType | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}
+
+@InputType("HeldDesignTemplateInput", { description: "A design template a lab holds, and the SHA-256 of its copy of the full file." })
+export class HeldDesignTemplateInput {
+  @Field(() => ID)
+  @MaxLength(MAX_EDGE_TEXT)
+  id!: string;
+
+  @Field(() => String)
+  @MaxLength(MAX_EDGE_TEXT)
+  sha256!: string;
+}
+
+@ObjectType("ReportLabTemplatesPayload")
+export class ReportLabTemplatesPayload {
+  @Field(() => [LabDesignTemplateType], { nullable: true, description: "What the center now knows the lab holds; null when errors is not empty (nothing was stored)." })
+  templates?: LabDesignTemplateType[] | null;
+
+  @Field(() => [UserErrorType])
+  errors!: UserErrorType[];
+}

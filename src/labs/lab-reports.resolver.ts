@@ -1,0 +1,60 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { LabType } from "../catalog/catalog.types";
+import type { LabEntity } from "../catalog/lab.entity";
+import type { RequestContext } from "../graphql/context";
+import { DateScalar } from "../graphql/scalars";
+import { ADMIN_ROLES, LAB } from "../identity/role";
+import { LabLoadInput, LabLoadPayload, LabLoadReportType, LabPrintStatsType, PrintHistoryInput, PrintHistoryPayload } from "./lab-reports.types";
+
+@Resolver(() => LabType)
+export class LabReportsResolver {
+  @Authorized(LAB)
+  @Mutation(() => LabLoadPayload, { description: "A lab reports its load: kept as its latest (for the assignment) and in its load history." })
+  async reportLabLoad(@Ctx() ctx: RequestContext, @Arg("input", () => LabLoadInput) input: LabLoadInput): Promise<LabLoadPayload> {
+    const r = await ctx.app.services.labReports.reportLoad(ctx, input);
+    return { accepted: r.value === true, errors: r.errors };
+  }
+
+  @Authorized(LAB)
+  @Mutation(() => PrintHistoryPayload, { description: "A lab sends its printing history, at most 1000 entries per call; an entry per job is stored once." })
+  async reportPrintHistory(@Ctx() ctx: RequestContext, @Arg("entries", () => [PrintHistoryInput]) entries: PrintHistoryInput[]): Promise<PrintHistoryPayload> {
+    const r = await ctx.app.services.labReports.reportHistory(ctx, entries);
+    return { stored: r.value ?? 0, errors: r.errors };
+  }
+
+  @Authorized(...ADMIN_ROLES)
+  @Query(() => LabPrintStatsType, { description: "A lab's printing per business date from its print history (admins of the lab's shop, its group, the center)." })
+  labPrintStats(
+    @Ctx() ctx: RequestContext,
+    @Arg("labId", () => ID) labId: string,
+    @Arg("from", () => DateScalar) from: string,
+    @Arg("to", () => DateScalar) to: string,
+  ): Promise<LabPrintStatsType> {
+    return ctx.app.services.labReports.printStats(ctx, labId, from, to);
+  }
+
+  @Authorized(...ADMIN_ROLES)
+  @Query(() => [LabLoadReportType], { description: "A lab's load reports, newest first (admins of the lab's shop, its group, the center)." })
+  labLoadHistory(
+    @Ctx() ctx: RequestContext,
+    @Arg("labId", () => ID) labId: string,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 100 }) first: number | null,
+  ): Promise<LabLoadReportType[]> {
+    return ctx.app.services.labReports.loadHistory(ctx, labId, first ?? 100);
+  }
+
+  @FieldResolver(() => Boolean, { description: "Its daemon is connected, or was heard from within LAB_ONLINE_GRACE_SECONDS." })
+  online(@Root() lab: LabEntity, @Ctx() ctx: RequestContext): boolean {
+    return ctx.app.services.labReports.isOnline(ctx, lab);
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: "When its daemon was last heard from." })
+  lastSeenAt(@Root() lab: LabEntity): Date | null {
+    return lab.lastSeenAt;
+  }
+
+  @FieldResolver(() => LabLoadReportType, { nullable: true, description: "Its latest load report; null before the first." })
+  latestLoad(@Root() lab: LabEntity, @Ctx() ctx: RequestContext): LabLoadReportType | null {
+    return ctx.app.services.labReports.latestLoad(lab);
+  }
+}

@@ -1,0 +1,439 @@
+/**
+ * The labs registry (issue 5; seed 000 and 001): registering, correcting and deleting labs - the
+ * shop a lab belongs to, the services it prints, its fulfilment flows, express, capacity and
+ * location. Whether a lab is online, its last load and when it was last seen are the lab daemon's
+ * to report, not an admin's to set.
+ *
+ * Who may do what: the center admin every lab; a shop-group admin the labs of their group's shops
+ * (a lab moved to another shop must stay within the group). The resolvers admit the roles; the scope
+ * is checked here, next to the data.
+ *
+ * Every operation is one transaction that checks everything before its first write and returns the
+ * faults as payload errors with nothing written. The admins concerned are told of each change in
+ * the same transaction; after commit the catalog caches (and the cached lab keys, so that a disabled
+ * lab is refused at once) are dropped on every center process.
+ */
+import type { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from "typeorm";
+import { In, Not } from "typeorm";
+import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
+import { CATALOG_ID_RE, MAX_NAME_LENGTH, usesMessage } from "../catalog/catalog-admin.service";
+import type { LabView } from "../catalog/catalog.service";
+import { FulfilmentMethod } from "../catalog/fulfilment";
+import { LabEntity, LabServiceEntity } from "../catalog/lab.entity";
+import { ServiceEntity } from "../catalog/service.entity";
+import { ShopEntity } from "../catalog/shop.entity";
+import { isSqlite } from "../db/transaction";
+import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
+import type { RequestContext } from "../graphql/context";
+import { adminGroupId, isCenterAdmin } from "../identity/scope";
+import { PrintJobEntity } from "./print-job.entity";
+
+/** The most services one lab may list. */
+export const MAX_LAB_SERVICES = 100;
+/** Sheets per hour: above this is a typing error, not a print server. */
+export const MAX_CAPACITY_SHEETS_PER_HOUR = 1_000_000;
+/** Print jobs in these states are finished: they no longer hold their lab. */
+const FINISHED_JOB_STATES = ["DONE", "FAILED"];
+
+export interface GeoPointData {
+  lat: number;
+  lng: number;
+}
+export interface LabInput {
+  id: string;
+  name: string;
+  shopId: string;
+  serviceIds: string[];
+  fulfilment: FulfilmentMethod[];
+  express?: boolean | null;
+  capacitySheetsPerHour: number;
+  location?: GeoPointData | null;
+  postalCode?: string | null;
+  region?: string | null;
+}
+/** Omitted (undefined or null) fields stay; `location`, `postalCode` and `region` are cleared by null. */
+export interface LabChange {
+  name?: string | null;
+  shopId?: string | null;
+  serviceIds?: string[] | null;
+  fulfilment?: FulfilmentMethod[] | null;
+  express?: boolean | null;
+  capacitySheetsPerHour?: number | null;
+  location?: GeoPointData | null;
+  postalCode?: string | null;
+  region?: string | null;
+  disabled?: boolean | null;
+}
+
+type Field = Array<string | number>;
+
+/** Labs registry management: the write side of labs, with its scopes, checks and change reports. */
+export class LabsAdminService {
+  async createLab(ctx: RequestContext, input: LabInput): Promise<Outcome<LabView>> {
+    requireCenterOrGroupAdmin(ctx);
+    return inTransaction(ctx, async (tx) => {
+      const errors: UserErrorData[] = [];
+      await checkNewId(tx.em, input.id, ["input", "id"], errors);
+      const name = checkName(input.name, ["input", "name"], errors);
+      const shop = await this.shopInScope(ctx, tx.em, input.shopId, ["input", "shopId"], errors);
+      await checkServices(tx.em, input.serviceIds, ["input", "serviceIds"], errors);
+      checkFulfilment(input.fulfilment, ["input", "fulfilment"], errors);
+      checkCapacity(input.capacitySheetsPerHour, ["input", "capacitySheetsPerHour"], errors);
+      checkLocation(input.location, ["input", "location"], errors);
+      rejectIf(errors);
+      const lab = Object.assign(new LabEntity(), {
+        id: input.id,
+        name: name!,
+        shopId: shop!.id,
+        fulfilment: normaliseFulfilment(input.fulfilment),
+        express: input.express ?? false,
+        capacitySheetsPerHour: input.capacitySheetsPerHour,
+        lat: input.location?.lat ?? null,
+        lng: input.location?.lng ?? null,
+        postalCode: blankToNull(input.postalCode),
+        region: blankToNull(input.region),
+        disabled: false,
+        loadUtilisation: null,
+        loadQueuedJobs: null,
+        loadQueuedSheets: null,
+        loadReportedAt: null,
+        lastSeenAt: null,
+      });
+      // A racing twin fails the primary key; a shop deleted meanwhile fails its foreign key.
+      await insertOrReject(tx.em, LabEntity, lab, (kind) =>
+        kind === "unique" ? [duplicateId(input.id, ["input", "id"])] : [userError("UNKNOWN_SHOP", `No shop ${input.shopId}`, ["input", "shopId"])],
+      );
+      await this.writeServices(tx, lab.id, input.serviceIds);
+      await ctx.app.services.notifications.reportChange(ctx, tx, {
+        kind: "LAB_CREATED",
+        message: `Lab ${lab.id} "${lab.name}" of shop ${lab.shopId} (services ${[...input.serviceIds].sort().join(", ")}) was registered by ${actorName(ctx)}`,
+        scope: { kind: "SHOP", shopId: lab.shopId },
+      });
+      tx.emit("invalidate", { kind: "catalog" });
+      return this.view(tx.em, lab);
+    });
+  }
+
+  async updateLab(ctx: RequestContext, id: string, input: LabChange): Promise<Outcome<LabView>> {
+    requireCenterOrGroupAdmin(ctx);
+    return inTransaction(ctx, async (tx) => {
+      const lab = await this.labInScope(ctx, tx.em, id, ["id"]);
+      const errors: UserErrorData[] = [];
+      const name = input.name != null ? checkName(input.name, ["input", "name"], errors) : undefined;
+      let newShop: ShopEntity | null = null;
+      if (input.shopId != null && input.shopId !== lab.shopId) {
+        newShop = await this.shopInScope(ctx, tx.em, input.shopId, ["input", "shopId"], errors);
+        const open = await openJobs(tx.em, lab.id);
+        if (newShop && open.length > 0) {
+          errors.push(userError("IN_USE", `${usesMessage(`Lab ${lab.id}`, [["print jobs not done or failed", open]])}; it moves to another shop once they are`, ["input", "shopId"]));
+        }
+      }
+      if (input.serviceIds != null) await checkServices(tx.em, input.serviceIds, ["input", "serviceIds"], errors);
+      if (input.fulfilment != null) checkFulfilment(input.fulfilment, ["input", "fulfilment"], errors);
+      if (input.capacitySheetsPerHour != null) checkCapacity(input.capacitySheetsPerHour, ["input", "capacitySheetsPerHour"], errors);
+      checkLocation(input.location, ["input", "location"], errors);
+      rejectIf(errors);
+
+      const change: Partial<LabEntity> = {};
+      const said: string[] = [];
+      if (name !== undefined && name !== lab.name) {
+        change.name = name;
+        said.push(`name "${lab.name}" -> "${name}"`);
+      }
+      if (newShop) {
+        change.shopId = newShop.id;
+        said.push(`shop ${lab.shopId} -> ${newShop.id}`);
+      }
+      if (input.fulfilment != null && normaliseFulfilment(input.fulfilment) !== lab.fulfilment) {
+        change.fulfilment = normaliseFulfilment(input.fulfilment);
+        said.push(`fulfilment ${lab.fulfilment || "none"} -> ${change.fulfilment}`);
+      }
+      if (input.express != null && input.express !== lab.express) {
+        change.express = input.express;
+        said.push(`express ${input.express ? "on" : "off"}`);
+      }
+      if (input.capacitySheetsPerHour != null && input.capacitySheetsPerHour !== lab.capacitySheetsPerHour) {
+        change.capacitySheetsPerHour = input.capacitySheetsPerHour;
+        said.push(`capacity ${lab.capacitySheetsPerHour} -> ${input.capacitySheetsPerHour} sheets per hour`);
+      }
+      if (input.location !== undefined) {
+        const lat = input.location?.lat ?? null;
+        const lng = input.location?.lng ?? null;
+        if (lat !== lab.lat || lng !== lab.lng) {
+          Object.assign(change, { lat, lng });
+          said.push(lat === null ? "location cleared" : `location ${lat}, ${lng}`);
+        }
+      }
+      if (input.postalCode !== undefined && blankToNull(input.postalCode) !== lab.postalCode) {
+        change.postalCode = blankToNull(input.postalCode);
+        said.push(`postal code ${change.postalCode ?? "cleared"}`);
+      }
+      if (input.region !== undefined && blankToNull(input.region) !== lab.region) {
+        change.region = blankToNull(input.region);
+        said.push(`region ${change.region ?? "cleared"}`);
+      }
+      if (input.disabled != null && input.disabled !== lab.disabled) {
+        change.disabled = input.disabled;
+        said.push(input.disabled ? "disabled (its keys stop working)" : "enabled again");
+      }
+      const currentServices = await servicesOf(tx.em, lab.id);
+      const wantedServices = input.serviceIds != null ? [...input.serviceIds].sort() : currentServices;
+      if (!sameList(wantedServices, currentServices)) said.push(`services ${currentServices.join(", ") || "none"} -> ${wantedServices.join(", ")}`);
+      if (said.length === 0) return this.view(tx.em, lab);
+
+      const before = lab.shopId;
+      if (Object.keys(change).length > 0) {
+        try {
+          await tx.em.update(LabEntity, { id: lab.id }, change);
+        } catch (e) {
+          if (constraintKind(e) === "foreign") throw new RollbackWithErrors([userError("UNKNOWN_SHOP", `No shop ${input.shopId}`, ["input", "shopId"])]);
+          throw e;
+        }
+        Object.assign(lab, change);
+      }
+      if (!sameList(wantedServices, currentServices)) await this.writeServices(tx, lab.id, wantedServices);
+
+      const notifications = ctx.app.services.notifications;
+      const message = `Lab ${lab.id} "${lab.name}" was corrected by ${actorName(ctx)}: ${said.join(", ")}`;
+      if (before === lab.shopId) {
+        await notifications.reportChange(ctx, tx, { kind: "LAB_UPDATED", message, scope: { kind: "SHOP", shopId: lab.shopId } });
+      } else {
+        // Moved: the admins of both shops (and so of both groups' shops concerned) are told.
+        const told = [
+          ...(await notifications.recipients(ctx, tx.em, { kind: "SHOP", shopId: before })),
+          ...(await notifications.recipients(ctx, tx.em, { kind: "SHOP", shopId: lab.shopId })),
+        ];
+        await notifications.send(ctx, tx, told, "LAB_UPDATED", message);
+      }
+      tx.emit("invalidate", { kind: "catalog" });
+      return this.view(tx.em, lab);
+    });
+  }
+
+  /**
+   * Deletes a lab that holds no unfinished print job. Its finished jobs (DONE, FAILED), with the
+   * printing history reported for them, its keys, services, load reports and held design templates
+   * go with it; its orders keep the lab's id, as a record of who printed them.
+   */
+  async deleteLab(ctx: RequestContext, id: string): Promise<Outcome<LabView>> {
+    requireCenterOrGroupAdmin(ctx);
+    return inTransaction(ctx, async (tx) => {
+      const lab = await this.labInScope(ctx, tx.em, id, ["id"]);
+      const subject = `Lab ${lab.id}`;
+      const inUse = usesMessage(subject, [["print jobs not done or failed", await openJobs(tx.em, lab.id)]]);
+      if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
+      const view = await this.view(tx.em, lab);
+      await tx.em.delete(PrintJobEntity, { labId: lab.id, status: In(FINISHED_JOB_STATES) });
+      // Told before the row goes: the lab's shop (whose admins are concerned) is read from it.
+      await ctx.app.services.notifications.reportChange(ctx, tx, {
+        kind: "LAB_DELETED",
+        message: `Lab ${lab.id} "${lab.name}" of shop ${lab.shopId} was deleted by ${actorName(ctx)}`,
+        scope: { kind: "SHOP", shopId: lab.shopId },
+      });
+      try {
+        await tx.em.delete(LabEntity, { id: lab.id });
+      } catch (e) {
+        // A job queued for it meanwhile holds it (the foreign key is the truth).
+        if (constraintKind(e) !== "foreign") throw e;
+        throw new RollbackWithErrors([userError("IN_USE", `${subject} is still in use`, ["id"])]);
+      }
+      // "catalog" drops the cached lab keys too: the deleted lab's keys stop working at once.
+      tx.emit("invalidate", { kind: "catalog" });
+      return view;
+    });
+  }
+
+  // --- Shared steps ----------------------------------------------------------------------------
+
+  /** The lab named exactly, locked until commit, if the caller manages its shop; else NOT_FOUND or FORBIDDEN. */
+  private async labInScope(ctx: RequestContext, em: EntityManager, id: string, field: Field): Promise<LabEntity> {
+    const lab = await exact(em, LabEntity, "id", id, true);
+    if (!lab) throw new RollbackWithErrors([userError("NOT_FOUND", `No lab ${id}`, field)]);
+    const shop = await em.findOne(ShopEntity, { where: { id: lab.shopId }, select: { id: true, shopGroupId: true } });
+    if (!managesShop(ctx, shop)) throw forbidden(`Lab ${lab.id} is not one of your group's shops' labs`);
+    return lab;
+  }
+
+  /** The shop named exactly (UNKNOWN_SHOP when there is none), if the caller manages it (else FORBIDDEN). */
+  private async shopInScope(ctx: RequestContext, em: EntityManager, shopId: string, field: Field, errors: UserErrorData[]): Promise<ShopEntity | null> {
+    const shop = await exact(em, ShopEntity, "id", shopId);
+    if (!shop) {
+      errors.push(userError("UNKNOWN_SHOP", `No shop ${shopId}`, field));
+      return null;
+    }
+    if (!managesShop(ctx, shop)) throw forbidden(`Shop ${shop.id} is not in a group of yours`);
+    return shop;
+  }
+
+  private async writeServices(tx: Tx, labId: string, serviceIds: string[]): Promise<void> {
+    await tx.em.delete(LabServiceEntity, { labId });
+    const links = [...new Set(serviceIds)].map((serviceId) => Object.assign(new LabServiceEntity(), { labId, serviceId }));
+    // A service deleted meanwhile fails the foreign key.
+    await insertOrReject(tx.em, LabServiceEntity, links, () => [userError("UNKNOWN_SERVICE", "A service of this lab was deleted meanwhile", ["input", "serviceIds"])]);
+  }
+
+  private async view(em: EntityManager, lab: LabEntity): Promise<LabView> {
+    const serviceIds = await servicesOf(em, lab.id);
+    return {
+      ...lab,
+      serviceIds,
+      fulfilment: lab.fulfilment.split(",").filter(Boolean) as FulfilmentMethod[],
+      location: lab.lat !== null && lab.lng !== null ? { lat: lab.lat, lng: lab.lng } : null,
+    };
+  }
+}
+
+// --- Pure helpers ------------------------------------------------------------------------------
+
+function requireCenterOrGroupAdmin(ctx: RequestContext): void {
+  if (!isCenterAdmin(ctx) && adminGroupId(ctx) === null) throw forbidden("Only the center admin and shop-group admins manage labs");
+}
+
+function managesShop(ctx: RequestContext, shop: Pick<ShopEntity, "shopGroupId"> | null): boolean {
+  if (isCenterAdmin(ctx)) return true;
+  return shop !== null && shop.shopGroupId === adminGroupId(ctx);
+}
+
+function actorName(ctx: RequestContext): string {
+  return ctx.auth.kind === "user" ? ctx.auth.user.login : "the system";
+}
+
+function blankToNull(s: string | null | undefined): string | null {
+  return s == null || s.trim() === "" ? null : s.trim();
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function duplicateId(id: string, field: Field): UserErrorData {
+  return userError("DUPLICATE_ID", `A lab with id ${id} exists already (ids are compared ignoring letter case)`, field);
+}
+
+/** Stored as "PICKUP,DELIVERY" in the enum's order, whatever order they were given in. */
+function normaliseFulfilment(methods: FulfilmentMethod[]): string {
+  return Object.values(FulfilmentMethod)
+    .filter((m) => methods.includes(m))
+    .join(",");
+}
+
+function checkName(name: string, field: Field, errors: UserErrorData[]): string | undefined {
+  const trimmed = name.trim();
+  if (trimmed === "" || trimmed.length > MAX_NAME_LENGTH) {
+    errors.push(userError("INVALID_NAME", `name must be 1 to ${MAX_NAME_LENGTH} characters, got ${trimmed.length}`, field));
+    return undefined;
+  }
+  return trimmed;
+}
+
+async function checkNewId(em: EntityManager, id: string, field: Field, errors: UserErrorData[]): Promise<void> {
+  if (!CATALOG_ID_RE.test(id)) {
+    errors.push(userError("INVALID_ID", "The lab id must be 1 to 64 letters, digits, '.', '_' or '-'", field));
+    return;
+  }
+  const other = await em.createQueryBuilder(LabEntity, "l").where("LOWER(l.id) = :id", { id: id.toLowerCase() }).getOne();
+  if (other) errors.push(duplicateId(other.id, field));
+}
+
+/** At least one service, each once, each an existing service named exactly. */
+async function checkServices(em: EntityManager, serviceIds: string[], field: Field, errors: UserErrorData[]): Promise<void> {
+  if (serviceIds.length === 0) {
+    errors.push(userError("NO_SERVICES", "A lab prints at least one service", field));
+    return;
+  }
+  if (serviceIds.length > MAX_LAB_SERVICES) {
+    errors.push(userError("TOO_MANY_SERVICES", `A lab lists at most ${MAX_LAB_SERVICES} services, got ${serviceIds.length}`, field));
+    return;
+  }
+  const known = new Set((await em.find(ServiceEntity, { where: { id: In([...new Set(serviceIds)]) }, select: { id: true } })).map((s) => s.id));
+  const seen = new Set<string>();
+  serviceIds.forEach((id, i) => {
+    if (seen.has(id)) errors.push(userError("DUPLICATE_SERVICE", `Service ${id} is listed twice`, [...field, i]));
+    else if (!known.has(id)) errors.push(userError("UNKNOWN_SERVICE", `No service ${id}`, [...field, i]));
+    seen.add(id);
+  });
+}
+
+/** A non-empty subset of the fulfilment methods (the enum admits no other value). */
+function checkFulfilment(methods: FulfilmentMethod[], field: Field, errors: UserErrorData[]): void {
+  if (methods.length === 0) {
+    errors.push(userError("NO_FULFILMENT", `A lab offers at least one of ${Object.values(FulfilmentMethod).join(", ")}`, field));
+    return;
+  }
+  const seen = new Set<FulfilmentMethod>();
+  methods.forEach((m, i) => {
+    if (!Object.values(FulfilmentMethod).includes(m)) errors.push(userError("UNKNOWN_FULFILMENT", `No fulfilment method ${String(m)}`, [...field, i]));
+    else if (seen.has(m)) errors.push(userError("DUPLICATE_FULFILMENT", `${m} is listed twice`, [...field, i]));
+    seen.add(m);
+  });
+}
+
+function checkCapacity(capacity: number, field: Field, errors: UserErrorData[]): void {
+  if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY_SHEETS_PER_HOUR) {
+    errors.push(userError("INVALID_CAPACITY", `capacitySheetsPerHour must be a whole number from 1 to ${MAX_CAPACITY_SHEETS_PER_HOUR}, got ${capacity}`, field));
+  }
+}
+
+function checkLocation(location: GeoPointData | null | undefined, field: Field, errors: UserErrorData[]): void {
+  if (location == null) return;
+  for (const [k, limit] of [["lat", 90], ["lng", 180]] as const) {
+    const v = location[k];
+    if (!Number.isFinite(v) || v < -limit || v > limit) {
+      errors.push(userError("INVALID_LOCATION", `${k} must be from ${-limit} to ${limit}, got ${v}`, [...field, k]));
+    }
+  }
+}
+
+async function servicesOf(em: EntityManager, labId: string): Promise<string[]> {
+  return (await em.find(LabServiceEntity, { where: { labId }, order: { serviceId: "ASC" } })).map((l) => l.serviceId);
+}
+
+/** The ids of a lab's print jobs that are not finished, oldest first. */
+async function openJobs(em: EntityManager, labId: string): Promise<string[]> {
+  const jobs = await em.find(PrintJobEntity, { where: { labId, status: Not(In(FINISHED_JOB_STATES)) }, select: { id: true }, order: { createdAt: "ASC", id: "ASC" } });
+  return jobs.map((j) => j.id);
+}
+
+/**
+ * The row whose key is exactly this value (MariaDB compares ids ignoring letter case, SQLite does
+ * not: a reference must name an id exactly on both). `lock` holds the row until commit on MariaDB.
+ */
+async function exact<T extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<T>, key: string, value: string, lock = false): Promise<T | null> {
+  const row = await em.findOne(entity, {
+    where: { [key]: value } as FindOptionsWhere<T>,
+    ...(lock && !isSqlite(em.connection) ? { lock: { mode: "pessimistic_write" as const } } : {}),
+  });
+  return row !== null && (row as Record<string, unknown>)[key] === value ? row : null;
+}
+
+type ConstraintKind = "unique" | "foreign";
+
+function constraintKind(e: unknown): ConstraintKind | null {
+  const err = e as { code?: string; driverError?: { code?: string } };
+  switch (err.driverError?.code ?? err.code) {
+    case "ER_DUP_ENTRY":
+    case "SQLITE_CONSTRAINT_PRIMARYKEY":
+    case "SQLITE_CONSTRAINT_UNIQUE":
+      return "unique";
+    case "ER_NO_REFERENCED_ROW":
+    case "ER_NO_REFERENCED_ROW_2":
+    case "ER_ROW_IS_REFERENCED":
+    case "ER_ROW_IS_REFERENCED_2":
+    case "SQLITE_CONSTRAINT_FOREIGNKEY":
+      return "foreign";
+    default:
+      return null;
+  }
+}
+
+/** Inserts, turning a constraint a racing transaction won into payload errors. */
+async function insertOrReject<T extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<T>, rows: T | T[], faults: (kind: ConstraintKind) => UserErrorData[]): Promise<void> {
+  if (Array.isArray(rows) && rows.length === 0) return;
+  try {
+    await em.insert(entity, rows as never);
+  } catch (e) {
+    const kind = constraintKind(e);
+    if (kind === null) throw e;
+    throw new RollbackWithErrors(faults(kind));
+  }
+}

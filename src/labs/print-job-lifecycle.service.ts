@@ -1,0 +1,378 @@
+/**
+ * A print job's life after it is queued (seed 001: the center keeps the order and each lab asks
+ * for its own work): the lab pulls the job's content with signed image links, claims it under a
+ * lease, and completes or fails it with the lease token; a sweeper puts jobs whose lease ran out
+ * back in the queue. Every state change is one conditional UPDATE that checks the rows it touched
+ * (never check-then-act), so two daemons sharing a key, or two center processes sweeping, never
+ * both win; the order follows through the orders service's transition table in the same
+ * transaction, and the lab is rung only after commit.
+ */
+import { randomBytes } from "node:crypto";
+import { In, type EntityManager } from "typeorm";
+import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
+import { LabEntity } from "../catalog/lab.entity";
+import { isSqlite, withTransaction } from "../db/transaction";
+import { inTransaction, type Outcome, type Tx } from "../db/unit-of-work";
+import { systemContext, type AppContext, type RequestContext } from "../graphql/context";
+import { Role } from "../identity/role";
+import { UserEntity } from "../identity/user.entity";
+import { ImageEntity } from "../images/image.entity";
+import { DEFAULT_SIGNED_URL_TTL_SECONDS } from "../images/images.service";
+import type { OrderEvent } from "../orders/order-state";
+import { OrderEntity } from "../orders/order.entity";
+import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
+
+/** A retried job waits min(cap, base * 2^n) seconds, n being the attempts that failed before this one. */
+export const RETRY_BASE_SECONDS = 30;
+export const RETRY_CAP_SECONDS = 3600;
+export const MAX_REASON_LENGTH = 1000;
+/** Jobs handled per sweep; the rest wait for the next one. */
+const SWEEP_BATCH = 100;
+/** Lease tokens are 48 lower-case hex digits: compared exactly even under a case-insensitive collation. */
+const LEASE_TOKEN = /^[0-9a-f]{48}$/;
+
+/** Seconds a job waits before it may be claimed again after its `priorFailures`-th failure (0-based). */
+export function retryDelaySeconds(priorFailures: number): number {
+  // Math.min: the cap bounds the growth (Math.max would make every delay at least the cap).
+  return Math.min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** Math.max(0, priorFailures));
+}
+
+/** How often the sweeper looks for lapsed leases: a fraction of the lease, every 0.25 to 5 seconds. */
+export function sweepIntervalMs(leaseSeconds: number): number {
+  return Math.min(5000, Math.max(250, leaseSeconds * 500));
+}
+
+export interface Claim {
+  job: PrintJobEntity;
+  leaseToken: string;
+  leaseExpiresAt: Date;
+}
+
+export interface PrintJobImageView {
+  imageId: string;
+  url: string | null;
+  urlExpiresAt: Date | null;
+  sha256: string | null;
+  bytes: number | null;
+  width: number | null;
+  height: number | null;
+  contentType: string | null;
+}
+
+export interface SweepReport {
+  requeued: number;
+  failed: number;
+  rung: number;
+}
+
+export interface RunningSweeper {
+  /** Stops the timer and waits for a sweep under way. */
+  stop(): Promise<void>;
+}
+
+export class PrintJobLifecycleService {
+  // ---------------------------------------------------------------- pull
+
+  /**
+   * Every distinct image of the job's order, in order of first use, with a signed short-lived
+   * download path for those whose bytes the center holds. Only the job's own lab is given links,
+   * and only while the job may still be printed.
+   */
+  async images(ctx: RequestContext, job: PrintJobEntity): Promise<PrintJobImageView[]> {
+    if (ctx.auth.kind !== "lab" || ctx.auth.labId !== job.labId) return [];
+    const subs = (await ctx.app.services.orders.subOrdersOf(ctx, [job.orderId])).get(job.orderId) ?? [];
+    const ids = [...new Set(subs.flatMap((s) => s.items.map((i) => i.imageId)))];
+    if (ids.length === 0) return [];
+    // Read-only, by id: the images service has no batch lookup for a lab (labs may not view
+    // customers' images through it; they reach the bytes through signed links only).
+    const rows = new Map<string, ImageEntity>();
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const r of await ctx.app.ds.getRepository(ImageEntity).find({ where: { id: In(ids.slice(i, i + 500)) } })) rows.set(r.id, r);
+    }
+    const printable = job.status === "QUEUED" || job.status === "LEASED";
+    const now = Date.now();
+    const ttl = DEFAULT_SIGNED_URL_TTL_SECONDS;
+    const expires = new Date((Math.floor(now / 1000) + ttl) * 1000);
+    return ids.map((id) => {
+      const img = rows.get(id);
+      if (!img) return { imageId: id, url: null, urlExpiresAt: null, sha256: null, bytes: null, width: null, height: null, contentType: null };
+      return {
+        imageId: id,
+        url: printable ? ctx.app.services.images.signedUrl(id, ttl, now) : null,
+        urlExpiresAt: printable ? expires : null,
+        sha256: img.sha256,
+        bytes: img.bytes,
+        width: img.width,
+        height: img.height,
+        contentType: img.contentType,
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------- claim
+
+  /**
+   * One claimer wins: `QUEUED` and due -> `LEASED` with a fresh token, in one conditional UPDATE;
+   * the order goes ASSIGNED -> PRINTING. A loser learns why from the job as it now stands.
+   */
+  async claim(ctx: RequestContext, jobId: string): Promise<Outcome<Claim>> {
+    const labId = labOf(ctx);
+    const r = await inTransaction(ctx, async (tx) => {
+      const now = new Date();
+      const leaseToken = randomBytes(24).toString("hex");
+      const leaseExpiresAt = new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000);
+      const res = await tx.em
+        .createQueryBuilder()
+        .update(PrintJobEntity)
+        .set({ status: "LEASED", leaseToken, leaseExpiresAt, updatedAt: now })
+        .where("id = :id AND lab_id = :lab AND status = 'QUEUED' AND available_at <= :now", { id: jobId, lab: labId, now: now.getTime() })
+        .execute();
+      if (res.affected !== 1) throw new RollbackWithErrors([whyNotClaimable(await current(tx.em, jobId, labId), jobId, now)]);
+      const job = await tx.em.findOneOrFail(PrintJobEntity, { where: { id: jobId } });
+      await this.moveOrder(ctx, tx, job.orderId, "START_PRINTING");
+      return { job, leaseToken, leaseExpiresAt };
+    });
+    await ctx.app.services.labReports.seen(ctx);
+    return r;
+  }
+
+  // ---------------------------------------------------------------- complete
+
+  /**
+   * `LEASED` with this token -> `DONE`, the order PRINTED. The same call again answers the job
+   * again (one completion); any other token, or a lease that was lost, is LEASE_LOST. A lease that
+   * ran out but was not swept yet still completes: nobody else holds the job.
+   */
+  async complete(ctx: RequestContext, jobId: string, leaseToken: string): Promise<Outcome<PrintJobEntity>> {
+    const labId = labOf(ctx);
+    const r = await inTransaction(ctx, async (tx) => {
+      const now = new Date();
+      if (LEASE_TOKEN.test(leaseToken)) {
+        const res = await tx.em
+          .createQueryBuilder()
+          .update(PrintJobEntity)
+          .set({ status: "DONE", leaseExpiresAt: null, updatedAt: now })
+          .where("id = :id AND lab_id = :lab AND status = 'LEASED' AND lease_token = :tok", { id: jobId, lab: labId, tok: leaseToken })
+          .execute();
+        if (res.affected === 1) {
+          const job = await tx.em.findOneOrFail(PrintJobEntity, { where: { id: jobId } });
+          await this.moveOrder(ctx, tx, job.orderId, "FINISH_PRINTING");
+          return job;
+        }
+      }
+      const job = await current(tx.em, jobId, labId);
+      if (!job) throw new RollbackWithErrors([noSuchJob(jobId)]);
+      if (job.status === "DONE" && job.leaseToken === leaseToken) return job; // a repeated completion
+      throw new RollbackWithErrors([leaseLost(job)]);
+    });
+    await ctx.app.services.labReports.seen(ctx);
+    return r;
+  }
+
+  // ---------------------------------------------------------------- fail
+
+  /**
+   * The lab could not print the job. Retryable and under PRINT_JOB_MAX_ATTEMPTS: back in the queue
+   * after a growing delay, the order back to ASSIGNED. Otherwise the job and its order fail and the
+   * admins concerned are told (PRINT_JOB_FAILED). Failing a FAILED job again with its token
+   * answers the job again.
+   */
+  async fail(ctx: RequestContext, jobId: string, leaseToken: string, reason: string, retryable: boolean): Promise<Outcome<PrintJobEntity>> {
+    const labId = labOf(ctx);
+    const why = reason.trim();
+    if (why.length === 0 || why.length > MAX_REASON_LENGTH) {
+      return { value: null, errors: [userError("INVALID_REASON", `reason must be 1 to ${MAX_REASON_LENGTH} characters`, ["reason"])] };
+    }
+    const r = await inTransaction(ctx, async (tx) => {
+      const now = new Date();
+      const held = LEASE_TOKEN.test(leaseToken) ? await tx.em.findOne(PrintJobEntity, { where: { id: jobId, labId } }) : null;
+      if (held && held.status === "LEASED" && held.leaseToken === leaseToken) {
+        const done = await this.endAttempt(ctx, tx, held, now, retryable ? "RETRY" : "GIVE_UP", why);
+        if (done) {
+          // A lab that lacks a design template (seed 001, claims 5-6): its admins are told.
+          await ctx.app.services.designTemplates.reportMissing(ctx, tx, done, why);
+          return done;
+        }
+      }
+      const job = await current(tx.em, jobId, labId);
+      if (!job) throw new RollbackWithErrors([noSuchJob(jobId)]);
+      if (job.status === "FAILED" && job.leaseToken !== null && job.leaseToken === leaseToken) return job; // a repeated failure
+      throw new RollbackWithErrors([leaseLost(job)]);
+    });
+    await ctx.app.services.labReports.seen(ctx);
+    return r;
+  }
+
+  /**
+   * Ends the current lease of `held` (read in this transaction): requeued, delayed for a retry, or
+   * failed for good once PRINT_JOB_MAX_ATTEMPTS is reached. The UPDATE is conditional on the lease
+   * still being the one read; null when it is not (someone else ended it first).
+   */
+  private async endAttempt(ctx: RequestContext, tx: Tx, held: PrintJobEntity, now: Date, mode: "RETRY" | "GIVE_UP" | "EXPIRED", why: string): Promise<PrintJobEntity | null> {
+    const attempts = held.attempts + 1;
+    const giveUp = mode === "GIVE_UP" || attempts >= ctx.app.config.printJobMaxAttempts;
+    const delay = mode === "RETRY" ? retryDelaySeconds(held.attempts) : 0;
+    const patch: Partial<PrintJobEntity> = giveUp
+      ? // A job failed by its lab keeps the token, so that the same failure sent again is recognised.
+        { status: "FAILED", attempts, leaseToken: mode === "EXPIRED" ? null : held.leaseToken, leaseExpiresAt: null, lastError: why, updatedAt: now }
+      : { status: "QUEUED", attempts, availableAt: new Date(now.getTime() + delay * 1000), leaseToken: null, leaseExpiresAt: null, lastError: why, updatedAt: now };
+    const qb = tx.em
+      .createQueryBuilder()
+      .update(PrintJobEntity)
+      .set(patch)
+      .where("id = :id AND status = 'LEASED' AND lease_token = :tok AND attempts = :a", { id: held.id, tok: held.leaseToken, a: held.attempts });
+    if (mode === "EXPIRED") qb.andWhere("lease_expires_at < :now", { now: now.getTime() });
+    const res = await qb.execute();
+    if (res.affected !== 1) return null;
+    const job = await tx.em.findOneOrFail(PrintJobEntity, { where: { id: held.id } });
+    const order = await this.moveOrder(ctx, tx, job.orderId, giveUp ? "FAIL" : "REQUEUE");
+    if (giveUp) await this.tellAdmins(ctx, tx, job, order, attempts);
+    // A requeued job is rung now when it is due now; a delayed one when the sweeper sees it due.
+    // A failed job is rung too, so that the lab drops it.
+    if (giveUp || delay === 0) tx.emit("printJob", job.labId, { jobId: job.id });
+    return job;
+  }
+
+  /**
+   * The order follows its job. The order is read in the caller's transaction and moved by the
+   * orders service's version-checked transition (CONCURRENT_CHANGE rolls everything back).
+   */
+  private async moveOrder(ctx: RequestContext, tx: Tx, orderId: string, event: OrderEvent): Promise<OrderEntity> {
+    const order = await tx.em.findOneOrFail(OrderEntity, { where: { id: orderId } });
+    await ctx.app.services.orders.transition(tx.em, order, [event]);
+    return order;
+  }
+
+  /** PRINT_JOB_FAILED to the admins of the order's shop and the lab's shop, their groups' admins, and the center admins. */
+  private async tellAdmins(ctx: RequestContext, tx: Tx, job: PrintJobEntity, order: OrderEntity, attempts: number): Promise<void> {
+    const notifications = ctx.app.services.notifications;
+    const lab = await tx.em.findOne(LabEntity, { where: { id: job.labId }, select: { id: true, shopId: true } });
+    const shops = new Set([order.shopId, lab?.shopId].filter((s): s is string => !!s));
+    const recipients: string[] = [];
+    // A lab or the sweeper acts with the center's authority: a shop scope gives that shop's admins and its group's.
+    for (const shopId of shops) recipients.push(...(await notifications.recipients(ctx, tx.em, { kind: "SHOP", shopId })));
+    const centerAdmins = await tx.em.find(UserEntity, { where: { role: Role.CENTER_ADMIN, disabled: false }, select: { id: true } });
+    recipients.push(...centerAdmins.map((u) => u.id));
+    const message = `Print job ${job.id} of order ${order.id} failed at lab ${job.labId} after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${job.lastError ?? "no reason given"}`;
+    await notifications.send(ctx, tx, recipients, "PRINT_JOB_FAILED", message);
+  }
+
+  // ---------------------------------------------------------------- sweeper
+
+  /**
+   * One pass: every LEASED job whose lease ran out is requeued (attempts + 1, the order back to
+   * ASSIGNED, the lab rung) or, at PRINT_JOB_MAX_ATTEMPTS, failed; each in its own transaction by a
+   * conditional UPDATE, so that two center processes sweeping at once requeue a job once. Jobs
+   * whose retry delay ended in (dueSince, now] are rung so that their lab claims them again.
+   */
+  async sweep(app: AppContext, dueSince: number, now = new Date()): Promise<SweepReport> {
+    const ctx = systemContext(app, "print-job-sweeper");
+    const report: SweepReport = { requeued: 0, failed: 0, rung: 0 };
+    const { expired, due } = await withTransaction(app.ds, async (em) => ({
+      expired: await em
+        .getRepository(PrintJobEntity)
+        .createQueryBuilder("j")
+        .where("j.status = 'LEASED' AND j.lease_expires_at < :now", { now: now.getTime() })
+        .orderBy("j.lease_expires_at", "ASC")
+        .limit(SWEEP_BATCH)
+        .getMany(),
+      due: await em
+        .getRepository(PrintJobEntity)
+        .createQueryBuilder("j")
+        .where("j.status = 'QUEUED' AND j.attempts > 0 AND j.available_at > :since AND j.available_at <= :now", { since: dueSince, now: now.getTime() })
+        .limit(10 * SWEEP_BATCH)
+        .getMany(),
+    }));
+    for (const job of expired) {
+      const r = await inTransaction(ctx, (tx) => this.endAttempt(ctx, tx, job, now, "EXPIRED", `the lease of ${app.config.printJobLeaseSeconds} s ran out`));
+      if (r.errors.length > 0) app.logger.warn({ jobId: job.id, errors: r.errors }, "a lapsed lease could not be ended; next sweep tries again");
+      else if (r.value?.status === "FAILED") report.failed += 1;
+      else if (r.value) report.requeued += 1;
+    }
+    for (const job of due) {
+      app.events.publish("printJob", job.labId, { jobId: job.id });
+      report.rung += 1;
+    }
+    if (report.requeued + report.failed > 0) app.logger.info({ event: "print_jobs_swept", ...report }, "lapsed leases ended");
+    return report;
+  }
+
+  /** Starts sweeping every few seconds (see sweepIntervalMs); `stop` ends it for a clean shutdown. */
+  startSweeper(app: AppContext): RunningSweeper {
+    const every = sweepIntervalMs(app.config.printJobLeaseSeconds);
+    let since = Date.now();
+    let stopped = false;
+    let timer: NodeJS.Timeout | null = null;
+    let running: Promise<void> | null = null;
+    const schedule = () => {
+      timer = setTimeout(tick, every);
+      timer.unref();
+    };
+    const tick = () => {
+      const now = new Date();
+      running = this.sweep(app, since, now)
+        .then(() => {
+          since = now.getTime();
+        })
+        .catch((e: unknown) => app.logger.error({ err: e }, "print job sweep failed; next sweep tries again"))
+        .finally(() => {
+          running = null;
+          if (!stopped) schedule();
+        });
+    };
+    schedule();
+    return {
+      stop: async () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        await running;
+      },
+    };
+  }
+}
+
+function labOf(ctx: RequestContext): string {
+  if (ctx.auth.kind !== "lab") throw new Error("print job lifecycle called without a lab (the resolver admits labs only)");
+  return ctx.auth.labId;
+}
+
+/**
+ * The job as it now stands, for an answer after a conditional UPDATE touched nothing. On MariaDB a
+ * locking read, which sees the latest commit (a plain read would see this transaction's older
+ * snapshot); SQLite serialises writers, so a plain read is current there.
+ */
+async function current(em: EntityManager, jobId: string, labId: string): Promise<PrintJobEntity | null> {
+  const qb = em.getRepository(PrintJobEntity).createQueryBuilder("j").where("j.id = :id AND j.lab_id = :lab", { id: jobId, lab: labId });
+  // FOR UPDATE, not a shared lock: TypeORM's "FOR SHARE" is MySQL 8 syntax that MariaDB refuses.
+  if (!isSqlite(em.connection)) qb.setLock("pessimistic_write");
+  return qb.getOne();
+}
+
+function noSuchJob(jobId: string): UserErrorData {
+  // Another lab's job reads as unknown: a lab learns nothing of others' work.
+  return userError("NOT_FOUND", `No job ${jobId} of this lab`, ["jobId"]);
+}
+
+function whyNotClaimable(job: PrintJobEntity | null, jobId: string, now: Date): UserErrorData {
+  if (!job) return noSuchJob(jobId);
+  const status: PrintJobStatus = job.status;
+  switch (status) {
+    case "LEASED":
+      return userError("ALREADY_CLAIMED", `Job ${job.id} is LEASED: another claim won it`, ["jobId"]);
+    case "QUEUED":
+      if (job.availableAt.getTime() > now.getTime()) {
+        return userError("NOT_CLAIMABLE", `Job ${job.id} is QUEUED for a retry and may be claimed from ${job.availableAt.toISOString()}`, ["jobId"]);
+      }
+      return userError("ALREADY_CLAIMED", `Job ${job.id} was claimed and released meanwhile; claim it again`, ["jobId"]);
+    case "DONE":
+      return userError("NOT_CLAIMABLE", `Job ${job.id} is DONE`, ["jobId"]);
+    case "FAILED":
+      return userError("NOT_CLAIMABLE", `Job ${job.id} is FAILED${job.lastError ? `: ${job.lastError}` : ""}`, ["jobId"]);
+    default:
+      return unreachable(status);
+  }
+}
+
+function leaseLost(job: PrintJobEntity): UserErrorData {
+  return userError("LEASE_LOST", `This lease on job ${job.id} is not (or no longer) held: the job is ${job.status}`, ["leaseToken"]);
+}
