@@ -1,0 +1,669 @@
+/**
+ * The lab daemon against the real center, both as real processes (`node dist/src/main.js` and
+ * `node dist/src/lab-daemon/main.js`), over a fresh database per scenario (SQLite by default,
+ * MariaDB when DATABASE_URL says so). What is checked each time: the hot folder holds exactly one
+ * folder per job, whole (print files and a ticket whose checksums match), and the center's tables
+ * say DONE/PRINTED (or FAILED) as they should, whatever was killed on the way.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import sharp from "sharp";
+import { In, type DataSource } from "typeorm";
+import { importBundle } from "../../src/catalog/bundle-import.service";
+import { loadConfig } from "../../src/config";
+import { openDatabase } from "../../src/db/data-source";
+import { withTransaction } from "../../src/db/transaction";
+import { ImageEntity } from "../../src/images/image.entity";
+import { PrintHistoryEntity } from "../../src/labs/lab-report.entity";
+import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { Journal } from "../../src/lab-daemon/journal";
+import { LabEntity } from "../../src/catalog/lab.entity";
+import { OrderEntity } from "../../src/orders/order.entity";
+import { createServer } from "../../src/server";
+import { PATENT_FIXTURE } from "../support/center";
+import { createTestDatabase, usingMysql, type TestDatabase } from "../support/database";
+import { makePng } from "../support/images";
+
+const ROOT = path.resolve(__dirname, "../..");
+const CENTER_MAIN = path.join(ROOT, "dist/src/main.js");
+const DAEMON_MAIN = path.join(ROOT, "dist/src/lab-daemon/main.js");
+const LAB01_KEY = "lab01-key-0123456789abcdef";
+const JWT_SECRET = "lab-daemon-e2e-secret-".padEnd(48, "x");
+const LEASE_SECONDS = 3;
+const MAX_ATTEMPTS = 2;
+/** A small sheet at a low resolution keeps a thousand jobs quick; the layout is the same. */
+const TEST_SHEET = ["--sheet", "40x60", "--dpi", "50"];
+
+// --- processes -------------------------------------------------------------------------------------
+
+interface Proc {
+  child: ChildProcess;
+  output(): string;
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running = new Set<ChildProcess>();
+
+function run(args: string[], env: Record<string, string>): Proc {
+  let out = "";
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  child.stdout!.on("data", (d) => (out += String(d)));
+  child.stderr!.on("data", (d) => (out += String(d)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    child,
+    output: () => out,
+    exited,
+    waitFor: (re, timeoutMs = 30000) =>
+      new Promise((resolve, reject) => {
+        const started = Date.now();
+        const timer = setInterval(() => {
+          const m = re.exec(out);
+          if (m) {
+            clearInterval(timer);
+            resolve(m);
+          } else if (Date.now() - started > timeoutMs || child.exitCode !== null || child.signalCode !== null) {
+            clearInterval(timer);
+            const m2 = re.exec(out);
+            if (m2) resolve(m2);
+            else reject(new Error(`no ${re} within ${timeoutMs} ms; output:\n${out.slice(-4000)}`));
+          }
+        }, 25);
+      }),
+  };
+}
+
+afterAll(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, detail: () => string = () => ""): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${detail()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// --- a world: a database, a center process, a customer, an image --------------------------------------
+
+interface World {
+  test: TestDatabase;
+  ds: DataSource;
+  dir: string;
+  dataDir: string;
+  port: number;
+  url: string;
+  center: Proc | null;
+  token: string;
+  imageId: string;
+  imageSha256: string;
+  startCenter(): Promise<void>;
+  stopCenter(signal?: NodeJS.Signals): Promise<void>;
+  daemon(name: string, args?: string[], env?: Record<string, string>): Proc;
+  out(name: string): string;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, bearer?: string | null): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> }>;
+  placeOrders(n: number, input?: (i: number) => object, parallel?: number): Promise<string[]>;
+  jobs(orderIds?: string[]): Promise<PrintJobEntity[]>;
+  close(): Promise<void>;
+}
+
+const centerEnv = (w: { test: TestDatabase; port: number; dataDir: string }): Record<string, string> => ({
+  DATABASE_URL: w.test.url,
+  PORT: String(w.port),
+  HOST: "127.0.0.1",
+  DEMO_DATA: "0",
+  JWT_SECRET,
+  DATA_DIR: w.dataDir,
+  PRINT_JOB_LEASE_SECONDS: String(LEASE_SECONDS),
+  PRINT_JOB_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+  LOG_LEVEL: "warn",
+  NODE_ENV: "test",
+});
+
+/** One item laid out at 2,2 mm and one loose item on an A4-printing sub-order of `sheets` sheets. */
+const order = (imageId: string, sheets = 1, extra: object = {}) => ({
+  labId: "LAB01",
+  fulfilment: { method: "PICKUP" },
+  subOrders: [{ serviceId: "SV01", sheets, items: [{ imageId, layout: { x: 2, y: 2, width: 20, height: 15 }, ...extra }] }],
+});
+
+async function world(): Promise<World> {
+  const test = await createTestDatabase();
+  const seedDs = await openDatabase(test.db, { poolSize: 2 });
+  const report = await importBundle(seedDs, JSON.parse(fs.readFileSync(PATENT_FIXTURE, "utf8")), {});
+  if (!report.ok) throw new Error("fixture does not import: " + JSON.stringify(report.faults));
+  await seedDs.destroy();
+  // The test's own connection, to read (and once in a while nudge) what the center stored.
+  const ds = await openDatabase(test.db, { poolSize: 2, migrate: false });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-lab-e2e-"));
+  const dataDir = path.join(dir, "data");
+  const port = await freePort();
+  const w: World = {
+    test,
+    ds,
+    dir,
+    dataDir,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    center: null,
+    token: "",
+    imageId: "",
+    imageSha256: "",
+    async startCenter() {
+      const p = run([CENTER_MAIN], centerEnv(w));
+      await p.waitFor(/ready at http:\/\/\S+\/graphql/, 60000);
+      w.center = p;
+    },
+    async stopCenter(signal = "SIGTERM") {
+      const p = w.center;
+      if (!p) return;
+      w.center = null;
+      p.child.kill(signal);
+      await p.exited;
+    },
+    daemon(name, args = [], env = {}) {
+      return run(
+        [DAEMON_MAIN, "--url", w.url, "--key", LAB01_KEY, "--out", w.out(name), ...TEST_SHEET, "--load-every", "1", "--history-every", "1", "--resync-every", "2", ...args],
+        env,
+      );
+    },
+    out: (name) => path.join(dir, name),
+    async gql(query, variables = {}, bearer = w.token) {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (bearer) headers.authorization = `Bearer ${bearer}`;
+      const res = await fetch(`${w.url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+      return (await res.json()) as never;
+    },
+    async placeOrders(n, input = () => order(w.imageId), parallel = 4) {
+      const ids: string[] = new Array(n);
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < n; i = next++) {
+          const placed = await w.gql(`mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code message } } }`, { input: input(i) });
+          const o = placed.data?.placeOrder?.order;
+          if (!o) throw new Error(`placeOrder failed: ${JSON.stringify(placed)}`);
+          const confirmed = await w.gql(`mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id labId } errors { code message } } }`, {
+            id: o.id,
+            total: o.total,
+          });
+          if (confirmed.data?.confirmOrder?.order?.labId !== "LAB01") throw new Error(`confirmOrder failed: ${JSON.stringify(confirmed)}`);
+          ids[i] = o.id;
+        }
+      };
+      await Promise.all(Array.from({ length: parallel }, worker));
+      return ids;
+    },
+    async jobs(orderIds) {
+      const repo = ds.getRepository(PrintJobEntity);
+      if (!orderIds) return repo.find({ order: { createdAt: "ASC" } });
+      const out: PrintJobEntity[] = [];
+      for (let i = 0; i < orderIds.length; i += 500) out.push(...(await repo.find({ where: { orderId: In(orderIds.slice(i, i + 500)) } })));
+      return out;
+    },
+    async close() {
+      await w.stopCenter("SIGKILL");
+      await ds.destroy();
+      await test.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await w.startCenter();
+  const login = await w.gql(`mutation { login(login: "customer", password: "customer-pass") { token } }`, {}, null);
+  w.token = login.data.login.token;
+  const png = makePng(40, 30, 7);
+  const up = await fetch(`${w.url}/images`, { method: "POST", headers: { authorization: `Bearer ${w.token}`, "content-type": "image/png" }, body: new Uint8Array(png) });
+  const image = (await up.json()) as { id: string; sha256: string };
+  w.imageId = image.id;
+  w.imageSha256 = image.sha256;
+  expect(image.sha256).toBe(createHash("sha256").update(png).digest("hex"));
+  return w;
+}
+
+/** The job folders in a hot folder (hidden folders are the daemon's own). */
+function jobFolders(out: string): string[] {
+  if (!fs.existsSync(out)) return [];
+  return fs
+    .readdirSync(out)
+    .filter((n) => !n.startsWith("."))
+    .sort();
+}
+
+/** Every job folder of these hot folders, checked whole; answers the job ids, one per folder. */
+function printedJobs(...outs: string[]): string[] {
+  const ids: string[] = [];
+  for (const out of outs) {
+    for (const name of jobFolders(out)) {
+      const dir = path.join(out, name);
+      const ticket = JSON.parse(fs.readFileSync(path.join(dir, "ticket.json"), "utf8"));
+      expect(name).toBe(`job-${ticket.jobId}`);
+      for (const f of ticket.files) {
+        const bytes = fs.readFileSync(path.join(dir, f.name));
+        expect({ name: f.name, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") }).toEqual({ name: f.name, bytes: f.bytes, sha256: f.sha256 });
+      }
+      expect(fs.readdirSync(dir).sort()).toEqual([...ticket.files.map((f: { name: string }) => f.name), "ticket.json"].sort());
+      ids.push(ticket.jobId);
+    }
+  }
+  return ids.sort();
+}
+
+const statuses = (jobs: PrintJobEntity[]) => jobs.reduce<Record<string, number>>((n, j) => ({ ...n, [j.status]: (n[j.status] ?? 0) + 1 }), {});
+
+async function allDone(w: World, orderIds: string[]): Promise<boolean> {
+  const jobs = await w.jobs(orderIds);
+  return jobs.length === orderIds.length && jobs.every((j) => j.status === "DONE");
+}
+
+/** Lines that would mean the daemon met something it did not expect, or the center refused a report. */
+function expectNothingOdd(...procs: Proc[]): void {
+  for (const p of procs) expect(p.output()).not.toMatch(/unexpected error|not taken|scheduled task failed|not reported|refused:|UnhandledPromiseRejection|Error:/);
+}
+
+/**
+ * Each job was written into a hot folder exactly once over all these daemon runs (a second write
+ * would be refused by the folder's name, but a printer that had already taken the first away would
+ * print it twice).
+ */
+function expectWrittenOnce(jobIds: string[], ...procs: Proc[]): void {
+  const all = procs.map((p) => p.output()).join("\n");
+  const counts = new Map<string, number>();
+  for (const m of all.matchAll(/job (\S+) written to /g)) counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
+  expect([...counts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+  expect([...counts.keys()].sort()).toEqual([...jobIds].sort());
+  expect(all).not.toMatch(/not written again/);
+}
+
+async function stopDaemon(p: Proc, signal: NodeJS.Signals = "SIGTERM"): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return p.exited;
+  p.child.kill(signal);
+  return p.exited;
+}
+
+const engine = usingMysql() ? "MariaDB" : "SQLite";
+
+describe(`lab daemon end to end (${engine})`, () => {
+  let w: World;
+  afterEach(async () => {
+    for (const child of running) if (child !== w?.center?.child) child.kill("SIGKILL");
+    await w?.close();
+  });
+
+  it("prints a confirmed order once: one folder with print files and a ticket, the job DONE, the order PRINTED, history and load reported", async () => {
+    w = await world();
+    const [orderId] = await w.placeOrders(1, () => ({
+      labId: "LAB01",
+      fulfilment: { method: "PICKUP" },
+      subOrders: [
+        { serviceId: "SV01", sheets: 3, items: [{ imageId: w.imageId, layout: { x: 5, y: 10, width: 20, height: 15 } }, { imageId: w.imageId, layout: { page: 2, x: 0, y: 0, width: 40, height: 60 } }] },
+        { serviceId: "SV02", sheets: 2, items: [{ imageId: w.imageId }] },
+      ],
+    }));
+    const [job] = await w.jobs([orderId]);
+    const d = w.daemon("lab", ["--sheet", "SV02=30x20"]);
+    await waitUntil("the job DONE", () => allDone(w, [orderId]), 30000, d.output);
+    await d.waitFor(new RegExp(`job ${job.id} completed`));
+    // One line per state, in order.
+    const lines = d.output().split("\n");
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    expect(at(new RegExp(`job ${job.id} claimed \\(order ${orderId}\\)`))).toBeGreaterThan(-1);
+    expect(at(new RegExp(`job ${job.id} written to ${w.out("lab")}/job-${job.id} \\(3 print files, 5 sheets\\)`))).toBeGreaterThan(at(/claimed/));
+    expect(at(new RegExp(`job ${job.id} completed`))).toBeGreaterThan(at(/written to/));
+
+    expect(printedJobs(w.out("lab"))).toEqual([job.id]);
+    expectWrittenOnce([job.id], d);
+    const folder = path.join(w.out("lab"), `job-${job.id}`);
+    const ticket = JSON.parse(fs.readFileSync(path.join(folder, "ticket.json"), "utf8"));
+    expect(ticket).toMatchObject({ jobId: job.id, orderId, labId: "LAB01", format: "jpeg", dpi: 50, totalSheets: 5 });
+    expect(ticket.services).toEqual([
+      { subOrderId: "1", serviceId: "SV01", sheetsOrdered: 3, sheetSize: "40x60", pages: 2 },
+      { subOrderId: "2", serviceId: "SV02", sheetsOrdered: 2, sheetSize: "30x20", pages: 1 },
+    ]);
+    expect(ticket.sheets.map((s: any) => [s.file, s.subOrderId, s.page, s.copies, s.size.widthPx, s.size.heightPx])).toEqual([
+      ["sheet-001.jpg", "1", 1, 2, 79, 118],
+      ["sheet-002.jpg", "1", 2, 1, 79, 118],
+      ["sheet-003.jpg", "2", 1, 2, 59, 39],
+    ]);
+    expect(ticket.images).toEqual([{ imageId: w.imageId, sha256: w.imageSha256, bytes: makePng(40, 30, 7).length, width: 40, height: 30, contentType: "image/png" }]);
+    expect(ticket.items.map((i: any) => [i.subOrderId, i.imageId, i.sha256, i.file, i.layout?.x ?? null])).toEqual([
+      ["1", w.imageId, w.imageSha256, "sheet-001.jpg", 5],
+      ["1", w.imageId, w.imageSha256, "sheet-002.jpg", 0],
+      ["2", w.imageId, w.imageSha256, "sheet-003.jpg", null],
+    ]);
+    // The first sheet shows the photo at its place (5..25 x 10..25 mm) on white.
+    const { data, info } = await sharp(path.join(folder, "sheet-001.jpg")).raw().toBuffer({ resolveWithObject: true });
+    const px = (xMm: number, yMm: number) => {
+      const i = (Math.round((yMm * 50) / 25.4) * info.width + Math.round((xMm * 50) / 25.4)) * info.channels;
+      return [data[i], data[i + 1], data[i + 2]];
+    };
+    expect(px(2, 2).every((v) => v > 230)).toBe(true);
+    expect(px(15, 17).every((v) => v > 230)).toBe(false);
+
+    const [after] = await w.jobs([orderId]);
+    expect([after.status, after.attempts]).toEqual(["DONE", 0]);
+    expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("PRINTED");
+    await waitUntil("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { jobId: job.id } })) === 1, 10000, d.output);
+    expect(await w.ds.getRepository(PrintHistoryEntity).findOneByOrFail({ jobId: job.id })).toMatchObject({ labId: "LAB01", orderId, sheets: 5, ok: true });
+    // Load reports come every second; once idle they say so.
+    const done = Date.now();
+    await waitUntil(
+      "an idle load report",
+      async () => {
+        const lab = await w.ds.getRepository(LabEntity).findOneByOrFail({ id: "LAB01" });
+        return lab.loadReportedAt !== null && lab.loadReportedAt.getTime() >= done - 500 && lab.loadQueuedJobs === 0 && lab.loadQueuedSheets === 0;
+      },
+      10000,
+      d.output,
+    );
+
+    // SIGTERM with nothing in hand: a clean stop, and the journal has nothing left to do.
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(d);
+    expect(d.output()).toMatch(/stopped\n$/);
+    const { journal } = Journal.open(path.join(w.out("lab"), ".printmesh-lab"));
+    expect(journal.all()).toEqual([]);
+    journal.close();
+  }, 90000);
+
+  it("after kill -9 right after a claim, prints the job exactly once once its lease runs out", async () => {
+    w = await world();
+    const [orderId] = await w.placeOrders(1);
+    const [job] = await w.jobs([orderId]);
+    const first = w.daemon("lab", [], { PRINTMESH_LAB_PAUSE_AFTER: "claimed:60000" });
+    await first.waitFor(new RegExp(`job ${job.id} claimed`));
+    first.child.kill("SIGKILL");
+    await first.exited;
+    expect(jobFolders(w.out("lab"))).toEqual([]);
+    expect((await w.jobs([orderId]))[0].status).toBe("LEASED");
+
+    const second = w.daemon("lab");
+    await second.waitFor(new RegExp(`job ${job.id} was not written when the daemon stopped`));
+    await waitUntil("the job DONE", () => allDone(w, [orderId]), 30000, second.output);
+    expect(printedJobs(w.out("lab"))).toEqual([job.id]);
+    // The lease ran out once (attempts 1), and the job was then claimed and printed once.
+    expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "DONE", attempts: 1 });
+    expectWrittenOnce([job.id], first, second);
+    expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("PRINTED");
+    expect(await stopDaemon(second)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(second);
+  }, 60000);
+
+  it("after kill -9 between writing and completing, completes the job without writing it again", async () => {
+    w = await world();
+    const [orderId] = await w.placeOrders(1);
+    const [job] = await w.jobs([orderId]);
+    const first = w.daemon("lab", [], { PRINTMESH_LAB_PAUSE_AFTER: "written:60000" });
+    await first.waitFor(new RegExp(`job ${job.id} written to`));
+    first.child.kill("SIGKILL");
+    await first.exited;
+    expect((await w.jobs([orderId]))[0].status).toBe("LEASED");
+    const ticket = path.join(w.out("lab"), `job-${job.id}`, "ticket.json");
+    const before = fs.statSync(ticket);
+
+    const second = w.daemon("lab");
+    await second.waitFor(new RegExp(`job ${job.id} is in the hot folder but was not completed: completing it`));
+    await waitUntil("the job DONE", () => allDone(w, [orderId]), 30000, second.output);
+    await second.waitFor(new RegExp(`job ${job.id} completed`));
+    expect(second.output()).not.toMatch(/written to/);
+    expectWrittenOnce([job.id], first, second);
+    expect(printedJobs(w.out("lab"))).toEqual([job.id]);
+    const after = fs.statSync(ticket);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("PRINTED");
+    await waitUntil("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { jobId: job.id } })) === 1, 10000, second.output);
+    expect(await stopDaemon(second)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(second);
+  }, 60000);
+
+  it("takes a job again when its lease ran out while it worked, and prints it once", async () => {
+    w = await world();
+    const [orderId] = await w.placeOrders(1);
+    const [job] = await w.jobs([orderId]);
+    // Held past the lease: the center's sweeper puts the job back in the queue meanwhile.
+    const d = w.daemon("lab", [], { PRINTMESH_LAB_PAUSE_AFTER: `claimed:${(LEASE_SECONDS + 4) * 1000}` });
+    await d.waitFor(new RegExp(`job ${job.id} claimed \\(order`));
+    await waitUntil("the lease swept", async () => (await w.jobs([orderId]))[0].status === "QUEUED", 10000, d.output);
+    await d.waitFor(new RegExp(`job ${job.id} claimed again \\(its lease had run out\\)`), 15000);
+    await waitUntil("the job DONE", () => allDone(w, [orderId]), 15000, d.output);
+    expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "DONE", attempts: 1 });
+    expect(printedJobs(w.out("lab"))).toEqual([job.id]);
+    expectWrittenOnce([job.id], d);
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(d);
+  }, 60000);
+
+  it("on SIGTERM finishes the job in hand, claims no more, and exits 0", async () => {
+    w = await world();
+    const orderIds = await w.placeOrders(3, () => order(w.imageId), 1);
+    const d = w.daemon("lab", [], { PRINTMESH_LAB_PAUSE_AFTER: "claimed:1500" });
+    const [, jobId] = await d.waitFor(/job (\S+) claimed/);
+    d.child.kill("SIGTERM");
+    expect(await d.exited).toEqual({ code: 0, signal: null });
+    expect(d.output()).toMatch(/stopping: finishing 1 job\(s\) in hand, claiming no more/);
+    expect(printedJobs(w.out("lab"))).toEqual([jobId]);
+    const jobs = await w.jobs(orderIds);
+    expect(jobs.find((j) => j.id === jobId)!.status).toBe("DONE");
+    expect(statuses(jobs)).toEqual({ DONE: 1, QUEUED: 2 });
+  }, 60000);
+
+  it("loses and duplicates nothing when the center is killed and restarted mid-flow", async () => {
+    w = await world();
+    const firstBatch = await w.placeOrders(20);
+    const d = w.daemon("lab");
+    await d.waitFor(/(?:job \S+ completed[\s\S]*){5}/, 30000);
+    await w.stopCenter("SIGKILL");
+    await d.waitFor(/center unreachable at http:\/\/127\.0\.0\.1:\d+, retrying in \d+s/, 30000);
+    // Down for longer than a lease: a job in hand may lose its lease meanwhile.
+    await new Promise((r) => setTimeout(r, (LEASE_SECONDS + 1) * 1000));
+    await w.startCenter();
+    await d.waitFor(/reconnected to http:\/\/127\.0\.0\.1:\d+; catching up on the backlog/, 60000);
+    const secondBatch = await w.placeOrders(10);
+    const all = [...firstBatch, ...secondBatch];
+    await waitUntil("every job DONE", () => allDone(w, all), 90000, () => d.output().slice(-3000));
+    const jobs = await w.jobs(all);
+    expect(printedJobs(w.out("lab"))).toEqual(jobs.map((j) => j.id).sort());
+    expectWrittenOnce(jobs.map((j) => j.id), d);
+    const orders = await w.ds.getRepository(OrderEntity).find({ where: { id: In(all) } });
+    expect(orders.every((o) => o.status === "PRINTED")).toBe(true);
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(d);
+  }, 180000);
+
+  it("with two daemons on one lab, prints every job once", async () => {
+    w = await world();
+    const queued = await w.placeOrders(30);
+    const a = w.daemon("lab-a");
+    const b = w.daemon("lab-b");
+    const live = await w.placeOrders(20);
+    const all = [...queued, ...live];
+    await waitUntil("every job DONE", () => allDone(w, all), 90000, () => a.output().slice(-2000) + b.output().slice(-2000));
+    const ids = (await w.jobs(all)).map((j) => j.id).sort();
+    const printedA = printedJobs(w.out("lab-a"));
+    const printedB = printedJobs(w.out("lab-b"));
+    expect([...printedA, ...printedB].sort()).toEqual(ids);
+    expectWrittenOnce(ids, a, b);
+    // Both took part, and the losers of a race said so.
+    expect(printedA.length + printedB.length).toBe(50);
+    expect(a.output() + b.output()).toMatch(/skipped: (ALREADY_CLAIMED|NOT_CLAIMABLE)/);
+    expect(await stopDaemon(a)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(a);
+    expect(await stopDaemon(b)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(b);
+  }, 180000);
+
+  it("reconnects after the center restarts and prints what was queued meanwhile", async () => {
+    w = await world();
+    const [firstOrder] = await w.placeOrders(1);
+    const d = w.daemon("lab");
+    await waitUntil("the first job DONE", () => allDone(w, [firstOrder]), 30000, d.output);
+    await w.stopCenter("SIGTERM");
+    await d.waitFor(/connection to the center lost \(\d+\); reconnecting/);
+    await d.waitFor(/center unreachable at/);
+    // While the center process is down, orders are placed through another center on the same
+    // database (in this process): the daemon cannot have been told of them.
+    const config = loadConfig({ ...centerEnv(w), PORT: "0", LOG_LEVEL: "silent" });
+    const other = await createServer(config, { ds: await openDatabase(w.test.db, { poolSize: 2, migrate: false }) });
+    const saved = w.url;
+    w.url = other.url;
+    const meanwhile = await w.placeOrders(5);
+    w.url = saved;
+    await other.stop();
+    await other.app.ds.destroy();
+    expect(statuses(await w.jobs(meanwhile))).toEqual({ QUEUED: 5 });
+    await w.startCenter();
+    await d.waitFor(/reconnected to .*; catching up on the backlog/, 60000);
+    await waitUntil("the jobs queued meanwhile DONE", () => allDone(w, meanwhile), 60000, d.output);
+    const ids = (await w.jobs([firstOrder, ...meanwhile])).map((j) => j.id);
+    expect(printedJobs(w.out("lab"))).toEqual([...ids].sort());
+    expectWrittenOnce(ids, d);
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(d);
+  }, 120000);
+
+  it("prints 1,000 jobs queued while the lab was offline, each once", async () => {
+    w = await world();
+    const t0 = Date.now();
+    const orderIds = await w.placeOrders(1000, () => order(w.imageId), 8);
+    const queuedMs = Date.now() - t0;
+    expect(statuses(await w.jobs(orderIds))).toEqual({ QUEUED: orderIds.length });
+    const t1 = Date.now();
+    const d = w.daemon("lab", ["--concurrency", "2", "--sheet", "20x30", "--dpi", "30"]);
+    await waitUntil("1,000 jobs DONE", () => allDone(w, orderIds), 600000, () => d.output().slice(-3000));
+    const printedMs = Date.now() - t1;
+    const jobs = await w.jobs(orderIds);
+    expect(printedJobs(w.out("lab"))).toEqual(jobs.map((j) => j.id).sort());
+    expectWrittenOnce(jobs.map((j) => j.id), d);
+    expect(jobs.every((j) => j.attempts === 0)).toBe(true);
+    await waitUntil("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { labId: "LAB01" } })) === orderIds.length, 60000, d.output);
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(d);
+    process.stdout.write(`[${engine}] 1,000 jobs: queued in ${queuedMs} ms, printed in ${printedMs} ms\n`);
+  }, 900000);
+
+  it("fails a job whose design template the lab lacks, retryably, until PRINT_JOB_MAX_ATTEMPTS; then FAILED and the admins told", async () => {
+    w = await world();
+    const admin = (await w.gql(`mutation { login(login: "center", password: "center-pass-1") { token } }`, {}, null)).data.login.token;
+    const preview = "data:image/png;base64," + makePng(4, 4, 1).toString("base64");
+    // The lab holds T01 (and says so to the center); the order names T77, which it lacks.
+    const frame = makePng(4, 4, 2);
+    for (const [id, sha256, size] of [
+      ["T01", createHash("sha256").update(frame).digest("hex"), frame.length],
+      ["T77", "a".repeat(64), 100],
+    ] as const) {
+      const made = await w.gql(
+        `mutation($input: CreateDesignTemplateInput!) { createDesignTemplate(input: $input) { errors { code message } } }`,
+        { input: { id, name: `Frame ${id}`, preview, sha256, size } },
+        admin,
+      );
+      expect(made.data.createDesignTemplate.errors).toEqual([]);
+    }
+    const [orderId] = await w.placeOrders(1, () => order(w.imageId, 1, { designTemplateId: "T77" }));
+    const [job] = await w.jobs([orderId]);
+    const templates = path.join(w.dir, "templates");
+    fs.mkdirSync(templates);
+    fs.writeFileSync(path.join(templates, "T01.png"), frame);
+    const d = w.daemon("lab", ["--templates", templates]);
+    await d.waitFor(/design templates reported to the center: T01\n/);
+    await d.waitFor(new RegExp(`job ${job.id} failed \\(retryable\\): TEMPLATE_MISSING: the lab does not hold design template T77`));
+    await waitUntil("the first failure recorded", async () => (await w.jobs([orderId]))[0].attempts === 1, 10000, d.output);
+    const retried = (await w.jobs([orderId]))[0];
+    expect(retried).toMatchObject({ status: "QUEUED", attempts: 1 });
+    expect(retried.lastError).toMatch(/^TEMPLATE_MISSING: /);
+    // The center's retry delay is 30 s; bring it forward so that the test need not wait for it.
+    await withTransaction(w.ds, (em) => em.update(PrintJobEntity, { id: job.id }, { availableAt: new Date(Date.now() + 1000) }));
+    await waitUntil("the job FAILED", async () => (await w.jobs([orderId]))[0].status === "FAILED", 30000, d.output);
+    expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "FAILED", attempts: MAX_ATTEMPTS });
+    expect(d.output().match(new RegExp(`job ${job.id} failed \\(retryable\\): TEMPLATE_MISSING`, "g"))).toHaveLength(2);
+    expect(jobFolders(w.out("lab"))).toEqual([]);
+    expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("FAILED");
+    const notes = await w.gql(`{ notifications { kind message } }`, {}, admin);
+    expect(notes.data.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "PRINT_JOB_FAILED", message: expect.stringContaining(job.id) })]));
+    // A job naming the template the lab holds prints, the frame laid over its item.
+    const [framed] = await w.placeOrders(1, () => order(w.imageId, 1, { designTemplateId: "T01" }));
+    await waitUntil("the framed job DONE", () => allDone(w, [framed]), 30000, d.output);
+    const [framedJob] = await w.jobs([framed]);
+    expect(printedJobs(w.out("lab"))).toEqual([framedJob.id]);
+    const ticket = JSON.parse(fs.readFileSync(path.join(w.out("lab"), `job-${framedJob.id}`, "ticket.json"), "utf8"));
+    expect(ticket.items.map((i: { designTemplateId: string }) => i.designTemplateId)).toEqual(["T01"]);
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(d);
+  }, 90000);
+
+  it("fails a job retryably when an image's bytes do not match its checksum", async () => {
+    w = await world();
+    const [orderId] = await w.placeOrders(1);
+    const [job] = await w.jobs([orderId]);
+    const image = await w.ds.getRepository(ImageEntity).findOneByOrFail({ id: w.imageId });
+    const stored = path.join(w.dataDir, "images", ...image.storageKey.split("/"));
+    const bytes = fs.readFileSync(stored);
+    bytes[bytes.length - 20] ^= 0xff; // same size, other bytes
+    fs.writeFileSync(stored, bytes);
+    const d = w.daemon("lab");
+    await d.waitFor(new RegExp(`job ${job.id} failed \\(retryable\\): CHECKSUM_MISMATCH: image ${w.imageId}: expected sha256 ${w.imageSha256}, got [0-9a-f]{64}`));
+    await waitUntil("the failure recorded", async () => (await w.jobs([orderId]))[0].attempts === 1, 10000, d.output);
+    const after = (await w.jobs([orderId]))[0];
+    expect(after).toMatchObject({ status: "QUEUED", attempts: 1 });
+    expect(after.lastError).toMatch(/^CHECKSUM_MISMATCH: /);
+    expect(jobFolders(w.out("lab"))).toEqual([]);
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(d);
+  }, 60000);
+
+  it("says the key is refused (4403) and exits non-zero after a few refusals", async () => {
+    w = await world();
+    const d = run([DAEMON_MAIN, "--url", w.url, "--key", "not-a-real-key-0000000000", "--out", w.out("lab")], {});
+    const { code } = await d.exited;
+    expect(code).toBe(3);
+    expect(d.output()).toContain("the center refused the lab key (4403): check --key");
+    expect(d.output().match(/refused the lab key \(4403\)/g)!.length).toBeGreaterThanOrEqual(3);
+    expect(d.output()).not.toContain("not-a-real-key");
+  }, 60000);
+});
+
+describe("lab daemon command line", () => {
+  it("explains a bad command line and exits 2; a center that is not there is retried, not fatal", async () => {
+    const bad = run([DAEMON_MAIN, "--url", "ftp://x", "--out", "/tmp/x", "--dpi", "abc", "--sheet", "A9"], {});
+    expect((await bad.exited).code).toBe(2);
+    expect(bad.output()).toContain("--url must start with http:// or https://");
+    expect(bad.output()).toContain("--key is required (or set PRINTMESH_LAB_KEY)");
+    expect(bad.output()).toContain('--dpi must be a whole number from 10 to 2400, got "abc"');
+    expect(bad.output()).toContain('--sheet: unknown sheet size "A9"');
+    expect(bad.output()).toContain("usage: printmesh-lab --url <center> --key <lab-api-key> --out <hot-folder>");
+    const unknown = run([DAEMON_MAIN, "--bogus"], {});
+    expect((await unknown.exited).code).toBe(2);
+    expect(unknown.output()).toMatch(/Unknown option '--bogus'/);
+
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-lab-cli-"));
+    try {
+      const port = await freePort();
+      const d = run([DAEMON_MAIN, "--url", `http://127.0.0.1:${port}`, "--key", "k", "--out", out], {});
+      await d.waitFor(new RegExp(`center unreachable at http://127\\.0\\.0\\.1:${port}, retrying in \\d+s`));
+      await d.waitFor(/(center unreachable[\s\S]*){2}/, 10000);
+      expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 60000);
+});
