@@ -15,8 +15,8 @@
  * transaction, and caches that price orders are invalidated after commit.
  */
 import type { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from "typeorm";
-import { In } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
+import { checkIdList, checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
 import { isSqlite } from "../db/transaction";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";
@@ -34,10 +34,9 @@ import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
 import { TemplateEntity, TemplateProductEntity } from "./template.entity";
 
-export const CATALOG_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
-export const MAX_NAME_LENGTH = 200;
 /** The most products a template may list. */
 export const MAX_TEMPLATE_PRODUCTS = 100;
+const PRODUCTS_RULE = { noun: "product", owner: "A template", emptyMessage: "A template needs at least one product", max: MAX_TEMPLATE_PRODUCTS };
 /** How many users of an entity an IN_USE message names before it says "+N more". */
 const MAX_NAMED_USES = 10;
 
@@ -88,7 +87,6 @@ export interface ChargedImageChange {
   rightsHolder?: string | null;
 }
 
-type Field = Array<string | number>;
 
 /** Catalog management: the write side of the catalog, with its scopes, checks and change reports. */
 export class CatalogAdminService {
@@ -98,7 +96,7 @@ export class CatalogAdminService {
     requireCenterAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
       const errors: UserErrorData[] = [];
-      await this.checkNewId(tx.em, ShopGroupEntity, "id", input.id, ["input", "id"], "shop group", errors);
+      await checkNewId(tx.em, ShopGroupEntity, "shop group", input.id, ["input", "id"], errors);
       const name = checkName(input.name, ["input", "name"], errors);
       rejectIf(errors);
       const group = Object.assign(new ShopGroupEntity(), { id: input.id, name: name! });
@@ -156,7 +154,7 @@ export class CatalogAdminService {
     requireCenterAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
       const errors: UserErrorData[] = [];
-      await this.checkNewId(tx.em, ShopEntity, "id", input.id, ["input", "id"], "shop", errors);
+      await checkNewId(tx.em, ShopEntity, "shop", input.id, ["input", "id"], errors);
       const name = checkName(input.name, ["input", "name"], errors);
       if (!(await exact(tx.em, ShopGroupEntity, "id", input.shopGroupId))) {
         errors.push(userError("UNKNOWN_SHOP_GROUP", `No shop group ${input.shopGroupId}`, ["input", "shopGroupId"]));
@@ -323,7 +321,7 @@ export class CatalogAdminService {
         else if (!managesGroup(ctx, shop.shopGroupId)) throw forbidden(`Shop ${shop.id} is not in a group of yours`);
         else owner = { kind: "SHOP", shopId: shop.id };
       }
-      await this.checkNewId(tx.em, TemplateEntity, "id", input.id, ["input", "id"], "template", errors);
+      await checkNewId(tx.em, TemplateEntity, "template", input.id, ["input", "id"], errors);
       const name = checkName(input.name, ["input", "name"], errors);
       const service = await exact(tx.em, ServiceEntity, "id", input.serviceId);
       if (!service) errors.push(userError("UNKNOWN_SERVICE", `No service ${input.serviceId}`, ["input", "serviceId"]));
@@ -333,7 +331,7 @@ export class CatalogAdminService {
         const other = await tx.em.findOne(TemplateEntity, { where });
         if (other) errors.push(userError("DUPLICATE_TEMPLATE", `${ownerLabel(owner)} has a template for service ${service.id} already (${other.id})`, ["input", "serviceId"]));
       }
-      await checkProducts(tx.em, input.productIds, ["input", "productIds"], errors);
+      await checkIdList(tx.em, ProductEntity, input.productIds, ["input", "productIds"], errors, PRODUCTS_RULE);
       rejectIf(errors);
       const template = Object.assign(new TemplateEntity(), {
         id: input.id,
@@ -369,7 +367,7 @@ export class CatalogAdminService {
       const { template, owner } = await this.templateInScope(ctx, tx, id, ["id"]);
       const errors: UserErrorData[] = [];
       const name = input.name != null ? checkName(input.name, ["input", "name"], errors) : undefined;
-      if (input.productIds != null) await checkProducts(tx.em, input.productIds, ["input", "productIds"], errors);
+      if (input.productIds != null) await checkIdList(tx.em, ProductEntity, input.productIds, ["input", "productIds"], errors, PRODUCTS_RULE);
       rejectIf(errors);
       const current = await this.productsOf(tx.em, template.id);
       const changes: string[] = [];
@@ -397,7 +395,7 @@ export class CatalogAdminService {
     return inTransaction(ctx, async (tx) => {
       const { template, owner } = await this.templateInScope(ctx, tx, templateId, ["templateId"]);
       const errors: UserErrorData[] = [];
-      await checkProducts(tx.em, productIds, ["productIds"], errors);
+      await checkIdList(tx.em, ProductEntity, productIds, ["productIds"], errors, PRODUCTS_RULE);
       rejectIf(errors);
       const current = await this.productsOf(tx.em, template.id);
       if (sameList(productIds, current)) return view(template, current);
@@ -438,7 +436,7 @@ export class CatalogAdminService {
     requireCenterAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
       const errors: UserErrorData[] = [];
-      await this.checkNewId(tx.em, ChargedImageEntity, "imageId", input.imageId, ["input", "imageId"], "charged image", errors);
+      await checkNewId(tx.em, ChargedImageEntity, "charged image", input.imageId, ["input", "imageId"], errors, "imageId");
       checkFee(input.feePerSheet, ["input", "feePerSheet"], errors);
       const rightsHolder = checkName(input.rightsHolder, ["input", "rightsHolder"], errors, "rightsHolder");
       rejectIf(errors);
@@ -503,7 +501,7 @@ export class CatalogAdminService {
     requireCenterAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
       const errors: UserErrorData[] = [];
-      await this.checkNewId(tx.em, entity, "id", input.id, ["input", "id"], what, errors);
+      await checkNewId(tx.em, entity, what, input.id, ["input", "id"], errors);
       const name = checkName(input.name, ["input", "name"], errors);
       rejectIf(errors);
       const row = Object.assign(new entity(), { id: input.id, name: name! });
@@ -586,16 +584,6 @@ export class CatalogAdminService {
     await insertOrReject(tx.em, TemplateProductEntity, links, () => [userError("UNKNOWN_PRODUCT", "A product of this template was deleted meanwhile", ["productIds"])]);
   }
 
-  /** DUPLICATE_ID when a row of this kind has the id already, ignoring letter case; INVALID_ID for a malformed one. */
-  private async checkNewId<T extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<T>, key: string, id: string, field: Field, what: string, errors: UserErrorData[]): Promise<void> {
-    if (!CATALOG_ID_RE.test(id)) {
-      errors.push(userError("INVALID_ID", `The ${what} id must be 1 to 64 letters, digits, '.', '_' or '-'`, field));
-      return;
-    }
-    const other = await em.createQueryBuilder(entity, "e").where(`LOWER(e.${key}) = :id`, { id: id.toLowerCase() }).getOne();
-    if (other) errors.push(duplicateId(what, String((other as Record<string, unknown>)[key]), field));
-  }
-
   private async report(ctx: RequestContext, tx: Tx, kind: string, message: string, scope: ChangeScope): Promise<void> {
     await ctx.app.services.notifications.reportChange(ctx, tx, { kind, message, scope });
   }
@@ -656,19 +644,6 @@ function notFound(what: string, id: string, field: Field): RollbackWithErrors {
   return new RollbackWithErrors([userError("NOT_FOUND", `No ${what} ${id}`, field)]);
 }
 
-function duplicateId(what: string, id: string, field: Field): UserErrorData {
-  return userError("DUPLICATE_ID", `A ${what} with id ${id} exists already (ids are compared ignoring letter case)`, field);
-}
-
-/** The trimmed name, or undefined (and an INVALID_NAME fault) when it is empty or too long. */
-function checkName(name: string, field: Field, errors: UserErrorData[], what = "name"): string | undefined {
-  const trimmed = name.trim();
-  if (trimmed === "" || trimmed.length > MAX_NAME_LENGTH) {
-    errors.push(userError("INVALID_NAME", `${what} must be 1 to ${MAX_NAME_LENGTH} characters, got ${trimmed.length}`, field));
-    return undefined;
-  }
-  return trimmed;
-}
 
 function checkLocation(location: GeoPointData | null | undefined, field: Field, errors: UserErrorData[]): void {
   if (location == null) return;
@@ -684,25 +659,6 @@ function checkFee(fee: number, field: Field, errors: UserErrorData[]): void {
   if (!Number.isSafeInteger(fee) || fee < 0) {
     errors.push(userError("NEGATIVE_CHARGE", `feePerSheet must be a whole amount of 0 or more minor units, got ${fee}`, field));
   }
-}
-
-/** A template's products: at least one, each once, each an existing product named exactly. */
-async function checkProducts(em: EntityManager, productIds: string[], field: Field, errors: UserErrorData[]): Promise<void> {
-  if (productIds.length === 0) {
-    errors.push(userError("NO_PRODUCTS", "A template needs at least one product", field));
-    return;
-  }
-  if (productIds.length > MAX_TEMPLATE_PRODUCTS) {
-    errors.push(userError("TOO_MANY_PRODUCTS", `A template lists at most ${MAX_TEMPLATE_PRODUCTS} products, got ${productIds.length}`, field));
-    return;
-  }
-  const known = new Set((await em.find(ProductEntity, { where: { id: In([...new Set(productIds)]) }, select: { id: true } })).map((p) => p.id));
-  const seen = new Set<string>();
-  productIds.forEach((id, i) => {
-    if (seen.has(id)) errors.push(userError("DUPLICATE_PRODUCT", `Product ${id} is listed twice`, [...field, i]));
-    else if (!known.has(id)) errors.push(userError("UNKNOWN_PRODUCT", `No product ${id}`, [...field, i]));
-    seen.add(id);
-  });
 }
 
 /**

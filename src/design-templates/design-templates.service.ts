@@ -10,7 +10,8 @@
  */
 import { In, type EntityManager } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
-import { CATALOG_ID_RE, MAX_NAME_LENGTH, usesMessage } from "../catalog/catalog-admin.service";
+import { usesMessage } from "../catalog/catalog-admin.service";
+import { checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
 import { LabEntity } from "../catalog/lab.entity";
 import { ShopEntity } from "../catalog/shop.entity";
 import { isSqlite } from "../db/transaction";
@@ -72,7 +73,6 @@ export interface OrderTemplatesInput {
   subOrders: Array<{ items: Array<{ designTemplateId?: string | null }> }>;
 }
 
-type Field = Array<string | number>;
 
 export class DesignTemplatesService {
   /** Per lab and missing set: until when a TEMPLATE_MISSING notice is not repeated. */
@@ -108,7 +108,7 @@ export class DesignTemplatesService {
     requireCenterAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
       const errors: UserErrorData[] = [];
-      await checkNewId(tx.em, input.id, ["input", "id"], errors);
+      await checkNewId(tx.em, DesignTemplateEntity, "design template", input.id, ["input", "id"], errors);
       const name = checkName(input.name, ["input", "name"], errors);
       const preview = checkPreview(input.preview, ["input", "preview"], errors);
       const sha256 = checkSha256(input.sha256, ["input", "sha256"], errors);
@@ -120,7 +120,7 @@ export class DesignTemplatesService {
       } catch (e) {
         // A racing twin (in another letter case on MariaDB) won the primary key.
         if (!isUniqueViolation(e)) throw e;
-        throw new RollbackWithErrors([duplicateId(input.id, ["input", "id"])]);
+        throw new RollbackWithErrors([duplicateId("design template", input.id, ["input", "id"])]);
       }
       await this.report(ctx, tx, "DESIGN_TEMPLATE_CREATED", `Design template ${template.id} "${template.name}" (${template.size} bytes, sha256 ${template.sha256}) was registered by ${actorName(ctx)}; labs should fetch its file`);
       return template;
@@ -373,23 +373,7 @@ function checkSize(size: number, field: Field, errors: UserErrorData[]): void {
   }
 }
 
-function checkName(name: string, field: Field, errors: UserErrorData[]): string | undefined {
-  const trimmed = name.trim();
-  if (trimmed === "" || trimmed.length > MAX_NAME_LENGTH) {
-    errors.push(userError("INVALID_NAME", `name must be 1 to ${MAX_NAME_LENGTH} characters, got ${trimmed.length}`, field));
-    return undefined;
-  }
-  return trimmed;
-}
 
-async function checkNewId(em: EntityManager, id: string, field: Field, errors: UserErrorData[]): Promise<void> {
-  if (!CATALOG_ID_RE.test(id)) {
-    errors.push(userError("INVALID_ID", "The design template id must be 1 to 64 letters, digits, '.', '_' or '-'", field));
-    return;
-  }
-  const other = await em.createQueryBuilder(DesignTemplateEntity, "t").where("LOWER(t.id) = :id", { id: id.toLowerCase() }).getOne();
-  if (other) errors.push(duplicateId(other.id, field));
-}
 
 /** The templates of these ids, named exactly (MariaDB compares ignoring letter case; a reference must not). */
 async function templatesById(em: EntityManager, ids: readonly string[]): Promise<Map<string, DesignTemplateEntity>> {
@@ -437,9 +421,6 @@ function notFound(id: string, field: Field): RollbackWithErrors {
   return new RollbackWithErrors([userError("NOT_FOUND", `No design template ${id}`, field)]);
 }
 
-function duplicateId(id: string, field: Field): UserErrorData {
-  return userError("DUPLICATE_ID", `A design template with id ${id} exists already (ids are compared ignoring letter case)`, field);
-}
 
 function isUniqueViolation(e: unknown): boolean {
   const err = e as { code?: string; driverError?: { code?: string } };

@@ -16,7 +16,8 @@
 import type { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from "typeorm";
 import { In, Not } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
-import { CATALOG_ID_RE, MAX_NAME_LENGTH, usesMessage } from "../catalog/catalog-admin.service";
+import { usesMessage } from "../catalog/catalog-admin.service";
+import { checkIdList, checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
 import type { LabView } from "../catalog/catalog.service";
 import { FulfilmentMethod } from "../catalog/fulfilment";
 import { LabEntity, LabServiceEntity } from "../catalog/lab.entity";
@@ -30,6 +31,7 @@ import { PrintJobEntity } from "./print-job.entity";
 
 /** The most services one lab may list. */
 export const MAX_LAB_SERVICES = 100;
+const SERVICES_RULE = { noun: "service", owner: "A lab", emptyMessage: "A lab prints at least one service", max: MAX_LAB_SERVICES };
 /** Sheets per hour: above this is a typing error, not a print server. */
 export const MAX_CAPACITY_SHEETS_PER_HOUR = 1_000_000;
 /** Print jobs in these states are finished: they no longer hold their lab. */
@@ -65,7 +67,6 @@ export interface LabChange {
   disabled?: boolean | null;
 }
 
-type Field = Array<string | number>;
 
 /** Labs registry management: the write side of labs, with its scopes, checks and change reports. */
 export class LabsAdminService {
@@ -73,10 +74,10 @@ export class LabsAdminService {
     requireCenterOrGroupAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
       const errors: UserErrorData[] = [];
-      await checkNewId(tx.em, input.id, ["input", "id"], errors);
+      await checkNewId(tx.em, LabEntity, "lab", input.id, ["input", "id"], errors);
       const name = checkName(input.name, ["input", "name"], errors);
       const shop = await this.shopInScope(ctx, tx.em, input.shopId, ["input", "shopId"], errors);
-      await checkServices(tx.em, input.serviceIds, ["input", "serviceIds"], errors);
+      await checkIdList(tx.em, ServiceEntity, input.serviceIds, ["input", "serviceIds"], errors, SERVICES_RULE);
       checkFulfilment(input.fulfilment, ["input", "fulfilment"], errors);
       checkCapacity(input.capacitySheetsPerHour, ["input", "capacitySheetsPerHour"], errors);
       checkLocation(input.location, ["input", "location"], errors);
@@ -101,7 +102,7 @@ export class LabsAdminService {
       });
       // A racing twin fails the primary key; a shop deleted meanwhile fails its foreign key.
       await insertOrReject(tx.em, LabEntity, lab, (kind) =>
-        kind === "unique" ? [duplicateId(input.id, ["input", "id"])] : [userError("UNKNOWN_SHOP", `No shop ${input.shopId}`, ["input", "shopId"])],
+        kind === "unique" ? [duplicateId("lab", input.id, ["input", "id"])] : [userError("UNKNOWN_SHOP", `No shop ${input.shopId}`, ["input", "shopId"])],
       );
       await this.writeServices(tx, lab.id, input.serviceIds);
       await ctx.app.services.notifications.reportChange(ctx, tx, {
@@ -128,7 +129,7 @@ export class LabsAdminService {
           errors.push(userError("IN_USE", `${usesMessage(`Lab ${lab.id}`, [["print jobs not done or failed", open]])}; it moves to another shop once they are`, ["input", "shopId"]));
         }
       }
-      if (input.serviceIds != null) await checkServices(tx.em, input.serviceIds, ["input", "serviceIds"], errors);
+      if (input.serviceIds != null) await checkIdList(tx.em, ServiceEntity, input.serviceIds, ["input", "serviceIds"], errors, SERVICES_RULE);
       if (input.fulfilment != null) checkFulfilment(input.fulfilment, ["input", "fulfilment"], errors);
       if (input.capacitySheetsPerHour != null) checkCapacity(input.capacitySheetsPerHour, ["input", "capacitySheetsPerHour"], errors);
       checkLocation(input.location, ["input", "location"], errors);
@@ -306,9 +307,6 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function duplicateId(id: string, field: Field): UserErrorData {
-  return userError("DUPLICATE_ID", `A lab with id ${id} exists already (ids are compared ignoring letter case)`, field);
-}
 
 /** Stored as "PICKUP,DELIVERY" in the enum's order, whatever order they were given in. */
 function normaliseFulfilment(methods: FulfilmentMethod[]): string {
@@ -317,42 +315,7 @@ function normaliseFulfilment(methods: FulfilmentMethod[]): string {
     .join(",");
 }
 
-function checkName(name: string, field: Field, errors: UserErrorData[]): string | undefined {
-  const trimmed = name.trim();
-  if (trimmed === "" || trimmed.length > MAX_NAME_LENGTH) {
-    errors.push(userError("INVALID_NAME", `name must be 1 to ${MAX_NAME_LENGTH} characters, got ${trimmed.length}`, field));
-    return undefined;
-  }
-  return trimmed;
-}
 
-async function checkNewId(em: EntityManager, id: string, field: Field, errors: UserErrorData[]): Promise<void> {
-  if (!CATALOG_ID_RE.test(id)) {
-    errors.push(userError("INVALID_ID", "The lab id must be 1 to 64 letters, digits, '.', '_' or '-'", field));
-    return;
-  }
-  const other = await em.createQueryBuilder(LabEntity, "l").where("LOWER(l.id) = :id", { id: id.toLowerCase() }).getOne();
-  if (other) errors.push(duplicateId(other.id, field));
-}
-
-/** At least one service, each once, each an existing service named exactly. */
-async function checkServices(em: EntityManager, serviceIds: string[], field: Field, errors: UserErrorData[]): Promise<void> {
-  if (serviceIds.length === 0) {
-    errors.push(userError("NO_SERVICES", "A lab prints at least one service", field));
-    return;
-  }
-  if (serviceIds.length > MAX_LAB_SERVICES) {
-    errors.push(userError("TOO_MANY_SERVICES", `A lab lists at most ${MAX_LAB_SERVICES} services, got ${serviceIds.length}`, field));
-    return;
-  }
-  const known = new Set((await em.find(ServiceEntity, { where: { id: In([...new Set(serviceIds)]) }, select: { id: true } })).map((s) => s.id));
-  const seen = new Set<string>();
-  serviceIds.forEach((id, i) => {
-    if (seen.has(id)) errors.push(userError("DUPLICATE_SERVICE", `Service ${id} is listed twice`, [...field, i]));
-    else if (!known.has(id)) errors.push(userError("UNKNOWN_SERVICE", `No service ${id}`, [...field, i]));
-    seen.add(id);
-  });
-}
 
 /** A non-empty subset of the fulfilment methods (the enum admits no other value). */
 function checkFulfilment(methods: FulfilmentMethod[], field: Field, errors: UserErrorData[]): void {
