@@ -6,7 +6,7 @@
  * code and field with nothing written; every operation has its authorization table.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { startCenter, type TestCenter } from "../support/center";
+import { loginPeople, startCenter, type TestCenter } from "../support/center";
 import { makePng } from "../support/images";
 import { DesignTemplateEntity, LabDesignTemplateEntity } from "../../src/design-templates/design-template.entity";
 import { MAX_PREVIEW_LENGTH, MISSING_REPORT_QUIET_MS, normalisePreview } from "../../src/design-templates/design-templates.service";
@@ -24,12 +24,7 @@ const t: Record<string, string> = {};
 
 beforeAll(async () => {
   c = await startCenter();
-  t.center = await c.login("center", "center-pass-1");
-  t.groupA = await c.login("group-a", "group-a-pass");
-  t.groupB = await c.login("group-b", "group-b-pass");
-  t.shop1 = await c.login("shop-1", "shop-1-pass");
-  t.shop3 = await c.login("shop-3", "shop-3-pass");
-  t.customer = await c.login("customer", "customer-pass");
+  Object.assign(t, await loginPeople(c, ["center", "groupA", "groupB", "shop1", "shop3", "customer"]));
   t.lab01 = LAB01_KEY;
   t.lab02 = LAB02_KEY;
 });

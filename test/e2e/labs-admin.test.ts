@@ -5,7 +5,7 @@
  * table; the admins concerned are told; presence (online, last seen, last load) reads as reported.
  */
 import { In } from "typeorm";
-import { nextEvent, startCenter, type TestCenter } from "../support/center";
+import { nextEvent, loginPeople, startCenter, type TestCenter } from "../support/center";
 import { LabEntity, LabServiceEntity } from "../../src/catalog/lab.entity";
 import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
@@ -19,13 +19,7 @@ const t: Record<string, string> = {};
 
 beforeAll(async () => {
   c = await startCenter();
-  t.center = await c.login("center", "center-pass-1");
-  t.groupA = await c.login("group-a", "group-a-pass");
-  t.groupB = await c.login("group-b", "group-b-pass");
-  t.shop1 = await c.login("shop-1", "shop-1-pass");
-  t.shop2 = await c.login("shop-2", "shop-2-pass");
-  t.shop3 = await c.login("shop-3", "shop-3-pass");
-  t.customer = await c.login("customer", "customer-pass");
+  Object.assign(t, await loginPeople(c, ["center", "groupA", "groupB", "shop1", "shop2", "shop3", "customer"]));
 });
 afterAll(async () => {
   await c?.stop();

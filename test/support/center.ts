@@ -96,6 +96,28 @@ export async function startCenter(opts: { env?: Record<string, string>; bundle?:
   };
 }
 
+/** The people of the seed fixture (fixtures/patent-example.json), by the names tests use. */
+export const FIXTURE_PEOPLE = {
+  center: ["center", "center-pass-1"],
+  groupA: ["group-a", "group-a-pass"],
+  groupB: ["group-b", "group-b-pass"],
+  shop1: ["shop-1", "shop-1-pass"],
+  shop2: ["shop-2", "shop-2-pass"],
+  shop3: ["shop-3", "shop-3-pass"],
+  shop4: ["shop-4", "shop-4-pass"],
+  customer: ["customer", "customer-pass"],
+} as const;
+
+/** Session tokens for the fixture's people, by those names. */
+export async function loginPeople(c: TestCenter, names: Array<keyof typeof FIXTURE_PEOPLE> = Object.keys(FIXTURE_PEOPLE) as Array<keyof typeof FIXTURE_PEOPLE>): Promise<Record<string, string>> {
+  const tokens: Record<string, string> = {};
+  for (const name of names) {
+    const [login, password] = FIXTURE_PEOPLE[name];
+    tokens[name] = await c.login(login, password);
+  }
+  return tokens;
+}
+
 /** The first value of a subscription, or a rejection with its error. */
 export function nextEvent<T>(client: Client, query: string, variables: Record<string, unknown> = {}): { value: Promise<T>; dispose(): void } {
   let dispose = () => {};
