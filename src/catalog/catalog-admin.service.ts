@@ -16,13 +16,13 @@
  */
 import type { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
-import { checkIdList, checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
+import { checkLocation, checkIdList, checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
 import { isSqlite } from "../db/transaction";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";
 import { UserEntity } from "../identity/user.entity";
 import { adminGroupId, isCenterAdmin, managesGroup } from "../identity/scope";
-import type { ChangeScope } from "../notifications/notifications.service";
+import { actorName, type ChangeScope } from "../notifications/notifications.service";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { PriceRowEntity } from "../pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "../pricing/shop-price-allowance.entity";
@@ -609,9 +609,6 @@ function requireCenterOrGroupAdmin(ctx: RequestContext): void {
   if (!isCenterAdmin(ctx) && adminGroupId(ctx) === null) throw forbidden("Only the center admin and shop-group admins manage this");
 }
 
-function actorName(ctx: RequestContext): string {
-  return ctx.auth.kind === "user" ? ctx.auth.user.login : "the system";
-}
 
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -645,15 +642,6 @@ function notFound(what: string, id: string, field: Field): RollbackWithErrors {
 }
 
 
-function checkLocation(location: GeoPointData | null | undefined, field: Field, errors: UserErrorData[]): void {
-  if (location == null) return;
-  for (const [k, limit] of [["lat", 90], ["lng", 180]] as const) {
-    const v = location[k];
-    if (!Number.isFinite(v) || v < -limit || v > limit) {
-      errors.push(userError("INVALID_LOCATION", `${k} must be from ${-limit} to ${limit}, got ${v}`, [...field, k]));
-    }
-  }
-}
 
 function checkFee(fee: number, field: Field, errors: UserErrorData[]): void {
   if (!Number.isSafeInteger(fee) || fee < 0) {

@@ -32,3 +32,9 @@ export async function withTransaction<T>(ds: DataSource, work: (em: EntityManage
     }
   }
 }
+
+/** A duplicate-key failure on either engine (a unique index or primary key refused the row). */
+export function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (e as { code?: string }).code;
+  return code === "ER_DUP_ENTRY" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}

@@ -14,7 +14,7 @@ import { usesMessage } from "../catalog/catalog-admin.service";
 import { checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
 import { LabEntity } from "../catalog/lab.entity";
 import { ShopEntity } from "../catalog/shop.entity";
-import { isSqlite } from "../db/transaction";
+import { isSqlite, isUniqueViolation } from "../db/transaction";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
 import type { AppContext, RequestContext } from "../graphql/context";
 import { Role } from "../identity/role";
@@ -24,6 +24,7 @@ import type { PrintJobEntity } from "../labs/print-job.entity";
 import { OrderEntity, OrderItemEntity } from "../orders/order.entity";
 import type { OrderStatus } from "../orders/order-state";
 import { DesignTemplateEntity, LabDesignTemplateEntity } from "./design-template.entity";
+import { actorName } from "../notifications/notifications.service";
 
 /** A preview is at most this many characters as a data URL (64 KiB less one: what a MariaDB TEXT holds). */
 export const MAX_PREVIEW_LENGTH = 65_535;
@@ -409,9 +410,6 @@ function requireCenterAdmin(ctx: RequestContext): void {
   if (!isCenterAdmin(ctx)) throw forbidden("Only the center admin manages design templates");
 }
 
-function actorName(ctx: RequestContext): string {
-  return ctx.auth.kind === "user" ? ctx.auth.user.login : "the system";
-}
 
 function byTemplateId(a: { designTemplateId: string }, b: { designTemplateId: string }): number {
   return a.designTemplateId < b.designTemplateId ? -1 : a.designTemplateId > b.designTemplateId ? 1 : 0;
@@ -422,8 +420,3 @@ function notFound(id: string, field: Field): RollbackWithErrors {
 }
 
 
-function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string; driverError?: { code?: string } };
-  const code = err.driverError?.code ?? err.code;
-  return code === "ER_DUP_ENTRY" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE";
-}

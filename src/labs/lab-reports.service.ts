@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { In } from "typeorm";
 import { badInput, forbidden, notFound, userError, type UserErrorData } from "../common/errors";
 import { LabEntity } from "../catalog/lab.entity";
-import { withTransaction } from "../db/transaction";
+import { withTransaction, isUniqueViolation } from "../db/transaction";
 import { inTransaction, type Outcome } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";
 import { adminGroupId, adminShopId, isCenterAdmin, managesShopAsGroup } from "../identity/scope";
@@ -265,7 +265,3 @@ function labOf(ctx: RequestContext): string {
   return ctx.auth.labId;
 }
 
-function isUniqueViolation(e: unknown): boolean {
-  const code = (e as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (e as { code?: string }).code;
-  return code === "ER_DUP_ENTRY" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
-}

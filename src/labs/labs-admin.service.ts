@@ -17,7 +17,7 @@ import type { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } fro
 import { In, Not } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
 import { usesMessage } from "../catalog/catalog-admin.service";
-import { checkIdList, checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
+import { checkLocation, checkIdList, checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
 import type { LabView } from "../catalog/catalog.service";
 import { FulfilmentMethod } from "../catalog/fulfilment";
 import { LabEntity, LabServiceEntity } from "../catalog/lab.entity";
@@ -28,6 +28,7 @@ import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-wo
 import type { RequestContext } from "../graphql/context";
 import { adminGroupId, isCenterAdmin } from "../identity/scope";
 import { PrintJobEntity } from "./print-job.entity";
+import { actorName } from "../notifications/notifications.service";
 
 /** The most services one lab may list. */
 export const MAX_LAB_SERVICES = 100;
@@ -295,9 +296,6 @@ function managesShop(ctx: RequestContext, shop: Pick<ShopEntity, "shopGroupId"> 
   return shop !== null && shop.shopGroupId === adminGroupId(ctx);
 }
 
-function actorName(ctx: RequestContext): string {
-  return ctx.auth.kind === "user" ? ctx.auth.user.login : "the system";
-}
 
 function blankToNull(s: string | null | undefined): string | null {
   return s == null || s.trim() === "" ? null : s.trim();
@@ -337,15 +335,6 @@ function checkCapacity(capacity: number, field: Field, errors: UserErrorData[]):
   }
 }
 
-function checkLocation(location: GeoPointData | null | undefined, field: Field, errors: UserErrorData[]): void {
-  if (location == null) return;
-  for (const [k, limit] of [["lat", 90], ["lng", 180]] as const) {
-    const v = location[k];
-    if (!Number.isFinite(v) || v < -limit || v > limit) {
-      errors.push(userError("INVALID_LOCATION", `${k} must be from ${-limit} to ${limit}, got ${v}`, [...field, k]));
-    }
-  }
-}
 
 async function servicesOf(em: EntityManager, labId: string): Promise<string[]> {
   return (await em.find(LabServiceEntity, { where: { labId }, order: { serviceId: "ASC" } })).map((l) => l.serviceId);

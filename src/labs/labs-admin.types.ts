@@ -7,7 +7,7 @@
  * service's, and come back as payload errors with the field at fault.
  */
 import { ArrayMaxSize, IsOptional, MaxLength } from "class-validator";
-import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
+import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { FulfilmentMethod } from "../catalog/fulfilment";
 import { LabType } from "../catalog/catalog.types";
 import { UserErrorType } from "../graphql/user-error.types";

@@ -125,3 +125,8 @@ export class NotificationsService {
     return ctx.app.ds.getRepository(NotificationEntity).findOne({ where: { id, userId: ctx.auth.user.id } });
   }
 }
+
+/** Who made a change, as change reports name them: a person's login, or the system. */
+export function actorName(ctx: RequestContext): string {
+  return ctx.auth.kind === "user" ? ctx.auth.user.login : "the system";
+}

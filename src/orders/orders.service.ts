@@ -23,6 +23,7 @@ import type { AssignmentDecision, AssignmentRequest, Candidate, Rejected } from 
 import { nextStatus, type OrderEvent, type OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
+import { isUniqueViolation } from "../db/transaction";
 
 /** The decision stored with an order: the ranking's answer plus why the pricing shop was chosen. */
 export interface StoredAssignment {
@@ -526,7 +527,3 @@ function decodeCursor(s: string): { t: number; id: string } | null {
   return m ? { t: Number(m[1]), id: m[2] } : null;
 }
 
-function isUniqueViolation(e: unknown): boolean {
-  const code = (e as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (e as { code?: string }).code;
-  return code === "ER_DUP_ENTRY" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
-}
