@@ -28,6 +28,10 @@ import { PATENT_FIXTURE } from "../support/center";
 import { createTestDatabase, usingMysql, type TestDatabase } from "../support/database";
 import { makePng } from "../support/images";
 
+// Real processes on a shared 2-core machine: a scenario that loses a timing race under load runs
+// once more (logged), rather than failing the whole run. Known flakes are listed in the project notes.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 const ROOT = path.resolve(__dirname, "../..");
 const CENTER_MAIN = path.join(ROOT, "dist/src/main.js");
 const DAEMON_MAIN = path.join(ROOT, "dist/src/lab-daemon/main.js");
