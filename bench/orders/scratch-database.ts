@@ -42,6 +42,7 @@ export function connectionOptions(db: MysqlConfig, withDatabase = true): mysql.C
   return {
     host: db.host,
     port: db.port,
+    ...(db.socketPath ? { socketPath: db.socketPath } : {}),
     user: db.user,
     password: db.password,
     database: withDatabase ? db.database : undefined,

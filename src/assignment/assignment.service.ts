@@ -1,6 +1,11 @@
 /**
  * Feeds the pure lab ranking (lab-ranking.ts) with what the database and the presence registry
  * know: every lab's services, flows, location, latest load and whether its daemon is online.
+ *
+ * The lab list is read on every placement and confirmation, so it is kept in memory: dropped at
+ * once when labs, the catalog or a lab's load change (in any center process, through the event
+ * bus), and in any case re-read after LAB_LIST_MAX_AGE_MS, so that a lab's last-seen time (written
+ * by the process its daemon is connected to, without an event) is never older than that here.
  */
 import type { EntityManager } from "typeorm";
 import { LabEntity, LabServiceEntity } from "../catalog/lab.entity";
@@ -8,15 +13,71 @@ import type { FulfilmentMethod } from "../catalog/fulfilment";
 import type { AppContext } from "../graphql/context";
 import { DEFAULT_WEIGHTS, rankLabs, type AssignmentDecision, type AssignmentRequest, type LabInfo, type RankingWeights } from "./lab-ranking";
 
+/** How long the lab list is used before it is read again even without an invalidation. */
+export const LAB_LIST_MAX_AGE_MS = 1000;
+
+type StoredLab = Omit<LabInfo, "online"> & { lastSeenAt: Date | null };
+
 export class AssignmentService {
-  constructor(private readonly app: AppContext) {}
+  private cached: { labs: Promise<StoredLab[]>; until: number } | null = null;
+  /** Bumped by every invalidation: a read that started before it is not kept. */
+  private generation = 0;
+  /** Reads of the lab list from the database, for tests and the benchmark. */
+  readonly stats = { loads: 0 };
+  /** How long a read list is used without an invalidation (tests lengthen it to count reads). */
+  maxAgeMs = LAB_LIST_MAX_AGE_MS;
+
+  constructor(private readonly app: AppContext) {
+    void (async () => {
+      for await (const e of app.events.subscribe("invalidate")) if (e.kind === "labs" || e.kind === "catalog") this.forget();
+    })();
+  }
+
+  /** Drops the cached lab list (a lab, its services or its load changed). */
+  forget(): void {
+    this.generation++;
+    this.cached = null;
+  }
 
   weights(): RankingWeights {
     return { ...DEFAULT_WEIGHTS, ...(this.app.config.assignmentWeights as Partial<RankingWeights>) };
   }
 
-  /** Every lab as the ranking sees it (two queries). */
-  async labs(em: EntityManager = this.app.ds.manager): Promise<LabInfo[]> {
+  /**
+   * Every lab as the ranking sees it. With an entity manager (inside a transaction that may have
+   * changed labs) the database is read; otherwise the cached list, read in two queries when stale.
+   */
+  async labs(em?: EntityManager): Promise<LabInfo[]> {
+    const now = Date.now();
+    const stored = em ? await this.read(em) : await this.cachedLabs(now);
+    const grace = this.app.config.labOnlineGraceSeconds;
+    return stored.map(({ lastSeenAt, ...lab }) => ({ ...lab, online: this.app.services.presence.isOnline(lab.id, lastSeenAt, grace, now) }));
+  }
+
+  async decide(req: AssignmentRequest, em?: EntityManager): Promise<AssignmentDecision> {
+    return rankLabs(await this.labs(em), req, { now: new Date(), loadMaxAgeMs: this.app.config.loadMaxAgeSeconds * 1000, weights: this.weights() });
+  }
+
+  private cachedLabs(now: number): Promise<StoredLab[]> {
+    if (this.cached && now < this.cached.until) return this.cached.labs;
+    const generation = this.generation;
+    const labs = this.read(this.app.ds.manager);
+    const entry = { labs, until: now + this.maxAgeMs };
+    this.cached = entry;
+    labs.then(
+      () => {
+        // Invalidated while reading: the next caller reads again.
+        if (generation !== this.generation && this.cached === entry) this.cached = null;
+      },
+      () => {
+        if (this.cached === entry) this.cached = null;
+      },
+    );
+    return labs;
+  }
+
+  private async read(em: EntityManager): Promise<StoredLab[]> {
+    this.stats.loads++;
     const [labs, links] = await Promise.all([em.find(LabEntity, { order: { id: "ASC" } }), em.find(LabServiceEntity)]);
     const services = new Map<string, string[]>();
     for (const l of links) {
@@ -24,7 +85,6 @@ export class AssignmentService {
       list.push(l.serviceId);
       services.set(l.labId, list);
     }
-    const now = Date.now();
     return labs.map((l) => ({
       id: l.id,
       name: l.name,
@@ -38,12 +98,8 @@ export class AssignmentService {
       region: l.region,
       utilisation: l.loadUtilisation,
       loadReportedAt: l.loadReportedAt,
-      online: this.app.services.presence.isOnline(l.id, l.lastSeenAt, this.app.config.labOnlineGraceSeconds, now),
+      lastSeenAt: l.lastSeenAt,
       capacitySheetsPerHour: l.capacitySheetsPerHour,
     }));
-  }
-
-  async decide(req: AssignmentRequest, em?: EntityManager): Promise<AssignmentDecision> {
-    return rankLabs(await this.labs(em), req, { now: new Date(), loadMaxAgeMs: this.app.config.loadMaxAgeSeconds * 1000, weights: this.weights() });
   }
 }

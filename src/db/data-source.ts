@@ -30,6 +30,7 @@ export function dataSourceOptions(db: DatabaseConfig, opts: { poolSize?: number 
     type: "mysql",
     host: db.host,
     port: db.port,
+    ...(db.socketPath ? { socketPath: db.socketPath } : {}),
     username: db.user,
     password: db.password,
     database: db.database,
@@ -38,6 +39,9 @@ export function dataSourceOptions(db: DatabaseConfig, opts: { poolSize?: number 
     supportBigNumbers: true,
     bigNumberStrings: true,
     poolSize: opts.poolSize ?? 20,
+    // mysql2 would capture a stack trace for every query (for its error reports): a measurable
+    // share of the CPU per statement; TypeORM's own errors already name the query.
+    trace: false,
   };
 }
 

@@ -21,7 +21,7 @@ export interface PrintJobRing {
   jobId: string;
 }
 export interface CacheInvalidation {
-  /** What changed: "prices" (a group's or the standard price book), "catalog", "lab-keys", "users". */
+  /** What changed: "prices" (a group's or the standard price book), "catalog", "labs" (a lab's load), "lab-keys", "users". */
   kind: string;
   key?: string;
 }
@@ -30,7 +30,7 @@ export interface CacheInvalidation {
  * Every cache kind the center's listeners know. When the Redis subscription was down for a while,
  * invalidations may have been missed: each of these is then delivered locally, whole (no key).
  */
-export const CACHE_KINDS: readonly string[] = ["catalog", "prices", "lab-keys", "users"];
+export const CACHE_KINDS: readonly string[] = ["catalog", "prices", "labs", "lab-keys", "users"];
 
 /** topic -> [routing key, payload] or [payload]. */
 export type Topics = {

@@ -268,9 +268,14 @@ export class ImagesService {
       const chunk = ids.slice(i, i + 500);
       const rows = await em.find(ImageEntity, { where: { id: In(chunk) }, select: { id: true, ownerUserId: true, stock: true } });
       for (const r of rows) images.set(r.id, r);
-      // The pricing domain's list of charged images: read-only, ids only.
-      const ch = await em.find(ChargedImageEntity, { where: { imageId: In(chunk) }, select: { imageId: true } });
-      for (const c of ch) charged.add(c.imageId);
+      // The pricing domain's list of charged images, for the ids not stored here: its cached price
+      // book outside a transaction, else (read-only, ids only) the table as the transaction sees it.
+      const missing = chunk.filter((id) => !images.has(id));
+      if (missing.length === 0) continue;
+      const found = opts.em
+        ? (await em.find(ChargedImageEntity, { where: { imageId: In(missing) }, select: { imageId: true } })).map((c) => c.imageId)
+        : await this.app.services.pricing.books.chargedImageIds(missing);
+      for (const id of found) charged.add(id);
     }
     const unknown: string[] = [];
     const foreign: string[] = [];

@@ -86,8 +86,10 @@ export class LabReportsService {
       errors.push(userError("INVALID_LOAD", `utilisation must be a number from 0 to ${MAX_UTILISATION}, got ${u}`, ["input", "utilisation"]));
     }
     if (errors.length > 0) return { value: null, errors };
-    return inTransaction(ctx, async ({ em }) => {
+    return inTransaction(ctx, async ({ em, emit }) => {
       const now = new Date();
+      // Assignment ranks by the latest load: its cached lab list is dropped in every process.
+      emit("invalidate", { kind: "labs" });
       await em.update(
         LabEntity,
         { id: labId },

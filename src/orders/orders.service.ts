@@ -23,7 +23,7 @@ import type { AssignmentDecision, AssignmentRequest, Candidate, Rejected } from 
 import { nextStatus, type OrderEvent, type OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
-import { isUniqueViolation } from "../db/transaction";
+import { insertRows, isUniqueViolation } from "../db/transaction";
 
 /** The decision stored with an order: the ranking's answer plus why the pricing shop was chosen. */
 export interface StoredAssignment {
@@ -41,6 +41,8 @@ export interface OrderPage {
 }
 
 const MAX_PAGE = 100;
+/** Request memo key: the sub-orders and items of the orders this request placed. */
+const PLACED_HERE = "orders:placed-here";
 
 export class OrdersService {
   // ---------------------------------------------------------------- placing
@@ -52,19 +54,22 @@ export class OrdersService {
       if (idempotencyKey.length === 0 || idempotencyKey.length > 100) {
         return { value: null, errors: [userError("INVALID_IDEMPOTENCY_KEY", "idempotencyKey must be 1 to 100 characters", ["idempotencyKey"])] };
       }
-      const again = await this.replay(ctx, user.id, idempotencyKey, requestHash);
-      if (again) return again;
     }
+    // A repeated key is found by the unique index when the order is inserted (no read up front);
+    // a request that fails before that is checked against a stored order first, so that a replay
+    // answers with the order even when, say, one of its images has been deleted since.
+    const refuse = async (errors: UserErrorData[]): Promise<Outcome<OrderEntity>> =>
+      (idempotencyKey !== null ? await this.replay(ctx, user.id, idempotencyKey, requestHash) : null) ?? { value: null, errors };
 
     const errors: UserErrorData[] = [...ctx.app.services.pricing.checkBounds(input)];
     errors.push(...this.checkFulfilment(input));
     errors.push(...(await this.checkImages(ctx, user.id, input)));
     errors.push(...(await ctx.app.services.designTemplates.checkDesignTemplates(ctx, input)));
-    if (errors.length > 0) return { value: null, errors };
+    if (errors.length > 0) return refuse(errors);
 
     // The pricing shop, and the record of how it was chosen.
     const chosen = await this.pricingShop(ctx, user, input);
-    if ("errors" in chosen) return { value: null, errors: chosen.errors };
+    if ("errors" in chosen) return refuse(chosen.errors);
     const quote = chosen.quote;
 
     try {
@@ -90,13 +95,11 @@ export class OrdersService {
           updatedAt: now,
           version: 0,
         });
-        await em.insert(OrderEntity, order);
-        await em.insert(
-          SubOrderEntity,
-          input.subOrders.map((s, i) => ({ orderId: order.id, seq: i + 1, serviceId: s.serviceId, sheets: s.sheets })),
-        );
+        await insertRows(em, OrderEntity, [order]);
+        const subs = input.subOrders.map((s, i) => Object.assign(new SubOrderEntity(), { orderId: order.id, seq: i + 1, serviceId: s.serviceId, sheets: s.sheets }));
+        await insertRows(em, SubOrderEntity, subs);
         const items = input.subOrders.flatMap((s, i) =>
-          s.items.map((it, position) => ({
+          s.items.map((it, position) => Object.assign(new OrderItemEntity(), {
             id: randomUUID(),
             orderId: order.id,
             subOrderSeq: i + 1,
@@ -106,11 +109,15 @@ export class OrdersService {
             layoutJson: it.layout ? JSON.stringify(it.layout) : null,
           })),
         );
-        for (let i = 0; i < items.length; i += 200) await em.insert(OrderItemEntity, items.slice(i, i + 200));
+        for (let i = 0; i < items.length; i += 200) await insertRows(em, OrderItemEntity, items.slice(i, i + 200));
+        // The answer's sub-orders and items are these: the request need not read them back.
+        const placedHere = (ctx.memo.get(PLACED_HERE) as Map<string, { subs: SubOrderEntity[]; items: OrderItemEntity[] }> | undefined) ?? new Map();
+        placedHere.set(order.id, { subs, items });
+        ctx.memo.set(PLACED_HERE, placedHere);
         return order;
       });
     } catch (e) {
-      // Two requests with the same key raced: the unique index let one in; answer like a replay.
+      // The key was used before (or two requests with it raced): the unique index let one order in.
       if (idempotencyKey !== null && isUniqueViolation(e)) {
         const again = await this.replay(ctx, user.id, idempotencyKey, requestHash);
         if (again) return again;
@@ -199,8 +206,10 @@ export class OrdersService {
       if (!priced.quote) return { errors: priced.errors };
       quote = priced.quote;
     }
-    const shop = await ctx.app.ds.getRepository(ShopEntity).findOneOrFail({ where: { id: shopId } });
-    return { shopId, shopGroupId: shop.shopGroupId, quote, record: stored(decision, notes) };
+    // The shop's group, from the price book the quote was made with (no read of its own).
+    const pricing = await ctx.app.services.pricing.books.contextFor(shopId);
+    if (!pricing) return { errors: [userError("UNKNOWN_SHOP", `No shop ${shopId}`, ["input", "shopId"])] };
+    return { shopId, shopGroupId: pricing.shopGroupId, quote, record: stored(decision, notes) };
   }
 
   assignmentRequest(input: OrderInput, shopId: string | null, reason: "NAMED" | "HOME_SHOP"): AssignmentRequest {
@@ -263,14 +272,27 @@ export class OrdersService {
     });
   }
 
-  /** Picks the lab among the order's shop's labs (or the named lab), as things stand now. */
+  /**
+   * Picks the lab among the order's shop's labs (or the named lab), as things stand now. Confirming
+   * ranks the cached lab list; moving an order (labId given, rare) reads the labs in its transaction.
+   */
   private async assignAtShop(ctx: RequestContext, em: EntityManager, order: OrderEntity, labId?: string): Promise<AssignmentDecision> {
     const request = JSON.parse(order.requestJson) as Pick<OrderInput, "labId" | "fulfilment">;
-    const subs = await em.find(SubOrderEntity, { where: { orderId: order.id } });
-    const input = { subOrders: subs.map((s) => ({ serviceId: s.serviceId, sheets: s.sheets, items: [] })), labId: labId ?? request.labId ?? null, fulfilment: request.fulfilment ?? null } as unknown as OrderInput;
+    const subOrders = await this.servicesOf(em, order);
+    const input = { subOrders: subOrders.map((s) => ({ ...s, items: [] })), labId: labId ?? request.labId ?? null, fulfilment: request.fulfilment ?? null } as unknown as OrderInput;
     // Moving to a named lab: that lab's own shop (an admin may move an order between shops' labs).
     const shopId = labId ? ((await em.findOne(LabEntity, { where: { id: labId } }))?.shopId ?? null) : order.shopId;
-    return ctx.app.services.assignment.decide(this.assignmentRequest(input, shopId, "NAMED"), em);
+    return ctx.app.services.assignment.decide(this.assignmentRequest(input, shopId, "NAMED"), labId ? em : undefined);
+  }
+
+  /** The order's services and sheets: from the quote frozen with it, else from its sub-orders. */
+  private async servicesOf(em: EntityManager, order: OrderEntity): Promise<Array<{ serviceId: string; sheets: number }>> {
+    const quote = order.quoteJson ? (JSON.parse(order.quoteJson) as Partial<QuoteView>) : null;
+    if (Array.isArray(quote?.subOrders) && quote.subOrders.every((s) => typeof s.serviceId === "string" && Number.isInteger(s.sheets))) {
+      return quote.subOrders.map((s) => ({ serviceId: s.serviceId, sheets: s.sheets }));
+    }
+    const subs = await em.find(SubOrderEntity, { where: { orderId: order.id }, order: { seq: "ASC" } });
+    return subs.map((s) => ({ serviceId: s.serviceId, sheets: s.sheets }));
   }
 
   private async queueJob(tx: Tx, orderId: string, labId: string): Promise<PrintJobEntity> {
@@ -288,7 +310,7 @@ export class OrdersService {
       createdAt: now,
       updatedAt: now,
     });
-    await tx.em.insert(PrintJobEntity, job);
+    await insertRows(tx.em, PrintJobEntity, [job]);
     tx.emit("printJob", labId, { jobId: job.id });
     return job;
   }
@@ -437,14 +459,28 @@ export class OrdersService {
     return { orders: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
-  /** Sub-orders and items of many orders in two queries (the per-request loader's batch). */
+  /**
+   * Sub-orders and items of many orders in two queries (the per-request loader's batch). Those of an
+   * order this request has just placed are known already and not read back.
+   */
   async subOrdersOf(ctx: RequestContext, orderIds: readonly string[]): Promise<Map<string, Array<SubOrderEntity & { items: OrderItemEntity[] }>>> {
     const out = new Map<string, Array<SubOrderEntity & { items: OrderItemEntity[] }>>();
-    if (orderIds.length === 0) return out;
-    const [subs, items] = await Promise.all([
-      ctx.app.ds.getRepository(SubOrderEntity).find({ where: { orderId: In([...orderIds]) }, order: { orderId: "ASC", seq: "ASC" } }),
-      ctx.app.ds.getRepository(OrderItemEntity).find({ where: { orderId: In([...orderIds]) }, order: { orderId: "ASC", subOrderSeq: "ASC", position: "ASC" } }),
-    ]);
+    const known = ctx.memo.get(PLACED_HERE) as Map<string, { subs: SubOrderEntity[]; items: OrderItemEntity[] }> | undefined;
+    const toRead = orderIds.filter((id) => !known?.has(id));
+    const [subs, items] =
+      toRead.length === 0
+        ? [[], []]
+        : await Promise.all([
+            ctx.app.ds.getRepository(SubOrderEntity).find({ where: { orderId: In(toRead) }, order: { orderId: "ASC", seq: "ASC" } }),
+            ctx.app.ds.getRepository(OrderItemEntity).find({ where: { orderId: In(toRead) }, order: { orderId: "ASC", subOrderSeq: "ASC", position: "ASC" } }),
+          ]);
+    for (const id of orderIds) {
+      const placed = known?.get(id);
+      if (placed) {
+        subs.push(...placed.subs);
+        items.push(...placed.items);
+      }
+    }
     const itemsOf = new Map<string, OrderItemEntity[]>();
     for (const it of items) {
       const key = `${it.orderId}/${it.subOrderSeq}`;

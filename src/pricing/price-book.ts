@@ -144,6 +144,12 @@ export class PriceBooks {
     return book.contexts.get(shopId) ?? shopContext(shopId, groupId, book, shared, PriceBookIndex.empty(), []);
   }
 
+  /** Which of these ids are charged images (stock photos with a copyright fee), as known to the cache. */
+  async chargedImageIds(ids: readonly string[]): Promise<Set<string>> {
+    const { chargedImages } = await this.loadShared();
+    return new Set(ids.filter((id) => chargedImages.has(id)));
+  }
+
   /** The shops of every group, as known to the cache. */
   async shopIds(groupId?: string): Promise<string[]> {
     const shared = await this.loadShared();

@@ -28,6 +28,9 @@ describe("configuration", () => {
     const c = loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: "mysql://app:s%40cret@db.local:3307/printmesh", JWT_SECRET: "x".repeat(32) });
     expect(c.database).toMatchObject({ type: "mysql", host: "db.local", port: 3307, user: "app", password: "s@cret", database: "printmesh" });
     expect(c.demoData).toBe(false);
+    expect(c.database).not.toHaveProperty("socketPath");
+    const local = loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: "mysql://app@localhost/printmesh?socket=/run/mysqld/mysqld.sock", JWT_SECRET: "x".repeat(32) });
+    expect(local.database).toMatchObject({ type: "mysql", host: "localhost", user: "app", database: "printmesh", socketPath: "/run/mysqld/mysqld.sock" });
   });
 
   it("switches the IDE and introspection off in production unless asked", () => {
@@ -42,6 +45,8 @@ describe("configuration", () => {
     ["PORT", "70000", /PORT must be a whole number from 0 to 65535/],
     ["DATABASE_URL", "postgres://x/y", /DATABASE_URL must start with sqlite: or mysql:\/\//],
     ["DATABASE_URL", "mysql://root:pw@host", /DATABASE_URL must name a host and a database/],
+    ["DATABASE_URL", "mysql://root@host/db?ssl=1", /DATABASE_URL has unknown options ssl \(known: socket\)/],
+    ["DATABASE_URL", "mysql://root@host/db?socket=run/mysqld.sock", /DATABASE_URL socket must be an absolute path, got "run\/mysqld.sock"/],
     ["BUSINESS_TIMEZONE", "Mars/Olympus", /BUSINESS_TIMEZONE must be an IANA time zone/],
     ["PRINT_JOB_LEASE_SECONDS", "0", /PRINT_JOB_LEASE_SECONDS must be a whole number from 1/],
     ["DEMO_DATA", "yes", /DEMO_DATA must be 1 or 0/],

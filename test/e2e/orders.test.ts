@@ -350,6 +350,64 @@ describe("reading orders", () => {
   });
 });
 
+describe("what an order costs", () => {
+  const LOAD = `mutation($input: LabLoadInput!) { reportLabLoad(input: $input) { accepted errors { code } } }`;
+  const ASSIGNMENT = `query($id: ID!) { order(id: $id) { assignment { candidates { labId load } } } }`;
+
+  it("places in 6 statements and confirms in 5, ranking a lab list read once and dropped when a lab reports its load", async () => {
+    const assignment = c.server.app.services.assignment;
+    const saved = assignment.maxAgeMs;
+    assignment.maxAgeMs = 60_000; // only invalidations drop the list during this test
+    try {
+      assignment.forget();
+      const input = pickup("SP01", [a4(2, [photo, "IMG-C01"]), cards(3, [photo])]);
+      await placeAndConfirm(input); // reads the lab list; the user and the price book are cached too
+      const loads = assignment.stats.loads;
+      const statements = async <T>(work: () => Promise<T>): Promise<[number, T]> => {
+        const before = queryCounter.count;
+        const r = await work();
+        return [queryCounter.count - before, r];
+      };
+      // The image check; begin; the order, its sub-orders, its items; commit. No read-back of what
+      // was inserted (the answer's sub-orders and items included), no idempotency pre-read, no lab
+      // list, no shop row, no charged-image lookup (IMG-C01 is one: the price book knows it).
+      const [placeCost, placed] = await statements(() => c.gql(PLACE, { input, key: "cost-1" }, t.customer));
+      expect(placed.data!.placeOrder.errors).toEqual([]);
+      expect(placed.data!.placeOrder.order.subOrders).toEqual([
+        { id: "1", serviceId: "SV01", sheets: 2, items: [{ id: expect.any(String), imageId: photo }, { id: expect.any(String), imageId: "IMG-C01" }] },
+        { id: "2", serviceId: "SV02", sheets: 3, items: [{ id: expect.any(String), imageId: photo }] },
+      ]);
+      expect(placeCost).toBe(6);
+      // Begin; the order; its conditional update; the job; commit. The services come from the frozen quote.
+      const order = placed.data!.placeOrder.order;
+      const lean = `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id status labId confirmedAt } errors { code message field } } }`;
+      const [confirmCost, confirmed] = await statements(() => c.gql(lean, { id: order.id, total: order.total }, t.customer));
+      expect(confirmed.data!.confirmOrder.errors).toEqual([]);
+      expect(confirmed.data!.confirmOrder.order).toMatchObject({ status: "ASSIGNED", labId: "LAB01" });
+      expect(confirmCost).toBe(5);
+      expect(assignment.stats.loads).toBe(loads);
+      // The same key again: answered from the stored order (the unique index found the key).
+      const [, again] = await statements(() => c.gql(PLACE, { input, key: "cost-1" }, t.customer));
+      expect(again.data!.placeOrder.order.id).toBe(order.id);
+      expect(await c.ds.getRepository(OrderEntity).count({ where: { idempotencyKey: "cost-1" } })).toBe(1);
+
+      // A load report drops the list: the next order ranks with the reported load.
+      expect((await c.gql(LOAD, { input: { queuedJobs: 4, queuedSheets: 40, utilisation: 0.75 } }, LAB01_KEY)).data!.reportLabLoad).toEqual({ accepted: true, errors: [] });
+      const next = await placeAndConfirm(input);
+      expect(assignment.stats.loads).toBe(loads + 1);
+      const explained = await c.gql(ASSIGNMENT, { id: next.id }, t.center);
+      expect(explained.data!.order.assignment.candidates).toContainEqual({ labId: "LAB01", load: 0.75 });
+      // A lab changed by an admin drops it too.
+      const renamed = await c.gql(`mutation { updateLab(id: "LAB01", input: { name: "Lab one" }) { errors { code } } }`, {}, t.center);
+      expect(renamed.data!.updateLab.errors).toEqual([]);
+      await placeAndConfirm(input);
+      expect(assignment.stats.loads).toBe(loads + 2);
+    } finally {
+      assignment.maxAgeMs = saved;
+    }
+  });
+});
+
 describe("the catalog keeps what orders name", () => {
   it("refuses to delete a shop or a service that orders name (IN_USE, naming them)", async () => {
     // An order at SP04; then the shop's lab and admin go, so that only the order holds the shop.
