@@ -9,7 +9,7 @@ import type { AppContext, Auth, RequestContext } from "../graphql/context";
 import { LabApiKeyEntity } from "./lab-api-key.entity";
 import { LabEntity } from "../catalog/lab.entity";
 import { labKeyDigest, labKeyLookup, timingDummyHash, verifyHash } from "./passwords";
-import { issueToken, looksLikeJwt, verifyToken } from "./tokens";
+import { issueToken, looksLikeJwt, TokenVerifier } from "./tokens";
 import { UserEntity } from "./user.entity";
 
 /** A credential that was presented but is not valid: the request is refused, never downgraded. */
@@ -28,8 +28,10 @@ export class IdentityService {
   /** Lab keys already verified (argon2 is slow on purpose): full SHA-256 digest -> lab. */
   private readonly labKeyCache = new Map<string, { labId: string; shopId: string; keyId: string; until: number }>();
   private readonly userCache = new Map<string, { user: UserEntity; until: number }>();
+  private readonly tokens: TokenVerifier;
 
   constructor(private readonly app: AppContext) {
+    this.tokens = new TokenVerifier(app.config.jwtSecret);
     const { attempts, windowSeconds } = app.config.loginRateLimit;
     this.byLogin = new RateLimiterMemory({ points: attempts, duration: windowSeconds, keyPrefix: "login" });
     // An address may try several logins (an office behind one NAT), but not without bound.
@@ -85,7 +87,7 @@ export class IdentityService {
     if (!m) return INVALID_CREDENTIAL;
     const credential = m[1];
     if (looksLikeJwt(credential)) {
-      const claims = await verifyToken(this.app.config.jwtSecret, credential);
+      const claims = await this.tokens.verify(credential);
       if (!claims) return INVALID_CREDENTIAL;
       const cached = this.userCache.get(claims.userId);
       let user = cached && cached.until > Date.now() ? cached.user : null;

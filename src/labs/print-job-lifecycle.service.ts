@@ -129,7 +129,7 @@ export class PrintJobLifecycleService {
         .execute();
       if (res.affected !== 1) throw new RollbackWithErrors([whyNotClaimable(await current(tx.em, jobId, labId), jobId, now)]);
       const job = await tx.em.findOneOrFail(PrintJobEntity, { where: { id: jobId } });
-      await this.moveOrder(ctx, tx, job.orderId, "START_PRINTING");
+      await ctx.app.services.orders.transitionById(tx.em, job.orderId, "START_PRINTING");
       return { job, leaseToken, leaseExpiresAt };
     });
     await ctx.app.services.labReports.seen(ctx);
@@ -156,7 +156,7 @@ export class PrintJobLifecycleService {
           .execute();
         if (res.affected === 1) {
           const job = await tx.em.findOneOrFail(PrintJobEntity, { where: { id: jobId } });
-          await this.moveOrder(ctx, tx, job.orderId, "FINISH_PRINTING");
+          await ctx.app.services.orders.transitionById(tx.em, job.orderId, "FINISH_PRINTING");
           return job;
         }
       }

@@ -20,7 +20,7 @@ import { UserEntity } from "../identity/user.entity";
 import { PrintJobEntity } from "../labs/print-job.entity";
 import type { QuoteView } from "../pricing/pricing.service";
 import type { AssignmentDecision, AssignmentRequest, Candidate, Rejected } from "../assignment/lab-ranking";
-import { nextStatus, type OrderEvent, type OrderStatus } from "./order-state";
+import { nextStatus, ORDER_STATUSES, type OrderEvent, type OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
 import { insertRows, isUniqueViolation } from "../db/transaction";
@@ -335,6 +335,30 @@ export class OrdersService {
       .execute();
     if (r.affected !== 1) throw new RollbackWithErrors([userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])]);
     Object.assign(order, patch);
+  }
+
+  /**
+   * Moves an order by id without reading it first: one conditional UPDATE from every state the
+   * transition table lets `event` leave (all of which must lead to the same state). When the order
+   * is in none of them, it is read to say why, and the caller's transaction rolls back.
+   */
+  async transitionById(em: EntityManager, orderId: string, event: OrderEvent): Promise<void> {
+    const moves = ORDER_STATUSES.flatMap((from) => {
+      const to = nextStatus(from, event);
+      return to === null ? [] : [{ from, to }];
+    });
+    const targets = new Set(moves.map((m) => m.to));
+    if (targets.size !== 1) throw new Error(`transitionById: ${event} does not lead to one state (${[...targets].join(", ")})`);
+    const r = await em
+      .createQueryBuilder()
+      .update(OrderEntity)
+      .set({ status: moves[0].to, version: () => "version + 1", updatedAt: new Date() })
+      .where("id = :id AND status IN (:...from)", { id: orderId, from: moves.map((m) => m.from) })
+      .execute();
+    if (r.affected === 1) return;
+    const order = await em.findOne(OrderEntity, { where: { id: orderId }, select: { id: true, status: true } });
+    if (!order) throw new Error(`order ${orderId} of a print job is missing`);
+    throw new RollbackWithErrors([illegal(order.status, event, ["orderId"])]);
   }
 
   // ---------------------------------------------------------------- cancelling and moving

@@ -11,6 +11,8 @@ import type { ObjectLiteral, EntityTarget, FindOptionsWhere } from "typeorm";
 import { nextEvent, startCenter, type TestCenter } from "../support/center";
 import { makePng, uploadPng } from "../support/images";
 import { withTransaction } from "../../src/db/transaction";
+import { queryCounter } from "../../src/db/query-counter";
+import { RollbackWithErrors } from "../../src/common/errors";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
@@ -217,6 +219,32 @@ describe("print jobs (lease of 600 s)", () => {
     const fail = (await c.gql(FAIL, { id: job.id, token, reason: "late", retryable: false }, LAB01_KEY)).data!.failPrintJob;
     expect(fail.errors).toEqual([expect.objectContaining({ code: "LEASE_LOST" })]);
     expect(await jobRow(c, job.id)).toEqual(rowAfterFirst);
+  });
+
+  it("claims and completes in 5 statements each, moving the order by a conditional update that refuses an illegal move", async () => {
+    const { orderId, job } = await placeAndConfirm(c, t.customer, pickup("SP01", [a4(1)]));
+    const cost = async (query: string, variables: Record<string, unknown>) => {
+      const before = queryCounter.count;
+      const r = await c.gql(query, variables, LAB01_KEY);
+      return { n: queryCounter.count - before, r };
+    };
+    // Begin; the job's conditional update; the job; the order's conditional update; commit. The
+    // lab's last-seen time is written at most every few seconds (3 more statements when it is).
+    const claimed = await cost(`mutation($id: ID!) { claimPrintJob(jobId: $id) { leaseToken errors { code } } }`, { id: job.id });
+    expect(claimed.r.data!.claimPrintJob.errors).toEqual([]);
+    expect([5, 8]).toContain(claimed.n);
+    const done = await cost(`mutation($id: ID!, $token: String!) { completePrintJob(jobId: $id, leaseToken: $token) { errors { code } } }`, { id: job.id, token: claimed.r.data!.claimPrintJob.leaseToken });
+    expect(done.r.data!.completePrintJob.errors).toEqual([]);
+    expect([5, 8]).toContain(done.n);
+    const row = await orderRow(c, orderId);
+    expect(row).toMatchObject({ status: "PRINTED", version: 3 });
+    // From PRINTED the table has no START_PRINTING: the update matches nothing, the order is read
+    // to say why, and nothing changes.
+    let refused: unknown;
+    await withTransaction(c.ds, (em) => c.server.app.services.orders.transitionById(em, orderId, "START_PRINTING")).catch((e: unknown) => (refused = e));
+    expect(refused).toBeInstanceOf(RollbackWithErrors);
+    expect((refused as RollbackWithErrors).errors).toEqual([{ code: "ILLEGAL_TRANSITION", message: expect.stringContaining("PRINTED"), field: ["orderId"] }]);
+    expect(await orderRow(c, orderId)).toEqual(row);
   });
 
   it("refuses a wrong token on a leased job (LEASE_LOST) and changes nothing", async () => {
