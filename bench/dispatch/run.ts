@@ -22,7 +22,8 @@
  * Figures, not tests: exit 0 even when a target is missed; 1 only when it could not measure.
  *
  * Flags: --database-url URL  --labs N (1000)  --connections A,B (1000,5000)  --orders N (300)
- *        --rate R (20)  --jobs N (1000)  --concurrency N (64)  --keep-database
+ *        --rate R (20)  --jobs N (1000)  --concurrency N (64)  --keep-database  --profile DIR (the
+ *        center runs with --cpu-prof into DIR)
  */
 import * as child from "node:child_process";
 import * as fs from "node:fs";
@@ -55,10 +56,11 @@ interface Options {
   jobs: number;
   concurrency: number;
   keepDatabase: boolean;
+  profileDir: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { databaseUrl: null, labs: 1000, connections: [1000, 5000], orders: 300, rate: 20, jobs: 1000, concurrency: 64, keepDatabase: false };
+  const o: Options = { databaseUrl: null, labs: 1000, connections: [1000, 5000], orders: 300, rate: 20, jobs: 1000, concurrency: 64, keepDatabase: false, profileDir: null };
   const num = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v ?? "");
     if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} needs a number of at least ${min}, got ${String(v)}`);
@@ -77,6 +79,7 @@ function parseArgs(argv: string[]): Options {
       case "--jobs": o.jobs = Math.floor(num(flag, value(), 1)); break;
       case "--concurrency": o.concurrency = Math.floor(num(flag, value(), 1)); break;
       case "--keep-database": o.keepDatabase = true; break;
+      case "--profile": o.profileDir = path.resolve(value() ?? "bench-profiles"); break;
       default: throw new Error(`unknown flag ${a}`);
     }
   }
@@ -383,7 +386,7 @@ async function main(): Promise<number> {
   progress(`database ${redact(databaseUrl)}: importing the seed fixture and ${opts.labs} labs`);
   const keys = await prepareDatabase(db, opts.labs);
 
-  const center = await startCenter({ databaseUrl, dataDir: path.join(scratch.dir, "data"), label: "dispatch" });
+  const center = await startCenter({ databaseUrl, dataDir: path.join(scratch.dir, "data"), label: "dispatch", profileDir: opts.profileDir });
   const pid = center.child.proc.pid!;
   progress(`center ready at ${center.url}`);
   const labs = await Labs.start();

@@ -16,7 +16,8 @@ import { DEFAULT_WEIGHTS, rankLabs, type AssignmentDecision, type AssignmentRequ
 /** How long the lab list is used before it is read again even without an invalidation. */
 export const LAB_LIST_MAX_AGE_MS = 1000;
 
-type StoredLab = Omit<LabInfo, "online"> & { lastSeenAt: Date | null };
+/** A lab as read, with the ranking's view of it kept while its online state stays the same. */
+type StoredLab = { info: Omit<LabInfo, "online">; lastSeenAt: Date | null; view?: Readonly<LabInfo> };
 
 export class AssignmentService {
   private cached: { labs: Promise<StoredLab[]>; until: number } | null = null;
@@ -51,7 +52,12 @@ export class AssignmentService {
     const now = Date.now();
     const stored = em ? await this.read(em) : await this.cachedLabs(now);
     const grace = this.app.config.labOnlineGraceSeconds;
-    return stored.map(({ lastSeenAt, ...lab }) => ({ ...lab, online: this.app.services.presence.isOnline(lab.id, lastSeenAt, grace, now) }));
+    // The ranking only reads these; with a thousand labs, not copying each one per order counts.
+    return stored.map((lab) => {
+      const online = this.app.services.presence.isOnline(lab.info.id, lab.lastSeenAt, grace, now);
+      if (lab.view?.online !== online) lab.view = { ...lab.info, online };
+      return lab.view;
+    });
   }
 
   async decide(req: AssignmentRequest, em?: EntityManager): Promise<AssignmentDecision> {
@@ -86,20 +92,22 @@ export class AssignmentService {
       services.set(l.labId, list);
     }
     return labs.map((l) => ({
-      id: l.id,
-      name: l.name,
-      shopId: l.shopId,
-      serviceIds: services.get(l.id) ?? [],
-      fulfilment: l.fulfilment.split(",").filter(Boolean) as FulfilmentMethod[],
-      express: l.express,
-      disabled: l.disabled,
-      location: l.lat !== null && l.lng !== null ? { lat: l.lat, lng: l.lng } : null,
-      postalCode: l.postalCode,
-      region: l.region,
-      utilisation: l.loadUtilisation,
-      loadReportedAt: l.loadReportedAt,
       lastSeenAt: l.lastSeenAt,
-      capacitySheetsPerHour: l.capacitySheetsPerHour,
+      info: {
+        id: l.id,
+        name: l.name,
+        shopId: l.shopId,
+        serviceIds: services.get(l.id) ?? [],
+        fulfilment: l.fulfilment.split(",").filter(Boolean) as FulfilmentMethod[],
+        express: l.express,
+        disabled: l.disabled,
+        location: l.lat !== null && l.lng !== null ? { lat: l.lat, lng: l.lng } : null,
+        postalCode: l.postalCode,
+        region: l.region,
+        utilisation: l.loadUtilisation,
+        loadReportedAt: l.loadReportedAt,
+        capacitySheetsPerHour: l.capacitySheetsPerHour,
+      },
     }));
   }
 }

@@ -8,7 +8,7 @@ import { QuoteType } from "../pricing/pricing.types";
 import type { QuoteView } from "../pricing/pricing.service";
 import { OrderInput } from "./order.input";
 import type { OrderEntity } from "./order.entity";
-import { encodeCursor, type StoredAssignment } from "./orders.service";
+import { DEFAULT_LAB_CANDIDATES, encodeCursor, MAX_LAB_CANDIDATES, type StoredAssignment } from "./orders.service";
 import {
   AssignmentType,
   ConfirmOrderPayload,
@@ -109,11 +109,14 @@ export class OrdersResolver {
 
   @Authorized(...ALL_ROLES)
   @Query(() => [LabCandidateType], { description: "Two-phase pick: the labs that could print this order, best first, each with its quote." })
-  async labCandidates(@Ctx() ctx: RequestContext, @Arg("input", () => OrderInput) input: OrderInput): Promise<LabCandidateType[]> {
-    const r = await ctx.app.services.orders.candidates(ctx, input);
+  async labCandidates(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => OrderInput) input: OrderInput,
+    @Arg("first", () => Int, { nullable: true, description: `At most this many labs, best first (1 to ${MAX_LAB_CANDIDATES}; default ${DEFAULT_LAB_CANDIDATES}).` }) first?: number | null,
+  ): Promise<LabCandidateType[]> {
+    const r = await ctx.app.services.orders.candidates(ctx, input, first ?? DEFAULT_LAB_CANDIDATES);
     if ("errors" in r) throw badInput(r.errors.map((e) => `${e.code}: ${e.message}`).join("; "), r.errors[0]?.field ?? undefined);
-    if (!r.decision.ok) return [];
-    return r.decision.candidates.map((c) => ({
+    return r.candidates.map((c) => ({
       labId: c.labId,
       shopId: c.shopId,
       distanceKm: c.distanceKm,
@@ -142,6 +145,6 @@ export class OrdersResolver {
   async assignment(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<AssignmentType | null> {
     if (!order.assignmentJson || !(await ctx.app.services.orders.mayReadAssignment(ctx, order))) return null;
     const a = JSON.parse(order.assignmentJson) as StoredAssignment;
-    return { ...a, decidedAt: new Date(a.decidedAt) };
+    return { ...a, decidedAt: new Date(a.decidedAt), candidatesOmitted: a.candidatesOmitted ?? 0, rejectedOmitted: a.rejectedOmitted ?? 0 };
   }
 }

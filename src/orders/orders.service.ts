@@ -32,8 +32,18 @@ export interface StoredAssignment {
   chosenLabId: string | null;
   notes: string[];
   candidates: Candidate[];
+  /** Candidates ranked but not stored (absent in records made before the bound: 0). */
+  candidatesOmitted?: number;
   rejected: Rejected[];
+  rejectedOmitted?: number;
 }
+
+/** How many candidates and rejections an order's stored decision keeps. */
+export const STORED_CANDIDATES = 10;
+export const STORED_REJECTIONS = 20;
+/** labCandidates answers at most this many labs (default DEFAULT_LAB_CANDIDATES). */
+export const MAX_LAB_CANDIDATES = 100;
+export const DEFAULT_LAB_CANDIDATES = 20;
 
 export interface OrderPage {
   orders: OrderEntity[];
@@ -539,24 +549,48 @@ export class OrdersService {
   // ---------------------------------------------------------------- two-phase pick
 
   /** The labs that could print this order, best first, each with its quote (seed 000, claim 7). */
-  async candidates(ctx: RequestContext, input: OrderInput): Promise<{ decision: AssignmentDecision; quotes: Map<string, QuoteView | null> } | { errors: UserErrorData[] }> {
+  async candidates(
+    ctx: RequestContext,
+    input: OrderInput,
+    first = DEFAULT_LAB_CANDIDATES,
+  ): Promise<{ candidates: Candidate[]; quotes: Map<string, QuoteView | null> } | { errors: UserErrorData[] }> {
     const errors = [...ctx.app.services.pricing.checkBounds(input), ...this.checkFulfilment(input)];
+    if (!Number.isInteger(first) || first < 1 || first > MAX_LAB_CANDIDATES) {
+      errors.push(userError("INVALID_FIRST", `first must be 1 to ${MAX_LAB_CANDIDATES}, got ${first}`, ["first"]));
+    }
     if (errors.length > 0) return { errors };
     // The customer is choosing: every capable lab is a candidate (a named shop still restricts).
     const req = this.assignmentRequest({ ...input, labId: null } as OrderInput, input.shopId ?? null, "NAMED");
     const decision = await ctx.app.services.assignment.decide(req);
     if (!decision.ok) return { errors: [userError(decision.code, decision.message, decision.field)] };
+    const candidates = decision.candidates.slice(0, first);
     const quotes = new Map<string, QuoteView | null>();
     const now = new Date();
-    for (const c of decision.candidates) {
+    for (const c of candidates) {
       if (!quotes.has(c.shopId)) quotes.set(c.shopId, (await ctx.app.services.pricing.quoteAt(c.shopId, input, now)).quote);
     }
-    return { decision, quotes };
+    return { candidates, quotes };
   }
 }
 
-function stored(decision: Extract<AssignmentDecision, { ok: true }>, notes: string[]): StoredAssignment {
-  return { rule: decision.rule, decidedAt: decision.at, chosenLabId: decision.chosen.labId, notes, candidates: decision.candidates, rejected: decision.rejected };
+/**
+ * The decision as stored with the order: the best candidates and the first rejections (by lab id),
+ * with how many more there were. A network of a thousand labs would otherwise store a thousand
+ * entries with every order. The chosen lab is always among the stored candidates.
+ */
+export function stored(decision: Extract<AssignmentDecision, { ok: true }>, notes: string[]): StoredAssignment {
+  const top = decision.candidates.slice(0, STORED_CANDIDATES);
+  if (!top.includes(decision.chosen)) top[top.length - 1] = decision.chosen;
+  return {
+    rule: decision.rule,
+    decidedAt: decision.at,
+    chosenLabId: decision.chosen.labId,
+    notes,
+    candidates: top,
+    candidatesOmitted: decision.candidates.length - top.length,
+    rejected: decision.rejected.slice(0, STORED_REJECTIONS),
+    rejectedOmitted: Math.max(0, decision.rejected.length - STORED_REJECTIONS),
+  };
 }
 
 function illegal(from: OrderStatus, event: OrderEvent, field: string[]): UserErrorData {

@@ -82,11 +82,17 @@ export class AssignmentType {
   @Field(() => [String], { description: "Why the pricing shop was what it was (named, home shop, best lab's shop)." })
   notes!: string[];
 
-  @Field(() => [AssignmentCandidateType])
+  @Field(() => [AssignmentCandidateType], { description: "The best candidates, best first (at most 10; the chosen lab always among them)." })
   candidates!: AssignmentCandidateType[];
 
-  @Field(() => [AssignmentRejectionType])
+  @Field(() => Int, { description: "Capable labs ranked but not listed in candidates." })
+  candidatesOmitted!: number;
+
+  @Field(() => [AssignmentRejectionType], { description: "Labs that could not print the order, by lab id (at most 20)." })
   rejected!: AssignmentRejectionType[];
+
+  @Field(() => Int, { description: "Labs that could not print the order, beyond those listed in rejected." })
+  rejectedOmitted!: number;
 }
 
 @ObjectType("Order")

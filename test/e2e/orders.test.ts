@@ -223,6 +223,21 @@ describe("two-phase pick", () => {
     expect(list.map((l) => l.quote.total)).toEqual([200, 200, 45]);
     const chosen = await placeAndConfirm({ ...input, labId: "LAB03" });
     expect(chosen).toMatchObject({ labId: "LAB03", shopId: "SP03", total: 45 });
+    // The stored decision says how many labs it left out (none here).
+    const admin = await c.gql(`query($id: ID!) { order(id: $id) { assignment { candidatesOmitted rejectedOmitted rejected { labId } } } }`, { id: chosen.id }, t.center);
+    expect(admin.data!.order.assignment).toMatchObject({ candidatesOmitted: 0, rejectedOmitted: 0 });
+  });
+
+  it("answers at most `first` candidates (default 20, at most 100) and refuses other counts naming the field", async () => {
+    const input = { fulfilment: { method: "DELIVERY", address: { country: "JP", postalCode: "100-0005", location: TOKYO } }, subOrders: [a4(5, [photo])] };
+    const Q = `query($input: OrderInput!, $first: Int) { labCandidates(input: $input, first: $first) { labId } }`;
+    expect((await c.gql(Q, { input, first: 2 }, t.customer)).data!.labCandidates).toEqual([{ labId: "LAB01" }, { labId: "LAB02" }]);
+    for (const first of [0, 101]) {
+      const r = await c.gql(Q, { input, first }, t.customer);
+      expect(r.data).toBeNull();
+      expect(r.errors![0].extensions!.code).toBe("BAD_USER_INPUT");
+      expect(r.errors![0].message).toBe(`INVALID_FIRST: first must be 1 to 100, got ${first}`);
+    }
   });
 });
 
