@@ -38,7 +38,7 @@ import { LabEntity, LabServiceEntity } from "../../src/catalog/lab.entity";
 import { openDatabase } from "../../src/db/data-source";
 import { generateLabKey, labKeyRecord } from "../../src/identity/lab-keys.service";
 import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
-import { databaseConfig, fmt, login, machineLine, memoryMiB, percentile, progress, ROOT, sleep, startCenter, stopAll, table } from "../common";
+import { cpuSeconds, databaseConfig, fmt, login, machineLine, memoryMiB, percentile, progress, ROOT, sleep, startCenter, stopAll, table } from "../common";
 import { connectionOptions, createScratchDatabase, dropScratchDatabase, type MysqlConfig } from "../orders/scratch-database";
 
 const TARGET_P99_MS = 50;
@@ -483,10 +483,13 @@ async function main(): Promise<number> {
   const e2eJobs = await jobIdsOf(e2eOrders);
   const e2eJobIds = [...e2eJobs.values()];
   await waitFor(() => e2eJobIds.every((id) => labs.events.has(id)), 60_000, "the end-to-end events");
+  const cpuBefore = cpuSeconds(pid);
   labs.send({ type: "drain", concurrency: opts.concurrency });
   const drained = await labs.next("drained", 600_000);
+  const cpuAfter = cpuSeconds(pid);
   const e2ePerSec = drained.completed / (drained.ms / 1000);
-  progress(`end to end: ${drained.completed} jobs claimed and completed in ${fmt(drained.ms / 1000, 2)} s (${drained.failed} failed): ${fmt(e2ePerSec, 1)} jobs/s`);
+  const centerCpuMsPerJob = cpuBefore === null || cpuAfter === null || drained.completed === 0 ? NaN : ((cpuAfter - cpuBefore) * 1000) / drained.completed;
+  progress(`end to end: ${drained.completed} jobs claimed and completed in ${fmt(drained.ms / 1000, 2)} s (${drained.failed} failed): ${fmt(e2ePerSec, 1)} jobs/s, center CPU ${fmt(centerCpuMsPerJob, 2)} ms/job`);
   const peak = memoryMiB(pid).peak;
 
   labs.send({ type: "stop" });
@@ -534,9 +537,9 @@ async function main(): Promise<number> {
   out.push("");
   out.push(
     table([
-      ["claim + complete", "jobs", "failed", "seconds", "jobs/s"],
-      [`center (GraphQL over HTTP, ${opts.concurrency} in flight)`, String(drained.completed), String(drained.failed), fmt(drained.ms / 1000, 2), fmt(e2ePerSec, 1)],
-      [`ceiling (raw ${db.type === "sqlite" ? "better-sqlite3, 1 connection" : "mysql2"})`, String(ceil.completed), "0", fmt(ceil.completed / ceil.jobsPerSec, 2), fmt(ceil.jobsPerSec, 1)],
+      ["claim + complete", "jobs", "failed", "seconds", "jobs/s", "center CPU ms/job"],
+      [`center (GraphQL over HTTP, ${opts.concurrency} in flight)`, String(drained.completed), String(drained.failed), fmt(drained.ms / 1000, 2), fmt(e2ePerSec, 1), fmt(centerCpuMsPerJob, 2)],
+      [`ceiling (raw ${db.type === "sqlite" ? "better-sqlite3, 1 connection" : "mysql2"})`, String(ceil.completed), "0", fmt(ceil.completed / ceil.jobsPerSec, 2), fmt(ceil.jobsPerSec, 1), "-"],
     ]),
   );
   out.push("  both: conditional UPDATE ... WHERE status='QUEUED' (claim) then ... 'LEASED' AND lease_token (complete), each with the order's status move, one transaction each");
