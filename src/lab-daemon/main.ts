@@ -160,6 +160,23 @@ function isDir(p: string): boolean {
   }
 }
 
+/**
+ * Exits with `code` once everything written to stdout and stderr has left the process. Writes to a
+ * pipe whose reader is behind (a full pipe: a log collector, a supervisor) are queued in the
+ * process, and process.exit drops them: the operator would lose the last lines ("stopped", the
+ * jobs finished on the way out). A reader that never drains does not hold the exit for long.
+ */
+export function exitWhenFlushed(code: number, limitMs = 5000): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  // A write's callback runs once it and every write before it have been handed to the OS.
+  process.stdout.write("", done);
+  process.stderr.write("", done);
+  setTimeout(() => process.exit(code), limitMs).unref();
+}
+
 async function main(): Promise<void> {
   let opts: DaemonOptions | "help";
   try {
@@ -167,7 +184,7 @@ async function main(): Promise<void> {
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`printmesh-lab: ${e.message}\n\n${USAGE}\n`);
-      process.exit(EXIT.USAGE);
+      return exitWhenFlushed(EXIT.USAGE);
     }
     throw e;
   }
@@ -193,16 +210,16 @@ async function main(): Promise<void> {
   } catch (e) {
     if (e instanceof StateLockedError) {
       process.stderr.write(`printmesh-lab: ${e.message}\n`);
-      process.exit(EXIT.FAILED);
+      return exitWhenFlushed(EXIT.FAILED);
     }
     throw e;
   }
-  process.exit(await daemon.exited);
+  exitWhenFlushed(await daemon.exited);
 }
 
 if (require.main === module) {
   main().catch((e) => {
     process.stderr.write(`printmesh-lab: failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(EXIT.FAILED);
+    exitWhenFlushed(EXIT.FAILED);
   });
 }

@@ -28,10 +28,6 @@ import { PATENT_FIXTURE } from "../support/center";
 import { createTestDatabase, usingMysql, type TestDatabase } from "../support/database";
 import { makePng } from "../support/images";
 
-// Real processes on a shared 2-core machine: a scenario that loses a timing race under load runs
-// once more (logged), rather than failing the whole run. Known flakes are listed in the project notes.
-jest.retryTimes(1, { logErrorsBeforeRetry: true });
-
 const ROOT = path.resolve(__dirname, "../..");
 const CENTER_MAIN = path.join(ROOT, "dist/src/main.js");
 const DAEMON_MAIN = path.join(ROOT, "dist/src/lab-daemon/main.js");
@@ -44,6 +40,12 @@ const TEST_SHEET = ["--sheet", "40x60", "--dpi", "50"];
 
 // --- processes -------------------------------------------------------------------------------------
 
+/**
+ * A child process and what it said. `output()` is what this process has read so far: a child's
+ * stdout reaches it only when its event loop turns, so it can lag behind what the child has done
+ * (a job the database already shows DONE). Wait for a line with `waitFor` (or `expectWrittenOnce`)
+ * before asserting on it; `exited` settles once the child has exited and its output is all read.
+ */
 interface Proc {
   child: ChildProcess;
   output(): string;
@@ -55,12 +57,15 @@ const running = new Set<ChildProcess>();
 
 function run(args: string[], env: Record<string, string>): Proc {
   let out = "";
+  let closed = false;
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   child.stdout!.on("data", (d) => (out += String(d)));
   child.stderr!.on("data", (d) => (out += String(d)));
+  // "close", not "exit": at "exit" the child's last output may still be unread in the pipes.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
+    child.once("close", (code, signal) => {
+      closed = true;
       running.delete(child);
       resolve({ code, signal });
     }),
@@ -77,7 +82,7 @@ function run(args: string[], env: Record<string, string>): Proc {
           if (m) {
             clearInterval(timer);
             resolve(m);
-          } else if (Date.now() - started > timeoutMs || child.exitCode !== null || child.signalCode !== null) {
+          } else if (Date.now() - started > timeoutMs || closed) {
             clearInterval(timer);
             const m2 = re.exec(out);
             if (m2) resolve(m2);
@@ -289,9 +294,24 @@ function expectNothingOdd(...procs: Proc[]): void {
 /**
  * Each job was written into a hot folder exactly once over all these daemon runs (a second write
  * would be refused by the folder's name, but a printer that had already taken the first away would
- * print it twice).
+ * print it twice). The jobs are settled (DONE): first waits until this process has read, for each,
+ * the line its daemon says after completing it. The database can be ahead of the daemon's output
+ * as read here (the daemon says "written to" before it completes a job, but this process reads its
+ * stdout only when its event loop turns, and on SQLite the query that saw the job DONE did not
+ * turn it); each daemon's stdout is one ordered stream, so with "completed" read, every earlier
+ * line about the job is too.
  */
-function expectWrittenOnce(jobIds: string[], ...procs: Proc[]): void {
+async function expectWrittenOnce(jobIds: string[], ...procs: Proc[]): Promise<void> {
+  const settled = () => new Set([...procs.map((p) => p.output()).join("\n").matchAll(/job (\S+) completed/g)].map((m) => m[1]));
+  await waitUntil(
+    "the daemons' output to catch up with the jobs they completed",
+    () => {
+      const done = settled();
+      return jobIds.every((id) => done.has(id));
+    },
+    15000,
+    () => `no "completed" line read for: ${jobIds.filter((id) => !settled().has(id)).join(", ")}`,
+  );
   const all = procs.map((p) => p.output()).join("\n");
   const counts = new Map<string, number>();
   for (const m of all.matchAll(/job (\S+) written to /g)) counts.set(m[1], (counts.get(m[1]) ?? 0) + 1);
@@ -337,7 +357,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     expect(at(new RegExp(`job ${job.id} completed`))).toBeGreaterThan(at(/written to/));
 
     expect(printedJobs(w.out("lab"))).toEqual([job.id]);
-    expectWrittenOnce([job.id], d);
+    await expectWrittenOnce([job.id], d);
     const folder = path.join(w.out("lab"), `job-${job.id}`);
     const ticket = JSON.parse(fs.readFileSync(path.join(folder, "ticket.json"), "utf8"));
     expect(ticket).toMatchObject({ jobId: job.id, orderId, labId: "LAB01", format: "jpeg", dpi: 50, totalSheets: 5 });
@@ -408,7 +428,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     expect(printedJobs(w.out("lab"))).toEqual([job.id]);
     // The lease ran out once (attempts 1), and the job was then claimed and printed once.
     expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "DONE", attempts: 1 });
-    expectWrittenOnce([job.id], first, second);
+    await expectWrittenOnce([job.id], first, second);
     expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("PRINTED");
     expect(await stopDaemon(second)).toEqual({ code: 0, signal: null });
     expectNothingOdd(second);
@@ -431,7 +451,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     await waitUntil("the job DONE", () => allDone(w, [orderId]), 30000, second.output);
     await second.waitFor(new RegExp(`job ${job.id} completed`));
     expect(second.output()).not.toMatch(/written to/);
-    expectWrittenOnce([job.id], first, second);
+    await expectWrittenOnce([job.id], first, second);
     expect(printedJobs(w.out("lab"))).toEqual([job.id]);
     const after = fs.statSync(ticket);
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
@@ -453,7 +473,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     await waitUntil("the job DONE", () => allDone(w, [orderId]), 15000, d.output);
     expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "DONE", attempts: 1 });
     expect(printedJobs(w.out("lab"))).toEqual([job.id]);
-    expectWrittenOnce([job.id], d);
+    await expectWrittenOnce([job.id], d);
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
     expectNothingOdd(d);
   }, 60000);
@@ -488,7 +508,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     await waitUntil("every job DONE", () => allDone(w, all), 90000, () => d.output().slice(-3000));
     const jobs = await w.jobs(all);
     expect(printedJobs(w.out("lab"))).toEqual(jobs.map((j) => j.id).sort());
-    expectWrittenOnce(jobs.map((j) => j.id), d);
+    await expectWrittenOnce(jobs.map((j) => j.id), d);
     const orders = await w.ds.getRepository(OrderEntity).find({ where: { id: In(all) } });
     expect(orders.every((o) => o.status === "PRINTED")).toBe(true);
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
@@ -507,7 +527,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     const printedA = printedJobs(w.out("lab-a"));
     const printedB = printedJobs(w.out("lab-b"));
     expect([...printedA, ...printedB].sort()).toEqual(ids);
-    expectWrittenOnce(ids, a, b);
+    await expectWrittenOnce(ids, a, b);
     // Both took part, and the losers of a race said so.
     expect(printedA.length + printedB.length).toBe(50);
     expect(a.output() + b.output()).toMatch(/skipped: (ALREADY_CLAIMED|NOT_CLAIMABLE)/);
@@ -541,7 +561,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     await waitUntil("the jobs queued meanwhile DONE", () => allDone(w, meanwhile), 60000, d.output);
     const ids = (await w.jobs([firstOrder, ...meanwhile])).map((j) => j.id);
     expect(printedJobs(w.out("lab"))).toEqual([...ids].sort());
-    expectWrittenOnce(ids, d);
+    await expectWrittenOnce(ids, d);
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
     expectNothingOdd(d);
   }, 120000);
@@ -558,10 +578,12 @@ describe(`lab daemon end to end (${engine})`, () => {
     const printedMs = Date.now() - t1;
     const jobs = await w.jobs(orderIds);
     expect(printedJobs(w.out("lab"))).toEqual(jobs.map((j) => j.id).sort());
-    expectWrittenOnce(jobs.map((j) => j.id), d);
+    await expectWrittenOnce(jobs.map((j) => j.id), d);
     expect(jobs.every((j) => j.attempts === 0)).toBe(true);
     await waitUntil("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { labId: "LAB01" } })) === orderIds.length, 60000, d.output);
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    // Its whole output now: nothing was written a second time after it was completed either.
+    await expectWrittenOnce(jobs.map((j) => j.id), d);
     expectNothingOdd(d);
     process.stdout.write(`[${engine}] 1,000 jobs: queued in ${queuedMs} ms, printed in ${printedMs} ms\n`);
   }, 900000);
@@ -646,7 +668,58 @@ describe(`lab daemon end to end (${engine})`, () => {
   }, 60000);
 });
 
+describe("how the scenarios read a daemon's output", () => {
+  it("waits for a job's lines when the database shows the job DONE before they were read", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-lab-out-"));
+    const done = path.join(dir, "J1.done");
+    try {
+      // As the daemon does: "written to", then the job completed (there a row DONE, here a file), then "completed".
+      const p = run(
+        [
+          "-e",
+          `process.stdout.write("job J1 claimed (order O1)\\njob J1 written to /hot/job-J1 (1 print file, 1 sheet)\\n");
+           require("node:fs").writeFileSync(${JSON.stringify(done)}, "");
+           process.stdout.write("job J1 completed\\n");
+           setInterval(() => undefined, 1000);`,
+        ],
+        {},
+      );
+      // As a synchronous SQLite query that sees the job DONE: this process's event loop does not turn meanwhile.
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      const started = Date.now();
+      while (!fs.existsSync(done)) {
+        if (Date.now() - started > 30000) throw new Error("the child did not run");
+        Atomics.wait(nap, 0, 0, 5);
+      }
+      // What the check right after the query used to read: none of the job's lines.
+      expect(p.output()).toBe("");
+      await expectWrittenOnce(["J1"], p);
+      p.child.kill("SIGKILL");
+      await p.exited;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
+});
+
 describe("lab daemon command line", () => {
+  it("says its last lines before it exits, also to a reader that is behind (a full pipe)", async () => {
+    // More than a pipe holds, written at once: the rest waits in the process, and process.exit would drop it.
+    const p = run(
+      [
+        "-e",
+        `const { exitWhenFlushed } = require(${JSON.stringify(DAEMON_MAIN)});
+         for (let i = 0; i < 3000; i++) process.stdout.write("job J" + i + " completed " + "x".repeat(100) + "\\n");
+         process.stdout.write("stopped\\n");
+         exitWhenFlushed(0);`,
+      ],
+      {},
+    );
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+    expect(p.output().split("\n").filter((l) => l.startsWith("job J")).length).toBe(3000);
+    expect(p.output()).toMatch(/completed x+\nstopped\n$/);
+  }, 60000);
+
   it("explains a bad command line and exits 2; a center that is not there is retried, not fatal", async () => {
     const bad = run([DAEMON_MAIN, "--url", "ftp://x", "--out", "/tmp/x", "--dpi", "abc", "--sheet", "A9"], {});
     expect((await bad.exited).code).toBe(2);

@@ -1,0 +1,210 @@
+/**
+ * One job, announced over and over while the daemon holds it: twice in one backlog, by a live ring
+ * while its claim is under way, by the backlog sent again after a reconnect (stale: the center read
+ * it before the claim), and once more after it was completed. A daemon with a worker to spare must
+ * still claim it once, write it once, complete it once, and say nothing but that. The center here
+ * is a small fake that speaks the same GraphQL (over HTTP and graphql-transport-ws) and counts.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { WebSocketServer, type WebSocket } from "ws";
+import { LabDaemon } from "../../src/lab-daemon/daemon";
+import { parseSheetSize } from "../../src/lab-daemon/print-files";
+import { makePng } from "../support/images";
+
+interface FakeJob {
+  id: string;
+  status: "QUEUED" | "LEASED" | "DONE" | "FAILED";
+  attempts: number;
+  token: string | null;
+}
+
+const PNG = makePng(40, 30, 3);
+const PNG_SHA = createHash("sha256").update(PNG).digest("hex");
+
+/** A center that holds `ids` QUEUED; `onClaim` runs before a claim is answered. */
+async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => Promise<void> } = {}) {
+  const jobs = new Map<string, FakeJob>(ids.map((id) => [id, { id, status: "QUEUED", attempts: 0, token: null }]));
+  const calls: Array<{ op: string; jobId?: string }> = [];
+  const subscriptions: Array<{ socket: WebSocket; id: string }> = [];
+  const event = (j: FakeJob, status = j.status) => ({
+    id: j.id,
+    orderId: `O-${j.id}`,
+    labId: "LAB01",
+    status,
+    attempts: j.attempts,
+    lastError: null,
+    order: { subOrders: [{ sheets: 1 }] },
+  });
+  const ring = (jobId: string, status?: FakeJob["status"]) => {
+    const sub = subscriptions[subscriptions.length - 1];
+    const j = jobs.get(jobId)!;
+    if (sub && sub.socket.readyState === sub.socket.OPEN) sub.socket.send(JSON.stringify({ type: "next", id: sub.id, payload: { data: { printJobs: { job: event(j, status) } } } }));
+  };
+  const answer = async (op: string, v: Record<string, any>): Promise<unknown> => {
+    const j = v.jobId ? jobs.get(v.jobId) : v.id ? jobs.get(v.id) : undefined;
+    switch (op) {
+      case "LabClaimPrintJob": {
+        await hooks.onClaim?.(v.jobId);
+        if (!j || j.status !== "QUEUED") {
+          return { claimPrintJob: { job: null, leaseToken: null, leaseExpiresAt: null, errors: [{ code: "ALREADY_CLAIMED", message: `job ${v.jobId} is ${j?.status}`, field: ["jobId"] }] } };
+        }
+        j.status = "LEASED";
+        j.token = randomBytes(24).toString("hex");
+        return {
+          claimPrintJob: { job: { id: j.id, orderId: `O-${j.id}`, status: j.status, attempts: j.attempts }, leaseToken: j.token, leaseExpiresAt: new Date(Date.now() + 60000).toISOString(), errors: [] },
+        };
+      }
+      case "LabPrintJob":
+        return {
+          printJob: j && {
+            id: j.id,
+            orderId: `O-${j.id}`,
+            labId: "LAB01",
+            status: j.status,
+            attempts: j.attempts,
+            order: { id: `O-${j.id}`, status: "PRINTING", subOrders: [{ id: "1", serviceId: "SV01", sheets: 1, items: [{ id: `IT-${j.id}`, imageId: "I1", designTemplateId: null, layout: null }] }] },
+            images: [{ imageId: "I1", url: "/img/I1", sha256: PNG_SHA, bytes: PNG.length, width: 40, height: 30, contentType: "image/png" }],
+          },
+        };
+      case "LabPrintJobStatus":
+        return { printJob: j && { id: j.id, status: j.status, attempts: j.attempts } };
+      case "LabCompletePrintJob": {
+        if (j && j.status === "LEASED" && j.token === v.leaseToken) j.status = "DONE";
+        const ok = j && j.status === "DONE" && j.token === v.leaseToken;
+        return { completePrintJob: { job: j && { id: j.id, status: j.status, attempts: j.attempts }, errors: ok ? [] : [{ code: "LEASE_LOST", message: "not held", field: ["leaseToken"] }] } };
+      }
+      case "LabReportLoad":
+        return { reportLabLoad: { accepted: true, errors: [] } };
+      case "LabReportPrintHistory":
+        return { reportPrintHistory: { stored: v.entries.length, errors: [] } };
+      default:
+        throw new Error(`the fake center does not do ${op}`);
+    }
+  };
+  const server = http.createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/img/I1") {
+      res.writeHead(200, { "content-type": "image/png" }).end(PNG);
+      return;
+    }
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const { operationName, variables } = JSON.parse(body) as { operationName: string; variables: Record<string, any> };
+      calls.push({ op: operationName, jobId: variables.jobId ?? variables.id });
+      answer(operationName, variables).then(
+        (data) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ data })),
+        (e) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: String(e), extensions: { code: "BAD_USER_INPUT" } }] })),
+      );
+    });
+  });
+  const wss = new WebSocketServer({ server, path: "/graphql" });
+  wss.on("connection", (socket) => {
+    socket.on("message", (raw) => {
+      const msg = JSON.parse(String(raw)) as { type: string; id?: string };
+      if (msg.type === "connection_init") socket.send(JSON.stringify({ type: "connection_ack" }));
+      else if (msg.type === "ping") socket.send(JSON.stringify({ type: "pong" }));
+      else if (msg.type === "subscribe") {
+        subscriptions.push({ socket, id: msg.id! });
+        // The backlog, as read when the subscription began.
+        for (const j of jobs.values()) if (j.status === "QUEUED") ring(j.id);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    jobs,
+    calls,
+    subscriptions,
+    ring,
+    /** Cuts every connection (the daemon reconnects and subscribes again). */
+    cut: () => wss.clients.forEach((s) => s.terminate()),
+    close: () =>
+      new Promise<void>((resolve) => {
+        wss.clients.forEach((s) => s.terminate());
+        wss.close();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function until(what: string, check: () => boolean, ms = 15000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("a job announced again while the daemon holds it", () => {
+  let root: string;
+  beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-dup-"))));
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("is claimed, written and completed once, and the log says just that", async () => {
+    let center: Awaited<ReturnType<typeof fakeCenter>> | null = null;
+    let held = false;
+    center = await fakeCenter(["J1", "J2"], {
+      // While J1's claim is in flight: a live ring for it, then a reconnect whose backlog (read
+      // before the claim) offers it again as QUEUED; only then does the claim answer.
+      onClaim: async (jobId) => {
+        if (jobId !== "J1" || held) return;
+        held = true;
+        const c = center!;
+        c.ring("J1", "QUEUED");
+        c.ring("J1", "QUEUED");
+        const subscribed = c.subscriptions.length;
+        c.cut();
+        await until("the daemon subscribed again", () => c.subscriptions.length > subscribed);
+        c.ring("J1", "QUEUED");
+        await new Promise((r) => setTimeout(r, 200));
+      },
+    });
+    const out = path.join(root, "hot");
+    const lines: string[] = [];
+    const daemon = new LabDaemon({
+      url: center.url,
+      key: "k",
+      out,
+      stateDir: path.join(out, ".printmesh-lab"),
+      sheet: parseSheetSize("20x30"),
+      dpi: 30,
+      format: "jpeg",
+      loadEverySeconds: 60,
+      historyEverySeconds: 0.2,
+      // Resubscribes (a whole backlog again) whenever idle.
+      resyncEverySeconds: 0.1,
+      // A worker to spare, free to take a duplicate if the daemon let it.
+      concurrency: 3,
+      templatesDir: null,
+      say: (line) => lines.push(line),
+      backoff: { baseMs: 20, capMs: 50 },
+      stopGraceMs: 200,
+    });
+    await daemon.start();
+    try {
+      await until("both jobs DONE", () => [...center!.jobs.values()].every((j) => j.status === "DONE"));
+      expect(held).toBe(true);
+      // Announced once more after it was completed: not taken up.
+      center.ring("J1", "QUEUED");
+      await until("the history reported", () => center!.calls.some((c) => c.op === "LabReportPrintHistory"));
+      await until("a resync after the work", () => center!.subscriptions.length >= 4);
+    } finally {
+      await daemon.stop();
+      await center.close();
+    }
+    const claims = center.calls.filter((c) => c.op === "LabClaimPrintJob").map((c) => c.jobId);
+    expect(claims.sort()).toEqual(["J1", "J2"]);
+    expect(center.calls.filter((c) => c.op === "LabCompletePrintJob").map((c) => c.jobId).sort()).toEqual(["J1", "J2"]);
+    expect(fs.readdirSync(out).filter((n) => !n.startsWith(".")).sort()).toEqual(["job-J1", "job-J2"]);
+    const about = (id: string) => lines.filter((l) => l.startsWith(`job ${id} `)).map((l) => l.replace(/ \(order .*\)$| to .*$/, ""));
+    expect(about("J1")).toEqual(["job J1 claimed", "job J1 written", "job J1 completed"]);
+    expect(about("J2")).toEqual(["job J2 claimed", "job J2 written", "job J2 completed"]);
+    expect(lines.join("\n")).not.toMatch(/skipped|not written again|already in the hot folder|unexpected error/);
+  }, 30000);
+});
