@@ -4,7 +4,9 @@
  * Generates a catalog of 100,000 price rows, starts the real center (`node dist/src/main.js`) on it,
  * logs in, warms up and runs autocannon with 32 connections posting the `quote` query (3 sub-orders
  * x 5 items, many shops across every group, sheet counts in each tier); then the same over the
- * bare `node:http` ceiling server; then the center again on 1,000,000 rows. Prints requests/s,
+ * bare `node:http` ceiling server; then the center again on 1,000,000 rows. The same center also
+ * answers an authenticated `{ __typename }` (the floor: what any request costs in this stack before
+ * any quoting), so that the ratio can be read against what the stack allows. Prints requests/s,
  * p50, p99 and resident memory, and the ratios the issue asks for, each marked ok or MISSED.
  *
  * Figures, not tests: missed targets (and requests that failed under load, which are counted and
@@ -86,6 +88,7 @@ const QUOTE_QUERY = `query Quote($input: OrderInput!) {
   }
 }`;
 /** Field order follows the selection: a good answer starts like this, a failed one does not. */
+const FLOOR_OK = '{"data":{"__typename":"Query"}}';
 const CENTER_OK_PREFIX = '{"data":{"quote":{"errors":[],"quote":{';
 const CEILING_OK_PREFIX = '{"ok":true,';
 
@@ -267,6 +270,20 @@ function centerTarget(url: string, token: string, orders: Order[]): Target {
   };
 }
 
+/**
+ * The same center, the same HTTP path and bearer token, but the smallest query there is: what any
+ * request costs in this stack (Express, Apollo, GraphQL, authentication) before any quoting.
+ */
+function floorTarget(url: string, token: string): Target {
+  return {
+    kind: "center",
+    url,
+    okPrefix: FLOOR_OK,
+    requests: [{ method: "POST", path: "/graphql", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query: "{ __typename }" }) }],
+    totalOf: (body) => (body.startsWith(FLOOR_OK) ? 0 : new Error(`unexpected answer: ${body.slice(0, 200)}`)),
+  };
+}
+
 function ceilingTarget(url: string, orders: Order[], priceDate: string): Target {
   return {
     kind: "ceiling",
@@ -362,7 +379,7 @@ async function measure(label: string, rows: number, t: Target, pid: number, opts
 // Report
 // ---------------------------------------------------------------------------
 
-function report(ms: Measurement[], opts: Options, small: Measurement | undefined, ceiling: Measurement | undefined, large: Measurement | undefined): void {
+function report(ms: Measurement[], opts: Options, small: Measurement | undefined, ceiling: Measurement | undefined, large: Measurement | undefined, floor: Measurement | undefined): void {
   const out: string[] = [];
   out.push("");
   out.push(`Quote benchmark: ${opts.connections} connections, ${opts.duration} s each after ${opts.warmup} s warm-up; 3 sub-orders x 5 items, 200 orders over 200 shops in ${GROUPS} groups`);
@@ -384,6 +401,7 @@ function report(ms: Measurement[], opts: Options, small: Measurement | undefined
     const differ = small.totals.filter((total, i) => total !== ceiling.totals[i]).length;
     out.push(`  center and ceiling totals: ${differ === 0 ? `identical for all ${small.totals.length} orders` : `${differ} of ${small.totals.length} orders DIFFER`}`);
   }
+  if (floor) out.push(`  floor: the same center answering an authenticated { __typename } over the same path (what every request costs before any quoting)`);
   out.push("");
   out.push("Targets");
   const line = (what: string, value: string, target: string, ok: boolean | null): string =>
@@ -393,6 +411,13 @@ function report(ms: Measurement[], opts: Options, small: Measurement | undefined
     out.push(line("center/ceiling req/s @ small", fmt(ratio, 3), ">= 0.3", ratio >= 0.3));
     if (small.cpuMsPerRequest !== null && ceiling.cpuMsPerRequest !== null) {
       out.push(`  (the same comparison by server CPU time per request, ceiling/center: ${fmt(ceiling.cpuMsPerRequest / small.cpuMsPerRequest, 3)})`);
+    }
+    if (floor) {
+      out.push(
+        `  (the floor against the ceiling: req/s ${fmt(floor.reqPerSec / ceiling.reqPerSec, 3)}` +
+          (floor.cpuMsPerRequest !== null && ceiling.cpuMsPerRequest !== null ? `, by CPU ${fmt(ceiling.cpuMsPerRequest / floor.cpuMsPerRequest, 3)}` : "") +
+          `: a query that does nothing, through this HTTP/GraphQL stack)`,
+      );
     }
   } else out.push(line("center/ceiling req/s @ small", "-", ">= 0.3", null));
   if (small) out.push(line("p99 center @ small", `${fmt(small.p99, 2)} ms`, "< 20 ms", small.p99 < 20));
@@ -430,6 +455,7 @@ async function main(): Promise<number> {
   let small: Measurement | undefined;
   let ceiling: Measurement | undefined;
   let large: Measurement | undefined;
+  let floor: Measurement | undefined;
   const started = Date.now();
   try {
     for (const [which, rows] of [["small", opts.rowsSmall], ["large", opts.rowsLarge]] as const) {
@@ -443,10 +469,13 @@ async function main(): Promise<number> {
       const center = await startCenter({ databaseUrl, dataDir: path.join(tmp, `data-${which}`), label: rowsLabel, nodeArgs: opts.centerNodeArgs, profileDir: opts.profileDir });
       const token = await login(center.url, BENCH_LOGIN, BENCH_PASSWORD);
       const m = await measure(`center@${rowsLabel}`, gen.priceRows, centerTarget(center.url, token, orders), center.child.proc.pid!, opts);
-      await stopChild(center.child);
       measurements.push(m);
-      if (which === "small") small = m;
-      else large = m;
+      if (which === "small") {
+        small = m;
+        floor = await measure(`floor@${rowsLabel}`, gen.priceRows, floorTarget(center.url, token), center.child.proc.pid!, opts);
+        measurements.push(floor);
+      } else large = m;
+      await stopChild(center.child);
 
       if (which === "small" || opts.ceilingLarge) {
         const c = await startCeiling(databaseUrl, rowsLabel);
@@ -465,7 +494,7 @@ async function main(): Promise<number> {
   } finally {
     await cleanUp();
   }
-  report(measurements, opts, small, ceiling, large);
+  report(measurements, opts, small, ceiling, large, floor);
   process.stdout.write(`(total ${fmt((Date.now() - started) / 1000, 0)} s)\n`);
   if (opts.profileDir) process.stdout.write(`CPU profiles of the center: ${opts.profileDir}\n`);
   if (measurements.some((m) => m.failed.non2xx + m.failed.errors + m.failed.timeouts + m.failed.badBodies > 0)) {
