@@ -40,6 +40,8 @@ export interface Config {
   loadMaxAgeSeconds: number;
   /** A lab counts as online while its daemon is connected and for this long after. */
   labOnlineGraceSeconds: number;
+  /** Lab load reports (the time series) older than this many days are pruned; the latest load on the labs row stays. */
+  labLoadRetentionDays: number;
   /** Lab-ranking weights (partial; the rest are the defaults). */
   assignmentWeights: Record<string, number>;
 }
@@ -164,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
     quoteTtlSeconds: int("QUOTE_TTL_SECONDS", 900, 1, 30 * 24 * 3600),
     loadMaxAgeSeconds: int("LOAD_MAX_AGE_SECONDS", 600, 1, 7 * 24 * 3600),
     labOnlineGraceSeconds: int("LAB_ONLINE_GRACE_SECONDS", 90, 0, 24 * 3600),
+    labLoadRetentionDays: int("LAB_LOAD_RETENTION_DAYS", 30, 1, 36500),
     assignmentWeights,
   };
   if (faults.length > 0) throw new ConfigError(faults);

@@ -140,11 +140,20 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   expressApp.get("/readyz", async (_req, res) => {
     try {
       await ds.query("SELECT 1");
-      res.json({ status: "ready" });
     } catch (e) {
       logger.warn({ err: e }, "readiness check failed");
       res.status(503).json({ status: "unavailable", reason: "database does not answer" });
+      return;
     }
+    // With REDIS_URL, jobs rung through another process reach this one only over Redis.
+    const bus = await events.ready();
+    if (!bus.ready) {
+      // The event bus logs the outage itself, once; a probe every few seconds would repeat it.
+      logger.debug({ reason: bus.reason }, "readiness check failed: event bus");
+      res.status(503).json({ status: "unavailable", reason: "redis does not answer" });
+      return;
+    }
+    res.json({ status: "ready" });
   });
   expressApp.get("/metrics", async (_req, res) => {
     res.setHeader("content-type", metrics.registry.contentType);
@@ -176,11 +185,12 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const url = `http://${hostForUrl}:${port}`;
   const sweeper = app.services.printJobLifecycle.startSweeper(app); // requeues jobs whose lease ran out
+  const pruner = app.services.labReports.startLoadPruner(app); // deletes load reports older than LAB_LOAD_RETENTION_DAYS
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
-      await sweeper.stop();
+      await Promise.all([sweeper.stop(), pruner.stop()]);
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
       wsServer.close();
       await events.close();

@@ -39,7 +39,17 @@ export type Topics = {
   invalidate: [event: CacheInvalidation];
 };
 
-export type EventBus = PubSub<Topics> & { close(): Promise<void> };
+/** Whether the bus can carry events between processes now; `reason` says why not. */
+export type BusReadiness = { ready: true } | { ready: false; reason: string };
+
+export type EventBus = PubSub<Topics> & {
+  close(): Promise<void>;
+  /** In-process: always ready. Through Redis: both connections ready and answering a PING in time. */
+  ready(): Promise<BusReadiness>;
+};
+
+/** How long a readiness PING may take before Redis counts as not answering. */
+export const READY_PING_TIMEOUT_MS = 1000;
 
 export interface EventBusOptions {
   /** The database the processes share: the channel prefix is derived from it (see channelPrefix). */
@@ -57,12 +67,12 @@ export interface EventBusOptions {
 export function createEventBus(redisUrl?: string | null, opts: EventBusOptions = {}): EventBus {
   if (!redisUrl) {
     const bus = createPubSub<Topics>();
-    return Object.assign(bus, { close: async () => undefined });
+    return Object.assign(bus, { close: async () => undefined, ready: async (): Promise<BusReadiness> => ({ ready: true }) });
   }
   const prefix = opts.channelPrefix ?? (opts.database ? channelPrefix(opts.database) : "printmesh:");
   const redis = redisEventTarget(redisUrl, prefix, opts.logger);
   const bus = createPubSub<Topics>({ eventTarget: redis.target });
-  return Object.assign(bus, { close: redis.close });
+  return Object.assign(bus, { close: redis.close, ready: redis.ready });
 }
 
 /**
@@ -80,7 +90,7 @@ type Listener = ((event: { type: string; detail: unknown }) => void) | { handleE
  * An event target over two Redis connections (a subscriber cannot publish), via
  * @graphql-yoga/redis-event-target, with the channel prefix applied both ways.
  */
-function redisEventTarget(url: string, prefix: string, logger?: Logger): { target: PubSubEventTarget<Topics>; close(): Promise<void> } {
+function redisEventTarget(url: string, prefix: string, logger?: Logger): { target: PubSubEventTarget<Topics>; close(): Promise<void>; ready(): Promise<BusReadiness> } {
   const publisher = new Redis(url, { connectionName: "printmesh-publish" });
   // Subscriptions wait in the offline queue for as long as Redis is away (never rejected after N
   // retries); ioredis subscribes to every channel again once it is back.
@@ -146,7 +156,27 @@ function redisEventTarget(url: string, prefix: string, logger?: Logger): { targe
     (closing ??= (async () => {
       await Promise.all([publisher, subscriber].map((c) => quit(c)));
     })());
-  return { target: target as unknown as PubSubEventTarget<Topics>, close };
+
+  // Not ready while either connection is (re)connecting, or while Redis does not answer a PING in
+  // time (a connection that looks open but leads nowhere). A PING is sent only on a ready
+  // connection: on another it would wait in the offline queue.
+  const ready = async (): Promise<BusReadiness> => {
+    const down = ([[publisher, "publish"], [subscriber, "subscribe"]] as const).filter(([client]) => client.status !== "ready");
+    if (down.length > 0) return { ready: false, reason: down.map(([client, role]) => `the ${role} connection is ${client.status}`).join(", ") };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answered = await Promise.race([
+        Promise.all([publisher.ping(), subscriber.ping()]).then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READY_PING_TIMEOUT_MS))),
+      ]);
+      return answered ? { ready: true } : { ready: false, reason: `no answer to PING within ${READY_PING_TIMEOUT_MS} ms` };
+    } catch (e) {
+      return { ready: false, reason: `PING failed: ${e instanceof Error ? e.message : String(e)}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return { target: target as unknown as PubSubEventTarget<Topics>, close, ready };
 }
 
 /** Logs a connection's trouble once per outage (ioredis reports each failed reconnect), and its return. */

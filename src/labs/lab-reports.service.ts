@@ -2,15 +2,16 @@
  * What labs tell the center besides claiming work (seed 000, claim 3; seed 001, claim 4): their
  * load (the latest on the labs row for the assignment, every report in a time series) and their
  * printing history (stored once per job, so a daemon may resend a batch safely), and what admins
- * read from it: per-day print statistics, the load history, and whether a lab is online.
+ * read from it: per-day print statistics, the load history, and whether a lab is online. The load
+ * time series is pruned to LAB_LOAD_RETENTION_DAYS on a timer (see pruneLoadReports).
  */
 import { randomUUID } from "node:crypto";
 import { In } from "typeorm";
 import { badInput, forbidden, notFound, userError, type UserErrorData } from "../common/errors";
 import { LabEntity } from "../catalog/lab.entity";
-import { withTransaction, isUniqueViolation } from "../db/transaction";
+import { withTransaction, isSqlite, isUniqueViolation } from "../db/transaction";
 import { inTransaction, type Outcome } from "../db/unit-of-work";
-import type { RequestContext } from "../graphql/context";
+import type { AppContext, RequestContext } from "../graphql/context";
 import { adminGroupId, adminShopId, isCenterAdmin, managesShopAsGroup } from "../identity/scope";
 import { addDays, businessDate, isValidDate } from "../pricing/business-date";
 import { LabLoadReportEntity, PrintHistoryEntity } from "./lab-report.entity";
@@ -28,6 +29,17 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const SEEN_EVERY_MS = 10_000;
 const MAX_SHEETS = 1_000_000;
 const MAX_PRINTER_LENGTH = 200;
+const DAY_MS = 24 * 3600 * 1000;
+/** Most load reports one DELETE removes: each batch is its own short transaction. */
+export const PRUNE_BATCH = 5000;
+/** Most batches per pruning run (1,000,000 rows); a run stopped by this cap is followed by another soon. */
+export const PRUNE_MAX_BATCHES = 200;
+/** The first pruning run comes this long after start (plus up to as much again at random, so that processes started together spread out). */
+export const PRUNE_FIRST_DELAY_MS = 60_000;
+/** Then a run every hour ... */
+export const PRUNE_EVERY_MS = 3600_000;
+/** ... or this soon after a run that stopped at PRUNE_MAX_BATCHES with rows left. */
+export const PRUNE_AGAIN_MS = 60_000;
 
 export interface LoadInput {
   queuedJobs: number;
@@ -66,6 +78,32 @@ export interface LatestLoad {
   queuedJobs: number;
   queuedSheets: number;
   utilisation: number;
+}
+
+export interface PruneOptions {
+  /** Reports older than this many days go; LAB_LOAD_RETENTION_DAYS by default. */
+  retentionDays?: number;
+  now?: Date;
+  /** Rows per DELETE (and transaction); PRUNE_BATCH by default. */
+  batchSize?: number;
+  /** Most DELETEs in this run; PRUNE_MAX_BATCHES by default. */
+  maxBatches?: number;
+  /** Asked between batches: true ends the run early (a shutdown). */
+  shouldStop?: () => boolean;
+}
+
+export interface PruneReport {
+  deleted: number;
+  batches: number;
+  /** Reports before this instant were pruned. */
+  cutoff: Date;
+  /** False when the run ended at maxBatches (or was stopped) with rows perhaps left. */
+  complete: boolean;
+}
+
+export interface RunningPruner {
+  /** Stops the timer and waits for a run under way (which ends after its current batch). */
+  stop(): Promise<void>;
 }
 
 export class LabReportsService {
@@ -112,6 +150,82 @@ export class LabReportsService {
   latestLoad(lab: LabEntity): LatestLoad | null {
     if (lab.loadReportedAt === null || lab.loadUtilisation === null) return null;
     return { reportedAt: lab.loadReportedAt, queuedJobs: lab.loadQueuedJobs ?? 0, queuedSheets: lab.loadQueuedSheets ?? 0, utilisation: lab.loadUtilisation };
+  }
+
+  // ---------------------------------------------------------------- retention
+
+  /**
+   * Deletes the load reports older than the retention, lab by lab through the (lab_id, reported_at)
+   * index, at most `batchSize` rows per DELETE, each DELETE its own transaction, until none is left
+   * or `maxBatches` were run. The latest load on the labs row is not touched. Several processes
+   * pruning at once only delete the same rows once (a row deleted by one is simply gone for the
+   * other). Every report's lab is in `labs` (the foreign key cascades), so listing labs finds them all.
+   */
+  async pruneLoadReports(app: Pick<AppContext, "ds" | "logger" | "config">, opts: PruneOptions = {}): Promise<PruneReport> {
+    const retentionDays = opts.retentionDays ?? app.config.labLoadRetentionDays;
+    const batchSize = opts.batchSize ?? PRUNE_BATCH;
+    const maxBatches = opts.maxBatches ?? PRUNE_MAX_BATCHES;
+    if (!Number.isSafeInteger(retentionDays) || retentionDays < 1) throw new Error(`retentionDays must be a whole number of 1 or more, got ${retentionDays}`);
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a whole number of 1 or more, got ${batchSize}`);
+    const cutoff = new Date((opts.now ?? new Date()).getTime() - retentionDays * DAY_MS);
+    const report: PruneReport = { deleted: 0, batches: 0, cutoff, complete: true };
+    // The batch size is a checked integer, written into the statement (a LIMIT placeholder is not portable).
+    const sql = isSqlite(app.ds)
+      ? `DELETE FROM lab_load_reports WHERE id IN (SELECT id FROM lab_load_reports WHERE lab_id = ? AND reported_at < ? ORDER BY reported_at LIMIT ${batchSize})`
+      : `DELETE FROM lab_load_reports WHERE lab_id = ? AND reported_at < ? ORDER BY reported_at LIMIT ${batchSize}`;
+    const labs = await app.ds.getRepository(LabEntity).find({ select: { id: true }, order: { id: "ASC" } });
+    run: for (const { id: labId } of labs) {
+      for (;;) {
+        if (report.batches >= maxBatches || opts.shouldStop?.()) {
+          report.complete = false;
+          break run;
+        }
+        const deleted = await withTransaction(app.ds, async (em) => (await em.queryRunner!.query(sql, [labId, cutoff.getTime()], true)).affected ?? 0);
+        report.batches += 1;
+        report.deleted += deleted;
+        if (deleted < batchSize) break;
+      }
+    }
+    if (report.deleted > 0) {
+      app.logger.info({ event: "lab_load_reports_pruned", deleted: report.deleted, batches: report.batches, before: cutoff.toISOString(), retentionDays, complete: report.complete }, "old lab load reports pruned");
+    }
+    return report;
+  }
+
+  /**
+   * Prunes shortly after start (PRUNE_FIRST_DELAY_MS), then every PRUNE_EVERY_MS (sooner after a
+   * run that stopped at its cap); `stop` ends it for a clean shutdown. A failed run is logged and
+   * the next one tries again.
+   */
+  startLoadPruner(app: AppContext, opts: { firstDelayMs?: number; everyMs?: number; againMs?: number } & Pick<PruneOptions, "batchSize" | "maxBatches"> = {}): RunningPruner {
+    const firstDelay = opts.firstDelayMs ?? PRUNE_FIRST_DELAY_MS + Math.floor(Math.random() * PRUNE_FIRST_DELAY_MS);
+    let stopped = false;
+    let timer: NodeJS.Timeout | null = null;
+    let running: Promise<void> | null = null;
+    const schedule = (ms: number) => {
+      timer = setTimeout(tick, ms);
+      timer.unref();
+    };
+    const tick = () => {
+      let next = opts.everyMs ?? PRUNE_EVERY_MS;
+      running = this.pruneLoadReports(app, { batchSize: opts.batchSize, maxBatches: opts.maxBatches, shouldStop: () => stopped })
+        .then((r) => {
+          if (!r.complete) next = opts.againMs ?? PRUNE_AGAIN_MS;
+        })
+        .catch((e: unknown) => app.logger.error({ err: e }, "pruning lab load reports failed; the next run tries again"))
+        .finally(() => {
+          running = null;
+          if (!stopped) schedule(next);
+        });
+    };
+    schedule(firstDelay);
+    return {
+      stop: async () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        await running;
+      },
+    };
   }
 
   // ---------------------------------------------------------------- presence

@@ -17,6 +17,7 @@ describe("configuration", () => {
     expect(c.printJobLeaseSeconds).toBe(600);
     expect(c.demoData).toBe(true);
     expect(c.ide).toBe(true);
+    expect(c.labLoadRetentionDays).toBe(30);
     // Without JWT_SECRET a random secret is made once and kept in the data directory.
     const secret = fs.readFileSync(path.join(dir, "jwt-secret"), "utf8");
     expect(secret.length).toBeGreaterThanOrEqual(48);
@@ -53,6 +54,9 @@ describe("configuration", () => {
     ["REDIS_URL", "localhost:6379", /REDIS_URL must be a redis:\/\//],
     ["JWT_SECRET", "short", /JWT_SECRET must be at least 32 characters/],
     ["LOG_LEVEL", "loud", /LOG_LEVEL must be one of/],
+    ["LAB_LOAD_RETENTION_DAYS", "0", /^Invalid configuration:\n {2}- LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "0"$/],
+    ["LAB_LOAD_RETENTION_DAYS", "x", /^Invalid configuration:\n {2}- LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "x"$/],
+    ["LAB_LOAD_RETENTION_DAYS", "1.5", /LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "1.5"/],
   ])("refuses %s=%s with a message naming the variable", (name, value, message) => {
     let error: unknown;
     try {
@@ -62,6 +66,12 @@ describe("configuration", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it("reads LAB_LOAD_RETENTION_DAYS in whole days, from 1", () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), LAB_LOAD_RETENTION_DAYS: "7" }).labLoadRetentionDays).toBe(7);
+    expect(loadConfig({ DATA_DIR: dataDir(), LAB_LOAD_RETENTION_DAYS: "1" }).labLoadRetentionDays).toBe(1);
+    expect(loadConfig({ DATA_DIR: dataDir(), LAB_LOAD_RETENTION_DAYS: " 365 " }).labLoadRetentionDays).toBe(365);
   });
 
   it("never shows a database password in its messages", () => {

@@ -185,6 +185,13 @@ describe("several center processes over one MariaDB and one Redis", () => {
         throw new Error(`${e.message}\n--- center A ---\n${a?.output() ?? ""}\n--- center B ---\n${b?.output() ?? ""}`);
       });
 
+    it("both centers report ready: the database and Redis answer", async () => {
+      for (const center of [a, b]) {
+        const r = await fetch(`${center.url}/readyz`);
+        expect([center.name, r.status, await r.json()]).toEqual([center.name, 200, { status: "ready" }]);
+      }
+    });
+
     it("a lab subscribed on A receives the job of an order confirmed through B", async () => {
       const lab = collect<{ printJobs: { job: { id: string; orderId: string; labId: string; status: string } } }>(ws(a, LAB01_KEY), "subscription { printJobs { job { id orderId labId status } } }");
       await waitFor("the lab's subscription on A", async () => (await listeners("printJob:LAB01")) >= 1);

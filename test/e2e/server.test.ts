@@ -1,12 +1,14 @@
 /**
- * The server's own surface: health, readiness, metrics, logs without secrets, the security baseline
+ * The server's own surface: health, readiness (the database, and Redis when REDIS_URL is set), metrics, logs without secrets, the security baseline
  * (CSRF prevention, depth/alias/cost limits, no batching, introspection switch) and the
  * GraphQL-over-HTTP audit.
  */
+import * as net from "node:net";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { serverAudits } from "graphql-http";
 import { loadConfig } from "../../src/config";
+import { READY_PING_TIMEOUT_MS } from "../../src/graphql/pubsub";
 import { createServer, type RunningServer } from "../../src/server";
 import { openTestDatabase } from "../support/database";
 import * as fs from "node:fs";
@@ -45,6 +47,131 @@ describe("health, readiness and metrics", () => {
     expect(text).toMatch(/printmesh_graphql_errors_total\{code="UNAUTHENTICATED"\} [1-9]/);
     expect(text).toMatch(/printmesh_websocket_connections [1-9]/);
     await ws.dispose();
+  });
+});
+
+describe("readiness with the Redis event bus (REDIS_URL)", () => {
+  const REDIS_URL = process.env.REDIS_URL ?? "";
+
+  it("answers 503 while the configured Redis does not answer, and still starts, serves and stops cleanly", async () => {
+    // Nothing listens on port 1: ioredis keeps reconnecting, the center starts anyway.
+    const lonely = await startCenter({ env: { REDIS_URL: "redis://127.0.0.1:1" }, bundle: null });
+    let stopped = false;
+    try {
+      const r = await fetch(`${lonely.url}/readyz`);
+      expect(r.status).toBe(503);
+      expect(await r.json()).toEqual({ status: "unavailable", reason: "redis does not answer" });
+      expect(await lonely.server.app.events.ready()).toEqual({ ready: false, reason: expect.stringMatching(/^the publish connection is \w+, the subscribe connection is \w+$/) });
+      const h = await fetch(`${lonely.url}/healthz`);
+      expect([h.status, await h.json()]).toEqual([200, { status: "ok" }]);
+      const q = await lonely.gql("{ __typename }");
+      expect([q.status, q.data]).toEqual([200, { __typename: "Query" }]);
+      const started = Date.now();
+      await lonely.stop();
+      stopped = true;
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      if (!stopped) await lonely.stop();
+    }
+  });
+
+  it("answers 503 while Redis accepts connections but never answers, and leaves no connection behind once stopped", async () => {
+    // A hung Redis: it takes the TCP connections and says nothing, so neither connection gets ready.
+    const accepted: net.Socket[] = [];
+    const hung = net.createServer((sock) => {
+      accepted.push(sock);
+      sock.on("error", () => undefined);
+      sock.resume(); // reads (and ignores) what the center sends, so that its close is seen
+    });
+    await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+    const center = await startCenter({ env: { REDIS_URL: `redis://127.0.0.1:${(hung.address() as net.AddressInfo).port}` }, bundle: null });
+    let stopped = false;
+    try {
+      const r = await fetch(`${center.url}/readyz`);
+      expect([r.status, await r.json()]).toEqual([503, { status: "unavailable", reason: "redis does not answer" }]);
+      expect(await center.server.app.events.ready()).toEqual({ ready: false, reason: expect.stringMatching(/^the publish connection is \w+, the subscribe connection is \w+$/) });
+      const deadline = Date.now() + 5000;
+      while (accepted.length < 2 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      expect(accepted).toHaveLength(2); // publisher and subscriber
+
+      await center.stop();
+      stopped = true;
+      // Both closed by the center, and no reconnection afterwards (ioredis waits at most 2 s between attempts).
+      const closed = (sock: net.Socket) => sock.closed || new Promise((res) => sock.once("close", res));
+      await Promise.all(accepted.map(closed));
+      await new Promise((res) => setTimeout(res, 2500));
+      expect(accepted).toHaveLength(2);
+    } finally {
+      if (!stopped) await center.stop();
+      for (const sock of accepted) sock.destroy();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  });
+
+  if (!REDIS_URL) {
+    it.skip("answers ready with a real Redis: skipped - set REDIS_URL to run it (CI's MariaDB + Redis pass does)", () => undefined);
+    return;
+  }
+
+  it("answers ready with a real Redis, 503 while Redis stops answering, and ready again once it answers", async () => {
+    // A TCP relay to the real Redis that can hold back Redis's answers: a Redis that hangs (a
+    // network partition), while the connections stay open and ready.
+    const upstream = new URL(REDIS_URL);
+    let frozen = false;
+    const held: Array<() => void> = [];
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      const redis = net.connect(Number(upstream.port || 6379), upstream.hostname);
+      for (const sock of [client, redis]) {
+        sockets.add(sock);
+        sock.on("error", () => undefined);
+        sock.on("close", () => {
+          sockets.delete(sock);
+          client.destroy();
+          redis.destroy();
+        });
+      }
+      client.on("data", (d) => redis.write(d));
+      redis.on("data", (d) => (frozen ? held.push(() => client.write(d)) : client.write(d)));
+    });
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const through = new URL(REDIS_URL);
+    through.host = `127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+    const center = await startCenter({ env: { REDIS_URL: through.toString() }, bundle: null });
+    const readyz = async () => {
+      const r = await fetch(`${center.url}/readyz`);
+      return [r.status, await r.json()];
+    };
+    const until = async (want: number) => {
+      const deadline = Date.now() + 5000;
+      let last = await readyz();
+      while (last[0] !== want && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        last = await readyz();
+      }
+      return last;
+    };
+    try {
+      // The connections are made right after start; ready as soon as both are.
+      expect(await until(200)).toEqual([200, { status: "ready" }]);
+      expect(await center.server.app.events.ready()).toEqual({ ready: true });
+
+      frozen = true;
+      const started = Date.now();
+      expect(await readyz()).toEqual([503, { status: "unavailable", reason: "redis does not answer" }]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(READY_PING_TIMEOUT_MS - 50);
+      expect(await center.server.app.events.ready()).toEqual({ ready: false, reason: `no answer to PING within ${READY_PING_TIMEOUT_MS} ms` });
+
+      frozen = false;
+      for (const release of held.splice(0)) release();
+      expect(await until(200)).toEqual([200, { status: "ready" }]);
+    } finally {
+      frozen = false;
+      for (const release of held.splice(0)) release();
+      await center.stop();
+      for (const sock of sockets) sock.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    }
   });
 });
 
