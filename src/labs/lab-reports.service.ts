@@ -242,6 +242,8 @@ export class LabReportsService {
   async seen(ctx: RequestContext): Promise<void> {
     if (ctx.auth.kind !== "lab") return;
     const labId = ctx.auth.labId;
+    // A lab holding its printJobs subscription here is kept seen by that stream's own heartbeat.
+    if (ctx.app.services.presence.isConnectedHere(labId)) return;
     const now = Date.now();
     if (now - (this.lastSeenWritten.get(labId) ?? 0) < SEEN_EVERY_MS) return;
     this.lastSeenWritten.set(labId, now);

@@ -13,6 +13,7 @@ import { loadConfig, type Config } from "../../src/config";
 import { importBundle } from "../../src/catalog/bundle-import.service";
 import { createServer, type RunningServer } from "../../src/server";
 import { openTestDatabase } from "./database";
+import { queryCounter } from "../../src/db/query-counter";
 
 export const PATENT_FIXTURE = path.resolve(__dirname, "../../fixtures/patent-example.json");
 export const DEMO_FIXTURE = path.resolve(__dirname, "../../fixtures/demo-catalog.json");
@@ -132,4 +133,20 @@ export function nextEvent<T>(client: Client, query: string, variables: Record<st
     );
   });
   return { value, dispose: () => dispose() };
+}
+
+/**
+ * The statements the center sends while `work` runs, the least over `tries` runs (each its own
+ * input: `work` gets the run's index). The center's own timers (the lease sweeper, the load
+ * pruner) may add statements to a run, never take any away, so the least is what the work costs.
+ */
+export async function leastStatements<T>(tries: number, work: (i: number) => Promise<T>): Promise<{ count: number; results: T[] }> {
+  let count = Infinity;
+  const results: T[] = [];
+  for (let i = 0; i < tries; i++) {
+    const before = queryCounter.count;
+    results.push(await work(i));
+    count = Math.min(count, queryCounter.count - before);
+  }
+  return { count, results };
 }
