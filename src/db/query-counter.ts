@@ -4,11 +4,16 @@
  */
 import type { Logger } from "typeorm";
 
-export const queryCounter = { count: 0 };
+export const queryCounter: { count: number; recent: string[] | null } = {
+  count: 0,
+  /** When a test sets an array here, each statement's SQL is appended to it. */
+  recent: null,
+};
 
 export class CountingLogger implements Logger {
-  logQuery(): void {
+  logQuery(query: string): void {
     queryCounter.count++;
+    queryCounter.recent?.push(query);
   }
   logQueryError(): void {}
   logQuerySlow(): void {}

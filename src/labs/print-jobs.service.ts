@@ -40,7 +40,8 @@ export class PrintJobsService {
       const presence = ctx.app.services.presence;
       presence.connected(labId);
       const heartbeatMs = Math.max(1000, (ctx.app.config.labOnlineGraceSeconds * 1000) / 3);
-      const heartbeat = setInterval(() => void this.seen(ctx, labId).catch(() => undefined), heartbeatMs);
+      // Several subscriptions of one lab here share the write: at most one per half period.
+      const heartbeat = setInterval(() => void this.seen(ctx, labId, heartbeatMs / 2).catch(() => undefined), heartbeatMs);
       heartbeat.unref();
       let stopped = false;
       void stop.then(() => (stopped = true));
@@ -68,7 +69,15 @@ export class PrintJobsService {
     });
   }
 
-  private async seen(ctx: RequestContext, labId: string): Promise<void> {
-    await ctx.app.ds.getRepository(LabEntity).update({ id: labId }, { lastSeenAt: new Date() });
+  /** When each lab's last-seen time was last written by this process (ms). */
+  private readonly seenWritten = new Map<string, number>();
+
+  /** Writes the lab's last-seen time, unless this process wrote it less than `unlessWithinMs` ago. */
+  private async seen(ctx: RequestContext, labId: string, unlessWithinMs = 0): Promise<void> {
+    const now = Date.now();
+    if (unlessWithinMs > 0 && now - (this.seenWritten.get(labId) ?? 0) < unlessWithinMs) return;
+    this.seenWritten.set(labId, now);
+    if (!ctx.app.services.presence.isConnectedHere(labId)) this.seenWritten.delete(labId);
+    await ctx.app.ds.getRepository(LabEntity).update({ id: labId }, { lastSeenAt: new Date(now) });
   }
 }

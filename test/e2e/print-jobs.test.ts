@@ -11,6 +11,8 @@ import type { ObjectLiteral, EntityTarget, FindOptionsWhere } from "typeorm";
 import { leastStatements, nextEvent, startCenter, type TestCenter } from "../support/center";
 import { makePng, uploadPng } from "../support/images";
 import { withTransaction } from "../../src/db/transaction";
+import { queryCounter } from "../../src/db/query-counter";
+import { LabEntity } from "../../src/catalog/lab.entity";
 import { RollbackWithErrors } from "../../src/common/errors";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
@@ -456,6 +458,39 @@ describe("print jobs (lease of 600 s)", () => {
       expect(await orderRow(c, orderId)).toEqual(heldOrder);
       await expect(nextEvent(c.ws(t.center), SUB).value).rejects.toThrow(/FORBIDDEN/);
     });
+  });
+});
+
+describe("a lab's presence (LAB_ONLINE_GRACE_SECONDS=3: a heartbeat every second)", () => {
+  it("writes a lab's last-seen time once per heartbeat period however many subscriptions it holds here", async () => {
+    const c = await startCenter({ env: { LAB_ONLINE_GRACE_SECONDS: "3" } });
+    const clients: Client[] = [];
+    try {
+      const watches = [];
+      for (let i = 0; i < 5; i++) {
+        const client = c.ws(LAB01_KEY);
+        clients.push(client);
+        const watch = watchJobs(client);
+        watches.push(watch);
+      }
+      const { job } = await placeAndConfirm(c, await c.login("customer", "customer-pass"), pickup("SP01", [a4(1)]));
+      for (const w of watches) await w.waitFor((j) => j.id === job.id);
+      const writes: string[] = [];
+      queryCounter.recent = writes;
+      await new Promise((r) => setTimeout(r, 3500));
+      queryCounter.recent = null;
+      const seen = writes.filter((q) => /^UPDATE .labs. SET .last_seen_at./.test(q));
+      // Five subscriptions, five heartbeats a second each: 3.5 s give about three writes, not fifteen.
+      expect(seen.length).toBeGreaterThanOrEqual(2);
+      expect(seen.length).toBeLessThanOrEqual(4);
+      const lab = await c.ds.getRepository(LabEntity).findOneByOrFail({ id: "LAB01" });
+      expect(Date.now() - lab.lastSeenAt!.getTime()).toBeLessThan(2500);
+      for (const w of watches) w.dispose();
+    } finally {
+      queryCounter.recent = null;
+      for (const client of clients) await client.dispose();
+      await c.stop();
+    }
   });
 });
 
