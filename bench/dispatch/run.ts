@@ -310,20 +310,26 @@ async function ceiling(db: DatabaseConfig, jobs: JobRow[], concurrency: number):
       await pool.query("UPDATE print_jobs SET status='QUEUED', lease_token=NULL, lease_expires_at=NULL WHERE id IN (?)", [ids.slice(i, i + 500)]);
       await pool.query("UPDATE orders SET status='ASSIGNED' WHERE id IN (?)", [orderIds.slice(i, i + 500)]);
     }
+    // Like the center (src/db/transaction.ts), a transaction InnoDB picked as a deadlock's victim
+    // is run again: 64 writers on the same indexes meet now and then.
     const tx = async (stmts: Array<[string, unknown[]]>): Promise<void> => {
-      const c = await pool.getConnection();
-      try {
-        await c.beginTransaction();
-        for (const [i, [sql, args]] of stmts.entries()) {
-          const [r] = await c.execute(sql, args as never[]);
-          if (i === 0 && (r as mysql.ResultSetHeader).affectedRows !== 1) throw new Error(`ceiling: ${sql.slice(0, 40)} touched no row`);
+      for (let attempt = 1; ; attempt++) {
+        const c = await pool.getConnection();
+        try {
+          await c.beginTransaction();
+          for (const [i, [sql, args]] of stmts.entries()) {
+            const [r] = await c.execute(sql, args as never[]);
+            if (i === 0 && (r as mysql.ResultSetHeader).affectedRows !== 1) throw new Error(`ceiling: ${sql.slice(0, 40)} touched no row`);
+          }
+          await c.commit();
+          return;
+        } catch (e) {
+          await c.rollback();
+          const code = (e as { code?: string }).code;
+          if ((code !== "ER_LOCK_DEADLOCK" && code !== "ER_LOCK_WAIT_TIMEOUT") || attempt >= 5) throw e;
+        } finally {
+          c.release();
         }
-        await c.commit();
-      } catch (e) {
-        await c.rollback();
-        throw e;
-      } finally {
-        c.release();
       }
     };
     let next = 0;
