@@ -15,6 +15,11 @@ export class LabPresence {
     else this.connections.set(labId, n);
   }
 
+  /** The labs holding at least one subscription in this process. */
+  connectedLabs(): string[] {
+    return [...this.connections.keys()];
+  }
+
   isConnectedHere(labId: string): boolean {
     return this.connections.has(labId);
   }

@@ -5,8 +5,8 @@
  * is missed, because a reconnecting lab is sent its backlog again.
  */
 import { Repeater } from "@graphql-yoga/subscription";
-import { LessThanOrEqual } from "typeorm";
-import type { RequestContext } from "../graphql/context";
+import { In, LessThanOrEqual } from "typeorm";
+import type { AppContext, RequestContext } from "../graphql/context";
 import { LabEntity } from "../catalog/lab.entity";
 import { PrintJobEntity } from "./print-job.entity";
 
@@ -31,7 +31,8 @@ export class PrintJobsService {
    * is read, so a job queued in between is rung, not lost; a job may come twice, never not at all.
    * A Repeater, not an async generator: when the lab disconnects, `return()` must end the stream at
    * once, even while it waits for the next ring (a suspended generator would wait for that ring).
-   * While the stream is open, the lab's lastSeenAt is refreshed, so other center processes see it online.
+   * While the stream is open, the lab's lastSeenAt is refreshed (see heartbeat), so other center
+   * processes see it online.
    */
   stream(ctx: RequestContext, labId: string): AsyncIterableIterator<{ job: PrintJobEntity }> {
     return new Repeater<{ job: PrintJobEntity }>(async (push, stop) => {
@@ -39,14 +40,11 @@ export class PrintJobsService {
       let pending = live.next(); // starts the subscription now
       const presence = ctx.app.services.presence;
       presence.connected(labId);
-      const heartbeatMs = Math.max(1000, (ctx.app.config.labOnlineGraceSeconds * 1000) / 3);
-      // Several subscriptions of one lab here share the write: at most one per half period.
-      const heartbeat = setInterval(() => void this.seen(ctx, labId, heartbeatMs / 2).catch(() => undefined), heartbeatMs);
-      heartbeat.unref();
+      this.beat(ctx.app);
       let stopped = false;
       void stop.then(() => (stopped = true));
       try {
-        await this.seen(ctx, labId);
+        await this.seen(ctx.app, [labId]);
         for (const job of await this.backlog(ctx, labId)) {
           if (stopped) return;
           await push({ job });
@@ -60,24 +58,48 @@ export class PrintJobsService {
           if (job && !stopped) await push({ job });
         }
       } finally {
-        clearInterval(heartbeat);
         presence.disconnected(labId);
-        await this.seen(ctx, labId).catch(() => undefined);
+        if (presence.connectedLabs().length === 0 && this.heartbeat) {
+          clearInterval(this.heartbeat);
+          this.heartbeat = null;
+        }
+        await this.seen(ctx.app, [labId]).catch(() => undefined);
         await live.return?.();
         stop();
       }
     });
   }
 
-  /** When each lab's last-seen time was last written by this process (ms). */
-  private readonly seenWritten = new Map<string, number>();
+  private heartbeat: NodeJS.Timeout | null = null;
 
-  /** Writes the lab's last-seen time, unless this process wrote it less than `unlessWithinMs` ago. */
-  private async seen(ctx: RequestContext, labId: string, unlessWithinMs = 0): Promise<void> {
-    const now = Date.now();
-    if (unlessWithinMs > 0 && now - (this.seenWritten.get(labId) ?? 0) < unlessWithinMs) return;
-    this.seenWritten.set(labId, now);
-    if (!ctx.app.services.presence.isConnectedHere(labId)) this.seenWritten.delete(labId);
-    await ctx.app.ds.getRepository(LabEntity).update({ id: labId }, { lastSeenAt: new Date(now) });
+  /**
+   * One heartbeat per process, while any lab holds a subscription here: every third of
+   * LAB_ONLINE_GRACE_SECONDS, the last-seen time of every lab connected here is written, in
+   * statements of at most 500 labs, however many subscriptions each holds. It stops once no lab is
+   * connected here.
+   */
+  private beat(app: AppContext): void {
+    if (this.heartbeat) return;
+    const every = Math.max(1000, (app.config.labOnlineGraceSeconds * 1000) / 3);
+    this.heartbeat = setInterval(() => {
+      const labs = app.services.presence.connectedLabs();
+      if (labs.length === 0) {
+        if (this.heartbeat) clearInterval(this.heartbeat);
+        this.heartbeat = null;
+        return;
+      }
+      void this.seen(app, labs).catch((e: unknown) => app.logger.warn({ err: e }, "could not record that the connected labs were seen"));
+    }, every);
+    this.heartbeat.unref();
+  }
+
+  private async seen(app: AppContext, labIds: string[]): Promise<void> {
+    const now = new Date();
+    for (let i = 0; i < labIds.length; i += SEEN_CHUNK) {
+      await app.ds.getRepository(LabEntity).update({ id: In(labIds.slice(i, i + SEEN_CHUNK)) }, { lastSeenAt: now });
+    }
   }
 }
+
+/** Labs per last-seen statement. */
+const SEEN_CHUNK = 500;
