@@ -34,3 +34,13 @@ export const ORDER_STATUSES = Object.keys(ORDER_TRANSITIONS) as OrderStatus[];
 export function nextStatus(from: OrderStatus, event: OrderEvent): OrderStatus | null {
   return ORDER_TRANSITIONS[from][event] ?? null;
 }
+
+/**
+ * The states `event` may leave and the one state they all lead to, or null when the event leads to
+ * different states from different ones (then the order must be read to move it).
+ */
+export function movesOf(event: OrderEvent): { from: OrderStatus[]; to: OrderStatus } | null {
+  const from = ORDER_STATUSES.filter((s) => nextStatus(s, event) !== null);
+  const targets = new Set(from.map((s) => nextStatus(s, event)));
+  return targets.size === 1 ? { from, to: [...targets][0]! } : null;
+}

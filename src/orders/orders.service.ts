@@ -20,7 +20,7 @@ import { UserEntity } from "../identity/user.entity";
 import { PrintJobEntity } from "../labs/print-job.entity";
 import type { QuoteView } from "../pricing/pricing.service";
 import type { AssignmentDecision, AssignmentRequest, Candidate, Rejected } from "../assignment/lab-ranking";
-import { nextStatus, ORDER_STATUSES, type OrderEvent, type OrderStatus } from "./order-state";
+import { movesOf, nextStatus, type OrderEvent, type OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
 import { insertRows, isUniqueViolation } from "../db/transaction";
@@ -53,6 +53,13 @@ export interface OrderPage {
 const MAX_PAGE = 100;
 /** Request memo key: the sub-orders and items of the orders this request placed. */
 const PLACED_HERE = "orders:placed-here";
+
+/** The sub-orders and items of the orders this request placed, by order id. */
+function placedHere(ctx: RequestContext): Map<string, { subs: SubOrderEntity[]; items: OrderItemEntity[] }> {
+  let m = ctx.memo.get(PLACED_HERE) as Map<string, { subs: SubOrderEntity[]; items: OrderItemEntity[] }> | undefined;
+  if (!m) ctx.memo.set(PLACED_HERE, (m = new Map()));
+  return m;
+}
 
 export class OrdersService {
   // ---------------------------------------------------------------- placing
@@ -121,9 +128,7 @@ export class OrdersService {
         );
         for (let i = 0; i < items.length; i += 200) await insertRows(em, OrderItemEntity, items.slice(i, i + 200));
         // The answer's sub-orders and items are these: the request need not read them back.
-        const placedHere = (ctx.memo.get(PLACED_HERE) as Map<string, { subs: SubOrderEntity[]; items: OrderItemEntity[] }> | undefined) ?? new Map();
-        placedHere.set(order.id, { subs, items });
-        ctx.memo.set(PLACED_HERE, placedHere);
+        placedHere(ctx).set(order.id, { subs, items });
         return order;
       });
     } catch (e) {
@@ -353,17 +358,13 @@ export class OrdersService {
    * is in none of them, it is read to say why, and the caller's transaction rolls back.
    */
   async transitionById(em: EntityManager, orderId: string, event: OrderEvent): Promise<void> {
-    const moves = ORDER_STATUSES.flatMap((from) => {
-      const to = nextStatus(from, event);
-      return to === null ? [] : [{ from, to }];
-    });
-    const targets = new Set(moves.map((m) => m.to));
-    if (targets.size !== 1) throw new Error(`transitionById: ${event} does not lead to one state (${[...targets].join(", ")})`);
+    const moves = movesOf(event);
+    if (!moves) throw new Error(`transitionById: ${event} does not lead to one state`);
     const r = await em
       .createQueryBuilder()
       .update(OrderEntity)
-      .set({ status: moves[0].to, version: () => "version + 1", updatedAt: new Date() })
-      .where("id = :id AND status IN (:...from)", { id: orderId, from: moves.map((m) => m.from) })
+      .set({ status: moves.to, version: () => "version + 1", updatedAt: new Date() })
+      .where("id = :id AND status IN (:...from)", { id: orderId, from: moves.from })
       .execute();
     if (r.affected === 1) return;
     const order = await em.findOne(OrderEntity, { where: { id: orderId }, select: { id: true, status: true } });
@@ -499,8 +500,8 @@ export class OrdersService {
    */
   async subOrdersOf(ctx: RequestContext, orderIds: readonly string[]): Promise<Map<string, Array<SubOrderEntity & { items: OrderItemEntity[] }>>> {
     const out = new Map<string, Array<SubOrderEntity & { items: OrderItemEntity[] }>>();
-    const known = ctx.memo.get(PLACED_HERE) as Map<string, { subs: SubOrderEntity[]; items: OrderItemEntity[] }> | undefined;
-    const toRead = orderIds.filter((id) => !known?.has(id));
+    const known = placedHere(ctx);
+    const toRead = orderIds.filter((id) => !known.has(id));
     const [subs, items] =
       toRead.length === 0
         ? [[], []]
@@ -509,7 +510,7 @@ export class OrdersService {
             ctx.app.ds.getRepository(OrderItemEntity).find({ where: { orderId: In(toRead) }, order: { orderId: "ASC", subOrderSeq: "ASC", position: "ASC" } }),
           ]);
     for (const id of orderIds) {
-      const placed = known?.get(id);
+      const placed = known.get(id);
       if (placed) {
         subs.push(...placed.subs);
         items.push(...placed.items);
