@@ -1,6 +1,6 @@
 /**
  * One HTTP server on one port: Apollo Server at /graphql (POST, and GET for queries), graphql-ws on
- * the same path, the admins' IDE on GET /graphql from a browser, health, readiness and metrics.
+ * the same path (src/graphql/ws.ts), the admins' IDE on GET /graphql from a browser, health, readiness and metrics.
  * `createServer` is what main.ts and the end-to-end tests both boot.
  */
 import { randomUUID } from "node:crypto";
@@ -12,17 +12,17 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import express from "express";
-import { GraphQLError, specifiedRules, validate } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
+import { GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules } from "graphql";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
-import { WebSocketServer } from "ws";
 import type { Config } from "./config";
 import { openDatabase } from "./db/data-source";
-import { requestContext, type AppContext, type Auth, type RequestContext } from "./graphql/context";
+import { requestContext, type AppContext, type RequestContext } from "./graphql/context";
 import { makeFormatError } from "./graphql/errors-format";
+import { errorCodes } from "./graphql/operation-codes";
 import { createEventBus } from "./graphql/pubsub";
 import { appSchema } from "./graphql/schema";
+import { startWsServer } from "./graphql/ws";
 import { INVALID_CREDENTIAL } from "./identity/identity.service";
 import { mountIde } from "./ide/ide";
 import { mountImageRoutes } from "./images/images.routes";
@@ -38,10 +38,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-type WsExtra = {
-  auth?: Auth;
-  ip?: string;
-};
+/** The largest GraphQL request accepted, over HTTP (JSON body) and over graphql-ws (one message). */
+const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export async function createServer(config: Config, opts: { ds?: DataSource; logger?: Logger } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
@@ -67,37 +65,26 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   expressApp.disable("x-powered-by");
   const httpServer = http.createServer(expressApp);
 
-  // graphql-ws on the same path as HTTP GraphQL.
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
-  wsServer.on("connection", (socket) => {
-    metrics.wsConnections.inc();
-    socket.once("close", () => metrics.wsConnections.dec());
+  // graphql-ws on the same path as HTTP GraphQL: subscriptions, and the lab daemons' operations.
+  const formatError = makeFormatError(logger);
+  const ws = startWsServer({
+    app,
+    schema,
+    httpServer,
+    // Apollo refuses introspection over HTTP when it is off; the same rule holds over the socket.
+    rules: [...specifiedRules, ...protection.validationRules, ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule])],
+    metrics,
+    logger,
+    formatError,
+    maxPayload: BODY_LIMIT_BYTES,
+    maxTokens: config.limits.maxTokens,
   });
-  const wsRules = [...specifiedRules, ...protection.validationRules];
-  const wsCleanup = useServer<Record<string, unknown>, WsExtra>(
-    {
-      schema,
-      onConnect: async (ctx) => {
-        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const auth = await app.services.identity.authenticate(typeof header === "string" ? header : undefined);
-        // false closes the socket with 4403 Forbidden (graphql-ws protocol).
-        if (auth === INVALID_CREDENTIAL) return false;
-        ctx.extra.auth = auth;
-        ctx.extra.ip = ctx.extra.request.socket.remoteAddress ?? "unknown";
-        return true;
-      },
-      context: (ctx) => requestContext(app, ctx.extra.auth ?? { kind: "anonymous" }, randomUUID(), ctx.extra.ip ?? "unknown"),
-      // The same depth, alias and cost limits as over HTTP.
-      validate: (s, document) => validate(s, document, wsRules),
-    },
-    wsServer,
-  );
 
   const drainWs: ApolloServerPlugin<RequestContext> = {
     async serverWillStart() {
       return {
         async drainServer() {
-          await wsCleanup.dispose();
+          await ws.dispose();
         },
       };
     },
@@ -112,7 +99,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     // main.ts owns SIGTERM/SIGINT and stops everything in order; Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     validationRules: protection.validationRules,
-    formatError: makeFormatError(logger),
+    formatError,
     // Compact JSON: Apollo's default indents every answer, which costs CPU and bytes on every request.
     stringifyResult: (result) => JSON.stringify(result),
     plugins: [
@@ -163,7 +150,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   if (config.ide) mountIde(expressApp, { endpoint: "/graphql" });
   expressApp.use(
     "/graphql",
-    express.json({ limit: "1mb" }),
+    express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const auth = await app.services.identity.authenticate(req.header("authorization"));
@@ -192,7 +179,6 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     stopped ??= (async () => {
       await Promise.all([sweeper.stop(), pruner.stop()]);
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
-      wsServer.close();
       await events.close();
       if (!opts.ds && ds.isInitialized) await ds.destroy();
     })();
@@ -213,19 +199,12 @@ function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloServerPlug
           const name = sel && sel.kind === "Field" ? sel.name.value : "unknown";
           const type = operation?.operation ?? "unknown";
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          metrics.operations.inc({ operation: name, type });
-          metrics.latency.observe({ operation: name, type }, seconds);
-          const codes: string[] = [];
-          for (const e of errors ?? []) codes.push(String(e.extensions?.code ?? "INTERNAL_SERVER_ERROR"));
-          if (response.body.kind === "single") {
-            for (const v of Object.values(response.body.singleResult.data ?? {})) {
-              const payloadErrors = (v as { errors?: Array<{ code?: string }> } | null)?.errors;
-              if (Array.isArray(payloadErrors)) for (const e of payloadErrors) codes.push(String(e.code));
-            }
-          }
+          metrics.operations.inc({ operation: name, type, transport: "http" });
+          metrics.latency.observe({ operation: name, type, transport: "http" }, seconds);
+          const codes = errorCodes({ errors, data: response.body.kind === "single" ? response.body.singleResult.data : undefined });
           for (const code of codes) metrics.errors.inc({ code });
           logger.info(
-            { requestId: contextValue.requestId, operation: name, type, ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined },
+            { requestId: contextValue.requestId, operation: name, type, transport: "http", ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined },
             "graphql",
           );
         },

@@ -4,7 +4,9 @@
  *
  * Each connection is its own graphql-ws client (its own WebSocket) holding a `printJobs`
  * subscription with a lab API key. When there are more connections than keys, connection i uses
- * key i % keys; only the first connection of each lab claims, the others only listen.
+ * key i % keys; only the first connection of each lab claims, the others only listen. Claims and
+ * completions go over the lab's socket, as the lab daemon sends them while its socket is up, or
+ * over HTTP POST with LAB_TRANSPORT=http (the daemon's way while its socket is down).
  *
  * Messages in:  connect {url, keys, count}   - open connections until `count` are open
  *               close {count}                 - close the newest connections until `count` remain
@@ -56,7 +58,19 @@ const seen = new Set<string>();
 const CLAIM = "mutation($id: ID!) { claimPrintJob(jobId: $id) { job { id } leaseToken errors { code } } }";
 const COMPLETE = "mutation($id: ID!, $tok: String!) { completePrintJob(jobId: $id, leaseToken: $tok) { job { id status } errors { code } } }";
 
+const OVER_HTTP = process.env.LAB_TRANSPORT === "http";
+/** Each lab key's claiming connection. */
+const clientOf = new Map<string, Client>();
+
 async function gql(key: string, query: string, variables: object): Promise<Record<string, unknown>> {
+  const ws = OVER_HTTP ? undefined : clientOf.get(key);
+  if (ws) {
+    const it = ws.iterate<Record<string, unknown>>({ query, variables: variables as Record<string, unknown> });
+    const r = await it.next();
+    await it.return?.();
+    if (r.done || !r.value.data || r.value.errors) throw new Error(`over the socket: ${JSON.stringify(r.value).slice(0, 300)}`);
+    return r.value.data as Record<string, unknown>;
+  }
   const r = await fetch(`${url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
@@ -120,6 +134,7 @@ function open(lab: LabKey): Promise<boolean> {
       },
     );
     conns.push({ client, lab, claimer, dispose });
+    if (claimer) clientOf.set(lab.key, client);
   });
 }
 
@@ -142,7 +157,10 @@ async function close(count: number): Promise<void> {
     const c = conns.pop()!;
     c.dispose();
     await c.client.dispose();
-    if (c.claimer) claimerOf.delete(c.lab.labId);
+    if (c.claimer) {
+      claimerOf.delete(c.lab.labId);
+      clientOf.delete(c.lab.key);
+    }
   }
   send({ type: "connected", open: conns.length, failed: 0 });
 }

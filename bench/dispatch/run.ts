@@ -23,7 +23,8 @@
  *
  * Flags: --database-url URL  --labs N (1000)  --connections A,B (1000,5000)  --orders N (300)
  *        --rate R (20)  --jobs N (1000)  --concurrency N (64)  --keep-database  --profile DIR (the
- *        center runs with --cpu-prof into DIR)
+ *        center runs with --cpu-prof into DIR)  --lab-transport ws|http (ws: claims and completions
+ *        over each lab's socket, as the lab daemon sends them; http: one POST each)
  */
 import * as child from "node:child_process";
 import * as fs from "node:fs";
@@ -57,10 +58,11 @@ interface Options {
   concurrency: number;
   keepDatabase: boolean;
   profileDir: string | null;
+  labTransport: "ws" | "http";
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { databaseUrl: null, labs: 1000, connections: [1000, 5000], orders: 300, rate: 20, jobs: 1000, concurrency: 64, keepDatabase: false, profileDir: null };
+  const o: Options = { databaseUrl: null, labs: 1000, connections: [1000, 5000], orders: 300, rate: 20, jobs: 1000, concurrency: 64, keepDatabase: false, profileDir: null, labTransport: "ws" };
   const num = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v ?? "");
     if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} needs a number of at least ${min}, got ${String(v)}`);
@@ -80,6 +82,12 @@ function parseArgs(argv: string[]): Options {
       case "--concurrency": o.concurrency = Math.floor(num(flag, value(), 1)); break;
       case "--keep-database": o.keepDatabase = true; break;
       case "--profile": o.profileDir = path.resolve(value() ?? "bench-profiles"); break;
+      case "--lab-transport": {
+        const t = value();
+        if (t !== "ws" && t !== "http") throw new Error(`--lab-transport is ws or http, got ${String(t)}`);
+        o.labTransport = t;
+        break;
+      }
       default: throw new Error(`unknown flag ${a}`);
     }
   }
@@ -183,8 +191,13 @@ class Labs {
     });
   }
 
-  static async start(): Promise<Labs> {
-    const proc = child.fork(path.join(__dirname, "labs-process.js"), [], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: ["--max-old-space-size=4096"] });
+  static async start(transport: "ws" | "http"): Promise<Labs> {
+    const proc = child.fork(path.join(__dirname, "labs-process.js"), [], {
+      cwd: ROOT,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      execArgv: ["--max-old-space-size=4096"],
+      env: { ...process.env, LAB_TRANSPORT: transport },
+    });
     scratch.labs = proc;
     const labs = new Labs(proc);
     await labs.next("ready", 30_000);
@@ -395,7 +408,7 @@ async function main(): Promise<number> {
   const center = await startCenter({ databaseUrl, dataDir: path.join(scratch.dir, "data"), label: "dispatch", profileDir: opts.profileDir });
   const pid = center.child.proc.pid!;
   progress(`center ready at ${center.url}`);
-  const labs = await Labs.start();
+  const labs = await Labs.start(opts.labTransport);
 
   // --- memory per idle subscription -----------------------------------------
   const rss0 = await idleRss(pid);
@@ -544,7 +557,7 @@ async function main(): Promise<number> {
   out.push(
     table([
       ["claim + complete", "jobs", "failed", "seconds", "jobs/s", "center CPU ms/job"],
-      [`center (GraphQL over HTTP, ${opts.concurrency} in flight)`, String(drained.completed), String(drained.failed), fmt(drained.ms / 1000, 2), fmt(e2ePerSec, 1), fmt(centerCpuMsPerJob, 2)],
+      [`center (GraphQL over ${opts.labTransport === "ws" ? "each lab's socket" : "HTTP"}, ${opts.concurrency} in flight)`, String(drained.completed), String(drained.failed), fmt(drained.ms / 1000, 2), fmt(e2ePerSec, 1), fmt(centerCpuMsPerJob, 2)],
       [`ceiling (raw ${db.type === "sqlite" ? "better-sqlite3, 1 connection" : "mysql2"})`, String(ceil.completed), "0", fmt(ceil.completed / ceil.jobsPerSec, 2), fmt(ceil.jobsPerSec, 1), "-"],
     ]),
   );

@@ -48,3 +48,15 @@ export async function insertRows<T extends ObjectLiteral>(em: EntityManager, ent
   if (rows.length === 0) return;
   await em.createQueryBuilder().insert().into(entity).values(rows).updateEntity(false).execute();
 }
+
+/**
+ * One hand-written statement (`?` placeholders on both engines) through the transaction's query
+ * runner: logged and counted as any other. Used where the query builder's work per statement
+ * shows in the hottest paths (a lab's claim and completion); the rows come back raw.
+ */
+export async function runSql(em: EntityManager, sql: string, params: unknown[]): Promise<{ affected: number; rows: Array<Record<string, unknown>> }> {
+  const runner = em.queryRunner;
+  if (!runner) throw new Error("runSql needs a transaction's entity manager");
+  const r = await runner.query(sql, params, true);
+  return { affected: r.affected ?? 0, rows: Array.isArray(r.records) ? (r.records as Array<Record<string, unknown>>) : [] };
+}

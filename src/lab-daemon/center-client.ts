@@ -1,6 +1,8 @@
 /**
- * The lab daemon's only way to the center: the public GraphQL API. Queries and mutations go over
- * HTTP POST with the lab key as a bearer token; the printJobs subscription is held over graphql-ws,
+ * The lab daemon's only way to the center: the public GraphQL API. The printJobs subscription is
+ * held over graphql-ws, and while that socket is up, queries and mutations (claims, completions,
+ * reports) go over it too, which spares the center and the lab an HTTP request each; while it is
+ * down they go over HTTP POST with the lab key as a bearer token. The subscription is
  * connected eagerly (`lazy: false`), retried forever with capped, jittered backoff, kept alive with
  * pings (a silent connection is cut and retried), and re-subscribed after every reconnect, which
  * makes the center send the lab's backlog again. A key the center refuses (close code 4403) is
@@ -174,7 +176,7 @@ export function centerBaseUrl(raw: string): string {
 const JOB_EVENT_FIELDS = "id orderId labId status attempts lastError order { subOrders { sheets } }";
 const SUBSCRIPTION = `subscription LabPrintJobs { printJobs { job { ${JOB_EVENT_FIELDS} } } }`;
 const ERRORS = "errors { code message field }";
-const CLAIM = `mutation LabClaimPrintJob($jobId: ID!) { claimPrintJob(jobId: $jobId) { job { id orderId status attempts } leaseToken leaseExpiresAt ${ERRORS} } }`;
+const CLAIM = `mutation LabClaimPrintJob($jobId: ID!, $claimKey: String) { claimPrintJob(jobId: $jobId, claimKey: $claimKey) { job { id orderId status attempts } leaseToken leaseExpiresAt ${ERRORS} } }`;
 const COMPLETE = `mutation LabCompletePrintJob($jobId: ID!, $leaseToken: String!) { completePrintJob(jobId: $jobId, leaseToken: $leaseToken) { job { id status attempts } ${ERRORS} } }`;
 const FAIL = `mutation LabFailPrintJob($jobId: ID!, $leaseToken: String!, $reason: String!, $retryable: Boolean!) { failPrintJob(jobId: $jobId, leaseToken: $leaseToken, reason: $reason, retryable: $retryable) { job { id status attempts } ${ERRORS} } }`;
 const PRINT_JOB = `query LabPrintJob($id: ID!) { printJob(id: $id) { id orderId labId status attempts order { id status subOrders { id serviceId sheets items { id imageId designTemplateId layout } } } images { imageId url sha256 bytes width height contentType } } }`;
@@ -225,6 +227,10 @@ export class CenterClient {
   /** Aborted by close(): cuts a retry's wait short. */
   private readonly closing = new AbortController();
   private authRefusals = 0;
+  /** The socket is acknowledged: operations go over it. */
+  private online = false;
+  /** Operations under way over the socket, sent again over HTTP when it closes before answering. */
+  private readonly inFlight = new Set<() => void>();
 
   private readonly key: string;
 
@@ -245,10 +251,72 @@ export class CenterClient {
     };
   }
 
-  // --- GraphQL over HTTP ---------------------------------------------------------------------------
+  // --- GraphQL operations ----------------------------------------------------------------------------
 
-  /** One operation; throws CenterUnreachableError, KeyRefusedError or CenterGraphQLError. */
+  /**
+   * One operation, over the socket when it is up, else over HTTP; throws CenterUnreachableError,
+   * KeyRefusedError or CenterGraphQLError.
+   */
   async graphql<T>(operationName: string, query: string, variables: Record<string, unknown>): Promise<T> {
+    if (this.ws && this.online && !this.closed) return this.overSocket<T>(this.ws, operationName, query, variables);
+    return this.overHttp<T>(operationName, query, variables);
+  }
+
+  /** Where the operations go now (for tests and the operator's log). */
+  get transport(): "ws" | "http" {
+    return this.ws && this.online && !this.closed ? "ws" : "http";
+  }
+
+  /**
+   * One operation over the held socket. If the socket closes before the answer, the operation is
+   * sent again over HTTP (graphql-ws would otherwise hold it until it reconnects): every operation
+   * the daemon sends is safe to repeat (a claim carries its claim key, a completion or failure its
+   * lease token, reports are stored once per job, reads are reads).
+   */
+  private overSocket<T>(ws: Client, operationName: string, query: string, variables: Record<string, unknown>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let result: { data?: unknown; errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> } | null = null;
+      let dispose: () => void = () => undefined;
+      const finish = (settle: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.inFlight.delete(resend);
+        dispose();
+        settle();
+      };
+      const fail = (e: Error): void => finish(() => reject(e));
+      const resend = (): void => finish(() => this.overHttp<T>(operationName, query, variables).then(resolve, reject));
+      const timer = setTimeout(() => fail(new CenterUnreachableError(this.baseUrl, "timed out")), this.opts.requestTimeoutMs);
+      this.inFlight.add(resend);
+      dispose = ws.subscribe<T>(
+        { operationName, query, variables },
+        {
+          next: (r) => {
+            result = r as typeof result;
+          },
+          error: (err) => {
+            const list = Array.isArray(err) ? (err as Array<{ message: string; extensions?: { code?: string } }>) : [];
+            if (list.length === 0) return fail(new CenterUnreachableError(this.baseUrl, describeNetworkError(err)));
+            const code = String(list[0].extensions?.code ?? "GRAPHQL_ERROR");
+            fail(code === "UNAUTHENTICATED" ? new KeyRefusedError("UNAUTHENTICATED") : new CenterGraphQLError(code, list[0].message));
+          },
+          complete: () =>
+            finish(() => {
+              const first = result?.errors?.[0];
+              if (first) {
+                const code = String(first.extensions?.code ?? "GRAPHQL_ERROR");
+                reject(code === "UNAUTHENTICATED" ? new KeyRefusedError("UNAUTHENTICATED") : new CenterGraphQLError(code, first.message));
+              } else if (!result?.data) reject(new CenterGraphQLError("BAD_RESPONSE", "the center answered over the socket without data"));
+              else resolve(result.data as T);
+            }),
+        },
+      );
+    });
+  }
+
+  private async overHttp<T>(operationName: string, query: string, variables: Record<string, unknown>): Promise<T> {
     let res: Response;
     try {
       res = await this.fetchImpl(this.graphqlUrl, {
@@ -283,8 +351,9 @@ export class CenterClient {
     return body.data;
   }
 
-  async claim(jobId: string): Promise<ClaimResult> {
-    return (await this.graphql<{ claimPrintJob: ClaimResult }>("LabClaimPrintJob", CLAIM, { jobId })).claimPrintJob;
+  /** `claimKey`: the same key for the same claim sent again (its answer lost), a new one otherwise. */
+  async claim(jobId: string, claimKey?: string): Promise<ClaimResult> {
+    return (await this.graphql<{ claimPrintJob: ClaimResult }>("LabClaimPrintJob", CLAIM, { jobId, claimKey: claimKey ?? null })).claimPrintJob;
   }
 
   async complete(jobId: string, leaseToken: string): Promise<JobPayload> {
@@ -403,6 +472,7 @@ export class CenterClient {
         connected: (_s, _payload, wasRetry) => {
           refusals = 0;
           acknowledged = true;
+          this.online = true;
           lastProblem = { refused: false, detail: "" };
           handlers.onConnected(wasRetry);
         },
@@ -423,7 +493,10 @@ export class CenterClient {
         closed: (event) => {
           clearPong();
           socket = null;
+          this.online = false;
           const { code, reason } = event as { code: number; reason: string };
+          // Operations the closed socket did not answer go over HTTP.
+          for (const resend of [...this.inFlight]) resend();
           if (code === 4403) {
             refusals += 1;
             lastProblem = { refused: true, detail: `${code}` };
@@ -509,6 +582,8 @@ export class CenterClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.online = false;
+    for (const resend of [...this.inFlight]) resend();
     if (this.resubscribeTimer) clearTimeout(this.resubscribeTimer);
     this.closing.abort();
     this.subscription?.dispose();

@@ -12,7 +12,7 @@
  * once the center offers it again (its lease expires). SIGTERM finishes the jobs in hand, claims no
  * more, and stops.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -93,6 +93,11 @@ interface QueuedJob {
   notBefore: number;
   /** A job found in the hot folder on start: try its old lease first. */
   finish: boolean;
+  /**
+   * The key of a claim whose answer never came (the center unreachable): sent again with the same
+   * key, so that a claim the center did take answers its lease instead of ALREADY_CLAIMED.
+   */
+  claimKey?: string;
 }
 
 type Outcome = "written" | "failed" | "dropped";
@@ -373,8 +378,9 @@ export class LabDaemon {
     if (this.stopping) return;
 
     let claim;
+    const claimKey = job.claimKey ?? newClaimKey();
     try {
-      claim = await this.client.claim(job.id);
+      claim = await this.client.claim(job.id, claimKey);
     } catch (e) {
       if (e instanceof KeyRefusedError) return this.fatal(e.message, EXIT.KEY_REFUSED);
       if (transient(e)) {
@@ -382,7 +388,7 @@ export class LabDaemon {
         const delay = backoffDelay(this.claimFailures++, 1000, 30000);
         this.claimsPausedUntil = Date.now() + delay;
         this.say(`job ${job.id} not claimed: ${reason(e)}; claiming again in ${Math.max(1, Math.round(delay / 1000))}s`);
-        if (!this.stopping && !this.queue.has(job.id)) this.queue.set(job.id, { ...job, notBefore: this.claimsPausedUntil });
+        if (!this.stopping && !this.queue.has(job.id)) this.queue.set(job.id, { ...job, notBefore: this.claimsPausedUntil, claimKey });
         return;
       }
       this.say(`job ${job.id} not claimed: ${reason(e)}`);
@@ -682,7 +688,7 @@ export class LabDaemon {
 
   private async reclaimLease(jobId: string): Promise<{ token: string; expiresAt: string | null; attempts: number | null } | null> {
     try {
-      const again = await this.client.claim(jobId);
+      const again = await this.client.claim(jobId, newClaimKey());
       if (again.errors.length === 0 && again.leaseToken) {
         const rec = this.journal.get(jobId);
         this.journal.append({ op: "claimed", job: jobId, order: again.job?.orderId ?? rec?.orderId ?? "", token: again.leaseToken, expires: again.leaseExpiresAt });
@@ -956,4 +962,9 @@ function findByStem(dir: string, stem: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** A fresh key for one claim (the center accepts 16 to 64 characters of A-Z, a-z, 0-9, _ and -). */
+function newClaimKey(): string {
+  return randomBytes(16).toString("base64url");
 }

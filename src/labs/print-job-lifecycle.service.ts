@@ -21,6 +21,7 @@ import { DEFAULT_SIGNED_URL_TTL_SECONDS } from "../images/images.service";
 import type { OrderEvent } from "../orders/order-state";
 import { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
+import { finishJob, leaseJob, readJob } from "./print-job.rows";
 
 /** A retried job waits min(cap, base * 2^n) seconds, n being the attempts that failed before this one. */
 export const RETRY_BASE_SECONDS = 30;
@@ -30,6 +31,8 @@ export const MAX_REASON_LENGTH = 1000;
 const SWEEP_BATCH = 100;
 /** Lease tokens are 48 lower-case hex digits: compared exactly even under a case-insensitive collation. */
 const LEASE_TOKEN = /^[0-9a-f]{48}$/;
+/** A claimer's key for one claim (sent again with it when the answer was lost). */
+const CLAIM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** Seconds a job waits before it may be claimed again after its `priorFailures`-th failure (0-based). */
 export function retryDelaySeconds(priorFailures: number): number {
@@ -115,20 +118,26 @@ export class PrintJobLifecycleService {
    * One claimer wins: `QUEUED` and due -> `LEASED` with a fresh token, in one conditional UPDATE;
    * the order goes ASSIGNED -> PRINTING. A loser learns why from the job as it now stands.
    */
-  async claim(ctx: RequestContext, jobId: string): Promise<Outcome<Claim>> {
+  async claim(ctx: RequestContext, jobId: string, claimKey: string | null = null): Promise<Outcome<Claim>> {
     const labId = labOf(ctx);
+    if (claimKey !== null && !CLAIM_KEY.test(claimKey)) {
+      return { value: null, errors: [userError("INVALID_CLAIM_KEY", "claimKey must be 16 to 64 characters of A-Z, a-z, 0-9, _ and -", ["claimKey"])] };
+    }
     const r = await inTransaction(ctx, async (tx) => {
       const now = new Date();
       const leaseToken = randomBytes(24).toString("hex");
       const leaseExpiresAt = new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000);
-      const res = await tx.em
-        .createQueryBuilder()
-        .update(PrintJobEntity)
-        .set({ status: "LEASED", leaseToken, leaseExpiresAt, updatedAt: now })
-        .where("id = :id AND lab_id = :lab AND status = 'QUEUED' AND available_at <= :now", { id: jobId, lab: labId, now: now.getTime() })
-        .execute();
-      if (res.affected !== 1) throw new RollbackWithErrors([whyNotClaimable(await current(tx.em, jobId, labId), jobId, now)]);
-      const job = await tx.em.findOneOrFail(PrintJobEntity, { where: { id: jobId } });
+      const won = await leaseJob(tx.em, { jobId, labId, leaseToken, leaseExpiresAt, claimKey, now });
+      if (won !== 1) {
+        const held = await current(tx.em, jobId, labId);
+        // The same claim again (its answer was lost): the lease it won, unchanged.
+        if (held && held.status === "LEASED" && claimKey !== null && held.claimKey === claimKey && held.leaseToken && held.leaseExpiresAt) {
+          return { job: held, leaseToken: held.leaseToken, leaseExpiresAt: held.leaseExpiresAt };
+        }
+        throw new RollbackWithErrors([whyNotClaimable(held, jobId, now)]);
+      }
+      const job = await readJob(tx.em, jobId);
+      if (!job) throw new Error(`print job ${jobId} vanished after its claim`);
       await ctx.app.services.orders.transitionById(tx.em, job.orderId, "START_PRINTING");
       return { job, leaseToken, leaseExpiresAt };
     });
@@ -148,14 +157,9 @@ export class PrintJobLifecycleService {
     const r = await inTransaction(ctx, async (tx) => {
       const now = new Date();
       if (LEASE_TOKEN.test(leaseToken)) {
-        const res = await tx.em
-          .createQueryBuilder()
-          .update(PrintJobEntity)
-          .set({ status: "DONE", leaseExpiresAt: null, updatedAt: now })
-          .where("id = :id AND lab_id = :lab AND status = 'LEASED' AND lease_token = :tok", { id: jobId, lab: labId, tok: leaseToken })
-          .execute();
-        if (res.affected === 1) {
-          const job = await tx.em.findOneOrFail(PrintJobEntity, { where: { id: jobId } });
+        if ((await finishJob(tx.em, { jobId, labId, leaseToken, now })) === 1) {
+          const job = await readJob(tx.em, jobId);
+          if (!job) throw new Error(`print job ${jobId} vanished after its completion`);
           await ctx.app.services.orders.transitionById(tx.em, job.orderId, "FINISH_PRINTING");
           return job;
         }

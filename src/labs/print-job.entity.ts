@@ -40,6 +40,13 @@ export class PrintJobEntity {
   @Column({ name: "lease_expires_at", ...instant, nullable: true })
   leaseExpiresAt!: Date | null;
 
+  /**
+   * The key the claimer chose for the claim that holds the lease: the same claim sent again with it
+   * (its answer was lost with a connection) gets the same lease back instead of ALREADY_CLAIMED.
+   */
+  @Column({ name: "claim_key", type: "varchar", length: 64, nullable: true })
+  claimKey!: string | null;
+
   @Column({ name: "last_error", type: "varchar", length: 1000, nullable: true })
   lastError!: string | null;
 

@@ -18,10 +18,15 @@ export class PrintJobsResolver {
 
   @Authorized(LAB)
   @Mutation(() => ClaimPrintJobPayload, {
-    description: "Take a QUEUED job of the calling lab under a lease of PRINT_JOB_LEASE_SECONDS; exactly one of racing claimers wins (the others: ALREADY_CLAIMED or NOT_CLAIMABLE).",
+    description:
+      "Take a QUEUED job of the calling lab under a lease of PRINT_JOB_LEASE_SECONDS; exactly one of racing claimers wins (the others: ALREADY_CLAIMED or NOT_CLAIMABLE). A claimKey the claimer chooses makes the claim safe to send again: the same claim with the same key, while its lease holds, answers the same lease.",
   })
-  async claimPrintJob(@Ctx() ctx: RequestContext, @Arg("jobId", () => ID) jobId: string): Promise<ClaimPrintJobPayload> {
-    const r = await ctx.app.services.printJobLifecycle.claim(ctx, jobId);
+  async claimPrintJob(
+    @Ctx() ctx: RequestContext,
+    @Arg("jobId", () => ID) jobId: string,
+    @Arg("claimKey", () => String, { nullable: true, description: "16 to 64 characters of A-Z, a-z, 0-9, _ and -, new for each claim (INVALID_CLAIM_KEY otherwise)." }) claimKey?: string | null,
+  ): Promise<ClaimPrintJobPayload> {
+    const r = await ctx.app.services.printJobLifecycle.claim(ctx, jobId, claimKey ?? null);
     if (!r.value) return { job: null, leaseToken: null, leaseExpiresAt: null, errors: r.errors };
     return { job: asJob(r.value.job), leaseToken: r.value.leaseToken, leaseExpiresAt: r.value.leaseExpiresAt, errors: [] };
   }

@@ -3,8 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 
 export interface Metrics {
   registry: Registry;
-  operations: Counter<"operation" | "type">;
-  latency: Histogram<"operation" | "type">;
+  operations: Counter<"operation" | "type" | "transport">;
+  latency: Histogram<"operation" | "type" | "transport">;
   errors: Counter<"code">;
   wsConnections: Gauge;
 }
@@ -15,11 +15,11 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    operations: new Counter({ name: "printmesh_graphql_operations_total", help: "GraphQL operations by name and type", labelNames: ["operation", "type"], registers: [registry] }),
+    operations: new Counter({ name: "printmesh_graphql_operations_total", help: "GraphQL operations by name, type and transport (http, ws)", labelNames: ["operation", "type", "transport"], registers: [registry] }),
     latency: new Histogram({
       name: "printmesh_graphql_operation_seconds",
-      help: "GraphQL operation latency by name and type",
-      labelNames: ["operation", "type"],
+      help: "GraphQL operation latency by name, type and transport (http, ws)",
+      labelNames: ["operation", "type", "transport"],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),

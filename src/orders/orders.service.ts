@@ -23,7 +23,7 @@ import type { AssignmentDecision, AssignmentRequest, Candidate, Rejected } from 
 import { movesOf, nextStatus, type OrderEvent, type OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
-import { insertRows, isUniqueViolation } from "../db/transaction";
+import { insertRows, isUniqueViolation, runSql } from "../db/transaction";
 
 /** The decision stored with an order: the ranking's answer plus why the pricing shop was chosen. */
 export interface StoredAssignment {
@@ -321,6 +321,7 @@ export class OrdersService {
       availableAt: now,
       leaseToken: null,
       leaseExpiresAt: null,
+      claimKey: null,
       lastError: null,
       createdAt: now,
       updatedAt: now,
@@ -360,12 +361,12 @@ export class OrdersService {
   async transitionById(em: EntityManager, orderId: string, event: OrderEvent): Promise<void> {
     const moves = movesOf(event);
     if (!moves) throw new Error(`transitionById: ${event} does not lead to one state`);
-    const r = await em
-      .createQueryBuilder()
-      .update(OrderEntity)
-      .set({ status: moves.to, version: () => "version + 1", updatedAt: new Date() })
-      .where("id = :id AND status IN (:...from)", { id: orderId, from: moves.from })
-      .execute();
+    // Hand-written: it runs with every claim and completion of a print job.
+    const r = await runSql(
+      em,
+      `UPDATE orders SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status IN (${moves.from.map(() => "?").join(", ")})`,
+      [moves.to, Date.now(), orderId, ...moves.from],
+    );
     if (r.affected === 1) return;
     const order = await em.findOne(OrderEntity, { where: { id: orderId }, select: { id: true, status: true } });
     if (!order) throw new Error(`order ${orderId} of a print job is missing`);

@@ -222,6 +222,45 @@ describe("print jobs (lease of 600 s)", () => {
     expect(await jobRow(c, job.id)).toEqual(rowAfterFirst);
   });
 
+  it("answers the same claim sent again with its claim key with the same lease, once; another key, or none, is ALREADY_CLAIMED; a bad key writes nothing", async () => {
+    const KEYED = `mutation($id: ID!, $key: String) { claimPrintJob(jobId: $id, claimKey: $key) { job { id status attempts } leaseToken leaseExpiresAt errors { code message field } } }`;
+    const { orderId, job } = await placeAndConfirm(c, t.customer, pickup("SP01", [a4(1)]));
+    for (const bad of ["short", "x".repeat(65), "has spaces in it 123", "ünïcode-ünïcode-ünïcode"]) {
+      const r = (await c.gql(KEYED, { id: job.id, key: bad }, LAB01_KEY)).data!.claimPrintJob;
+      expect(r).toEqual({ job: null, leaseToken: null, leaseExpiresAt: null, errors: [{ code: "INVALID_CLAIM_KEY", message: "claimKey must be 16 to 64 characters of A-Z, a-z, 0-9, _ and -", field: ["claimKey"] }] });
+    }
+    expect(await jobRow(c, job.id)).toMatchObject({ status: "QUEUED", leaseToken: null, claimKey: null });
+
+    const key = "daemon-claim-key_0001";
+    const first = (await c.gql(KEYED, { id: job.id, key }, LAB01_KEY)).data!.claimPrintJob;
+    expect(first.errors).toEqual([]);
+    const rowAfterFirst = await jobRow(c, job.id);
+    const orderAfterFirst = await orderRow(c, orderId);
+    expect(rowAfterFirst).toMatchObject({ status: "LEASED", leaseToken: first.leaseToken, claimKey: key });
+    expect(orderAfterFirst).toMatchObject({ status: "PRINTING", version: 2 });
+
+    // The answer was lost; the same claim comes again: the same lease, nothing written.
+    const again = (await c.gql(KEYED, { id: job.id, key }, LAB01_KEY)).data!.claimPrintJob;
+    expect(again).toEqual(first);
+    expect(await jobRow(c, job.id)).toEqual(rowAfterFirst);
+    expect(await orderRow(c, orderId)).toEqual(orderAfterFirst);
+
+    for (const other of ["another-claim-key-0002", null]) {
+      const r = (await c.gql(KEYED, { id: job.id, key: other }, LAB01_KEY)).data!.claimPrintJob;
+      expect(r.leaseToken).toBeNull();
+      expect(r.errors.map((e: { code: string }) => e.code)).toEqual(["ALREADY_CLAIMED"]);
+    }
+    // Another lab, even with the key, learns nothing.
+    const foreign = (await c.gql(KEYED, { id: job.id, key }, LAB02_KEY)).data!.claimPrintJob;
+    expect(foreign.errors.map((e: { code: string }) => e.code)).toEqual(["NOT_FOUND"]);
+
+    // Once completed, the key wins nothing back.
+    expect((await c.gql(COMPLETE, { id: job.id, token: first.leaseToken }, LAB01_KEY)).data!.completePrintJob.errors).toEqual([]);
+    const late = (await c.gql(KEYED, { id: job.id, key }, LAB01_KEY)).data!.claimPrintJob;
+    expect(late.errors.map((e: { code: string }) => e.code)).toEqual(["NOT_CLAIMABLE"]);
+    expect(await orderRow(c, orderId)).toMatchObject({ status: "PRINTED", version: 3 });
+  });
+
   it("claims and completes in 5 statements each, moving the order by a conditional update that refuses an illegal move", async () => {
     // The lab holds its subscription (as a daemon does): its stream keeps it seen, so claims and
     // completions write nothing else.

@@ -42,8 +42,8 @@ describe("health, readiness and metrics", () => {
       ws.subscribe({ query: "subscription { notifications { id } }" }, { next: () => undefined, error: () => undefined, complete: () => undefined });
     });
     const text = await (await fetch(`${c.url}/metrics`)).text();
-    expect(text).toMatch(/printmesh_graphql_operations_total\{operation="me",type="query"\} [1-9]/);
-    expect(text).toMatch(/printmesh_graphql_operation_seconds_bucket\{le="[^"]+",operation="login",type="mutation"\} [1-9]/);
+    expect(text).toMatch(/printmesh_graphql_operations_total\{operation="me",type="query",transport="http"\} [1-9]/);
+    expect(text).toMatch(/printmesh_graphql_operation_seconds_bucket\{le="[^"]+",operation="login",type="mutation",transport="http"\} [1-9]/);
     expect(text).toMatch(/printmesh_graphql_errors_total\{code="UNAUTHENTICATED"\} [1-9]/);
     expect(text).toMatch(/printmesh_websocket_connections [1-9]/);
     await ws.dispose();

@@ -1,9 +1,11 @@
 /**
  * One job, announced over and over while the daemon holds it: twice in one backlog, by a live ring
  * while its claim is under way, by the backlog sent again after a reconnect (stale: the center read
- * it before the claim), and once more after it was completed. A daemon with a worker to spare must
+ * it before the claim; the claim itself, sent over the socket that was cut, is sent again over HTTP
+ * with its claim key), and once more after it was completed. A daemon with a worker to spare must
  * still claim it once, write it once, complete it once, and say nothing but that. The center here
- * is a small fake that speaks the same GraphQL (over HTTP and graphql-transport-ws) and counts.
+ * is a small fake that speaks the same GraphQL (over HTTP and graphql-transport-ws, operations
+ * over either) and counts.
  */
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -21,6 +23,7 @@ interface FakeJob {
   status: "QUEUED" | "LEASED" | "DONE" | "FAILED";
   attempts: number;
   token: string | null;
+  claimKey: string | null;
 }
 
 const PNG = makePng(40, 30, 3);
@@ -28,8 +31,8 @@ const PNG_SHA = createHash("sha256").update(PNG).digest("hex");
 
 /** A center that holds `ids` QUEUED; `onClaim` runs before a claim is answered. */
 async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => Promise<void> } = {}) {
-  const jobs = new Map<string, FakeJob>(ids.map((id) => [id, { id, status: "QUEUED", attempts: 0, token: null }]));
-  const calls: Array<{ op: string; jobId?: string }> = [];
+  const jobs = new Map<string, FakeJob>(ids.map((id) => [id, { id, status: "QUEUED", attempts: 0, token: null, claimKey: null }]));
+  const calls: Array<{ op: string; jobId?: string; claimKey?: string }> = [];
   const subscriptions: Array<{ socket: WebSocket; id: string }> = [];
   const event = (j: FakeJob, status = j.status) => ({
     id: j.id,
@@ -50,11 +53,16 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
     switch (op) {
       case "LabClaimPrintJob": {
         await hooks.onClaim?.(v.jobId);
+        if (j && j.status === "LEASED" && v.claimKey && j.claimKey === v.claimKey) {
+          // The same claim again: the same lease (as the center answers it).
+          return { claimPrintJob: { job: { id: j.id, orderId: `O-${j.id}`, status: j.status, attempts: j.attempts }, leaseToken: j.token, leaseExpiresAt: new Date(Date.now() + 60000).toISOString(), errors: [] } };
+        }
         if (!j || j.status !== "QUEUED") {
           return { claimPrintJob: { job: null, leaseToken: null, leaseExpiresAt: null, errors: [{ code: "ALREADY_CLAIMED", message: `job ${v.jobId} is ${j?.status}`, field: ["jobId"] }] } };
         }
         j.status = "LEASED";
         j.token = randomBytes(24).toString("hex");
+        j.claimKey = v.claimKey ?? null;
         return {
           claimPrintJob: { job: { id: j.id, orderId: `O-${j.id}`, status: j.status, attempts: j.attempts }, leaseToken: j.token, leaseExpiresAt: new Date(Date.now() + 60000).toISOString(), errors: [] },
         };
@@ -95,7 +103,7 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
     req.on("data", (d) => (body += d));
     req.on("end", () => {
       const { operationName, variables } = JSON.parse(body) as { operationName: string; variables: Record<string, any> };
-      calls.push({ op: operationName, jobId: variables.jobId ?? variables.id });
+      calls.push({ op: operationName, jobId: variables.jobId ?? variables.id, claimKey: variables.claimKey });
       answer(operationName, variables).then(
         (data) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ data })),
         (e) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: String(e), extensions: { code: "BAD_USER_INPUT" } }] })),
@@ -105,10 +113,23 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
   const wss = new WebSocketServer({ server, path: "/graphql" });
   wss.on("connection", (socket) => {
     socket.on("message", (raw) => {
-      const msg = JSON.parse(String(raw)) as { type: string; id?: string };
+      const msg = JSON.parse(String(raw)) as { type: string; id?: string; payload?: { operationName?: string; variables?: Record<string, any> } };
       if (msg.type === "connection_init") socket.send(JSON.stringify({ type: "connection_ack" }));
       else if (msg.type === "ping") socket.send(JSON.stringify({ type: "pong" }));
-      else if (msg.type === "subscribe") {
+      else if (msg.type === "subscribe" && msg.payload?.operationName !== "LabPrintJobs") {
+        // A query or mutation over the socket (the daemon's way while it is connected).
+        const { operationName = "", variables = {} } = msg.payload ?? {};
+        calls.push({ op: operationName, jobId: variables.jobId ?? variables.id, claimKey: variables.claimKey });
+        const reply = (payload: object) => {
+          if (socket.readyState !== socket.OPEN) return;
+          socket.send(JSON.stringify({ type: "next", id: msg.id, payload }));
+          socket.send(JSON.stringify({ type: "complete", id: msg.id }));
+        };
+        answer(operationName, variables).then(
+          (data) => reply({ data }),
+          (e) => reply({ errors: [{ message: String(e), extensions: { code: "BAD_USER_INPUT" } }] }),
+        );
+      } else if (msg.type === "subscribe") {
         subscriptions.push({ socket, id: msg.id! });
         // The backlog, as read when the subscription began.
         for (const j of jobs.values()) if (j.status === "QUEUED") ring(j.id);
@@ -198,8 +219,17 @@ describe("a job announced again while the daemon holds it", () => {
       await daemon.stop();
       await center.close();
     }
-    const claims = center.calls.filter((c) => c.op === "LabClaimPrintJob").map((c) => c.jobId);
-    expect(claims.sort()).toEqual(["J1", "J2"]);
+    // J1's claim went over the socket, which was cut before its answer: the daemon sent it again
+    // over HTTP with the same claim key, and got the lease that claim had won. (J2's claim, sent
+    // at the same time, may have been cut too: then it was sent again the same way.)
+    const claims = center.calls.filter((c) => c.op === "LabClaimPrintJob");
+    const keysOf = (id: string) => claims.filter((c) => c.jobId === id).map((c) => c.claimKey);
+    expect(keysOf("J1")).toHaveLength(2);
+    expect([1, 2]).toContain(keysOf("J2").length);
+    for (const id of ["J1", "J2"]) {
+      expect(keysOf(id)[0]).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
+      expect(new Set(keysOf(id)).size).toBe(1);
+    }
     expect(center.calls.filter((c) => c.op === "LabCompletePrintJob").map((c) => c.jobId).sort()).toEqual(["J1", "J2"]);
     expect(fs.readdirSync(out).filter((n) => !n.startsWith(".")).sort()).toEqual(["job-J1", "job-J2"]);
     const about = (id: string) => lines.filter((l) => l.startsWith(`job ${id} `)).map((l) => l.replace(/ \(order .*\)$| to .*$/, ""));

@@ -1,0 +1,266 @@
+/**
+ * GraphQL over WebSocket (graphql-ws) on the /graphql path. Subscriptions for everyone, and every
+ * query and mutation too: a lab daemon sends its claims, completions and reports over the socket
+ * it already holds for its print jobs, which spares each of them an HTTP request.
+ *
+ * What HTTP does per request is done here per operation:
+ * - the credential given when the socket opened is checked again (the same caches as HTTP, so a
+ *   revoked key or a disabled user is refused as soon as HTTP would refuse it); a refused one
+ *   closes the socket with 4403;
+ * - the same depth, alias, cost and token limits; parsed and validated documents are kept in a
+ *   bounded cache, as Apollo keeps them for HTTP;
+ * - errors are formatted as over HTTP (unexpected ones masked), and operations are counted, timed
+ *   and logged with `transport: "ws"`.
+ *
+ * Beyond that, when lab keys, labs or users change anywhere, the sockets whose credential no
+ * longer holds are closed with 4403 at once, so a revoked lab key does not keep a subscription.
+ */
+import { randomUUID } from "node:crypto";
+import type * as http from "node:http";
+import { GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
+import type { Context } from "graphql-ws";
+import { useServer, type Extra } from "graphql-ws/use/ws";
+import type { Logger } from "pino";
+import { WebSocketServer } from "ws";
+import { LabEntity } from "../catalog/lab.entity";
+import { LabApiKeyEntity } from "../identity/lab-api-key.entity";
+import { INVALID_CREDENTIAL } from "../identity/identity.service";
+import type { Metrics } from "../observability/metrics";
+import { requestContext, type AppContext, type Auth, type RequestContext } from "./context";
+import { errorCodes } from "./operation-codes";
+
+/** 4403 Forbidden, as graphql-ws closes a socket whose onConnect refused the credential. */
+export const WS_FORBIDDEN = 4403;
+/** Lab keys checked per statement when sockets are swept after a key or lab changed. */
+const SWEEP_CHUNK = 500;
+
+type WsExtra = {
+  /** The Authorization value the socket was opened with ("Bearer ..."), checked again per operation. */
+  header?: string;
+  auth?: Auth;
+  ip?: string;
+};
+type WsContext = Context<Record<string, unknown> | undefined, Extra & WsExtra>;
+
+/**
+ * Parsed documents by query text and their validation results, bounded by entries and by the
+ * total length of the texts kept (the least recently used go first).
+ */
+export class DocumentCache {
+  private readonly docs = new Map<string, DocumentNode>();
+  private readonly checked = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  private chars = 0;
+
+  constructor(
+    private readonly limits: { maxEntries: number; maxChars: number; maxTokens: number },
+  ) {}
+
+  get size(): number {
+    return this.docs.size;
+  }
+
+  get totalChars(): number {
+    return this.chars;
+  }
+
+  /** The document for this text; throws graphql's syntax error (not cached) when it does not parse. */
+  parse(query: string): DocumentNode {
+    const hit = this.docs.get(query);
+    if (hit) {
+      // Most recently used last.
+      this.docs.delete(query);
+      this.docs.set(query, hit);
+      return hit;
+    }
+    const doc = parse(query, { maxTokens: this.limits.maxTokens });
+    if (query.length <= this.limits.maxChars) {
+      this.docs.set(query, doc);
+      this.chars += query.length;
+      for (const [oldest] of this.docs) {
+        if (this.docs.size <= this.limits.maxEntries && this.chars <= this.limits.maxChars) break;
+        this.docs.delete(oldest);
+        this.chars -= oldest.length;
+      }
+    }
+    return doc;
+  }
+
+  /** The validation errors of a document this cache parsed (computed once per document). */
+  validate(schema: GraphQLSchema, doc: DocumentNode, rules: readonly ValidationRule[]): readonly GraphQLError[] {
+    let errors = this.checked.get(doc);
+    if (!errors) {
+      errors = validate(schema, doc, rules);
+      this.checked.set(doc, errors);
+    }
+    return errors;
+  }
+}
+
+export interface WsServerOptions {
+  app: AppContext;
+  schema: GraphQLSchema;
+  httpServer: http.Server;
+  rules: readonly ValidationRule[];
+  metrics: Metrics;
+  logger: Logger;
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Largest message accepted (bytes); a bigger one closes the socket (1009). */
+  maxPayload: number;
+  maxTokens: number;
+}
+
+export interface WsServer {
+  /** Sockets open and acknowledged now. */
+  connections(): number;
+  /** Closes every socket and stops accepting. */
+  dispose(): Promise<void>;
+}
+
+/** A validation or syntax error with the code HTTP gives it, so clients tell the two transports apart by nothing. */
+function coded(e: GraphQLError, code: string): GraphQLError {
+  if (e.extensions?.code) return e;
+  return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: { ...e.extensions, code } });
+}
+
+export function startWsServer(opts: WsServerOptions): WsServer {
+  const { app, schema, metrics, logger } = opts;
+  const wsServer = new WebSocketServer({ server: opts.httpServer, path: "/graphql", maxPayload: opts.maxPayload });
+  wsServer.on("connection", (socket) => {
+    metrics.wsConnections.inc();
+    socket.once("close", () => metrics.wsConnections.dec());
+  });
+  const cache = new DocumentCache({ maxEntries: 1000, maxChars: 4 * 1024 * 1024, maxTokens: opts.maxTokens });
+  const open = new Set<WsContext>();
+  const started = new WeakMap<object, bigint>();
+
+  const refuse = (ctx: WsContext, why: string): void => {
+    open.delete(ctx);
+    logger.info({ ip: ctx.extra.ip, why }, "graphql-ws: closing a socket whose credential no longer holds");
+    // After the operation's error message (if any) has gone out.
+    setImmediate(() => ctx.extra.socket.close(WS_FORBIDDEN, "Forbidden"));
+  };
+
+  const cleanup = useServer<Record<string, unknown> | undefined, WsExtra>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const header = typeof raw === "string" ? raw : undefined;
+        const auth = await app.services.identity.authenticate(header);
+        // false closes the socket with 4403 Forbidden (graphql-ws protocol).
+        if (auth === INVALID_CREDENTIAL) return false;
+        ctx.extra.header = header;
+        ctx.extra.auth = auth;
+        ctx.extra.ip = ctx.extra.request.socket.remoteAddress ?? "unknown";
+        open.add(ctx);
+        return true;
+      },
+      onClose: (ctx) => {
+        open.delete(ctx);
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const auth = await app.services.identity.authenticate(ctx.extra.header);
+        if (auth === INVALID_CREDENTIAL) {
+          refuse(ctx, "refused on an operation");
+          return [new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", { extensions: { code: "UNAUTHENTICATED" } })];
+        }
+        ctx.extra.auth = auth;
+        let document: DocumentNode;
+        try {
+          document = cache.parse(payload.query);
+        } catch (e) {
+          if (e instanceof GraphQLError) return [coded(e, "GRAPHQL_PARSE_FAILED")];
+          throw e;
+        }
+        const errors = cache.validate(schema, document, opts.rules);
+        if (errors.length > 0) return errors.map((e) => coded(e, "GRAPHQL_VALIDATION_FAILED"));
+        const contextValue: RequestContext = requestContext(app, auth, randomUUID(), ctx.extra.ip ?? "unknown");
+        started.set(contextValue, process.hrtime.bigint());
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined, contextValue };
+      },
+      onOperation: (_ctx, _id, _payload, args, result) => {
+        const operation = args.document.definitions.find((d) => d.kind === "OperationDefinition" && (!args.operationName || d.name?.value === args.operationName));
+        if (!operation || operation.kind !== "OperationDefinition") return;
+        const sel = operation.selectionSet.selections[0];
+        const name = sel && sel.kind === "Field" ? sel.name.value : "unknown";
+        const type = operation.operation;
+        const context = args.contextValue as RequestContext;
+        const t0 = started.get(context);
+        const seconds = t0 === undefined ? 0 : Number(process.hrtime.bigint() - t0) / 1e9;
+        metrics.operations.inc({ operation: name, type, transport: "ws" });
+        if (Symbol.asyncIterator in (result as object)) {
+          logger.info({ requestId: context.requestId, operation: name, type, transport: "ws" }, "graphql");
+          return;
+        }
+        metrics.latency.observe({ operation: name, type, transport: "ws" }, seconds);
+        const codes = errorCodes(result as ExecutionResult);
+        for (const code of codes) metrics.errors.inc({ code });
+        logger.info({ requestId: context.requestId, operation: name, type, transport: "ws", ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined }, "graphql");
+      },
+      // Errors as HTTP shows them: coded ones as they are, anything unexpected masked (and logged).
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!result.errors || result.errors.length === 0) return;
+        return { ...result, errors: result.errors.map((e) => opts.formatError(e.toJSON(), e)) };
+      },
+    },
+    wsServer,
+  );
+
+  /** Lab sockets whose key was revoked or whose lab was disabled or removed: closed. */
+  const sweepLabs = async (): Promise<void> => {
+    const byKey = new Map<string, WsContext[]>();
+    for (const ctx of open) {
+      const a = ctx.extra.auth;
+      if (a?.kind !== "lab") continue;
+      const list = byKey.get(a.keyId);
+      if (list) list.push(ctx);
+      else byKey.set(a.keyId, [ctx]);
+    }
+    const keyIds = [...byKey.keys()];
+    for (let i = 0; i < keyIds.length; i += SWEEP_CHUNK) {
+      const chunk = keyIds.slice(i, i + SWEEP_CHUNK);
+      const valid = await app.ds
+        .getRepository(LabApiKeyEntity)
+        .createQueryBuilder("k")
+        .select("k.id", "id")
+        .innerJoin(LabEntity, "l", "l.id = k.lab_id")
+        .where("k.id IN (:...ids)", { ids: chunk })
+        .andWhere("k.revoked_at IS NULL")
+        .andWhere("l.disabled = :no", { no: false })
+        .getRawMany<{ id: string }>();
+      const still = new Set(valid.map((r) => r.id));
+      for (const keyId of chunk) if (!still.has(keyId)) for (const ctx of byKey.get(keyId) ?? []) refuse(ctx, "lab key revoked or lab disabled");
+    }
+  };
+
+  /** Sockets of a user (or of every user) checked again after a change to users. */
+  const sweepUsers = async (userId: string | undefined): Promise<void> => {
+    app.services.identity.forgetUser(userId);
+    for (const ctx of [...open]) {
+      const a = ctx.extra.auth;
+      if (a?.kind !== "user" || (userId !== undefined && a.user.id !== userId)) continue;
+      const now = await app.services.identity.authenticate(ctx.extra.header);
+      if (now === INVALID_CREDENTIAL) refuse(ctx, "user disabled or removed");
+      else ctx.extra.auth = now;
+    }
+  };
+
+  void (async () => {
+    for await (const e of app.events.subscribe("invalidate")) {
+      try {
+        if (e.kind === "lab-keys" || e.kind === "catalog") await sweepLabs();
+        else if (e.kind === "users") await sweepUsers(e.key);
+      } catch (err) {
+        logger.warn({ err, kind: e.kind }, "graphql-ws: checking open sockets after a change failed");
+      }
+    }
+  })();
+
+  return {
+    connections: () => open.size,
+    async dispose() {
+      await cleanup.dispose();
+      wsServer.close();
+    },
+  };
+}
