@@ -5,6 +5,8 @@
 import { startCenter, type TestCenter } from "../support/center";
 import { UserEntity } from "../../src/identity/user.entity";
 import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
+import { INVALID_CREDENTIAL } from "../../src/identity/identity.service";
+import { queryCounter } from "../../src/db/query-counter";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 const LAB03_KEY = "lab03-key-0123456789abcdef";
@@ -196,6 +198,39 @@ describe("lab API keys", () => {
     expect(fresh.key).not.toBe(old.key);
     expect((await c.gql(LABS, {}, old.key)).errors![0].extensions!.code).toBe("UNAUTHENTICATED");
     expect((await c.gql(LABS, {}, fresh.key)).data!.labs).toEqual([{ id: "LAB01" }]);
+  });
+
+  it("proves a key's secret with argon2 once: after a change it only reads whether the key and lab still hold", async () => {
+    const identity = c.server.app.services.identity;
+    const header = `Bearer ${LAB03_KEY}`;
+    expect(await identity.authenticate(header)).toMatchObject({ kind: "lab", labId: "LAB03" });
+    identity.forgetLabKeys();
+    const seen: string[] = [];
+    queryCounter.recent = seen;
+    let again;
+    try {
+      again = await identity.authenticate(header);
+    } finally {
+      queryCounter.recent = null;
+    }
+    expect(again).toMatchObject({ kind: "lab", labId: "LAB03", shopId: "SP03" });
+    // One statement: the key unrevoked and its lab enabled. No lookup of candidate hashes (argon2).
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(/revoked_at"? IS NULL/);
+    expect(seen[0]).not.toMatch(/lookup/);
+
+    // Revoked behind the center's back, then any change to keys: refused at the next use.
+    const keyId = (await c.ds.getRepository(LabApiKeyEntity).findOneByOrFail({ labId: "LAB03" })).id;
+    await c.ds.getRepository(LabApiKeyEntity).update({ id: keyId }, { revokedAt: new Date() });
+    try {
+      identity.forgetLabKeys();
+      expect(await identity.authenticate(header)).toBe(INVALID_CREDENTIAL);
+      expect((await c.gql(LABS, {}, LAB03_KEY)).status).toBe(401);
+    } finally {
+      await c.ds.getRepository(LabApiKeyEntity).update({ id: keyId }, { revokedAt: null });
+    }
+    // Unrevoked again: verified from scratch (argon2) and accepted.
+    expect((await c.gql(LABS, {}, LAB03_KEY)).data!.labs).toEqual([{ id: "LAB03" }]);
   });
 
   it("keeps group admins to their own shops' labs and refuses everyone else", async () => {
