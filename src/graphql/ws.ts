@@ -22,8 +22,6 @@ import type { Context } from "graphql-ws";
 import { useServer, type Extra } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
-import { LabEntity } from "../catalog/lab.entity";
-import { LabApiKeyEntity } from "../identity/lab-api-key.entity";
 import { INVALID_CREDENTIAL } from "../identity/identity.service";
 import type { Metrics } from "../observability/metrics";
 import { requestContext, type AppContext, type Auth, type RequestContext } from "./context";
@@ -219,16 +217,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     const keyIds = [...byKey.keys()];
     for (let i = 0; i < keyIds.length; i += SWEEP_CHUNK) {
       const chunk = keyIds.slice(i, i + SWEEP_CHUNK);
-      const valid = await app.ds
-        .getRepository(LabApiKeyEntity)
-        .createQueryBuilder("k")
-        .select("k.id", "id")
-        .innerJoin(LabEntity, "l", "l.id = k.lab_id")
-        .where("k.id IN (:...ids)", { ids: chunk })
-        .andWhere("k.revoked_at IS NULL")
-        .andWhere("l.disabled = :no", { no: false })
-        .getRawMany<{ id: string }>();
-      const still = new Set(valid.map((r) => r.id));
+      const still = await app.services.identity.validLabKeys(chunk);
       for (const keyId of chunk) if (!still.has(keyId)) for (const ctx of byKey.get(keyId) ?? []) refuse(ctx, "lab key revoked or lab disabled");
     }
   };
