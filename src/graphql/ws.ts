@@ -108,13 +108,11 @@ export interface WsServerOptions {
 }
 
 export interface WsServer {
-  /** Sockets open and acknowledged now. */
-  connections(): number;
   /** Closes every socket and stops accepting. */
   dispose(): Promise<void>;
 }
 
-/** A validation or syntax error with the code HTTP gives it, so clients tell the two transports apart by nothing. */
+/** A validation or syntax error with the code HTTP gives it: a client sees the same codes over both transports. */
 function coded(e: GraphQLError, code: string): GraphQLError {
   if (e.extensions?.code) return e;
   return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: { ...e.extensions, code } });
@@ -246,7 +244,6 @@ export function startWsServer(opts: WsServerOptions): WsServer {
   })();
 
   return {
-    connections: () => open.size,
     async dispose() {
       await cleanup.dispose();
       wsServer.close();
