@@ -118,6 +118,16 @@ function coded(e: GraphQLError, code: string): GraphQLError {
   return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: { ...e.extensions, code } });
 }
 
+/**
+ * An answer without data whose errors GraphQL raised itself (no thrown Error behind them) is a
+ * request refused before execution: its variables did not fit their types. HTTP (Apollo) answers
+ * those as BAD_USER_INPUT; so does the socket, rather than masking them as internal errors.
+ */
+function withRequestCodes(result: ExecutionResult): readonly GraphQLError[] | undefined {
+  if (!result.errors || result.data !== undefined) return result.errors;
+  return result.errors.map((e) => (!e.originalError || e.originalError instanceof GraphQLError ? coded(e, "BAD_USER_INPUT") : e));
+}
+
 export function startWsServer(opts: WsServerOptions): WsServer {
   const { app, schema, metrics, logger } = opts;
   const wsServer = new WebSocketServer({ server: opts.httpServer, path: "/graphql", maxPayload: opts.maxPayload });
@@ -189,14 +199,15 @@ export function startWsServer(opts: WsServerOptions): WsServer {
           return;
         }
         metrics.latency.observe({ operation: name, type, transport: "ws" }, seconds);
-        const codes = errorCodes(result as ExecutionResult);
+        const codes = errorCodes({ ...(result as ExecutionResult), errors: withRequestCodes(result as ExecutionResult) });
         for (const code of codes) metrics.errors.inc({ code });
         logger.info({ requestId: context.requestId, operation: name, type, transport: "ws", ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined }, "graphql");
       },
       // Errors as HTTP shows them: coded ones as they are, anything unexpected masked (and logged).
       onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!result.errors || result.errors.length === 0) return;
-        return { ...result, errors: result.errors.map((e) => opts.formatError(e.toJSON(), e)) };
+        const errors = withRequestCodes(result);
+        if (!errors || errors.length === 0) return;
+        return { ...result, errors: errors.map((e) => opts.formatError(e.toJSON(), e)) };
       },
     },
     wsServer,

@@ -139,7 +139,7 @@ describe("GraphQL over the socket", () => {
     expect(await metric(c, /printmesh_graphql_errors_total\{code="ALREADY_CLAIMED"\} (\d+)/)).toBeGreaterThanOrEqual(1);
   });
 
-  it("a syntax error, an unknown field, too many aliases and introspection (off) are errors of that operation, with HTTP's codes; the socket stays", async () => {
+  it("a syntax error, an unknown field, too many aliases, ill-typed variables and introspection (off) are errors of that operation, with HTTP's codes; the socket stays", async () => {
     const me = open(t.customer);
     const parseError = await op(me.client, "{ me { login ");
     expect(parseError.errors![0].extensions!.code).toBe("GRAPHQL_PARSE_FAILED");
@@ -149,6 +149,14 @@ describe("GraphQL over the socket", () => {
     const aliases = await op(me.client, "{ " + Array.from({ length: 40 }, (_, i) => `a${i}: me { login }`).join(" ") + " }");
     expect(aliases.errors![0].message).toMatch(/aliases limit of 30 exceeded/i);
     expect(aliases.data ?? null).toBeNull();
+    // Variables that do not fit their types: BAD_USER_INPUT naming the variable, as over HTTP.
+    const missing = await op(me.client, "query($id: ID!) { order(id: $id) { id } }", {});
+    expect(missing.errors).toEqual([expect.objectContaining({ message: 'Variable "$id" of required type "ID!" was not provided.', extensions: { code: "BAD_USER_INPUT" } })]);
+    const wrong = await op(me.client, "query($id: ID!) { order(id: $id) { id } }", { id: { a: 1 } });
+    expect(wrong.errors![0].extensions).toEqual({ code: "BAD_USER_INPUT" });
+    expect(wrong.errors![0].message).toMatch(/^Variable "\$id" got invalid value/);
+    expect(await metric(c, /printmesh_graphql_errors_total\{code="BAD_USER_INPUT"\} (\d+)/)).toBeGreaterThanOrEqual(2);
+    expect(await metric(c, /printmesh_graphql_errors_total\{code="INTERNAL_SERVER_ERROR"\} (\d+)/)).toBe(0);
     const introspection = await op(me.client, "{ __schema { types { name } } }");
     expect(introspection.errors![0].extensions!.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(introspection.errors![0].message).toMatch(/introspection/i);
@@ -305,3 +313,4 @@ describe("the lab daemon's client against the real center", () => {
     expect(await count("printJob", "http")).toBe(2);
   });
 });
+
