@@ -277,7 +277,8 @@ export class LabDaemon {
         const rec = this.journal.get(ev.id);
         if (rec?.state === "completed") return;
         const known = this.queue.get(ev.id);
-        this.enqueue({ id: ev.id, orderId: ev.orderId, sheets: ev.sheets, notBefore: known?.notBefore ?? 0, finish: known?.finish ?? false });
+        // Announced again while waiting: keeps its wait and the key of a claim whose answer never came.
+        this.enqueue({ id: ev.id, orderId: ev.orderId, sheets: ev.sheets, notBefore: known?.notBefore ?? 0, finish: known?.finish ?? false, claimKey: known?.claimKey });
         return;
       }
       case "FAILED":

@@ -30,7 +30,13 @@ const PNG = makePng(40, 30, 3);
 const PNG_SHA = createHash("sha256").update(PNG).digest("hex");
 
 /** A center that holds `ids` QUEUED; `onClaim` runs before a claim is answered. */
-async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => Promise<void> } = {}) {
+/**
+ * `lose`: asked before an operation is answered; "cut" takes it and then cuts the socket before the
+ * answer (the answer is lost), "unavailable" answers HTTP 503 without taking it.
+ */
+type Lose = (op: string, via: "ws" | "http", v: Record<string, any>) => "cut" | "unavailable" | null;
+
+async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => Promise<void>; lose?: Lose } = {}) {
   const jobs = new Map<string, FakeJob>(ids.map((id) => [id, { id, status: "QUEUED", attempts: 0, token: null, claimKey: null }]));
   const calls: Array<{ op: string; jobId?: string; claimKey?: string }> = [];
   const subscriptions: Array<{ socket: WebSocket; id: string }> = [];
@@ -104,6 +110,10 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
     req.on("end", () => {
       const { operationName, variables } = JSON.parse(body) as { operationName: string; variables: Record<string, any> };
       calls.push({ op: operationName, jobId: variables.jobId ?? variables.id, claimKey: variables.claimKey });
+      if (hooks.lose?.(operationName, "http", variables) === "unavailable") {
+        res.writeHead(503).end();
+        return;
+      }
       answer(operationName, variables).then(
         (data) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ data })),
         (e) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: String(e), extensions: { code: "BAD_USER_INPUT" } }] })),
@@ -120,7 +130,9 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
         // A query or mutation over the socket (the daemon's way while it is connected).
         const { operationName = "", variables = {} } = msg.payload ?? {};
         calls.push({ op: operationName, jobId: variables.jobId ?? variables.id, claimKey: variables.claimKey });
+        const lost = hooks.lose?.(operationName, "ws", variables) === "cut";
         const reply = (payload: object) => {
+          if (lost) socket.terminate();
           if (socket.readyState !== socket.OPEN) return;
           socket.send(JSON.stringify({ type: "next", id: msg.id, payload }));
           socket.send(JSON.stringify({ type: "complete", id: msg.id }));
@@ -236,5 +248,56 @@ describe("a job announced again while the daemon holds it", () => {
     expect(about("J1")).toEqual(["job J1 claimed", "job J1 written", "job J1 completed"]);
     expect(about("J2")).toEqual(["job J2 claimed", "job J2 written", "job J2 completed"]);
     expect(lines.join("\n")).not.toMatch(/skipped|not written again|already in the hot folder|unexpected error/);
+  }, 30000);
+
+  it("is claimed again with the same claim key after the claim's answer was lost, even when announced again meanwhile", async () => {
+    let lost = 0;
+    // J1's first claim is taken and its answer lost with the socket; sent again over HTTP, the
+    // center is away (503). Then J1 is announced again as QUEUED (stale) while the daemon waits.
+    const center = await fakeCenter(["J1"], {
+      lose: (op, via) => {
+        if (op !== "LabClaimPrintJob") return null;
+        if (via === "ws" && lost === 0) return (lost = 1), "cut";
+        if (via === "http" && lost === 1) return (lost = 2), "unavailable";
+        return null;
+      },
+    });
+    const out = path.join(root, "hot");
+    const lines: string[] = [];
+    const daemon = new LabDaemon({
+      url: center.url,
+      key: "k",
+      out,
+      stateDir: path.join(out, ".printmesh-lab"),
+      sheet: parseSheetSize("20x30"),
+      dpi: 30,
+      format: "jpeg",
+      loadEverySeconds: 60,
+      historyEverySeconds: 60,
+      resyncEverySeconds: 60,
+      concurrency: 2,
+      templatesDir: null,
+      say: (line) => lines.push(line),
+      backoff: { baseMs: 20, capMs: 50 },
+      stopGraceMs: 200,
+    });
+    await daemon.start();
+    try {
+      await until("the claim to be lost", () => lost === 2 && lines.some((l) => l.startsWith("job J1 not claimed")));
+      await until("the daemon to subscribe again", () => center.subscriptions.length >= 2);
+      center.ring("J1", "QUEUED");
+      center.ring("J1", "QUEUED");
+      await until("J1 DONE", () => center.jobs.get("J1")!.status === "DONE");
+    } finally {
+      await daemon.stop();
+      await center.close();
+    }
+    const keys = center.calls.filter((c) => c.op === "LabClaimPrintJob").map((c) => c.claimKey);
+    expect(keys.length).toBe(3); // over the socket (lost), over HTTP (503), again (the lease it had won)
+    expect(new Set(keys).size).toBe(1);
+    expect(center.calls.filter((c) => c.op === "LabCompletePrintJob")).toHaveLength(1);
+    expect(fs.readdirSync(out).filter((n) => !n.startsWith("."))).toEqual(["job-J1"]);
+    const about = lines.filter((l) => l.startsWith("job J1 ")).map((l) => l.replace(/: .*$| \(order .*\)$| to .*$/, ""));
+    expect(about).toEqual(["job J1 not claimed", "job J1 claimed", "job J1 written", "job J1 completed"]);
   }, 30000);
 });
