@@ -42,7 +42,8 @@ type WsContext = Context<Record<string, unknown> | undefined, Extra & WsExtra>;
 
 /**
  * Parsed documents by query text and their validation results, bounded by entries and by the
- * total length of the texts kept (the least recently used go first).
+ * total length of the texts kept (the least recently used go first). One cache serves one schema
+ * and one set of rules: a document's result is computed once, for those.
  */
 export class DocumentCache {
   private readonly docs = new Map<string, DocumentNode>();

@@ -174,6 +174,28 @@ async function until(what: string, check: () => boolean, ms = 15000): Promise<vo
   }
 }
 
+/** A daemon writing small JPEG sheets into `<root>/hot`, its lines collected; `tune` sets the timings. */
+function labDaemon(root: string, url: string, tune: { historyEverySeconds: number; resyncEverySeconds: number; concurrency: number }) {
+  const out = path.join(root, "hot");
+  const lines: string[] = [];
+  const daemon = new LabDaemon({
+    url,
+    key: "k",
+    out,
+    stateDir: path.join(out, ".printmesh-lab"),
+    sheet: parseSheetSize("20x30"),
+    dpi: 30,
+    format: "jpeg",
+    loadEverySeconds: 60,
+    ...tune,
+    templatesDir: null,
+    say: (line) => lines.push(line),
+    backoff: { baseMs: 20, capMs: 50 },
+    stopGraceMs: 200,
+  });
+  return { daemon, out, lines };
+}
+
 describe("a job announced again while the daemon holds it", () => {
   let root: string;
   beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-dup-"))));
@@ -198,26 +220,12 @@ describe("a job announced again while the daemon holds it", () => {
         await new Promise((r) => setTimeout(r, 200));
       },
     });
-    const out = path.join(root, "hot");
-    const lines: string[] = [];
-    const daemon = new LabDaemon({
-      url: center.url,
-      key: "k",
-      out,
-      stateDir: path.join(out, ".printmesh-lab"),
-      sheet: parseSheetSize("20x30"),
-      dpi: 30,
-      format: "jpeg",
-      loadEverySeconds: 60,
+    const { daemon, out, lines } = labDaemon(root, center.url, {
       historyEverySeconds: 0.2,
       // Resubscribes (a whole backlog again) whenever idle.
       resyncEverySeconds: 0.1,
       // A worker to spare, free to take a duplicate if the daemon let it.
       concurrency: 3,
-      templatesDir: null,
-      say: (line) => lines.push(line),
-      backoff: { baseMs: 20, capMs: 50 },
-      stopGraceMs: 200,
     });
     await daemon.start();
     try {
@@ -262,25 +270,7 @@ describe("a job announced again while the daemon holds it", () => {
         return null;
       },
     });
-    const out = path.join(root, "hot");
-    const lines: string[] = [];
-    const daemon = new LabDaemon({
-      url: center.url,
-      key: "k",
-      out,
-      stateDir: path.join(out, ".printmesh-lab"),
-      sheet: parseSheetSize("20x30"),
-      dpi: 30,
-      format: "jpeg",
-      loadEverySeconds: 60,
-      historyEverySeconds: 60,
-      resyncEverySeconds: 60,
-      concurrency: 2,
-      templatesDir: null,
-      say: (line) => lines.push(line),
-      backoff: { baseMs: 20, capMs: 50 },
-      stopGraceMs: 200,
-    });
+    const { daemon, out, lines } = labDaemon(root, center.url, { historyEverySeconds: 60, resyncEverySeconds: 60, concurrency: 2 });
     await daemon.start();
     try {
       await until("the claim to be lost", () => lost === 2 && lines.some((l) => l.startsWith("job J1 not claimed")));
