@@ -19,13 +19,14 @@ import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
 import { GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
 import type { Context } from "graphql-ws";
-import { useServer, type Extra } from "graphql-ws/use/ws";
+import type { Extra } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { INVALID_CREDENTIAL } from "../identity/identity.service";
 import type { Metrics } from "../observability/metrics";
 import { requestContext, type AppContext, type Auth, type RequestContext } from "./context";
 import { errorCodes } from "./operation-codes";
+import { serveGraphqlWs } from "./ws-transport";
 
 /** 4403 Forbidden, as graphql-ws closes a socket whose onConnect refused the credential. */
 export const WS_FORBIDDEN = 4403;
@@ -147,7 +148,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     setImmediate(() => ctx.extra.socket.close(WS_FORBIDDEN, "Forbidden"));
   };
 
-  const cleanup = useServer<Record<string, unknown> | undefined, WsExtra>(
+  const transport = serveGraphqlWs<Record<string, unknown> | undefined, WsExtra>(
     {
       schema,
       onConnect: async (ctx) => {
@@ -212,6 +213,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
       },
     },
     wsServer,
+    logger,
   );
 
   /** Lab sockets whose key was revoked or whose lab was disabled or removed: closed. */
@@ -257,8 +259,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
 
   return {
     async dispose() {
-      await cleanup.dispose();
-      wsServer.close();
+      await transport.dispose();
     },
   };
 }

@@ -212,7 +212,8 @@ describe("GraphQL over the socket", () => {
     t.customer = await c.login("customer", "customer-pass");
   });
 
-  it("a message over the size limit closes the socket (1009) without answering it", async () => {
+  it("a message over the size limit closes the socket (1009) without answering it, and says so in the log, not on the console", async () => {
+    const consoleError = jest.spyOn(console, "error");
     const big = open(t.customer);
     expect((await op(big.client, "{ me { login } }")).data).toEqual({ me: { login: "customer" } });
     const answered = op(big.client, `{ me { login } } # ${"x".repeat(1024 * 1024 + 10)}`);
@@ -220,6 +221,8 @@ describe("GraphQL over the socket", () => {
     expect(big.state.closes).toEqual([1009]);
     const r = await answered;
     expect(r.data ?? null).toBeNull();
+    expect(consoleError).not.toHaveBeenCalled();
+    consoleError.mockRestore();
   });
 });
 
