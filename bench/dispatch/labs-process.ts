@@ -18,9 +18,11 @@
  * `at` is Date-epoch milliseconds with a fractional part (performance.timeOrigin + now()): the
  * runner is on the same machine and reads the same clock.
  */
+import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import { CLAIM, COMPLETE } from "../../src/lab-daemon/center-client";
 
 interface LabKey {
   labId: string;
@@ -55,8 +57,8 @@ const held: Array<{ jobId: string; lab: LabKey }> = [];
 /** Jobs already seen (several connections of one lab get the same event). */
 const seen = new Set<string>();
 
-const CLAIM = "mutation($id: ID!) { claimPrintJob(jobId: $id) { job { id } leaseToken errors { code } } }";
-const COMPLETE = "mutation($id: ID!, $tok: String!) { completePrintJob(jobId: $id, leaseToken: $tok) { job { id status } errors { code } } }";
+/** Claims and completions are the lab daemon's own documents, with a claim key as it sends them. */
+const claimVars = (jobId: string) => ({ jobId, claimKey: randomBytes(18).toString("base64url") });
 
 const OVER_HTTP = process.env.LAB_TRANSPORT === "http";
 /** Each lab key's claiming connection. */
@@ -83,9 +85,9 @@ async function gql(key: string, query: string, variables: object): Promise<Recor
 
 async function claimAndComplete(jobId: string, lab: LabKey): Promise<void> {
   try {
-    const c = (await gql(lab.key, CLAIM, { id: jobId })).claimPrintJob as { leaseToken: string | null; errors: Array<{ code: string }> };
+    const c = (await gql(lab.key, CLAIM, claimVars(jobId))).claimPrintJob as { leaseToken: string | null; errors: Array<{ code: string }> };
     if (!c.leaseToken) throw new Error(`claim: ${c.errors.map((e) => e.code).join(",")}`);
-    const d = (await gql(lab.key, COMPLETE, { id: jobId, tok: c.leaseToken })).completePrintJob as { errors: Array<{ code: string }> };
+    const d = (await gql(lab.key, COMPLETE, { jobId, leaseToken: c.leaseToken })).completePrintJob as { errors: Array<{ code: string }> };
     if (d.errors.length > 0) throw new Error(`complete: ${d.errors.map((e) => e.code).join(",")}`);
     send({ type: "done", jobId, at: now(), ok: true });
   } catch (e) {
@@ -177,9 +179,9 @@ async function drain(concurrency: number): Promise<void> {
       while (next < queue.length) {
         const j = queue[next++];
         try {
-          const c = (await gql(j.lab.key, CLAIM, { id: j.jobId })).claimPrintJob as { leaseToken: string | null; errors: Array<{ code: string }> };
+          const c = (await gql(j.lab.key, CLAIM, claimVars(j.jobId))).claimPrintJob as { leaseToken: string | null; errors: Array<{ code: string }> };
           if (!c.leaseToken) throw new Error(c.errors.map((e) => e.code).join(","));
-          const d = (await gql(j.lab.key, COMPLETE, { id: j.jobId, tok: c.leaseToken })).completePrintJob as { errors: unknown[] };
+          const d = (await gql(j.lab.key, COMPLETE, { jobId: j.jobId, leaseToken: c.leaseToken })).completePrintJob as { errors: unknown[] };
           if (d.errors.length > 0) throw new Error("complete failed");
           completed++;
         } catch (e) {

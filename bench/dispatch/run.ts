@@ -17,7 +17,8 @@
  *    of them at once (--concurrency in flight): jobs/s.
  * 5. The ceiling, center stopped: the same jobs put back to QUEUED, claimed (conditional UPDATE
  *    ... WHERE status='QUEUED') and completed with raw SQL (better-sqlite3 or mysql2), with the
- *    order status moves the center makes: jobs/s, and the ratio.
+ *    order status moves the center makes, in the same statements (MariaDB: one multi-table UPDATE
+ *    each; SQLite: two UPDATEs in a transaction each): jobs/s, and the ratio.
  *
  * Figures, not tests: exit 0 even when a target is missed; 1 only when it could not measure.
  *
@@ -40,6 +41,7 @@ import { openDatabase } from "../../src/db/data-source";
 import { generateLabKey, labKeyRecord } from "../../src/identity/lab-keys.service";
 import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
 import { cpuSeconds, databaseConfig, fmt, login, machineLine, memoryMiB, percentile, progress, ROOT, sleep, startCenter, stopAll, table } from "../common";
+import { Probe } from "../orders/probe";
 import { connectionOptions, createScratchDatabase, dropScratchDatabase, type MysqlConfig } from "../orders/scratch-database";
 
 const TARGET_P99_MS = 50;
@@ -323,25 +325,18 @@ async function ceiling(db: DatabaseConfig, jobs: JobRow[], concurrency: number):
       await pool.query("UPDATE print_jobs SET status='QUEUED', lease_token=NULL, lease_expires_at=NULL WHERE id IN (?)", [ids.slice(i, i + 500)]);
       await pool.query("UPDATE orders SET status='ASSIGNED' WHERE id IN (?)", [orderIds.slice(i, i + 500)]);
     }
-    // Like the center (src/db/transaction.ts), a transaction InnoDB picked as a deadlock's victim
-    // is run again: 64 writers on the same indexes meet now and then.
-    const tx = async (stmts: Array<[string, unknown[]]>): Promise<void> => {
+    // As the center does on MySQL/MariaDB (src/labs/print-job.rows.ts): the job's and the order's
+    // conditional update in one multi-table statement, atomic by itself; run again when InnoDB
+    // picks it as a deadlock's victim (64 writers on the same indexes meet now and then).
+    const once = async (sql: string, args: unknown[]): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
-        const c = await pool.getConnection();
         try {
-          await c.beginTransaction();
-          for (const [i, [sql, args]] of stmts.entries()) {
-            const [r] = await c.execute(sql, args as never[]);
-            if (i === 0 && (r as mysql.ResultSetHeader).affectedRows !== 1) throw new Error(`ceiling: ${sql.slice(0, 40)} touched no row`);
-          }
-          await c.commit();
+          const [r] = await pool.execute(sql, args as never[]);
+          if ((r as mysql.ResultSetHeader).affectedRows !== 2) throw new Error(`ceiling: ${sql.slice(0, 60)} changed ${(r as mysql.ResultSetHeader).affectedRows} rows`);
           return;
         } catch (e) {
-          await c.rollback();
           const code = (e as { code?: string }).code;
           if ((code !== "ER_LOCK_DEADLOCK" && code !== "ER_LOCK_WAIT_TIMEOUT") || attempt >= 5) throw e;
-        } finally {
-          c.release();
         }
       }
     };
@@ -353,15 +348,17 @@ async function ceiling(db: DatabaseConfig, jobs: JobRow[], concurrency: number):
           const j = jobs[next++];
           const tok = randomBytes(24).toString("hex");
           let now = Date.now();
-          await tx([
-            ["UPDATE print_jobs SET status='LEASED', lease_token=?, lease_expires_at=?, updated_at=? WHERE id=? AND lab_id=? AND status='QUEUED' AND available_at<=?", [tok, now + 600_000, now, j.id, j.labId, now]],
-            ["UPDATE orders SET status='PRINTING', updated_at=? WHERE id=? AND status='ASSIGNED'", [now, j.orderId]],
-          ]);
+          await once(
+            "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id SET j.status='LEASED', j.lease_token=?, j.lease_expires_at=?, j.updated_at=?, o.status='PRINTING', o.version=o.version+1, o.updated_at=?" +
+              " WHERE j.id=? AND j.lab_id=? AND j.status='QUEUED' AND j.available_at<=? AND o.status='ASSIGNED'",
+            [tok, now + 600_000, now, now, j.id, j.labId, now],
+          );
           now = Date.now();
-          await tx([
-            ["UPDATE print_jobs SET status='DONE', lease_expires_at=NULL, updated_at=? WHERE id=? AND lab_id=? AND status='LEASED' AND lease_token=?", [now, j.id, j.labId, tok]],
-            ["UPDATE orders SET status='PRINTED', updated_at=? WHERE id=? AND status='PRINTING'", [now, j.orderId]],
-          ]);
+          await once(
+            "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id SET j.status='DONE', j.lease_expires_at=NULL, j.updated_at=?, o.status='PRINTED', o.version=o.version+1, o.updated_at=?" +
+              " WHERE j.id=? AND j.lab_id=? AND j.status='LEASED' AND j.lease_token=? AND o.status='PRINTING'",
+            [now, now, j.id, j.labId, tok],
+          );
         }
       }),
     );
@@ -369,6 +366,24 @@ async function ceiling(db: DatabaseConfig, jobs: JobRow[], concurrency: number):
   } finally {
     await pool.end();
   }
+}
+
+/** CPU seconds of a few processes from now on, per unit of work done when asked (NaN where unknown). */
+function cpuMeter<K extends string>(pids: Record<K, number | null>): { perUnit(units: number): Record<K, number> } {
+  const read = (): Record<K, number | null> => Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p === null ? null : cpuSeconds(p as number)])) as Record<K, number | null>;
+  const before = read();
+  return {
+    perUnit(units: number) {
+      const after = read();
+      return Object.fromEntries(
+        Object.keys(pids).map((k) => {
+          const a = after[k as K];
+          const b = before[k as K];
+          return [k, a === null || b === null || units === 0 ? NaN : ((a - b) * 1000) / units];
+        }),
+      ) as Record<K, number>;
+    },
+  };
 }
 
 async function jobRows(db: DatabaseConfig, jobIds: string[]): Promise<JobRow[]> {
@@ -502,12 +517,20 @@ async function main(): Promise<number> {
   const e2eJobs = await jobIdsOf(e2eOrders);
   const e2eJobIds = [...e2eJobs.values()];
   await waitFor(() => e2eJobIds.every((id) => labs.events.has(id)), 60_000, "the end-to-end events");
-  const cpuBefore = cpuSeconds(pid);
+  // Where the CPU went: the center, the labs' process, and mariadbd when it runs on this machine.
+  const probe = db.type === "mysql" ? await Probe.open(db) : null;
+  const mariadbPid = probe?.mariadbPid ?? null;
+  const statementsBefore = (await probe?.sample(null))?.statements ?? null;
+  const drainCpu = cpuMeter({ center: pid, labs: labs.proc.pid ?? null, mariadb: mariadbPid });
   labs.send({ type: "drain", concurrency: opts.concurrency });
   const drained = await labs.next("drained", 600_000);
-  const cpuAfter = cpuSeconds(pid);
+  const drainMs = drainCpu.perUnit(drained.completed);
+  const statementsAfter = (await probe?.sample(null))?.statements ?? null;
+  await probe?.close();
+  // MariaDB's global count: the probe's own statement (one per sample) and the heartbeat's are in it.
+  const statementsPerJob = statementsBefore === null || statementsAfter === null || drained.completed === 0 ? null : (statementsAfter - statementsBefore - 1) / drained.completed;
   const e2ePerSec = drained.completed / (drained.ms / 1000);
-  const centerCpuMsPerJob = cpuBefore === null || cpuAfter === null || drained.completed === 0 ? NaN : ((cpuAfter - cpuBefore) * 1000) / drained.completed;
+  const centerCpuMsPerJob = drainMs.center;
   progress(`end to end: ${drained.completed} jobs claimed and completed in ${fmt(drained.ms / 1000, 2)} s (${drained.failed} failed): ${fmt(e2ePerSec, 1)} jobs/s, center CPU ${fmt(centerCpuMsPerJob, 2)} ms/job`);
   const peak = memoryMiB(pid).peak;
 
@@ -518,7 +541,9 @@ async function main(): Promise<number> {
   // --- the ceiling ------------------------------------------------------------
   const rows = await jobRows(db, e2eJobIds);
   progress(`ceiling: raw SQL claim + complete of the same ${rows.length} jobs`);
+  const ceilCpu = cpuMeter({ center: process.pid, labs: null, mariadb: mariadbPid });
   const ceil = await ceiling(db, rows, db.type === "sqlite" ? 1 : Math.min(opts.concurrency, 16));
+  const ceilMs = ceilCpu.perUnit(ceil.completed);
   progress(`ceiling: ${fmt(ceil.jobsPerSec, 1)} jobs/s`);
 
   // --- report -----------------------------------------------------------------
@@ -556,12 +581,24 @@ async function main(): Promise<number> {
   out.push("");
   out.push(
     table([
-      ["claim + complete", "jobs", "failed", "seconds", "jobs/s", "center CPU ms/job"],
-      [`center (GraphQL over ${opts.labTransport === "ws" ? "each lab's socket" : "HTTP"}, ${opts.concurrency} in flight)`, String(drained.completed), String(drained.failed), fmt(drained.ms / 1000, 2), fmt(e2ePerSec, 1), fmt(centerCpuMsPerJob, 2)],
-      [`ceiling (raw ${db.type === "sqlite" ? "better-sqlite3, 1 connection" : "mysql2"})`, String(ceil.completed), "0", fmt(ceil.completed / ceil.jobsPerSec, 2), fmt(ceil.jobsPerSec, 1), "-"],
+      ["claim + complete", "jobs", "failed", "seconds", "jobs/s", "CPU ms/job: center or SQL loop", "labs", "mariadbd"],
+      [
+        `center (GraphQL over ${opts.labTransport === "ws" ? "each lab's socket" : "HTTP"}, ${opts.concurrency} in flight)`,
+        String(drained.completed),
+        String(drained.failed),
+        fmt(drained.ms / 1000, 2),
+        fmt(e2ePerSec, 1),
+        fmt(centerCpuMsPerJob, 2),
+        fmt(drainMs.labs, 2),
+        fmt(drainMs.mariadb, 2),
+      ],
+      [`ceiling (raw ${db.type === "sqlite" ? "better-sqlite3, 1 connection" : "mysql2"})`, String(ceil.completed), "0", fmt(ceil.completed / ceil.jobsPerSec, 2), fmt(ceil.jobsPerSec, 1), fmt(ceilMs.center, 2), "-", fmt(ceilMs.mariadb, 2)],
     ]),
   );
-  out.push("  both: conditional UPDATE ... WHERE status='QUEUED' (claim) then ... 'LEASED' AND lease_token (complete), each with the order's status move, one transaction each");
+  out.push("  CPU ms/job: the center's process (the ceiling: this process, running the SQL loop), the labs' process, and mariadbd when it runs on this machine");
+  if (statementsPerJob !== null) out.push(`  the center sent MariaDB ${fmt(statementsPerJob, 2)} statements per job (its global Questions count over the run; the ceiling sends 2)`);
+  out.push("  both: conditional UPDATE ... WHERE status='QUEUED' (claim) then ... 'LEASED' AND lease_token (complete), each with the order's status move,");
+  out.push(db.type === "sqlite" ? "  one transaction each" : "  each one multi-table UPDATE of the job and its order (as the center makes them on MySQL/MariaDB; it reads a job back only when it did not announce it)");
   out.push(`  center peak RSS ${fmt(peak, 0)} MiB`);
   if (orderFailures.length > 0) out.push(`  ${orderFailures.length} orders FAILED; first: ${orderFailures[0]}`);
   if (labs.errors.length > 0) out.push(`  lab errors: ${labs.errors.join("; ")}`);

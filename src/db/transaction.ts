@@ -26,12 +26,19 @@ export async function withTransaction<T>(ds: DataSource, work: (em: EntityManage
     try {
       return await ds.transaction(work);
     } catch (e) {
-      const code = (e as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (e as { code?: string }).code;
-      if (attempt >= MAX_ATTEMPTS || code === undefined || !RETRYABLE_MYSQL.has(code)) throw e;
-      // Short randomised pause so that the two sides of a deadlock do not collide again.
-      await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt) * Math.random()));
+      await againAfter(e, attempt);
     }
   }
+}
+
+/**
+ * Rethrows `e` unless it is a deadlock or lock wait time-out and attempts are left; else waits a
+ * short randomised pause, so that the two sides of a deadlock do not collide again.
+ */
+async function againAfter(e: unknown, attempt: number): Promise<void> {
+  const code = (e as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (e as { code?: string }).code;
+  if (attempt >= MAX_ATTEMPTS || code === undefined || !RETRYABLE_MYSQL.has(code)) throw e;
+  await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt) * Math.random()));
 }
 
 /** A duplicate-key failure on either engine (a unique index or primary key refused the row). */
@@ -59,4 +66,25 @@ export async function runSql(em: EntityManager, sql: string, params: unknown[]):
   if (!runner) throw new Error("runSql needs a transaction's entity manager");
   const r = await runner.query(sql, params, true);
   return { affected: r.affected ?? 0, rows: Array.isArray(r.records) ? (r.records as Array<Record<string, unknown>>) : [] };
+}
+
+/**
+ * One hand-written statement on its own connection, outside any transaction (MySQL/MariaDB, whose
+ * autocommit makes a single statement atomic): no BEGIN and COMMIT round trips around it. Run
+ * again, like a transaction, when InnoDB picks it as a deadlock's victim. Logged and counted as any
+ * other statement.
+ */
+export async function runSqlAlone(ds: DataSource, sql: string, params: unknown[]): Promise<{ affected: number; rows: Array<Record<string, unknown>> }> {
+  if (isSqlite(ds)) throw new Error("runSqlAlone is for MySQL/MariaDB (SQLite queues its writers in transactions)");
+  for (let attempt = 1; ; attempt++) {
+    const runner = ds.createQueryRunner();
+    try {
+      const r = await runner.query(sql, params, true);
+      return { affected: r.affected ?? 0, rows: Array.isArray(r.records) ? (r.records as Array<Record<string, unknown>>) : [] };
+    } catch (e) {
+      await againAfter(e, attempt);
+    } finally {
+      await runner.release();
+    }
+  }
 }

@@ -5,9 +5,13 @@
  * back in the queue. Every state change is one conditional UPDATE that checks the rows it touched
  * (never check-then-act), so two daemons sharing a key, or two center processes sweeping, never
  * both win; the order follows through the orders service's transition table in the same
- * transaction, and the lab is rung only after commit.
+ * transaction, and the lab is rung only after commit. On MySQL/MariaDB the usual claim and
+ * completion move the job and its order in one multi-table UPDATE, atomic without a transaction
+ * around it; anything unusual (a claim sent again, a lost lease, an order that cannot move) takes
+ * the transactional way, which says why.
  */
 import { randomBytes } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { In, type EntityManager } from "typeorm";
 import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
 import { LabEntity } from "../catalog/lab.entity";
@@ -18,10 +22,10 @@ import { Role } from "../identity/role";
 import { UserEntity } from "../identity/user.entity";
 import { ImageEntity } from "../images/image.entity";
 import { DEFAULT_SIGNED_URL_TTL_SECONDS } from "../images/images.service";
-import type { OrderEvent } from "../orders/order-state";
+import { movesOf, type OrderEvent } from "../orders/order-state";
 import { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
-import { finishJob, leaseJob, readJob } from "./print-job.rows";
+import { finishJob, finishJobWithOrder, leaseJob, leaseJobWithOrder, readJob, readJobAlone, type OrderMove } from "./print-job.rows";
 
 /** A retried job waits min(cap, base * 2^n) seconds, n being the attempts that failed before this one. */
 export const RETRY_BASE_SECONDS = 30;
@@ -33,6 +37,16 @@ const SWEEP_BATCH = 100;
 const LEASE_TOKEN = /^[0-9a-f]{48}$/;
 /** A claimer's key for one claim (sent again with it when the answer was lost). */
 const CLAIM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** The order's moves when its job is claimed and completed (from the orders' transition table). */
+const START_PRINTING = orderMove("START_PRINTING");
+const FINISH_PRINTING = orderMove("FINISH_PRINTING");
+
+function orderMove(event: OrderEvent): OrderMove {
+  const move = movesOf(event);
+  if (!move) throw new Error(`${event} does not lead to one order state`);
+  return move;
+}
 
 /** Seconds a job waits before it may be claimed again after its `priorFailures`-th failure (0-based). */
 export function retryDelaySeconds(priorFailures: number): number {
@@ -73,7 +87,26 @@ export interface RunningSweeper {
   stop(): Promise<void>;
 }
 
+/** Jobs kept in each of the lifecycle's memories (a few MiB at most). */
+const REMEMBERED_JOBS = 20_000;
+
 export class PrintJobLifecycleService {
+  /**
+   * What this process last told its labs (QUEUED jobs as read for the printJobs stream) and the
+   * leases it granted. A claim that finds its job as announced, or a completion of a lease granted
+   * here, knows the job's whole row without reading it back (see claimAtOnce and complete). Never
+   * trusted blindly: the claim's UPDATE requires the remembered columns, and a lease's token pins
+   * the row it was granted on (nothing else changes a LEASED job).
+   */
+  private readonly announced = new LRUCache<string, PrintJobEntity>({ max: REMEMBERED_JOBS });
+  private readonly granted = new LRUCache<string, PrintJobEntity>({ max: REMEMBERED_JOBS });
+
+  /** A job as just sent to its lab's stream: a claim of it may follow. */
+  announce(job: PrintJobEntity): void {
+    if (job.status === "QUEUED") this.announced.set(job.id, job);
+    else this.announced.delete(job.id);
+  }
+
   // ---------------------------------------------------------------- pull
 
   /**
@@ -123,11 +156,28 @@ export class PrintJobLifecycleService {
     if (claimKey !== null && !CLAIM_KEY.test(claimKey)) {
       return { value: null, errors: [userError("INVALID_CLAIM_KEY", "claimKey must be 16 to 64 characters of A-Z, a-z, 0-9, _ and -", ["claimKey"])] };
     }
+    // The job as this process announced it to the lab, if it did: used once.
+    const announced = this.announced.get(jobId);
+    this.announced.delete(jobId);
+    const known = announced && announced.labId === labId ? announced : undefined;
+    const won = await this.claimAtOnce(ctx, jobId, labId, claimKey, known);
+    if (won) {
+      await ctx.app.services.labReports.seen(ctx);
+      return { value: won, errors: [] };
+    }
+    const sqlite = isSqlite(ctx.app.ds);
     const r = await inTransaction(ctx, async (tx) => {
       const now = new Date();
       const leaseToken = randomBytes(24).toString("hex");
       const leaseExpiresAt = new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000);
-      const won = await leaseJob(tx.em, { jobId, labId, leaseToken, leaseExpiresAt, claimKey, now });
+      const lease = { jobId, labId, leaseToken, leaseExpiresAt, claimKey, now };
+      // SQLite: as announced, the job's row is known once the claim wins (MariaDB tried that already).
+      if (sqlite && known && (await leaseJob(tx.em, { ...lease, expect: known })) === 1) {
+        const job = leased(known, leaseToken, leaseExpiresAt, claimKey, now);
+        await ctx.app.services.orders.transitionById(tx.em, job.orderId, "START_PRINTING");
+        return { job, leaseToken, leaseExpiresAt };
+      }
+      const won = await leaseJob(tx.em, lease);
       if (won !== 1) {
         const held = await current(tx.em, jobId, labId);
         // The same claim again (its answer was lost): the lease it won, unchanged.
@@ -141,8 +191,35 @@ export class PrintJobLifecycleService {
       await ctx.app.services.orders.transitionById(tx.em, job.orderId, "START_PRINTING");
       return { job, leaseToken, leaseExpiresAt };
     });
+    if (r.value) this.granted.set(jobId, r.value.job);
     await ctx.app.services.labReports.seen(ctx);
     return r;
+  }
+
+  /**
+   * MySQL/MariaDB: the usual claim (a claimable job of this lab whose order may start printing) as
+   * one statement, in place of the five of a transaction; the job is read back only when this
+   * process did not announce it as it still is. Null when it did not win: the transactional way
+   * then tells why, or answers a claim sent again with its key. SQLite, in-process, always takes
+   * the transactional way.
+   */
+  private async claimAtOnce(ctx: RequestContext, jobId: string, labId: string, claimKey: string | null, known: PrintJobEntity | undefined): Promise<Claim | null> {
+    const ds = ctx.app.ds;
+    if (isSqlite(ds)) return null;
+    const now = new Date();
+    const leaseToken = randomBytes(24).toString("hex");
+    const leaseExpiresAt = new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000);
+    const lease = { jobId, labId, leaseToken, leaseExpiresAt, claimKey, now };
+    let job: PrintJobEntity | null;
+    if (known && (await leaseJobWithOrder(ds, { ...lease, expect: known }, START_PRINTING))) {
+      job = leased(known, leaseToken, leaseExpiresAt, claimKey, now);
+    } else {
+      if (!(await leaseJobWithOrder(ds, lease, START_PRINTING))) return null;
+      job = await readJobAlone(ds, jobId);
+      if (!job) throw new Error(`print job ${jobId} vanished after its claim`);
+    }
+    this.granted.set(jobId, job);
+    return { job, leaseToken, leaseExpiresAt };
   }
 
   // ---------------------------------------------------------------- complete
@@ -154,11 +231,25 @@ export class PrintJobLifecycleService {
    */
   async complete(ctx: RequestContext, jobId: string, leaseToken: string): Promise<Outcome<PrintJobEntity>> {
     const labId = labOf(ctx);
+    // MySQL/MariaDB: the usual completion as one statement and a read; anything else (a repeated
+    // completion, a lost lease) takes the transactional way, which tells which.
+    // A lease granted here: once it completes, the row it was granted on, now DONE (the token
+    // pins that row: nothing but the end of the lease changes a LEASED job).
+    const lease = this.granted.get(jobId);
+    this.granted.delete(jobId);
+    const granted = lease && lease.labId === labId && lease.leaseToken === leaseToken ? lease : undefined;
+    const now = new Date();
+    if (!isSqlite(ctx.app.ds) && LEASE_TOKEN.test(leaseToken) && (await finishJobWithOrder(ctx.app.ds, { jobId, labId, leaseToken, now }, FINISH_PRINTING))) {
+      const job = granted ? done(granted, now) : await readJobAlone(ctx.app.ds, jobId);
+      if (!job) throw new Error(`print job ${jobId} vanished after its completion`);
+      await ctx.app.services.labReports.seen(ctx);
+      return { value: job, errors: [] };
+    }
     const r = await inTransaction(ctx, async (tx) => {
       const now = new Date();
       if (LEASE_TOKEN.test(leaseToken)) {
         if ((await finishJob(tx.em, { jobId, labId, leaseToken, now })) === 1) {
-          const job = await readJob(tx.em, jobId);
+          const job = granted ? done(granted, now) : await readJob(tx.em, jobId);
           if (!job) throw new Error(`print job ${jobId} vanished after its completion`);
           await ctx.app.services.orders.transitionById(tx.em, job.orderId, "FINISH_PRINTING");
           return job;
@@ -333,6 +424,16 @@ export class PrintJobLifecycleService {
       },
     };
   }
+}
+
+/** `job` (as read while QUEUED) once this claim's UPDATE won it. */
+function leased(job: PrintJobEntity, leaseToken: string, leaseExpiresAt: Date, claimKey: string | null, now: Date): PrintJobEntity {
+  return Object.assign(new PrintJobEntity(), job, { status: "LEASED", leaseToken, leaseExpiresAt, claimKey, updatedAt: now });
+}
+
+/** `job` (as leased) once its completion's UPDATE won. */
+function done(job: PrintJobEntity, now: Date): PrintJobEntity {
+  return Object.assign(new PrintJobEntity(), job, { status: "DONE", leaseExpiresAt: null, updatedAt: now });
 }
 
 function labOf(ctx: RequestContext): string {

@@ -4,21 +4,37 @@
  * names are those of PrintJobEntity (and its migration); `jobFromRow` turns a row back into the
  * entity with the same conversions the columns declare.
  */
-import type { EntityManager } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import { toSafeInteger } from "../db/columns";
-import { runSql } from "../db/transaction";
+import { isSqlite, runSql, runSqlAlone } from "../db/transaction";
+import type { OrderStatus } from "../orders/order-state";
 import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
 
 const JOB_COLUMNS = "id, order_id, lab_id, status, attempts, available_at, lease_token, lease_expires_at, claim_key, last_error, created_at, updated_at";
 
-/** QUEUED and due -> LEASED under this token; 1 when this call won the job. */
-export async function leaseJob(em: EntityManager, p: { jobId: string; labId: string; leaseToken: string; leaseExpiresAt: Date; claimKey: string | null; now: Date }): Promise<number> {
+/**
+ * QUEUED and due -> LEASED under this token; 1 when this call won the job. With `expect` (the job
+ * as last read), also only when every column the claim does not set still holds what was read:
+ * then the job's whole row is known without reading it again.
+ */
+export async function leaseJob(em: EntityManager, p: { jobId: string; labId: string; leaseToken: string; leaseExpiresAt: Date; claimKey: string | null; now: Date; expect?: PrintJobEntity }): Promise<number> {
+  const expect = expectation(p.expect, "", isSqlite(em.connection) ? "IS" : "<=>");
   const r = await runSql(
     em,
-    "UPDATE print_jobs SET status = 'LEASED', lease_token = ?, lease_expires_at = ?, claim_key = ?, updated_at = ? WHERE id = ? AND lab_id = ? AND status = 'QUEUED' AND available_at <= ?",
-    [p.leaseToken, p.leaseExpiresAt.getTime(), p.claimKey, p.now.getTime(), p.jobId, p.labId, p.now.getTime()],
+    `UPDATE print_jobs SET status = 'LEASED', lease_token = ?, lease_expires_at = ?, claim_key = ?, updated_at = ? WHERE id = ? AND lab_id = ? AND status = 'QUEUED' AND available_at <= ?${expect.sql}`,
+    [p.leaseToken, p.leaseExpiresAt.getTime(), p.claimKey, p.now.getTime(), p.jobId, p.labId, p.now.getTime(), ...expect.params],
   );
   return r.affected;
+}
+
+/** The conditions that a job's unclaimed columns hold what `job` says (none without a job). */
+function expectation(job: PrintJobEntity | undefined, alias: string, nullSafeEquals: "IS" | "<=>"): { sql: string; params: unknown[] } {
+  if (!job) return { sql: "", params: [] };
+  const a = alias === "" ? "" : `${alias}.`;
+  return {
+    sql: ` AND ${a}order_id = ? AND ${a}attempts = ? AND ${a}available_at = ? AND ${a}last_error ${nullSafeEquals} ? AND ${a}created_at = ?`,
+    params: [job.orderId, job.attempts, job.availableAt.getTime(), job.lastError, job.createdAt.getTime()],
+  };
 }
 
 /** LEASED under this token -> DONE; 1 when this call completed the job. */
@@ -29,6 +45,63 @@ export async function finishJob(em: EntityManager, p: { jobId: string; labId: st
     [p.now.getTime(), p.jobId, p.labId, p.leaseToken],
   );
   return r.affected;
+}
+
+/** An order's move in SQL: the states it may leave and the one it enters (from the orders' transition table). */
+export interface OrderMove {
+  from: OrderStatus[];
+  to: OrderStatus;
+}
+
+/**
+ * MySQL/MariaDB only: the claim and the order's move in one multi-table UPDATE, atomic by itself,
+ * so without BEGIN and COMMIT around it. True when both rows changed; false when nothing did (the
+ * job is not QUEUED and due for this lab, or its order cannot move): the caller then takes the
+ * transactional way, which tells why.
+ */
+export async function leaseJobWithOrder(
+  ds: DataSource,
+  p: { jobId: string; labId: string; leaseToken: string; leaseExpiresAt: Date; claimKey: string | null; now: Date; expect?: PrintJobEntity },
+  move: OrderMove,
+): Promise<boolean> {
+  const now = p.now.getTime();
+  // With `expect`, as leaseJob: when it wins, the job's whole row is known.
+  const expect = expectation(p.expect, "j", "<=>");
+  const r = await runSqlAlone(
+    ds,
+    "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id" +
+      " SET j.status = 'LEASED', j.lease_token = ?, j.lease_expires_at = ?, j.claim_key = ?, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?" +
+      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = 'QUEUED' AND j.available_at <= ?${expect.sql} AND o.status IN (${marks(move.from.length)})`,
+    [p.leaseToken, p.leaseExpiresAt.getTime(), p.claimKey, now, move.to, now, p.jobId, p.labId, now, ...expect.params, ...move.from],
+  );
+  return bothChanged(r.affected);
+}
+
+/** MySQL/MariaDB only: the completion and the order's move in one statement, as leaseJobWithOrder. */
+export async function finishJobWithOrder(ds: DataSource, p: { jobId: string; labId: string; leaseToken: string; now: Date }, move: OrderMove): Promise<boolean> {
+  const now = p.now.getTime();
+  const r = await runSqlAlone(
+    ds,
+    "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id" +
+      " SET j.status = 'DONE', j.lease_expires_at = NULL, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?" +
+      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = 'LEASED' AND j.lease_token = ? AND o.status IN (${marks(move.from.length)})`,
+    [now, move.to, now, p.jobId, p.labId, p.leaseToken, ...move.from],
+  );
+  return bothChanged(r.affected);
+}
+
+/** The job as committed now, read outside any transaction (MySQL/MariaDB), or null. */
+export async function readJobAlone(ds: DataSource, jobId: string): Promise<PrintJobEntity | null> {
+  const r = await runSqlAlone(ds, `SELECT ${JOB_COLUMNS} FROM print_jobs WHERE id = ?`, [jobId]);
+  return r.rows.length === 0 ? null : jobFromRow(r.rows[0]);
+}
+
+const marks = (n: number): string => Array(n).fill("?").join(", ");
+
+function bothChanged(affected: number): boolean {
+  // One job row and one order row; the statement's conditions match both or neither.
+  if (affected !== 0 && affected !== 2) throw new Error(`a print job's joined update changed ${affected} rows (expected 0 or 2)`);
+  return affected === 2;
 }
 
 /** The job as stored now, or null. */

@@ -47,6 +47,7 @@ export class PrintJobsService {
         await this.seen(ctx.app, [labId]);
         for (const job of await this.backlog(ctx, labId)) {
           if (stopped) return;
+          ctx.app.services.printJobLifecycle.announce(job);
           await push({ job });
         }
         while (!stopped) {
@@ -55,7 +56,10 @@ export class PrintJobsService {
           pending = live.next();
           // A withdrawn job (cancelled, moved) is sent too, so that the lab drops it.
           const job = await ctx.app.ds.getRepository(PrintJobEntity).findOne({ where: { id: ring.value.jobId, labId } });
-          if (job && !stopped) await push({ job });
+          if (job && !stopped) {
+            ctx.app.services.printJobLifecycle.announce(job);
+            await push({ job });
+          }
         }
       } finally {
         presence.disconnected(labId);
