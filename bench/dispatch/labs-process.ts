@@ -67,11 +67,29 @@ const clientOf = new Map<string, Client>();
 async function gql(key: string, query: string, variables: object): Promise<Record<string, unknown>> {
   const ws = OVER_HTTP ? undefined : clientOf.get(key);
   if (ws) {
-    const it = ws.iterate<Record<string, unknown>>({ query, variables: variables as Record<string, unknown> });
-    const r = await it.next();
-    await it.return?.();
-    if (r.done || !r.value.data || r.value.errors) throw new Error(`over the socket: ${JSON.stringify(r.value).slice(0, 300)}`);
-    return r.value.data as Record<string, unknown>;
+    // As the daemon's client sends an operation over its socket: subscribe with a sink, under a
+    // time-out.
+    return new Promise((resolve, reject) => {
+      let result: { data?: Record<string, unknown> | null; errors?: unknown } | undefined;
+      const timer = setTimeout(() => reject(new Error("over the socket: timed out")), 60_000);
+      ws.subscribe<Record<string, unknown>>(
+        { query, variables: variables as Record<string, unknown> },
+        {
+          next: (r) => {
+            result = r as typeof result;
+          },
+          error: (e) => {
+            clearTimeout(timer);
+            reject(new Error(`over the socket: ${JSON.stringify(e).slice(0, 300)}`));
+          },
+          complete: () => {
+            clearTimeout(timer);
+            if (!result?.data || result.errors) reject(new Error(`over the socket: ${JSON.stringify(result).slice(0, 300)}`));
+            else resolve(result.data);
+          },
+        },
+      );
+    });
   }
   const r = await fetch(`${url}/graphql`, {
     method: "POST",
