@@ -128,7 +128,8 @@ export class LabDaemon {
   private stopping = false;
   private stoppedPromise: Promise<void> | null = null;
   private connected = false;
-  private flushingHistory = false;
+  /** The history report under way, if any. */
+  private historyInFlight: Promise<void> | null = null;
   private readonly handlers: SubscriptionHandlers;
   private resolveExit!: (code: number) => void;
   /** Resolves with the process's exit code once the daemon has stopped. */
@@ -890,11 +891,20 @@ export class LabDaemon {
   /**
    * Sends the printing history the center has not acknowledged, in batches. An entry stays in the
    * journal until reportPrintHistory answers for it, so a crash or an outage only delays it; the
-   * center counts an entry it already has only once.
+   * center counts an entry it already has only once. One report at a time: a periodic one finds
+   * the one under way and leaves it; the final one (on stop) waits for it, then sends what is left,
+   * so that the stop does not close the journal under an answer still on its way.
    */
-  private async flushHistory(final = false): Promise<void> {
-    if (this.flushingHistory) return;
-    this.flushingHistory = true;
+  private flushHistory(final = false): Promise<void> {
+    if (this.historyInFlight) return final ? this.historyInFlight.then(() => this.flushHistory(true)) : this.historyInFlight;
+    const flight = this.sendHistory(final).finally(() => {
+      this.historyInFlight = null;
+    });
+    this.historyInFlight = flight;
+    return flight;
+  }
+
+  private async sendHistory(final: boolean): Promise<void> {
     try {
       let sent = 0;
       for (;;) {
@@ -921,8 +931,6 @@ export class LabDaemon {
     } catch (e) {
       if (e instanceof KeyRefusedError && !final) return this.fatal(e.message, EXIT.KEY_REFUSED);
       if (!transient(e) || final) this.say(`printing history not sent (${reason(e)}); sent again later`);
-    } finally {
-      this.flushingHistory = false;
     }
   }
 

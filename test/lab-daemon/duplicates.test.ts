@@ -3,9 +3,10 @@
  * while its claim is under way, by the backlog sent again after a reconnect (stale: the center read
  * it before the claim; the claim itself, sent over the socket that was cut, is sent again over HTTP
  * with its claim key), and once more after it was completed. A daemon with a worker to spare must
- * still claim it once, write it once, complete it once, and say nothing but that. The center here
- * is a small fake that speaks the same GraphQL (over HTTP and graphql-transport-ws, operations
- * over either) and counts.
+ * still claim it once, write it once, complete it once, and say nothing but that. And a stop while
+ * a printing history report is under way waits for its answer before it closes the journal. The
+ * center here is a small fake that speaks the same GraphQL (over HTTP and graphql-transport-ws,
+ * operations over either) and counts.
  */
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -15,6 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { LabDaemon } from "../../src/lab-daemon/daemon";
+import { Journal } from "../../src/lab-daemon/journal";
 import { parseSheetSize } from "../../src/lab-daemon/print-files";
 import { makePng } from "../support/images";
 
@@ -36,7 +38,7 @@ const PNG_SHA = createHash("sha256").update(PNG).digest("hex");
  */
 type Lose = (op: string, via: "ws" | "http", v: Record<string, any>) => "cut" | "unavailable" | null;
 
-async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => Promise<void>; lose?: Lose } = {}) {
+async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => Promise<void>; lose?: Lose; hold?: (op: string) => Promise<void> | null } = {}) {
   const jobs = new Map<string, FakeJob>(ids.map((id) => [id, { id, status: "QUEUED", attempts: 0, token: null, claimKey: null }]));
   const calls: Array<{ op: string; jobId?: string; claimKey?: string }> = [];
   const subscriptions: Array<{ socket: WebSocket; id: string }> = [];
@@ -55,6 +57,7 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
     if (sub && sub.socket.readyState === sub.socket.OPEN) sub.socket.send(JSON.stringify({ type: "next", id: sub.id, payload: { data: { printJobs: { job: event(j, status) } } } }));
   };
   const answer = async (op: string, v: Record<string, any>): Promise<unknown> => {
+    await hooks.hold?.(op);
     const j = v.jobId ? jobs.get(v.jobId) : v.id ? jobs.get(v.id) : undefined;
     switch (op) {
       case "LabClaimPrintJob": {
@@ -289,5 +292,44 @@ describe("a job announced again while the daemon holds it", () => {
     expect(fs.readdirSync(out).filter((n) => !n.startsWith("."))).toEqual(["job-J1"]);
     const about = lines.filter((l) => l.startsWith("job J1 ")).map((l) => l.replace(/: .*$| \(order .*\)$| to .*$/, ""));
     expect(about).toEqual(["job J1 not claimed", "job J1 claimed", "job J1 written", "job J1 completed"]);
+  }, 30000);
+});
+
+describe("a stop while a printing history report is under way", () => {
+  let root: string;
+  beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-stop-"))));
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("waits for the report's answer before closing the journal: nothing is left to send", async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let reports = 0;
+    // The first report is taken but answered only when released.
+    const center = await fakeCenter(["J1"], { hold: (op) => (op === "LabReportPrintHistory" && ++reports === 1 ? held : null) });
+    const { daemon, out } = labDaemon(root, center.url, { historyEverySeconds: 0.1, resyncEverySeconds: 60, concurrency: 1 });
+    await daemon.start();
+    let stopped: Promise<void> | null = null;
+    try {
+      await until("J1 DONE", () => center.jobs.get("J1")!.status === "DONE");
+      await until("the history report under way", () => reports === 1);
+      stopped = daemon.stop();
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+      await stopped;
+    } finally {
+      release();
+      if (!stopped) await daemon.stop();
+      await center.close();
+    }
+    const { journal } = Journal.open(path.join(out, ".printmesh-lab"));
+    try {
+      expect(journal.all()).toEqual([]);
+      expect(journal.pendingHistory()).toEqual([]);
+    } finally {
+      journal.close();
+    }
+    // Taken once over the socket; the stop cut the socket, so the same report went again over
+    // HTTP (the center counts an entry once); nothing more was pending.
+    expect(center.calls.filter((c) => c.op === "LabReportPrintHistory").length).toBeLessThanOrEqual(2);
   }, 30000);
 });
