@@ -87,8 +87,8 @@ export interface RunningSweeper {
   stop(): Promise<void>;
 }
 
-/** Jobs kept in each of the lifecycle's memories (a few MiB at most). */
-const REMEMBERED_JOBS = 20_000;
+/** Jobs kept in each of the lifecycle's memories (about 6 MiB each when full). */
+const REMEMBERED_JOBS = 10_000;
 
 export class PrintJobLifecycleService {
   /**
@@ -231,10 +231,10 @@ export class PrintJobLifecycleService {
    */
   async complete(ctx: RequestContext, jobId: string, leaseToken: string): Promise<Outcome<PrintJobEntity>> {
     const labId = labOf(ctx);
-    // MySQL/MariaDB: the usual completion as one statement and a read; anything else (a repeated
-    // completion, a lost lease) takes the transactional way, which tells which.
-    // A lease granted here: once it completes, the row it was granted on, now DONE (the token
-    // pins that row: nothing but the end of the lease changes a LEASED job).
+    // A lease granted here: once it completes, the job is the row it was granted on, now DONE
+    // (the token pins that row: nothing but the end of the lease changes a LEASED job), so it
+    // need not be read back. MySQL/MariaDB: the usual completion is one statement; anything else
+    // (a repeated completion, a lost lease) takes the transactional way, which tells which.
     const lease = this.granted.get(jobId);
     this.granted.delete(jobId);
     const granted = lease && lease.labId === labId && lease.leaseToken === leaseToken ? lease : undefined;
