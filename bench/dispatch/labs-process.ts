@@ -22,7 +22,7 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { CLAIM, COMPLETE } from "../../src/lab-daemon/center-client";
+import { CLAIM, COMPLETE, SUBSCRIPTION } from "../../src/lab-daemon/center-client";
 
 interface LabKey {
   labId: string;
@@ -57,7 +57,7 @@ const held: Array<{ jobId: string; lab: LabKey }> = [];
 /** Jobs already seen (several connections of one lab get the same event). */
 const seen = new Set<string>();
 
-/** Claims and completions are the lab daemon's own documents, with a claim key as it sends them. */
+/** The subscription, claims and completions are the lab daemon's own documents, with a claim key as it sends them. */
 const claimVars = (jobId: string) => ({ jobId, claimKey: randomBytes(18).toString("base64url") });
 
 const OVER_HTTP = process.env.LAB_TRANSPORT === "http";
@@ -138,7 +138,7 @@ function open(lab: LabKey): Promise<boolean> {
       },
     });
     const dispose = client.subscribe<{ printJobs: { job: { id: string; status: string } } }>(
-      { query: "subscription { printJobs { job { id status } } }" },
+      { operationName: "LabPrintJobs", query: SUBSCRIPTION },
       {
         next: (msg) => {
           const at = now();

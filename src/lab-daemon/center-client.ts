@@ -174,7 +174,8 @@ export function centerBaseUrl(raw: string): string {
 }
 
 const JOB_EVENT_FIELDS = "id orderId labId status attempts lastError order { subOrders { sheets } }";
-const SUBSCRIPTION = `subscription LabPrintJobs { printJobs { job { ${JOB_EVENT_FIELDS} } } }`;
+/** The daemon's subscription, as it sends it (the dispatch benchmark's labs send the same). */
+export const SUBSCRIPTION = `subscription LabPrintJobs { printJobs { job { ${JOB_EVENT_FIELDS} } } }`;
 const ERRORS = "errors { code message field }";
 /** The daemon's claim and completion, as it sends them (the dispatch benchmark sends the same). */
 export const CLAIM = `mutation LabClaimPrintJob($jobId: ID!, $claimKey: String) { claimPrintJob(jobId: $jobId, claimKey: $claimKey) { job { id orderId status attempts } leaseToken leaseExpiresAt ${ERRORS} } }`;
