@@ -206,7 +206,11 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         logger.info({ requestId: context.requestId, operation: name, type, transport: "ws", ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined }, "graphql");
       },
       // Errors as HTTP shows them: coded ones as they are, anything unexpected masked (and logged).
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      onNext: (_ctx, _id, _payload, args, result) => {
+        // A subscription's context lasts as long as the subscription, and each event is executed
+        // with it: what one event's resolvers memoised (loaders and their caches) is dropped once
+        // that event is out, so a lab's stream does not keep every order it was ever sent.
+        (args.contextValue as RequestContext).memo.clear();
         const errors = withRequestCodes(result);
         if (!errors || errors.length === 0) return;
         return { ...result, errors: errors.map((e) => opts.formatError(e.toJSON(), e)) };

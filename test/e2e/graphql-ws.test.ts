@@ -8,6 +8,7 @@
 import { specifiedRules } from "graphql";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import { queryCounter } from "../../src/db/query-counter";
 import { DocumentCache } from "../../src/graphql/ws";
 import { CenterClient } from "../../src/lab-daemon/center-client";
 import { appSchema } from "../../src/graphql/schema";
@@ -137,6 +138,36 @@ describe("GraphQL over the socket", () => {
     expect(await metric(c, /printmesh_graphql_operations_total\{operation="completePrintJob",type="mutation",transport="ws"\} (\d+)/)).toBe(1);
     expect(await metric(c, /printmesh_graphql_operations_total\{operation="claimPrintJob",type="mutation",transport="http"\} (\d+)/)).toBe(claimsOverHttp);
     expect(await metric(c, /printmesh_graphql_errors_total\{code="ALREADY_CLAIMED"\} (\d+)/)).toBeGreaterThanOrEqual(1);
+  });
+
+  it("keeps nothing of one subscription event for the next: each event reads the sub-orders it shows", async () => {
+    const placed = await c.gql(PLACE, { input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 3, items: [{ imageId: "IMG-C01" }] }] } }, t.customer);
+    const order = placed.data!.placeOrder.order;
+    expect((await c.gql(CONFIRM, { id: order.id, total: order.total }, t.customer)).data!.confirmOrder.errors).toEqual([]);
+    const job = await c.ds.getRepository(PrintJobEntity).findOneByOrFail({ orderId: order.id });
+
+    // The lab daemon's subscription: each event carries the order's sheets.
+    const lab = open(LAB01_KEY);
+    const events: Array<{ id: string; order: { subOrders: Array<{ sheets: number }> } }> = [];
+    lab.client.subscribe<{ printJobs: { job: (typeof events)[number] } }>(
+      { query: "subscription { printJobs { job { id order { subOrders { sheets } } } } }" },
+      { next: (r) => r.data && events.push(r.data.printJobs.job), error: () => undefined, complete: () => undefined },
+    );
+    await until("the backlog's event", () => events.some((e) => e.id === job.id));
+    queryCounter.recent = [];
+    try {
+      for (let ring = 1; ring <= 3; ring++) {
+        const before = events.length;
+        const readsBefore = queryCounter.recent.filter((q) => /FROM [`"]?sub_orders/.test(q)).length;
+        c.server.app.events.publish("printJob", "LAB01", { jobId: job.id });
+        await until(`ring ${ring}'s event`, () => events.length > before);
+        expect(events[events.length - 1]).toEqual({ id: job.id, order: { subOrders: [{ sheets: 3 }] } });
+        // Read for this event: nothing was kept from the one before.
+        expect(queryCounter.recent.filter((q) => /FROM [`"]?sub_orders/.test(q)).length - readsBefore).toBe(1);
+      }
+    } finally {
+      queryCounter.recent = null;
+    }
   });
 
   it("a syntax error, an unknown field, too many aliases, ill-typed variables and introspection (off) are errors of that operation, with HTTP's codes; the socket stays", async () => {
