@@ -61,10 +61,15 @@ export async function insertRows<T extends ObjectLiteral>(em: EntityManager, ent
  * runner: logged and counted as any other. Used where the query builder's work per statement
  * shows in the hottest paths (a lab's claim and completion); the rows come back raw.
  */
-export async function runSql(em: EntityManager, sql: string, params: unknown[]): Promise<{ affected: number; rows: Array<Record<string, unknown>> }> {
+export async function runSql(em: EntityManager, sql: string, params: unknown[]): Promise<RawResult> {
   const runner = em.queryRunner;
   if (!runner) throw new Error("runSql needs a transaction's entity manager");
-  const r = await runner.query(sql, params, true);
+  return raw(await runner.query(sql, params, true));
+}
+
+type RawResult = { affected: number; rows: Array<Record<string, unknown>> };
+
+function raw(r: { affected?: number; records?: unknown }): RawResult {
   return { affected: r.affected ?? 0, rows: Array.isArray(r.records) ? (r.records as Array<Record<string, unknown>>) : [] };
 }
 
@@ -74,13 +79,12 @@ export async function runSql(em: EntityManager, sql: string, params: unknown[]):
  * again, like a transaction, when InnoDB picks it as a deadlock's victim. Logged and counted as any
  * other statement.
  */
-export async function runSqlAlone(ds: DataSource, sql: string, params: unknown[]): Promise<{ affected: number; rows: Array<Record<string, unknown>> }> {
+export async function runSqlAlone(ds: DataSource, sql: string, params: unknown[]): Promise<RawResult> {
   if (isSqlite(ds)) throw new Error("runSqlAlone is for MySQL/MariaDB (SQLite queues its writers in transactions)");
   for (let attempt = 1; ; attempt++) {
     const runner = ds.createQueryRunner();
     try {
-      const r = await runner.query(sql, params, true);
-      return { affected: r.affected ?? 0, rows: Array.isArray(r.records) ? (r.records as Array<Record<string, unknown>>) : [] };
+      return raw(await runner.query(sql, params, true));
     } catch (e) {
       await againAfter(e, attempt);
     } finally {

@@ -174,6 +174,12 @@ export function centerBaseUrl(raw: string): string {
 }
 
 const JOB_EVENT_FIELDS = "id orderId labId status attempts lastError order { subOrders { sheets } }";
+/** The error an operation's first GraphQL error means for the daemon: its key refused, or a plain failure. */
+function operationError(first: { message: string; extensions?: { code?: unknown } }): KeyRefusedError | CenterGraphQLError {
+  const code = String(first.extensions?.code ?? "GRAPHQL_ERROR");
+  return code === "UNAUTHENTICATED" ? new KeyRefusedError("UNAUTHENTICATED") : new CenterGraphQLError(code, first.message);
+}
+
 /** The daemon's subscription, as it sends it (the dispatch benchmark's labs send the same). */
 export const SUBSCRIPTION = `subscription LabPrintJobs { printJobs { job { ${JOB_EVENT_FIELDS} } } }`;
 const ERRORS = "errors { code message field }";
@@ -301,16 +307,13 @@ export class CenterClient {
           error: (err) => {
             const list = Array.isArray(err) ? (err as Array<{ message: string; extensions?: { code?: string } }>) : [];
             if (list.length === 0) return fail(new CenterUnreachableError(this.baseUrl, describeNetworkError(err)));
-            const code = String(list[0].extensions?.code ?? "GRAPHQL_ERROR");
-            fail(code === "UNAUTHENTICATED" ? new KeyRefusedError("UNAUTHENTICATED") : new CenterGraphQLError(code, list[0].message));
+            fail(operationError(list[0]));
           },
           complete: () =>
             finish(() => {
               const first = result?.errors?.[0];
-              if (first) {
-                const code = String(first.extensions?.code ?? "GRAPHQL_ERROR");
-                reject(code === "UNAUTHENTICATED" ? new KeyRefusedError("UNAUTHENTICATED") : new CenterGraphQLError(code, first.message));
-              } else if (!result?.data) reject(new CenterGraphQLError("BAD_RESPONSE", "the center answered over the socket without data"));
+              if (first) reject(operationError(first));
+              else if (!result?.data) reject(new CenterGraphQLError("BAD_RESPONSE", "the center answered over the socket without data"));
               else resolve(result.data as T);
             }),
         },
@@ -344,11 +347,7 @@ export class CenterClient {
       throw new CenterGraphQLError("BAD_RESPONSE", `the center answered HTTP ${res.status} without a GraphQL body`);
     }
     const first = body.errors?.[0];
-    if (first) {
-      const code = first.extensions?.code ?? "GRAPHQL_ERROR";
-      if (code === "UNAUTHENTICATED" || res.status === 401) throw new KeyRefusedError("UNAUTHENTICATED");
-      throw new CenterGraphQLError(code, first.message);
-    }
+    if (first) throw res.status === 401 ? new KeyRefusedError("UNAUTHENTICATED") : operationError(first);
     if (!body.data) throw new CenterGraphQLError("BAD_RESPONSE", `the center answered HTTP ${res.status} without data`);
     return body.data;
   }

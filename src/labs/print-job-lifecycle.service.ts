@@ -172,22 +172,19 @@ export class PrintJobLifecycleService {
       const leaseExpiresAt = new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000);
       const lease = { jobId, labId, leaseToken, leaseExpiresAt, claimKey, now };
       // SQLite: as announced, the job's row is known once the claim wins (MariaDB tried that already).
-      if (sqlite && known && (await leaseJob(tx.em, { ...lease, expect: known })) === 1) {
-        const job = leased(known, leaseToken, leaseExpiresAt, claimKey, now);
-        await ctx.app.services.orders.transitionById(tx.em, job.orderId, "START_PRINTING");
-        return { job, leaseToken, leaseExpiresAt };
-      }
-      const won = await leaseJob(tx.em, lease);
-      if (won !== 1) {
-        const held = await current(tx.em, jobId, labId);
-        // The same claim again (its answer was lost): the lease it won, unchanged.
-        if (held && held.status === "LEASED" && claimKey !== null && held.claimKey === claimKey && held.leaseToken && held.leaseExpiresAt) {
-          return { job: held, leaseToken: held.leaseToken, leaseExpiresAt: held.leaseExpiresAt };
+      let job = sqlite && known && (await leaseJob(tx.em, { ...lease, expect: known })) === 1 ? leased(known, leaseToken, leaseExpiresAt, claimKey, now) : null;
+      if (!job) {
+        if ((await leaseJob(tx.em, lease)) !== 1) {
+          const held = await current(tx.em, jobId, labId);
+          // The same claim again (its answer was lost): the lease it won, unchanged.
+          if (held && held.status === "LEASED" && claimKey !== null && held.claimKey === claimKey && held.leaseToken && held.leaseExpiresAt) {
+            return { job: held, leaseToken: held.leaseToken, leaseExpiresAt: held.leaseExpiresAt };
+          }
+          throw new RollbackWithErrors([whyNotClaimable(held, jobId, now)]);
         }
-        throw new RollbackWithErrors([whyNotClaimable(held, jobId, now)]);
+        job = await readJob(tx.em, jobId);
+        if (!job) throw new Error(`print job ${jobId} vanished after its claim`);
       }
-      const job = await readJob(tx.em, jobId);
-      if (!job) throw new Error(`print job ${jobId} vanished after its claim`);
       await ctx.app.services.orders.transitionById(tx.em, job.orderId, "START_PRINTING");
       return { job, leaseToken, leaseExpiresAt };
     });

@@ -92,8 +92,7 @@ export async function finishJobWithOrder(ds: DataSource, p: { jobId: string; lab
 
 /** The job as committed now, read outside any transaction (MySQL/MariaDB), or null. */
 export async function readJobAlone(ds: DataSource, jobId: string): Promise<PrintJobEntity | null> {
-  const r = await runSqlAlone(ds, `SELECT ${JOB_COLUMNS} FROM print_jobs WHERE id = ?`, [jobId]);
-  return r.rows.length === 0 ? null : jobFromRow(r.rows[0]);
+  return firstJob(await runSqlAlone(ds, READ_JOB, [jobId]));
 }
 
 const marks = (n: number): string => Array(n).fill("?").join(", ");
@@ -106,7 +105,12 @@ function bothChanged(affected: number): boolean {
 
 /** The job as stored now, or null. */
 export async function readJob(em: EntityManager, jobId: string): Promise<PrintJobEntity | null> {
-  const r = await runSql(em, `SELECT ${JOB_COLUMNS} FROM print_jobs WHERE id = ?`, [jobId]);
+  return firstJob(await runSql(em, READ_JOB, [jobId]));
+}
+
+const READ_JOB = `SELECT ${JOB_COLUMNS} FROM print_jobs WHERE id = ?`;
+
+function firstJob(r: { rows: Array<Record<string, unknown>> }): PrintJobEntity | null {
   return r.rows.length === 0 ? null : jobFromRow(r.rows[0]);
 }
 
