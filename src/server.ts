@@ -3,7 +3,6 @@
  * the same path (src/graphql/ws.ts), the admins' IDE on GET /graphql from a browser, health, readiness and metrics.
  * `createServer` is what main.ts and the end-to-end tests both boot.
  */
-import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
@@ -17,9 +16,11 @@ import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config";
 import { openDatabase } from "./db/data-source";
+import { closeBatches } from "./db/statement-batch";
 import { requestContext, type AppContext, type RequestContext } from "./graphql/context";
 import { makeFormatError } from "./graphql/errors-format";
 import { errorCodes } from "./graphql/operation-codes";
+import { graphqlHttp, requestIdOf } from "./graphql/http-transport";
 import { createEventBus } from "./graphql/pubsub";
 import { appSchema } from "./graphql/schema";
 import { startWsServer } from "./graphql/ws";
@@ -63,7 +64,12 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
 
   const expressApp = express();
   expressApp.disable("x-powered-by");
-  const httpServer = http.createServer(expressApp);
+  // POST /graphql with a JSON body goes straight to Apollo (graphql/http-transport.ts); the rest to Express.
+  let graphqlPost: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | null = null;
+  const httpServer = http.createServer((req, res) => {
+    if (graphqlPost?.(req, res)) return;
+    expressApp(req, res);
+  });
 
   // graphql-ws on the same path as HTTP GraphQL: subscriptions, and the lab daemons' operations.
   const formatError = makeFormatError(logger);
@@ -114,9 +120,20 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   });
   await apollo.start();
 
+  /** A GraphQL request's context: its caller (401 for a credential that is not valid), id and address. */
+  const graphqlContext = async (req: http.IncomingMessage, requestId: string, ip?: string): Promise<RequestContext> => {
+    const authorization = req.headers.authorization;
+    const auth = await app.services.identity.authenticate(authorization);
+    if (auth === INVALID_CREDENTIAL) {
+      throw new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", {
+        extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
+      });
+    }
+    return requestContext(app, auth, requestId, ip ?? req.socket.remoteAddress ?? "unknown");
+  };
+
   expressApp.use((req, res, next) => {
-    const given = req.header("x-request-id");
-    const id = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    const id = requestIdOf(req.headers["x-request-id"]);
     res.setHeader("x-request-id", id);
     res.locals.requestId = id;
     next();
@@ -151,18 +168,9 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   expressApp.use(
     "/graphql",
     express.json({ limit: BODY_LIMIT_BYTES }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const auth = await app.services.identity.authenticate(req.header("authorization"));
-        if (auth === INVALID_CREDENTIAL) {
-          throw new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", {
-            extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
-          });
-        }
-        return requestContext(app, auth, String(res.locals.requestId), req.ip ?? req.socket.remoteAddress ?? "unknown");
-      },
-    }),
+    expressMiddleware(apollo, { context: ({ req, res }) => graphqlContext(req, String(res.locals.requestId), req.ip) }),
   );
+  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: (req, requestId) => graphqlContext(req, requestId), logger });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -180,6 +188,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
       await Promise.all([sweeper.stop(), pruner.stop()]);
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
       await events.close();
+      await closeBatches(ds);
       if (!opts.ds && ds.isInitialized) await ds.destroy();
     })();
     return stopped;

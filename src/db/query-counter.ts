@@ -4,8 +4,10 @@
  */
 import type { Logger } from "typeorm";
 
-export const queryCounter: { count: number; recent: string[] | null } = {
+export const queryCounter: { count: number; batches: number; recent: string[] | null } = {
   count: 0,
+  /** Transactions sent in one round trip (db/statement-batch), each also counted in `count` by its statements. */
+  batches: 0,
   /** When a test sets an array here, each statement's SQL is appended to it. */
   recent: null,
 };

@@ -35,7 +35,7 @@ export async function withTransaction<T>(ds: DataSource, work: (em: EntityManage
  * Rethrows `e` unless it is a deadlock or lock wait time-out and attempts are left; else waits a
  * short randomised pause, so that the two sides of a deadlock do not collide again.
  */
-async function againAfter(e: unknown, attempt: number): Promise<void> {
+export async function againAfter(e: unknown, attempt: number): Promise<void> {
   const code = (e as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (e as { code?: string }).code;
   if (attempt >= MAX_ATTEMPTS || code === undefined || !RETRYABLE_MYSQL.has(code)) throw e;
   await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt) * Math.random()));

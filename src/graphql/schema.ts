@@ -16,6 +16,7 @@ import { LabsAdminResolver } from "../labs/labs-admin.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
 import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./scalars";
+import { keepValidationMetadata } from "./validation-metadata";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const resolvers: NonEmptyArray<Function> = [IdentityResolver, CatalogResolver, CatalogAdminResolver, NotificationsResolver, PricingResolver, OrdersResolver, PrintJobsResolver, LabReportsResolver, LabsAdminResolver, DesignTemplatesResolver];
@@ -23,6 +24,7 @@ export const resolvers: NonEmptyArray<Function> = [IdentityResolver, CatalogReso
 let built: Promise<GraphQLSchema> | null = null;
 
 export function appSchema(): Promise<GraphQLSchema> {
+  keepValidationMetadata();
   built ??= buildSchema({
     resolvers,
     authChecker,

@@ -6,11 +6,45 @@
  */
 import type { DataSource, EntityManager } from "typeorm";
 import { toSafeInteger } from "../db/columns";
+import type { Statement } from "../db/statement-batch";
 import { isSqlite, runSql, runSqlAlone } from "../db/transaction";
 import type { OrderStatus } from "../orders/order-state";
 import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
 
 const JOB_COLUMNS = "id, order_id, lab_id, status, attempts, available_at, lease_token, lease_expires_at, claim_key, last_error, created_at, updated_at";
+
+/** A new job's row, every column given. */
+export async function insertJob(em: EntityManager, job: PrintJobEntity): Promise<void> {
+  await runSql(em, `INSERT INTO print_jobs (${JOB_COLUMNS}) VALUES (${JOB_MARKS})`, jobValues(job));
+}
+
+/**
+ * For a batch (db/statement-batch): the new job's row, inserted only when the statement before it
+ * changed exactly one row (MySQL/MariaDB's ROW_COUNT()): the job of an order whose conditional
+ * UPDATE missed is not queued.
+ */
+export function insertJobAfterOneRowStatement(job: PrintJobEntity): Statement {
+  return { sql: `INSERT INTO print_jobs (${JOB_COLUMNS}) SELECT ${JOB_MARKS} FROM DUAL WHERE ROW_COUNT() = 1`, params: jobValues(job) };
+}
+
+const JOB_MARKS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+
+function jobValues(job: PrintJobEntity): unknown[] {
+  return [
+    job.id,
+    job.orderId,
+    job.labId,
+    job.status,
+    job.attempts,
+    job.availableAt.getTime(),
+    job.leaseToken,
+    job.leaseExpiresAt?.getTime() ?? null,
+    job.claimKey,
+    job.lastError,
+    job.createdAt.getTime(),
+    job.updatedAt.getTime(),
+  ];
+}
 
 /**
  * QUEUED and due -> LEASED under this token; 1 when this call won the job. With `expect` (the job

@@ -23,7 +23,11 @@ import type { AssignmentDecision, AssignmentRequest, Candidate, Rejected } from 
 import { movesOf, nextStatus, type OrderEvent, type OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
-import { insertRows, isUniqueViolation, runSql } from "../db/transaction";
+import { batchesSupported, runBatch } from "../db/statement-batch";
+import { isUniqueViolation, runSql, withTransaction } from "../db/transaction";
+import { insertJob, insertJobAfterOneRowStatement } from "../labs/print-job.rows";
+import { insertOrderRows, orderRowStatements, readOrder, readOrderAlone, updateOrderAt, updateOrderStatement } from "./order.rows";
+import { LRUCache } from "lru-cache";
 
 /** The decision stored with an order: the ranking's answer plus why the pricing shop was chosen. */
 export interface StoredAssignment {
@@ -61,7 +65,24 @@ function placedHere(ctx: RequestContext): Map<string, { subs: SubOrderEntity[]; 
   return m;
 }
 
+/**
+ * How much of the orders it placed a process remembers until they are confirmed (the characters of
+ * their JSON columns, about their bytes): confirming one of them reads nothing (see `confirm`).
+ */
+const REMEMBERED_QUOTES_SIZE = 16 * 1024 * 1024;
+
+
 export class OrdersService {
+  /**
+   * The orders placed through this process and not yet confirmed, as committed, forgotten once
+   * their quote expires. The UPDATE that confirms one requires its version to be the one
+   * remembered; every change to an order raises it (see `transition` and order.rows).
+   */
+  private readonly quoted = new LRUCache<string, OrderEntity>({
+    maxSize: REMEMBERED_QUOTES_SIZE,
+    sizeCalculation: (o) => 512 + o.requestJson.length + (o.quoteJson?.length ?? 0) + (o.assignmentJson?.length ?? 0),
+  });
+
   // ---------------------------------------------------------------- placing
 
   async place(ctx: RequestContext, input: OrderInput, idempotencyKey: string | null): Promise<Outcome<OrderEntity>> {
@@ -89,48 +110,43 @@ export class OrdersService {
     if ("errors" in chosen) return refuse(chosen.errors);
     const quote = chosen.quote;
 
+    const now = new Date();
+    const order = Object.assign(new OrderEntity(), {
+      id: randomUUID(),
+      customerUserId: user.id,
+      status: "QUOTED" as OrderStatus,
+      shopId: chosen.shopId,
+      shopGroupId: chosen.shopGroupId,
+      labId: null,
+      requestJson: JSON.stringify({ shopId: input.shopId ?? null, labId: input.labId ?? null, fulfilment: input.fulfilment ?? null }),
+      quoteJson: JSON.stringify(quote),
+      quoteTotal: quote.total,
+      currency: quote.currency,
+      assignmentJson: JSON.stringify(chosen.record),
+      idempotencyKey,
+      requestHash,
+      placedAt: now,
+      quotedAt: now,
+      confirmedAt: null,
+      updatedAt: now,
+      version: 0,
+    });
+    const subs = input.subOrders.map((s, i) => Object.assign(new SubOrderEntity(), { orderId: order.id, seq: i + 1, serviceId: s.serviceId, sheets: s.sheets }));
+    const items = input.subOrders.flatMap((s, i) =>
+      s.items.map((it, position) => Object.assign(new OrderItemEntity(), {
+        id: randomUUID(),
+        orderId: order.id,
+        subOrderSeq: i + 1,
+        position,
+        imageId: it.imageId,
+        designTemplateId: (it as { designTemplateId?: string | null }).designTemplateId ?? null,
+        layoutJson: it.layout ? JSON.stringify(it.layout) : null,
+      })),
+    );
     try {
-      return await inTransaction(ctx, async ({ em }) => {
-        const now = new Date();
-        const order = Object.assign(new OrderEntity(), {
-          id: randomUUID(),
-          customerUserId: user.id,
-          status: "QUOTED" as OrderStatus,
-          shopId: chosen.shopId,
-          shopGroupId: chosen.shopGroupId,
-          labId: null,
-          requestJson: JSON.stringify({ shopId: input.shopId ?? null, labId: input.labId ?? null, fulfilment: input.fulfilment ?? null }),
-          quoteJson: JSON.stringify(quote),
-          quoteTotal: quote.total,
-          currency: quote.currency,
-          assignmentJson: JSON.stringify(chosen.record),
-          idempotencyKey,
-          requestHash,
-          placedAt: now,
-          quotedAt: now,
-          confirmedAt: null,
-          updatedAt: now,
-          version: 0,
-        });
-        await insertRows(em, OrderEntity, [order]);
-        const subs = input.subOrders.map((s, i) => Object.assign(new SubOrderEntity(), { orderId: order.id, seq: i + 1, serviceId: s.serviceId, sheets: s.sheets }));
-        await insertRows(em, SubOrderEntity, subs);
-        const items = input.subOrders.flatMap((s, i) =>
-          s.items.map((it, position) => Object.assign(new OrderItemEntity(), {
-            id: randomUUID(),
-            orderId: order.id,
-            subOrderSeq: i + 1,
-            position,
-            imageId: it.imageId,
-            designTemplateId: (it as { designTemplateId?: string | null }).designTemplateId ?? null,
-            layoutJson: it.layout ? JSON.stringify(it.layout) : null,
-          })),
-        );
-        for (let i = 0; i < items.length; i += 200) await insertRows(em, OrderItemEntity, items.slice(i, i + 200));
-        // The answer's sub-orders and items are these: the request need not read them back.
-        placedHere(ctx).set(order.id, { subs, items });
-        return order;
-      });
+      // One round trip on MySQL/MariaDB; a transaction on SQLite (in-process, no round trips).
+      if (batchesSupported(ctx.app.ds)) await runBatch(ctx.app.ds, orderRowStatements(order, subs, items));
+      else await withTransaction(ctx.app.ds, (em) => insertOrderRows(em, order, subs, items));
     } catch (e) {
       // The key was used before (or two requests with it raced): the unique index let one order in.
       if (idempotencyKey !== null && isUniqueViolation(e)) {
@@ -139,6 +155,11 @@ export class OrdersService {
       }
       throw e;
     }
+    // The answer's sub-orders and items are these: the request need not read them back.
+    placedHere(ctx).set(order.id, { subs, items });
+    // Committed: its confirmation may start from it (a copy: the answer's entity is the request's).
+    this.quoted.set(order.id, Object.assign(new OrderEntity(), order), { ttl: ctx.app.config.quoteTtlSeconds * 1000 });
+    return { value: order, errors: [] };
   }
 
   private async replay(ctx: RequestContext, userId: string, key: string, hash: string): Promise<Outcome<OrderEntity> | null> {
@@ -253,38 +274,114 @@ export class OrdersService {
 
   // ---------------------------------------------------------------- confirming
 
+  /**
+   * Confirms the order: the lab chosen, the order ASSIGNED and its print job queued, all or nothing;
+   * the lab rung after commit.
+   *
+   * The order is read, checked and planned, then written with an UPDATE that requires the version
+   * read: if it changed meanwhile (another confirmation, a cancellation, another process), nothing is
+   * written and it is read again. On MySQL/MariaDB the UPDATE and the job's INSERT (made only when
+   * the UPDATE changed the order) go in one round trip; on SQLite they run in a transaction with the
+   * read. An order this process placed is remembered as committed and not read again: when the
+   * remembered order would be confirmed (the customer's, the total, QUOTED and fresh), it is planned
+   * from memory, and the version check catches anything that changed since.
+   */
   async confirm(ctx: RequestContext, orderId: string, acceptedTotal: number): Promise<Outcome<OrderEntity>> {
     const user = this.person(ctx);
-    return inTransaction(ctx, async (tx) => {
-      const order = await tx.em.findOne(OrderEntity, { where: { id: orderId } });
-      // Someone else's order reads as unknown: a customer learns nothing of others' orders.
-      if (!order || order.customerUserId !== user.id) throw new RollbackWithErrors([userError("NOT_FOUND", `No order ${orderId} of yours`, ["orderId"])]);
-      if (order.quoteTotal !== acceptedTotal) {
-        throw new RollbackWithErrors([userError("QUOTE_MISMATCH", `The accepted total ${acceptedTotal} is not the quoted total ${order.quoteTotal}`, ["acceptedTotal"])]);
-      }
-      // A second confirm answers like the first: same order, no second job.
-      if (order.confirmedAt !== null && order.status !== "CANCELLED") return order;
-      if (order.status !== "QUOTED") throw new RollbackWithErrors([illegal(order.status, "CONFIRM", ["orderId"])]);
-      if (Date.now() - order.quotedAt.getTime() > ctx.app.config.quoteTtlSeconds * 1000) {
-        throw new RollbackWithErrors([userError("QUOTE_EXPIRED", `The quote is older than ${ctx.app.config.quoteTtlSeconds} s: place the order again for a fresh quote`, ["orderId"])]);
-      }
-      const decision = await this.assignAtShop(ctx, tx.em, order);
-      if (!decision.ok) throw new RollbackWithErrors([userError(decision.code, decision.message, ["orderId"])]);
-      const now = new Date();
-      // The placement's ranking is the fuller picture (it chose the shop); the lab is the one chosen now.
-      const placed = JSON.parse(order.assignmentJson ?? "null") as StoredAssignment | null;
-      const record: StoredAssignment = placed
-        ? {
-            ...placed,
-            chosenLabId: decision.chosen.labId,
-            decidedAt: now.toISOString(),
-            notes: [...placed.notes, ...(placed.chosenLabId !== decision.chosen.labId ? [`on confirmation lab ${decision.chosen.labId} ranked first among shop ${order.shopId}'s labs`] : [])],
-          }
-        : { ...stored(decision, []), decidedAt: now.toISOString() };
-      await this.transition(tx.em, order, ["CONFIRM", "ASSIGN"], { labId: decision.chosen.labId, confirmedAt: now, assignmentJson: JSON.stringify(record) });
-      await this.queueJob(tx, order.id, decision.chosen.labId);
-      return order;
-    });
+    let known = this.quoted.get(orderId) ?? null;
+    if (known) {
+      // Once this runs the memory is behind the database, whatever the outcome.
+      this.quoted.delete(orderId);
+      const fresh = Date.now() - known.quotedAt.getTime() <= ctx.app.config.quoteTtlSeconds * 1000;
+      const wouldConfirm = known.customerUserId === user.id && known.quoteTotal === acceptedTotal && known.status === "QUOTED" && known.confirmedAt === null && fresh;
+      known = wouldConfirm ? Object.assign(new OrderEntity(), known) : null;
+    }
+    for (let round = 1; ; round++) {
+      const r = batchesSupported(ctx.app.ds) ? await this.confirmBatched(ctx, user, orderId, acceptedTotal, known) : await this.confirmInTransaction(ctx, user, orderId, acceptedTotal, known);
+      if (r !== "CHANGED") return r;
+      known = null;
+      if (round === CONFIRM_ROUNDS) return { value: null, errors: [userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])] };
+    }
+  }
+
+  /** MySQL/MariaDB: read (unless known), plan, then the order's UPDATE and the job's INSERT in one round trip. */
+  private async confirmBatched(ctx: RequestContext, user: UserEntity, orderId: string, acceptedTotal: number, known: OrderEntity | null): Promise<Outcome<OrderEntity> | "CHANGED"> {
+    const ds = ctx.app.ds;
+    const order = known ?? (await readOrderAlone(ds, orderId));
+    const plan = await this.planConfirm(ctx, ds.manager, user, orderId, order, acceptedTotal);
+    if ("errors" in plan) return { value: null, errors: plan.errors };
+    if ("already" in plan) return { value: plan.already, errors: [] };
+    const job = newJob(plan.order.id, plan.labId);
+    const [moved, queued] = await runBatch(ds, [updateOrderStatement(plan.order.id, plan.order.version, plan.patch), insertJobAfterOneRowStatement(job)]);
+    if (moved.affected !== 1) return "CHANGED"; // and the INSERT inserted nothing
+    if (queued.affected !== 1) throw new Error(`confirming order ${plan.order.id} queued ${queued.affected} print jobs`);
+    Object.assign(plan.order, plan.patch);
+    ctx.app.events.publish("printJob", job.labId, { jobId: job.id });
+    return { value: plan.order, errors: [] };
+  }
+
+  /** SQLite: read (unless known), plan and write in one transaction. */
+  private async confirmInTransaction(ctx: RequestContext, user: UserEntity, orderId: string, acceptedTotal: number, known: OrderEntity | null): Promise<Outcome<OrderEntity> | "CHANGED"> {
+    try {
+      return await inTransaction(ctx, async (tx) => {
+        const order = known ?? (await readOrder(tx.em, orderId));
+        const plan = await this.planConfirm(ctx, tx.em, user, orderId, order, acceptedTotal);
+        if ("errors" in plan) throw new RollbackWithErrors(plan.errors);
+        if ("already" in plan) return plan.already;
+        if (!(await updateOrderAt(tx.em, plan.order.id, plan.order.version, plan.patch))) {
+          throw new OrderChanged();
+        }
+        Object.assign(plan.order, plan.patch);
+        const job = newJob(plan.order.id, plan.labId);
+        await insertJob(tx.em, job);
+        tx.emit("printJob", job.labId, { jobId: job.id });
+        return plan.order;
+      });
+    } catch (e) {
+      if (e instanceof OrderChanged) return "CHANGED";
+      throw e;
+    }
+  }
+
+  /**
+   * What confirming `order` (as read, or remembered) comes to: refusals; the order as it is, when
+   * it was confirmed before (a second confirm answers like the first: no second job); or the
+   * changes to make, checked against the transition table, and the lab.
+   */
+  private async planConfirm(
+    ctx: RequestContext,
+    em: EntityManager,
+    user: UserEntity,
+    orderId: string,
+    order: OrderEntity | null,
+    acceptedTotal: number,
+  ): Promise<{ errors: UserErrorData[] } | { already: OrderEntity } | { order: OrderEntity; patch: Partial<OrderEntity>; labId: string }> {
+    // Someone else's order reads as unknown: a customer learns nothing of others' orders.
+    if (!order || order.customerUserId !== user.id) return { errors: [userError("NOT_FOUND", `No order ${orderId} of yours`, ["orderId"])] };
+    if (order.quoteTotal !== acceptedTotal) {
+      return { errors: [userError("QUOTE_MISMATCH", `The accepted total ${acceptedTotal} is not the quoted total ${order.quoteTotal}`, ["acceptedTotal"])] };
+    }
+    if (order.confirmedAt !== null && order.status !== "CANCELLED") return { already: order };
+    if (order.status !== "QUOTED") return { errors: [illegal(order.status, "CONFIRM", ["orderId"])] };
+    if (Date.now() - order.quotedAt.getTime() > ctx.app.config.quoteTtlSeconds * 1000) {
+      return { errors: [userError("QUOTE_EXPIRED", `The quote is older than ${ctx.app.config.quoteTtlSeconds} s: place the order again for a fresh quote`, ["orderId"])] };
+    }
+    const decision = await this.assignAtShop(ctx, em, order);
+    if (!decision.ok) return { errors: [userError(decision.code, decision.message, ["orderId"])] };
+    const now = new Date();
+    // The placement's ranking is the fuller picture (it chose the shop); the lab is the one chosen now.
+    const placed = JSON.parse(order.assignmentJson ?? "null") as StoredAssignment | null;
+    const record: StoredAssignment = placed
+      ? {
+          ...placed,
+          chosenLabId: decision.chosen.labId,
+          decidedAt: now.toISOString(),
+          notes: [...placed.notes, ...(placed.chosenLabId !== decision.chosen.labId ? [`on confirmation lab ${decision.chosen.labId} ranked first among shop ${order.shopId}'s labs`] : [])],
+        }
+      : { ...stored(decision, []), decidedAt: now.toISOString() };
+    const move = transitionPatch(order, ["CONFIRM", "ASSIGN"], { labId: decision.chosen.labId, confirmedAt: now, assignmentJson: JSON.stringify(record) }, now);
+    if ("errors" in move) return move;
+    return { order, patch: move.patch, labId: decision.chosen.labId };
   }
 
   /**
@@ -310,47 +407,17 @@ export class OrdersService {
     return subs.map((s) => ({ serviceId: s.serviceId, sheets: s.sheets }));
   }
 
-  private async queueJob(tx: Tx, orderId: string, labId: string): Promise<PrintJobEntity> {
-    const now = new Date();
-    const job = Object.assign(new PrintJobEntity(), {
-      id: randomUUID(),
-      orderId,
-      labId,
-      status: "QUEUED",
-      attempts: 0,
-      availableAt: now,
-      leaseToken: null,
-      leaseExpiresAt: null,
-      claimKey: null,
-      lastError: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await insertRows(tx.em, PrintJobEntity, [job]);
-    tx.emit("printJob", labId, { jobId: job.id });
-    return job;
-  }
-
   /**
    * Moves an order through the transition table with a conditional update on its version: if
    * anyone changed it meanwhile, nothing is written and the caller's transaction rolls back.
    */
   async transition(em: EntityManager, order: OrderEntity, events: OrderEvent[], changes: Partial<OrderEntity> = {}): Promise<void> {
-    let status = order.status;
-    for (const e of events) {
-      const next = nextStatus(status, e);
-      if (next === null) throw new RollbackWithErrors([illegal(status, e, ["orderId"])]);
-      status = next;
+    const move = transitionPatch(order, events, changes, new Date());
+    if ("errors" in move) throw new RollbackWithErrors(move.errors);
+    if (!(await updateOrderAt(em, order.id, order.version, move.patch))) {
+      throw new RollbackWithErrors([userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])]);
     }
-    const patch = { ...changes, status, version: order.version + 1, updatedAt: new Date() };
-    const r = await em
-      .createQueryBuilder()
-      .update(OrderEntity)
-      .set(patch)
-      .where("id = :id AND version = :v", { id: order.id, v: order.version })
-      .execute();
-    if (r.affected !== 1) throw new RollbackWithErrors([userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])]);
-    Object.assign(order, patch);
+    Object.assign(order, move.patch);
   }
 
   /**
@@ -411,7 +478,9 @@ export class OrdersService {
         rule: "REASSIGNED",
       };
       await this.transition(tx.em, order, ["REASSIGN"], { labId, assignmentJson: JSON.stringify(record) });
-      await this.queueJob(tx, order.id, labId);
+      const job = newJob(order.id, labId);
+      await insertJob(tx.em, job);
+      tx.emit("printJob", labId, { jobId: job.id });
       return order;
     });
   }
@@ -623,3 +692,38 @@ function decodeCursor(s: string): { t: number; id: string } | null {
   return m ? { t: Number(m[1]), id: m[2] } : null;
 }
 
+/** Thrown inside a transaction whose version-checked UPDATE missed: rolled back, and tried again. */
+class OrderChanged extends Error {}
+
+/** Rounds a confirmation is tried when the order keeps changing under it (each round reads it again). */
+const CONFIRM_ROUNDS = 3;
+
+/** The changes that move `order` through `events` (the transition table decides), its version raised. */
+function transitionPatch(order: OrderEntity, events: OrderEvent[], changes: Partial<OrderEntity>, now: Date): { patch: Partial<OrderEntity> } | { errors: UserErrorData[] } {
+  let status = order.status;
+  for (const e of events) {
+    const next = nextStatus(status, e);
+    if (next === null) return { errors: [illegal(status, e, ["orderId"])] };
+    status = next;
+  }
+  return { patch: { ...changes, status, version: order.version + 1, updatedAt: now } };
+}
+
+/** A print job for the order at the lab, queued and due now. */
+function newJob(orderId: string, labId: string): PrintJobEntity {
+  const now = new Date();
+  return Object.assign(new PrintJobEntity(), {
+    id: randomUUID(),
+    orderId,
+    labId,
+    status: "QUEUED",
+    attempts: 0,
+    availableAt: now,
+    leaseToken: null,
+    leaseExpiresAt: null,
+    claimKey: null,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+}
