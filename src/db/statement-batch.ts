@@ -56,6 +56,8 @@ function poolFor(ds: DataSource): Pool {
     supportBigNumbers: true,
     bigNumberStrings: true,
     multipleStatements: true,
+    // As TypeORM's: no stack trace captured for every query.
+    trace: false,
     connectionLimit: POOL_SIZE,
     // Idle connections are closed after a while, so a process that batched once keeps none for long.
     maxIdle: 2,
