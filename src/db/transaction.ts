@@ -3,8 +3,7 @@
  * back and runs it again; on SQLite the single connection is shared by the process, so transactions
  * are queued here (TypeORM would otherwise nest a second one as a savepoint of the first).
  */
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
-import type { QueryDeepPartialEntity } from "typeorm/query-builder/QueryPartialEntity";
+import type { DataSource, EntityManager } from "typeorm";
 
 const RETRYABLE_MYSQL = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
 const MAX_ATTEMPTS = 5;
@@ -45,15 +44,6 @@ export async function againAfter(e: unknown, attempt: number): Promise<void> {
 export function isUniqueViolation(e: unknown): boolean {
   const code = (e as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (e as { code?: string }).code;
   return code === "ER_DUP_ENTRY" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
-}
-
-/**
- * Inserts rows without reading anything back. `em.insert` re-selects every column that has a
- * default (one more round trip per insert); callers here always give every column's value.
- */
-export async function insertRows<T extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<T>, rows: QueryDeepPartialEntity<T>[]): Promise<void> {
-  if (rows.length === 0) return;
-  await em.createQueryBuilder().insert().into(entity).values(rows).updateEntity(false).execute();
 }
 
 /**
