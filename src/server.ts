@@ -122,8 +122,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
 
   /** A GraphQL request's context: its caller (401 for a credential that is not valid), id and address. */
   const graphqlContext = async (req: http.IncomingMessage, requestId: string, ip?: string): Promise<RequestContext> => {
-    const authorization = req.headers.authorization;
-    const auth = await app.services.identity.authenticate(authorization);
+    const auth = await app.services.identity.authenticate(req.headers.authorization);
     if (auth === INVALID_CREDENTIAL) {
       throw new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", {
         extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
@@ -170,7 +169,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, { context: ({ req, res }) => graphqlContext(req, String(res.locals.requestId), req.ip) }),
   );
-  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: (req, requestId) => graphqlContext(req, requestId), logger });
+  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: graphqlContext, logger });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

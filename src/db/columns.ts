@@ -29,3 +29,13 @@ export const epochMsTransformer: ValueTransformer = {
 export const money = { type: "bigint" as const, transformer: bigintTransformer };
 /** Column options for an instant. */
 export const instant = { type: "bigint" as const, transformer: epochMsTransformer };
+
+/** A nullable instant column of a raw row (epoch milliseconds) as a Date, or null. */
+export function instantOrNull(value: unknown, what: string): Date | null {
+  return value === null || value === undefined ? null : new Date(toSafeInteger(value, what));
+}
+
+/** A nullable text column of a raw row, or null. */
+export function textOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}

@@ -59,6 +59,11 @@ export async function runSql(em: EntityManager, sql: string, params: unknown[]):
 
 type RawResult = { affected: number; rows: Array<Record<string, unknown>> };
 
+/** `?, ?, ...`: n placeholders for a hand-written statement. */
+export function placeholders(n: number): string {
+  return Array(n).fill("?").join(", ");
+}
+
 function raw(r: { affected?: number; records?: unknown }): RawResult {
   return { affected: r.affected ?? 0, rows: Array.isArray(r.records) ? (r.records as Array<Record<string, unknown>>) : [] };
 }

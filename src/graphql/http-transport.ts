@@ -56,7 +56,7 @@ export function graphqlHttp<C extends BaseContext>(opts: GraphqlHttpOptions<C>):
     const requestId = requestIdOf(req.headers["x-request-id"]);
     res.setHeader("x-request-id", requestId);
     readBody(req, length).then(
-      (text) => answer(opts, req, res, requestId, url, q, text),
+      (text) => answer(opts, req, res, requestId, q === -1 ? "" : url.slice(q), text),
       (e: unknown) => {
         opts.logger.debug({ err: e, requestId }, "GraphQL request body not read");
         if (!res.headersSent && !res.destroyed) reply(res, 400, { errors: [{ message: "The request body could not be read", extensions: { code: "BAD_REQUEST" } }] });
@@ -88,8 +88,7 @@ async function answer<C extends BaseContext>(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   requestId: string,
-  url: string,
-  q: number,
+  search: string,
   text: string,
 ): Promise<void> {
   let body: unknown;
@@ -106,7 +105,7 @@ async function answer<C extends BaseContext>(
     }
     const context: ContextThunk<C> = () => opts.context(req, requestId);
     const response = await opts.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: "POST", headers, search: q === -1 ? "" : url.slice(q), body },
+      httpGraphQLRequest: { method: "POST", headers, search, body },
       context,
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);

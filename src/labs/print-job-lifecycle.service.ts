@@ -25,7 +25,7 @@ import { DEFAULT_SIGNED_URL_TTL_SECONDS } from "../images/images.service";
 import { movesOf, type OrderEvent } from "../orders/order-state";
 import { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
-import { finishJob, finishJobWithOrder, leaseJob, leaseJobWithOrder, readJob, readJobAlone, type OrderMove } from "./print-job.rows";
+import { finishJob, finishJobWithOrder, leaseJob, leaseJobWithOrder, readJob, readJobAlone } from "./print-job.rows";
 
 /** A retried job waits min(cap, base * 2^n) seconds, n being the attempts that failed before this one. */
 export const RETRY_BASE_SECONDS = 30;
@@ -39,14 +39,8 @@ const LEASE_TOKEN = /^[0-9a-f]{48}$/;
 const CLAIM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** The order's moves when its job is claimed and completed (from the orders' transition table). */
-const START_PRINTING = orderMove("START_PRINTING");
-const FINISH_PRINTING = orderMove("FINISH_PRINTING");
-
-function orderMove(event: OrderEvent): OrderMove {
-  const move = movesOf(event);
-  if (!move) throw new Error(`${event} does not lead to one order state`);
-  return move;
-}
+const START_PRINTING = movesOf("START_PRINTING");
+const FINISH_PRINTING = movesOf("FINISH_PRINTING");
 
 /** Seconds a job waits before it may be claimed again after its `priorFailures`-th failure (0-based). */
 export function retryDelaySeconds(priorFailures: number): number {
@@ -167,12 +161,10 @@ export class PrintJobLifecycleService {
     }
     const sqlite = isSqlite(ctx.app.ds);
     const r = await inTransaction(ctx, async (tx) => {
-      const now = new Date();
-      const leaseToken = randomBytes(24).toString("hex");
-      const leaseExpiresAt = new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000);
-      const lease = { jobId, labId, leaseToken, leaseExpiresAt, claimKey, now };
+      const lease = newLease(ctx, jobId, labId, claimKey);
+      const { leaseToken, leaseExpiresAt, now } = lease;
       // SQLite: as announced, the job's row is known once the claim wins (MariaDB tried that already).
-      let job = sqlite && known && (await leaseJob(tx.em, { ...lease, expect: known })) === 1 ? leased(known, leaseToken, leaseExpiresAt, claimKey, now) : null;
+      let job = sqlite && known && (await leaseJob(tx.em, { ...lease, expect: known })) === 1 ? leased(known, lease) : null;
       if (!job) {
         if ((await leaseJob(tx.em, lease)) !== 1) {
           const held = await current(tx.em, jobId, labId);
@@ -203,20 +195,17 @@ export class PrintJobLifecycleService {
   private async claimAtOnce(ctx: RequestContext, jobId: string, labId: string, claimKey: string | null, known: PrintJobEntity | undefined): Promise<Claim | null> {
     const ds = ctx.app.ds;
     if (isSqlite(ds)) return null;
-    const now = new Date();
-    const leaseToken = randomBytes(24).toString("hex");
-    const leaseExpiresAt = new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000);
-    const lease = { jobId, labId, leaseToken, leaseExpiresAt, claimKey, now };
+    const lease = newLease(ctx, jobId, labId, claimKey);
     let job: PrintJobEntity | null;
     if (known && (await leaseJobWithOrder(ds, { ...lease, expect: known }, START_PRINTING))) {
-      job = leased(known, leaseToken, leaseExpiresAt, claimKey, now);
+      job = leased(known, lease);
     } else {
       if (!(await leaseJobWithOrder(ds, lease, START_PRINTING))) return null;
       job = await readJobAlone(ds, jobId);
       if (!job) throw new Error(`print job ${jobId} vanished after its claim`);
     }
     this.granted.set(jobId, job);
-    return { job, leaseToken, leaseExpiresAt };
+    return { job, leaseToken: lease.leaseToken, leaseExpiresAt: lease.leaseExpiresAt };
   }
 
   // ---------------------------------------------------------------- complete
@@ -423,9 +412,24 @@ export class PrintJobLifecycleService {
   }
 }
 
-/** `job` (as read while QUEUED) once this claim's UPDATE won it. */
-function leased(job: PrintJobEntity, leaseToken: string, leaseExpiresAt: Date, claimKey: string | null, now: Date): PrintJobEntity {
-  return Object.assign(new PrintJobEntity(), job, { status: "LEASED", leaseToken, leaseExpiresAt, claimKey, updatedAt: now });
+interface Lease {
+  jobId: string;
+  labId: string;
+  leaseToken: string;
+  leaseExpiresAt: Date;
+  claimKey: string | null;
+  now: Date;
+}
+
+/** A fresh lease on the job for the lab, starting now. */
+function newLease(ctx: RequestContext, jobId: string, labId: string, claimKey: string | null): Lease {
+  const now = new Date();
+  return { jobId, labId, leaseToken: randomBytes(24).toString("hex"), leaseExpiresAt: new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000), claimKey, now };
+}
+
+/** `job` (as read while QUEUED) once the UPDATE of this lease won it. */
+function leased(job: PrintJobEntity, lease: Lease): PrintJobEntity {
+  return Object.assign(new PrintJobEntity(), job, { status: "LEASED", leaseToken: lease.leaseToken, leaseExpiresAt: lease.leaseExpiresAt, claimKey: lease.claimKey, updatedAt: lease.now });
 }
 
 /** `job` (as leased) once its completion's UPDATE won. */

@@ -5,13 +5,14 @@
  * entity with the same conversions the columns declare.
  */
 import type { DataSource, EntityManager } from "typeorm";
-import { toSafeInteger } from "../db/columns";
+import { instantOrNull, textOrNull, toSafeInteger } from "../db/columns";
 import type { Statement } from "../db/statement-batch";
-import { isSqlite, runSql, runSqlAlone } from "../db/transaction";
-import type { OrderStatus } from "../orders/order-state";
+import { isSqlite, placeholders, runSql, runSqlAlone } from "../db/transaction";
+import type { OrderMove } from "../orders/order-state";
 import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
 
 const JOB_COLUMNS = "id, order_id, lab_id, status, attempts, available_at, lease_token, lease_expires_at, claim_key, last_error, created_at, updated_at";
+const JOB_MARKS = placeholders(12);
 
 /** A new job's row, every column given. */
 export async function insertJob(em: EntityManager, job: PrintJobEntity): Promise<void> {
@@ -26,8 +27,6 @@ export async function insertJob(em: EntityManager, job: PrintJobEntity): Promise
 export function insertJobAfterOneRowStatement(job: PrintJobEntity): Statement {
   return { sql: `INSERT INTO print_jobs (${JOB_COLUMNS}) SELECT ${JOB_MARKS} FROM DUAL WHERE ROW_COUNT() = 1`, params: jobValues(job) };
 }
-
-const JOB_MARKS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 function jobValues(job: PrintJobEntity): unknown[] {
   return [
@@ -81,12 +80,6 @@ export async function finishJob(em: EntityManager, p: { jobId: string; labId: st
   return r.affected;
 }
 
-/** An order's move in SQL: the states it may leave and the one it enters (from the orders' transition table). */
-export interface OrderMove {
-  from: OrderStatus[];
-  to: OrderStatus;
-}
-
 /**
  * MySQL/MariaDB only: the claim and the order's move in one multi-table UPDATE, atomic by itself,
  * so without BEGIN and COMMIT around it. True when both rows changed; false when nothing did (the
@@ -105,7 +98,7 @@ export async function leaseJobWithOrder(
     ds,
     "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id" +
       " SET j.status = 'LEASED', j.lease_token = ?, j.lease_expires_at = ?, j.claim_key = ?, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?" +
-      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = 'QUEUED' AND j.available_at <= ?${expect.sql} AND o.status IN (${marks(move.from.length)})`,
+      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = 'QUEUED' AND j.available_at <= ?${expect.sql} AND o.status IN (${placeholders(move.from.length)})`,
     [p.leaseToken, p.leaseExpiresAt.getTime(), p.claimKey, now, move.to, now, p.jobId, p.labId, now, ...expect.params, ...move.from],
   );
   return bothChanged(r.affected);
@@ -118,7 +111,7 @@ export async function finishJobWithOrder(ds: DataSource, p: { jobId: string; lab
     ds,
     "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id" +
       " SET j.status = 'DONE', j.lease_expires_at = NULL, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?" +
-      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = 'LEASED' AND j.lease_token = ? AND o.status IN (${marks(move.from.length)})`,
+      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = 'LEASED' AND j.lease_token = ? AND o.status IN (${placeholders(move.from.length)})`,
     [now, move.to, now, p.jobId, p.labId, p.leaseToken, ...move.from],
   );
   return bothChanged(r.affected);
@@ -128,8 +121,6 @@ export async function finishJobWithOrder(ds: DataSource, p: { jobId: string; lab
 export async function readJobAlone(ds: DataSource, jobId: string): Promise<PrintJobEntity | null> {
   return firstJob(await runSqlAlone(ds, READ_JOB, [jobId]));
 }
-
-const marks = (n: number): string => Array(n).fill("?").join(", ");
 
 function bothChanged(affected: number): boolean {
   // One job row and one order row; the statement's conditions match both or neither.
@@ -148,8 +139,6 @@ function firstJob(r: { rows: Array<Record<string, unknown>> }): PrintJobEntity |
   return r.rows.length === 0 ? null : jobFromRow(r.rows[0]);
 }
 
-const instantOrNull = (v: unknown, what: string): Date | null => (v === null || v === undefined ? null : new Date(toSafeInteger(v, what)));
-
 export function jobFromRow(row: Record<string, unknown>): PrintJobEntity {
   const job = new PrintJobEntity();
   job.id = String(row.id);
@@ -158,10 +147,10 @@ export function jobFromRow(row: Record<string, unknown>): PrintJobEntity {
   job.status = String(row.status) as PrintJobStatus;
   job.attempts = toSafeInteger(row.attempts, "attempts");
   job.availableAt = new Date(toSafeInteger(row.available_at, "available_at"));
-  job.leaseToken = row.lease_token === null || row.lease_token === undefined ? null : String(row.lease_token);
+  job.leaseToken = textOrNull(row.lease_token);
   job.leaseExpiresAt = instantOrNull(row.lease_expires_at, "lease_expires_at");
-  job.claimKey = row.claim_key === null || row.claim_key === undefined ? null : String(row.claim_key);
-  job.lastError = row.last_error === null || row.last_error === undefined ? null : String(row.last_error);
+  job.claimKey = textOrNull(row.claim_key);
+  job.lastError = textOrNull(row.last_error);
   job.createdAt = new Date(toSafeInteger(row.created_at, "created_at"));
   job.updatedAt = new Date(toSafeInteger(row.updated_at, "updated_at"));
   return job;

@@ -35,12 +35,26 @@ export function nextStatus(from: OrderStatus, event: OrderEvent): OrderStatus | 
   return ORDER_TRANSITIONS[from][event] ?? null;
 }
 
+/** An order's move in SQL: the states it may leave and the one it enters. */
+export interface OrderMove {
+  from: OrderStatus[];
+  to: OrderStatus;
+}
+
+const moves = new Map<OrderEvent, OrderMove>();
+
 /**
- * The states `event` may leave and the one state they all lead to, or null when the event leads to
- * different states from different ones (then the order must be read to move it).
+ * The states `event` may leave and the one state they all lead to, so that an order can be moved
+ * without reading it first. Throws for an event that leads to different states from different ones
+ * (such an order must be read to move it).
  */
-export function movesOf(event: OrderEvent): { from: OrderStatus[]; to: OrderStatus } | null {
-  const from = ORDER_STATUSES.filter((s) => nextStatus(s, event) !== null);
-  const targets = new Set(from.map((s) => nextStatus(s, event)));
-  return targets.size === 1 ? { from, to: [...targets][0]! } : null;
+export function movesOf(event: OrderEvent): OrderMove {
+  let move = moves.get(event);
+  if (!move) {
+    const from = ORDER_STATUSES.filter((s) => nextStatus(s, event) !== null);
+    const targets = new Set(from.map((s) => nextStatus(s, event)));
+    if (targets.size !== 1) throw new Error(`${event} does not lead to one order state`);
+    moves.set(event, (move = { from, to: [...targets][0]! }));
+  }
+  return move;
 }

@@ -6,9 +6,9 @@
  * a row back into the entity with the same conversions the columns declare.
  */
 import type { DataSource, EntityManager } from "typeorm";
-import { toSafeInteger } from "../db/columns";
+import { instantOrNull, textOrNull, toSafeInteger } from "../db/columns";
 import type { Statement } from "../db/statement-batch";
-import { runSql, runSqlAlone } from "../db/transaction";
+import { placeholders, runSql, runSqlAlone } from "../db/transaction";
 import type { OrderStatus } from "./order-state";
 import { OrderEntity, type OrderItemEntity, type SubOrderEntity } from "./order.entity";
 
@@ -36,7 +36,7 @@ const ORDER_COLUMNS = {
 
 type OrderProperty = keyof typeof ORDER_COLUMNS;
 const ORDER_PROPERTIES = Object.keys(ORDER_COLUMNS) as OrderProperty[];
-const ORDER_SELECT = ORDER_PROPERTIES.map((p) => ORDER_COLUMNS[p]).join(", ");
+const ORDER_COLUMN_NAMES = ORDER_PROPERTIES.map((p) => ORDER_COLUMNS[p]);
 /** Rows per multi-row INSERT: well under either engine's limit on bound parameters. */
 const ROWS_PER_INSERT = 200;
 
@@ -46,11 +46,9 @@ function stored(value: unknown): unknown {
   return value === undefined ? null : value;
 }
 
-const marks = (n: number): string => Array(n).fill("?").join(", ");
-
 /** INSERT statements for `rows` (every column given), at most ROWS_PER_INSERT rows each. */
 function insertStatements<R>(table: string, columns: readonly string[], rows: readonly R[], values: (row: R) => unknown[]): Statement[] {
-  const tuple = `(${marks(columns.length)})`;
+  const tuple = `(${placeholders(columns.length)})`;
   const statements: Statement[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     const chunk = rows.slice(i, i + ROWS_PER_INSERT);
@@ -62,7 +60,7 @@ function insertStatements<R>(table: string, columns: readonly string[], rows: re
 /** The INSERTs of a new order, its sub-orders and its items: one per table (per 200 rows). */
 export function orderRowStatements(order: OrderEntity, subs: readonly SubOrderEntity[], items: readonly OrderItemEntity[]): Statement[] {
   return [
-    ...insertStatements("orders", ORDER_PROPERTIES.map((p) => ORDER_COLUMNS[p]), [order], (o) => ORDER_PROPERTIES.map((p) => stored(o[p]))),
+    ...insertStatements("orders", ORDER_COLUMN_NAMES, [order], (o) => ORDER_PROPERTIES.map((p) => stored(o[p]))),
     ...insertStatements("sub_orders", ["order_id", "seq", "service_id", "sheets"], subs, (s) => [s.orderId, s.seq, s.serviceId, s.sheets]),
     ...insertStatements("order_items", ["id", "order_id", "sub_order_seq", "position", "image_id", "design_template_id", "layout_json"], items, (it) => [
       it.id,
@@ -102,35 +100,34 @@ export async function updateOrderAt(em: EntityManager, orderId: string, version:
 
 /** The order as stored now (in the transaction of `em`), or null. */
 export async function readOrder(em: EntityManager, orderId: string): Promise<OrderEntity | null> {
-  const r = await runSql(em, READ_ORDER, [orderId]);
-  return r.rows.length === 0 ? null : orderFromRow(r.rows[0]);
+  return firstOrder(await runSql(em, READ_ORDER, [orderId]));
 }
 
 /** The order as committed now, read outside any transaction (MySQL/MariaDB), or null. */
 export async function readOrderAlone(ds: DataSource, orderId: string): Promise<OrderEntity | null> {
-  const r = await runSqlAlone(ds, READ_ORDER, [orderId]);
-  return r.rows.length === 0 ? null : orderFromRow(r.rows[0]);
+  return firstOrder(await runSqlAlone(ds, READ_ORDER, [orderId]));
 }
 
-const READ_ORDER = `SELECT ${ORDER_SELECT} FROM orders WHERE id = ?`;
+const READ_ORDER = `SELECT ${ORDER_COLUMN_NAMES.join(", ")} FROM orders WHERE id = ?`;
 
-const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const instantOrNull = (v: unknown, what: string): Date | null => (v === null || v === undefined ? null : new Date(toSafeInteger(v, what)));
+function firstOrder(r: { rows: Array<Record<string, unknown>> }): OrderEntity | null {
+  return r.rows.length === 0 ? null : orderFromRow(r.rows[0]);
+}
 
 export function orderFromRow(row: Record<string, unknown>): OrderEntity {
   const o = new OrderEntity();
   o.id = String(row.id);
   o.customerUserId = String(row.customer_user_id);
   o.status = String(row.status) as OrderStatus;
-  o.shopId = text(row.shop_id);
-  o.shopGroupId = text(row.shop_group_id);
-  o.labId = text(row.lab_id);
+  o.shopId = textOrNull(row.shop_id);
+  o.shopGroupId = textOrNull(row.shop_group_id);
+  o.labId = textOrNull(row.lab_id);
   o.requestJson = String(row.request_json);
-  o.quoteJson = text(row.quote_json);
+  o.quoteJson = textOrNull(row.quote_json);
   o.quoteTotal = row.quote_total === null || row.quote_total === undefined ? null : toSafeInteger(row.quote_total, "quote_total");
   o.currency = String(row.currency);
-  o.assignmentJson = text(row.assignment_json);
-  o.idempotencyKey = text(row.idempotency_key);
+  o.assignmentJson = textOrNull(row.assignment_json);
+  o.idempotencyKey = textOrNull(row.idempotency_key);
   o.requestHash = String(row.request_hash);
   o.placedAt = new Date(toSafeInteger(row.placed_at, "placed_at"));
   o.quotedAt = new Date(toSafeInteger(row.quoted_at, "quoted_at"));

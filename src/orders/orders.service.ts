@@ -24,7 +24,7 @@ import { movesOf, nextStatus, type OrderEvent, type OrderStatus } from "./order-
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
 import { batchesSupported, runBatch } from "../db/statement-batch";
-import { isUniqueViolation, runSql, withTransaction } from "../db/transaction";
+import { isUniqueViolation, placeholders, runSql, withTransaction } from "../db/transaction";
 import { insertJob, insertJobAfterOneRowStatement } from "../labs/print-job.rows";
 import { insertOrderRows, orderRowStatements, readOrder, readOrderAlone, updateOrderAt, updateOrderStatement } from "./order.rows";
 import { LRUCache } from "lru-cache";
@@ -70,7 +70,6 @@ function placedHere(ctx: RequestContext): Map<string, { subs: SubOrderEntity[]; 
  * their JSON columns, about their bytes): confirming one of them reads nothing (see `confirm`).
  */
 const REMEMBERED_QUOTES_SIZE = 16 * 1024 * 1024;
-
 
 export class OrdersService {
   /**
@@ -282,38 +281,36 @@ export class OrdersService {
    * read: if it changed meanwhile (another confirmation, a cancellation, another process), nothing is
    * written and it is read again. On MySQL/MariaDB the UPDATE and the job's INSERT (made only when
    * the UPDATE changed the order) go in one round trip; on SQLite they run in a transaction with the
-   * read. An order this process placed is remembered as committed and not read again: when the
-   * remembered order would be confirmed (the customer's, the total, QUOTED and fresh), it is planned
-   * from memory, and the version check catches anything that changed since.
+   * read. An order this process placed is remembered as committed and not read again: it is planned
+   * from memory, and only a write is trusted from there (the version check catches anything that
+   * changed since); any other answer (a refusal) is given from the order read again.
    */
   async confirm(ctx: RequestContext, orderId: string, acceptedTotal: number): Promise<Outcome<OrderEntity>> {
     const user = this.person(ctx);
-    let known = this.quoted.get(orderId) ?? null;
-    if (known) {
-      // Once this runs the memory is behind the database, whatever the outcome.
-      this.quoted.delete(orderId);
-      const fresh = Date.now() - known.quotedAt.getTime() <= ctx.app.config.quoteTtlSeconds * 1000;
-      const wouldConfirm = known.customerUserId === user.id && known.quoteTotal === acceptedTotal && known.status === "QUOTED" && known.confirmedAt === null && fresh;
-      known = wouldConfirm ? Object.assign(new OrderEntity(), known) : null;
-    }
+    const remembered = this.quoted.get(orderId);
+    // Once this runs the memory is behind the database, whatever the outcome.
+    this.quoted.delete(orderId);
+    let known = remembered ? Object.assign(new OrderEntity(), remembered) : null;
     for (let round = 1; ; round++) {
       const r = batchesSupported(ctx.app.ds) ? await this.confirmBatched(ctx, user, orderId, acceptedTotal, known) : await this.confirmInTransaction(ctx, user, orderId, acceptedTotal, known);
-      if (r !== "CHANGED") return r;
+      if (r !== READ_AGAIN) return r;
       known = null;
       if (round === CONFIRM_ROUNDS) return { value: null, errors: [userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])] };
     }
   }
 
   /** MySQL/MariaDB: read (unless known), plan, then the order's UPDATE and the job's INSERT in one round trip. */
-  private async confirmBatched(ctx: RequestContext, user: UserEntity, orderId: string, acceptedTotal: number, known: OrderEntity | null): Promise<Outcome<OrderEntity> | "CHANGED"> {
+  private async confirmBatched(ctx: RequestContext, user: UserEntity, orderId: string, acceptedTotal: number, known: OrderEntity | null): Promise<Outcome<OrderEntity> | typeof READ_AGAIN> {
     const ds = ctx.app.ds;
     const order = known ?? (await readOrderAlone(ds, orderId));
     const plan = await this.planConfirm(ctx, ds.manager, user, orderId, order, acceptedTotal);
-    if ("errors" in plan) return { value: null, errors: plan.errors };
-    if ("already" in plan) return { value: plan.already, errors: [] };
+    if (!("patch" in plan)) {
+      if (known) return READ_AGAIN;
+      return "errors" in plan ? { value: null, errors: plan.errors } : { value: plan.already, errors: [] };
+    }
     const job = newJob(plan.order.id, plan.labId);
     const [moved, queued] = await runBatch(ds, [updateOrderStatement(plan.order.id, plan.order.version, plan.patch), insertJobAfterOneRowStatement(job)]);
-    if (moved.affected !== 1) return "CHANGED"; // and the INSERT inserted nothing
+    if (moved.affected !== 1) return READ_AGAIN; // and the INSERT inserted nothing
     if (queued.affected !== 1) throw new Error(`confirming order ${plan.order.id} queued ${queued.affected} print jobs`);
     Object.assign(plan.order, plan.patch);
     ctx.app.events.publish("printJob", job.labId, { jobId: job.id });
@@ -321,24 +318,23 @@ export class OrdersService {
   }
 
   /** SQLite: read (unless known), plan and write in one transaction. */
-  private async confirmInTransaction(ctx: RequestContext, user: UserEntity, orderId: string, acceptedTotal: number, known: OrderEntity | null): Promise<Outcome<OrderEntity> | "CHANGED"> {
+  private async confirmInTransaction(ctx: RequestContext, user: UserEntity, orderId: string, acceptedTotal: number, known: OrderEntity | null): Promise<Outcome<OrderEntity> | typeof READ_AGAIN> {
     try {
       return await inTransaction(ctx, async (tx) => {
         const order = known ?? (await readOrder(tx.em, orderId));
         const plan = await this.planConfirm(ctx, tx.em, user, orderId, order, acceptedTotal);
-        if ("errors" in plan) throw new RollbackWithErrors(plan.errors);
-        if ("already" in plan) return plan.already;
-        if (!(await updateOrderAt(tx.em, plan.order.id, plan.order.version, plan.patch))) {
-          throw new OrderChanged();
+        if (!("patch" in plan)) {
+          if (known) throw new ReadAgain();
+          if ("errors" in plan) throw new RollbackWithErrors(plan.errors);
+          return plan.already;
         }
+        if (!(await updateOrderAt(tx.em, plan.order.id, plan.order.version, plan.patch))) throw new ReadAgain();
         Object.assign(plan.order, plan.patch);
-        const job = newJob(plan.order.id, plan.labId);
-        await insertJob(tx.em, job);
-        tx.emit("printJob", job.labId, { jobId: job.id });
+        await this.queueJob(tx, plan.order.id, plan.labId);
         return plan.order;
       });
     } catch (e) {
-      if (e instanceof OrderChanged) return "CHANGED";
+      if (e instanceof ReadAgain) return READ_AGAIN;
       throw e;
     }
   }
@@ -407,6 +403,13 @@ export class OrdersService {
     return subs.map((s) => ({ serviceId: s.serviceId, sheets: s.sheets }));
   }
 
+  /** A print job for the order at the lab, in the transaction; the lab rung after commit. */
+  private async queueJob(tx: Tx, orderId: string, labId: string): Promise<void> {
+    const job = newJob(orderId, labId);
+    await insertJob(tx.em, job);
+    tx.emit("printJob", labId, { jobId: job.id });
+  }
+
   /**
    * Moves an order through the transition table with a conditional update on its version: if
    * anyone changed it meanwhile, nothing is written and the caller's transaction rolls back.
@@ -427,11 +430,10 @@ export class OrdersService {
    */
   async transitionById(em: EntityManager, orderId: string, event: OrderEvent): Promise<void> {
     const moves = movesOf(event);
-    if (!moves) throw new Error(`transitionById: ${event} does not lead to one state`);
     // Hand-written: it runs with every claim and completion of a print job.
     const r = await runSql(
       em,
-      `UPDATE orders SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status IN (${moves.from.map(() => "?").join(", ")})`,
+      `UPDATE orders SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status IN (${placeholders(moves.from.length)})`,
       [moves.to, Date.now(), orderId, ...moves.from],
     );
     if (r.affected === 1) return;
@@ -478,9 +480,7 @@ export class OrdersService {
         rule: "REASSIGNED",
       };
       await this.transition(tx.em, order, ["REASSIGN"], { labId, assignmentJson: JSON.stringify(record) });
-      const job = newJob(order.id, labId);
-      await insertJob(tx.em, job);
-      tx.emit("printJob", labId, { jobId: job.id });
+      await this.queueJob(tx, order.id, labId);
       return order;
     });
   }
@@ -692,8 +692,13 @@ function decodeCursor(s: string): { t: number; id: string } | null {
   return m ? { t: Number(m[1]), id: m[2] } : null;
 }
 
-/** Thrown inside a transaction whose version-checked UPDATE missed: rolled back, and tried again. */
-class OrderChanged extends Error {}
+/**
+ * A confirmation to run again from the order as stored: its version-checked UPDATE missed (the
+ * order changed meanwhile), or the remembered order would not be confirmed as it is.
+ */
+const READ_AGAIN = "READ_AGAIN";
+/** READ_AGAIN thrown inside a transaction, to roll it back. */
+class ReadAgain extends Error {}
 
 /** Rounds a confirmation is tried when the order keeps changing under it (each round reads it again). */
 const CONFIRM_ROUNDS = 3;
