@@ -20,6 +20,7 @@ import { closeBatches } from "./db/statement-batch";
 import { requestContext, type AppContext, type RequestContext } from "./graphql/context";
 import { makeFormatError } from "./graphql/errors-format";
 import { errorCodes } from "./graphql/operation-codes";
+import { compiledExecution, compiledOperations } from "./graphql/compiled-execution";
 import { graphqlHttp, requestIdOf } from "./graphql/http-transport";
 import { createEventBus } from "./graphql/pubsub";
 import { appSchema } from "./graphql/schema";
@@ -50,6 +51,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   app.services = createServices(app);
   const metrics = createMetrics();
   const schema = await appSchema();
+  // Queries and mutations run compiled, over HTTP and over the socket alike.
+  const operations = compiledOperations(schema);
 
   const armor = new ApolloArmor({
     maxDepth: { n: config.limits.maxDepth },
@@ -84,6 +87,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     formatError,
     maxPayload: BODY_LIMIT_BYTES,
     maxTokens: config.limits.maxTokens,
+    operations,
   });
 
   const drainWs: ApolloServerPlugin<RequestContext> = {
@@ -97,7 +101,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   };
 
   const apollo = new ApolloServer<RequestContext>({
-    schema,
+    gateway: compiledExecution(schema, operations),
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     introspection: config.introspection,

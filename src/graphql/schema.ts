@@ -14,6 +14,7 @@ import { PrintJobsResolver } from "../labs/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
+import { validateArgument } from "./argument-validation";
 import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./scalars";
 import { keepValidationMetadata } from "./validation-metadata";
@@ -29,7 +30,7 @@ export function appSchema(): Promise<GraphQLSchema> {
     resolvers,
     authChecker,
     authMode: "error",
-    validate: { forbidUnknownValues: false },
+    validateFn: validateArgument,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     // Every subscription names its own `subscribe` on the center's event bus (one bus per center,
     // and tests run several centers in one process); this stand-in only satisfies the builder.

@@ -12,6 +12,12 @@ type Lookup = (target: unknown, schema: string, always: boolean, strictGroups: b
 type Grouping = (metadata: ValidationMetadata[]) => Record<string, ValidationMetadata[]>;
 
 let installed = false;
+let generation = 0;
+
+/** Changes whenever a rule is added after keepValidationMetadata: anything built from the rules is stale. */
+export function rulesGeneration(): number {
+  return generation;
+}
 
 export function keepValidationMetadata(): void {
   if (installed) return;
@@ -41,6 +47,7 @@ export function keepValidationMetadata(): void {
     return grouped;
   };
   storage.addValidationMetadata = (m) => {
+    generation++;
     lists = new Map();
     groups = new WeakMap();
     add(m);

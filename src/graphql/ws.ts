@@ -17,13 +17,14 @@
  */
 import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
-import { GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
+import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
 import type { Context } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { INVALID_CREDENTIAL } from "../identity/identity.service";
 import type { Metrics } from "../observability/metrics";
+import type { CompiledOperations } from "./compiled-execution";
 import { requestContext, type AppContext, type Auth, type RequestContext } from "./context";
 import { errorCodes } from "./operation-codes";
 import { serveGraphqlWs } from "./ws-transport";
@@ -107,6 +108,8 @@ export interface WsServerOptions {
   /** Largest message accepted (bytes); a bigger one closes the socket (1009). */
   maxPayload: number;
   maxTokens: number;
+  /** Runs queries and mutations (compiled-execution.ts); subscriptions go through graphql-js. */
+  operations: CompiledOperations;
 }
 
 export interface WsServer {
@@ -151,6 +154,12 @@ export function startWsServer(opts: WsServerOptions): WsServer {
   const transport = serveGraphqlWs<Record<string, unknown> | undefined, WsExtra>(
     {
       schema,
+      execute: (args) => {
+        const operation = getOperationAST(args.document, args.operationName);
+        // A document without the named operation is refused by validation before this point.
+        if (!operation) return { errors: [new GraphQLError("No operation to run in the document")] };
+        return opts.operations.execute(args.document, operation, args.variableValues as Record<string, unknown> | null | undefined, args.contextValue);
+      },
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const header = typeof raw === "string" ? raw : undefined;

@@ -45,9 +45,26 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  *   whose year falls outside 0001-9999 (not representable as `YYYY`).
  */
 export function businessDate(instant: Date, timeZone: string): IsoDate {
-  if (Number.isNaN(instant.getTime())) {
+  const ms = instant.getTime();
+  if (Number.isNaN(ms)) {
     throw new RangeError("businessDate: invalid Date");
   }
+  // Zone offsets are whole seconds, so every instant of one UTC second has the same date.
+  const second = Math.floor(ms / 1000);
+  const last = lastDates.get(timeZone);
+  if (last !== undefined && last.second === second) return last.date;
+  const date = formatDate(instant, timeZone);
+  lastDates.set(timeZone, { second, date });
+  return date;
+}
+
+/**
+ * The last date answered per zone and the UTC second it was for: quotes ask for "now" many times a
+ * second, and formatting a date in a zone costs more than the rest of a price lookup.
+ */
+const lastDates = new Map<string, { second: number; date: IsoDate }>();
+
+function formatDate(instant: Date, timeZone: string): IsoDate {
   let year = "";
   let month = "";
   let day = "";
