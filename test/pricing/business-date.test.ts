@@ -30,6 +30,19 @@ describe("businessDate", () => {
     expect(answers).toEqual(["2026-03-31", "2026-04-01", "2026-03-31", "2026-04-01"]);
   });
 
+  it("remembers the last second's date only for that second, a day's first second included", () => {
+    const at = (iso: string, zone = "Asia/Tokyo") => businessDate(new Date(iso), zone);
+    expect([
+      at("2026-03-31T14:59:59.000Z"),
+      at("2026-03-31T14:59:59.999Z"),
+      at("2026-03-31T15:00:00.000Z"),
+      at("2026-03-31T14:59:59.500Z"),
+      at("2026-03-31T15:00:00.001Z"),
+    ]).toEqual(["2026-03-31", "2026-03-31", "2026-04-01", "2026-03-31", "2026-04-01"]);
+    // An offset of whole seconds: Monrovia was 44 min 30 s behind UTC until 1972.
+    expect([at("1971-06-15T00:44:29.999Z", "Africa/Monrovia"), at("1971-06-15T00:44:30.000Z", "Africa/Monrovia")]).toEqual(["1971-06-14", "1971-06-15"]);
+  });
+
   it("refuses an unknown time zone", () => {
     expect(() => businessDate(new Date("2026-04-01T00:00:00Z"), "Mars/Olympus_Mons")).toThrow(RangeError);
   });
