@@ -17,7 +17,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
+import { execute, getOperationAST, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
 import type { Context } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
@@ -156,8 +156,8 @@ export function startWsServer(opts: WsServerOptions): WsServer {
       schema,
       execute: (args) => {
         const operation = getOperationAST(args.document, args.operationName);
-        // A document without the named operation is refused by validation before this point.
-        if (!operation) return { errors: [new GraphQLError("No operation to run in the document")] };
+        // No such operation in the document: graphql-js says so in its own words.
+        if (!operation) return execute(args);
         return opts.operations.execute(args.document, operation, args.variableValues as Record<string, unknown> | null | undefined, args.contextValue);
       },
       onConnect: async (ctx) => {

@@ -27,11 +27,11 @@ const COMPLETE = `mutation($id: ID!, $token: String!) { completePrintJob(jobId: 
 type Result = { data?: Record<string, any> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
 
 /** One operation over the client's socket: its single result, or the operation's error list. */
-async function op(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<Result> {
+async function op(client: Client, query: string, variables: Record<string, unknown> = {}, operationName?: string): Promise<Result> {
   return new Promise<Result>((resolve) => {
     let result: Result = {};
     client.subscribe(
-      { query, variables },
+      { query, variables, operationName },
       {
         next: (r) => {
           result = r as Result;
@@ -188,6 +188,12 @@ describe("GraphQL over the socket", () => {
     expect(wrong.errors![0].message).toMatch(/^Variable "\$id" got invalid value/);
     expect(await metric(c, /printmesh_graphql_errors_total\{code="BAD_USER_INPUT"\} (\d+)/)).toBeGreaterThanOrEqual(2);
     expect(await metric(c, /printmesh_graphql_errors_total\{code="INTERNAL_SERVER_ERROR"\} (\d+)/)).toBe(0);
+    // Several operations: the one named runs; a name not in the document runs nothing (graphql-ws refuses it).
+    const two = "query A { me { login } } query B { me { role } }";
+    expect(await op(me.client, two, {}, "B")).toEqual({ data: { me: { role: "GENERAL_USER" } } });
+    const nameless = await op(me.client, two, {}, "Nope");
+    expect(nameless.data ?? null).toBeNull();
+    expect(nameless.errors!.map((e) => e.message)).toEqual(["Unable to identify operation"]);
     const introspection = await op(me.client, "{ __schema { types { name } } }");
     expect(introspection.errors![0].extensions!.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(introspection.errors![0].message).toMatch(/introspection/i);
