@@ -39,3 +39,8 @@ export function instantOrNull(value: unknown, what: string): Date | null {
 export function textOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
 }
+
+/** The first row of a result read back as an entity, or null when there is none. */
+export function firstRow<T>(result: { rows: Array<Record<string, unknown>> }, fromRow: (row: Record<string, unknown>) => T): T | null {
+  return result.rows.length === 0 ? null : fromRow(result.rows[0]);
+}

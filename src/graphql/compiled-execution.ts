@@ -141,7 +141,7 @@ export function compiledOperations(schema: GraphQLSchema): CompiledOperations {
 }
 
 /** The executor Apollo calls for every operation. */
-export function compiledExecutor(operations: CompiledOperations): GatewayExecutor {
+function compiledExecutor(operations: CompiledOperations): GatewayExecutor {
   return async (request) => operations.execute(request.document, request.operation, request.request.variables, request.context);
 }
 

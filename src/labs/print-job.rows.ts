@@ -5,7 +5,7 @@
  * entity with the same conversions the columns declare.
  */
 import type { DataSource, EntityManager } from "typeorm";
-import { instantOrNull, textOrNull, toSafeInteger } from "../db/columns";
+import { firstRow, instantOrNull, textOrNull, toSafeInteger } from "../db/columns";
 import type { Statement } from "../db/statement-batch";
 import { isSqlite, placeholders, runSql, runSqlAlone } from "../db/transaction";
 import type { OrderMove } from "../orders/order-state";
@@ -119,7 +119,7 @@ export async function finishJobWithOrder(ds: DataSource, p: { jobId: string; lab
 
 /** The job as committed now, read outside any transaction (MySQL/MariaDB), or null. */
 export async function readJobAlone(ds: DataSource, jobId: string): Promise<PrintJobEntity | null> {
-  return firstJob(await runSqlAlone(ds, READ_JOB, [jobId]));
+  return firstRow(await runSqlAlone(ds, READ_JOB, [jobId]), jobFromRow);
 }
 
 function bothChanged(affected: number): boolean {
@@ -130,14 +130,10 @@ function bothChanged(affected: number): boolean {
 
 /** The job as stored now, or null. */
 export async function readJob(em: EntityManager, jobId: string): Promise<PrintJobEntity | null> {
-  return firstJob(await runSql(em, READ_JOB, [jobId]));
+  return firstRow(await runSql(em, READ_JOB, [jobId]), jobFromRow);
 }
 
 const READ_JOB = `SELECT ${JOB_COLUMNS} FROM print_jobs WHERE id = ?`;
-
-function firstJob(r: { rows: Array<Record<string, unknown>> }): PrintJobEntity | null {
-  return r.rows.length === 0 ? null : jobFromRow(r.rows[0]);
-}
 
 export function jobFromRow(row: Record<string, unknown>): PrintJobEntity {
   const job = new PrintJobEntity();

@@ -6,7 +6,7 @@
  * a row back into the entity with the same conversions the columns declare.
  */
 import type { DataSource, EntityManager } from "typeorm";
-import { instantOrNull, textOrNull, toSafeInteger } from "../db/columns";
+import { firstRow, instantOrNull, textOrNull, toSafeInteger } from "../db/columns";
 import type { Statement } from "../db/statement-batch";
 import { placeholders, runSql, runSqlAlone } from "../db/transaction";
 import type { OrderStatus } from "./order-state";
@@ -100,19 +100,15 @@ export async function updateOrderAt(em: EntityManager, orderId: string, version:
 
 /** The order as stored now (in the transaction of `em`), or null. */
 export async function readOrder(em: EntityManager, orderId: string): Promise<OrderEntity | null> {
-  return firstOrder(await runSql(em, READ_ORDER, [orderId]));
+  return firstRow(await runSql(em, READ_ORDER, [orderId]), orderFromRow);
 }
 
 /** The order as committed now, read outside any transaction (MySQL/MariaDB), or null. */
 export async function readOrderAlone(ds: DataSource, orderId: string): Promise<OrderEntity | null> {
-  return firstOrder(await runSqlAlone(ds, READ_ORDER, [orderId]));
+  return firstRow(await runSqlAlone(ds, READ_ORDER, [orderId]), orderFromRow);
 }
 
 const READ_ORDER = `SELECT ${ORDER_COLUMN_NAMES.join(", ")} FROM orders WHERE id = ?`;
-
-function firstOrder(r: { rows: Array<Record<string, unknown>> }): OrderEntity | null {
-  return r.rows.length === 0 ? null : orderFromRow(r.rows[0]);
-}
 
 export function orderFromRow(row: Record<string, unknown>): OrderEntity {
   const o = new OrderEntity();
