@@ -598,7 +598,12 @@ async function main(): Promise<number> {
   out.push("  CPU ms/job: the center's process (the ceiling: this process, running the SQL loop), the labs' process, and mariadbd when it runs on this machine");
   if (statementsPerJob !== null) out.push(`  the center sent MariaDB ${fmt(statementsPerJob, 2)} statements per job (its global Questions count over the run; the ceiling sends 2)`);
   out.push("  both: conditional UPDATE ... WHERE status='QUEUED' (claim) then ... 'LEASED' AND lease_token (complete), each with the order's status move,");
-  out.push(db.type === "sqlite" ? "  one transaction each" : "  each one multi-table UPDATE of the job and its order (as the center makes them on MySQL/MariaDB; it reads a job back only when it did not announce it)");
+  out.push(
+    db.type === "sqlite"
+      ? "  one transaction each"
+      : "  each one multi-table UPDATE of the job and its order (as the center makes them on MySQL/MariaDB; it reads a job back only when it did not announce it);\n" +
+          "  the ceiling sends each statement alone (autocommit); the center sends those of the same moment together, in one transaction per round trip",
+  );
   out.push(`  center peak RSS ${fmt(peak, 0)} MiB`);
   if (orderFailures.length > 0) out.push(`  ${orderFailures.length} orders FAILED; first: ${orderFailures[0]}`);
   if (labs.errors.length > 0) out.push(`  lab errors: ${labs.errors.join("; ")}`);

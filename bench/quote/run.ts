@@ -15,7 +15,7 @@
  *
  * Flags: --rows-small N (100000)  --rows-large N (1000000; 0 skips)  --duration S (10)
  *        --warmup S (3)  --connections N (32)  --ceiling-large (also the ceiling on the large
- *        catalog)  --profile DIR (the center runs with --cpu-prof into DIR)  --center-node-args
+ *        catalog)  --profile DIR (the center and the ceiling run with --cpu-prof into DIR)  --center-node-args
  *        "FLAGS" (more node flags for the center, e.g. "--max-semi-space-size=32")  --keep (keep the
  *        temp dir)  --database-url URL / --database-url-large URL (empty MariaDB databases
  *        instead of SQLite files)
@@ -204,8 +204,9 @@ async function cleanUp(): Promise<void> {
   scratch.dir = null;
 }
 
-async function startCeiling(databaseUrl: string, label: string): Promise<{ child: Child; url: string; warmMs: number }> {
-  const c = spawnChild(`ceiling@${label}`, [CEILING_MAIN], { ...process.env, DATABASE_URL: databaseUrl, PORT: "0" });
+async function startCeiling(databaseUrl: string, label: string, profileDir: string | null): Promise<{ child: Child; url: string; warmMs: number }> {
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=ceiling-${label}-${Date.now()}.cpuprofile`] : [];
+  const c = spawnChild(`ceiling@${label}`, [...profile, CEILING_MAIN], { ...process.env, DATABASE_URL: databaseUrl, PORT: "0" });
   const deadline = Date.now() + 300_000;
   for (;;) {
     if (c.proc.exitCode !== null) throw failure(c, `exited with ${c.proc.exitCode} before it listened`);
@@ -478,7 +479,7 @@ async function main(): Promise<number> {
       await stopChild(center.child);
 
       if (which === "small" || opts.ceilingLarge) {
-        const c = await startCeiling(databaseUrl, rowsLabel);
+        const c = await startCeiling(databaseUrl, rowsLabel, opts.profileDir);
         progress(`ceiling@${rowsLabel}: every shop's context built in ${c.warmMs} ms`);
         const priceDate = businessDate(new Date(), "UTC");
         const cm = await measure(`ceiling@${rowsLabel}`, gen.priceRows, ceilingTarget(c.url, orders, priceDate), c.child.proc.pid!, opts);
@@ -496,7 +497,7 @@ async function main(): Promise<number> {
   }
   report(measurements, opts, small, ceiling, large, floor);
   process.stdout.write(`(total ${fmt((Date.now() - started) / 1000, 0)} s)\n`);
-  if (opts.profileDir) process.stdout.write(`CPU profiles of the center: ${opts.profileDir}\n`);
+  if (opts.profileDir) process.stdout.write(`CPU profiles of the center and the ceiling: ${opts.profileDir}\n`);
   if (measurements.some((m) => m.failed.non2xx + m.failed.errors + m.failed.timeouts + m.failed.badBodies > 0)) {
     process.stdout.write("WARNING: some quotes failed during the timed runs (see above): those figures do not measure quoting alone\n");
   }

@@ -131,6 +131,133 @@ function result(r: unknown): StatementResult {
   return { affected: (r as ResultSetHeader).affectedRows ?? 0, rows: [] };
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Single statements, coalesced
+// ---------------------------------------------------------------------------------------------------
+
+/** Statements sent in one round trip at most; more issued in one turn go in several. */
+const MAX_COALESCED = 64;
+/** Statements that change rows: each answers one OK packet, which is how a round trip's progress is read. */
+const CHANGES_ROWS = /^\s*(?:UPDATE|INSERT|DELETE)\b/i;
+/** Errors after which InnoDB may have rolled back the whole transaction, not just the statement. */
+const WHOLE_TRANSACTION = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
+
+interface Waiting {
+  sql: string;
+  params: unknown[];
+  attempt: number;
+  resolve(r: StatementResult): void;
+  reject(e: unknown): void;
+}
+
+type SqlError = Error & { fatal?: boolean; code?: string };
+
+const waiting = new WeakMap<DataSource, Waiting[]>();
+
+/**
+ * One statement that changes rows, atomic by itself, sent together with the others issued in the
+ * same turn of the event loop: the labs' claims and completions that arrive together cost the
+ * center one write and one read on one connection, and MariaDB one commit (one flush of its log),
+ * not one of each per statement. Each caller still gets its own statement's result (rows changed)
+ * or error, and only once its statement is committed.
+ *
+ * Several statements go as `START TRANSACTION; s1; ...; sn; COMMIT` (one alone goes as it is), and
+ * MariaDB stops at the first that fails:
+ * - a deadlock or a lock wait time-out (InnoDB may have undone the whole transaction): it is rolled
+ *   back and every statement sent again, the one that failed after a pause, as `withTransaction`
+ *   does, and only as many times;
+ * - any other error undoes that statement only: the ones before it are committed, its caller gets
+ *   the error, and the ones after it, which did not run, are sent again;
+ * - a connection lost on the way fails every statement not yet committed, as it fails a statement
+ *   sent alone.
+ */
+export function runCoalesced(ds: DataSource, sql: string, params: unknown[]): Promise<StatementResult> {
+  if (!batchesSupported(ds)) return Promise.reject(new Error("runCoalesced is for MySQL/MariaDB"));
+  if (sql.includes(";")) return Promise.reject(new Error(`a coalesced statement must be one statement: ${sql.slice(0, 80)}`));
+  if (!CHANGES_ROWS.test(sql)) return Promise.reject(new Error(`a coalesced statement must change rows (UPDATE, INSERT, DELETE): ${sql.slice(0, 80)}`));
+  return new Promise((resolve, reject) => enqueue(ds, { sql, params, attempt: 1, resolve, reject }));
+}
+
+function enqueue(ds: DataSource, w: Waiting): void {
+  let queue = waiting.get(ds);
+  if (queue === undefined) waiting.set(ds, (queue = []));
+  queue.push(w);
+  if (queue.length === 1) setImmediate(() => sendWaiting(ds));
+}
+
+function sendWaiting(ds: DataSource): void {
+  const queue = waiting.get(ds) ?? [];
+  waiting.delete(ds);
+  for (let i = 0; i < queue.length; i += MAX_COALESCED) void sendTogether(ds, queue.slice(i, i + MAX_COALESCED));
+}
+
+async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
+  const wrapped = batch.length > 1;
+  queryCounter.count += batch.length + (wrapped ? 2 : 0);
+  queryCounter.coalesced++;
+  if (queryCounter.recent) queryCounter.recent.push(...(wrapped ? ["START TRANSACTION", ...batch.map((w) => w.sql), "COMMIT"] : [batch[0].sql]));
+  let conn: PoolConnection;
+  try {
+    conn = await connectionOf(poolFor(ds));
+  } catch (e) {
+    for (const w of batch) w.reject(e);
+    return;
+  }
+  const statements = batch.map((w) => w.sql).join("; ");
+  const sql = wrapped ? `START TRANSACTION; ${statements}; COMMIT` : statements;
+  // Each OK packet as it arrives: on a failure, how far MariaDB got.
+  const answered: ResultSetHeader[] = [];
+  const error = await new Promise<SqlError | null>((resolve) => {
+    conn.query(sql, batch.flatMap((w) => w.params), (e) => resolve(e)).on("result", (r) => answered.push(r as unknown as ResultSetHeader));
+  });
+  const results = wrapped ? answered.slice(1, 1 + batch.length) : answered;
+  if (error === null) {
+    conn.release();
+    batch.forEach((w, i) => (i < results.length ? w.resolve({ affected: results[i].affectedRows ?? 0, rows: [] }) : w.reject(new Error(`MariaDB answered ${results.length} of ${batch.length} statements sent together`))));
+    return;
+  }
+  if (error.fatal) {
+    conn.destroy();
+    for (const w of batch) w.reject(error);
+    return;
+  }
+  // The statement that failed: the first without an answer (START TRANSACTION never fails alone).
+  const failed = Math.min(results.length, batch.length - 1);
+  if (wrapped && WHOLE_TRANSACTION.has(error.code ?? "")) {
+    await rollBack(conn);
+    batch.forEach((w, i) => i !== failed && enqueue(ds, w));
+    retryOrReject(ds, batch[failed], error);
+    return;
+  }
+  if (wrapped && failed > 0) {
+    // The statements before the failed one stand: they are committed.
+    try {
+      await query(conn, "COMMIT", []);
+      conn.release();
+    } catch (e) {
+      conn.destroy();
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    queryCounter.count++;
+    for (let i = 0; i < failed; i++) batch[i].resolve({ affected: results[i].affectedRows ?? 0, rows: [] });
+  } else if (wrapped) {
+    await rollBack(conn); // nothing ran: only the transaction to end
+  } else {
+    conn.release();
+  }
+  for (const w of batch.slice(failed + 1)) enqueue(ds, w); // never ran
+  retryOrReject(ds, batch[failed], error);
+}
+
+/** A statement that failed: sent again after a pause when it may succeed then, else its caller gets the error. */
+function retryOrReject(ds: DataSource, w: Waiting, error: unknown): void {
+  againAfter(error, w.attempt).then(
+    () => enqueue(ds, { ...w, attempt: w.attempt + 1 }),
+    (e: unknown) => w.reject(e),
+  );
+}
+
 /** Closes the batch pool of `ds`, if it has one (a later batch opens a new one). */
 export async function closeBatches(ds: DataSource): Promise<void> {
   const pool = pools.get(ds);

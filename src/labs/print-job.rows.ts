@@ -6,7 +6,7 @@
  */
 import type { DataSource, EntityManager } from "typeorm";
 import { firstRow, instantOrNull, textOrNull, toSafeInteger } from "../db/columns";
-import type { Statement } from "../db/statement-batch";
+import { runCoalesced, type Statement } from "../db/statement-batch";
 import { isSqlite, placeholders, runSql, runSqlAlone } from "../db/transaction";
 import type { OrderMove } from "../orders/order-state";
 import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
@@ -82,7 +82,8 @@ export async function finishJob(em: EntityManager, p: { jobId: string; labId: st
 
 /**
  * MySQL/MariaDB only: the claim and the order's move in one multi-table UPDATE, atomic by itself,
- * so without BEGIN and COMMIT around it. True when both rows changed; false when nothing did (the
+ * so without BEGIN and COMMIT of its own; it goes to MariaDB together with the other claims and
+ * completions of the same moment (`runCoalesced`: one round trip, one commit). True when both rows changed; false when nothing did (the
  * job is not QUEUED and due for this lab, or its order cannot move): the caller then takes the
  * transactional way, which tells why.
  */
@@ -94,7 +95,7 @@ export async function leaseJobWithOrder(
   const now = p.now.getTime();
   // With `expect`, as leaseJob: when it wins, the job's whole row is known.
   const expect = expectation(p.expect, "j", "<=>");
-  const r = await runSqlAlone(
+  const r = await runCoalesced(
     ds,
     "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id" +
       " SET j.status = 'LEASED', j.lease_token = ?, j.lease_expires_at = ?, j.claim_key = ?, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?" +
@@ -107,7 +108,7 @@ export async function leaseJobWithOrder(
 /** MySQL/MariaDB only: the completion and the order's move in one statement, as leaseJobWithOrder. */
 export async function finishJobWithOrder(ds: DataSource, p: { jobId: string; labId: string; leaseToken: string; now: Date }, move: OrderMove): Promise<boolean> {
   const now = p.now.getTime();
-  const r = await runSqlAlone(
+  const r = await runCoalesced(
     ds,
     "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id" +
       " SET j.status = 'DONE', j.lease_expires_at = NULL, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?" +

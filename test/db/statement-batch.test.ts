@@ -1,6 +1,6 @@
 import type { DataSource } from "typeorm";
 import { queryCounter } from "../../src/db/query-counter";
-import { batchesSupported, closeBatches, runBatch } from "../../src/db/statement-batch";
+import { batchesSupported, closeBatches, runBatch, runCoalesced } from "../../src/db/statement-batch";
 import { openTestDatabase, usingMysql } from "../support/database";
 
 let ds: DataSource;
@@ -75,9 +75,136 @@ const rows = async (): Promise<Array<{ id: number; v: string }>> =>
   });
 });
 
+(usingMysql() ? describe : describe.skip)("single statements sent together (MariaDB)", () => {
+  beforeAll(async () => {
+    await ds.query("CREATE TABLE coalesce_probe (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL)");
+  });
+  beforeEach(async () => {
+    await ds.query("DELETE FROM coalesce_probe");
+    await ds.query("INSERT INTO coalesce_probe (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e')");
+  });
+  const probe = async (): Promise<Array<[number, string]>> =>
+    ((await ds.query("SELECT id, v FROM coalesce_probe ORDER BY id")) as Array<{ id: number | string; v: string }>).map((r) => [Number(r.id), r.v]);
+  const update = (id: number, v: string) => runCoalesced(ds, "UPDATE coalesce_probe SET v = ? WHERE id = ?", [v, id]);
+
+  it("sends the statements of one turn in one round trip, each answering its own rows changed", async () => {
+    const before = { count: queryCounter.count, coalesced: queryCounter.coalesced };
+    const results = await Promise.all([
+      update(1, "one; it's"),
+      update(2, "two"),
+      runCoalesced(ds, "UPDATE coalesce_probe SET v = ? WHERE id > ?", ["many", 3]),
+      update(99, "nobody"),
+      runCoalesced(ds, "INSERT INTO coalesce_probe (id, v) VALUES (?, ?)", [6, "f"]),
+    ]);
+    expect(results).toEqual([
+      { affected: 1, rows: [] },
+      { affected: 1, rows: [] },
+      { affected: 2, rows: [] },
+      { affected: 0, rows: [] },
+      { affected: 1, rows: [] },
+    ]);
+    // One round trip: START TRANSACTION, the five, COMMIT.
+    expect(queryCounter.coalesced - before.coalesced).toBe(1);
+    expect(queryCounter.count - before.count).toBe(7);
+    expect(await probe()).toEqual([
+      [1, "one; it's"],
+      [2, "two"],
+      [3, "c"],
+      [4, "many"],
+      [5, "many"],
+      [6, "f"],
+    ]);
+  });
+
+  it("commits the statements before a failing one, fails that one alone and sends the rest again", async () => {
+    const before = queryCounter.coalesced;
+    const outcomes = await Promise.allSettled([
+      update(1, "first"),
+      runCoalesced(ds, "INSERT INTO coalesce_probe (id, v) VALUES (?, ?)", [2, "taken"]),
+      update(3, "third"),
+      update(4, "fourth"),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: "ER_DUP_ENTRY" });
+    expect((outcomes[2] as PromiseFulfilledResult<unknown>).value).toEqual({ affected: 1, rows: [] });
+    // The two after the failure went in a second round trip.
+    expect(queryCounter.coalesced - before).toBe(2);
+    expect(await probe()).toEqual([
+      [1, "first"],
+      [2, "b"],
+      [3, "third"],
+      [4, "fourth"],
+      [5, "e"],
+    ]);
+  });
+
+  it("loses nothing when the first statement fails, and leaves no transaction open on the connection", async () => {
+    const outcomes = await Promise.allSettled([runCoalesced(ds, "INSERT INTO coalesce_probe (id, v) VALUES (?, ?)", [1, "taken"]), update(5, "fifth")]);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled"]);
+    // Had a transaction stayed open on a pooled connection, these would never be committed.
+    await Promise.all(Array.from({ length: 12 }, (_, i) => runBatch(ds, [{ sql: "INSERT INTO coalesce_probe (id, v) VALUES (?, ?)", params: [100 + i, `n${i}`] }])));
+    const rows = await probe();
+    expect(rows.slice(0, 5)).toEqual([
+      [1, "a"],
+      [2, "b"],
+      [3, "c"],
+      [4, "d"],
+      [5, "fifth"],
+    ]);
+    expect(rows).toHaveLength(17);
+  });
+
+  it("runs a round trip's statements again when InnoDB picks it as a deadlock's victim, each once", async () => {
+    // Another session holds four rows, one statement each (a lookup by key locks its row only),
+    // then wants the row the round trip locked first: the round trip, which changed fewer rows, is
+    // the victim and is rolled back whole.
+    const other = ds.createQueryRunner();
+    try {
+      await other.startTransaction();
+      for (const id of [1, 3, 4, 5]) await other.query("UPDATE coalesce_probe SET v = 'held' WHERE id = ?", [id]);
+      const before = queryCounter.coalesced;
+      const together = Promise.all([update(2, "two"), update(1, "one")]);
+      // Wait until the round trip waits for row 1.
+      for (let i = 0; i < 250; i++) {
+        const running = (await ds.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO = ?", ["UPDATE coalesce_probe SET v = 'one' WHERE id = 1"])) as Array<{ n: number | string }>;
+        if (Number(running[0].n) > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await other.query("UPDATE coalesce_probe SET v = 'other' WHERE id = 2");
+      await other.commitTransaction();
+      expect(await together).toEqual([
+        { affected: 1, rows: [] },
+        { affected: 1, rows: [] },
+      ]);
+      // The first round trip, then the statement that did not fail, then the victim after a pause.
+      expect(queryCounter.coalesced - before).toBe(3);
+    } finally {
+      if (other.isTransactionActive) await other.rollbackTransaction();
+      await other.release();
+    }
+    // The other session's rows stand, and the round trip's, run once after it.
+    expect(await probe()).toEqual([
+      [1, "one"],
+      [2, "two"],
+      [3, "held"],
+      [4, "held"],
+      [5, "held"],
+    ]);
+  });
+
+  it("refuses what cannot be sent together, sending nothing", async () => {
+    const before = queryCounter.count;
+    await expect(runCoalesced(ds, "UPDATE coalesce_probe SET v = 'x'; DELETE FROM coalesce_probe", [])).rejects.toThrow("a coalesced statement must be one statement");
+    await expect(runCoalesced(ds, "SELECT id FROM coalesce_probe", [])).rejects.toThrow("a coalesced statement must change rows (UPDATE, INSERT, DELETE)");
+    expect(queryCounter.count).toBe(before);
+    expect((await probe()).map((r) => r[1])).toEqual(["a", "b", "c", "d", "e"]);
+  });
+});
+
 (usingMysql() ? describe.skip : describe)("batches on SQLite", () => {
   it("are not offered: the embedded database runs in the process, with no round trips to save", async () => {
     expect(batchesSupported(ds)).toBe(false);
     await expect(runBatch(ds, [{ sql: "SELECT 1", params: [] }])).rejects.toThrow("runBatch is for MySQL/MariaDB");
+    await expect(runCoalesced(ds, "UPDATE users SET login = login", [])).rejects.toThrow("runCoalesced is for MySQL/MariaDB");
   });
 });
