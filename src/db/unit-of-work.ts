@@ -19,7 +19,12 @@ export type Outcome<T> = { value: T; errors: [] } | { value: null; errors: UserE
 export async function inTransaction<T>(ctx: RequestContext, work: (tx: Tx) => Promise<T>): Promise<Outcome<T>> {
   const outbox = new Outbox(ctx.app.events);
   try {
-    const value = await withTransaction(ctx.app.ds, (em) => work({ em, emit: outbox.emit }));
+    const value = await withTransaction(ctx.app.ds, (em) => {
+      // A unit may run more than once (a deadlock on MariaDB, a failed group commit on SQLite):
+      // only the events of the run that commits are sent.
+      outbox.clear();
+      return work({ em, emit: outbox.emit });
+    });
     outbox.flush();
     return { value, errors: [] };
   } catch (e) {

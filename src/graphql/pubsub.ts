@@ -226,6 +226,10 @@ export class Outbox {
     this.pending.push(() => (this.bus.publish as (t: string, ...a: unknown[]) => void)(topic, ...args));
   };
   constructor(private readonly bus: EventBus) {}
+  /** Forgets what was queued: the transaction is run again from the start. */
+  clear(): void {
+    this.pending.length = 0;
+  }
   flush(): void {
     for (const send of this.pending.splice(0)) send();
   }
