@@ -23,7 +23,7 @@
  * Figures, not tests: exit 0 even when a target is missed; 1 only when it could not measure.
  *
  * Flags: --database-url URL  --labs N (1000)  --connections A,B (1000,5000)  --orders N (300)
- *        --rate R (20)  --jobs N (3000)  --concurrency N (64)  --keep-database  --profile DIR (the
+ *        --rate R (20)  --jobs N (10000)  --concurrency N (64)  --keep-database  --profile DIR (the
  *        center runs with --cpu-prof into DIR)  --lab-transport ws|http (ws: claims and completions
  *        over each lab's socket, as the lab daemon sends them; http: one POST each)
  */
@@ -64,7 +64,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { databaseUrl: null, labs: 1000, connections: [1000, 5000], orders: 300, rate: 20, jobs: 3000, concurrency: 64, keepDatabase: false, profileDir: null, labTransport: "ws" };
+  const o: Options = { databaseUrl: null, labs: 1000, connections: [1000, 5000], orders: 300, rate: 20, jobs: 10_000, concurrency: 64, keepDatabase: false, profileDir: null, labTransport: "ws" };
   const num = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v ?? "");
     if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} needs a number of at least ${min}, got ${String(v)}`);

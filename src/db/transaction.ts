@@ -54,51 +54,31 @@ async function drainSqlite(ds: DataSource, queue: { waiting: SqliteUnit[]; runni
 }
 
 /**
- * SQLite: the units that queued up while the last one ran go under one commit, each inside a
- * savepoint of its own. A unit that fails is rolled back to its savepoint, alone, and its caller
- * gets its error; the others' work stands. Every caller is answered once the commit is done, so a
- * unit's events are still published after its writes are committed. If the commit itself fails,
- * nothing of the group is written and each unit runs again alone (units may run more than once, as
- * on MariaDB after a deadlock). Units run one after another, as when each had its own transaction:
- * a unit sees what the units before it wrote.
+ * SQLite: the units that queued up while the last one ran go under one commit, one after another,
+ * as when each had its own transaction: a unit sees what the units before it wrote. Every caller
+ * is answered once the commit is done, so a unit's events are still published after its writes
+ * are committed. If any unit fails, or the commit does, nothing of the group is written and each
+ * unit runs again in a transaction of its own, as it would have without the group, and gets its
+ * own outcome (units may run more than once, as on MariaDB after a deadlock).
  *
  * A commit writes the pages the group changed to the write-ahead log once: under load (labs
  * claiming and completing at once) most of a unit's cost on SQLite was its own commit.
  */
 async function runSqliteGroup(ds: DataSource, group: SqliteUnit[]): Promise<void> {
-  if (group.length === 1) {
-    const [unit] = group;
-    await ds.transaction(unit.work).then(unit.resolve, unit.reject);
-    return;
+  if (group.length > 1) {
+    const values: unknown[] = [];
+    const together = await ds.transaction(async (em) => {
+      for (const unit of group) values.push(await unit.work(em));
+    }).then(
+      () => true,
+      () => false,
+    );
+    if (together) {
+      group.forEach((unit, i) => unit.resolve(values[i]));
+      return;
+    }
   }
-  const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-  try {
-    await ds.transaction(async (em) => {
-      for (const unit of group) {
-        await em.query("SAVEPOINT unit");
-        try {
-          const value = await unit.work(em);
-          await em.query("RELEASE unit");
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          await em.query("ROLLBACK TO unit");
-          await em.query("RELEASE unit");
-          outcomes.push({ ok: false, error });
-        }
-      }
-    });
-  } catch {
-    // The commit, or undoing a unit, failed (a deferred constraint, the disk): nothing of the group
-    // was written. Each unit runs again in a transaction of its own, as it would have without the
-    // group, and gets its own outcome.
-    for (const unit of group) await ds.transaction(unit.work).then(unit.resolve, unit.reject);
-    return;
-  }
-  group.forEach((unit, i) => {
-    const o = outcomes[i];
-    if (o.ok) unit.resolve(o.value);
-    else unit.reject(o.error);
-  });
+  for (const unit of group) await ds.transaction(unit.work).then(unit.resolve, unit.reject);
 }
 
 /**
