@@ -168,8 +168,8 @@ const waiting = new WeakMap<DataSource, Waiting[]>();
  *   does, and only as many times;
  * - any other error undoes that statement only: the ones before it are committed, its caller gets
  *   the error, and the ones after it, which did not run, are sent again;
- * - a connection lost on the way fails every statement not yet committed, as it fails a statement
- *   sent alone.
+ * - a connection lost on the way, or a COMMIT that fails, fails every statement not yet known to
+ *   be committed, as it fails a statement sent alone whose answer is lost.
  */
 export function runCoalesced(ds: DataSource, sql: string, params: unknown[]): Promise<StatementResult> {
   if (!batchesSupported(ds)) return Promise.reject(new Error("runCoalesced is for MySQL/MariaDB"));
@@ -216,8 +216,11 @@ async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
     batch.forEach((w, i) => (i < results.length ? w.resolve({ affected: results[i].affectedRows ?? 0, rows: [] }) : w.reject(new Error(`MariaDB answered ${results.length} of ${batch.length} statements sent together`))));
     return;
   }
-  if (error.fatal) {
-    conn.destroy();
+  if (error.fatal || (wrapped && results.length === batch.length)) {
+    // The connection is gone, or every statement ran and the COMMIT failed: whether they are
+    // committed is not known, as for a statement sent alone whose answer is lost.
+    if (error.fatal) conn.destroy();
+    else await rollBack(conn);
     for (const w of batch) w.reject(error);
     return;
   }
