@@ -213,7 +213,7 @@ async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
   const results = wrapped ? answered.slice(1, 1 + batch.length) : answered;
   if (error === null) {
     conn.release();
-    batch.forEach((w, i) => (i < results.length ? w.resolve({ affected: results[i].affectedRows ?? 0, rows: [] }) : w.reject(new Error(`MariaDB answered ${results.length} of ${batch.length} statements sent together`))));
+    batch.forEach((w, i) => (i < results.length ? w.resolve(result(results[i])) : w.reject(new Error(`MariaDB answered ${results.length} of ${batch.length} statements sent together`))));
     return;
   }
   if (error.fatal || (wrapped && results.length === batch.length)) {
@@ -243,7 +243,7 @@ async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
       return;
     }
     queryCounter.count++;
-    for (let i = 0; i < failed; i++) batch[i].resolve({ affected: results[i].affectedRows ?? 0, rows: [] });
+    for (let i = 0; i < failed; i++) batch[i].resolve(result(results[i]));
   } else if (wrapped) {
     await rollBack(conn); // nothing ran: only the transaction to end
   } else {

@@ -17,7 +17,13 @@ interface SqliteUnit {
   reject(e: unknown): void;
 }
 
-const sqliteQueues = new WeakMap<DataSource, { waiting: SqliteUnit[]; running: boolean }>();
+/** SQLite: the units waiting for the connection, and whether a drain is under way or scheduled. */
+interface SqliteQueue {
+  waiting: SqliteUnit[];
+  running: boolean;
+}
+
+const sqliteQueues = new WeakMap<DataSource, SqliteQueue>();
 
 export function isSqlite(ds: DataSource): boolean {
   return ds.options.type === "better-sqlite3";
@@ -45,7 +51,7 @@ export async function withTransaction<T>(ds: DataSource, work: (em: EntityManage
   }
 }
 
-async function drainSqlite(ds: DataSource, queue: { waiting: SqliteUnit[]; running: boolean }): Promise<void> {
+async function drainSqlite(ds: DataSource, queue: SqliteQueue): Promise<void> {
   try {
     while (queue.waiting.length > 0) await runSqliteGroup(ds, queue.waiting.splice(0, MAX_GROUP));
   } finally {
