@@ -11,7 +11,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import express from "express";
-import { GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules } from "graphql";
+import { GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules, type OperationDefinitionNode } from "graphql";
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config";
@@ -24,6 +24,8 @@ import { compiledExecution, compiledOperations } from "./graphql/compiled-execut
 import { graphqlHttp, requestIdOf } from "./graphql/http-transport";
 import { createEventBus } from "./graphql/pubsub";
 import { appSchema } from "./graphql/schema";
+import { DocumentCache } from "./graphql/document-cache";
+import { httpOperations } from "./graphql/http-operations";
 import { startWsServer } from "./graphql/ws";
 import { INVALID_CREDENTIAL } from "./identity/identity.service";
 import { mountIde } from "./ide/ide";
@@ -58,7 +60,9 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     maxDepth: { n: config.limits.maxDepth },
     maxAliases: { n: config.limits.maxAliases },
     costLimit: { maxCost: config.limits.maxCost },
-    maxTokens: { n: config.limits.maxTokens },
+    // The token limit is the parser's own (parseOptions below): the protection's plugin parses again
+    // in a hook, where a syntax error became a 500 instead of Apollo's 400 GRAPHQL_PARSE_FAILED.
+    maxTokens: { enabled: false },
     maxDirectives: { n: 50 },
     // Suggestions ("did you mean ...") leak the schema when introspection is off.
     blockFieldSuggestion: { enabled: !config.introspection },
@@ -74,19 +78,22 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     expressApp(req, res);
   });
 
+  // Apollo's rules: it refuses introspection when it is off, and so do the center's own runners.
+  const rules = [...specifiedRules, ...protection.validationRules, ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const documents = new DocumentCache({ maxEntries: 1000, maxChars: 4 * 1024 * 1024, maxTokens: config.limits.maxTokens });
+
   // graphql-ws on the same path as HTTP GraphQL: subscriptions, and the lab daemons' operations.
   const formatError = makeFormatError(logger);
   const ws = startWsServer({
     app,
     schema,
     httpServer,
-    // Apollo refuses introspection over HTTP when it is off; the same rule holds over the socket.
-    rules: [...specifiedRules, ...protection.validationRules, ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule])],
+    rules,
     metrics,
     logger,
     formatError,
     maxPayload: BODY_LIMIT_BYTES,
-    maxTokens: config.limits.maxTokens,
+    documents,
     operations,
   });
 
@@ -109,6 +116,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     // main.ts owns SIGTERM/SIGINT and stops everything in order; Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     validationRules: protection.validationRules,
+    parseOptions: { maxTokens: config.limits.maxTokens },
     formatError,
     // Compact JSON: Apollo's default indents every answer, which costs CPU and bytes on every request.
     stringifyResult: (result) => JSON.stringify(result),
@@ -173,7 +181,20 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, { context: ({ req, res }) => graphqlContext(req, String(res.locals.requestId), req.ip) }),
   );
-  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: graphqlContext, logger });
+  const direct = httpOperations({
+    schema,
+    documents,
+    rules,
+    operations,
+    context: graphqlContext,
+    formatError,
+    errorPlugins: protection.plugins as ApolloServerPlugin<RequestContext>[],
+    record: (context, operation, seconds, errors, data) => {
+      metrics.httpLanes.inc({ lane: "direct" });
+      recordHttpOperation(logger, metrics, context.requestId, operation, seconds, errors, data);
+    },
+  });
+  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: graphqlContext, logger, direct });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -199,26 +220,37 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   return { url, port, app, metrics, stop };
 }
 
-/** Request counts, latencies and error codes per operation; one log line per operation. */
+/** An HTTP operation counted, timed and logged (one line), whoever answered it. */
+function recordHttpOperation(
+  logger: Logger,
+  metrics: Metrics,
+  requestId: string,
+  operation: OperationDefinitionNode | undefined | null,
+  seconds: number,
+  errors: readonly GraphQLError[] | undefined,
+  data: unknown,
+): void {
+  // The root field names the operation in metrics: bounded by the schema, unlike client-chosen names.
+  const sel = operation?.selectionSet.selections[0];
+  const name = sel && sel.kind === "Field" ? sel.name.value : "unknown";
+  const type = operation?.operation ?? "unknown";
+  metrics.operations.inc({ operation: name, type, transport: "http" });
+  metrics.latency.observe({ operation: name, type, transport: "http" }, seconds);
+  const codes = errorCodes({ errors, data: data as Record<string, unknown> | null | undefined });
+  for (const code of codes) metrics.errors.inc({ code });
+  logger.info({ requestId, operation: name, type, transport: "http", ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined }, "graphql");
+}
+
+/** What Apollo answers: counted, timed and logged as the center's own runner does it. */
 function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue }) {
       const started = process.hrtime.bigint();
       return {
         async willSendResponse({ operation, response, errors }) {
-          // The root field names the operation in metrics: bounded by the schema, unlike client-chosen names.
-          const sel = operation?.selectionSet.selections[0];
-          const name = sel && sel.kind === "Field" ? sel.name.value : "unknown";
-          const type = operation?.operation ?? "unknown";
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          metrics.operations.inc({ operation: name, type, transport: "http" });
-          metrics.latency.observe({ operation: name, type, transport: "http" }, seconds);
-          const codes = errorCodes({ errors, data: response.body.kind === "single" ? response.body.singleResult.data : undefined });
-          for (const code of codes) metrics.errors.inc({ code });
-          logger.info(
-            { requestId: contextValue.requestId, operation: name, type, transport: "http", ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined },
-            "graphql",
-          );
+          metrics.httpLanes.inc({ lane: "apollo" });
+          const data = response.body.kind === "single" ? response.body.singleResult.data : undefined;
+          recordHttpOperation(logger, metrics, contextValue.requestId, operation, Number(process.hrtime.bigint() - started) / 1e9, errors, data);
         },
       };
     },

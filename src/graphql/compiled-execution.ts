@@ -24,7 +24,7 @@
  * the same way (ws.ts).
  */
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
-import { getVariableValues, GraphQLSchema, isInputObjectType, GraphQLScalarType, Kind, specifiedScalarTypes, type DocumentNode, type ExecutionResult, type OperationDefinitionNode, type TypeNode, type VariableDefinitionNode } from "graphql";
+import { execute, getVariableValues, GraphQLError, GraphQLSchema, isInputObjectType, GraphQLScalarType, Kind, specifiedScalarTypes, type DocumentNode, type ExecutionResult, type OperationDefinitionNode, type TypeNode, type VariableDefinitionNode } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { compileVariableParsing, failToParseVariables, type CoercedVariableValues } from "graphql-jit/dist/variables";
 
@@ -140,9 +140,20 @@ export function compiledOperations(schema: GraphQLSchema): CompiledOperations {
   };
 }
 
-/** The executor Apollo calls for every operation. */
-function compiledExecutor(operations: CompiledOperations): GatewayExecutor {
-  return async (request) => operations.execute(request.document, request.operation, request.request.variables, request.context);
+/**
+ * The executor Apollo calls for every operation. Apollo calls it even when the document has no
+ * operation by the name asked (or several and no name): graphql-js then says which, and Apollo
+ * answers OPERATION_RESOLUTION_FAILURE. A subscription is refused (400 BAD_REQUEST): it is served
+ * over graphql-ws on the same path.
+ */
+function compiledExecutor(schema: GraphQLSchema, operations: CompiledOperations): GatewayExecutor {
+  return async (request) => {
+    if (!request.operation) return execute({ schema, document: request.document, operationName: request.request.operationName });
+    if (request.operation.operation === "subscription") {
+      return { errors: [new GraphQLError("Subscriptions are served over graphql-ws (a WebSocket on this same path), not over HTTP", { extensions: { code: "BAD_REQUEST" } })] };
+    }
+    return operations.execute(request.document, request.operation, request.request.variables, request.context);
+  };
 }
 
 /** Apollo's executor interface, serving `schema` as it is and executing through compiledExecutor. */
@@ -153,7 +164,7 @@ export function compiledExecution(schema: GraphQLSchema, operations: CompiledOpe
       return () => undefined;
     },
     async load() {
-      return { executor: compiledExecutor(operations) };
+      return { executor: compiledExecutor(schema, operations) };
     },
     async stop() {},
   };

@@ -9,6 +9,9 @@
  * unchanged (CSRF prevention, the request limits, errors, plugins, metrics and logs), and so is
  * the request id (`x-request-id`), the body limit and the caller's address for rate limits.
  *
+ * The plain request is answered by the center's own runner (http-operations.ts), with the answer
+ * Apollo would give; anything unusual about it is handed to Apollo as described above.
+ *
  * Anything else goes to Express exactly as before: GET (queries, the IDE), other paths, another
  * content type or charset, a compressed body, a body without Content-Length (chunked) or longer
  * than the limit (Express answers 413). A body that is not JSON is answered 400 here, as Apollo
@@ -18,6 +21,7 @@ import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from "@apollo/server";
 import type { Logger } from "pino";
+import type { HttpOperations } from "./http-operations";
 
 export interface GraphqlHttpOptions<C extends BaseContext> {
   apollo: ApolloServer<C>;
@@ -27,6 +31,8 @@ export interface GraphqlHttpOptions<C extends BaseContext> {
   /** The request's context, or throws a GraphQLError that Apollo answers (say, 401). */
   context: (req: http.IncomingMessage, requestId: string) => Promise<C>;
   logger: Logger;
+  /** The runner for plain requests; what it declines goes to Apollo. */
+  direct?: HttpOperations;
 }
 
 /** The `x-request-id` the center answers with: the caller's, when it is a plain token, else a new one. */
@@ -99,6 +105,14 @@ async function answer<C extends BaseContext>(
     return;
   }
   try {
+    const direct = opts.direct ? await opts.direct.answer(req, body, requestId) : null;
+    if (direct !== null) {
+      for (const [key, value] of direct.headers) res.setHeader(key, value);
+      res.statusCode = direct.status;
+      res.setHeader("content-length", Buffer.byteLength(direct.body));
+      res.end(direct.body);
+      return;
+    }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);

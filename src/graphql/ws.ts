@@ -8,7 +8,7 @@
  *   revoked key or a disabled user is refused as soon as HTTP would refuse it); a refused one
  *   closes the socket with 4403;
  * - the same depth, alias, cost and token limits; parsed and validated documents are kept in a
- *   bounded cache, as Apollo keeps them for HTTP;
+ *   bounded cache (document-cache.ts), the one HTTP's plain requests use too;
  * - errors are formatted as over HTTP (unexpected ones masked), and operations are counted, timed
  *   and logged with `transport: "ws"`.
  *
@@ -17,7 +17,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
-import { execute, getOperationAST, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
+import { execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
 import type { Context } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
@@ -25,6 +25,7 @@ import { WebSocketServer } from "ws";
 import { INVALID_CREDENTIAL } from "../identity/identity.service";
 import type { Metrics } from "../observability/metrics";
 import type { CompiledOperations } from "./compiled-execution";
+import type { DocumentCache } from "./document-cache";
 import { requestContext, type AppContext, type Auth, type RequestContext } from "./context";
 import { errorCodes } from "./operation-codes";
 import { serveGraphqlWs } from "./ws-transport";
@@ -42,61 +43,6 @@ type WsExtra = {
 };
 type WsContext = Context<Record<string, unknown> | undefined, Extra & WsExtra>;
 
-/**
- * Parsed documents by query text and their validation results, bounded by entries and by the
- * total length of the texts kept (the least recently used go first). One cache serves one schema
- * and one set of rules: a document's result is computed once, for those.
- */
-export class DocumentCache {
-  private readonly docs = new Map<string, DocumentNode>();
-  private readonly checked = new WeakMap<DocumentNode, readonly GraphQLError[]>();
-  private chars = 0;
-
-  constructor(
-    private readonly limits: { maxEntries: number; maxChars: number; maxTokens: number },
-  ) {}
-
-  get size(): number {
-    return this.docs.size;
-  }
-
-  get totalChars(): number {
-    return this.chars;
-  }
-
-  /** The document for this text; throws graphql's syntax error (not cached) when it does not parse. */
-  parse(query: string): DocumentNode {
-    const hit = this.docs.get(query);
-    if (hit) {
-      // Most recently used last.
-      this.docs.delete(query);
-      this.docs.set(query, hit);
-      return hit;
-    }
-    const doc = parse(query, { maxTokens: this.limits.maxTokens });
-    if (query.length <= this.limits.maxChars) {
-      this.docs.set(query, doc);
-      this.chars += query.length;
-      for (const [oldest] of this.docs) {
-        if (this.docs.size <= this.limits.maxEntries && this.chars <= this.limits.maxChars) break;
-        this.docs.delete(oldest);
-        this.chars -= oldest.length;
-      }
-    }
-    return doc;
-  }
-
-  /** The validation errors of a document this cache parsed (computed once per document). */
-  validate(schema: GraphQLSchema, doc: DocumentNode, rules: readonly ValidationRule[]): readonly GraphQLError[] {
-    let errors = this.checked.get(doc);
-    if (!errors) {
-      errors = validate(schema, doc, rules);
-      this.checked.set(doc, errors);
-    }
-    return errors;
-  }
-}
-
 export interface WsServerOptions {
   app: AppContext;
   schema: GraphQLSchema;
@@ -107,7 +53,8 @@ export interface WsServerOptions {
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Largest message accepted (bytes); a bigger one closes the socket (1009). */
   maxPayload: number;
-  maxTokens: number;
+  /** Parsed and validated documents (shared with HTTP, which uses the same rules). */
+  documents: DocumentCache;
   /** Runs queries and mutations (compiled-execution.ts); subscriptions go through graphql-js. */
   operations: CompiledOperations;
 }
@@ -140,7 +87,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     metrics.wsConnections.inc();
     socket.once("close", () => metrics.wsConnections.dec());
   });
-  const cache = new DocumentCache({ maxEntries: 1000, maxChars: 4 * 1024 * 1024, maxTokens: opts.maxTokens });
+  const cache = opts.documents;
   const open = new Set<WsContext>();
   const started = new WeakMap<object, bigint>();
 

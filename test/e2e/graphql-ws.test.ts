@@ -9,7 +9,7 @@ import { specifiedRules } from "graphql";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { queryCounter } from "../../src/db/query-counter";
-import { DocumentCache } from "../../src/graphql/ws";
+import { DocumentCache } from "../../src/graphql/document-cache";
 import { CenterClient } from "../../src/lab-daemon/center-client";
 import { appSchema } from "../../src/graphql/schema";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
