@@ -6,7 +6,7 @@ export interface Metrics {
   operations: Counter<"operation" | "type" | "transport">;
   latency: Histogram<"operation" | "type" | "transport">;
   errors: Counter<"code">;
-  /** GraphQL over HTTP by who answered: "direct" (the center's own runner) or "apollo" (anything unusual). */
+  /** GraphQL operations over HTTP by who ran them: "direct" (the center's own runner) or "apollo" (anything unusual). */
   httpLanes: Counter<"lane">;
   wsConnections: Gauge;
 }
@@ -26,7 +26,7 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     errors: new Counter({ name: "printmesh_graphql_errors_total", help: "GraphQL errors and payload errors by code", labelNames: ["code"], registers: [registry] }),
-    httpLanes: new Counter({ name: "printmesh_graphql_http_requests_total", help: "GraphQL requests over HTTP by who answered them: direct (the center's own runner) or apollo", labelNames: ["lane"], registers: [registry] }),
+    httpLanes: new Counter({ name: "printmesh_graphql_http_requests_total", help: "GraphQL operations over HTTP by who ran them: direct (the center's own runner) or apollo (requests Apollo refuses before running an operation are not counted)", labelNames: ["lane"], registers: [registry] }),
     wsConnections: new Gauge({ name: "printmesh_websocket_connections", help: "Open graphql-ws connections", registers: [registry] }),
   };
 }
