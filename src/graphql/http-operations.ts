@@ -37,10 +37,11 @@ const SINGLE_RESULT_TYPES = [JSON_TYPE, "application/graphql-response+json; char
 /** Accept headers remembered with their answer type; clients send a handful of distinct ones. */
 const ACCEPT_MEMO_LIMIT = 64;
 
+/** An answer in the shape of Apollo's own (`executeHTTPGraphQLRequest`), written back the same way. */
 export interface HttpAnswer {
   status: number;
   headers: Map<string, string>;
-  body: string;
+  body: { kind: "complete"; string: string };
 }
 
 export interface HttpOperationsOptions {
@@ -151,9 +152,9 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
       const result: ExecutionResult = await opts.operations.execute(document, operation, request.variables, context);
       // No data: refused before execution (variables that do not fit), so nothing was done.
       if (result.data === undefined) return null;
-      const answer: HttpAnswer = { status: 200, headers: new Map([["content-type", type]]), body: "" };
+      const answer: HttpAnswer = { status: 200, headers: new Map([["content-type", type]]), body: { kind: "complete", string: "" } };
       const errors = result.errors && result.errors.length > 0 ? await formatErrors(result.errors, answer) : undefined;
-      answer.body = JSON.stringify({ errors, data: result.data, extensions: result.extensions });
+      answer.body.string = JSON.stringify({ errors, data: result.data, extensions: result.extensions });
       opts.record(context, operation, Number(process.hrtime.bigint() - started) / 1e9, result.errors, result.data);
       return answer;
     },

@@ -105,23 +105,7 @@ async function answer<C extends BaseContext>(
     return;
   }
   try {
-    const direct = opts.direct ? await opts.direct.answer(req, body, requestId) : null;
-    if (direct !== null) {
-      for (const [key, value] of direct.headers) res.setHeader(key, value);
-      res.statusCode = direct.status;
-      res.setHeader("content-length", Buffer.byteLength(direct.body));
-      res.end(direct.body);
-      return;
-    }
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
-    }
-    const context: ContextThunk<C> = () => opts.context(req, requestId);
-    const response = await opts.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: "POST", headers, search, body },
-      context,
-    });
+    const response = (opts.direct ? await opts.direct.answer(req, body, requestId) : null) ?? (await viaApollo(opts, req, requestId, search, body));
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {
@@ -136,6 +120,16 @@ async function answer<C extends BaseContext>(
     if (!res.headersSent) reply(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
     else res.destroy();
   }
+}
+
+/** Apollo's answer to the request, as its Express integration asks for it. */
+function viaApollo<C extends BaseContext>(opts: GraphqlHttpOptions<C>, req: http.IncomingMessage, requestId: string, search: string, body: unknown) {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+  }
+  const context: ContextThunk<C> = () => opts.context(req, requestId);
+  return opts.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method: "POST", headers, search, body }, context });
 }
 
 function reply(res: http.ServerResponse, status: number, body: object): void {

@@ -4,7 +4,7 @@
  * (stored and live over graphql-ws), cache invalidation, and what a shop offers.
  */
 import { IsNull } from "typeorm";
-import { nextEvent, startCenter, type TestCenter } from "../support/center";
+import { nextEvent, startCenter, WORKED_EXAMPLE_ORDER, type TestCenter } from "../support/center";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { PriceHistoryEntity } from "../../src/pricing/price-history.entity";
 import { PriceRowEntity } from "../../src/pricing/price-row.entity";
@@ -38,13 +38,7 @@ const QUOTE = `query($input: OrderInput!, $at: DateTime) {
     errors { code message field }
   }
 }`;
-const EXAMPLE = {
-  shopId: "SP01",
-  subOrders: [
-    { serviceId: "SV01", sheets: 5, items: [{ imageId: "IMG-C01" }, { imageId: "my-own-photo" }] },
-    { serviceId: "SV02", sheets: 10, items: [{ imageId: "my-own-photo" }] },
-  ],
-};
+const EXAMPLE = WORKED_EXAMPLE_ORDER;
 const APRIL_FIRST = "2026-04-01T03:00:00Z";
 
 async function quoteTotal(input: object, token = t.center, at: string | null = APRIL_FIRST): Promise<number | null> {

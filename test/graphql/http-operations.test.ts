@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import * as http from "node:http";
 import { ShopGroupEntity } from "../../src/catalog/shop-group.entity";
-import { startCenter, type TestCenter } from "../support/center";
+import { startCenter, WORKED_EXAMPLE_ORDER, type TestCenter } from "../support/center";
 
 let c: TestCenter;
 const tokens: Record<string, string> = {};
@@ -76,13 +76,7 @@ const QUOTE = `query Quote($input: OrderInput!) {
     quote { shopId currency total subOrders { serviceId sheets subtotal lines { productId source basicCharge amountCharge sheets subtotal } imageFees { imageId feePerSheet sheets subtotal } } }
   }
 }`;
-const EXAMPLE = {
-  shopId: "SP01",
-  subOrders: [
-    { serviceId: "SV01", sheets: 5, items: [{ imageId: "IMG-C01" }, { imageId: "my-own-photo" }] },
-    { serviceId: "SV02", sheets: 10, items: [{ imageId: "my-own-photo" }] },
-  ],
-};
+const EXAMPLE = WORKED_EXAMPLE_ORDER;
 const CREATE_GROUP = `mutation Create($input: CreateShopGroupInput!) { createShopGroup(input: $input) { shopGroup { id name } errors { code message field } } }`;
 
 describe("answered by the center's own runner, as Apollo answers", () => {

@@ -17,6 +17,14 @@ import { queryCounter } from "../../src/db/query-counter";
 
 export const PATENT_FIXTURE = path.resolve(__dirname, "../../fixtures/patent-example.json");
 export const DEMO_FIXTURE = path.resolve(__dirname, "../../fixtures/demo-catalog.json");
+/** The order of seed 003's worked example, at the patent fixture's shop SP01: it quotes 1050. */
+export const WORKED_EXAMPLE_ORDER = {
+  shopId: "SP01",
+  subOrders: [
+    { serviceId: "SV01", sheets: 5, items: [{ imageId: "IMG-C01" }, { imageId: "my-own-photo" }] },
+    { serviceId: "SV02", sheets: 10, items: [{ imageId: "my-own-photo" }] },
+  ],
+};
 
 export interface GqlResult<T = Record<string, unknown>> {
   status: number;
