@@ -76,7 +76,7 @@ export interface PriceMatch {
 // Sorts after every YYYY-MM-DD, so an open-ended period compares as "forever".
 const OPEN_END = "\uffff";
 
-/** A row with its comparison keys precomputed, so lookups do no null checks. */
+/** A row with its comparison keys precomputed, so comparisons do no null checks. */
 interface IndexedRow {
   row: PriceRowData;
   from: IsoDate;
@@ -85,38 +85,50 @@ interface IndexedRow {
   maxSheets: number;
 }
 
-/**
- * Rows of one product and one kind (tiered or untiered), sorted by validFrom.
- * `reach[i]` is the latest validUntil among rows[0..i]: a backward scan from
- * the last row starting on or before D can stop as soon as no earlier row can
- * still be in force on D.
- */
-interface RowList {
-  rows: IndexedRow[];
-  reach: string[];
-}
+/** Day keys: YYYYMMDD as a number, which sorts as the date does. Past every real date: open-ended. */
+const OPEN_END_DAY = 100_000_000;
 
-interface ProductBook {
-  tiers: RowList;
-  untiered: RowList;
+/** `YYYY-MM-DD` as YYYYMMDD (the string is a valid date: rows are shape-checked, quote dates computed). */
+function dayKey(date: IsoDate): number {
+  const digit = (i: number): number => date.charCodeAt(i) - 48;
+  const year = ((digit(0) * 10 + digit(1)) * 10 + digit(2)) * 10 + digit(3);
+  return year * 10_000 + (digit(5) * 10 + digit(6)) * 100 + digit(8) * 10 + digit(9);
 }
 
 /**
  * The price rows of one scope (a shop, a group, or the standard book), indexed
  * by product, for "the row in force on D for product P matching N sheets".
  *
- * A lookup is a map hit on the product, a binary search on validFrom and a
- * backward scan that stops once no earlier row of that product can still be in
- * force on D. Where periods replace each other (the usual book) that scan
+ * The rows are packed by product, each product's tier rows then its untiered
+ * rows, each run sorted by validFrom (then id); the comparison keys live in
+ * typed arrays beside them, so a lookup reads a few contiguous numbers and
+ * touches one row object, the answer, however large the book. Books of a
+ * million rows are mostly cache misses otherwise, and a few objects per row
+ * more for the garbage collector to walk.
+ *
+ * A lookup is a map hit on the product, a binary search on validFrom within the
+ * product's run and a backward scan that stops once no earlier row of that run
+ * can still be in force on D: `reach[i]` is the latest validUntil from the
+ * run's start to i. Where periods replace each other (the usual book) that scan
  * covers the current period's rows only; at worst (an old open-ended row behind
- * many later ones) it covers that product's list, never the rest of the book.
+ * many later ones) it covers that product's run, never the rest of the book.
  *
  * Should overlapping rows reach the index anyway, the answer is still
  * deterministic: the in-force row with the latest validFrom (then the greatest
  * id) wins.
  */
 export class PriceBookIndex {
-  private constructor(private readonly books: ReadonlyMap<string, ProductBook>) {}
+  private constructor(
+    /** Product id -> its slot k: tier rows at [bounds[2k], bounds[2k+1]), untiered at [bounds[2k+1], bounds[2k+2]). */
+    private readonly slots: ReadonlyMap<string, number>,
+    private readonly bounds: Int32Array,
+    private readonly rows: readonly PriceRowData[],
+    private readonly from: Int32Array,
+    private readonly until: Int32Array,
+    private readonly reach: Int32Array,
+    private readonly minSheets: Float64Array,
+    private readonly maxSheets: Float64Array,
+  ) {}
 
   /**
    * Builds the index. Rows are expected to be shape-valid (see
@@ -132,11 +144,40 @@ export class PriceBookIndex {
       }
       (isTier(row) ? entry.tiers : entry.untiered).push(toIndexed(row));
     }
-    const books = new Map<string, ProductBook>();
+    const n = rows.length;
+    const slots = new Map<string, number>();
+    const bounds = new Int32Array(grouped.size * 2 + 1);
+    const packed: PriceRowData[] = new Array<PriceRowData>(n);
+    const from = new Int32Array(n);
+    const until = new Int32Array(n);
+    const reach = new Int32Array(n);
+    const minSheets = new Float64Array(n);
+    const maxSheets = new Float64Array(n);
+    let at = 0;
+    const pack = (run: IndexedRow[]): void => {
+      run.sort(compareIndexed);
+      let latest = 0;
+      for (const r of run) {
+        packed[at] = r.row;
+        from[at] = dayKey(r.from);
+        until[at] = r.row.validUntil === null ? OPEN_END_DAY : dayKey(r.row.validUntil);
+        latest = Math.max(latest, until[at]);
+        reach[at] = latest;
+        minSheets[at] = r.minSheets;
+        maxSheets[at] = r.maxSheets;
+        at++;
+      }
+    };
     for (const [productId, entry] of grouped) {
-      books.set(productId, { tiers: toRowList(entry.tiers), untiered: toRowList(entry.untiered) });
+      const slot = slots.size;
+      slots.set(productId, slot);
+      bounds[2 * slot] = at;
+      pack(entry.tiers);
+      bounds[2 * slot + 1] = at;
+      pack(entry.untiered);
+      bounds[2 * slot + 2] = at;
     }
-    return new PriceBookIndex(books);
+    return new PriceBookIndex(slots, bounds, packed, from, until, reach, minSheets, maxSheets);
   }
 
   /**
@@ -144,29 +185,56 @@ export class PriceBookIndex {
    * row wins; an untiered row is the fallback for counts no tier covers.
    */
   find(productId: string, date: IsoDate, sheets: number): PriceMatch | null {
-    const book = this.books.get(productId);
-    if (book === undefined) {
+    const slot = this.slots.get(productId);
+    if (slot === undefined) {
       return null;
     }
-    const tierRow = latestInForce(book.tiers, date, sheets);
-    if (tierRow !== null) {
-      return { row: tierRow, tier: true };
+    const day = dayKey(date);
+    const split = this.bounds[2 * slot + 1];
+    const tierRow = this.latestInForce(this.bounds[2 * slot], split, day, sheets);
+    if (tierRow >= 0) {
+      return { row: this.rows[tierRow], tier: true };
     }
-    const untieredRow = latestInForce(book.untiered, date, sheets);
-    return untieredRow === null ? null : { row: untieredRow, tier: false };
+    const untieredRow = this.latestInForce(split, this.bounds[2 * slot + 2], day, sheets);
+    return untieredRow < 0 ? null : { row: this.rows[untieredRow], tier: false };
   }
 
   /** Every row of one product in this index (tiers first), for price lists and dry runs. */
   rowsFor(productId: string): PriceRowData[] {
-    const book = this.books.get(productId);
-    return book === undefined ? [] : [...book.tiers.rows, ...book.untiered.rows].map((r) => r.row);
+    const slot = this.slots.get(productId);
+    return slot === undefined ? [] : this.rows.slice(this.bounds[2 * slot], this.bounds[2 * slot + 2]);
   }
 
-  /** An index with no rows (a shop without own prices). */
+  /** An index with no rows (a shop without own prices): one, shared, since an index is never changed. */
   static empty(): PriceBookIndex {
-    return new PriceBookIndex(new Map());
+    EMPTY_INDEX ??= PriceBookIndex.from([]);
+    return EMPTY_INDEX;
+  }
+
+  /** Within the run [start, end): the in-force row matching `sheets` with the latest validFrom, or -1. */
+  private latestInForce(start: number, end: number, day: number, sheets: number): number {
+    const { from, until, reach, minSheets, maxSheets } = this;
+    // Binary search: the first row of the run whose validFrom is after `day`.
+    let lo = start;
+    let hi = end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (from[mid] <= day) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    for (let i = lo - 1; i >= start && reach[i] >= day; i--) {
+      if (until[i] >= day && minSheets[i] <= sheets && sheets <= maxSheets[i]) {
+        return i;
+      }
+    }
+    return -1;
   }
 }
+
+let EMPTY_INDEX: PriceBookIndex | null = null;
 
 function isTier(row: Pick<PriceRowData, "minSheets">): boolean {
   return row.minSheets !== null;
@@ -189,43 +257,6 @@ function compareIndexed(a: IndexedRow, b: IndexedRow): number {
     return a.from < b.from ? -1 : 1;
   }
   return a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0;
-}
-
-function toRowList(rows: IndexedRow[]): RowList {
-  rows.sort(compareIndexed);
-  const reach: string[] = new Array<string>(rows.length);
-  let latest = "";
-  for (let i = 0; i < rows.length; i++) {
-    const until = rows[i].until;
-    if (until > latest) {
-      latest = until;
-    }
-    reach[i] = latest;
-  }
-  return { rows, reach };
-}
-
-/** The in-force row matching `sheets` with the latest validFrom, or null. */
-function latestInForce(list: RowList, date: IsoDate, sheets: number): PriceRowData | null {
-  const { rows, reach } = list;
-  // Binary search: first index whose validFrom is after `date`.
-  let lo = 0;
-  let hi = rows.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid].from <= date) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  for (let i = lo - 1; i >= 0 && reach[i] >= date; i--) {
-    const candidate = rows[i];
-    if (candidate.until >= date && candidate.minSheets <= sheets && sheets <= candidate.maxSheets) {
-      return candidate.row;
-    }
-  }
-  return null;
 }
 
 // ---------------------------------------------------------------------------

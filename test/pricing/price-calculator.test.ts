@@ -303,6 +303,32 @@ describe("PriceBookIndex", () => {
     expect(index.find("P01", "2025-12-31", 1)).toBeNull();
   });
 
+  it("keeps each product's rows apart and lists them tiers first, each kind by validFrom", () => {
+    const p1Flat = row({ id: "P1-U", productId: "P1", validFrom: "2026-01-01", basicCharge: 1, amountCharge: 0 });
+    const p1TierLate = row({ id: "P1-T2", productId: "P1", validFrom: "2026-06-01", minSheets: 1, maxSheets: 9, basicCharge: 2, amountCharge: 0 });
+    const p1TierEarly = row({ id: "P1-T1", productId: "P1", validFrom: "2026-01-01", validUntil: "2026-05-31", minSheets: 1, maxSheets: 9, basicCharge: 3, amountCharge: 0 });
+    const p2Flat = row({ id: "P2-U", productId: "P2", validFrom: "2026-01-01", basicCharge: 4, amountCharge: 0 });
+    const index = PriceBookIndex.from([p2Flat, p1Flat, p1TierLate, p1TierEarly]);
+    expect(index.rowsFor("P1").map((r) => r.id)).toEqual(["P1-T1", "P1-T2", "P1-U"]);
+    expect(index.rowsFor("P2").map((r) => r.id)).toEqual(["P2-U"]);
+    expect(index.rowsFor("P3")).toEqual([]);
+    // A run never reaches into its neighbour's: P2 has no tier, P1's tiers are not P2's.
+    expect(index.find("P2", "2026-06-01", 5)).toEqual({ row: p2Flat, tier: false });
+    expect(index.find("P1", "2026-05-31", 5)).toEqual({ row: p1TierEarly, tier: true });
+    expect(index.find("P1", "2026-06-01", 5)).toEqual({ row: p1TierLate, tier: true });
+    expect(index.find("P1", "2026-06-01", 10)).toEqual({ row: p1Flat, tier: false });
+  });
+
+  it("compares dates over the whole calendar, an open end reaching past 9999-12-31", () => {
+    const ancient = row({ id: "OLD", validFrom: "0001-01-01", validUntil: "0999-12-31", basicCharge: 1, amountCharge: 0 });
+    const open = row({ id: "OPEN", validFrom: "1000-01-01", validUntil: null, basicCharge: 2, amountCharge: 0 });
+    const index = PriceBookIndex.from([open, ancient]);
+    expect(["0001-01-01", "0999-12-31", "1000-01-01", "9999-12-31"].map((d) => index.find("P01", d, 1)?.row.id)).toEqual(["OLD", "OLD", "OPEN", "OPEN"]);
+    const closed = PriceBookIndex.from([row({ id: "LAST", validFrom: "9999-12-01", validUntil: "9999-12-30", basicCharge: 1, amountCharge: 0 })]);
+    expect(closed.find("P01", "9999-12-30", 1)?.row.id).toBe("LAST");
+    expect(closed.find("P01", "9999-12-31", 1)).toBeNull();
+  });
+
   it("answers exactly over a large book (1,000 products x 100 monthly periods, tiered and untiered)", () => {
     const rows: PriceRowData[] = [];
     const monthStart = (m: number) => `${2000 + Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, "0")}-01`;
