@@ -22,7 +22,7 @@ import type { Context } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
-import { INVALID_CREDENTIAL } from "../identity/identity.service";
+import { INVALID_CREDENTIAL, type CredentialMemo } from "../identity/identity.service";
 import type { Metrics } from "../observability/metrics";
 import type { CompiledOperations } from "./compiled-execution";
 import type { DocumentCache } from "./document-cache";
@@ -38,6 +38,8 @@ const SWEEP_CHUNK = 500;
 type WsExtra = {
   /** The Authorization value the socket was opened with ("Bearer ..."), checked again per operation. */
   header?: string;
+  /** The header as parsed when the socket opened: not parsed (nor a lab key hashed) again per operation. */
+  credential?: CredentialMemo;
   auth?: Auth;
   ip?: string;
 };
@@ -80,6 +82,26 @@ function withRequestCodes(result: ExecutionResult): readonly GraphQLError[] | un
   return result.errors.map((e) => (!e.originalError || e.originalError instanceof GraphQLError ? coded(e, "BAD_USER_INPUT") : e));
 }
 
+/** Each cached document's operations as metrics and the log name them: the root field, and the type. */
+const operationNames = new WeakMap<DocumentNode, Map<string, { name: string; type: string }>>();
+
+/** The operation of `document` that `operationName` picks (the only one when none is named), named for metrics. */
+function operationNamed(document: DocumentNode, operationName: string | null | undefined): { name: string; type: string } | null {
+  let byName = operationNames.get(document);
+  if (byName === undefined) operationNames.set(document, (byName = new Map()));
+  const key = operationName ?? "";
+  let named = byName.get(key);
+  if (named === undefined) {
+    const operation = document.definitions.find((d) => d.kind === "OperationDefinition" && (!operationName || d.name?.value === operationName));
+    // Only names of the document's own operations are kept: a client's made-up names are not.
+    if (!operation || operation.kind !== "OperationDefinition") return null;
+    const sel = operation.selectionSet.selections[0];
+    named = { name: sel && sel.kind === "Field" ? sel.name.value : "unknown", type: operation.operation };
+    byName.set(key, named);
+  }
+  return named;
+}
+
 export function startWsServer(opts: WsServerOptions): WsServer {
   const { app, schema, metrics, logger } = opts;
   const wsServer = new WebSocketServer({ server: opts.httpServer, path: "/graphql", maxPayload: opts.maxPayload });
@@ -110,10 +132,12 @@ export function startWsServer(opts: WsServerOptions): WsServer {
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const header = typeof raw === "string" ? raw : undefined;
-        const auth = await app.services.identity.authenticate(header);
+        const credential: CredentialMemo = {};
+        const auth = await app.services.identity.authenticate(header, credential);
         // false closes the socket with 4403 Forbidden (graphql-ws protocol).
         if (auth === INVALID_CREDENTIAL) return false;
         ctx.extra.header = header;
+        ctx.extra.credential = credential;
         ctx.extra.auth = auth;
         ctx.extra.ip = ctx.extra.request.socket.remoteAddress ?? "unknown";
         open.add(ctx);
@@ -123,7 +147,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         open.delete(ctx);
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const auth = await app.services.identity.authenticate(ctx.extra.header);
+        const auth = await app.services.identity.authenticate(ctx.extra.header, ctx.extra.credential);
         if (auth === INVALID_CREDENTIAL) {
           refuse(ctx, "refused on an operation");
           return [new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", { extensions: { code: "UNAUTHENTICATED" } })];
@@ -143,11 +167,9 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined, contextValue };
       },
       onOperation: (_ctx, _id, _payload, args, result) => {
-        const operation = args.document.definitions.find((d) => d.kind === "OperationDefinition" && (!args.operationName || d.name?.value === args.operationName));
-        if (!operation || operation.kind !== "OperationDefinition") return;
-        const sel = operation.selectionSet.selections[0];
-        const name = sel && sel.kind === "Field" ? sel.name.value : "unknown";
-        const type = operation.operation;
+        const named = operationNamed(args.document, args.operationName);
+        if (!named) return;
+        const { name, type } = named;
         const context = args.contextValue as RequestContext;
         const t0 = started.get(context);
         const seconds = t0 === undefined ? 0 : Number(process.hrtime.bigint() - t0) / 1e9;
@@ -157,9 +179,11 @@ export function startWsServer(opts: WsServerOptions): WsServer {
           return;
         }
         metrics.latency.observe({ operation: name, type, transport: "ws" }, seconds);
-        const codes = errorCodes({ ...(result as ExecutionResult), errors: withRequestCodes(result as ExecutionResult) });
+        const codes = errorCodes({ data: (result as ExecutionResult).data, errors: withRequestCodes(result as ExecutionResult) });
         for (const code of codes) metrics.errors.inc({ code });
-        logger.info({ requestId: context.requestId, operation: name, type, transport: "ws", ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined }, "graphql");
+        if (logger.isLevelEnabled("info")) {
+          logger.info({ requestId: context.requestId, operation: name, type, transport: "ws", ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined }, "graphql");
+        }
       },
       // Errors as HTTP shows them: coded ones as they are, anything unexpected masked (and logged).
       onNext: (_ctx, _id, _payload, args, result) => {
@@ -200,7 +224,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     for (const ctx of [...open]) {
       const a = ctx.extra.auth;
       if (a?.kind !== "user" || (userId !== undefined && a.user.id !== userId)) continue;
-      const now = await app.services.identity.authenticate(ctx.extra.header);
+      const now = await app.services.identity.authenticate(ctx.extra.header, ctx.extra.credential);
       if (now === INVALID_CREDENTIAL) refuse(ctx, "user disabled or removed");
       else ctx.extra.auth = now;
     }

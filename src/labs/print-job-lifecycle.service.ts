@@ -10,7 +10,7 @@
  * around it; anything unusual (a claim sent again, a lost lease, an order that cannot move) takes
  * the transactional way, which says why.
  */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../common/random-tokens";
 import { LRUCache } from "lru-cache";
 import { In, type EntityManager } from "typeorm";
 import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
@@ -424,7 +424,7 @@ interface Lease {
 /** A fresh lease on the job for the lab, starting now. */
 function newLease(ctx: RequestContext, jobId: string, labId: string, claimKey: string | null): Lease {
   const now = new Date();
-  return { jobId, labId, leaseToken: randomBytes(24).toString("hex"), leaseExpiresAt: new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000), claimKey, now };
+  return { jobId, labId, leaseToken: randomHex(24), leaseExpiresAt: new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000), claimKey, now };
 }
 
 /** `job` (as read while QUEUED) once the UPDATE of this lease won it. */
