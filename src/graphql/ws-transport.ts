@@ -23,8 +23,13 @@ import { WebSocket, type WebSocketServer } from "ws";
 
 /** Bytes waiting on a socket beyond which sends wait for their write (backpressure). */
 export const SEND_HIGH_WATER = 256 * 1024;
-/** Keep-alive: a ping every so often; no pong within the same time ends the socket. */
-const KEEP_ALIVE_MS = 12_000;
+/**
+ * Keep-alive: a ping about this often (each time within a quarter of it either way, so that the
+ * sockets that opened together, a thousand labs reconnecting after a restart, do not all ping in
+ * the same moment and stall the center for tens of milliseconds every period); no pong within this
+ * time ends the socket.
+ */
+export const KEEP_ALIVE_MS = 12_000;
 
 export interface GraphqlWsTransport {
   /** Closes every socket (1001 Going away) and the server. */
@@ -40,6 +45,7 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   options: ServerOptions<P, Extra & Partial<E>>,
   wsServer: WebSocketServer,
   logger: Logger,
+  keepAliveMs = KEEP_ALIVE_MS,
 ): GraphqlWsTransport {
   const server = makeServer(options);
   wsServer.options.handleProtocols = handleProtocols;
@@ -52,15 +58,24 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
     });
 
     let pongWait: NodeJS.Timeout | null = null;
-    const ping = setInterval(() => {
+    let ping: NodeJS.Timeout | null = null;
+    const nextPing = (): void => {
+      ping = setTimeout(beat, keepAliveMs * (0.75 + Math.random() / 2));
+    };
+    const beat = (): void => {
       if (socket.readyState !== WebSocket.OPEN) return;
-      pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
-      socket.once("pong", () => {
-        if (pongWait) clearTimeout(pongWait);
-        pongWait = null;
-      });
-      socket.ping();
-    }, KEEP_ALIVE_MS);
+      // The last ping still unanswered: its time-out ends the socket.
+      if (pongWait === null) {
+        pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
+        socket.once("pong", () => {
+          if (pongWait) clearTimeout(pongWait);
+          pongWait = null;
+        });
+        socket.ping();
+      }
+      nextPing();
+    };
+    nextPing();
 
     const flush = coalescer(request.socket);
     const closed = server.opened(
@@ -88,7 +103,7 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
     );
 
     socket.once("close", (code, reason) => {
-      clearInterval(ping);
+      if (ping) clearTimeout(ping);
       if (pongWait) clearTimeout(pongWait);
       void closed(code, String(reason));
     });

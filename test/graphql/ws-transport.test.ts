@@ -3,7 +3,8 @@
  * an operation's answer and completion leave in one write; a client that stops reading stops its
  * stream instead of filling the server's memory; a failure while handling a message closes that
  * socket with 4500 (graphql-ws's internal error) and goes to the log; oversized messages close
- * with 1009 and are logged.
+ * with 1009 and are logged; sockets are pinged about once a period, not all at once, and one
+ * that does not answer is ended.
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -33,7 +34,7 @@ interface Harness {
   server: http.Server;
 }
 
-async function start(): Promise<Harness> {
+async function start(keepAliveMs?: number): Promise<Harness> {
   const logs: Harness["logs"] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -65,6 +66,7 @@ async function start(): Promise<Harness> {
     },
     wss,
     logger,
+    keepAliveMs,
   );
   const writes: number[] = [];
   // Registered after the transport's own listener: counts what each connection writes from now on
@@ -177,5 +179,61 @@ describe("the graphql-ws transport", () => {
     expect(h.logs.filter((l) => l.msg === "graphql-ws: socket error" && l.level === 40)).toHaveLength(1);
     expect(consoleError).not.toHaveBeenCalled();
     consoleError.mockRestore();
+  });
+});
+
+describe("the graphql-ws transport's keep-alive", () => {
+  const PERIOD_MS = 400;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await start(PERIOD_MS);
+  });
+  afterAll(async () => {
+    await h.transport.dispose();
+    await new Promise((r) => h.server.close(r));
+  });
+
+  async function open(options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
+    const raw = new WebSocket(h.url, "graphql-transport-ws", options);
+    await new Promise((r) => raw.once("open", r));
+    raw.send(JSON.stringify({ type: "connection_init" }));
+    await new Promise((r) => raw.once("message", r));
+    return raw;
+  }
+
+  it("pings sockets opened together at spread-out moments, each within a quarter period of the period", async () => {
+    const opened = Date.now();
+    const sockets = await Promise.all(Array.from({ length: 20 }, () => open()));
+    const pings: number[][] = sockets.map(() => []);
+    sockets.forEach((s, i) => s.on("ping", () => pings[i].push(Date.now())));
+    await new Promise((r) => setTimeout(r, PERIOD_MS * 4));
+    const firsts = pings.map((p) => p[0] - opened);
+    // Jittered: not one moment for all (20 draws over 200 ms almost never fall within 40 ms).
+    expect(Math.max(...firsts) - Math.min(...firsts)).toBeGreaterThan(40);
+    for (const p of pings) {
+      expect(p.length).toBeGreaterThanOrEqual(2);
+      expect(p.length).toBeLessThanOrEqual(6);
+      for (let k = 1; k < p.length; k++) {
+        expect(p[k] - p[k - 1]).toBeGreaterThanOrEqual(PERIOD_MS * 0.75 - 20);
+        // Late only by what a busy machine delays a timer.
+        expect(p[k] - p[k - 1]).toBeLessThanOrEqual(PERIOD_MS * 1.25 + 300);
+      }
+    }
+    // Answered (the client answers pings itself): every socket is still open.
+    expect(sockets.map((s) => s.readyState)).toEqual(sockets.map(() => WebSocket.OPEN));
+    for (const s of sockets) s.close();
+  });
+
+  it("ends a socket that does not answer its ping", async () => {
+    const silent = await open({ autoPong: false });
+    const answering = await open();
+    const closed = new Promise<number>((r) => silent.once("close", (code) => r(code)));
+    const started = Date.now();
+    expect(await closed).toBe(1006); // terminated, no close frame
+    // First ping after 0.75 to 1.25 periods, then a period without the pong.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(PERIOD_MS * 1.75 - 50);
+    expect(Date.now() - started).toBeLessThan(PERIOD_MS * 2.25 + 1500);
+    expect(answering.readyState).toBe(WebSocket.OPEN);
+    answering.close();
   });
 });
