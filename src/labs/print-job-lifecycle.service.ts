@@ -11,7 +11,6 @@
  * the transactional way, which says why.
  */
 import { randomHex } from "../common/random-tokens";
-import { LRUCache } from "lru-cache";
 import { In, type EntityManager } from "typeorm";
 import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
 import { LabEntity } from "../catalog/lab.entity";
@@ -84,6 +83,38 @@ export interface RunningSweeper {
 /** Jobs kept in each of the lifecycle's memories (about 6 MiB each when full). */
 const REMEMBERED_JOBS = 10_000;
 
+/**
+ * Jobs remembered until used once or pushed out by newer ones: at most `max`, the oldest dropped
+ * first. A job is remembered once and used once, so the order they came in is the order of use
+ * (a least-recently-used cache would only reorder what is never read twice).
+ */
+export class RecentJobs {
+  private readonly jobs = new Map<string, PrintJobEntity>();
+
+  constructor(private readonly max: number) {}
+
+  remember(job: PrintJobEntity): void {
+    this.jobs.delete(job.id);
+    this.jobs.set(job.id, job);
+    if (this.jobs.size > this.max) this.jobs.delete(this.jobs.keys().next().value!);
+  }
+
+  forget(jobId: string): void {
+    this.jobs.delete(jobId);
+  }
+
+  /** The job remembered under this id, forgotten as it is handed out. */
+  take(jobId: string): PrintJobEntity | undefined {
+    const job = this.jobs.get(jobId);
+    if (job !== undefined) this.jobs.delete(jobId);
+    return job;
+  }
+
+  get size(): number {
+    return this.jobs.size;
+  }
+}
+
 export class PrintJobLifecycleService {
   /**
    * What this process last told its labs (QUEUED jobs as read for the printJobs stream) and the
@@ -92,13 +123,13 @@ export class PrintJobLifecycleService {
    * trusted blindly: the claim's UPDATE requires the remembered columns, and a lease's token pins
    * the row it was granted on (nothing else changes a LEASED job).
    */
-  private readonly announced = new LRUCache<string, PrintJobEntity>({ max: REMEMBERED_JOBS });
-  private readonly granted = new LRUCache<string, PrintJobEntity>({ max: REMEMBERED_JOBS });
+  private readonly announced = new RecentJobs(REMEMBERED_JOBS);
+  private readonly granted = new RecentJobs(REMEMBERED_JOBS);
 
   /** A job as just sent to its lab's stream: a claim of it may follow. */
   announce(job: PrintJobEntity): void {
-    if (job.status === "QUEUED") this.announced.set(job.id, job);
-    else this.announced.delete(job.id);
+    if (job.status === "QUEUED") this.announced.remember(job);
+    else this.announced.forget(job.id);
   }
 
   // ---------------------------------------------------------------- pull
@@ -151,8 +182,7 @@ export class PrintJobLifecycleService {
       return { value: null, errors: [userError("INVALID_CLAIM_KEY", "claimKey must be 16 to 64 characters of A-Z, a-z, 0-9, _ and -", ["claimKey"])] };
     }
     // The job as this process announced it to the lab, if it did: used once.
-    const announced = this.announced.get(jobId);
-    this.announced.delete(jobId);
+    const announced = this.announced.take(jobId);
     const known = announced && announced.labId === labId ? announced : undefined;
     const won = await this.claimAtOnce(ctx, jobId, labId, claimKey, known);
     if (won) {
@@ -180,7 +210,7 @@ export class PrintJobLifecycleService {
       await ctx.app.services.orders.transitionById(tx.em, job.orderId, "START_PRINTING");
       return { job, leaseToken, leaseExpiresAt };
     });
-    if (r.value) this.granted.set(jobId, r.value.job);
+    if (r.value) this.granted.remember(r.value.job);
     await ctx.app.services.labReports.seen(ctx);
     return r;
   }
@@ -204,7 +234,7 @@ export class PrintJobLifecycleService {
       job = await readJobAlone(ds, jobId);
       if (!job) throw new Error(`print job ${jobId} vanished after its claim`);
     }
-    this.granted.set(jobId, job);
+    this.granted.remember(job);
     return { job, leaseToken: lease.leaseToken, leaseExpiresAt: lease.leaseExpiresAt };
   }
 
@@ -221,8 +251,7 @@ export class PrintJobLifecycleService {
     // (the token pins that row: nothing but the end of the lease changes a LEASED job), so it
     // need not be read back. MySQL/MariaDB: the usual completion is one statement; anything else
     // (a repeated completion, a lost lease) takes the transactional way, which tells which.
-    const lease = this.granted.get(jobId);
-    this.granted.delete(jobId);
+    const lease = this.granted.take(jobId);
     const granted = lease && lease.labId === labId && lease.leaseToken === leaseToken ? lease : undefined;
     const now = new Date();
     if (!isSqlite(ctx.app.ds) && LEASE_TOKEN.test(leaseToken) && (await finishJobWithOrder(ctx.app.ds, { jobId, labId, leaseToken, now }, FINISH_PRINTING))) {
