@@ -18,9 +18,10 @@ export const INVALID_CREDENTIAL = Symbol("invalid-credential");
 /**
  * A lab key verified with argon2 is remembered by its SHA-256 digest: the same secret never needs
  * argon2 again in this process. Whether the key is still unrevoked and its lab still enabled is
- * read again (no argon2; the keys due in the same turn in one statement) after this long, and at
- * once after any change to lab keys or the catalog. Before, every verified key went through argon2 again every minute: with
- * 1,000 labs, about a third of a core spent on re-proving secrets already proven.
+ * read again (no argon2; the keys due together in one statement) after this long, and at once
+ * after any change to lab keys or the catalog. Before, every verified key went through argon2
+ * again every minute: with 1,000 labs, about a third of a core spent on re-proving secrets
+ * already proven.
  */
 const LAB_KEY_RECHECK_MS = 60_000;
 /**

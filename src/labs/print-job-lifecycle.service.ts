@@ -10,9 +10,9 @@
  * around it; anything unusual (a claim sent again, a lost lease, an order that cannot move) takes
  * the transactional way, which says why.
  */
-import { randomHex } from "../common/random-tokens";
 import { In, type EntityManager } from "typeorm";
 import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
+import { randomHex } from "../common/random-tokens";
 import { LabEntity } from "../catalog/lab.entity";
 import { isSqlite, withTransaction } from "../db/transaction";
 import { inTransaction, type Outcome, type Tx } from "../db/unit-of-work";
