@@ -214,7 +214,8 @@ describe("the graphql-ws transport's keep-alive", () => {
       expect(p.length).toBeGreaterThanOrEqual(2);
       expect(p.length).toBeLessThanOrEqual(6);
       for (let k = 1; k < p.length; k++) {
-        expect(p[k] - p[k - 1]).toBeGreaterThanOrEqual(PERIOD_MS * 0.75 - 20);
+        // Timers never fire early, but a busy machine may deliver one ping late and the next on time.
+        expect(p[k] - p[k - 1]).toBeGreaterThanOrEqual(PERIOD_MS * 0.5);
         // Late only by what a busy machine delays a timer.
         expect(p[k] - p[k - 1]).toBeLessThanOrEqual(PERIOD_MS * 1.25 + 300);
       }
