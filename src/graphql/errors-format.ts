@@ -36,6 +36,13 @@ function flatten(errors: ClassValidatorError[], prefix: string[] = []): Array<{ 
   return out;
 }
 
+/** The error was raised with an HTTP status of 400 to 499 and no code of its own. */
+function refusedWith4xx(error: unknown): boolean {
+  const extensions = (error as { extensions?: { code?: unknown; http?: { status?: unknown } } } | null)?.extensions;
+  const status = extensions?.http?.status;
+  return extensions?.code === undefined && typeof status === "number" && status >= 400 && status < 500;
+}
+
 export function makeFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code as string | undefined;
@@ -52,6 +59,11 @@ export function makeFormatError(logger: Logger) {
     if (code !== undefined && PUBLIC_CODES.has(code)) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
+    }
+    // A refusal of the request itself that Apollo marks with a 4xx status but no code (a persisted
+    // query whose hash is not its query's): the client's fault, said as it is.
+    if (code === "INTERNAL_SERVER_ERROR" && refusedWith4xx(error)) {
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: "BAD_REQUEST" } };
     }
     const original = (error as { originalError?: unknown })?.originalError ?? error;
     logger.error({ err: original, path: formatted.path }, "unexpected error in a GraphQL operation");

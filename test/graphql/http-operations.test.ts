@@ -162,6 +162,8 @@ describe("handed to Apollo before anything runs, answered as before", () => {
     ["variables as a string", { query: "{ __typename }", variables: "{}" }, {}, 400, "BAD_REQUEST"],
     ["an operation name that is not a string", { query: "{ __typename }", operationName: 7 }, {}, 400, "BAD_REQUEST"],
     ["a persisted query", { query: "{ __typename }", extensions: { persistedQuery: { version: 1, sha256Hash: createHash("sha256").update("{ __typename }").digest("hex") } } }, {}, 200, null],
+    ["a persisted query whose hash is not the query's", { query: "{ __typename }", extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } }, {}, 400, "BAD_REQUEST"],
+    ["a persisted query by hash alone, unknown to the center", { extensions: { persistedQuery: { version: 1, sha256Hash: "1".repeat(64) } } }, {}, 200, "PERSISTED_QUERY_NOT_FOUND"],
     ["a subscription", { query: "subscription { notifications { id } }" }, {}, 400, "BAD_REQUEST"],
     ["a credential that does not hold", { query: "{ __typename }" }, { authorization: "Bearer not-a-token" }, 401, "UNAUTHENTICATED"],
     ["an Accept header without JSON", { query: "{ __typename }" }, { accept: "text/html" }, 406, "BAD_REQUEST"],
