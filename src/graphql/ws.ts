@@ -162,6 +162,11 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         }
         const errors = cache.validate(schema, document, opts.rules);
         if (errors.length > 0) return errors.map((e) => coded(e, "GRAPHQL_VALIDATION_FAILED"));
+        // No operation by that name (or several and no name): refused as HTTP refuses it, in graphql-js's words.
+        if (!getOperationAST(document, payload.operationName)) {
+          const message = payload.operationName ? `Unknown operation named "${payload.operationName}".` : "Must provide operation name if query contains multiple operations.";
+          return [new GraphQLError(message, { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
+        }
         const contextValue: RequestContext = requestContext(app, auth, randomUUID(), ctx.extra.ip ?? "unknown");
         started.set(contextValue, process.hrtime.bigint());
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined, contextValue };

@@ -188,12 +188,18 @@ describe("GraphQL over the socket", () => {
     expect(wrong.errors![0].message).toMatch(/^Variable "\$id" got invalid value/);
     expect(await metric(c, /printmesh_graphql_errors_total\{code="BAD_USER_INPUT"\} (\d+)/)).toBeGreaterThanOrEqual(2);
     expect(await metric(c, /printmesh_graphql_errors_total\{code="INTERNAL_SERVER_ERROR"\} (\d+)/)).toBe(0);
-    // Several operations: the one named runs; a name not in the document runs nothing (graphql-ws refuses it).
+    // Several operations: the one named runs; a name not in the document, or no name, runs nothing,
+    // refused with HTTP's code and words.
     const two = "query A { me { login } } query B { me { role } }";
     expect(await op(me.client, two, {}, "B")).toEqual({ data: { me: { role: "GENERAL_USER" } } });
-    const nameless = await op(me.client, two, {}, "Nope");
-    expect(nameless.data ?? null).toBeNull();
-    expect(nameless.errors!.map((e) => e.message)).toEqual(["Unable to identify operation"]);
+    for (const name of ["Nope", undefined]) {
+      const refused = await op(me.client, two, {}, name);
+      expect(refused.data ?? null).toBeNull();
+      const overHttp = await c.gql(two, {}, t.customer, name);
+      expect(overHttp.status).toBe(400);
+      expect(refused.errors!.map((e) => [e.message, e.extensions!.code])).toEqual(overHttp.errors!.map((e) => [e.message, e.extensions!.code]));
+      expect(refused.errors![0].extensions!.code).toBe("OPERATION_RESOLUTION_FAILURE");
+    }
     const introspection = await op(me.client, "{ __schema { types { name } } }");
     expect(introspection.errors![0].extensions!.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(introspection.errors![0].message).toMatch(/introspection/i);

@@ -38,7 +38,7 @@ export interface TestCenter {
   ds: DataSource;
   config: Config;
   /** POST a GraphQL operation with an optional bearer credential. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, bearer?: string | null): Promise<GqlResult<T>>;
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, bearer?: string | null, operationName?: string): Promise<GqlResult<T>>;
   /** Log in and return the session token (fails the test if login fails). */
   login(login: string, password: string): Promise<string>;
   ws(bearer?: string | null): Client;
@@ -64,10 +64,10 @@ export async function startCenter(opts: { env?: Record<string, string>; bundle?:
   });
   const server = await createServer(config, { ds });
   const clients: Client[] = [];
-  const gql: TestCenter["gql"] = async (query, variables, bearer) => {
+  const gql: TestCenter["gql"] = async (query, variables, bearer, operationName) => {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/graphql-response+json" };
     if (bearer) headers.authorization = `Bearer ${bearer}`;
-    const res = await fetch(`${server.url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`${server.url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables, operationName }) });
     const body = (await res.json()) as GqlResult;
     return { status: res.status, data: body.data as never, errors: body.errors };
   };
