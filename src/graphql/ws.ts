@@ -17,7 +17,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
-import { execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from "graphql";
+import { execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from "graphql";
 import type { Context } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
@@ -82,24 +82,35 @@ function withRequestCodes(result: ExecutionResult): readonly GraphQLError[] | un
   return result.errors.map((e) => (!e.originalError || e.originalError instanceof GraphQLError ? coded(e, "BAD_USER_INPUT") : e));
 }
 
-/** Each cached document's operations as metrics and the log name them: the root field, and the type. */
-const operationNames = new WeakMap<DocumentNode, Map<string, { name: string; type: string }>>();
+/** Each cached document's operations, by the name asked for, with what metrics and the log call them. */
+const operations = new WeakMap<DocumentNode, Map<string, ResolvedOperation>>();
 
-/** The operation of `document` that `operationName` picks (the only one when none is named), named for metrics. */
-function operationNamed(document: DocumentNode, operationName: string | null | undefined): { name: string; type: string } | null {
-  let byName = operationNames.get(document);
-  if (byName === undefined) operationNames.set(document, (byName = new Map()));
+interface ResolvedOperation {
+  operation: OperationDefinitionNode;
+  /** The root field: bounded by the schema, unlike client-chosen operation names. */
+  name: string;
+  type: string;
+}
+
+/**
+ * The operation of `document` that `operationName` picks (the only one when none is named), as
+ * graphql-js picks it, or null: found once per document and name, then used to refuse, run and
+ * count it.
+ */
+function resolveOperation(document: DocumentNode, operationName: string | null | undefined): ResolvedOperation | null {
+  let byName = operations.get(document);
+  if (byName === undefined) operations.set(document, (byName = new Map()));
   const key = operationName ?? "";
-  let named = byName.get(key);
-  if (named === undefined) {
-    const operation = document.definitions.find((d) => d.kind === "OperationDefinition" && (!operationName || d.name?.value === operationName));
+  let resolved = byName.get(key);
+  if (resolved === undefined) {
+    const operation = getOperationAST(document, operationName);
     // Only names of the document's own operations are kept: a client's made-up names are not.
-    if (!operation || operation.kind !== "OperationDefinition") return null;
+    if (!operation) return null;
     const sel = operation.selectionSet.selections[0];
-    named = { name: sel && sel.kind === "Field" ? sel.name.value : "unknown", type: operation.operation };
-    byName.set(key, named);
+    resolved = { operation, name: sel && sel.kind === "Field" ? sel.name.value : "unknown", type: operation.operation };
+    byName.set(key, resolved);
   }
-  return named;
+  return resolved;
 }
 
 export function startWsServer(opts: WsServerOptions): WsServer {
@@ -124,10 +135,10 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     {
       schema,
       execute: (args) => {
-        const operation = getOperationAST(args.document, args.operationName);
+        const resolved = resolveOperation(args.document, args.operationName);
         // No such operation in the document: graphql-js says so in its own words.
-        if (!operation) return execute(args);
-        return opts.operations.execute(args.document, operation, args.variableValues as Record<string, unknown> | null | undefined, args.contextValue);
+        if (!resolved) return execute(args);
+        return opts.operations.execute(args.document, resolved.operation, args.variableValues as Record<string, unknown> | null | undefined, args.contextValue);
       },
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
@@ -163,7 +174,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         const errors = cache.validate(schema, document, opts.rules);
         if (errors.length > 0) return errors.map((e) => coded(e, "GRAPHQL_VALIDATION_FAILED"));
         // No operation by that name (or several and no name): refused as HTTP refuses it, in graphql-js's words.
-        if (!getOperationAST(document, payload.operationName)) {
+        if (!resolveOperation(document, payload.operationName)) {
           const message = payload.operationName ? `Unknown operation named "${payload.operationName}".` : "Must provide operation name if query contains multiple operations.";
           return [new GraphQLError(message, { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
         }
@@ -172,9 +183,9 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined, contextValue };
       },
       onOperation: (_ctx, _id, _payload, args, result) => {
-        const named = operationNamed(args.document, args.operationName);
-        if (!named) return;
-        const { name, type } = named;
+        const resolved = resolveOperation(args.document, args.operationName);
+        if (!resolved) return;
+        const { name, type } = resolved;
         const context = args.contextValue as RequestContext;
         const t0 = started.get(context);
         const seconds = t0 === undefined ? 0 : Number(process.hrtime.bigint() - t0) / 1e9;
