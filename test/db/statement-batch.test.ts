@@ -192,6 +192,42 @@ const rows = async (): Promise<Array<{ id: number; v: string }>> =>
     ]);
   });
 
+  it("fails every statement of a round trip whose connection is lost on the way, writes none of them, and goes on with another connection", async () => {
+    const together = Promise.allSettled([
+      update(1, "one"),
+      runCoalesced(ds, "UPDATE coalesce_probe SET v = CONCAT('slept', SLEEP(30)) WHERE id = ?", [2]),
+      update(3, "three"),
+    ]);
+    // The round trip's connection, found while its second statement sleeps, is killed: the
+    // server rolls back the transaction it had open.
+    let connectionId: number | null = null;
+    for (let i = 0; i < 250 && connectionId === null; i++) {
+      const found = (await ds.query("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()", ["%SLEEP(30)%"])) as Array<{ id: number | string }>;
+      if (found.length > 0) connectionId = Number(found[0].id);
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(connectionId).not.toBeNull();
+    await ds.query(`KILL CONNECTION ${connectionId}`);
+    const outcomes = await together;
+    // Not one of them is known to be committed: each caller is told so, as when a statement's
+    // answer is lost.
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected", "rejected"]);
+    for (const o of outcomes) expect((o as PromiseRejectedResult).reason).toMatchObject({ code: "PROTOCOL_CONNECTION_LOST", fatal: true });
+    expect(await probe()).toEqual([
+      [1, "a"],
+      [2, "b"],
+      [3, "c"],
+      [4, "d"],
+      [5, "e"],
+    ]);
+    // The pool goes on: the next statements get a live connection.
+    expect(await Promise.all([update(1, "after"), update(4, "after")])).toEqual([
+      { affected: 1, rows: [] },
+      { affected: 1, rows: [] },
+    ]);
+    expect((await probe()).map((r) => r[1])).toEqual(["after", "b", "c", "after", "e"]);
+  });
+
   it("refuses what cannot be sent together, sending nothing", async () => {
     const before = queryCounter.count;
     await expect(runCoalesced(ds, "UPDATE coalesce_probe SET v = 'x'; DELETE FROM coalesce_probe", [])).rejects.toThrow("a coalesced statement must be one statement");
