@@ -78,6 +78,8 @@ interface Round {
   statementsPerJob: number | null;
   ceiling: { jobsPerSec: number; completed: number };
   ceilingCpu: Record<"center" | "labs" | "mariadb", number>;
+  /** The idle center's and labs' CPU while the ceiling ran, in ms per second of it. */
+  idleCpu: Record<"center" | "labs", number>;
   ratio: number;
 }
 
@@ -571,10 +573,12 @@ async function main(): Promise<number> {
     await sleep(1000);
     progress(`${tag}ceiling: raw SQL claim + complete of the same ${rows.length} jobs`);
     const ceilCpu = cpuMeter({ center: process.pid, labs: null, mariadb: mariadbPid });
+    const bystanders = cpuMeter({ center: pid, labs: labs.proc.pid ?? null });
     const ceil = await ceiling(db, rows, db.type === "sqlite" ? 1 : Math.min(opts.concurrency, 16));
     const ceilMs = ceilCpu.perUnit(ceil.completed);
+    const idleCpu = bystanders.perUnit(ceil.completed / ceil.jobsPerSec);
     progress(`${tag}ceiling: ${fmt(ceil.jobsPerSec, 1)} jobs/s; ratio ${fmt(perSec / ceil.jobsPerSec, 3)}`);
-    return { drained, perSec, cpu: drainMs, statementsPerJob, ceiling: ceil, ceilingCpu: ceilMs, ratio: perSec / ceil.jobsPerSec };
+    return { drained, perSec, cpu: drainMs, statementsPerJob, ceiling: ceil, ceilingCpu: ceilMs, idleCpu, ratio: perSec / ceil.jobsPerSec };
   }
 
   labs.send({ type: "stop" });
@@ -644,6 +648,8 @@ async function main(): Promise<number> {
       ]),
     ]),
   );
+  const idleMax = (k: "center" | "labs"): string => fmt(Math.max(...rounds.map((r) => r.idleCpu[k])) / 10, 1);
+  out.push(`  while the ceiling ran, the idle center used at most ${idleMax("center")}% of a core, the labs' process ${idleMax("labs")}%`);
   if (opts.rounds > 1) out.push(`  ${opts.rounds} rounds, each: ${opts.jobs} orders placed, their jobs claimed and completed through the center, then the same jobs by the ceiling (the center idle); ratio = center / ceiling jobs/s of the round`);
   out.push("  CPU ms/job: the center's process (the ceiling: this process, running the SQL loop), the labs' process, and mariadbd when it runs on this machine");
   const statements = rounds.flatMap((r) => (r.statementsPerJob === null ? [] : [fmt(r.statementsPerJob, 2)]));
