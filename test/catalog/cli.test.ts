@@ -10,6 +10,7 @@ import type { DataSource } from "typeorm";
 import { exportBundle } from "../../src/catalog/bundle-export.service";
 import { openDatabase } from "../../src/db/data-source";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { CENTER_NODE_ENV } from "../support/env";
 
 const ROOT = path.resolve(__dirname, "../..");
 const CLI = path.join(ROOT, "dist/src/catalog/cli.js");
@@ -35,7 +36,7 @@ function cli(args: string[]): Promise<Run> {
       [CLI, ...args],
       {
         cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: test.url, DATA_DIR: dir, JWT_SECRET: "j".repeat(40), NODE_ENV: "test" },
+        env: { ...process.env, DATABASE_URL: test.url, DATA_DIR: dir, JWT_SECRET: "j".repeat(40), NODE_ENV: CENTER_NODE_ENV },
         timeout: 60_000,
       },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),

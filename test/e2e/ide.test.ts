@@ -18,6 +18,7 @@ import { hashPassword } from "../../src/identity/passwords";
 import { Role } from "../../src/identity/role";
 import { createServer, type RunningServer } from "../../src/server";
 import { openTestDatabase } from "../support/database";
+import { CENTER_NODE_ENV } from "../support/env";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -39,7 +40,7 @@ function centerConfig(extra: Record<string, string> = {}) {
     DATABASE_URL: "sqlite::memory:",
     PORT: "0",
     JWT_SECRET: "x".repeat(40),
-    NODE_ENV: "test",
+    NODE_ENV: CENTER_NODE_ENV,
     DATA_DIR: dataDir,
     ...extra,
   });

@@ -27,6 +27,7 @@ import { createServer } from "../../src/server";
 import { PATENT_FIXTURE } from "../support/center";
 import { createTestDatabase, usingMysql, type TestDatabase } from "../support/database";
 import { makePng } from "../support/images";
+import { CENTER_NODE_ENV } from "../support/env";
 
 const ROOT = path.resolve(__dirname, "../..");
 const CENTER_MAIN = path.join(ROOT, "dist/src/main.js");
@@ -149,7 +150,7 @@ const centerEnv = (w: { test: TestDatabase; port: number; dataDir: string }): Re
   PRINT_JOB_LEASE_SECONDS: String(LEASE_SECONDS),
   PRINT_JOB_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
   LOG_LEVEL: "warn",
-  NODE_ENV: "test",
+  NODE_ENV: CENTER_NODE_ENV,
 });
 
 /** One item laid out at 2,2 mm and one loose item on an A4-printing sub-order of `sheets` sheets. */

@@ -14,6 +14,7 @@ import { importBundle } from "../../src/catalog/bundle-import.service";
 import { createServer, type RunningServer } from "../../src/server";
 import { openTestDatabase } from "./database";
 import { queryCounter } from "../../src/db/query-counter";
+import { CENTER_NODE_ENV } from "./env";
 
 export const PATENT_FIXTURE = path.resolve(__dirname, "../../fixtures/patent-example.json");
 export const DEMO_FIXTURE = path.resolve(__dirname, "../../fixtures/demo-catalog.json");
@@ -54,7 +55,7 @@ export async function startCenter(opts: { env?: Record<string, string>; bundle?:
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-data-"));
   const config = loadConfig({
-    NODE_ENV: "test",
+    NODE_ENV: CENTER_NODE_ENV,
     DATABASE_URL: test.url,
     PORT: "0",
     JWT_SECRET: "test-secret-".padEnd(48, "x"),
