@@ -18,6 +18,8 @@ import { PriceHistoryEntity } from "../pricing/price-history.entity";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { PriceRowEntity } from "../pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "../pricing/shop-price-allowance.entity";
+import { PriceWriteLockEntity } from "../pricing/price-lock";
+import { CacheVersionEntity } from "./cache-versions";
 
 export const entities = [
   SettingEntity,
@@ -45,4 +47,6 @@ export const entities = [
   PrintHistoryEntity,
   DesignTemplateEntity,
   LabDesignTemplateEntity,
+  PriceWriteLockEntity,
+  CacheVersionEntity,
 ];
