@@ -7,7 +7,9 @@
  * - shop admin: their own shop's rows, only for products with an allowance, only inside it.
  * Every change is checked whole before the first write, kept in the price history, reported to the
  * admins concerned, and drops the cached price books after commit. `dryRun` answers which shops'
- * effective prices would change, writing nothing.
+ * effective prices would change, writing nothing. Writes into one scope and product (and that
+ * shop's allowance) run one at a time (price-lock.ts), so the overlap and allowance checks hold
+ * when admins write at the same moment.
  */
 import { randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
@@ -26,6 +28,7 @@ import { addDays } from "./business-date";
 import { toRowData } from "./price-book";
 import { findOverlaps, findPrice, PriceBookIndex, validatePriceRowShape, type PriceRowData, type PriceSource, type ShopPricingContext } from "./price-calculator";
 import { PriceHistoryEntity } from "./price-history.entity";
+import { lockPriceKeys } from "./price-lock";
 import { PriceRowEntity } from "./price-row.entity";
 import { ShopPriceAllowanceEntity } from "./shop-price-allowance.entity";
 
@@ -87,6 +90,7 @@ export class PriceAdminService {
   createPriceRow(ctx: RequestContext, input: PriceRowInputData, dryRun: boolean): Promise<Outcome<PriceRowResult>> {
     return this.run(ctx, dryRun, async (tx) => {
       const row = Object.assign(new PriceRowEntity(), this.normalise(input), { id: `PR-${randomUUID()}`, updatedAt: new Date() });
+      await lockPriceKeys(tx.em, [row]); // before any read: see price-lock.ts
       await this.check(ctx, tx.em, row, null);
       const changes = dryRun ? await this.effects(ctx, [], [row]) : [];
       if (!dryRun) {
@@ -99,10 +103,13 @@ export class PriceAdminService {
 
   updatePriceRow(ctx: RequestContext, id: string, input: PriceRowInputData, dryRun: boolean): Promise<Outcome<PriceRowResult>> {
     return this.run(ctx, dryRun, async (tx) => {
-      const old = await tx.em.findOne(PriceRowEntity, { where: { id } });
+      const row = Object.assign(new PriceRowEntity(), this.normalise(input), { id, updatedAt: new Date() });
+      // Only the scope the row moves into can gain an overlap: its lock comes first, before any
+      // read; then the row itself, so that two changes of one row do not both start from its old state.
+      await lockPriceKeys(tx.em, [row]);
+      const old = await tx.em.findOne(PriceRowEntity, { where: { id }, ...this.lock(tx.em) });
       if (!old) throw new RollbackWithErrors([userError("NOT_FOUND", `No price row ${id}`, ["id"])]);
       await this.authorize(ctx, tx.em, old); // the caller must hold the row as it is...
-      const row = Object.assign(new PriceRowEntity(), this.normalise(input), { id, updatedAt: new Date() });
       await this.check(ctx, tx.em, row, old); // ...and as it will be
       const changes = dryRun ? await this.effects(ctx, [old], [row]) : [];
       if (!dryRun) {
@@ -115,7 +122,9 @@ export class PriceAdminService {
 
   deletePriceRow(ctx: RequestContext, id: string, dryRun: boolean): Promise<Outcome<PriceRowResult>> {
     return this.run(ctx, dryRun, async (tx) => {
-      const old = await tx.em.findOne(PriceRowEntity, { where: { id } });
+      // A deletion cannot make an overlap: it locks the row only (never a scope after a row, which
+      // would take locks in the opposite order to an update).
+      const old = await tx.em.findOne(PriceRowEntity, { where: { id }, ...this.lock(tx.em) });
       if (!old) throw new RollbackWithErrors([userError("NOT_FOUND", `No price row ${id}`, ["id"])]);
       await this.authorize(ctx, tx.em, old);
       const changes = dryRun ? await this.effects(ctx, [old], []) : [];
@@ -148,7 +157,7 @@ export class PriceAdminService {
       errors.push(userError("INVALID_SCOPE", "Give shopGroupId (a group price), shopId (a shop price) or neither (a standard price), not both", ["input", "shopId"]));
       rejectIf(errors);
     }
-    if (!(await em.findOne(ProductEntity, { where: { id: row.productId }, ...this.lock(em) }))) {
+    if (!(await em.findOne(ProductEntity, { where: { id: row.productId } }))) {
       errors.push(userError("UNKNOWN_PRODUCT", `No product ${row.productId}`, ["input", "productId"]));
     }
     if (row.shopGroupId && !(await em.findOne(ShopGroupEntity, { where: { id: row.shopGroupId } }))) {
@@ -164,7 +173,7 @@ export class PriceAdminService {
     rejectIf(errors);
   }
 
-  /** On MariaDB, lock the product row so that two changes to its prices cannot both pass the overlap check. */
+  /** On MariaDB, a locking read of the row (SQLite has none, and needs none: it runs one writer at a time). */
   private lock(em: EntityManager): { lock?: { mode: "pessimistic_write" } } {
     return isSqlite(em.connection) ? {} : { lock: { mode: "pessimistic_write" } };
   }
@@ -259,6 +268,9 @@ export class PriceAdminService {
 
   setAllowance(ctx: RequestContext, input: AllowanceInputData, dryRun: boolean): Promise<Outcome<{ allowance: ShopPriceAllowanceEntity; outside: string[] }>> {
     return this.run(ctx, dryRun, async (tx) => {
+      // The shop's prices of the product lock the same key: a price set meanwhile is either seen
+      // here (and reported if outside) or checked against this allowance.
+      await lockPriceKeys(tx.em, [{ shopId: input.shopId, productId: input.productId }]);
       const errors: UserErrorData[] = [];
       const money: Array<keyof AllowanceInputData> = ["minBasicCharge", "maxBasicCharge", "minAmountCharge", "maxAmountCharge"];
       for (const f of money) {
@@ -292,6 +304,7 @@ export class PriceAdminService {
 
   removeAllowance(ctx: RequestContext, shopId: string, productId: string): Promise<Outcome<ShopPriceAllowanceEntity>> {
     return inTransaction(ctx, async (tx) => {
+      await lockPriceKeys(tx.em, [{ shopId, productId }]);
       const before = await tx.em.findOne(ShopPriceAllowanceEntity, { where: { shopId, productId } });
       if (!before) throw new RollbackWithErrors([userError("NOT_FOUND", `Shop ${shopId} has no allowance for product ${productId}`, ["productId"])]);
       const shop = await tx.em.findOneOrFail(ShopEntity, { where: { id: shopId } });
