@@ -23,6 +23,7 @@ import { errorCodes } from "./graphql/operation-codes";
 import { compiledExecution, compiledOperations } from "./graphql/compiled-execution";
 import { graphqlHttp, requestIdOf } from "./graphql/http-transport";
 import { createEventBus } from "./graphql/pubsub";
+import { watchCacheVersions } from "./db/cache-versions";
 import { appSchema } from "./graphql/schema";
 import { DocumentCache } from "./graphql/document-cache";
 import { httpOperations } from "./graphql/http-operations";
@@ -51,6 +52,9 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const events = createEventBus(config.redisUrl, { database: config.database, logger });
   const app = { config, ds, logger, events } as AppContext;
   app.services = createServices(app);
+  // Another process's committed change (the catalog import, a center the bus does not reach) drops
+  // the caches here within about a second; the baseline is read before any cache is filled.
+  const versions = await watchCacheVersions(ds, (kind) => events.invalidateLocally({ kind }), logger);
   const metrics = createMetrics();
   const schema = await appSchema();
   // Queries and mutations run compiled, over HTTP and over the socket alike.
@@ -209,7 +213,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
-      await Promise.all([sweeper.stop(), pruner.stop()]);
+      await Promise.all([sweeper.stop(), pruner.stop(), versions.stop()]);
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
       await events.close();
       await closeBatches(ds);

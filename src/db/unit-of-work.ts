@@ -1,11 +1,14 @@
 /**
  * The shape of every mutation: one transaction, events published after commit, business failures
- * returned as payload errors with nothing written.
+ * returned as payload errors with nothing written. A cache invalidation emitted in the transaction
+ * is also counted in the database (cache-versions.ts), as its last statement, so that processes the
+ * event bus does not reach follow the change too.
  */
 import type { EntityManager } from "typeorm";
 import { RollbackWithErrors, type UserErrorData } from "../common/errors";
 import type { RequestContext } from "../graphql/context";
-import { Outbox, type Emit } from "../graphql/pubsub";
+import { Outbox, type CacheInvalidation, type Emit } from "../graphql/pubsub";
+import { bumpCacheVersions } from "./cache-versions";
 import { withTransaction } from "./transaction";
 
 export interface Tx {
@@ -18,12 +21,21 @@ export type Outcome<T> = { value: T; errors: [] } | { value: null; errors: UserE
 
 export async function inTransaction<T>(ctx: RequestContext, work: (tx: Tx) => Promise<T>): Promise<Outcome<T>> {
   const outbox = new Outbox(ctx.app.events);
+  const invalidated = new Set<string>();
+  const emit: Emit = (topic, ...args) => {
+    if (topic === "invalidate") invalidated.add((args[0] as CacheInvalidation).kind);
+    outbox.emit(topic, ...args);
+  };
   try {
-    const value = await withTransaction(ctx.app.ds, (em) => {
+    const value = await withTransaction(ctx.app.ds, async (em) => {
       // A unit may run more than once (a deadlock on MariaDB, a failed group commit on SQLite):
       // only the events of the run that commits are sent.
       outbox.clear();
-      return work({ em, emit: outbox.emit });
+      invalidated.clear();
+      const result = await work({ em, emit });
+      // Last: the version rows are held only from here to the commit.
+      await bumpCacheVersions(em, invalidated);
+      return result;
     });
     outbox.flush();
     return { value, errors: [] };

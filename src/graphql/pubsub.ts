@@ -44,6 +44,8 @@ export type BusReadiness = { ready: true } | { ready: false; reason: string };
 
 export type EventBus = PubSub<Topics> & {
   close(): Promise<void>;
+  /** Delivers a cache invalidation to this process's listeners only (a change this process learnt of by itself). */
+  invalidateLocally(event: CacheInvalidation): void;
   /** In-process: always ready. Through Redis: both connections ready and answering a PING in time. */
   ready(): Promise<BusReadiness>;
 };
@@ -67,12 +69,16 @@ export interface EventBusOptions {
 export function createEventBus(redisUrl?: string | null, opts: EventBusOptions = {}): EventBus {
   if (!redisUrl) {
     const bus = createPubSub<Topics>();
-    return Object.assign(bus, { close: async () => undefined, ready: async (): Promise<BusReadiness> => ({ ready: true }) });
+    return Object.assign(bus, {
+      close: async () => undefined,
+      ready: async (): Promise<BusReadiness> => ({ ready: true }),
+      invalidateLocally: (event: CacheInvalidation) => bus.publish("invalidate", event),
+    });
   }
   const prefix = opts.channelPrefix ?? (opts.database ? channelPrefix(opts.database) : "printmesh:");
   const redis = redisEventTarget(redisUrl, prefix, opts.logger);
   const bus = createPubSub<Topics>({ eventTarget: redis.target });
-  return Object.assign(bus, { close: redis.close, ready: redis.ready });
+  return Object.assign(bus, { close: redis.close, ready: redis.ready, invalidateLocally: (event: CacheInvalidation) => redis.deliverLocally("invalidate", event) });
 }
 
 /**
@@ -90,7 +96,11 @@ type Listener = ((event: { type: string; detail: unknown }) => void) | { handleE
  * An event target over two Redis connections (a subscriber cannot publish), via
  * @graphql-yoga/redis-event-target, with the channel prefix applied both ways.
  */
-function redisEventTarget(url: string, prefix: string, logger?: Logger): { target: PubSubEventTarget<Topics>; close(): Promise<void>; ready(): Promise<BusReadiness> } {
+function redisEventTarget(
+  url: string,
+  prefix: string,
+  logger?: Logger,
+): { target: PubSubEventTarget<Topics>; close(): Promise<void>; ready(): Promise<BusReadiness>; deliverLocally(type: string, detail: unknown): void } {
   const publisher = new Redis(url, { connectionName: "printmesh-publish" });
   // Subscriptions wait in the offline queue for as long as Redis is away (never rejected after N
   // retries); ioredis subscribes to every channel again once it is back.
@@ -176,7 +186,7 @@ function redisEventTarget(url: string, prefix: string, logger?: Logger): { targe
       clearTimeout(timer);
     }
   };
-  return { target: target as unknown as PubSubEventTarget<Topics>, close, ready };
+  return { target: target as unknown as PubSubEventTarget<Topics>, close, ready, deliverLocally };
 }
 
 /** Logs a connection's trouble once per outage (ioredis reports each failed reconnect), and its return. */
