@@ -14,10 +14,15 @@
  *   few at a time in parallel; they are never stored, logged or put in a fault message in clear.
  * - The read, the checks and the hashing happen before the transaction, so it stays short; a
  *   concurrent catalog edit between them makes the transaction fail whole (a duplicate key, say),
- *   never half-applied.
+ *   never half-applied. The transaction first takes the price locks of every scope and product it
+ *   writes (as the center's price writes do) and refuses the import, writing nothing, if another
+ *   writer changed those prices since they were checked.
+ * - A committed import counts a change of every cached kind (db/cache-versions.ts): running center
+ *   processes drop their price books, lab lists, verified keys and users within about a second.
  */
 import type { DataSource, EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from "typeorm";
 import type { QueryDeepPartialEntity } from "typeorm/query-builder/QueryPartialEntity";
+import { bumpCacheVersions, VERSIONED_CACHE_KINDS } from "../db/cache-versions";
 import { withTransaction } from "../db/transaction";
 import { LabApiKeyEntity } from "../identity/lab-api-key.entity";
 import { labKeyRecord } from "../identity/lab-keys.service";
@@ -27,6 +32,7 @@ import type { PriceRowData } from "../pricing/price-calculator";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { PriceRowEntity } from "../pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "../pricing/shop-price-allowance.entity";
+import { ConcurrentPriceChange, lockAndRecheckPrices } from "./bundle-import-locks";
 import { priceScopeOf, validateBundle, type Bundle, type BundleFault, type BundleLab, type BundleShopPrice, type BundlePrice, type KnownState } from "./bundle";
 import { LabEntity, LabServiceEntity } from "./lab.entity";
 import { ProductEntity } from "./product.entity";
@@ -546,6 +552,18 @@ export async function importBundle(ds: DataSource, json: unknown, opts: ImportOp
     updated[kind] = plan[kind].update.length;
     unchanged[kind] = plan[kind].unchanged;
   }
-  if (!opts.dryRun) await withTransaction(ds, (em) => writePlan(em, plan, progress));
+  if (!opts.dryRun) {
+    const conflict = await withTransaction(ds, async (em): Promise<BundleFault | null> => {
+      const written = [...plan.prices.insert, ...plan.prices.update, ...plan.shopPrices.insert, ...plan.shopPrices.update];
+      await lockAndRecheckPrices(em, written, [...plan.shopPriceAllowances.insert, ...plan.shopPriceAllowances.update], state.prices.values());
+      await writePlan(em, plan, progress);
+      if (IMPORT_KINDS.some((k) => plan[k].insert.length + plan[k].update.length > 0)) await bumpCacheVersions(em, VERSIONED_CACHE_KINDS);
+      return null;
+    }).catch((e: unknown) => {
+      if (e instanceof ConcurrentPriceChange) return e.fault;
+      throw e;
+    });
+    if (conflict) return { ok: false, faults: [conflict], created: counts(), updated: counts(), unchanged: counts() };
+  }
   return { ok: true, faults: [], created, updated, unchanged };
 }
