@@ -14,6 +14,7 @@ import { StateLockedError } from "./journal";
 import { parseSheetSize, type SheetSize } from "./print-files";
 
 const USAGE = `usage: printmesh-lab --url <center> --key-file <file> --out <hot-folder> [options]
+usage: printmesh-lab --url <center> --key <lab-api-key> --out <hot-folder> [options]   (shows the key in the process list)
 
   --url <url>             the center's base URL, e.g. http://localhost:4000
   --key-file <file>       a file holding the lab's API key (or set PRINTMESH_LAB_KEY)
