@@ -44,6 +44,12 @@ export interface Config {
   labLoadRetentionDays: number;
   /** Lab-ranking weights (partial; the rest are the defaults). */
   assignmentWeights: Record<string, number>;
+  /**
+   * Who may read GET /metrics. `token`: a bearer token it requires. `port`: a listener of its own
+   * (on `host`), and then /metrics is not served on the public port. `onPublicPort`: served on
+   * the public port (in production only behind a token: neither variable set means no metrics).
+   */
+  metrics: { token: string | null; port: number | null; host: string; onPublicPort: boolean };
 }
 
 export class ConfigError extends Error {
@@ -106,7 +112,8 @@ export function loadConfig(env: Env = process.env): Config {
   const printJobMaxAttempts = int("PRINT_JOB_MAX_ATTEMPTS", 5, 1, 100);
 
   const demoRaw = get("DEMO_DATA");
-  let demoData = database.type === "sqlite";
+  // A production center never opens with the published demo logins unless asked to, explicitly.
+  let demoData = database.type === "sqlite" && !production;
   if (demoRaw !== undefined) {
     if (demoRaw === "1") demoData = true;
     else if (demoRaw === "0") demoData = false;
@@ -136,6 +143,14 @@ export function loadConfig(env: Env = process.env): Config {
       faults.push(`ASSIGNMENT_WEIGHTS must be a JSON object of non-negative numbers, e.g. {"distancePerKm":1,"load":200}`);
     }
   }
+
+  const metricsToken = get("METRICS_TOKEN") ?? null;
+  if (metricsToken !== null && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    faults.push("METRICS_TOKEN must be at least 16 characters without spaces");
+  }
+  const metricsPortRaw = get("METRICS_PORT");
+  const metricsPort = metricsPortRaw === undefined ? null : int("METRICS_PORT", 0, 0, 65535);
+  const metricsHost = get("METRICS_HOST") ?? "127.0.0.1";
 
   const config: Config = {
     env: nodeEnv as Config["env"],
@@ -168,10 +183,20 @@ export function loadConfig(env: Env = process.env): Config {
     labOnlineGraceSeconds: int("LAB_ONLINE_GRACE_SECONDS", 90, 0, 24 * 3600),
     labLoadRetentionDays: int("LAB_LOAD_RETENTION_DAYS", 30, 1, 36500),
     assignmentWeights,
+    metrics: { token: metricsToken, port: metricsPort, host: metricsHost, onPublicPort: metricsPort === null && (metricsToken !== null || !production) },
   };
   if (faults.length > 0) throw new ConfigError(faults);
   config.jwtSecret = jwtRaw !== undefined ? new TextEncoder().encode(jwtRaw) : persistentSecret(dataDir);
   return config;
+}
+
+/**
+ * The first admin's password for the `admin:create` command, from ADMIN_PASSWORD (null: the
+ * command asks for it in the terminal). Kept apart from loadConfig: only that command reads it.
+ */
+export function adminPasswordFromEnv(env: Env = process.env): string | null {
+  const v = env.ADMIN_PASSWORD;
+  return v === undefined || v === "" ? null : v;
 }
 
 function parseDatabaseUrl(raw: string, faults: string[]): DatabaseConfig {

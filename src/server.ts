@@ -33,6 +33,7 @@ import { mountIde } from "./ide/ide";
 import { mountImageRoutes } from "./images/images.routes";
 import { createLogger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
+import { answerMetrics, startMetricsListener } from "./observability/metrics-endpoint";
 import { createServices } from "./services";
 
 export interface RunningServer {
@@ -40,6 +41,8 @@ export interface RunningServer {
   port: number;
   app: AppContext;
   metrics: Metrics;
+  /** Where GET /metrics is served (METRICS_PORT, METRICS_TOKEN), or null when it is off. */
+  metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -174,10 +177,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     }
     res.json({ status: "ready" });
   });
-  expressApp.get("/metrics", async (_req, res) => {
-    res.setHeader("content-type", metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  // Off the public port with METRICS_PORT, and in production unless METRICS_TOKEN guards it: 404.
+  if (config.metrics.onPublicPort) expressApp.get("/metrics", (req, res) => answerMetrics(config.metrics, metrics, req, res));
   mountImageRoutes(expressApp, app);
   if (config.ide) mountIde(expressApp, { endpoint: "/graphql" });
   expressApp.use(
@@ -207,6 +208,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const port = (httpServer.address() as AddressInfo).port;
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const url = `http://${hostForUrl}:${port}`;
+  const metricsListener = config.metrics.port !== null ? await startMetricsListener(config.metrics, metrics) : null;
+  const metricsUrl = metricsListener?.url ?? (config.metrics.onPublicPort ? `${url}/metrics` : null);
   const sweeper = app.services.printJobLifecycle.startSweeper(app); // requeues jobs whose lease ran out
   const pruner = app.services.labReports.startLoadPruner(app); // deletes load reports older than LAB_LOAD_RETENTION_DAYS
 
@@ -215,13 +218,14 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     stopped ??= (async () => {
       await Promise.all([sweeper.stop(), pruner.stop(), versions.stop()]);
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
+      await metricsListener?.close();
       await events.close();
       await closeBatches(ds);
       if (!opts.ds && ds.isInitialized) await ds.destroy();
     })();
     return stopped;
   };
-  return { url, port, app, metrics, stop };
+  return { url, port, app, metrics, metricsUrl, stop };
 }
 
 /** An HTTP operation counted, timed and logged (one line), whoever answered it. */

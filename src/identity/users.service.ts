@@ -22,7 +22,7 @@ export interface UserFields {
   shopId?: string | null;
 }
 
-const LOGIN_RE = /^[A-Za-z0-9._@+-]{3,100}$/;
+export const LOGIN_RE = /^[A-Za-z0-9._@+-]{3,100}$/;
 
 export class UsersService {
   async list(ctx: RequestContext): Promise<UserEntity[]> {

@@ -13,10 +13,12 @@ import { EXIT, LabDaemon, type DaemonOptions } from "./daemon";
 import { StateLockedError } from "./journal";
 import { parseSheetSize, type SheetSize } from "./print-files";
 
-const USAGE = `usage: printmesh-lab --url <center> --key <lab-api-key> --out <hot-folder> [options]
+const USAGE = `usage: printmesh-lab --url <center> --key-file <file> --out <hot-folder> [options]
+usage: printmesh-lab --url <center> --key <lab-api-key> --out <hot-folder> [options]   (shows the key in the process list)
 
   --url <url>             the center's base URL, e.g. http://localhost:4000
-  --key <key>             the lab's API key (or set PRINTMESH_LAB_KEY)
+  --key-file <file>       a file holding the lab's API key (or set PRINTMESH_LAB_KEY)
+  --key <key>             the key itself: shows in the process list, prefer the two above
   --out <dir>             the printer's hot folder: one folder per job appears in it, whole
   --state <dir>           journal and work folders (default <out>/.printmesh-lab)
   --sheet <size>          paper: A3 A4 A5 A6 B5 LETTER POSTCARD L 2L KG or WxH in mm, optionally
@@ -48,6 +50,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       options: {
         url: { type: "string" },
         key: { type: "string" },
+        "key-file": { type: "string" },
         out: { type: "string" },
         state: { type: "string" },
         sheet: { type: "string", multiple: true },
@@ -81,8 +84,18 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       faults.push((e as Error).message);
     }
   }
-  const key = values.key ?? env.PRINTMESH_LAB_KEY;
-  if (key === undefined || key.trim() === "") faults.push("--key is required (or set PRINTMESH_LAB_KEY)");
+  const sources = [values.key !== undefined && "--key", values["key-file"] !== undefined && "--key-file"].filter(Boolean);
+  if (sources.length > 1) faults.push("give the key once: --key or --key-file, not both");
+  let key = values.key ?? env.PRINTMESH_LAB_KEY;
+  if (values["key-file"] !== undefined) {
+    try {
+      // The file holds the key and perhaps a final newline; nothing else is read from it.
+      key = fs.readFileSync(values["key-file"], "utf8").trim();
+      if (key === "") faults.push(`--key-file ${values["key-file"]} is empty`);
+    } catch (e) {
+      faults.push(`--key-file ${values["key-file"]} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  } else if (key === undefined || key.trim() === "") faults.push("--key-file or --key is required (or set PRINTMESH_LAB_KEY)");
   const out = need("out", values.out);
   const number = (name: string, raw: string | undefined, dflt: number, min: number, max: number, integer: boolean): number => {
     if (raw === undefined) return dflt;
@@ -191,6 +204,9 @@ async function main(): Promise<void> {
   if (opts === "help") {
     process.stdout.write(USAGE + "\n");
     return;
+  }
+  if (process.argv.slice(2).some((a) => a === "--key" || a.startsWith("--key="))) {
+    process.stderr.write("printmesh-lab: warning: --key shows the lab's key in the process list; use --key-file or PRINTMESH_LAB_KEY\n");
   }
   const daemon = new LabDaemon(opts);
   let signals = 0;

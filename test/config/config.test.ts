@@ -87,3 +87,21 @@ describe("configuration", () => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), PORT: "x", DEMO_DATA: "maybe" })).toThrow(/PORT[\s\S]*DEMO_DATA/);
   });
 });
+
+describe("production defaults for demo data and metrics", () => {
+  it("loads demo data in production only when DEMO_DATA=1 says so, on SQLite too", () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "production", JWT_SECRET: "x".repeat(32) }).demoData).toBe(false);
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "production", JWT_SECRET: "x".repeat(32), DEMO_DATA: "1" }).demoData).toBe(true);
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "development" }).demoData).toBe(true);
+  });
+
+  it("keeps /metrics off the public port in production unless METRICS_TOKEN is set, and checks the metrics variables", () => {
+    const base = { DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(32) };
+    expect(loadConfig({ ...base, NODE_ENV: "production" }).metrics).toEqual({ token: null, port: null, host: "127.0.0.1", onPublicPort: false });
+    expect(loadConfig({ ...base, NODE_ENV: "development" }).metrics).toEqual({ token: null, port: null, host: "127.0.0.1", onPublicPort: true });
+    expect(loadConfig({ ...base, NODE_ENV: "production", METRICS_TOKEN: "t".repeat(16) }).metrics).toEqual({ token: "t".repeat(16), port: null, host: "127.0.0.1", onPublicPort: true });
+    expect(loadConfig({ ...base, METRICS_PORT: "9400", METRICS_HOST: "10.0.0.5" }).metrics).toEqual({ token: null, port: 9400, host: "10.0.0.5", onPublicPort: false });
+    expect(() => loadConfig({ ...base, METRICS_TOKEN: "short" })).toThrow("METRICS_TOKEN must be at least 16 characters without spaces");
+    expect(() => loadConfig({ ...base, METRICS_PORT: "http" })).toThrow('METRICS_PORT must be a whole number from 0 to 65535, got "http"');
+  });
+});

@@ -14,7 +14,7 @@ import { CenterClient } from "../../src/lab-daemon/center-client";
 import { appSchema } from "../../src/graphql/schema";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
-import { startCenter, type TestCenter } from "../support/center";
+import { METRICS_HEADERS, startCenter, type TestCenter } from "../support/center";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 const LAB02_KEY = "lab02-key-0123456789abcdef";
@@ -74,7 +74,7 @@ async function until(what: string, cond: () => boolean, ms = 8000): Promise<void
 }
 
 async function metric(c: TestCenter, pattern: RegExp): Promise<number> {
-  const text = await (await fetch(`${c.url}/metrics`)).text();
+  const text = await (await fetch(`${c.url}/metrics`, { headers: METRICS_HEADERS })).text();
   const m = pattern.exec(text);
   return m ? Number(m[1]) : 0;
 }

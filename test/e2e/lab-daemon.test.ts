@@ -658,6 +658,30 @@ describe(`lab daemon end to end (${engine})`, () => {
     expectNothingOdd(d);
   }, 60000);
 
+  it("takes the key from --key-file or PRINTMESH_LAB_KEY, so that it is not in the process list", async () => {
+    w = await world();
+    const keyFile = path.join(w.dir, "lab01.key");
+    fs.writeFileSync(keyFile, LAB01_KEY + "\n", { mode: 0o600 });
+    const fromFile = run([DAEMON_MAIN, "--url", w.url, "--key-file", keyFile, "--out", w.out("a"), ...TEST_SHEET], {});
+    const fromEnv = run([DAEMON_MAIN, "--url", w.url, "--out", w.out("b"), ...TEST_SHEET], { PRINTMESH_LAB_KEY: LAB01_KEY });
+    // The center acknowledges a socket only after it accepted the key (a refused one is closed with 4403).
+    await fromFile.waitFor(/connected to http:\/\/127\.0\.0\.1:\d+; waiting for jobs/);
+    await fromEnv.waitFor(/connected to http:\/\/127\.0\.0\.1:\d+; waiting for jobs/);
+    for (const d of [fromFile, fromEnv]) {
+      const cmdline = fs.readFileSync(`/proc/${d.child.pid}/cmdline`, "utf8");
+      expect(cmdline).toContain(DAEMON_MAIN);
+      expect(cmdline).not.toContain(LAB01_KEY);
+      expect(d.output()).not.toContain("warning");
+      expect(d.output()).not.toContain(LAB01_KEY);
+    }
+    const [orderId] = await w.placeOrders(1);
+    await waitUntil("the job printed", () => allDone(w, [orderId]), 30000);
+    expect(printedJobs(w.out("a"), w.out("b"))).toHaveLength(1);
+    expect(await stopDaemon(fromFile)).toEqual({ code: 0, signal: null });
+    expect(await stopDaemon(fromEnv)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(fromFile, fromEnv);
+  }, 60000);
+
   it("says the key is refused (4403) and exits non-zero after a few refusals", async () => {
     w = await world();
     const d = run([DAEMON_MAIN, "--url", w.url, "--key", "not-a-real-key-0000000000", "--out", w.out("lab")], {});
@@ -719,6 +743,34 @@ describe("lab daemon command line", () => {
     expect(await p.exited).toEqual({ code: 0, signal: null });
     expect(p.output().split("\n").filter((l) => l.startsWith("job J")).length).toBe(3000);
     expect(p.output()).toMatch(/completed x+\nstopped\n$/);
+  }, 60000);
+
+  it("refuses a key file it cannot use, and a key given twice; --key still works but warns it shows in the process list", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-lab-key-"));
+    try {
+      const empty = path.join(dir, "empty.key");
+      fs.writeFileSync(empty, "\n");
+      const keyFile = path.join(dir, "lab.key");
+      fs.writeFileSync(keyFile, LAB01_KEY);
+      const cases: Array<[string[], string]> = [
+        [["--key-file", path.join(dir, "missing.key")], `--key-file ${path.join(dir, "missing.key")} cannot be read: ENOENT`],
+        [["--key-file", empty], `--key-file ${empty} is empty`],
+        [["--key-file", keyFile, "--key", LAB01_KEY], "give the key once: --key or --key-file, not both"],
+      ];
+      for (const [args, message] of cases) {
+        const bad = run([DAEMON_MAIN, "--url", "http://127.0.0.1:1", "--out", path.join(dir, "out"), ...args], {});
+        expect((await bad.exited).code).toBe(2);
+        expect(bad.output()).toContain(message);
+        expect(bad.output()).not.toContain(LAB01_KEY);
+      }
+      const port = await freePort();
+      const d = run([DAEMON_MAIN, "--url", `http://127.0.0.1:${port}`, "--key", "k", "--out", path.join(dir, "out")], {});
+      await d.waitFor(/center unreachable at/);
+      expect(d.output()).toContain("printmesh-lab: warning: --key shows the lab's key in the process list; use --key-file or PRINTMESH_LAB_KEY\n");
+      expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 60000);
 
   it("explains a bad command line and exits 2; a center that is not there is retried, not fatal", async () => {

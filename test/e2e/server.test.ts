@@ -12,7 +12,7 @@ import { READY_PING_TIMEOUT_MS } from "../../src/graphql/pubsub";
 import { createServer, type RunningServer } from "../../src/server";
 import { openTestDatabase } from "../support/database";
 import * as fs from "node:fs";
-import { PATENT_FIXTURE, startCenter, type TestCenter } from "../support/center";
+import { METRICS_HEADERS, PATENT_FIXTURE, startCenter, type TestCenter } from "../support/center";
 
 let c: TestCenter;
 beforeAll(async () => {
@@ -41,7 +41,7 @@ describe("health, readiness and metrics", () => {
       ws.on("connected", () => resolve());
       ws.subscribe({ query: "subscription { notifications { id } }" }, { next: () => undefined, error: () => undefined, complete: () => undefined });
     });
-    const text = await (await fetch(`${c.url}/metrics`)).text();
+    const text = await (await fetch(`${c.url}/metrics`, { headers: METRICS_HEADERS })).text();
     expect(text).toMatch(/printmesh_graphql_operations_total\{operation="me",type="query",transport="http"\} [1-9]/);
     expect(text).toMatch(/printmesh_graphql_operation_seconds_bucket\{le="[^"]+",operation="login",type="mutation",transport="http"\} [1-9]/);
     expect(text).toMatch(/printmesh_graphql_errors_total\{code="UNAUTHENTICATED"\} [1-9]/);

@@ -18,6 +18,9 @@ import { CENTER_NODE_ENV } from "./env";
 
 export const PATENT_FIXTURE = path.resolve(__dirname, "../../fixtures/patent-example.json");
 export const DEMO_FIXTURE = path.resolve(__dirname, "../../fixtures/demo-catalog.json");
+/** The bearer token /metrics asks of the test centers (production serves metrics only with one). */
+export const TEST_METRICS_TOKEN = "test-metrics-token-0123456789";
+export const METRICS_HEADERS = { authorization: `Bearer ${TEST_METRICS_TOKEN}` };
 /** The order of seed 003's worked example, at the patent fixture's shop SP01: it quotes 1050. */
 export const WORKED_EXAMPLE_ORDER = {
   shopId: "SP01",
@@ -61,6 +64,7 @@ export async function startCenter(opts: { env?: Record<string, string>; bundle?:
     JWT_SECRET: "test-secret-".padEnd(48, "x"),
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
     ...opts.env,
   });
   const server = await createServer(config, { ds });
