@@ -66,7 +66,7 @@ async function start(keepAliveMs?: number): Promise<Harness> {
     },
     wss,
     logger,
-    keepAliveMs,
+    { keepAliveMs },
   );
   const writes: number[] = [];
   // Registered after the transport's own listener: counts what each connection writes from now on
