@@ -18,10 +18,10 @@
  * What one client may hold is bounded (config `ws`): sockets per credential (a lab key, or a
  * person's sessions together; one more is closed with 1008), operations in flight and
  * subscriptions per socket (one more is refused with TOO_MANY_OPERATIONS / TOO_MANY_SUBSCRIPTIONS,
- * the socket stays), and one `printJobs` subscription per lab key in this process: another
- * socket's is refused (ALREADY_SUBSCRIBED); the same socket's replaces it (the old one completes),
- * as the lab daemon subscribes again to be sent its backlog. The transport bounds what a socket
- * that does not read may cost (ws-transport.ts).
+ * the socket stays), and one `printJobs` subscription per socket: a second replaces the first
+ * (which completes), as the lab daemon subscribes again to be sent its backlog. So a lab key holds
+ * at most as many job streams as it may open sockets (several daemons may serve one lab). The
+ * transport bounds what a socket that does not read may cost (ws-transport.ts).
  */
 import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
@@ -57,6 +57,7 @@ type WsExtra = {
   operations?: number;
   /** This socket's live subscriptions, by their subscribe message's payload. */
   subscriptions?: Set<object>;
+  printJobs?: PrintJobsHolder;
 };
 type WsContext = Context<Record<string, unknown> | undefined, Extra & WsExtra>;
 
@@ -76,9 +77,8 @@ export interface WsServerOptions {
   operations: CompiledOperations;
 }
 
-/** The lab key's one printJobs subscription in this process. */
+/** A socket's one printJobs subscription. */
 interface PrintJobsHolder {
-  ctx: WsContext;
   /** Its subscribe message's payload: what graphql-ws hands every hook of that operation. */
   payload: object;
   /** Its event stream, once subscribed; ended when another subscription of the socket replaces it. */
@@ -151,8 +151,6 @@ export function startWsServer(opts: WsServerOptions): WsServer {
   const limits = app.config.ws;
   /** Open sockets per principal (sockets per credential). */
   const sockets = new Map<string, number>();
-  /** Each lab key's printJobs subscription. */
-  const printJobs = new Map<string, PrintJobsHolder>();
   const refusal = (message: string, code: string): GraphQLError[] => [new GraphQLError(message, { extensions: { code } })];
 
   const refuse = (ctx: WsContext, why: string): void => {
@@ -190,20 +188,20 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     }
     if (resolved.type === "subscription") {
       const x = ctx.extra;
-      // The lab daemon subscribes to printJobs again (to be sent its backlog) before it drops the
-      // old subscription: on the same socket, the new one replaces the old.
-      const held = auth.kind === "lab" && resolved.name === "printJobs" ? printJobs.get(auth.keyId) : undefined;
-      if (held && held.ctx !== ctx) return refusal("This lab key already holds a printJobs subscription on another socket", "ALREADY_SUBSCRIBED");
-      if ((x.subscriptions?.size ?? 0) - (held ? 1 : 0) >= limits.maxSubscriptions) {
+      // One printJobs stream per socket (each costs a query per job queued). The lab daemon
+      // subscribes again (to be sent its backlog) before it drops the old subscription: the new
+      // one replaces the old, which completes.
+      const replaced = resolved.name === "printJobs" ? x.printJobs : undefined;
+      if ((x.subscriptions?.size ?? 0) - (replaced ? 1 : 0) >= limits.maxSubscriptions) {
         return refusal(`Too many subscriptions on this socket (at most ${limits.maxSubscriptions})`, "TOO_MANY_SUBSCRIPTIONS");
       }
       (x.subscriptions ??= new Set()).add(payload);
-      if (auth.kind === "lab" && resolved.name === "printJobs") {
-        if (held) {
-          x.subscriptions.delete(held.payload);
-          void held.stream?.return(undefined);
+      if (resolved.name === "printJobs") {
+        if (replaced) {
+          x.subscriptions.delete(replaced.payload);
+          void replaced.stream?.return(undefined);
         }
-        printJobs.set(auth.keyId, { ctx, payload, stream: null });
+        x.printJobs = { payload, stream: null };
       }
     }
     const contextValue: RequestContext = requestContext(app, auth, randomUUID(), ctx.extra.ip ?? "unknown");
@@ -253,8 +251,6 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         if (held > 0) sockets.set(principal, held);
         else sockets.delete(principal);
       }
-      const a = ctx.extra.auth;
-      if (a?.kind === "lab" && printJobs.get(a.keyId)?.ctx === ctx) printJobs.delete(a.keyId);
     },
     onSubscribe: async (ctx, _id, payload) => {
       const x = ctx.extra;
@@ -268,12 +264,9 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     onComplete: (ctx, _id, payload) => {
       const x = ctx.extra;
       x.operations = (x.operations ?? 1) - 1;
-      if (x.subscriptions?.delete(payload)) {
-        const a = x.auth;
-        if (a?.kind === "lab" && printJobs.get(a.keyId)?.payload === payload) printJobs.delete(a.keyId);
-      }
+      if (x.subscriptions?.delete(payload) && x.printJobs?.payload === payload) x.printJobs = undefined;
     },
-    onOperation: (_ctx, _id, payload, args, result) => {
+    onOperation: (ctx, _id, payload, args, result) => {
       const resolved = resolveOperation(args.document, args.operationName);
       if (!resolved) return;
       const { name, type } = resolved;
@@ -282,10 +275,9 @@ export function startWsServer(opts: WsServerOptions): WsServer {
       const seconds = t0 === undefined ? 0 : Number(process.hrtime.bigint() - t0) / 1e9;
       metrics.operations.inc({ operation: name, type, transport: "ws" });
       if (Symbol.asyncIterator in (result as object)) {
-        // A printJobs stream that is not its key's one any more (replaced while it was set up) ends at once.
-        const a = context.auth;
-        if (a.kind === "lab" && name === "printJobs") {
-          const held = printJobs.get(a.keyId);
+        // A printJobs stream that is not its socket's one any more (replaced while it was set up) ends at once.
+        if (name === "printJobs") {
+          const held = ctx.extra.printJobs;
           if (held?.payload === payload) held.stream = result as AsyncGenerator;
           else void (result as AsyncGenerator).return(undefined);
         }
