@@ -90,9 +90,13 @@ export interface WsServer {
   dispose(): Promise<void>;
 }
 
-/** A validation or syntax error with the code HTTP gives it: a client sees the same codes over both transports. */
-function coded(e: GraphQLError, code: string): GraphQLError {
-  if (e.extensions?.code) return e;
+/**
+ * An error with the code HTTP gives it. A syntax or validation error takes the code whatever it
+ * carried (Apollo's rule: graphql-armor's limits raise theirs with BAD_USER_INPUT, and HTTP answers
+ * GRAPHQL_VALIDATION_FAILED); a refused variable keeps a code it has (`keep`).
+ */
+function coded(e: GraphQLError, code: string, keep = false): GraphQLError {
+  if (keep && e.extensions?.code) return e;
   return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: { ...e.extensions, code } });
 }
 
@@ -103,7 +107,7 @@ function coded(e: GraphQLError, code: string): GraphQLError {
  */
 function withRequestCodes(result: ExecutionResult): readonly GraphQLError[] | undefined {
   if (!result.errors || result.data !== undefined) return result.errors;
-  return result.errors.map((e) => (!e.originalError || e.originalError instanceof GraphQLError ? coded(e, "BAD_USER_INPUT") : e));
+  return result.errors.map((e) => (!e.originalError || e.originalError instanceof GraphQLError ? coded(e, "BAD_USER_INPUT", true) : e));
 }
 
 /** Each cached document's operations, by the name asked for, with what metrics and the log call them. */
