@@ -50,6 +50,23 @@ export interface Config {
    * the public port (in production only behind a token: neither variable set means no metrics).
    */
   metrics: { token: string | null; port: number | null; host: string; onPublicPort: boolean };
+  /** What one WebSocket (graphql-ws) may hold, and what serves the protocol. */
+  ws: WsConfig;
+}
+
+export interface WsConfig {
+  /** Open sockets per credential (a lab key, or a user's sessions together); one more is closed with 1008. */
+  maxSocketsPerCredential: number;
+  /** Operations in flight on one socket, its subscriptions included; one more is refused with TOO_MANY_OPERATIONS. */
+  maxOperations: number;
+  /** Subscriptions on one socket; one more is refused with TOO_MANY_SUBSCRIPTIONS. */
+  maxSubscriptions: number;
+  /** Unsent bytes on a socket beyond which its sends wait for their writes and the socket is not read. */
+  sendBufferBytes: number;
+  /** A socket whose unsent output stays beyond sendBufferBytes this long is closed (1008). */
+  sendStallMs: number;
+  /** `center`: the center's transport (ws-transport.ts); `library`: graphql-ws's own useServer, to compare. */
+  lane: "center" | "library";
 }
 
 export class ConfigError extends Error {
@@ -151,6 +168,8 @@ export function loadConfig(env: Env = process.env): Config {
   const metricsPortRaw = get("METRICS_PORT");
   const metricsPort = metricsPortRaw === undefined ? null : int("METRICS_PORT", 0, 0, 65535);
   const metricsHost = get("METRICS_HOST") ?? "127.0.0.1";
+  const wsLane = get("GRAPHQL_WS_LANE") ?? "center";
+  if (wsLane !== "center" && wsLane !== "library") faults.push(`GRAPHQL_WS_LANE must be center or library, got "${wsLane}"`);
 
   const config: Config = {
     env: nodeEnv as Config["env"],
@@ -184,6 +203,14 @@ export function loadConfig(env: Env = process.env): Config {
     labLoadRetentionDays: int("LAB_LOAD_RETENTION_DAYS", 30, 1, 36500),
     assignmentWeights,
     metrics: { token: metricsToken, port: metricsPort, host: metricsHost, onPublicPort: metricsPort === null && (metricsToken !== null || !production) },
+    ws: {
+      maxSocketsPerCredential: int("WS_MAX_SOCKETS_PER_CREDENTIAL", 10, 1, 100_000),
+      maxOperations: int("WS_MAX_OPERATIONS", 100, 1, 100_000),
+      maxSubscriptions: int("WS_MAX_SUBSCRIPTIONS", 10, 1, 100_000),
+      sendBufferBytes: int("WS_SEND_BUFFER_BYTES", 256 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+      sendStallMs: int("WS_SEND_STALL_SECONDS", 30, 1, 3600) * 1000,
+      lane: wsLane as WsConfig["lane"],
+    },
   };
   if (faults.length > 0) throw new ConfigError(faults);
   config.jwtSecret = jwtRaw !== undefined ? new TextEncoder().encode(jwtRaw) : persistentSecret(dataDir);

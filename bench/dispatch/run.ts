@@ -442,6 +442,10 @@ async function main(): Promise<number> {
   progress(`database ${redact(databaseUrl)}: importing the seed fixture and ${opts.labs} labs`);
   const keys = await prepareDatabase(db, opts.labs);
 
+  // Connection i uses key i % labs: 5 sockets per key at 5,000 connections, within the center's
+  // default cap per credential (10). A larger run raises the cap rather than being refused.
+  const perKey = Math.ceil(Math.max(...opts.connections) / keys.length);
+  if (perKey > 10 && process.env.WS_MAX_SOCKETS_PER_CREDENTIAL === undefined) process.env.WS_MAX_SOCKETS_PER_CREDENTIAL = String(perKey);
   const center = await startCenter({ databaseUrl, dataDir: path.join(scratch.dir, "data"), label: "dispatch", nodeArgs: opts.centerNodeArgs, profileDir: opts.profileDir });
   const pid = center.child.proc.pid!;
   progress(`center ready at ${center.url}`);

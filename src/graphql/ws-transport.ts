@@ -1,18 +1,22 @@
 /**
  * The graphql-ws protocol on `ws` sockets: graphql-ws's own server (`makeServer`) fed by this
  * process's sockets. It does what the library's `useServer` does (subprotocol check, keep-alive
- * pings, close codes, clean-up), with three differences:
+ * pings, close codes and reasons, clean-up), with these differences:
  *
  * - Messages sent in one turn of the event loop leave in one write: an operation's `next` and
  *   `complete`, or a batch of events, cost one system call instead of one each. (`useServer` waits
  *   for each message's write to finish before sending the next, so each is written alone.)
- * - Backpressure still holds: once a socket has more than SEND_HIGH_WATER bytes waiting, each
- *   send waits for its write again, so a slow client slows its own stream instead of growing the
- *   center's memory.
- * - Faults go to the center's log, not to the console: a socket error (a message over the size
- *   limit, a broken frame) is logged as a warning and the socket closes as `ws` closes it; an
+ * - Backpressure holds both ways: once a socket has more than `sendBufferBytes` waiting, each send
+ *   waits for its write again and the socket is not read (no new operations) until its output has
+ *   gone; a socket that stays there for `sendStallMs` is closed with 1008 (and ended if it is not
+ *   gone as long again: a client that does not read does not read the close either). A client that
+ *   stops reading holds its own stream back and cannot grow the center's memory.
+ * - Keep-alive pings are spread out (see KEEP_ALIVE_MS), and a socket that is not read (above) is
+ *   not expected to answer them.
+ * - Faults go to the center's log, not to the console, once per socket: a socket error (a message
+ *   over the size limit, a broken frame) is a warning and the socket closes as `ws` closes it; an
  *   exception while handling a message is logged and closes that socket with 4500 (graphql-ws's
- *   internal server error).
+ *   internal server error). Output to a socket that has closed is dropped, not an error.
  */
 import type * as http from "node:http";
 import type { Duplex } from "node:stream";
@@ -21,8 +25,12 @@ import type { Extra } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocket, type WebSocketServer } from "ws";
 
-/** Bytes waiting on a socket beyond which sends wait for their write (backpressure). */
+/** Bytes waiting on a socket beyond which sends wait for their write and the socket is not read (default). */
 export const SEND_HIGH_WATER = 256 * 1024;
+/** How long a socket may stay beyond its send buffer before it is closed (default). */
+export const SEND_STALL_MS = 30_000;
+/** 1008 Policy Violation: what a socket closed for its own excess is told. */
+export const WS_POLICY_VIOLATION = 1008;
 /**
  * Keep-alive: a ping about this often (each time within a quarter of it either way, so that the
  * sockets that opened together, a thousand labs reconnecting after a restart, do not all ping in
@@ -30,6 +38,14 @@ export const SEND_HIGH_WATER = 256 * 1024;
  * time ends the socket.
  */
 export const KEEP_ALIVE_MS = 12_000;
+
+export interface TransportOptions {
+  keepAliveMs?: number;
+  sendBufferBytes?: number;
+  sendStallMs?: number;
+  /** As graphql-ws's `isProd`: an internal error's close reason is its message only when false. */
+  isProd?: boolean;
+}
 
 export interface GraphqlWsTransport {
   /** Closes every socket (1001 Going away) and the server. */
@@ -45,27 +61,37 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
   options: ServerOptions<P, Extra & Partial<E>>,
   wsServer: WebSocketServer,
   logger: Logger,
-  keepAliveMs = KEEP_ALIVE_MS,
+  transport: TransportOptions = {},
 ): GraphqlWsTransport {
+  const { keepAliveMs = KEEP_ALIVE_MS, sendBufferBytes = SEND_HIGH_WATER, sendStallMs = SEND_STALL_MS, isProd = true } = transport;
   const server = makeServer(options);
   wsServer.options.handleProtocols = handleProtocols;
   wsServer.on("error", (err) => logger.error({ err }, "graphql-ws: the WebSocket server failed"));
 
   wsServer.on("connection", (socket: WebSocket, request: http.IncomingMessage) => {
+    const tcp = request.socket;
     socket.on("error", (err) => {
       // `ws` closes the socket itself (1009 for a message over the limit, 1002 for a bad frame).
-      logger.warn({ err: { message: err.message, code: (err as { code?: string }).code }, ip: request.socket.remoteAddress }, "graphql-ws: socket error");
+      logger.warn({ err: { message: err.message, code: (err as { code?: string }).code }, ip: tcp.remoteAddress }, "graphql-ws: socket error");
     });
 
+    /** Messages whose handling has not ended: operations in flight, for the log. */
+    let pending = 0;
+    let failed = false;
+    /** Not read while its output waits beyond sendBufferBytes. */
+    let throttled = false;
+    let stall: NodeJS.Timeout | null = null;
     let pongWait: NodeJS.Timeout | null = null;
     let ping: NodeJS.Timeout | null = null;
+
     const nextPing = (): void => {
       ping = setTimeout(beat, keepAliveMs * (0.75 + Math.random() / 2));
     };
     const beat = (): void => {
       if (socket.readyState !== WebSocket.OPEN) return;
-      // The last ping still unanswered: its time-out ends the socket.
-      if (pongWait === null) {
+      // The last ping still unanswered: its time-out ends the socket. A socket that is not read
+      // cannot answer; the stall time-out is its limit.
+      if (pongWait === null && !throttled) {
         pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
         socket.once("pong", () => {
           if (pongWait) clearTimeout(pongWait);
@@ -77,26 +103,66 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
     };
     nextPing();
 
-    const flush = coalescer(request.socket);
+    const unthrottle = (): void => {
+      // Closed for stalling meanwhile: not read again; its end is due.
+      if (socket.readyState !== WebSocket.OPEN) return;
+      throttled = false;
+      if (stall) clearTimeout(stall);
+      stall = null;
+      socket.resume();
+    };
+    const stalled = (): void => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      logger.warn({ ip: tcp.remoteAddress, unsentBytes: socket.bufferedAmount, operations: pending }, "graphql-ws: closing a socket that does not read what it is sent");
+      socket.close(WS_POLICY_VIOLATION, "Too much unsent output");
+      stall = setTimeout(() => socket.terminate(), sendStallMs);
+    };
+    const throttle = (): void => {
+      if (throttled) return;
+      throttled = true;
+      socket.pause();
+      if (pongWait) clearTimeout(pongWait);
+      pongWait = null;
+      // The output beyond the TCP stream's own mark (16 KiB, below sendBufferBytes) made it ask
+      // for a drain: it comes once everything waiting has been written.
+      tcp.once("drain", unthrottle);
+      stall = setTimeout(stalled, sendStallMs);
+    };
+
+    const settled = (): void => {
+      pending--;
+    };
+    const fault = (err: unknown): void => {
+      pending--;
+      // Once per socket: what follows the first failure (other operations ending as the socket
+      // closes) is not news.
+      if (failed || socket.readyState !== WebSocket.OPEN) return;
+      failed = true;
+      logger.error({ err }, "graphql-ws: handling a message failed");
+      const reason = isProd ? "Internal server error" : limitCloseReason(err instanceof Error ? err.message : String(err), "Internal server error");
+      socket.close(CloseCode.InternalServerError, reason);
+    };
+
+    const flush = coalescer(tcp);
     const closed = server.opened(
       {
         protocol: socket.protocol,
         send: (data) => {
           if (socket.readyState !== WebSocket.OPEN) return;
           flush.hold();
-          if (socket.bufferedAmount < SEND_HIGH_WATER) {
+          if (socket.bufferedAmount < sendBufferBytes) {
             socket.send(data);
             return;
           }
-          return new Promise<void>((resolve, reject) => socket.send(data, (err) => (err ? reject(err) : resolve())));
+          throttle();
+          // Resolved also when the write fails: the socket is closing, and its close ends the operation.
+          return new Promise<void>((resolve) => socket.send(data, () => resolve()));
         },
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>
           socket.on("message", (data) => {
-            cb(String(data)).catch((err: unknown) => {
-              logger.error({ err }, "graphql-ws: handling a message failed");
-              socket.close(CloseCode.InternalServerError, "Internal server error");
-            });
+            pending++;
+            cb(String(data)).then(settled, fault);
           }),
       },
       { socket, request } as Extra & Partial<E>,
@@ -105,6 +171,8 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
     socket.once("close", (code, reason) => {
       if (ping) clearTimeout(ping);
       if (pongWait) clearTimeout(pongWait);
+      if (stall) clearTimeout(stall);
+      tcp.removeListener("drain", unthrottle);
       void closed(code, String(reason));
     });
   });
@@ -115,6 +183,11 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
       await new Promise<void>((resolve, reject) => wsServer.close((err) => (err ? reject(err) : resolve())));
     },
   };
+}
+
+/** graphql-ws's own rule: a close reason is at most 123 bytes. */
+function limitCloseReason(reason: string, whenTooLong: string): string {
+  return reason.length < 124 ? reason : whenTooLong;
 }
 
 /**

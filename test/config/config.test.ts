@@ -57,6 +57,12 @@ describe("configuration", () => {
     ["LAB_LOAD_RETENTION_DAYS", "0", /^Invalid configuration:\n {2}- LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "0"$/],
     ["LAB_LOAD_RETENTION_DAYS", "x", /^Invalid configuration:\n {2}- LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "x"$/],
     ["LAB_LOAD_RETENTION_DAYS", "1.5", /LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "1.5"/],
+    ["WS_MAX_SOCKETS_PER_CREDENTIAL", "0", /WS_MAX_SOCKETS_PER_CREDENTIAL must be a whole number from 1 to 100000, got "0"/],
+    ["WS_MAX_OPERATIONS", "many", /WS_MAX_OPERATIONS must be a whole number from 1 to 100000, got "many"/],
+    ["WS_MAX_SUBSCRIPTIONS", "-1", /WS_MAX_SUBSCRIPTIONS must be a whole number from 1 to 100000, got "-1"/],
+    ["WS_SEND_BUFFER_BYTES", "1024", /WS_SEND_BUFFER_BYTES must be a whole number from 16384 to 1073741824, got "1024"/],
+    ["WS_SEND_STALL_SECONDS", "0", /WS_SEND_STALL_SECONDS must be a whole number from 1 to 3600, got "0"/],
+    ["GRAPHQL_WS_LANE", "fast", /GRAPHQL_WS_LANE must be center or library, got "fast"/],
   ])("refuses %s=%s with a message naming the variable", (name, value, message) => {
     let error: unknown;
     try {
@@ -66,6 +72,12 @@ describe("configuration", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it("bounds each WebSocket by default, and reads the bounds given", () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).ws).toEqual({ maxSocketsPerCredential: 10, maxOperations: 100, maxSubscriptions: 10, sendBufferBytes: 262144, sendStallMs: 30000, lane: "center" });
+    const c = loadConfig({ DATA_DIR: dataDir(), WS_MAX_SOCKETS_PER_CREDENTIAL: "2", WS_MAX_OPERATIONS: "8", WS_MAX_SUBSCRIPTIONS: "3", WS_SEND_BUFFER_BYTES: "65536", WS_SEND_STALL_SECONDS: "5", GRAPHQL_WS_LANE: "library" });
+    expect(c.ws).toEqual({ maxSocketsPerCredential: 2, maxOperations: 8, maxSubscriptions: 3, sendBufferBytes: 65536, sendStallMs: 5000, lane: "library" });
   });
 
   it("reads LAB_LOAD_RETENTION_DAYS in whole days, from 1", () => {

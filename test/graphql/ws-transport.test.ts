@@ -13,6 +13,7 @@ import { buildSchema } from "graphql";
 import { CloseCode, createClient, type Client } from "graphql-ws";
 import pino from "pino";
 import WebSocket, { WebSocketServer } from "ws";
+import { useServer } from "graphql-ws/use/ws";
 import { SEND_HIGH_WATER, serveGraphqlWs, type GraphqlWsTransport } from "../../src/graphql/ws-transport";
 
 const EVENT_BYTES = 64 * 1024;
@@ -66,7 +67,7 @@ async function start(keepAliveMs?: number): Promise<Harness> {
     },
     wss,
     logger,
-    keepAliveMs,
+    { keepAliveMs },
   );
   const writes: number[] = [];
   // Registered after the transport's own listener: counts what each connection writes from now on
@@ -236,5 +237,59 @@ describe("the graphql-ws transport's keep-alive", () => {
     expect(Date.now() - started).toBeLessThan(PERIOD_MS * 2.25 + 1500);
     expect(answering.readyState).toBe(WebSocket.OPEN);
     answering.close();
+  });
+});
+
+describe("the graphql-ws transport against graphql-ws's useServer", () => {
+  /** A server on port 0 with either transport and a handler that fails on "boom". */
+  async function serve(lane: "center" | "library", isProd: boolean): Promise<{ url: string; stop(): Promise<void> }> {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: 1024 });
+    const options = {
+      schema,
+      roots: { query: { hello: () => "world" } },
+      onSubscribe: (_ctx: unknown, _id: string, payload: { query: string }) => {
+        if (payload.query.includes("boom")) throw new Error(payload.query.includes("long") ? "the handler broke ".repeat(10) : "the handler broke");
+      },
+    };
+    const silent = pino({ level: "silent" });
+    const consoleError = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const t = lane === "center" ? serveGraphqlWs(options, wss, silent, { isProd }) : useServer({ ...options, isProd }, wss);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return {
+      url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+      async stop() {
+        await t.dispose();
+        await new Promise((r) => server.close(r));
+        consoleError.mockRestore();
+      },
+    };
+  }
+
+  async function run(url: string, query: string): Promise<{ messages: unknown[]; close: [number, string] }> {
+    const raw = new WebSocket(url, "graphql-transport-ws");
+    const messages: unknown[] = [];
+    raw.on("message", (d) => messages.push(JSON.parse(String(d))));
+    await new Promise((r) => raw.once("open", r));
+    raw.send(JSON.stringify({ type: "connection_init" }));
+    await new Promise((r) => raw.once("message", r));
+    raw.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query } }));
+    const close = await new Promise<[number, string]>((r) => raw.once("close", (code, reason) => r([code, String(reason)])));
+    return { messages, close };
+  }
+
+  it.each([true, false])("closes as useServer does when handling a message fails (isProd %s): 4500 with the same reason", async (isProd) => {
+    const [ours, theirs] = await Promise.all([serve("center", isProd), serve("library", isProd)]);
+    try {
+      for (const query of ["{ hello } # boom", "{ hello } # boom long", `{ hello } # ${"x".repeat(2048)}`]) {
+        const [a, b] = await Promise.all([run(ours.url, query), run(theirs.url, query)]);
+        expect(a).toEqual(b);
+      }
+      const r = await run(ours.url, "{ hello } # boom");
+      expect(r).toEqual({ messages: [{ type: "connection_ack" }], close: [4500, isProd ? "Internal server error" : "the handler broke"] });
+      expect((await run(ours.url, "{ hello } # boom long")).close).toEqual([4500, "Internal server error"]);
+    } finally {
+      await Promise.all([ours.stop(), theirs.stop()]);
+    }
   });
 });
