@@ -212,6 +212,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
       await Promise.all([sweeper.stop(), pruner.stop()]);
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
       await events.close();
+      await app.services.identity.close();
       await closeBatches(ds);
       if (!opts.ds && ds.isInitialized) await ds.destroy();
     })();

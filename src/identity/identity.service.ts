@@ -3,11 +3,12 @@
  * request (a person's session token or a lab's API key). Users are loaded on every request, so a
  * disabled user or a changed role takes effect at once.
  */
-import { RateLimiterMemory } from "rate-limiter-flexible";
 import { userError, type UserErrorData } from "../common/errors";
 import type { AppContext, Auth, RequestContext } from "../graphql/context";
 import { LabApiKeyEntity } from "./lab-api-key.entity";
 import { LabEntity } from "../catalog/lab.entity";
+import { channelPrefix } from "../graphql/pubsub";
+import { AttemptLimits, type AttemptCounter } from "./attempt-limits";
 import { labKeyDigest, labKeyLookup, timingDummyHash, verifyHash } from "./passwords";
 import { issueToken, looksLikeJwt, TokenVerifier } from "./tokens";
 import { UserEntity } from "./user.entity";
@@ -41,9 +42,28 @@ export interface CredentialMemo {
   parsed?: { header: string; credential: string; jwt: boolean; digest: string | null };
 }
 
+/**
+ * Secrets this process has checked, by kind: the evidence that a limit holds (tests count them, as
+ * the number of slow verifications a flood could cause is the point of the limits).
+ */
+export interface CredentialChecks {
+  /** argon2 verifications of a login's password (a dummy hash for an unknown login counts too). */
+  passwords: number;
+  /** argon2 verifications of a lab key. */
+  labKeyArgon2: number;
+  /** Lab keys looked up in the database (not already known to this process). */
+  labKeyLookups: number;
+}
+
 export class IdentityService {
-  private readonly byLogin: RateLimiterMemory;
-  private readonly byAddress: RateLimiterMemory;
+  readonly checks: CredentialChecks = { passwords: 0, labKeyArgon2: 0, labKeyLookups: 0 };
+  private readonly limits: AttemptLimits;
+  /** Login attempts per login and address: the strict limit, which locks out only that address. */
+  private readonly byLoginAndAddress: AttemptCounter;
+  /** Login attempts per address over all logins (an office behind one NAT tries several, not without bound). */
+  private readonly byAddress: AttemptCounter;
+  /** Login attempts per login from every address: slower, against guesses spread over many addresses. */
+  private readonly byLogin: AttemptCounter;
   /**
    * Lab keys already verified (argon2 is slow on purpose): full SHA-256 digest -> lab; `until`:
    * when the key's and lab's state must be read again.
@@ -58,10 +78,11 @@ export class IdentityService {
 
   constructor(private readonly app: AppContext) {
     this.tokens = new TokenVerifier(app.config.jwtSecret);
-    const { attempts, windowSeconds } = app.config.loginRateLimit;
-    this.byLogin = new RateLimiterMemory({ points: attempts, duration: windowSeconds, keyPrefix: "login" });
-    // An address may try several logins (an office behind one NAT), but not without bound.
-    this.byAddress = new RateLimiterMemory({ points: attempts * 5, duration: windowSeconds, keyPrefix: "addr" });
+    const { attempts, perLogin, perAddress, windowSeconds } = app.config.loginRateLimit;
+    this.limits = new AttemptLimits(app.config.redisUrl, channelPrefix(app.config.database));
+    this.byLoginAndAddress = this.limits.counter("login-addr", { points: attempts, windowSeconds });
+    this.byAddress = this.limits.counter("addr", { points: perAddress, windowSeconds });
+    this.byLogin = this.limits.counter("login", { points: perLogin, windowSeconds });
     void (async () => {
       for await (const event of app.events.subscribe("invalidate")) {
         if (event.kind === "lab-keys" || event.kind === "catalog") this.forgetLabKeys();
@@ -85,24 +106,40 @@ export class IdentityService {
     for (const entry of this.labKeyCache.values()) entry.until = 0;
   }
 
+  /** Ends what the service holds open (the counters' Redis connection). */
+  async close(): Promise<void> {
+    await this.limits.close();
+  }
+
+  /**
+   * Checks a login's password. Each attempt is counted before its password is checked, so no more
+   * than the limits allow are ever checked, however many arrive at once (and at however many
+   * processes). The counters are taken narrowest first, so an attempt refused by one does not
+   * count against the wider ones: a single address's guesses stop at its own limit and do not
+   * use up the login's limit for everyone else.
+   */
   async login(ctx: RequestContext, login: string, password: string): Promise<{ token: string; user: UserEntity } | UserErrorData[]> {
     const loginKey = login.trim().toLowerCase();
-    const [l, a] = await Promise.all([this.byLogin.get(loginKey), this.byAddress.get(ctx.ip)]);
-    const { attempts } = this.app.config.loginRateLimit;
-    const blocked = [l && l.consumedPoints >= attempts ? l : null, a && a.consumedPoints >= attempts * 5 ? a : null].find((x) => x);
-    if (blocked) {
-      const seconds = Math.max(1, Math.ceil(blocked.msBeforeNext / 1000));
-      return [userError("RATE_LIMITED", `Too many failed logins; try again in ${seconds} s`)];
+    const pairKey = JSON.stringify([loginKey, ctx.ip]);
+    const taken: Array<[AttemptCounter, string]> = [
+      [this.byLoginAndAddress, pairKey],
+      [this.byAddress, ctx.ip],
+      [this.byLogin, loginKey],
+    ];
+    for (const [counter, key] of taken) {
+      const t = await counter.take(key);
+      if (!t.ok) return [userError("RATE_LIMITED", `Too many failed logins; try again in ${t.retryAfterSeconds} s`)];
     }
     const user = await this.app.ds.getRepository(UserEntity).findOne({ where: { login: login.trim() } });
     // Verify against a dummy hash for an unknown login so that timing does not tell logins apart.
+    this.checks.passwords++;
     const ok = await verifyHash(user?.passwordHash ?? (await timingDummyHash()), password);
     if (!user || !ok || user.disabled) {
-      await Promise.all([this.byLogin.penalty(loginKey, 1), this.byAddress.penalty(ctx.ip, 1)]);
       this.app.logger.info({ requestId: ctx.requestId, event: "login_failed" }, "login failed");
       return [userError("INVALID_CREDENTIALS", "Wrong login or password")];
     }
-    await this.byLogin.delete(loginKey);
+    // A good login is no failure: its attempt is given back, and this address's failures forgotten.
+    await Promise.all([this.byLoginAndAddress.reset(pairKey), this.byAddress.giveBack(ctx.ip), this.byLogin.giveBack(loginKey)]);
     const token = await issueToken(this.app.config.jwtSecret, user.id, this.app.config.sessionTtlSeconds);
     return { token, user };
   }
@@ -150,12 +187,14 @@ export class IdentityService {
       }
       return { kind: "lab", labId: cached.labId, shopId: cached.shopId, keyId: cached.keyId };
     }
+    this.checks.labKeyLookups++;
     const candidates = await this.app.ds
       .getRepository(LabApiKeyEntity)
       .createQueryBuilder("k")
       .where("k.lookup = :lookup AND k.revoked_at IS NULL", { lookup: labKeyLookup(key) })
       .getMany();
     for (const k of candidates) {
+      this.checks.labKeyArgon2++;
       if (await verifyHash(k.hash, key)) {
         const lab = await this.app.ds.getRepository(LabEntity).findOne({ where: { id: k.labId } });
         if (!lab || lab.disabled) return INVALID_CREDENTIAL;
@@ -163,7 +202,10 @@ export class IdentityService {
         return { kind: "lab", labId: lab.id, shopId: lab.shopId, keyId: k.id };
       }
     }
-    if (candidates.length === 0) await verifyHash(await timingDummyHash(), key);
+    if (candidates.length === 0) {
+      this.checks.labKeyArgon2++;
+      await verifyHash(await timingDummyHash(), key);
+    }
     return INVALID_CREDENTIAL;
   }
 
