@@ -144,13 +144,14 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const header = typeof raw === "string" ? raw : undefined;
         const credential: CredentialMemo = {};
-        const auth = await app.services.identity.authenticate(header, credential);
+        const ip = ctx.extra.request.socket.remoteAddress ?? "unknown";
+        const auth = await app.services.identity.authenticate(header, credential, ip);
         // false closes the socket with 4403 Forbidden (graphql-ws protocol).
         if (auth === INVALID_CREDENTIAL) return false;
         ctx.extra.header = header;
         ctx.extra.credential = credential;
         ctx.extra.auth = auth;
-        ctx.extra.ip = ctx.extra.request.socket.remoteAddress ?? "unknown";
+        ctx.extra.ip = ip;
         open.add(ctx);
         return true;
       },
@@ -158,7 +159,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         open.delete(ctx);
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const auth = await app.services.identity.authenticate(ctx.extra.header, ctx.extra.credential);
+        const auth = await app.services.identity.authenticate(ctx.extra.header, ctx.extra.credential, ctx.extra.ip);
         if (auth === INVALID_CREDENTIAL) {
           refuse(ctx, "refused on an operation");
           return [new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", { extensions: { code: "UNAUTHENTICATED" } })];

@@ -9,7 +9,7 @@ import { LabApiKeyEntity } from "./lab-api-key.entity";
 import { LabEntity } from "../catalog/lab.entity";
 import { channelPrefix } from "../graphql/pubsub";
 import { AttemptLimits, type AttemptCounter } from "./attempt-limits";
-import { labKeyDigest, labKeyLookup, timingDummyHash, verifyHash } from "./passwords";
+import { isKeyedKeyHash, keyedKeyHash, labKeyDigest, labKeyLookup, timingDummyHash, verifyHash, verifyKeyedKeyHash } from "./passwords";
 import { issueToken, looksLikeJwt, TokenVerifier } from "./tokens";
 import { UserEntity } from "./user.entity";
 
@@ -17,8 +17,8 @@ import { UserEntity } from "./user.entity";
 export const INVALID_CREDENTIAL = Symbol("invalid-credential");
 
 /**
- * A lab key verified with argon2 is remembered by its SHA-256 digest: the same secret never needs
- * argon2 again in this process. Whether the key is still unrevoked and its lab still enabled is
+ * A lab key verified is remembered by its SHA-256 digest: the same secret needs no lookup again in
+ * this process. Whether the key is still unrevoked and its lab still enabled is
  * read again (no argon2; the keys due together in one statement) after this long, and at once
  * after any change to lab keys or the catalog. Before, every verified key went through argon2
  * again every minute: with 1,000 labs, about a third of a core spent on re-proving secrets
@@ -64,8 +64,10 @@ export class IdentityService {
   private readonly byAddress: AttemptCounter;
   /** Login attempts per login from every address: slower, against guesses spread over many addresses. */
   private readonly byLogin: AttemptCounter;
+  /** Lab keys not already proven here, per address: a good one is given back, so bad ones are what counts. */
+  private readonly badKeys: AttemptCounter;
   /**
-   * Lab keys already verified (argon2 is slow on purpose): full SHA-256 digest -> lab; `until`:
+   * Lab keys already verified: full SHA-256 digest -> lab; `until`:
    * when the key's and lab's state must be read again.
    */
   private readonly labKeyCache = new Map<string, { labId: string; shopId: string; keyId: string; until: number }>();
@@ -83,6 +85,7 @@ export class IdentityService {
     this.byLoginAndAddress = this.limits.counter("login-addr", { points: attempts, windowSeconds });
     this.byAddress = this.limits.counter("addr", { points: perAddress, windowSeconds });
     this.byLogin = this.limits.counter("login", { points: perLogin, windowSeconds });
+    this.badKeys = this.limits.counter("bad-keys", { points: app.config.badKeyRateLimit.attempts, windowSeconds: app.config.badKeyRateLimit.windowSeconds });
     void (async () => {
       for await (const event of app.events.subscribe("invalidate")) {
         if (event.kind === "lab-keys" || event.kind === "catalog") this.forgetLabKeys();
@@ -118,6 +121,12 @@ export class IdentityService {
    * count against the wider ones: a single address's guesses stop at its own limit and do not
    * use up the login's limit for everyone else.
    */
+  /** Forgets which keys were proven here: each is checked from its stored hash at its next use. */
+  forgetVerifiedKeys(): void {
+    this.keyGeneration++;
+    this.labKeyCache.clear();
+  }
+
   async login(ctx: RequestContext, login: string, password: string): Promise<{ token: string; user: UserEntity } | UserErrorData[]> {
     const loginKey = login.trim().toLowerCase();
     const pairKey = JSON.stringify([loginKey, ctx.ip]);
@@ -147,8 +156,9 @@ export class IdentityService {
   /**
    * Turns an Authorization header (or graphql-ws connectionParams value) into the caller. No header:
    * anonymous. A header that does not verify: INVALID_CREDENTIAL. `memo`: see {@link CredentialMemo}.
+   * `ip`: the caller's address, whose bad lab keys are limited (BAD_KEY_RATE_LIMIT).
    */
-  async authenticate(header: string | undefined | null, memo?: CredentialMemo): Promise<Auth | typeof INVALID_CREDENTIAL> {
+  async authenticate(header: string | undefined | null, memo?: CredentialMemo, ip?: string): Promise<Auth | typeof INVALID_CREDENTIAL> {
     if (header === undefined || header === null) return { kind: "anonymous" };
     let parsed = memo?.parsed;
     if (parsed === undefined || parsed.header !== header) {
@@ -174,10 +184,10 @@ export class IdentityService {
       if (!user || user.disabled) return INVALID_CREDENTIAL;
       return { kind: "user", user };
     }
-    return this.authenticateLabKey(parsed.credential, parsed.digest!);
+    return this.authenticateLabKey(parsed.credential, parsed.digest!, ip);
   }
 
-  private async authenticateLabKey(key: string, digest: string): Promise<Auth | typeof INVALID_CREDENTIAL> {
+  private async authenticateLabKey(key: string, digest: string, ip: string | undefined): Promise<Auth | typeof INVALID_CREDENTIAL> {
     const cached = this.labKeyCache.get(digest);
     if (cached) {
       // Still due after a refresh: a change came while it read; read again.
@@ -187,24 +197,42 @@ export class IdentityService {
       }
       return { kind: "lab", labId: cached.labId, shopId: cached.shopId, keyId: cached.keyId };
     }
+    // Counted before it is looked up, so that a burst of made-up keys from one address costs no
+    // more lookups than the limit allows; a good key is given back.
+    if (ip !== undefined && !(await this.badKeys.take(ip)).ok) return INVALID_CREDENTIAL;
+    const auth = await this.lookUpLabKey(key, digest);
+    if (ip !== undefined && auth !== INVALID_CREDENTIAL) await this.badKeys.giveBack(ip);
+    return auth;
+  }
+
+  /**
+   * Finds a key by its lookup (its id prefix, see labKeyLookup) and checks it against the stored
+   * hash: the keyed hash, at the cost of an HMAC. A key still stored with argon2 is verified with
+   * argon2 and then stored as the keyed hash, so that it costs argon2 once. An unknown lookup costs
+   * one indexed read and no hashing at all.
+   */
+  private async lookUpLabKey(key: string, digest: string): Promise<Auth | typeof INVALID_CREDENTIAL> {
     this.checks.labKeyLookups++;
     const candidates = await this.app.ds
       .getRepository(LabApiKeyEntity)
       .createQueryBuilder("k")
       .where("k.lookup = :lookup AND k.revoked_at IS NULL", { lookup: labKeyLookup(key) })
       .getMany();
+    const secret = this.app.config.keyHashSecret;
     for (const k of candidates) {
-      this.checks.labKeyArgon2++;
-      if (await verifyHash(k.hash, key)) {
-        const lab = await this.app.ds.getRepository(LabEntity).findOne({ where: { id: k.labId } });
-        if (!lab || lab.disabled) return INVALID_CREDENTIAL;
-        this.labKeyCache.set(digest, { labId: lab.id, shopId: lab.shopId, keyId: k.id, until: Date.now() + LAB_KEY_RECHECK_MS });
-        return { kind: "lab", labId: lab.id, shopId: lab.shopId, keyId: k.id };
+      let ok: boolean;
+      if (isKeyedKeyHash(k.hash)) ok = verifyKeyedKeyHash(secret, k.hash, key);
+      else {
+        this.checks.labKeyArgon2++;
+        ok = await verifyHash(k.hash, key);
+        // Only where it still holds the argon2 hash just verified (another process may be at it too).
+        if (ok) await this.app.ds.getRepository(LabApiKeyEntity).update({ id: k.id, hash: k.hash }, { hash: keyedKeyHash(secret, key) });
       }
-    }
-    if (candidates.length === 0) {
-      this.checks.labKeyArgon2++;
-      await verifyHash(await timingDummyHash(), key);
+      if (!ok) continue;
+      const lab = await this.app.ds.getRepository(LabEntity).findOne({ where: { id: k.labId } });
+      if (!lab || lab.disabled) return INVALID_CREDENTIAL;
+      this.labKeyCache.set(digest, { labId: lab.id, shopId: lab.shopId, keyId: k.id, until: Date.now() + LAB_KEY_RECHECK_MS });
+      return { kind: "lab", labId: lab.id, shopId: lab.shopId, keyId: k.id };
     }
     return INVALID_CREDENTIAL;
   }
