@@ -346,6 +346,11 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
     const existing = s.users.get(u.id);
     // On a dry run a changed password has no hash yet: an empty one still counts as a change.
     const passwordHash = u.passwordHash ?? (passwordKept.has(u.id) ? existing!.passwordHash : (newHashes.get(u.id) ?? ""));
+    const disabled = u.disabled ?? existing?.disabled ?? false;
+    // A new password, rank or scope, or a disable, ends the user's sessions, as through the API.
+    const endsSessions =
+      existing !== undefined &&
+      (existing.passwordHash !== passwordHash || existing.role !== u.role || existing.shopGroupId !== (u.shopGroupId ?? null) || existing.shopId !== (u.shopId ?? null) || (disabled && !existing.disabled));
     const wanted = Object.assign(new UserEntity(), {
       id: u.id,
       login: u.login,
@@ -354,7 +359,8 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
       shopGroupId: u.shopGroupId ?? null,
       shopId: u.shopId ?? null,
       passwordHash,
-      disabled: u.disabled ?? existing?.disabled ?? false,
+      disabled,
+      sessionVersion: (existing?.sessionVersion ?? 0) + (endsSessions ? 1 : 0),
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });

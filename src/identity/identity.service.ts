@@ -1,7 +1,8 @@
 /**
  * Who is calling: login with a password, session tokens, and the bearer credentials of every
- * request (a person's session token or a lab's API key). Users are loaded on every request, so a
- * disabled user or a changed role takes effect at once.
+ * request (a person's session token or a lab's API key). Users are loaded on every request (kept a
+ * few seconds, dropped at once on a change through the event bus), so a disabled user or a changed
+ * role takes effect at once, and a token issued under an earlier session version is refused.
  */
 import { userError, type UserErrorData } from "../common/errors";
 import type { AppContext, Auth, RequestContext } from "../graphql/context";
@@ -149,7 +150,7 @@ export class IdentityService {
     }
     // A good login is no failure: its attempt is given back, and this address's failures forgotten.
     await Promise.all([this.byLoginAndAddress.reset(pairKey), this.byAddress.giveBack(ctx.ip), this.byLogin.giveBack(loginKey)]);
-    const token = await issueToken(this.app.config.jwtSecret, user.id, this.app.config.sessionTtlSeconds);
+    const token = await issueToken(this.app.config.jwtSecret, user.id, this.app.config.sessionTtlSeconds, user.sessionVersion);
     return { token, user };
   }
 
@@ -181,7 +182,8 @@ export class IdentityService {
         user = await this.app.ds.getRepository(UserEntity).findOne({ where: { id: claims.userId } });
         if (user) this.userCache.set(user.id, { user, until: Date.now() + USER_CACHE_MS });
       }
-      if (!user || user.disabled) return INVALID_CREDENTIAL;
+      // A session issued before a password change, a disable or a change of role has ended.
+      if (!user || user.disabled || user.sessionVersion !== claims.sessionVersion) return INVALID_CREDENTIAL;
       return { kind: "user", user };
     }
     return this.authenticateLabKey(parsed.credential, parsed.digest!, ip);
