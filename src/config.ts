@@ -3,7 +3,7 @@
  * start; a bad value stops the center with a message that names the variable (the contract's
  * configuration table, plus the project's own settings below it).
  */
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isValidTimeZone } from "./pricing/business-date";
@@ -19,6 +19,11 @@ export interface Config {
   host: string;
   redisUrl: string | null;
   jwtSecret: Uint8Array;
+  /**
+   * Keys the HMAC-SHA-256 stored for lab keys: KEY_HASH_SECRET, or derived from the JWT secret.
+   * Every process of an installation needs the same; changing it invalidates the stored keys.
+   */
+  keyHashSecret: Uint8Array;
   /** Where the embedded database, the generated secret and stored images live. */
   dataDir: string;
   businessTimeZone: string;
@@ -32,8 +37,13 @@ export interface Config {
   introspection: boolean;
   sessionTtlSeconds: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number };
-  /** Login attempts per login and per address within the window before LOGIN_RATE_LIMITED. */
-  loginRateLimit: { attempts: number; windowSeconds: number };
+  /**
+   * Login attempts within the window before RATE_LIMITED: `attempts` per login and address,
+   * `perLogin` per login from all addresses together, `perAddress` per address over all logins.
+   */
+  loginRateLimit: { attempts: number; perLogin: number; perAddress: number; windowSeconds: number };
+  /** Bad lab keys (unknown or wrong) one address may send within the window before its keys are refused unchecked. */
+  badKeyRateLimit: { attempts: number; windowSeconds: number };
   /** A quote older than this must be re-quoted before it is confirmed (QUOTE_EXPIRED). */
   quoteTtlSeconds: number;
   /** Lab load reports older than this count as unknown when ranking labs. */
@@ -146,6 +156,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (jwtRaw !== undefined && jwtRaw.length < 32) {
     faults.push("JWT_SECRET must be at least 32 characters long");
   }
+  const keyHashRaw = get("KEY_HASH_SECRET");
+  if (keyHashRaw !== undefined && keyHashRaw.length < 32) {
+    faults.push("KEY_HASH_SECRET must be at least 32 characters long");
+  }
+  const loginAttempts = int("LOGIN_RATE_LIMIT", 10, 1, 10000);
 
   const weightsRaw = get("ASSIGNMENT_WEIGHTS");
   let assignmentWeights: Record<string, number> = {};
@@ -178,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     redisUrl,
     jwtSecret: new Uint8Array(),
+    keyHashSecret: new Uint8Array(),
     dataDir,
     businessTimeZone,
     printJobLeaseSeconds,
@@ -194,8 +210,14 @@ export function loadConfig(env: Env = process.env): Config {
       maxTokens: int("GRAPHQL_MAX_TOKENS", 5000, 100, 1_000_000),
     },
     loginRateLimit: {
-      attempts: int("LOGIN_RATE_LIMIT", 10, 1, 10000),
+      attempts: loginAttempts,
+      perLogin: int("LOGIN_RATE_LIMIT_GLOBAL", loginAttempts * 10, 1, 1_000_000),
+      perAddress: loginAttempts * 5,
       windowSeconds: int("LOGIN_RATE_WINDOW_SECONDS", 300, 1, 86400),
+    },
+    badKeyRateLimit: {
+      attempts: int("BAD_KEY_RATE_LIMIT", 30, 1, 1_000_000),
+      windowSeconds: int("BAD_KEY_RATE_WINDOW_SECONDS", 60, 1, 86400),
     },
     quoteTtlSeconds: int("QUOTE_TTL_SECONDS", 900, 1, 30 * 24 * 3600),
     loadMaxAgeSeconds: int("LOAD_MAX_AGE_SECONDS", 600, 1, 7 * 24 * 3600),
@@ -214,6 +236,10 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (faults.length > 0) throw new ConfigError(faults);
   config.jwtSecret = jwtRaw !== undefined ? new TextEncoder().encode(jwtRaw) : persistentSecret(dataDir);
+  // Derived rather than generated apart: processes that share the JWT secret (as they must) then
+  // share this one too, with nothing more to configure.
+  config.keyHashSecret =
+    keyHashRaw !== undefined ? new TextEncoder().encode(keyHashRaw) : new Uint8Array(createHmac("sha256", config.jwtSecret).update("printmesh lab key hashing").digest());
   return config;
 }
 

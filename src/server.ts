@@ -141,13 +141,14 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
 
   /** A GraphQL request's context: its caller (401 for a credential that is not valid), id and address. */
   const graphqlContext = async (req: http.IncomingMessage, requestId: string, ip?: string): Promise<RequestContext> => {
-    const auth = await app.services.identity.authenticate(req.headers.authorization);
+    const address = ip ?? req.socket.remoteAddress ?? "unknown";
+    const auth = await app.services.identity.authenticate(req.headers.authorization, undefined, address);
     if (auth === INVALID_CREDENTIAL) {
       throw new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", {
         extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
       });
     }
-    return requestContext(app, auth, requestId, ip ?? req.socket.remoteAddress ?? "unknown");
+    return requestContext(app, auth, requestId, address);
   };
 
   expressApp.use((req, res, next) => {
@@ -220,6 +221,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
       await metricsListener?.close();
       await events.close();
+      await app.services.identity.close();
       await closeBatches(ds);
       if (!opts.ds && ds.isInitialized) await ds.destroy();
     })();

@@ -12,6 +12,8 @@
  *   services) are that entity's data, so they are replaced by the bundle's.
  * - Secrets are hashed with argon2 (slow on purpose) outside the transaction, only when needed, a
  *   few at a time in parallel; they are never stored, logged or put in a fault message in clear.
+ *   A lab key is stored with argon2 too, since the center's key secret may not be the one at hand
+ *   here; the center stores it as its keyed hash at the key's first use (see passwords.ts).
  * - The read, the checks and the hashing happen before the transaction, so it stays short; a
  *   concurrent catalog edit between them makes the transaction fail whole (a duplicate key, say),
  *   never half-applied. The transaction first takes the price locks of every scope and product it
@@ -26,7 +28,7 @@ import { bumpCacheVersions, VERSIONED_CACHE_KINDS } from "../db/cache-versions";
 import { withTransaction } from "../db/transaction";
 import { LabApiKeyEntity } from "../identity/lab-api-key.entity";
 import { labKeyRecord } from "../identity/lab-keys.service";
-import { hashPassword, labKeyLookup, verifyHash } from "../identity/passwords";
+import { hashPassword, isKeyedKeyHash, labKeyLookup, verifyHash, verifyKeyedKeyHash } from "../identity/passwords";
 import { UserEntity } from "../identity/user.entity";
 import type { PriceRowData } from "../pricing/price-calculator";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
@@ -68,6 +70,11 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Called per phase and entity kind, and every {@link PROGRESS_EVERY} rows of a big kind. */
   onProgress?: (done: number, total: number, phase: string) => void;
+  /**
+   * The center's lab key secret, when known: a bundle's clear key is then recognised among the
+   * stored keys in their keyed form too (without it, a key stored in that form is added again).
+   */
+  keyHashSecret?: Uint8Array;
 }
 
 export interface ImportReport {
@@ -241,7 +248,7 @@ type Progress = (done: number, total: number, phase: string) => void;
  * hashed only if it is new or changed (and not at all on a dry run, where a changed secret is
  * simply counted as a change).
  */
-async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: Progress): Promise<Plan> {
+async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: Progress, keyHashSecret: Uint8Array | undefined): Promise<Plan> {
   const now = new Date();
   const plan: Plan = {
     currency: emptyPlan(),
@@ -290,7 +297,11 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
   }
   const checks: Array<Check & { userId?: string; labId?: string }> = [...userChecks, ...keyChecks];
   if (checks.length > 0) progress(0, checks.length, "verifying secrets");
-  const verified = await inBatches(checks, (c) => verifyHash(c.hash, c.secret), (done) => progress(done, checks.length, "verifying secrets"));
+  const verify = async (c: Check): Promise<boolean> => {
+    if (!isKeyedKeyHash(c.hash)) return verifyHash(c.hash, c.secret);
+    return keyHashSecret !== undefined && verifyKeyedKeyHash(keyHashSecret, c.hash, c.secret);
+  };
+  const verified = await inBatches(checks, verify, (done) => progress(done, checks.length, "verifying secrets"));
   const passwordKept = new Set<string>();
   const labKeyPresent = new Set<string>();
   checks.forEach((c, i) => {
@@ -341,6 +352,11 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
     const existing = s.users.get(u.id);
     // On a dry run a changed password has no hash yet: an empty one still counts as a change.
     const passwordHash = u.passwordHash ?? (passwordKept.has(u.id) ? existing!.passwordHash : (newHashes.get(u.id) ?? ""));
+    const disabled = u.disabled ?? existing?.disabled ?? false;
+    // A new password, rank or scope, or a disable, ends the user's sessions, as through the API.
+    const endsSessions =
+      existing !== undefined &&
+      (existing.passwordHash !== passwordHash || existing.role !== u.role || existing.shopGroupId !== (u.shopGroupId ?? null) || existing.shopId !== (u.shopId ?? null) || (disabled && !existing.disabled));
     const wanted = Object.assign(new UserEntity(), {
       id: u.id,
       login: u.login,
@@ -349,7 +365,8 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
       shopGroupId: u.shopGroupId ?? null,
       shopId: u.shopId ?? null,
       passwordHash,
-      disabled: u.disabled ?? existing?.disabled ?? false,
+      disabled,
+      sessionVersion: (existing?.sessionVersion ?? 0) + (endsSessions ? 1 : 0),
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
@@ -546,7 +563,7 @@ export async function importBundle(ds: DataSource, json: unknown, opts: ImportOp
   const unchanged = counts();
   if (faults.length > 0) return { ok: false, faults, created, updated, unchanged };
 
-  const plan = await makePlan(bundle, state, opts.dryRun === true, progress);
+  const plan = await makePlan(bundle, state, opts.dryRun === true, progress, opts.keyHashSecret);
   for (const kind of IMPORT_KINDS) {
     created[kind] = plan[kind].insert.length;
     updated[kind] = plan[kind].update.length;

@@ -25,8 +25,9 @@
  *   So changing a row's validFrom without an id makes a new row (which then overlaps the old one).
  *   `validUntil`, `minSheets`, `maxSheets` may be absent (null).
  * - `labs[]` may carry `apiKey` (a clear key of at least 24 characters, hashed on import) and/or
- *   `apiKeys: [{ id, hash, lookup, label, createdAt, revokedAt }]` (the stored form: argon2 hash,
- *   16-hex-digit lookup, ISO instants). `express` is optional (false); `disabled` as for users.
+ *   `apiKeys: [{ id, hash, lookup, label, createdAt, revokedAt }]` (the stored form: an argon2 PHC
+ *   string or `hmac-sha256$<64 hex digits>`, the keyed hash, which holds only under the same key
+ *   secret; 16-hex-digit lookup, ISO instants). `express` is optional (false); `disabled` as for users.
  *
  * Ids are 1-64 characters of `[A-Za-z0-9._-]`, unique per kind ignoring letter case (MariaDB
  * compares them so). References must name an id of the bundle or of the database, exactly.
@@ -34,7 +35,7 @@
  * Unknown fields are faults: a misspelt `validUntill` must not silently make a price open-ended.
  */
 import { createHash } from "node:crypto";
-import { isArgon2Hash, MAX_PASSWORD_LENGTH, MIN_LAB_KEY_LENGTH, MIN_PASSWORD_LENGTH } from "../identity/passwords";
+import { isArgon2Hash, isKeyedKeyHash, MAX_PASSWORD_LENGTH, MIN_LAB_KEY_LENGTH, MIN_PASSWORD_LENGTH } from "../identity/passwords";
 import { Role } from "../identity/role";
 import { findOverlaps, validatePriceRowShape, type PriceRowData, type PriceScope } from "../pricing/price-calculator";
 
@@ -732,7 +733,9 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
           const before = f.list.length;
           checkFields(k, kp, ["id", "hash", "lookup", "label", "createdAt", "revokedAt"], f);
           const id = requiredId(k, "id", kp, f);
-          if (!isPhcArgon2Hash(k.hash)) f.add(`${kp}.hash`, "INVALID_HASH", "hash must be an argon2 PHC string");
+          if (!isPhcArgon2Hash(k.hash) && !(typeof k.hash === "string" && isKeyedKeyHash(k.hash))) {
+            f.add(`${kp}.hash`, "INVALID_HASH", "hash must be an argon2 PHC string or hmac-sha256$ and 64 hex digits");
+          }
           if (typeof k.lookup !== "string" || !LOOKUP_RE.test(k.lookup)) f.add(`${kp}.lookup`, "INVALID_LOOKUP", "lookup must be 16 lower-case hex digits");
           const label = absent(k.label) ? "" : requiredText(k, "label", kp, f, 200, true);
           if (!isInstant(k.createdAt)) f.add(`${kp}.createdAt`, "INVALID_INSTANT", `createdAt must be an ISO instant such as 2026-01-01T00:00:00.000Z, got ${show(k.createdAt)}`);

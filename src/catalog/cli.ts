@@ -106,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
 
     const report = await importBundle(ds, json, {
       dryRun: cmd.dryRun,
+      keyHashSecret: config.keyHashSecret,
       onProgress: (done, total, phase) => {
         // Steps with nothing to do, and the "0/n" of a starting step, are not worth a line.
         if (total > 0 && done > 0) process.stderr.write(`import: ${phase} ${done}/${total}\n`);

@@ -169,7 +169,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
    * then the socket's own limits: its execution arguments, or the errors refusing it.
    */
   const admit = async (ctx: WsContext, payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> => {
-    const auth = await app.services.identity.authenticate(ctx.extra.header, ctx.extra.credential);
+    const auth = await app.services.identity.authenticate(ctx.extra.header, ctx.extra.credential, ctx.extra.ip);
     if (auth === INVALID_CREDENTIAL) {
       refuse(ctx, "refused on an operation");
       return [new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", { extensions: { code: "UNAUTHENTICATED" } })];
@@ -225,13 +225,14 @@ export function startWsServer(opts: WsServerOptions): WsServer {
       const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
       const header = typeof raw === "string" ? raw : undefined;
       const credential: CredentialMemo = {};
-      const auth = await app.services.identity.authenticate(header, credential);
+      const ip = ctx.extra.request.socket.remoteAddress ?? "unknown";
+      const auth = await app.services.identity.authenticate(header, credential, ip);
       // false closes the socket with 4403 Forbidden (graphql-ws protocol).
       if (auth === INVALID_CREDENTIAL) return false;
       ctx.extra.header = header;
       ctx.extra.credential = credential;
       ctx.extra.auth = auth;
-      ctx.extra.ip = ctx.extra.request.socket.remoteAddress ?? "unknown";
+      ctx.extra.ip = ip;
       const principal = auth.kind === "lab" ? `lab-key:${auth.keyId}` : auth.kind === "user" ? `user:${auth.user.id}` : undefined;
       if (principal !== undefined) {
         const held = sockets.get(principal) ?? 0;
@@ -339,7 +340,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     for (const ctx of [...open]) {
       const a = ctx.extra.auth;
       if (a?.kind !== "user" || (userId !== undefined && a.user.id !== userId)) continue;
-      const now = await app.services.identity.authenticate(ctx.extra.header, ctx.extra.credential);
+      const now = await app.services.identity.authenticate(ctx.extra.header, ctx.extra.credential, ctx.extra.ip);
       if (now === INVALID_CREDENTIAL) refuse(ctx, "user disabled or removed");
       else ctx.extra.auth = now;
     }

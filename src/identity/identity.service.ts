@@ -1,14 +1,16 @@
 /**
  * Who is calling: login with a password, session tokens, and the bearer credentials of every
- * request (a person's session token or a lab's API key). Users are loaded on every request, so a
- * disabled user or a changed role takes effect at once.
+ * request (a person's session token or a lab's API key). Users are loaded on every request (kept a
+ * few seconds, dropped at once on a change through the event bus), so a disabled user or a changed
+ * role takes effect at once, and a token issued under an earlier session version is refused.
  */
-import { RateLimiterMemory } from "rate-limiter-flexible";
 import { userError, type UserErrorData } from "../common/errors";
 import type { AppContext, Auth, RequestContext } from "../graphql/context";
 import { LabApiKeyEntity } from "./lab-api-key.entity";
 import { LabEntity } from "../catalog/lab.entity";
-import { labKeyDigest, labKeyLookup, timingDummyHash, verifyHash } from "./passwords";
+import { channelPrefix } from "../graphql/pubsub";
+import { AttemptLimits, type AttemptCounter } from "./attempt-limits";
+import { isKeyedKeyHash, keyedKeyHash, labKeyDigest, labKeyLookup, timingDummyHash, verifyHash, verifyKeyedKeyHash } from "./passwords";
 import { issueToken, looksLikeJwt, TokenVerifier } from "./tokens";
 import { UserEntity } from "./user.entity";
 
@@ -16,8 +18,8 @@ import { UserEntity } from "./user.entity";
 export const INVALID_CREDENTIAL = Symbol("invalid-credential");
 
 /**
- * A lab key verified with argon2 is remembered by its SHA-256 digest: the same secret never needs
- * argon2 again in this process. Whether the key is still unrevoked and its lab still enabled is
+ * A lab key verified is remembered by its SHA-256 digest: the same secret needs no lookup again in
+ * this process. Whether the key is still unrevoked and its lab still enabled is
  * read again (no argon2; the keys due together in one statement) after this long, and at once
  * after any change to lab keys or the catalog. Before, every verified key went through argon2
  * again every minute: with 1,000 labs, about a third of a core spent on re-proving secrets
@@ -41,11 +43,32 @@ export interface CredentialMemo {
   parsed?: { header: string; credential: string; jwt: boolean; digest: string | null };
 }
 
+/**
+ * Secrets this process has checked, by kind: the evidence that a limit holds (tests count them, as
+ * the number of slow verifications a flood could cause is the point of the limits).
+ */
+export interface CredentialChecks {
+  /** argon2 verifications of a login's password (a dummy hash for an unknown login counts too). */
+  passwords: number;
+  /** argon2 verifications of a lab key. */
+  labKeyArgon2: number;
+  /** Lab keys looked up in the database (not already known to this process). */
+  labKeyLookups: number;
+}
+
 export class IdentityService {
-  private readonly byLogin: RateLimiterMemory;
-  private readonly byAddress: RateLimiterMemory;
+  readonly checks: CredentialChecks = { passwords: 0, labKeyArgon2: 0, labKeyLookups: 0 };
+  private readonly limits: AttemptLimits;
+  /** Login attempts per login and address: the strict limit, which locks out only that address. */
+  private readonly byLoginAndAddress: AttemptCounter;
+  /** Login attempts per address over all logins (an office behind one NAT tries several, not without bound). */
+  private readonly byAddress: AttemptCounter;
+  /** Login attempts per login from every address: slower, against guesses spread over many addresses. */
+  private readonly byLogin: AttemptCounter;
+  /** Lab keys not already proven here, per address: a good one is given back, so bad ones are what counts. */
+  private readonly badKeys: AttemptCounter;
   /**
-   * Lab keys already verified (argon2 is slow on purpose): full SHA-256 digest -> lab; `until`:
+   * Lab keys already verified: full SHA-256 digest -> lab; `until`:
    * when the key's and lab's state must be read again.
    */
   private readonly labKeyCache = new Map<string, { labId: string; shopId: string; keyId: string; until: number }>();
@@ -58,10 +81,12 @@ export class IdentityService {
 
   constructor(private readonly app: AppContext) {
     this.tokens = new TokenVerifier(app.config.jwtSecret);
-    const { attempts, windowSeconds } = app.config.loginRateLimit;
-    this.byLogin = new RateLimiterMemory({ points: attempts, duration: windowSeconds, keyPrefix: "login" });
-    // An address may try several logins (an office behind one NAT), but not without bound.
-    this.byAddress = new RateLimiterMemory({ points: attempts * 5, duration: windowSeconds, keyPrefix: "addr" });
+    const { attempts, perLogin, perAddress, windowSeconds } = app.config.loginRateLimit;
+    this.limits = new AttemptLimits(app.config.redisUrl, channelPrefix(app.config.database));
+    this.byLoginAndAddress = this.limits.counter("login-addr", { points: attempts, windowSeconds });
+    this.byAddress = this.limits.counter("addr", { points: perAddress, windowSeconds });
+    this.byLogin = this.limits.counter("login", { points: perLogin, windowSeconds });
+    this.badKeys = this.limits.counter("bad-keys", { points: app.config.badKeyRateLimit.attempts, windowSeconds: app.config.badKeyRateLimit.windowSeconds });
     void (async () => {
       for await (const event of app.events.subscribe("invalidate")) {
         if (event.kind === "lab-keys" || event.kind === "catalog") this.forgetLabKeys();
@@ -85,33 +110,56 @@ export class IdentityService {
     for (const entry of this.labKeyCache.values()) entry.until = 0;
   }
 
+  /** Ends what the service holds open (the counters' Redis connection). */
+  async close(): Promise<void> {
+    await this.limits.close();
+  }
+
+  /**
+   * Checks a login's password. Each attempt is counted before its password is checked, so no more
+   * than the limits allow are ever checked, however many arrive at once (and at however many
+   * processes). The counters are taken narrowest first, so an attempt refused by one does not
+   * count against the wider ones: a single address's guesses stop at its own limit and do not
+   * use up the login's limit for everyone else.
+   */
+  /** Forgets which keys were proven here: each is checked from its stored hash at its next use. */
+  forgetVerifiedKeys(): void {
+    this.keyGeneration++;
+    this.labKeyCache.clear();
+  }
+
   async login(ctx: RequestContext, login: string, password: string): Promise<{ token: string; user: UserEntity } | UserErrorData[]> {
     const loginKey = login.trim().toLowerCase();
-    const [l, a] = await Promise.all([this.byLogin.get(loginKey), this.byAddress.get(ctx.ip)]);
-    const { attempts } = this.app.config.loginRateLimit;
-    const blocked = [l && l.consumedPoints >= attempts ? l : null, a && a.consumedPoints >= attempts * 5 ? a : null].find((x) => x);
-    if (blocked) {
-      const seconds = Math.max(1, Math.ceil(blocked.msBeforeNext / 1000));
-      return [userError("RATE_LIMITED", `Too many failed logins; try again in ${seconds} s`)];
+    const pairKey = JSON.stringify([loginKey, ctx.ip]);
+    const taken: Array<[AttemptCounter, string]> = [
+      [this.byLoginAndAddress, pairKey],
+      [this.byAddress, ctx.ip],
+      [this.byLogin, loginKey],
+    ];
+    for (const [counter, key] of taken) {
+      const t = await counter.take(key);
+      if (!t.ok) return [userError("RATE_LIMITED", `Too many failed logins; try again in ${t.retryAfterSeconds} s`)];
     }
     const user = await this.app.ds.getRepository(UserEntity).findOne({ where: { login: login.trim() } });
     // Verify against a dummy hash for an unknown login so that timing does not tell logins apart.
+    this.checks.passwords++;
     const ok = await verifyHash(user?.passwordHash ?? (await timingDummyHash()), password);
     if (!user || !ok || user.disabled) {
-      await Promise.all([this.byLogin.penalty(loginKey, 1), this.byAddress.penalty(ctx.ip, 1)]);
       this.app.logger.info({ requestId: ctx.requestId, event: "login_failed" }, "login failed");
       return [userError("INVALID_CREDENTIALS", "Wrong login or password")];
     }
-    await this.byLogin.delete(loginKey);
-    const token = await issueToken(this.app.config.jwtSecret, user.id, this.app.config.sessionTtlSeconds);
+    // A good login is no failure: its attempt is given back, and this address's failures forgotten.
+    await Promise.all([this.byLoginAndAddress.reset(pairKey), this.byAddress.giveBack(ctx.ip), this.byLogin.giveBack(loginKey)]);
+    const token = await issueToken(this.app.config.jwtSecret, user.id, this.app.config.sessionTtlSeconds, user.sessionVersion);
     return { token, user };
   }
 
   /**
    * Turns an Authorization header (or graphql-ws connectionParams value) into the caller. No header:
    * anonymous. A header that does not verify: INVALID_CREDENTIAL. `memo`: see {@link CredentialMemo}.
+   * `ip`: the caller's address, whose bad lab keys are limited (BAD_KEY_RATE_LIMIT).
    */
-  async authenticate(header: string | undefined | null, memo?: CredentialMemo): Promise<Auth | typeof INVALID_CREDENTIAL> {
+  async authenticate(header: string | undefined | null, memo?: CredentialMemo, ip?: string): Promise<Auth | typeof INVALID_CREDENTIAL> {
     if (header === undefined || header === null) return { kind: "anonymous" };
     let parsed = memo?.parsed;
     if (parsed === undefined || parsed.header !== header) {
@@ -134,13 +182,14 @@ export class IdentityService {
         user = await this.app.ds.getRepository(UserEntity).findOne({ where: { id: claims.userId } });
         if (user) this.userCache.set(user.id, { user, until: Date.now() + USER_CACHE_MS });
       }
-      if (!user || user.disabled) return INVALID_CREDENTIAL;
+      // A session issued before a password change, a disable or a change of role has ended.
+      if (!user || user.disabled || user.sessionVersion !== claims.sessionVersion) return INVALID_CREDENTIAL;
       return { kind: "user", user };
     }
-    return this.authenticateLabKey(parsed.credential, parsed.digest!);
+    return this.authenticateLabKey(parsed.credential, parsed.digest!, ip);
   }
 
-  private async authenticateLabKey(key: string, digest: string): Promise<Auth | typeof INVALID_CREDENTIAL> {
+  private async authenticateLabKey(key: string, digest: string, ip: string | undefined): Promise<Auth | typeof INVALID_CREDENTIAL> {
     const cached = this.labKeyCache.get(digest);
     if (cached) {
       // Still due after a refresh: a change came while it read; read again.
@@ -150,20 +199,43 @@ export class IdentityService {
       }
       return { kind: "lab", labId: cached.labId, shopId: cached.shopId, keyId: cached.keyId };
     }
+    // Counted before it is looked up, so that a burst of made-up keys from one address costs no
+    // more lookups than the limit allows; a good key is given back.
+    if (ip !== undefined && !(await this.badKeys.take(ip)).ok) return INVALID_CREDENTIAL;
+    const auth = await this.lookUpLabKey(key, digest);
+    if (ip !== undefined && auth !== INVALID_CREDENTIAL) await this.badKeys.giveBack(ip);
+    return auth;
+  }
+
+  /**
+   * Finds a key by its lookup (its id prefix, see labKeyLookup) and checks it against the stored
+   * hash: the keyed hash, at the cost of an HMAC. A key still stored with argon2 is verified with
+   * argon2 and then stored as the keyed hash, so that it costs argon2 once. An unknown lookup costs
+   * one indexed read and no hashing at all.
+   */
+  private async lookUpLabKey(key: string, digest: string): Promise<Auth | typeof INVALID_CREDENTIAL> {
+    this.checks.labKeyLookups++;
     const candidates = await this.app.ds
       .getRepository(LabApiKeyEntity)
       .createQueryBuilder("k")
       .where("k.lookup = :lookup AND k.revoked_at IS NULL", { lookup: labKeyLookup(key) })
       .getMany();
+    const secret = this.app.config.keyHashSecret;
     for (const k of candidates) {
-      if (await verifyHash(k.hash, key)) {
-        const lab = await this.app.ds.getRepository(LabEntity).findOne({ where: { id: k.labId } });
-        if (!lab || lab.disabled) return INVALID_CREDENTIAL;
-        this.labKeyCache.set(digest, { labId: lab.id, shopId: lab.shopId, keyId: k.id, until: Date.now() + LAB_KEY_RECHECK_MS });
-        return { kind: "lab", labId: lab.id, shopId: lab.shopId, keyId: k.id };
+      let ok: boolean;
+      if (isKeyedKeyHash(k.hash)) ok = verifyKeyedKeyHash(secret, k.hash, key);
+      else {
+        this.checks.labKeyArgon2++;
+        ok = await verifyHash(k.hash, key);
+        // Only where it still holds the argon2 hash just verified (another process may be at it too).
+        if (ok) await this.app.ds.getRepository(LabApiKeyEntity).update({ id: k.id, hash: k.hash }, { hash: keyedKeyHash(secret, key) });
       }
+      if (!ok) continue;
+      const lab = await this.app.ds.getRepository(LabEntity).findOne({ where: { id: k.labId } });
+      if (!lab || lab.disabled) return INVALID_CREDENTIAL;
+      this.labKeyCache.set(digest, { labId: lab.id, shopId: lab.shopId, keyId: k.id, until: Date.now() + LAB_KEY_RECHECK_MS });
+      return { kind: "lab", labId: lab.id, shopId: lab.shopId, keyId: k.id };
     }
-    if (candidates.length === 0) await verifyHash(await timingDummyHash(), key);
     return INVALID_CREDENTIAL;
   }
 

@@ -1,6 +1,7 @@
 /**
  * Lab API keys: created, rotated and revoked by admins (center admins, and group admins for the
- * labs of their shops). A key is shown once, when it is made; only its argon2 hash is stored.
+ * labs of their shops). A key is shown once, when it is made; only its keyed hash is stored
+ * (see passwords.ts), with its id prefix as the lookup that finds it.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
@@ -9,7 +10,7 @@ import { LabEntity } from "../catalog/lab.entity";
 import { inTransaction, type Outcome, type Tx } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";
 import { LabApiKeyEntity } from "./lab-api-key.entity";
-import { hashLabKey, labKeyLookup } from "./passwords";
+import { hashLabKey, keyedKeyHash, labKeyLookup } from "./passwords";
 import { managesShopAsGroup } from "./scope";
 
 export interface IssuedKey {
@@ -17,17 +18,22 @@ export interface IssuedKey {
   apiKey: LabApiKeyEntity;
 }
 
+/** `pmk_<16 hex digits: the key's id, its lookup>_<32 random bytes>`. */
 export function generateLabKey(): string {
-  return "pmk_" + randomBytes(32).toString("base64url");
+  return `pmk_${randomBytes(8).toString("hex")}_${randomBytes(32).toString("base64url")}`;
 }
 
-/** Builds the stored form of a key (used by the bundle import too). */
-export async function labKeyRecord(labId: string, key: string, label: string, id: string = randomUUID()): Promise<LabApiKeyEntity> {
+/**
+ * Builds the stored form of a key: its keyed hash under `keyHashSecret`, or, without it (a bundle's
+ * clear key, imported where the center's secret may not be known), argon2, which the center turns
+ * into the keyed hash at the key's first use.
+ */
+export async function labKeyRecord(labId: string, key: string, label: string, id: string = randomUUID(), keyHashSecret?: Uint8Array): Promise<LabApiKeyEntity> {
   const k = new LabApiKeyEntity();
   k.id = id;
   k.labId = labId;
   k.lookup = labKeyLookup(key);
-  k.hash = await hashLabKey(key);
+  k.hash = keyHashSecret ? keyedKeyHash(keyHashSecret, key) : await hashLabKey(key);
   k.label = label;
   k.createdAt = new Date();
   k.revokedAt = null;
@@ -44,7 +50,7 @@ export class LabKeysService {
   async create(ctx: RequestContext, labId: string, label: string): Promise<Outcome<IssuedKey>> {
     return inTransaction(ctx, async (tx) => {
       await this.labInScope(ctx, tx.em, labId, ["labId"]);
-      return this.issue(tx, labId, label);
+      return this.issue(ctx, tx, labId, label);
     });
   }
 
@@ -53,7 +59,7 @@ export class LabKeysService {
     return inTransaction(ctx, async (tx) => {
       const old = await this.keyInScope(ctx, tx.em, keyId);
       await tx.em.update(LabApiKeyEntity, { id: old.id }, { revokedAt: new Date() });
-      return this.issue(tx, old.labId, old.label);
+      return this.issue(ctx, tx, old.labId, old.label);
     });
   }
 
@@ -67,9 +73,9 @@ export class LabKeysService {
     });
   }
 
-  private async issue(tx: Tx, labId: string, label: string): Promise<IssuedKey> {
+  private async issue(ctx: RequestContext, tx: Tx, labId: string, label: string): Promise<IssuedKey> {
     const key = generateLabKey();
-    const apiKey = await labKeyRecord(labId, key, label);
+    const apiKey = await labKeyRecord(labId, key, label, randomUUID(), ctx.app.config.keyHashSecret);
     await tx.em.insert(LabApiKeyEntity, apiKey);
     tx.emit("invalidate", { kind: "lab-keys" });
     return { key, apiKey };

@@ -1,8 +1,12 @@
 /**
- * Password and API-key hashing with argon2id. People's passwords use argon2's default cost; lab keys
- * are long random strings, so a lighter memory cost is enough and keeps daemon calls fast.
+ * Password and API-key hashing. People's passwords use argon2id at its default cost (slow on
+ * purpose: people choose guessable passwords). Lab keys are long random secrets, which no amount of
+ * guessing finds, so they are stored as an HMAC-SHA-256 keyed with a server secret (as token
+ * services store their tokens): checking one costs microseconds, not an argon2 run that anyone with
+ * a made-up key could make the center pay. Keys stored with argon2 before (or given in clear in a
+ * bundle) are verified with argon2 once and then stored as the keyed hash.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import * as argon2 from "argon2";
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -13,6 +17,7 @@ export function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, { type: argon2.argon2id });
 }
 
+/** argon2 for a lab key: only where the key secret is not at hand (a bundle's clear key). */
 export function hashLabKey(key: string): Promise<string> {
   return argon2.hash(key, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
 }
@@ -32,9 +37,36 @@ export function timingDummyHash(): Promise<string> {
   return dummyHash;
 }
 
-/** The short, non-secret index of a lab key: enough to find its row, useless to recover the key. */
+/** Keys the center issues: `pmk_`, the key's public id (16 hex digits), `_`, 32 random bytes. */
+const ISSUED_KEY_RE = /^pmk_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The short, non-secret index of a lab key that finds its row: the id prefix of a key the center
+ * issued; for any other key (issued before ids, or written in a bundle), the first 16 hex digits of
+ * its SHA-256, useless to recover the key.
+ */
 export function labKeyLookup(key: string): string {
-  return createHash("sha256").update(key).digest("hex").slice(0, 16);
+  const m = ISSUED_KEY_RE.exec(key);
+  return m ? m[1] : createHash("sha256").update(key).digest("hex").slice(0, 16);
+}
+
+const KEYED_HASH_PREFIX = "hmac-sha256$";
+
+/** The stored form of a lab key: HMAC-SHA-256 under the server's key secret. */
+export function keyedKeyHash(secret: Uint8Array, key: string): string {
+  return KEYED_HASH_PREFIX + createHmac("sha256", secret).update(key).digest("hex");
+}
+
+/** Whether a stored lab key hash is the keyed form (else argon2). */
+export function isKeyedKeyHash(hash: string): boolean {
+  return /^hmac-sha256\$[0-9a-f]{64}$/.test(hash);
+}
+
+/** Whether `key` matches a stored keyed hash, in constant time. */
+export function verifyKeyedKeyHash(secret: Uint8Array, hash: string, key: string): boolean {
+  const expected = Buffer.from(keyedKeyHash(secret, key));
+  const actual = Buffer.from(hash);
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
 /** A full digest used only as an in-memory cache key for keys already verified. */

@@ -1,11 +1,14 @@
-/** Session tokens: short JWTs (HS256) signed with JWT_SECRET, naming the user. */
+/**
+ * Session tokens: short JWTs (HS256) signed with JWT_SECRET, naming the user and the user's session
+ * version (`sv`) at issue: a session ends when that version moves on (see UserEntity).
+ */
 import { createSecretKey, type KeyObject } from "node:crypto";
 import { SignJWT, jwtVerify } from "jose";
 
 const ISSUER = "printmesh";
 
-export async function issueToken(secret: Uint8Array, userId: string, ttlSeconds: number): Promise<string> {
-  return new SignJWT({})
+export async function issueToken(secret: Uint8Array, userId: string, ttlSeconds: number, sessionVersion = 0): Promise<string> {
+  return new SignJWT({ sv: sessionVersion })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(userId)
     .setIssuer(ISSUER)
@@ -16,6 +19,8 @@ export async function issueToken(secret: Uint8Array, userId: string, ttlSeconds:
 
 export interface TokenClaims {
   userId: string;
+  /** The user's session version when it was issued (0 for tokens that carry none). */
+  sessionVersion: number;
   issuedAt: number;
   /** Unix seconds. */
   expiresAt: number;
@@ -26,7 +31,9 @@ export async function verifyToken(secret: Uint8Array | KeyObject, token: string)
   try {
     const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, algorithms: ["HS256"] });
     if (typeof payload.sub !== "string" || typeof payload.iat !== "number" || typeof payload.exp !== "number") return null;
-    return { userId: payload.sub, issuedAt: payload.iat, expiresAt: payload.exp };
+    const sv = payload.sv ?? 0;
+    if (typeof sv !== "number" || !Number.isSafeInteger(sv)) return null;
+    return { userId: payload.sub, sessionVersion: sv, issuedAt: payload.iat, expiresAt: payload.exp };
   } catch {
     return null;
   }

@@ -5,7 +5,7 @@ import { Role } from "./role";
 /**
  * A person who logs in: a center admin, a shop-group admin (scoped to one group), a shop admin
  * (scoped to one shop) or a customer. A disabled user's tokens stop working at once, because every
- * request loads the user again.
+ * request loads the user again (kept a few seconds, dropped at once when the user changes).
  */
 @Entity("users")
 export class UserEntity {
@@ -33,6 +33,13 @@ export class UserEntity {
 
   @Column({ type: "boolean", default: false })
   disabled!: boolean;
+
+  /**
+   * Raised by a password change, a disable and a change of role or scope: a session token names
+   * the version it was issued under, and one issued under an earlier version no longer works.
+   */
+  @Column({ name: "session_version", type: "int", default: 0 })
+  sessionVersion!: number;
 
   /** A customer's home shop (seed 001, claim 3): their orders go there unless they name another. */
   @Column({ name: "home_shop_id", type: "varchar", length: 64, nullable: true })

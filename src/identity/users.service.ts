@@ -57,6 +57,7 @@ export class UsersService {
         shopId: input.role === Role.SHOP_ADMIN ? input.shopId ?? null : null,
         passwordHash: await hashPassword(input.password!),
         disabled: false,
+        sessionVersion: 0,
         createdAt: now,
         updatedAt: now,
       });
@@ -76,12 +77,15 @@ export class UsersService {
       }
       rejectIf(errors);
       const role = input.role ?? user.role;
+      const granted = [user.role, user.shopGroupId, user.shopId].join("\n");
       if (input.login !== undefined) user.login = input.login.trim();
       if (input.name !== undefined) user.name = input.name.trim();
       if (input.password !== undefined) user.passwordHash = await hashPassword(input.password);
       user.role = role;
       user.shopGroupId = role === Role.SHOP_GROUP_ADMIN ? (input.shopGroupId !== undefined ? input.shopGroupId : user.shopGroupId) : null;
       user.shopId = role === Role.SHOP_ADMIN ? (input.shopId !== undefined ? input.shopId : user.shopId) : null;
+      // A new password, rank or scope ends the sessions opened before it (theirs, and this one if it is).
+      if (input.password !== undefined || [user.role, user.shopGroupId, user.shopId].join("\n") !== granted) user.sessionVersion += 1;
       user.updatedAt = new Date();
       await em.save(UserEntity, user);
       return user;
@@ -96,6 +100,8 @@ export class UsersService {
       if (disabled && ctx.auth.kind === "user" && ctx.auth.user.id === id) {
         throw new RollbackWithErrors([userError("CANNOT_DISABLE_SELF", "You cannot disable your own account", ["id"])]);
       }
+      // Disabling ends every session, so that enabling again does not bring the old ones back.
+      if (disabled && !user.disabled) user.sessionVersion += 1;
       user.disabled = disabled;
       user.updatedAt = new Date();
       await em.save(UserEntity, user);

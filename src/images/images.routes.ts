@@ -86,7 +86,7 @@ export function mountImageRoutes(app: Express, appContext: AppContext): void {
 
 /** Who is calling; a credential that does not verify is refused (401), never downgraded. */
 async function caller(app: AppContext, req: Request, res: Response): Promise<RequestContext> {
-  const auth = await app.services.identity.authenticate(req.header("authorization"));
+  const auth = await app.services.identity.authenticate(req.header("authorization"), undefined, req.ip ?? req.socket.remoteAddress);
   if (auth === INVALID_CREDENTIAL) {
     throw new ImageError(401, "UNAUTHENTICATED", "The bearer token or lab key is not valid (expired, revoked or disabled)");
   }

@@ -9,7 +9,7 @@ import type { DataSource } from "typeorm";
 import { derivePriceRowId, validateBundle, type Bundle, type BundleLab, type BundlePrice, type BundleUser } from "../../src/catalog/bundle";
 import { exportBundle } from "../../src/catalog/bundle-export.service";
 import { importBundle, IMPORT_KINDS, type ImportReport } from "../../src/catalog/bundle-import.service";
-import { labKeyLookup, verifyHash } from "../../src/identity/passwords";
+import { keyedKeyHash, labKeyLookup, verifyHash } from "../../src/identity/passwords";
 import { openTestDatabase } from "../support/database";
 
 const PATENT = path.resolve(__dirname, "../../fixtures/patent-example.json");
@@ -335,6 +335,31 @@ describe("importBundle and exportBundle", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("carries keys stored in the keyed form through export and import, and recognises their clear keys", async () => {
+    // What the center does at a key's first use: argon2 replaced by the keyed hash.
+    const secret = new TextEncoder().encode("bundle-test-key-secret-".padEnd(40, "x"));
+    const lab01Key = patent().labs.find((l) => l.id === "LAB01")!.apiKey!;
+    await db.ds.query("UPDATE lab_api_keys SET hash = ? WHERE lab_id = 'LAB01'", [keyedKeyHash(secret, lab01Key)]);
+    const exported = await exportBundle(db.ds);
+    const text = JSON.stringify(exported, null, 2);
+    expect(exported.labs.find((l) => l.id === "LAB01")!.apiKeys![0].hash).toMatch(/^hmac-sha256\$[0-9a-f]{64}$/);
+    const other = await openTestDatabase();
+    try {
+      expectOk(await importBundle(other.ds, JSON.parse(text)));
+      expect(JSON.stringify(await exportBundle(other.ds), null, 2)).toBe(text);
+    } finally {
+      await other.close();
+    }
+    // The clear key of the bundle is the stored one: no second key for LAB01 (nor any other lab).
+    const keysBefore = await db.ds.query("SELECT id, hash FROM lab_api_keys ORDER BY id");
+    const withSecret = { dryRun: false, keyHashSecret: secret };
+    const again = await importBundle(db.ds, patent(), withSecret);
+    expectOk(again);
+    expect(again.created.labApiKeys).toBe(0);
+    expect(again.unchanged.labApiKeys).toBe(4);
+    expect(await db.ds.query("SELECT id, hash FROM lab_api_keys ORDER BY id")).toEqual(keysBefore);
   });
 });
 

@@ -10,11 +10,15 @@ describe("TokenVerifier", () => {
     const v = new TokenVerifier(secret);
     const now = Date.now();
     const first = await v.verify(token, now);
-    expect(first).toEqual({ userId: "U100", issuedAt: expect.any(Number), expiresAt: first!.issuedAt + 60 });
+    expect(first).toEqual({ userId: "U100", sessionVersion: 0, issuedAt: expect.any(Number), expiresAt: first!.issuedAt + 60 });
     expect(await v.verify(token, now + 1000)).toEqual(first);
     // Remembered or not, a token is not accepted after its expiry.
     expect(await v.verify(token, (first!.expiresAt + 1) * 1000)).toBeNull();
     expect(await verifyToken(secret, token)).toEqual(first);
+  });
+
+  it("carries the session version it was issued under", async () => {
+    expect(await verifyToken(secret, await issueToken(secret, "U100", 60, 3))).toMatchObject({ userId: "U100", sessionVersion: 3 });
   });
 
   it("refuses forged, foreign and malformed tokens, every time", async () => {

@@ -6,5 +6,15 @@ import { LabReports1764300000000 } from "./1764300000000-lab-reports";
 import { DesignTemplates1764400000000 } from "./1764400000000-design-templates";
 import { ClaimKeys1764500000000 } from "./1764500000000-claim-keys";
 import { WriteLocksAndCacheVersions1764610000000 } from "./1764610000000-write-locks-and-cache-versions";
+import { SessionVersions1764620000000 } from "./1764620000000-session-versions";
 
-export const migrations = [Initial1764000000000, PriceManagement1764100000000, Orders1764200000000, LabReports1764300000000, DesignTemplates1764400000000, ClaimKeys1764500000000, WriteLocksAndCacheVersions1764610000000];
+export const migrations = [
+  Initial1764000000000,
+  PriceManagement1764100000000,
+  Orders1764200000000,
+  LabReports1764300000000,
+  DesignTemplates1764400000000,
+  ClaimKeys1764500000000,
+  WriteLocksAndCacheVersions1764610000000,
+  SessionVersions1764620000000,
+];
