@@ -83,7 +83,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const documents = new DocumentCache({ maxEntries: 1000, maxChars: 4 * 1024 * 1024, maxTokens: config.limits.maxTokens });
 
   // graphql-ws on the same path as HTTP GraphQL: subscriptions, and the lab daemons' operations.
-  const formatError = makeFormatError(logger);
+  // Suggestions go with introspection: they would tell the schema it hides.
+  const formatError = makeFormatError(logger, { suggestions: config.introspection });
   const ws = startWsServer({
     app,
     schema,
