@@ -21,7 +21,7 @@ import { requestContext, type AppContext, type RequestContext } from "./graphql/
 import { makeFormatError } from "./graphql/errors-format";
 import { errorCodes } from "./graphql/operation-codes";
 import { compiledExecution, compiledOperations } from "./graphql/compiled-execution";
-import { graphqlHttp, requestIdOf } from "./graphql/http-transport";
+import { expressErrors, graphqlHttp, requestIdOf } from "./graphql/http-transport";
 import { createEventBus } from "./graphql/pubsub";
 import { appSchema } from "./graphql/schema";
 import { DocumentCache } from "./graphql/document-cache";
@@ -182,6 +182,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, { context: ({ req, res }) => graphqlContext(req, String(res.locals.requestId), req.ip) }),
   );
+  expressApp.use(expressErrors(logger, BODY_LIMIT_BYTES));
   const direct = httpOperations({
     schema,
     documents,

@@ -137,3 +137,28 @@ function reply(res: http.ServerResponse, status: number, body: object): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }
+
+/**
+ * Express's last error handler: a request Express refused (a body over the limit, another charset,
+ * a body that is not JSON) answers JSON in the GraphQL shape with a code, in every configuration.
+ * Express's own handler answers an HTML page that, outside production, holds the stack.
+ */
+export function expressErrors(logger: Logger, bodyLimit: number) {
+  return (err: unknown, req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void): void => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const e = (err ?? {}) as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+    const given = typeof e.status === "number" ? e.status : typeof e.statusCode === "number" ? e.statusCode : 500;
+    const status = given >= 400 && given < 600 ? given : 500;
+    if (status === 413) {
+      reply(res, 413, { errors: [{ message: `The request body is larger than ${bodyLimit} bytes (${(bodyLimit / 1024 / 1024).toFixed(0)} MiB)`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+    } else if (status < 500 && e.expose !== false && typeof e.message === "string") {
+      reply(res, status, { errors: [{ message: e.message, extensions: { code: "BAD_REQUEST" } }] });
+    } else {
+      logger.error({ err, method: req.method, url: req.url }, "HTTP request failed");
+      reply(res, status, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+    }
+  };
+}
