@@ -26,6 +26,7 @@ import { createEventBus } from "./graphql/pubsub";
 import { appSchema } from "./graphql/schema";
 import { DocumentCache } from "./graphql/document-cache";
 import { httpOperations } from "./graphql/http-operations";
+import { replayingOperations, replayOf } from "./graphql/http-differential";
 import { startWsServer } from "./graphql/ws";
 import { INVALID_CREDENTIAL } from "./identity/identity.service";
 import { mountIde } from "./ide/ide";
@@ -109,7 +110,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   };
 
   const apollo = new ApolloServer<RequestContext>({
-    gateway: compiledExecution(schema, operations),
+    // In differential mode Apollo answers the runner's requests too, replaying what the runner executed.
+    gateway: compiledExecution(schema, config.httpDifferential ? replayingOperations(operations) : operations),
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     introspection: config.introspection,
@@ -191,12 +193,22 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     context: graphqlContext,
     formatError,
     errorPlugins: protection.plugins as ApolloServerPlugin<RequestContext>[],
+    keepReplay: config.httpDifferential,
     record: (context, operation, seconds, errors, data) => {
       metrics.httpLanes.inc({ lane: "direct" });
       recordHttpOperation(logger, metrics, context.requestId, operation, seconds, errors, data);
     },
   });
-  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: graphqlContext, logger, direct });
+  const differential = config.httpDifferential
+    ? {
+        differs(requestId: string, why: string, direct: unknown, apollo: unknown) {
+          metrics.httpLaneDifferences.inc();
+          logger.error({ requestId, why, direct, apollo }, "the center's HTTP lane and Apollo answered differently");
+        },
+      }
+    : undefined;
+  if (differential) logger.warn("GRAPHQL_HTTP_DIFFERENTIAL is on: every plain HTTP request is answered twice and compared (for tests, not for serving)");
+  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: graphqlContext, logger, direct, differential });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -247,6 +259,8 @@ function recordHttpOperation(
 function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue }) {
+      // Apollo's answer to a request the runner answered (differential mode) is compared, not counted.
+      if (replayOf(contextValue) !== undefined) return;
       const started = process.hrtime.bigint();
       return {
         async willSendResponse({ operation, response, errors }) {
