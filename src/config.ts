@@ -35,6 +35,11 @@ export interface Config {
   /** The browser IDE at GET /graphql; off in production unless asked for. */
   ide: boolean;
   introspection: boolean;
+  /**
+   * Tests and diagnosis only: each plain HTTP request the center's own runner answers is answered
+   * by Apollo's pipeline too and the two answers compared (src/graphql/http-differential.ts).
+   */
+  httpDifferential: boolean;
   sessionTtlSeconds: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number };
   /**
@@ -202,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     ide: bool("GRAPHQL_IDE", !production),
     introspection: bool("GRAPHQL_INTROSPECTION", !production),
+    httpDifferential: bool("GRAPHQL_HTTP_DIFFERENTIAL", false),
     sessionTtlSeconds: int("SESSION_TTL_SECONDS", 12 * 3600, 60, 30 * 24 * 3600),
     limits: {
       maxDepth: int("GRAPHQL_MAX_DEPTH", 12, 2, 100),

@@ -21,12 +21,13 @@ import { requestContext, type AppContext, type RequestContext } from "./graphql/
 import { makeFormatError } from "./graphql/errors-format";
 import { errorCodes } from "./graphql/operation-codes";
 import { compiledExecution, compiledOperations } from "./graphql/compiled-execution";
-import { graphqlHttp, requestIdOf } from "./graphql/http-transport";
+import { expressErrors, graphqlHttp, requestIdOf } from "./graphql/http-transport";
 import { createEventBus } from "./graphql/pubsub";
 import { watchCacheVersions } from "./db/cache-versions";
 import { appSchema } from "./graphql/schema";
 import { DocumentCache } from "./graphql/document-cache";
 import { httpOperations } from "./graphql/http-operations";
+import { replayingOperations, replayOf } from "./graphql/http-differential";
 import { startWsServer } from "./graphql/ws";
 import { INVALID_CREDENTIAL } from "./identity/identity.service";
 import { mountIde } from "./ide/ide";
@@ -90,7 +91,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const documents = new DocumentCache({ maxEntries: 1000, maxChars: 4 * 1024 * 1024, maxTokens: config.limits.maxTokens });
 
   // graphql-ws on the same path as HTTP GraphQL: subscriptions, and the lab daemons' operations.
-  const formatError = makeFormatError(logger);
+  // Suggestions go with introspection: they would tell the schema it hides.
+  const formatError = makeFormatError(logger, { suggestions: config.introspection });
   const ws = startWsServer({
     app,
     schema,
@@ -115,7 +117,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   };
 
   const apollo = new ApolloServer<RequestContext>({
-    gateway: compiledExecution(schema, operations),
+    // In differential mode Apollo answers the runner's requests too, replaying what the runner executed.
+    gateway: compiledExecution(schema, config.httpDifferential ? replayingOperations(operations) : operations),
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     introspection: config.introspection,
@@ -187,6 +190,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, { context: ({ req, res }) => graphqlContext(req, String(res.locals.requestId), req.ip) }),
   );
+  expressApp.use(expressErrors(logger, BODY_LIMIT_BYTES));
   const direct = httpOperations({
     schema,
     documents,
@@ -195,12 +199,22 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     context: graphqlContext,
     formatError,
     errorPlugins: protection.plugins as ApolloServerPlugin<RequestContext>[],
+    keepReplay: config.httpDifferential,
     record: (context, operation, seconds, errors, data) => {
       metrics.httpLanes.inc({ lane: "direct" });
       recordHttpOperation(logger, metrics, context.requestId, operation, seconds, errors, data);
     },
   });
-  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: graphqlContext, logger, direct });
+  const differential = config.httpDifferential
+    ? {
+        differs(requestId: string, why: string, direct: unknown, apollo: unknown) {
+          metrics.httpLaneDifferences.inc();
+          logger.error({ requestId, why, direct, apollo }, "the center's HTTP lane and Apollo answered differently");
+        },
+      }
+    : undefined;
+  if (differential) logger.warn("GRAPHQL_HTTP_DIFFERENTIAL is on: every plain HTTP request is answered twice and compared (for tests, not for serving)");
+  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: graphqlContext, logger, direct, differential });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -255,6 +269,8 @@ function recordHttpOperation(
 function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue }) {
+      // Apollo's answer to a request the runner answered (differential mode) is compared, not counted.
+      if (replayOf(contextValue) !== undefined) return;
       const started = process.hrtime.bigint();
       return {
         async willSendResponse({ operation, response, errors }) {

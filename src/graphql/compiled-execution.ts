@@ -69,6 +69,26 @@ function compilerDocument(document: DocumentNode, operation: OperationDefinition
   };
 }
 
+const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown }).then === "function";
+
+/**
+ * The result with graphql-js's own errors in place of graphql-jit's. graphql-jit's error has a
+ * read-only message and no extensions object when its cause has none; the protection's error hook
+ * rewrites messages (to hide "Did you mean" in production), and failed with a TypeError on every
+ * refusal, so Apollo answered 500 for what should be UNAUTHENTICATED or FORBIDDEN.
+ */
+function withGraphQLErrors(result: ExecutionResult): ExecutionResult {
+  if (!result.errors || result.errors.length === 0) return result;
+  const errors = result.errors.map((e) => {
+    if (Object.getOwnPropertyDescriptor(e, "message")?.writable !== false && e.extensions !== undefined) return e;
+    const copy = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined, extensions: e.extensions });
+    // graphql-js derives locations from AST nodes; graphql-jit gives them computed already.
+    if (e.locations !== undefined) (copy as { locations?: GraphQLError["locations"] }).locations = e.locations;
+    return copy;
+  });
+  return { ...result, errors };
+}
+
 interface Compiled {
   /** graphql-jit's coercion of the operation's variables; null: graphql-js's only. */
   variables: ((inputs: Record<string, unknown>) => CoercedVariableValues) | null;
@@ -135,7 +155,8 @@ export function compiledOperations(schema: GraphQLSchema): CompiledOperations {
         if (exact.errors) return { errors: exact.errors };
         coerced = exact.coerced;
       }
-      return entry.query.query(undefined, context, coerced);
+      const result = entry.query.query(undefined, context, coerced);
+      return isPromise(result) ? result.then(withGraphQLErrors) : withGraphQLErrors(result);
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * What a client sees of an error. Coded errors pass through; input validation errors name the
  * fields; anything else is masked as INTERNAL_SERVER_ERROR, with the details only in the log.
+ * With suggestions off (introspection off: production), no message says "Did you mean ...".
  */
 import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
@@ -43,7 +44,16 @@ function refusedWith4xx(error: unknown): boolean {
   return extensions?.code === undefined && typeof status === "number" && status >= 400 && status < 500;
 }
 
-export function makeFormatError(logger: Logger) {
+/** What the protection puts in place of a suggestion; the same words, whoever hid it. */
+export const SUGGESTION_MASK = "[Suggestion hidden]";
+/**
+ * graphql-js's suggestions: names of fields, arguments and types, and "the enum value ...". The
+ * protection's own hook hides only those that start with a quoted name, and only where it runs.
+ */
+const SUGGESTION = /Did you mean .+\?/g;
+
+export function makeFormatError(logger: Logger, opts: { suggestions?: boolean } = {}) {
+  const hide = opts.suggestions === false ? (message: string) => (message.includes("Did you mean") ? message.replace(SUGGESTION, SUGGESTION_MASK) : message) : (message: string) => message;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code as string | undefined;
     const validationErrors = formatted.extensions?.validationErrors as ClassValidatorError[] | undefined;
@@ -58,12 +68,12 @@ export function makeFormatError(logger: Logger) {
     }
     if (code !== undefined && PUBLIC_CODES.has(code)) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      return { ...formatted, message: hide(formatted.message), extensions };
     }
     // A refusal of the request itself that Apollo marks with a 4xx status but no code (a persisted
     // query whose hash is not its query's): the client's fault, said as it is.
     if (code === "INTERNAL_SERVER_ERROR" && refusedWith4xx(error)) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: "BAD_REQUEST" } };
+      return { message: hide(formatted.message), locations: formatted.locations, path: formatted.path, extensions: { code: "BAD_REQUEST" } };
     }
     const original = (error as { originalError?: unknown })?.originalError ?? error;
     logger.error({ err: original, path: formatted.path }, "unexpected error in a GraphQL operation");

@@ -30,6 +30,7 @@ import Negotiator from "negotiator";
 import type { CompiledOperations } from "./compiled-execution";
 import type { RequestContext } from "./context";
 import type { DocumentCache } from "./document-cache";
+import { recordResult, type Replay } from "./http-differential";
 
 /** The media types Apollo answers a single result with, in its order of preference. */
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -54,13 +55,15 @@ export interface HttpOperationsOptions {
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Apollo plugins whose `didEncounterErrors` hook must see an operation's errors (the protection's). */
   errorPlugins: readonly ApolloServerPlugin<RequestContext>[];
+  /** Keep what was executed with each answer, for Apollo to answer the same request (http-differential.ts). */
+  keepReplay?: boolean;
   /** Counts, times and logs an operation answered here, as the observability plugin does for Apollo. */
   record: (context: RequestContext, operation: OperationDefinitionNode, seconds: number, errors: readonly GraphQLError[] | undefined, data: unknown) => void;
 }
 
 export interface HttpOperations {
   /** The answer to a POST body already parsed from JSON, or null: Apollo answers this one. */
-  answer(req: http.IncomingMessage, body: unknown, requestId: string): Promise<HttpAnswer | null>;
+  answer(req: http.IncomingMessage, body: unknown, requestId: string): Promise<(HttpAnswer & { replay?: Replay }) | null>;
 }
 
 interface PlainRequest {
@@ -152,7 +155,10 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
       const result: ExecutionResult = await opts.operations.execute(document, operation, request.variables, context);
       // No data: refused before execution (variables that do not fit), so nothing was done.
       if (result.data === undefined) return null;
-      const answer: HttpAnswer = { status: 200, headers: new Map([["content-type", type]]), body: { kind: "complete", string: "" } };
+      const replay: Replay | undefined = opts.keepReplay
+        ? { operationName: request.operationName, type: operation.operation, variables: request.variables, auth: context.auth, result: recordResult(result) }
+        : undefined;
+      const answer: HttpAnswer & { replay?: Replay } = { status: 200, headers: new Map([["content-type", type]]), body: { kind: "complete", string: "" }, replay };
       const errors = result.errors && result.errors.length > 0 ? await formatErrors(result.errors, answer) : undefined;
       answer.body.string = JSON.stringify({ errors, data: result.data, extensions: result.extensions });
       opts.record(context, operation, Number(process.hrtime.bigint() - started) / 1e9, result.errors, result.data);

@@ -21,7 +21,8 @@ import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from "@apollo/server";
 import type { Logger } from "pino";
-import type { HttpOperations } from "./http-operations";
+import { differenceOf, REPLAY, type ComparedAnswer, type Replay } from "./http-differential";
+import type { HttpAnswer, HttpOperations } from "./http-operations";
 
 export interface GraphqlHttpOptions<C extends BaseContext> {
   apollo: ApolloServer<C>;
@@ -33,6 +34,11 @@ export interface GraphqlHttpOptions<C extends BaseContext> {
   logger: Logger;
   /** The runner for plain requests; what it declines goes to Apollo. */
   direct?: HttpOperations;
+  /**
+   * Differential mode (http-differential.ts): each answer of the runner is compared with Apollo's
+   * for the same request; `differs` is told of each difference (it logs and counts it).
+   */
+  differential?: { differs(requestId: string, why: string, direct: ComparedAnswer | string, apollo: ComparedAnswer | null): void };
 }
 
 /** The `x-request-id` the center answers with: the caller's, when it is a plain token, else a new one. */
@@ -105,7 +111,8 @@ async function answer<C extends BaseContext>(
     return;
   }
   try {
-    const response = (opts.direct ? await opts.direct.answer(req, body, requestId) : null) ?? (await viaApollo(opts, req, requestId, search, body));
+    const direct = opts.direct ? await directAnswer(opts, req, requestId, search, body) : null;
+    const response = direct ?? (await viaApollo(opts, req, requestId, search, body));
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {
@@ -122,18 +129,78 @@ async function answer<C extends BaseContext>(
   }
 }
 
-/** Apollo's answer to the request, as its Express integration asks for it. */
-function viaApollo<C extends BaseContext>(opts: GraphqlHttpOptions<C>, req: http.IncomingMessage, requestId: string, search: string, body: unknown) {
+/** Apollo's answer to the request, as its Express integration asks for it; with a replay, not executed again. */
+function viaApollo<C extends BaseContext>(opts: GraphqlHttpOptions<C>, req: http.IncomingMessage, requestId: string, search: string, body: unknown, replay?: Replay) {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
   }
-  const context: ContextThunk<C> = () => opts.context(req, requestId);
+  const context: ContextThunk<C> = replay ? async () => Object.assign(await opts.context(req, requestId), { [REPLAY]: replay }) : () => opts.context(req, requestId);
   return opts.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method: "POST", headers, search, body }, context });
+}
+
+/** The runner's answer, or null; in differential mode compared with Apollo's first. */
+async function directAnswer<C extends BaseContext>(opts: GraphqlHttpOptions<C>, req: http.IncomingMessage, requestId: string, search: string, body: unknown): Promise<HttpAnswer | null> {
+  const direct = opts.direct!;
+  if (!opts.differential) return direct.answer(req, body, requestId);
+  let answer: Awaited<ReturnType<HttpOperations["answer"]>>;
+  try {
+    answer = await direct.answer(req, body, requestId);
+  } catch (e) {
+    // The runner failed, maybe after executing: Apollo is not asked (a mutation would run twice).
+    const why = `the center's runner failed: ${(e as Error)?.message}`;
+    opts.differential.differs(requestId, why, String((e as Error)?.stack ?? e), null);
+    return laneDifference(why);
+  }
+  if (answer === null || answer.replay === undefined) return answer;
+  const mine: ComparedAnswer = { status: answer.status, contentType: answer.headers.get("content-type"), body: answer.body.string };
+  const apollo = await compared(await viaApollo(opts, req, requestId, search, body, answer.replay));
+  const why = differenceOf(mine, apollo, answer.replay);
+  if (why === null) return answer;
+  opts.differential.differs(requestId, why, mine, apollo);
+  return laneDifference(why);
+}
+
+async function compared(response: Awaited<ReturnType<ApolloServer["executeHTTPGraphQLRequest"]>>): Promise<ComparedAnswer> {
+  let body = "";
+  if (response.body.kind === "complete") body = response.body.string;
+  else for await (const chunk of response.body.asyncIterator) body += chunk;
+  return { status: response.status ?? 200, contentType: response.headers.get("content-type"), body };
+}
+
+/** What a request answered differently by the two lanes gets: a 500 no test can take for success. */
+function laneDifference(why: string): HttpAnswer {
+  const text = JSON.stringify({ errors: [{ message: `The center's HTTP lane and Apollo answered differently: ${why}`, extensions: { code: "HTTP_LANE_DIFFERENCE" } }] });
+  return { status: 500, headers: new Map([["content-type", "application/json; charset=utf-8"]]), body: { kind: "complete", string: text } };
 }
 
 function reply(res: http.ServerResponse, status: number, body: object): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
   res.end(text);
+}
+
+/**
+ * Express's last error handler: a request Express refused (a body over the limit, another charset,
+ * a body that is not JSON) answers JSON in the GraphQL shape with a code, in every configuration.
+ * Express's own handler answers an HTML page that, outside production, holds the stack.
+ */
+export function expressErrors(logger: Logger, bodyLimit: number) {
+  return (err: unknown, req: http.IncomingMessage, res: http.ServerResponse, next: (err?: unknown) => void): void => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const e = (err ?? {}) as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+    const given = typeof e.status === "number" ? e.status : typeof e.statusCode === "number" ? e.statusCode : 500;
+    const status = given >= 400 && given < 600 ? given : 500;
+    if (status === 413) {
+      reply(res, 413, { errors: [{ message: `The request body is larger than ${bodyLimit} bytes (${(bodyLimit / 1024 / 1024).toFixed(0)} MiB)`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+    } else if (status < 500 && e.expose !== false && typeof e.message === "string") {
+      reply(res, status, { errors: [{ message: e.message, extensions: { code: "BAD_REQUEST" } }] });
+    } else {
+      logger.error({ err, method: req.method, url: req.url }, "HTTP request failed");
+      reply(res, status, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+    }
+  };
 }

@@ -8,6 +8,8 @@ export interface Metrics {
   errors: Counter<"code">;
   /** GraphQL operations over HTTP by who ran them: "direct" (the center's own runner) or "apollo" (anything unusual). */
   httpLanes: Counter<"lane">;
+  /** Requests the center's runner and Apollo answered differently (differential mode only). */
+  httpLaneDifferences: Counter;
   wsConnections: Gauge;
 }
 
@@ -27,6 +29,7 @@ export function createMetrics(): Metrics {
     }),
     errors: new Counter({ name: "printmesh_graphql_errors_total", help: "GraphQL errors and payload errors by code", labelNames: ["code"], registers: [registry] }),
     httpLanes: new Counter({ name: "printmesh_graphql_http_requests_total", help: "GraphQL operations over HTTP by who ran them: direct (the center's own runner) or apollo (requests Apollo refuses before running an operation are not counted)", labelNames: ["lane"], registers: [registry] }),
+    httpLaneDifferences: new Counter({ name: "printmesh_graphql_http_lane_differences_total", help: "Plain HTTP requests the center's own runner and Apollo answered differently (GRAPHQL_HTTP_DIFFERENTIAL=1 only)", registers: [registry] }),
     wsConnections: new Gauge({ name: "printmesh_websocket_connections", help: "Open graphql-ws connections", registers: [registry] }),
   };
 }

@@ -41,6 +41,12 @@ describe("configuration", () => {
     expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "production", GRAPHQL_IDE: "1", JWT_SECRET: "x".repeat(32) }).ide).toBe(true);
   });
 
+  it("turns the differential mode of HTTP requests on only when asked, in any NODE_ENV", () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(32) }).httpDifferential).toBe(false);
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "production", GRAPHQL_HTTP_DIFFERENTIAL: "1", JWT_SECRET: "x".repeat(32) }).httpDifferential).toBe(true);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), GRAPHQL_HTTP_DIFFERENTIAL: "maybe", JWT_SECRET: "x".repeat(32) })).toThrow(/GRAPHQL_HTTP_DIFFERENTIAL must be 1 or 0/);
+  });
+
   it.each([
     ["PORT", "http", /PORT must be a whole number/],
     ["PORT", "70000", /PORT must be a whole number from 0 to 65535/],

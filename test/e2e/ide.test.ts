@@ -42,6 +42,9 @@ function centerConfig(extra: Record<string, string> = {}) {
     JWT_SECRET: "x".repeat(40),
     NODE_ENV: CENTER_NODE_ENV,
     DATA_DIR: dataDir,
+    // The IDE needs introspection; both are off by default in production configuration.
+    GRAPHQL_IDE: "1",
+    GRAPHQL_INTROSPECTION: "1",
     ...extra,
   });
 }

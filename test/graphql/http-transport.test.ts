@@ -101,15 +101,19 @@ describe("what still goes through Express", () => {
     expect(r.headers.etag).toBeDefined();
   });
 
-  it("a body longer than the limit: 413, before it is read", async () => {
+  it("a body longer than the limit: 413, before it is read, as JSON without a stack in any configuration", async () => {
     const big = JSON.stringify({ query: "{ me { login } }", variables: { pad: "x".repeat(1024 * 1024) } });
     const r = await post(big);
     expect(r.status).toBe(413);
+    expect(r.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(JSON.parse(r.text)).toEqual({ errors: [{ message: "The request body is larger than 1048576 bytes (1 MiB)", extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
   });
 
-  it("another charset, refused as before (415)", async () => {
+  it("another charset, refused as before (415), as JSON without a stack", async () => {
     const r = await post(ME, { "content-type": "application/json; charset=latin1" });
     expect(r.status).toBe(415);
+    expect(r.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(JSON.parse(r.text)).toEqual({ errors: [{ message: 'unsupported charset "LATIN1"', extensions: { code: "BAD_REQUEST" } }] });
   });
 
   it("a GET query with the preflight header, and health", async () => {

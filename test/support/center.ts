@@ -14,7 +14,7 @@ import { importBundle } from "../../src/catalog/bundle-import.service";
 import { createServer, type RunningServer } from "../../src/server";
 import { openTestDatabase } from "./database";
 import { queryCounter } from "../../src/db/query-counter";
-import { CENTER_NODE_ENV } from "./env";
+import { CENTER_HTTP_DIFFERENTIAL, CENTER_NODE_ENV } from "./env";
 
 export const PATENT_FIXTURE = path.resolve(__dirname, "../../fixtures/patent-example.json");
 export const DEMO_FIXTURE = path.resolve(__dirname, "../../fixtures/demo-catalog.json");
@@ -59,6 +59,7 @@ export async function startCenter(opts: { env?: Record<string, string>; bundle?:
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-data-"));
   const config = loadConfig({
     NODE_ENV: CENTER_NODE_ENV,
+    ...(CENTER_HTTP_DIFFERENTIAL !== undefined ? { GRAPHQL_HTTP_DIFFERENTIAL: CENTER_HTTP_DIFFERENTIAL } : {}),
     DATABASE_URL: test.url,
     PORT: "0",
     JWT_SECRET: "test-secret-".padEnd(48, "x"),
@@ -103,9 +104,12 @@ export async function startCenter(opts: { env?: Record<string, string>; bundle?:
     },
     async stop() {
       for (const c of clients) await c.dispose();
+      const differences = (await server.metrics.httpLaneDifferences.get()).values[0]?.value ?? 0;
       await server.stop();
       await close();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      // Differential mode: a request its two HTTP lanes answered differently fails the test file.
+      if (differences > 0) throw new Error(`${differences} HTTP request(s) answered differently by the center's own lane and Apollo (HTTP_LANE_DIFFERENCE; the center's log has both answers)`);
     },
   };
 }
