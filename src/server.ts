@@ -188,6 +188,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     operations,
     context: graphqlContext,
     formatError,
+    logger,
     errorPlugins: protection.plugins as ApolloServerPlugin<RequestContext>[],
     record: (context, operation, seconds, errors, data) => {
       metrics.httpLanes.inc({ lane: "direct" });

@@ -27,6 +27,9 @@ import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-i
 import { execute, getVariableValues, GraphQLError, GraphQLSchema, isInputObjectType, GraphQLScalarType, Kind, specifiedScalarTypes, type DocumentNode, type ExecutionResult, type OperationDefinitionNode, type TypeNode, type VariableDefinitionNode } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { compileVariableParsing, failToParseVariables, type CoercedVariableValues } from "graphql-jit/dist/variables";
+import { noteRequestOfErrors } from "./errors-format";
+
+const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown })?.then === "function";
 
 const PRECOERCED = "PrintmeshPrecoercedValue";
 const BUILT_IN = new Set(specifiedScalarTypes.map((t) => t.name));
@@ -135,7 +138,12 @@ export function compiledOperations(schema: GraphQLSchema): CompiledOperations {
         if (exact.errors) return { errors: exact.errors };
         coerced = exact.coerced;
       }
-      return entry.query.query(undefined, context, coerced);
+      const result = entry.query.query(undefined, context, coerced);
+      const requestId = (context as { requestId?: unknown } | null)?.requestId;
+      if (typeof requestId !== "string") return result;
+      if (isPromise(result)) return result.then((r) => (noteRequestOfErrors(r.errors, requestId), r));
+      noteRequestOfErrors(result.errors, requestId);
+      return result;
     },
   };
 }

@@ -24,6 +24,7 @@
  * errors, data, extensions; the same metrics and log line (observability in server.ts).
  */
 import type * as http from "node:http";
+import type { Logger } from "pino";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from "graphql";
 import Negotiator from "negotiator";
@@ -52,6 +53,8 @@ export interface HttpOperationsOptions {
   /** The request's context, as Apollo gets it; throws for a credential that does not hold. */
   context: (req: http.IncomingMessage, requestId: string) => Promise<RequestContext>;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Where an error that cannot even be formatted is logged. */
+  logger?: Logger;
   /** Apollo plugins whose `didEncounterErrors` hook must see an operation's errors (the protection's). */
   errorPlugins: readonly ApolloServerPlugin<RequestContext>[];
   /** Counts, times and logs an operation answered here, as the observability plugin does for Apollo. */
@@ -104,7 +107,7 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
     return type;
   };
 
-  const formatErrors = async (errors: readonly GraphQLError[], head: HttpAnswer): Promise<GraphQLFormattedError[]> => {
+  const formatErrors = async (errors: readonly GraphQLError[], head: HttpAnswer, requestId: string): Promise<GraphQLFormattedError[]> => {
     for (const plugin of opts.errorPlugins) {
       // The protection's hooks read only the errors; Apollo's request context is not built here.
       const listener = await plugin.requestDidStart?.({} as never);
@@ -113,7 +116,8 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
     return errors.map((raw: unknown) => {
       try {
         const error = raw instanceof GraphQLError ? raw : raw instanceof Error ? new GraphQLError(raw.message, { originalError: raw }) : new GraphQLError(`Unexpected error value: ${String(raw)}`);
-        const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions.code ?? "INTERNAL_SERVER_ERROR" };
+        // graphql-jit's errors from a resolver that threw carry no extensions object at all.
+        const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions?.code ?? "INTERNAL_SERVER_ERROR" };
         const extra = httpExtension(extensions.http);
         if (extra) {
           if (extra.status) head.status = extra.status;
@@ -121,7 +125,9 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
           delete extensions.http;
         }
         return opts.formatError({ ...error.toJSON(), extensions }, raw);
-      } catch {
+      } catch (e) {
+        // Masked as the formatter would have masked it, and logged: no internal error goes unlogged.
+        opts.logger?.error({ err: e, cause: raw, requestId }, "an error of a GraphQL operation could not be formatted");
         return { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } };
       }
     });
@@ -153,7 +159,7 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
       // No data: refused before execution (variables that do not fit), so nothing was done.
       if (result.data === undefined) return null;
       const answer: HttpAnswer = { status: 200, headers: new Map([["content-type", type]]), body: { kind: "complete", string: "" } };
-      const errors = result.errors && result.errors.length > 0 ? await formatErrors(result.errors, answer) : undefined;
+      const errors = result.errors && result.errors.length > 0 ? await formatErrors(result.errors, answer, requestId) : undefined;
       answer.body.string = JSON.stringify({ errors, data: result.data, extensions: result.extensions });
       opts.record(context, operation, Number(process.hrtime.bigint() - started) / 1e9, result.errors, result.data);
       return answer;

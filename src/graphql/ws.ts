@@ -28,6 +28,7 @@ import type { CompiledOperations } from "./compiled-execution";
 import type { DocumentCache } from "./document-cache";
 import { requestContext, type AppContext, type Auth, type RequestContext } from "./context";
 import { errorCodes } from "./operation-codes";
+import { noteRequestOfErrors } from "./errors-format";
 import { serveGraphqlWs } from "./ws-transport";
 
 /** 4403 Forbidden, as graphql-ws closes a socket whose onConnect refused the credential. */
@@ -209,6 +210,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         (args.contextValue as RequestContext).memo.clear();
         const errors = withRequestCodes(result);
         if (!errors || errors.length === 0) return;
+        noteRequestOfErrors(errors, (args.contextValue as RequestContext).requestId);
         return { ...result, errors: errors.map((e) => opts.formatError(e.toJSON(), e)) };
       },
     },
