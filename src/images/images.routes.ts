@@ -61,7 +61,7 @@ export function mountImageRoutes(app: Express, appContext: AppContext): void {
   app.get(
     "/images/:id/original",
     handle(appContext, async (req, res) => {
-      const { image, stream } = await images().original(param(req), req.query.exp, req.query.sig);
+      const { image, stream } = await images().original(param(req), req.query.exp, req.query.sig, req.query.job);
       const etag = `"${image.sha256}"`;
       res.setHeader("etag", etag);
       res.setHeader("cache-control", "private, max-age=60");

@@ -33,6 +33,8 @@ export const DEFAULT_SIGNED_URL_TTL_SECONDS = 300;
 const MAX_SIGNED_URL_TTL_SECONDS = 7 * 24 * 3600;
 /** Ids a center admin may choose for a stock image (and that every image id satisfies). */
 export const IMAGE_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
+/** What a print job id in a signed URL may look like (anything else is an invalid signature). */
+const JOB_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 export const IMAGE_CONTENT_TYPES = ["image/jpeg", "image/png", "image/tiff"] as const;
 export type ImageContentType = (typeof IMAGE_CONTENT_TYPES)[number];
@@ -59,6 +61,7 @@ export type ImageErrorCode =
   | "TOO_MANY_PIXELS"
   | "INVALID_SIGNATURE"
   | "SIGNATURE_EXPIRED"
+  | "JOB_WITHDRAWN"
   | "CLIENT_ABORTED"
   | "STORAGE_ERROR";
 
@@ -211,12 +214,15 @@ export class ImagesService {
     }
   }
 
-  /** An image's row, for its owner, any admin, or (stock images) anyone with a credential. */
+  /**
+   * An image's row, for its owner, a center admin, a shop or group admin when an order of their
+   * scope holds it, or (stock images) anyone with a credential.
+   */
   async get(ctx: RequestContext, id: string): Promise<ImageEntity> {
     if (ctx.auth.kind === "anonymous") throw new ImageError(401, "UNAUTHENTICATED", "Send Authorization: Bearer <token>");
     const row = IMAGE_ID_PATTERN.test(id) ? await this.app.ds.getRepository(ImageEntity).findOne({ where: { id } }) : null;
     if (!row || row.id !== id) throw new ImageError(404, "NOT_FOUND", `No image ${id}`);
-    if (!mayView(ctx.auth, row)) throw new ImageError(403, "FORBIDDEN", `Image ${id} is not yours`);
+    if (!(await this.mayView(ctx, row))) throw new ImageError(403, "FORBIDDEN", `Image ${id} is not yours`);
     return row;
   }
 
@@ -236,11 +242,18 @@ export class ImagesService {
     return { image, jpeg: await pending };
   }
 
-  /** The original's bytes, for a holder of a valid signed URL (no session needed). */
-  async original(id: string, exp: unknown, sig: unknown): Promise<{ image: ImageEntity; stream: Readable }> {
-    const check = this.checkSignature(id, exp, sig);
+  /**
+   * The original's bytes, for a holder of a valid signed URL (no session needed). A URL made for a
+   * print job (`job=`) holds only while that job is waiting for its lab or leased to it.
+   */
+  async original(id: string, exp: unknown, sig: unknown, job?: unknown): Promise<{ image: ImageEntity; stream: Readable }> {
+    const jobId = job === undefined ? undefined : typeof job === "string" && JOB_ID_PATTERN.test(job) ? job : null;
+    const check = jobId === null ? "invalid" : this.checkSignature(id, exp, sig, Date.now(), jobId);
     if (check === "expired") throw new ImageError(403, "SIGNATURE_EXPIRED", "This signed URL has expired; ask for a new one");
     if (check !== "ok") throw new ImageError(403, "INVALID_SIGNATURE", "This URL's signature is not valid");
+    if (jobId && !(await this.app.services.printJobs.downloadsAllowed(this.app, jobId))) {
+      throw new ImageError(403, "JOB_WITHDRAWN", `Print job ${jobId} is no longer at its lab (moved, cancelled or finished); this link no longer holds`);
+    }
     const image = await this.app.ds.getRepository(ImageEntity).findOne({ where: { id } });
     if (!image || image.id !== id) throw new ImageError(404, "NOT_FOUND", `No image ${id}`);
     if (!(await this.store.exists(image.storageKey))) {
@@ -290,13 +303,17 @@ export class ImagesService {
     return unknown.length === 0 && foreign.length === 0 ? { ok: true } : { ok: false, unknown, foreign };
   }
 
-  /** `/images/<id>/original?exp=<unix seconds>&sig=<HMAC-SHA256, base64url>`, valid for `ttlSeconds`. */
-  signedUrl(imageId: string, ttlSeconds = DEFAULT_SIGNED_URL_TTL_SECONDS, now = Date.now()): string {
+  /**
+   * `/images/<id>/original?exp=<unix seconds>&sig=<HMAC-SHA256, base64url>`, valid for `ttlSeconds`;
+   * with `jobId`, `&job=<id>` too, signed with the rest, and valid only while that job is its lab's.
+   */
+  signedUrl(imageId: string, ttlSeconds = DEFAULT_SIGNED_URL_TTL_SECONDS, now = Date.now(), jobId?: string): string {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_SIGNED_URL_TTL_SECONDS) {
       throw new RangeError(`ttlSeconds must be a whole number from 1 to ${MAX_SIGNED_URL_TTL_SECONDS}, got ${ttlSeconds}`);
     }
     const exp = Math.floor(now / 1000) + ttlSeconds;
-    return `/images/${encodeURIComponent(imageId)}/original?exp=${exp}&sig=${this.sign(imageId, exp)}`;
+    const job = jobId === undefined ? "" : `&job=${encodeURIComponent(jobId)}`;
+    return `/images/${encodeURIComponent(imageId)}/original?exp=${exp}${job}&sig=${this.sign(imageId, exp, jobId)}`;
   }
 
   /** True when `sig` signs this id and expiry and the expiry has not passed (timing-safe). */
@@ -306,20 +323,28 @@ export class ImagesService {
 
   // --- internals --------------------------------------------------------------------------------
 
-  private checkSignature(imageId: string, exp: unknown, sig: unknown, now = Date.now()): "ok" | "invalid" | "expired" {
+  private checkSignature(imageId: string, exp: unknown, sig: unknown, now = Date.now(), jobId?: string): "ok" | "invalid" | "expired" {
     if (typeof exp !== "string" && typeof exp !== "number") return "invalid";
     if (typeof sig !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(sig)) return "invalid";
     const expText = String(exp);
     if (!/^\d{1,12}$/.test(expText)) return "invalid";
-    const expected = Buffer.from(this.sign(imageId, Number(expText)), "base64url");
+    const expected = Buffer.from(this.sign(imageId, Number(expText), jobId), "base64url");
     const given = Buffer.from(sig, "base64url");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "invalid";
     // Expiry is checked after the signature, so that a forged URL never learns more than "invalid".
     return Number(expText) * 1000 < now ? "expired" : "ok";
   }
 
-  private sign(imageId: string, exp: number): string {
-    return createHmac("sha256", this.urlKey).update(`${imageId}\n${exp}`).digest("base64url");
+  private sign(imageId: string, exp: number, jobId?: string): string {
+    return createHmac("sha256", this.urlKey).update(jobId === undefined ? `${imageId}\n${exp}` : `${imageId}\n${exp}\njob:${jobId}`).digest("base64url");
+  }
+
+  private async mayView(ctx: RequestContext, image: ImageEntity): Promise<boolean> {
+    const auth = ctx.auth;
+    if (image.stock) return auth.kind !== "anonymous";
+    if (auth.kind !== "user") return false;
+    if (image.ownerUserId === auth.user.id) return true;
+    return ADMIN_ROLES.includes(auth.user.role) && (await this.app.services.orders.imageInAdminScope(ctx, image.id));
   }
 
   /** People upload; labs and anonymous callers do not; stock images are for center admins. Returns the owner. */
@@ -519,12 +544,6 @@ function thumbnailPipeline(img: sharp.Sharp): sharp.Sharp {
     .resize({ width: THUMBNAIL_MAX_SIDE, height: THUMBNAIL_MAX_SIDE, fit: "inside", withoutEnlargement: true })
     .flatten({ background: "#ffffff" })
     .jpeg({ quality: 80 });
-}
-
-function mayView(auth: Auth, image: ImageEntity): boolean {
-  if (image.stock) return auth.kind !== "anonymous";
-  if (auth.kind !== "user") return false;
-  return image.ownerUserId === auth.user.id || ADMIN_ROLES.includes(auth.user.role);
 }
 
 function tooLarge(maxBytes: number): ImageError {
