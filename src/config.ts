@@ -44,6 +44,8 @@ export interface Config {
   labLoadRetentionDays: number;
   /** Lab-ranking weights (partial; the rest are the defaults). */
   assignmentWeights: Record<string, number>;
+  /** Image uploads: pixel cap, per-user quota per window, concurrent decodes and their queue. */
+  images: { maxPixels: number; uploadsPerWindow: number; bytesPerWindow: number; windowSeconds: number; decodeConcurrency: number; decodeQueue: number };
 }
 
 export class ConfigError extends Error {
@@ -168,6 +170,15 @@ export function loadConfig(env: Env = process.env): Config {
     labOnlineGraceSeconds: int("LAB_ONLINE_GRACE_SECONDS", 90, 0, 24 * 3600),
     labLoadRetentionDays: int("LAB_LOAD_RETENTION_DAYS", 30, 1, 36500),
     assignmentWeights,
+    images: {
+      // libvips' own cap is 268 MP; a 100 MP decode already needs some 300 MB of pixels.
+      maxPixels: int("IMAGE_MAX_PIXELS", 100_000_000, 1, 0x3fff * 0x3fff),
+      uploadsPerWindow: int("UPLOAD_RATE_LIMIT", 120, 1, 1_000_000),
+      bytesPerWindow: int("UPLOAD_BUDGET_MIB", 2048, 1, 1024 * 1024) * 1024 * 1024,
+      windowSeconds: int("UPLOAD_WINDOW_SECONDS", 3600, 1, 7 * 24 * 3600),
+      decodeConcurrency: int("IMAGE_DECODE_CONCURRENCY", 2, 1, 64),
+      decodeQueue: int("IMAGE_DECODE_QUEUE", 16, 0, 10_000),
+    },
   };
   if (faults.length > 0) throw new ConfigError(faults);
   config.jwtSecret = jwtRaw !== undefined ? new TextEncoder().encode(jwtRaw) : persistentSecret(dataDir);

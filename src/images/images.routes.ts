@@ -114,6 +114,7 @@ function handle(app: AppContext, work: Handler): Handler {
         app.logger.error({ err: e, requestId: res.locals.requestId }, "image request failed");
       }
       if (status === 401) res.setHeader("www-authenticate", 'Bearer realm="printmesh"');
+      if (e instanceof ImageError && e.retryAfterSeconds !== undefined) res.setHeader("retry-after", String(e.retryAfterSeconds));
       if (!req.complete) discardBody(req, res);
       res.status(status).json({ error: { code, message } });
     }

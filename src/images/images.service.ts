@@ -22,11 +22,10 @@ import { ADMIN_ROLES, Role } from "../identity/role";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { LocalImageStore, type ImageStore } from "./image-store";
 import { ImageEntity } from "./image.entity";
+import { DecodeGate, UploadQuota, type QuotaRefusal } from "./upload-limits";
 
 /** Largest accepted upload, in bytes, unless the service is made with another `maxBytes`. */
 export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
-/** Largest accepted pixel count (libvips' own default): a decompression bomb is refused unread. */
-export const DEFAULT_MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 /** Thumbnails fit in a square of this many pixels. */
 export const THUMBNAIL_MAX_SIDE = 320;
 export const DEFAULT_SIGNED_URL_TTL_SECONDS = 300;
@@ -63,6 +62,9 @@ export type ImageErrorCode =
   | "SIGNATURE_EXPIRED"
   | "JOB_WITHDRAWN"
   | "CLIENT_ABORTED"
+  | "RATE_LIMITED"
+  | "UPLOAD_QUOTA_EXCEEDED"
+  | "BUSY"
   | "STORAGE_ERROR";
 
 /** A refusal with its HTTP status and stable code; the routes answer `{ error: { code, message } }`. */
@@ -71,6 +73,8 @@ export class ImageError extends Error {
     readonly status: number,
     readonly code: ImageErrorCode,
     message: string,
+    /** Seconds after which the same request may succeed (429, 503): sent as Retry-After. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "ImageError";
@@ -100,6 +104,7 @@ export function extensionOf(contentType: string): string {
 export interface ImagesServiceOptions {
   /** Largest upload in bytes (default DEFAULT_MAX_IMAGE_BYTES). */
   maxBytes?: number;
+  /** Largest pixel count (default IMAGE_MAX_PIXELS). */
   maxPixels?: number;
   /** Where bytes live (default: a LocalImageStore under `<dataDir>/images`). */
   store?: ImageStore;
@@ -133,6 +138,10 @@ export class ImagesService {
   readonly maxPixels: number;
   private readonly spoolDir: string;
   private readonly urlKey: Buffer;
+  /** Uploads and bytes per user and window. */
+  readonly quota: UploadQuota;
+  /** Decodes at once (uploads and thumbnails made again), with a bounded queue. */
+  readonly decodes: DecodeGate;
   /** Thumbnails being made, so that concurrent requests for one image decode it once. */
   private readonly thumbsInFlight = new Map<string, Promise<Buffer>>();
 
@@ -141,7 +150,10 @@ export class ImagesService {
     opts: ImagesServiceOptions = {},
   ) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES;
-    this.maxPixels = opts.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+    this.maxPixels = opts.maxPixels ?? app.config.images.maxPixels;
+    const limits = app.config.images;
+    this.quota = new UploadQuota({ uploads: limits.uploadsPerWindow, bytes: limits.bytesPerWindow, windowSeconds: limits.windowSeconds });
+    this.decodes = new DecodeGate(limits.decodeConcurrency, limits.decodeQueue);
     if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, got ${this.maxBytes}`);
     if (!Number.isSafeInteger(this.maxPixels) || this.maxPixels < 1) throw new RangeError(`maxPixels must be a positive integer, got ${this.maxPixels}`);
     this.store = opts.store ?? new LocalImageStore(path.join(app.config.dataDir, "images"));
@@ -170,6 +182,9 @@ export class ImagesService {
     if (opts.declaredBytes !== undefined && opts.declaredBytes > this.maxBytes) {
       throw tooLarge(this.maxBytes);
     }
+    const uploader = (ctx.auth as Extract<Auth, { kind: "user" }>).user.id;
+    const refused = await this.quota.start(uploader, opts.declaredBytes);
+    if (refused) throw quotaError(refused);
     if (stock) {
       // Refuse early, before reading the body; checked again in the transaction.
       const existing = await this.app.ds.getRepository(ImageEntity).findOne({ where: { id: opts.id }, select: { id: true, stock: true } });
@@ -178,8 +193,12 @@ export class ImagesService {
 
     const spooled = await this.spool(body, declared as ImageContentType);
     let stored: string[] = [];
+    let charged = 0;
     try {
-      const { width, height, thumbnail } = await this.inspect(spooled);
+      const over = await this.quota.charge(uploader, spooled.bytes);
+      if (over) throw quotaError(over);
+      charged = spooled.bytes;
+      const { width, height, thumbnail } = await this.gated(() => this.inspect(spooled));
       const id = opts.id ?? newImageId();
       // A stock image gets a fresh key per version, so that replacing it never overwrites the bytes
       // the committed row still names (if the transaction fails, the old version stays whole).
@@ -202,6 +221,7 @@ export class ImagesService {
       });
       const { created, replacedKey } = await this.record(row);
       stored = [];
+      charged = 0;
       if (replacedKey !== null && replacedKey !== key) await this.forget(replacedKey);
       this.app.logger.info(
         { requestId: ctx.requestId, event: created ? "image_stored" : "image_replaced", imageId: id, bytes: spooled.bytes, contentType: spooled.type, stock },
@@ -209,6 +229,7 @@ export class ImagesService {
       );
       return { image: row, created };
     } finally {
+      if (charged > 0) await this.quota.refund(uploader, charged);
       await fsp.rm(spooled.file, { force: true });
       for (const key of stored) await this.store.delete(key).catch((e) => this.app.logger.error({ err: e, key }, "could not remove an unrecorded image object"));
     }
@@ -236,7 +257,7 @@ export class ImagesService {
     const key = thumbnailKey(image.storageKey);
     let pending = this.thumbsInFlight.get(key);
     if (!pending) {
-      pending = this.loadOrMakeThumbnail(image).finally(() => this.thumbsInFlight.delete(key));
+      pending = this.loadOrMakeThumbnail(image, () => this.gated(() => this.makeThumbnail(image))).finally(() => this.thumbsInFlight.delete(key));
       this.thumbsInFlight.set(key, pending);
     }
     return { image, jpeg: await pending };
@@ -439,7 +460,9 @@ export class ImagesService {
     const name = TYPE_NAMES[s.type];
     let meta: sharp.Metadata;
     try {
-      meta = await sharp(s.file, this.decodeOptions()).metadata();
+      // The header alone (no pixels are decoded here), read without the pixel limit so that an
+      // image over it is named as such (TOO_MANY_PIXELS) rather than as a damaged header.
+      meta = await sharp(s.file, { ...this.decodeOptions(), limitInputPixels: false }).metadata();
     } catch (e) {
       this.app.logger.info({ err: e }, "undecodable image header");
       throw new ImageError(422, "INVALID_IMAGE", `The ${name} image cannot be decoded: its header is damaged or incomplete`);
@@ -466,9 +489,25 @@ export class ImagesService {
     return { failOn: "error", limitInputPixels: this.maxPixels, sequentialRead: true };
   }
 
-  private async loadOrMakeThumbnail(image: ImageEntity): Promise<Buffer> {
+  /** Runs a decode when the gate lets it; 503 BUSY (Retry-After) when its queue is full. */
+  private async gated<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.decodes.acquire();
+    if (!release) throw new ImageError(503, "BUSY", "Too many images are being decoded right now; try again shortly", 1);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  private async loadOrMakeThumbnail(image: ImageEntity, make: () => Promise<Buffer>): Promise<Buffer> {
     const key = thumbnailKey(image.storageKey);
     if (await this.store.exists(key)) return readAll(this.store.get(key));
+    return make();
+  }
+
+  private async makeThumbnail(image: ImageEntity): Promise<Buffer> {
+    const key = thumbnailKey(image.storageKey);
     const maker = thumbnailPipeline(sharp(this.decodeOptions()));
     const source = this.store.get(image.storageKey);
     source.on("error", (e) => maker.destroy(e));
@@ -548,6 +587,10 @@ function thumbnailPipeline(img: sharp.Sharp): sharp.Sharp {
 
 function tooLarge(maxBytes: number): ImageError {
   return new ImageError(413, "PAYLOAD_TOO_LARGE", `An image may have at most ${maxBytes} bytes (${(maxBytes / 1024 / 1024).toFixed(1)} MiB)`);
+}
+
+function quotaError(r: QuotaRefusal): ImageError {
+  return new ImageError(429, r.code, r.message, r.retryAfterSeconds);
 }
 
 function idTaken(id: string): ImageError {
