@@ -22,7 +22,10 @@ import { ADMIN_ROLES, Role } from "../identity/role";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { LocalImageStore, type ImageStore } from "./image-store";
 import { ImageEntity } from "./image.entity";
+import { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType } from "./image-types";
 import { DecodeGate, UploadQuota, type QuotaRefusal } from "./upload-limits";
+
+export { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType };
 
 /** Largest accepted upload, in bytes, unless the service is made with another `maxBytes`. */
 export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
@@ -35,8 +38,6 @@ export const IMAGE_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 /** What a print job id in a signed URL may look like (anything else is an invalid signature). */
 const JOB_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-export const IMAGE_CONTENT_TYPES = ["image/jpeg", "image/png", "image/tiff"] as const;
-export type ImageContentType = (typeof IMAGE_CONTENT_TYPES)[number];
 
 const TYPE_NAMES: Record<ImageContentType, string> = { "image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF" };
 const SHARP_FORMATS: Record<ImageContentType, string> = { "image/jpeg": "jpeg", "image/png": "png", "image/tiff": "tiff" };
@@ -79,22 +80,6 @@ export class ImageError extends Error {
     super(message);
     this.name = "ImageError";
   }
-}
-
-/** The image type of the first bytes (JPEG FF D8 FF, PNG's 8-byte signature, TIFF II*\0 or MM\0*), or null. */
-export function sniffImageType(head: Uint8Array): ImageContentType | null {
-  const starts = (sig: readonly number[]) => head.length >= sig.length && sig.every((b, i) => head[i] === b);
-  if (starts([0xff, 0xd8, 0xff])) return "image/jpeg";
-  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
-  if (starts([0x49, 0x49, 0x2a, 0x00]) || starts([0x4d, 0x4d, 0x00, 0x2a])) return "image/tiff";
-  return null;
-}
-
-/** The media type of a Content-Type header without parameters, lower case; null when absent. */
-export function mediaType(header: string | undefined | null): string | null {
-  if (header === undefined || header === null) return null;
-  const t = header.split(";")[0].trim().toLowerCase();
-  return t === "" ? null : t;
 }
 
 export function extensionOf(contentType: string): string {
