@@ -68,6 +68,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     blockFieldSuggestion: { enabled: !config.introspection },
   });
   const protection = armor.protect();
+  const protectionPlugins = tolerantOfReadOnlyMessages(protection.plugins as ApolloServerPlugin<RequestContext>[]);
 
   const expressApp = express();
   expressApp.disable("x-powered-by");
@@ -127,7 +128,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
       // No cache hints are used; the plugin would only add work to every field.
       ApolloServerPluginCacheControlDisabled(),
       observabilityPlugin(logger, metrics),
-      ...(protection.plugins as ApolloServerPlugin<RequestContext>[]),
+      ...protectionPlugins,
     ],
   });
   await apollo.start();
@@ -189,7 +190,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     context: graphqlContext,
     formatError,
     logger,
-    errorPlugins: protection.plugins as ApolloServerPlugin<RequestContext>[],
+    errorPlugins: protectionPlugins,
     record: (context, operation, seconds, errors, data) => {
       metrics.httpLanes.inc({ lane: "direct" });
       recordHttpOperation(logger, metrics, context.requestId, operation, seconds, errors, data);
@@ -256,4 +257,29 @@ function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloServerPlug
       };
     },
   };
+}
+
+/**
+ * The protection's hook that masks suggestions assigns each error's message. graphql-jit's execution
+ * errors have a read-only message (and no suggestion to mask): given to the hook, they made it throw
+ * and turned a coded answer (BAD_USER_INPUT, FORBIDDEN) into a 500 whenever suggestions were
+ * blocked (production). The hook sees only the errors whose message it can change.
+ */
+function tolerantOfReadOnlyMessages(plugins: ApolloServerPlugin<RequestContext>[]): ApolloServerPlugin<RequestContext>[] {
+  const writable = (e: object): boolean => {
+    for (let o: object | null = e; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+      const d = Object.getOwnPropertyDescriptor(o, "message");
+      if (d) return d.writable === true || typeof d.set === "function";
+    }
+    return true;
+  };
+  return plugins.map((plugin) => ({
+    ...plugin,
+    async requestDidStart(requestContext) {
+      const listener = await plugin.requestDidStart?.(requestContext);
+      const hook = listener?.didEncounterErrors?.bind(listener);
+      if (!listener || !hook) return listener;
+      return { ...listener, didEncounterErrors: (rc) => hook({ ...rc, errors: rc.errors.filter(writable) }) };
+    },
+  }));
 }

@@ -111,12 +111,7 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
     for (const plugin of opts.errorPlugins) {
       // The protection's hooks read only the errors; Apollo's request context is not built here.
       const listener = await plugin.requestDidStart?.({} as never);
-      try {
-        await listener?.didEncounterErrors?.({ errors } as never);
-      } catch {
-        // The protection rewrites suggestions in validation errors' messages; errors of this lane
-        // come from execution (graphql-jit's have a read-only message) and carry none: nothing lost.
-      }
+      await listener?.didEncounterErrors?.({ errors } as never);
     }
     return errors.map((raw: unknown) => {
       try {
