@@ -65,6 +65,8 @@ export interface Config {
    * the public port (in production only behind a token: neither variable set means no metrics).
    */
   metrics: { token: string | null; port: number | null; host: string; onPublicPort: boolean };
+  /** Image uploads: pixel cap, per-user quota per window, concurrent decodes and their queue. */
+  images: { maxPixels: number; uploadsPerWindow: number; bytesPerWindow: number; windowSeconds: number; decodeConcurrency: number; decodeQueue: number };
   /** What one WebSocket (graphql-ws) may hold, and what serves the protocol. */
   ws: WsConfig;
 }
@@ -238,6 +240,15 @@ export function loadConfig(env: Env = process.env): Config {
       sendBufferBytes: int("WS_SEND_BUFFER_BYTES", 256 * 1024, 16 * 1024, 1024 * 1024 * 1024),
       sendStallMs: int("WS_SEND_STALL_SECONDS", 30, 1, 3600) * 1000,
       lane: wsLane as WsConfig["lane"],
+    },
+    images: {
+      // libvips' own cap is 268 MP; a 100 MP decode already needs some 300 MB of pixels.
+      maxPixels: int("IMAGE_MAX_PIXELS", 100_000_000, 1, 0x3fff * 0x3fff),
+      uploadsPerWindow: int("UPLOAD_RATE_LIMIT", 120, 1, 1_000_000),
+      bytesPerWindow: int("UPLOAD_BUDGET_MIB", 2048, 1, 1024 * 1024) * 1024 * 1024,
+      windowSeconds: int("UPLOAD_WINDOW_SECONDS", 3600, 1, 7 * 24 * 3600),
+      decodeConcurrency: int("IMAGE_DECODE_CONCURRENCY", 2, 1, 64),
+      decodeQueue: int("IMAGE_DECODE_QUEUE", 16, 0, 10_000),
     },
   };
   if (faults.length > 0) throw new ConfigError(faults);

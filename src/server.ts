@@ -198,6 +198,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     operations,
     context: graphqlContext,
     formatError,
+    logger,
     errorPlugins: protection.plugins as ApolloServerPlugin<RequestContext>[],
     keepReplay: config.httpDifferential,
     record: (context, operation, seconds, errors, data) => {

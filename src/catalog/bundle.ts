@@ -38,6 +38,7 @@ import { createHash } from "node:crypto";
 import { isArgon2Hash, isKeyedKeyHash, MAX_PASSWORD_LENGTH, MIN_LAB_KEY_LENGTH, MIN_PASSWORD_LENGTH } from "../identity/passwords";
 import { Role } from "../identity/role";
 import { findOverlaps, validatePriceRowShape, type PriceRowData, type PriceScope } from "../pricing/price-calculator";
+import { nameFault } from "../common/names";
 
 // ---------------------------------------------------------------------------
 // Types
@@ -289,6 +290,17 @@ function optionalId(o: Obj, key: string, path: string, f: Faults): string | null
   return requiredId(o, key, path, f);
 }
 
+/** A human-entered name (or label): text as requiredText, and the names rule (INVALID_NAME). */
+function requiredName(o: Obj, key: string, path: string, f: Faults, max: number, allowEmpty = false): string | undefined {
+  const v = requiredText(o, key, path, f, max, allowEmpty);
+  const fault = v === undefined ? null : nameFault(v, key);
+  if (fault !== null) {
+    f.add(`${path}.${key}`, "INVALID_NAME", fault);
+    return undefined;
+  }
+  return v;
+}
+
 function requiredText(o: Obj, key: string, path: string, f: Faults, max: number, allowEmpty = false): string | undefined {
   const v = o[key];
   const p = `${path}.${key}`;
@@ -513,14 +525,14 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
 
   const shopGroups = list<BundleShopGroup>("shopGroups", (o, p) => {
     checkFields(o, p, ["id", "name"], f);
-    return { id: requiredId(o, "id", p, f), name: requiredText(o, "name", p, f, 200) };
+    return { id: requiredId(o, "id", p, f), name: requiredName(o, "name", p, f, 200) };
   });
 
   const shops = list<BundleShop>("shops", (o, p) => {
     checkFields(o, p, ["id", "name", "shopGroupId", "adminUserId", "location", "postalCode", "region"], f);
     return {
       id: requiredId(o, "id", p, f),
-      name: requiredText(o, "name", p, f, 200),
+      name: requiredName(o, "name", p, f, 200),
       shopGroupId: requiredId(o, "shopGroupId", p, f),
       adminUserId: optionalId(o, "adminUserId", p, f),
       location: optionalLocation(o, "location", p, f),
@@ -533,7 +545,7 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
     checkFields(o, p, ["id", "login", "password", "passwordHash", "name", "role", "shopGroupId", "shopId", "disabled"], f);
     const u: Partial<BundleUser> = {
       id: requiredId(o, "id", p, f),
-      name: requiredText(o, "name", p, f, 200),
+      name: requiredName(o, "name", p, f, 200),
     };
     const login = o.login;
     if (absent(login)) f.add(`${p}.login`, "REQUIRED", "login is required");
@@ -579,12 +591,12 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
 
   const services = list<BundleService>("services", (o, p) => {
     checkFields(o, p, ["id", "name"], f);
-    return { id: requiredId(o, "id", p, f), name: requiredText(o, "name", p, f, 200) };
+    return { id: requiredId(o, "id", p, f), name: requiredName(o, "name", p, f, 200) };
   });
 
   const products = list<BundleProduct>("products", (o, p) => {
     checkFields(o, p, ["id", "name"], f);
-    return { id: requiredId(o, "id", p, f), name: requiredText(o, "name", p, f, 200) };
+    return { id: requiredId(o, "id", p, f), name: requiredName(o, "name", p, f, 200) };
   });
 
   const templateProductPaths = new Map<Entry<BundleTemplate>["value"], Array<{ id: string; path: string }>>();
@@ -592,7 +604,7 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
     checkFields(o, p, ["id", "name", "shopGroupId", "shopId", "serviceId", "productIds"], f);
     const t: Partial<BundleTemplate> = {
       id: requiredId(o, "id", p, f),
-      name: requiredText(o, "name", p, f, 200),
+      name: requiredName(o, "name", p, f, 200),
       shopGroupId: optionalId(o, "shopGroupId", p, f),
       shopId: optionalId(o, "shopId", p, f),
       serviceId: requiredId(o, "serviceId", p, f),
@@ -685,7 +697,7 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
     return {
       imageId: requiredId(o, "imageId", p, f),
       feePerSheet: requiredMoney(o, "feePerSheet", p, f),
-      rightsHolder: requiredText(o, "rightsHolder", p, f, 200),
+      rightsHolder: requiredName(o, "rightsHolder", p, f, 200),
     };
   });
 
@@ -701,7 +713,7 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
     );
     const l: Partial<BundleLab> = {
       id: requiredId(o, "id", p, f),
-      name: requiredText(o, "name", p, f, 200),
+      name: requiredName(o, "name", p, f, 200),
       shopId: requiredId(o, "shopId", p, f),
       express: optionalBool(o, "express", p, f) ?? false,
       location: optionalLocation(o, "location", p, f),
@@ -737,7 +749,7 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
             f.add(`${kp}.hash`, "INVALID_HASH", "hash must be an argon2 PHC string or hmac-sha256$ and 64 hex digits");
           }
           if (typeof k.lookup !== "string" || !LOOKUP_RE.test(k.lookup)) f.add(`${kp}.lookup`, "INVALID_LOOKUP", "lookup must be 16 lower-case hex digits");
-          const label = absent(k.label) ? "" : requiredText(k, "label", kp, f, 200, true);
+          const label = absent(k.label) ? "" : requiredName(k, "label", kp, f, 200, true);
           if (!isInstant(k.createdAt)) f.add(`${kp}.createdAt`, "INVALID_INSTANT", `createdAt must be an ISO instant such as 2026-01-01T00:00:00.000Z, got ${show(k.createdAt)}`);
           if (!absent(k.revokedAt) && !isInstant(k.revokedAt)) f.add(`${kp}.revokedAt`, "INVALID_INSTANT", `revokedAt must be an ISO instant or null, got ${show(k.revokedAt)}`);
           if (f.list.length !== before || id === undefined || label === undefined) return;

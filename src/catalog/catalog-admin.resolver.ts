@@ -1,4 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { boundedList } from "../graphql/argument-validation";
+import { MAX_TEMPLATE_PRODUCTS } from "./catalog-admin.service";
 import type { RequestContext } from "../graphql/context";
 import { Role } from "../identity/role";
 import {
@@ -148,7 +150,7 @@ export class CatalogAdminResolver {
   async setTemplateProducts(
     @Ctx() ctx: RequestContext,
     @Arg("templateId", () => ID) templateId: string,
-    @Arg("productIds", () => [ID]) productIds: string[],
+    @Arg("productIds", () => [ID], { validateFn: boundedList("productIds", MAX_TEMPLATE_PRODUCTS + 1) }) productIds: string[],
   ): Promise<TemplatePayload> {
     const r = await ctx.app.services.catalogAdmin.setTemplateProducts(ctx, templateId, productIds);
     return { template: r.value, errors: r.errors };

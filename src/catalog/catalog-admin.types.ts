@@ -13,6 +13,7 @@ import { MoneyScalar } from "../graphql/scalars";
 import { GeoPointInput } from "../orders/order.input";
 import { MAX_TEMPLATE_PRODUCTS } from "./catalog-admin.service";
 import { ProductType, ServiceType, ShopGroupType, ShopType, TemplateType } from "./catalog.types";
+import { IsHumanName } from "../common/names";
 
 /** Ids and names longer than this are refused at the edge; the service's own limits are tighter. */
 export const MAX_EDGE_TEXT = 1000;
@@ -29,6 +30,7 @@ export class CreateShopGroupInput {
 
   @Field(() => String, { description: "1 to 200 characters." })
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name!: string;
 }
 
@@ -37,6 +39,7 @@ export class UpdateShopGroupInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name?: string | null;
 }
 
@@ -59,6 +62,7 @@ export class CreateShopInput {
 
   @Field(() => String, { description: "1 to 200 characters." })
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name!: string;
 
   @Field(() => ID, { description: "A shop always belongs to exactly one shop group." })
@@ -87,6 +91,7 @@ export class UpdateShopInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name?: string | null;
 
   @Field(() => GeoPointInput, { nullable: true })
@@ -123,6 +128,7 @@ export class CreateServiceInput {
 
   @Field(() => String, { description: "1 to 200 characters." })
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name!: string;
 }
 
@@ -131,6 +137,7 @@ export class UpdateServiceInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name?: string | null;
 }
 
@@ -151,6 +158,7 @@ export class CreateProductInput {
 
   @Field(() => String, { description: "1 to 200 characters." })
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name!: string;
 }
 
@@ -159,6 +167,7 @@ export class UpdateProductInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name?: string | null;
 }
 
@@ -181,6 +190,7 @@ export class CreateTemplateInput {
 
   @Field(() => String, { description: "1 to 200 characters." })
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name!: string;
 
   @Field(() => ID)
@@ -208,6 +218,7 @@ export class UpdateTemplateInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name?: string | null;
 
   @Field(() => [ID], { nullable: true, description: "Replaces the template's products, in this order." })
@@ -251,6 +262,7 @@ export class CreateChargedImageInput {
 
   @Field(() => String, { description: "1 to 200 characters." })
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   rightsHolder!: string;
 }
 
@@ -263,6 +275,7 @@ export class UpdateChargedImageInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   rightsHolder?: string | null;
 }
 

@@ -5,6 +5,7 @@
  */
 import { In, type EntityManager, type EntityTarget, type ObjectLiteral } from "typeorm";
 import { userError, type UserErrorData } from "./errors";
+import { nameFault } from "./names";
 
 export type Field = Array<string | number>;
 
@@ -15,11 +16,16 @@ export function duplicateId(what: string, id: string, field: Field): UserErrorDa
   return userError("DUPLICATE_ID", `A ${what} with id ${id} exists already (ids are compared ignoring letter case)`, field);
 }
 
-/** The trimmed name, or undefined (and an INVALID_NAME fault) when it is empty or too long. */
+/** The trimmed name, or undefined (and an INVALID_NAME fault) when it is empty, too long or not a human name (see nameFault). */
 export function checkName(name: string, field: Field, errors: UserErrorData[], what = "name"): string | undefined {
   const trimmed = name.trim();
   if (trimmed === "" || trimmed.length > MAX_NAME_LENGTH) {
     errors.push(userError("INVALID_NAME", `${what} must be 1 to ${MAX_NAME_LENGTH} characters, got ${trimmed.length}`, field));
+    return undefined;
+  }
+  const fault = nameFault(trimmed, what);
+  if (fault !== null) {
+    errors.push(userError("INVALID_NAME", fault, field));
     return undefined;
   }
   return trimmed;

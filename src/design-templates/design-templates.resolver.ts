@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { boundedList } from "../graphql/argument-validation";
 import type { RequestContext } from "../graphql/context";
 import { LAB, Role, type Principal } from "../identity/role";
 import { MAX_LAB_TEMPLATES } from "./design-templates.service";
@@ -64,7 +65,7 @@ export class DesignTemplatesResolver {
   })
   async reportLabTemplates(
     @Ctx() ctx: RequestContext,
-    @Arg("templates", () => [HeldDesignTemplateInput]) templates: HeldDesignTemplateInput[],
+    @Arg("templates", () => [HeldDesignTemplateInput], { validateFn: boundedList("templates", MAX_LAB_TEMPLATES + 1) }) templates: HeldDesignTemplateInput[],
   ): Promise<ReportLabTemplatesPayload> {
     const r = await ctx.app.services.designTemplates.reportLabTemplates(ctx, templates);
     return { templates: r.value, errors: r.errors };

@@ -7,6 +7,7 @@ import { IsOptional, MaxLength } from "class-validator";
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { UserErrorType } from "../graphql/user-error.types";
 import { MAX_PREVIEW_LENGTH, MAX_TEMPLATE_SIZE } from "./design-templates.service";
+import { IsHumanName } from "../common/names";
 
 /** Longer than this is refused at the edge; the service's own limits are tighter (and say so in the payload). */
 const MAX_EDGE_TEXT = 1000;
@@ -62,6 +63,7 @@ export class CreateDesignTemplateInput {
 
   @Field(() => String, { description: "1 to 200 characters." })
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name!: string;
 
   @Field(() => String, { description: PREVIEW_DESCRIPTION })
@@ -81,6 +83,7 @@ export class UpdateDesignTemplateInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name?: string | null;
 
   @Field(() => String, { nullable: true, description: PREVIEW_DESCRIPTION })

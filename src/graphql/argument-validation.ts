@@ -16,6 +16,8 @@
 import { getMetadataStorage, validateSync, ValidationTypes, type ValidationArguments, type ValidationError, type ValidatorConstraintInterface, type ValidatorOptions } from "class-validator";
 import type { ValidationMetadata } from "class-validator/types/metadata/ValidationMetadata";
 import { ArgumentValidationError, type ValidatorFn } from "type-graphql";
+import { badInput } from "../common/errors";
+import { nameFault } from "../common/names";
 import { rulesGeneration } from "./validation-metadata";
 
 const OPTIONS: ValidatorOptions = { skipMissingProperties: true, forbidUnknownValues: false };
@@ -127,3 +129,24 @@ export const validateArgument: ValidatorFn = (value: unknown) => {
   const errors = argumentErrors(value);
   if (errors.length > 0) throw new ArgumentValidationError(errors);
 };
+
+/**
+ * For a list argument at the top level (`ids: [ID!]`), where no class carries an `@ArrayMaxSize`:
+ * refuses more than `max` values with BAD_USER_INPUT naming the argument, before the resolver runs
+ * (a list nobody bounds ends as an IN list the database refuses, or as memory), then checks the
+ * items as every argument is checked.
+ */
+export function boundedList(name: string, max: number): ValidatorFn {
+  return (value, type, data) => {
+    if (Array.isArray(value) && value.length > max) throw badInput(`${name} lists at most ${max} values, got ${value.length}`, [name]);
+    return validateArgument(value, type, data);
+  };
+}
+
+/** For a name or label given as a plain string argument: the names rule (see nameFault), BAD_USER_INPUT naming the argument. */
+export function humanNameArg(name: string): ValidatorFn {
+  return (value) => {
+    const fault = typeof value === "string" ? nameFault(value, name) : null;
+    if (fault !== null) throw badInput(fault, [name]);
+  };
+}

@@ -27,6 +27,9 @@ import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-i
 import { execute, getVariableValues, GraphQLError, GraphQLSchema, isInputObjectType, GraphQLScalarType, Kind, specifiedScalarTypes, type DocumentNode, type ExecutionResult, type OperationDefinitionNode, type TypeNode, type VariableDefinitionNode } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { compileVariableParsing, failToParseVariables, type CoercedVariableValues } from "graphql-jit/dist/variables";
+import { noteRequestOfErrors } from "./errors-format";
+
+const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown })?.then === "function";
 
 const PRECOERCED = "PrintmeshPrecoercedValue";
 const BUILT_IN = new Set(specifiedScalarTypes.map((t) => t.name));
@@ -68,8 +71,6 @@ function compilerDocument(document: DocumentNode, operation: OperationDefinition
     definitions: document.definitions.map((d) => (d === operation ? { ...operation, variableDefinitions: operation.variableDefinitions?.map(precoerced) } : d)),
   };
 }
-
-const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown }).then === "function";
 
 /**
  * The result with graphql-js's own errors in place of graphql-jit's. graphql-jit's error has a
@@ -156,7 +157,13 @@ export function compiledOperations(schema: GraphQLSchema): CompiledOperations {
         coerced = exact.coerced;
       }
       const result = entry.query.query(undefined, context, coerced);
-      return isPromise(result) ? result.then(withGraphQLErrors) : withGraphQLErrors(result);
+      const requestId = (context as { requestId?: unknown } | null)?.requestId;
+      const finish = (r: ExecutionResult): ExecutionResult => {
+        const plain = withGraphQLErrors(r);
+        if (typeof requestId === "string") noteRequestOfErrors(plain.errors, requestId);
+        return plain;
+      };
+      return isPromise(result) ? result.then(finish) : finish(result);
     },
   };
 }

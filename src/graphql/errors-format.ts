@@ -52,6 +52,28 @@ export const SUGGESTION_MASK = "[Suggestion hidden]";
  */
 const SUGGESTION = /Did you mean .+\?/g;
 
+/** The request each error came from, noted where it was produced (the error objects are the keys). */
+const requestOfError = new WeakMap<object, string>();
+
+/**
+ * Notes the request id of an operation's errors, so that an internal one is logged with it: the
+ * formatting hooks (Apollo's formatError among them) are not given the request.
+ */
+export function noteRequestOfErrors(errors: readonly unknown[] | undefined, requestId: string): void {
+  if (!errors) return;
+  for (const e of errors) {
+    if (typeof e !== "object" || e === null) continue;
+    requestOfError.set(e, requestId);
+    const original = (e as { originalError?: unknown }).originalError;
+    if (typeof original === "object" && original !== null) requestOfError.set(original, requestId);
+  }
+}
+
+function requestOf(error: unknown, original: unknown): string | undefined {
+  for (const e of [error, original]) if (typeof e === "object" && e !== null && requestOfError.has(e)) return requestOfError.get(e);
+  return undefined;
+}
+
 export function makeFormatError(logger: Logger, opts: { suggestions?: boolean } = {}) {
   const hide = opts.suggestions === false ? (message: string) => (message.includes("Did you mean") ? message.replace(SUGGESTION, SUGGESTION_MASK) : message) : (message: string) => message;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -76,7 +98,8 @@ export function makeFormatError(logger: Logger, opts: { suggestions?: boolean } 
       return { message: hide(formatted.message), locations: formatted.locations, path: formatted.path, extensions: { code: "BAD_REQUEST" } };
     }
     const original = (error as { originalError?: unknown })?.originalError ?? error;
-    logger.error({ err: original, path: formatted.path }, "unexpected error in a GraphQL operation");
+    // Every internal error is logged, with its stack (pino's err serializer) and the request id.
+    logger.error({ err: original, path: formatted.path, requestId: requestOf(error, original) }, "unexpected error in a GraphQL operation");
     return { message: "Internal server error", locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
   };
 }

@@ -24,6 +24,7 @@
  * errors, data, extensions; the same metrics and log line (observability in server.ts).
  */
 import type * as http from "node:http";
+import type { Logger } from "pino";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from "graphql";
 import Negotiator from "negotiator";
@@ -53,6 +54,8 @@ export interface HttpOperationsOptions {
   /** The request's context, as Apollo gets it; throws for a credential that does not hold. */
   context: (req: http.IncomingMessage, requestId: string) => Promise<RequestContext>;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Where an error that cannot even be formatted is logged. */
+  logger?: Logger;
   /** Apollo plugins whose `didEncounterErrors` hook must see an operation's errors (the protection's). */
   errorPlugins: readonly ApolloServerPlugin<RequestContext>[];
   /** Keep what was executed with each answer, for Apollo to answer the same request (http-differential.ts). */
@@ -107,7 +110,7 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
     return type;
   };
 
-  const formatErrors = async (errors: readonly GraphQLError[], head: HttpAnswer): Promise<GraphQLFormattedError[]> => {
+  const formatErrors = async (errors: readonly GraphQLError[], head: HttpAnswer, requestId: string): Promise<GraphQLFormattedError[]> => {
     for (const plugin of opts.errorPlugins) {
       // The protection's hooks read only the errors; Apollo's request context is not built here.
       const listener = await plugin.requestDidStart?.({} as never);
@@ -116,7 +119,8 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
     return errors.map((raw: unknown) => {
       try {
         const error = raw instanceof GraphQLError ? raw : raw instanceof Error ? new GraphQLError(raw.message, { originalError: raw }) : new GraphQLError(`Unexpected error value: ${String(raw)}`);
-        const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions.code ?? "INTERNAL_SERVER_ERROR" };
+        // graphql-jit's errors from a resolver that threw carry no extensions object at all.
+        const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions?.code ?? "INTERNAL_SERVER_ERROR" };
         const extra = httpExtension(extensions.http);
         if (extra) {
           if (extra.status) head.status = extra.status;
@@ -124,7 +128,9 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
           delete extensions.http;
         }
         return opts.formatError({ ...error.toJSON(), extensions }, raw);
-      } catch {
+      } catch (e) {
+        // Masked as the formatter would have masked it, and logged: no internal error goes unlogged.
+        opts.logger?.error({ err: e, cause: raw, requestId }, "an error of a GraphQL operation could not be formatted");
         return { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } };
       }
     });
@@ -159,7 +165,7 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
         ? { operationName: request.operationName, type: operation.operation, variables: request.variables, auth: context.auth, result: recordResult(result) }
         : undefined;
       const answer: HttpAnswer & { replay?: Replay } = { status: 200, headers: new Map([["content-type", type]]), body: { kind: "complete", string: "" }, replay };
-      const errors = result.errors && result.errors.length > 0 ? await formatErrors(result.errors, answer) : undefined;
+      const errors = result.errors && result.errors.length > 0 ? await formatErrors(result.errors, answer, requestId) : undefined;
       answer.body.string = JSON.stringify({ errors, data: result.data, extensions: result.extensions });
       opts.record(context, operation, Number(process.hrtime.bigint() - started) / 1e9, result.errors, result.data);
       return answer;

@@ -37,6 +37,7 @@ import type { CompiledOperations } from "./compiled-execution";
 import type { DocumentCache } from "./document-cache";
 import { requestContext, type AppContext, type Auth, type RequestContext } from "./context";
 import { errorCodes } from "./operation-codes";
+import { noteRequestOfErrors } from "./errors-format";
 import { KEEP_ALIVE_MS, serveGraphqlWs, WS_POLICY_VIOLATION } from "./ws-transport";
 
 /** 4403 Forbidden, as graphql-ws closes a socket whose onConnect refused the credential. */
@@ -304,6 +305,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
       (args.contextValue as RequestContext).memo.clear();
       const errors = withRequestCodes(result);
       if (!errors || errors.length === 0) return;
+      noteRequestOfErrors(errors, (args.contextValue as RequestContext).requestId);
       return { ...result, errors: errors.map((e) => opts.formatError(e.toJSON(), e)) };
     },
   };

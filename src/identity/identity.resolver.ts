@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { humanNameArg } from "../graphql/argument-validation";
 import type { RequestContext } from "../graphql/context";
 import { CreateUserInput, LabApiKeyPayload, LabApiKeyType, LoginPayload, UpdateUserInput, UserPayload, UserType } from "./identity.types";
 import { Role } from "./role";
@@ -57,7 +58,7 @@ export class IdentityResolver {
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => LabApiKeyPayload, { description: "Issue a new API key for a lab; the secret is in this answer only." })
-  async createLabApiKey(@Ctx() ctx: RequestContext, @Arg("labId", () => ID) labId: string, @Arg("label", () => String, { defaultValue: "" }) label: string): Promise<LabApiKeyPayload> {
+  async createLabApiKey(@Ctx() ctx: RequestContext, @Arg("labId", () => ID) labId: string, @Arg("label", () => String, { defaultValue: "", validateFn: humanNameArg("label") }) label: string): Promise<LabApiKeyPayload> {
     const r = await ctx.app.services.labKeys.create(ctx, labId, label.slice(0, 200));
     return { key: r.value?.key ?? null, apiKey: r.value?.apiKey ?? null, errors: r.errors };
   }

@@ -2,6 +2,7 @@ import { IsOptional, Length, Matches, MaxLength } from "class-validator";
 import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { UserErrorType } from "../graphql/user-error.types";
 import { Role } from "./role";
+import { IsHumanName } from "../common/names";
 
 registerEnumType(Role, { name: "Role", description: "A user's rank (seed 003): what they may do, within their scope." });
 
@@ -64,6 +65,7 @@ export class CreateUserInput {
 
   @Field(() => String)
   @Length(1, 200)
+  @IsHumanName()
   name!: string;
 
   @Field(() => String)
@@ -94,6 +96,7 @@ export class UpdateUserInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @Length(1, 200)
+  @IsHumanName()
   name?: string;
 
   @Field(() => String, { nullable: true })

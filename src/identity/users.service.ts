@@ -12,6 +12,7 @@ import type { RequestContext } from "../graphql/context";
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./passwords";
 import { Role } from "./role";
 import { UserEntity } from "./user.entity";
+import { nameFault } from "../common/names";
 
 export interface UserFields {
   login?: string;
@@ -123,6 +124,8 @@ export class UsersService {
     }
     if (input.name !== undefined && (input.name.trim() === "" || input.name.length > 200)) {
       errors.push(userError("INVALID_NAME", "name must be 1 to 200 characters", ["input", "name"]));
+    } else if (input.name !== undefined && nameFault(input.name) !== null) {
+      errors.push(userError("INVALID_NAME", nameFault(input.name)!, ["input", "name"]));
     }
     if (input.password !== undefined && (input.password.length < MIN_PASSWORD_LENGTH || input.password.length > MAX_PASSWORD_LENGTH)) {
       errors.push(userError("WEAK_PASSWORD", `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`, ["input", "password"]));

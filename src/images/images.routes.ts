@@ -61,7 +61,7 @@ export function mountImageRoutes(app: Express, appContext: AppContext): void {
   app.get(
     "/images/:id/original",
     handle(appContext, async (req, res) => {
-      const { image, stream } = await images().original(param(req), req.query.exp, req.query.sig);
+      const { image, stream } = await images().original(param(req), req.query.exp, req.query.sig, req.query.job);
       const etag = `"${image.sha256}"`;
       res.setHeader("etag", etag);
       res.setHeader("cache-control", "private, max-age=60");
@@ -114,6 +114,7 @@ function handle(app: AppContext, work: Handler): Handler {
         app.logger.error({ err: e, requestId: res.locals.requestId }, "image request failed");
       }
       if (status === 401) res.setHeader("www-authenticate", 'Bearer realm="printmesh"');
+      if (e instanceof ImageError && e.retryAfterSeconds !== undefined) res.setHeader("retry-after", String(e.retryAfterSeconds));
       if (!req.complete) discardBody(req, res);
       res.status(status).json({ error: { code, message } });
     }

@@ -22,20 +22,22 @@ import { ADMIN_ROLES, Role } from "../identity/role";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { LocalImageStore, type ImageStore } from "./image-store";
 import { ImageEntity } from "./image.entity";
+import { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType } from "./image-types";
+import { DecodeGate, UploadQuota, type QuotaRefusal } from "./upload-limits";
+
+export { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType };
 
 /** Largest accepted upload, in bytes, unless the service is made with another `maxBytes`. */
 export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
-/** Largest accepted pixel count (libvips' own default): a decompression bomb is refused unread. */
-export const DEFAULT_MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 /** Thumbnails fit in a square of this many pixels. */
 export const THUMBNAIL_MAX_SIDE = 320;
 export const DEFAULT_SIGNED_URL_TTL_SECONDS = 300;
 const MAX_SIGNED_URL_TTL_SECONDS = 7 * 24 * 3600;
 /** Ids a center admin may choose for a stock image (and that every image id satisfies). */
 export const IMAGE_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
+/** What a print job id in a signed URL may look like (anything else is an invalid signature). */
+const JOB_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-export const IMAGE_CONTENT_TYPES = ["image/jpeg", "image/png", "image/tiff"] as const;
-export type ImageContentType = (typeof IMAGE_CONTENT_TYPES)[number];
 
 const TYPE_NAMES: Record<ImageContentType, string> = { "image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF" };
 const SHARP_FORMATS: Record<ImageContentType, string> = { "image/jpeg": "jpeg", "image/png": "png", "image/tiff": "tiff" };
@@ -59,7 +61,11 @@ export type ImageErrorCode =
   | "TOO_MANY_PIXELS"
   | "INVALID_SIGNATURE"
   | "SIGNATURE_EXPIRED"
+  | "JOB_WITHDRAWN"
   | "CLIENT_ABORTED"
+  | "RATE_LIMITED"
+  | "UPLOAD_QUOTA_EXCEEDED"
+  | "BUSY"
   | "STORAGE_ERROR";
 
 /** A refusal with its HTTP status and stable code; the routes answer `{ error: { code, message } }`. */
@@ -68,26 +74,12 @@ export class ImageError extends Error {
     readonly status: number,
     readonly code: ImageErrorCode,
     message: string,
+    /** Seconds after which the same request may succeed (429, 503): sent as Retry-After. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "ImageError";
   }
-}
-
-/** The image type of the first bytes (JPEG FF D8 FF, PNG's 8-byte signature, TIFF II*\0 or MM\0*), or null. */
-export function sniffImageType(head: Uint8Array): ImageContentType | null {
-  const starts = (sig: readonly number[]) => head.length >= sig.length && sig.every((b, i) => head[i] === b);
-  if (starts([0xff, 0xd8, 0xff])) return "image/jpeg";
-  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
-  if (starts([0x49, 0x49, 0x2a, 0x00]) || starts([0x4d, 0x4d, 0x00, 0x2a])) return "image/tiff";
-  return null;
-}
-
-/** The media type of a Content-Type header without parameters, lower case; null when absent. */
-export function mediaType(header: string | undefined | null): string | null {
-  if (header === undefined || header === null) return null;
-  const t = header.split(";")[0].trim().toLowerCase();
-  return t === "" ? null : t;
 }
 
 export function extensionOf(contentType: string): string {
@@ -97,6 +89,7 @@ export function extensionOf(contentType: string): string {
 export interface ImagesServiceOptions {
   /** Largest upload in bytes (default DEFAULT_MAX_IMAGE_BYTES). */
   maxBytes?: number;
+  /** Largest pixel count (default IMAGE_MAX_PIXELS). */
   maxPixels?: number;
   /** Where bytes live (default: a LocalImageStore under `<dataDir>/images`). */
   store?: ImageStore;
@@ -130,6 +123,10 @@ export class ImagesService {
   readonly maxPixels: number;
   private readonly spoolDir: string;
   private readonly urlKey: Buffer;
+  /** Uploads and bytes per user and window. */
+  readonly quota: UploadQuota;
+  /** Decodes at once (uploads and thumbnails made again), with a bounded queue. */
+  readonly decodes: DecodeGate;
   /** Thumbnails being made, so that concurrent requests for one image decode it once. */
   private readonly thumbsInFlight = new Map<string, Promise<Buffer>>();
 
@@ -138,7 +135,10 @@ export class ImagesService {
     opts: ImagesServiceOptions = {},
   ) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES;
-    this.maxPixels = opts.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+    this.maxPixels = opts.maxPixels ?? app.config.images.maxPixels;
+    const limits = app.config.images;
+    this.quota = new UploadQuota({ uploads: limits.uploadsPerWindow, bytes: limits.bytesPerWindow, windowSeconds: limits.windowSeconds });
+    this.decodes = new DecodeGate(limits.decodeConcurrency, limits.decodeQueue);
     if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, got ${this.maxBytes}`);
     if (!Number.isSafeInteger(this.maxPixels) || this.maxPixels < 1) throw new RangeError(`maxPixels must be a positive integer, got ${this.maxPixels}`);
     this.store = opts.store ?? new LocalImageStore(path.join(app.config.dataDir, "images"));
@@ -167,6 +167,9 @@ export class ImagesService {
     if (opts.declaredBytes !== undefined && opts.declaredBytes > this.maxBytes) {
       throw tooLarge(this.maxBytes);
     }
+    const uploader = (ctx.auth as Extract<Auth, { kind: "user" }>).user.id;
+    const refused = await this.quota.start(uploader, opts.declaredBytes);
+    if (refused) throw quotaError(refused);
     if (stock) {
       // Refuse early, before reading the body; checked again in the transaction.
       const existing = await this.app.ds.getRepository(ImageEntity).findOne({ where: { id: opts.id }, select: { id: true, stock: true } });
@@ -175,8 +178,12 @@ export class ImagesService {
 
     const spooled = await this.spool(body, declared as ImageContentType);
     let stored: string[] = [];
+    let charged = 0;
     try {
-      const { width, height, thumbnail } = await this.inspect(spooled);
+      const over = await this.quota.charge(uploader, spooled.bytes);
+      if (over) throw quotaError(over);
+      charged = spooled.bytes;
+      const { width, height, thumbnail } = await this.gated(() => this.inspect(spooled));
       const id = opts.id ?? newImageId();
       // A stock image gets a fresh key per version, so that replacing it never overwrites the bytes
       // the committed row still names (if the transaction fails, the old version stays whole).
@@ -199,6 +206,7 @@ export class ImagesService {
       });
       const { created, replacedKey } = await this.record(row);
       stored = [];
+      charged = 0;
       if (replacedKey !== null && replacedKey !== key) await this.forget(replacedKey);
       this.app.logger.info(
         { requestId: ctx.requestId, event: created ? "image_stored" : "image_replaced", imageId: id, bytes: spooled.bytes, contentType: spooled.type, stock },
@@ -206,17 +214,21 @@ export class ImagesService {
       );
       return { image: row, created };
     } finally {
+      if (charged > 0) await this.quota.refund(uploader, charged);
       await fsp.rm(spooled.file, { force: true });
       for (const key of stored) await this.store.delete(key).catch((e) => this.app.logger.error({ err: e, key }, "could not remove an unrecorded image object"));
     }
   }
 
-  /** An image's row, for its owner, any admin, or (stock images) anyone with a credential. */
+  /**
+   * An image's row, for its owner, a center admin, a shop or group admin when an order of their
+   * scope holds it, or (stock images) anyone with a credential.
+   */
   async get(ctx: RequestContext, id: string): Promise<ImageEntity> {
     if (ctx.auth.kind === "anonymous") throw new ImageError(401, "UNAUTHENTICATED", "Send Authorization: Bearer <token>");
     const row = IMAGE_ID_PATTERN.test(id) ? await this.app.ds.getRepository(ImageEntity).findOne({ where: { id } }) : null;
     if (!row || row.id !== id) throw new ImageError(404, "NOT_FOUND", `No image ${id}`);
-    if (!mayView(ctx.auth, row)) throw new ImageError(403, "FORBIDDEN", `Image ${id} is not yours`);
+    if (!(await this.mayView(ctx, row))) throw new ImageError(403, "FORBIDDEN", `Image ${id} is not yours`);
     return row;
   }
 
@@ -230,17 +242,24 @@ export class ImagesService {
     const key = thumbnailKey(image.storageKey);
     let pending = this.thumbsInFlight.get(key);
     if (!pending) {
-      pending = this.loadOrMakeThumbnail(image).finally(() => this.thumbsInFlight.delete(key));
+      pending = this.loadOrMakeThumbnail(image, () => this.gated(() => this.makeThumbnail(image))).finally(() => this.thumbsInFlight.delete(key));
       this.thumbsInFlight.set(key, pending);
     }
     return { image, jpeg: await pending };
   }
 
-  /** The original's bytes, for a holder of a valid signed URL (no session needed). */
-  async original(id: string, exp: unknown, sig: unknown): Promise<{ image: ImageEntity; stream: Readable }> {
-    const check = this.checkSignature(id, exp, sig);
+  /**
+   * The original's bytes, for a holder of a valid signed URL (no session needed). A URL made for a
+   * print job (`job=`) holds only while that job is waiting for its lab or leased to it.
+   */
+  async original(id: string, exp: unknown, sig: unknown, job?: unknown): Promise<{ image: ImageEntity; stream: Readable }> {
+    const jobId = job === undefined ? undefined : typeof job === "string" && JOB_ID_PATTERN.test(job) ? job : null;
+    const check = jobId === null ? "invalid" : this.checkSignature(id, exp, sig, Date.now(), jobId);
     if (check === "expired") throw new ImageError(403, "SIGNATURE_EXPIRED", "This signed URL has expired; ask for a new one");
     if (check !== "ok") throw new ImageError(403, "INVALID_SIGNATURE", "This URL's signature is not valid");
+    if (jobId && !(await this.app.services.printJobs.downloadsAllowed(this.app, jobId))) {
+      throw new ImageError(403, "JOB_WITHDRAWN", `Print job ${jobId} is no longer at its lab (moved, cancelled or finished); this link no longer holds`);
+    }
     const image = await this.app.ds.getRepository(ImageEntity).findOne({ where: { id } });
     if (!image || image.id !== id) throw new ImageError(404, "NOT_FOUND", `No image ${id}`);
     if (!(await this.store.exists(image.storageKey))) {
@@ -290,13 +309,17 @@ export class ImagesService {
     return unknown.length === 0 && foreign.length === 0 ? { ok: true } : { ok: false, unknown, foreign };
   }
 
-  /** `/images/<id>/original?exp=<unix seconds>&sig=<HMAC-SHA256, base64url>`, valid for `ttlSeconds`. */
-  signedUrl(imageId: string, ttlSeconds = DEFAULT_SIGNED_URL_TTL_SECONDS, now = Date.now()): string {
+  /**
+   * `/images/<id>/original?exp=<unix seconds>&sig=<HMAC-SHA256, base64url>`, valid for `ttlSeconds`;
+   * with `jobId`, `&job=<id>` too, signed with the rest, and valid only while that job is its lab's.
+   */
+  signedUrl(imageId: string, ttlSeconds = DEFAULT_SIGNED_URL_TTL_SECONDS, now = Date.now(), jobId?: string): string {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_SIGNED_URL_TTL_SECONDS) {
       throw new RangeError(`ttlSeconds must be a whole number from 1 to ${MAX_SIGNED_URL_TTL_SECONDS}, got ${ttlSeconds}`);
     }
     const exp = Math.floor(now / 1000) + ttlSeconds;
-    return `/images/${encodeURIComponent(imageId)}/original?exp=${exp}&sig=${this.sign(imageId, exp)}`;
+    const job = jobId === undefined ? "" : `&job=${encodeURIComponent(jobId)}`;
+    return `/images/${encodeURIComponent(imageId)}/original?exp=${exp}${job}&sig=${this.sign(imageId, exp, jobId)}`;
   }
 
   /** True when `sig` signs this id and expiry and the expiry has not passed (timing-safe). */
@@ -306,20 +329,28 @@ export class ImagesService {
 
   // --- internals --------------------------------------------------------------------------------
 
-  private checkSignature(imageId: string, exp: unknown, sig: unknown, now = Date.now()): "ok" | "invalid" | "expired" {
+  private checkSignature(imageId: string, exp: unknown, sig: unknown, now = Date.now(), jobId?: string): "ok" | "invalid" | "expired" {
     if (typeof exp !== "string" && typeof exp !== "number") return "invalid";
     if (typeof sig !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(sig)) return "invalid";
     const expText = String(exp);
     if (!/^\d{1,12}$/.test(expText)) return "invalid";
-    const expected = Buffer.from(this.sign(imageId, Number(expText)), "base64url");
+    const expected = Buffer.from(this.sign(imageId, Number(expText), jobId), "base64url");
     const given = Buffer.from(sig, "base64url");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "invalid";
     // Expiry is checked after the signature, so that a forged URL never learns more than "invalid".
     return Number(expText) * 1000 < now ? "expired" : "ok";
   }
 
-  private sign(imageId: string, exp: number): string {
-    return createHmac("sha256", this.urlKey).update(`${imageId}\n${exp}`).digest("base64url");
+  private sign(imageId: string, exp: number, jobId?: string): string {
+    return createHmac("sha256", this.urlKey).update(jobId === undefined ? `${imageId}\n${exp}` : `${imageId}\n${exp}\njob:${jobId}`).digest("base64url");
+  }
+
+  private async mayView(ctx: RequestContext, image: ImageEntity): Promise<boolean> {
+    const auth = ctx.auth;
+    if (image.stock) return auth.kind !== "anonymous";
+    if (auth.kind !== "user") return false;
+    if (image.ownerUserId === auth.user.id) return true;
+    return ADMIN_ROLES.includes(auth.user.role) && (await this.app.services.orders.imageInAdminScope(ctx, image.id));
   }
 
   /** People upload; labs and anonymous callers do not; stock images are for center admins. Returns the owner. */
@@ -414,7 +445,9 @@ export class ImagesService {
     const name = TYPE_NAMES[s.type];
     let meta: sharp.Metadata;
     try {
-      meta = await sharp(s.file, this.decodeOptions()).metadata();
+      // The header alone (no pixels are decoded here), read without the pixel limit so that an
+      // image over it is named as such (TOO_MANY_PIXELS) rather than as a damaged header.
+      meta = await sharp(s.file, { ...this.decodeOptions(), limitInputPixels: false }).metadata();
     } catch (e) {
       this.app.logger.info({ err: e }, "undecodable image header");
       throw new ImageError(422, "INVALID_IMAGE", `The ${name} image cannot be decoded: its header is damaged or incomplete`);
@@ -441,9 +474,25 @@ export class ImagesService {
     return { failOn: "error", limitInputPixels: this.maxPixels, sequentialRead: true };
   }
 
-  private async loadOrMakeThumbnail(image: ImageEntity): Promise<Buffer> {
+  /** Runs a decode when the gate lets it; 503 BUSY (Retry-After) when its queue is full. */
+  private async gated<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.decodes.acquire();
+    if (!release) throw new ImageError(503, "BUSY", "Too many images are being decoded right now; try again shortly", 1);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  private async loadOrMakeThumbnail(image: ImageEntity, make: () => Promise<Buffer>): Promise<Buffer> {
     const key = thumbnailKey(image.storageKey);
     if (await this.store.exists(key)) return readAll(this.store.get(key));
+    return make();
+  }
+
+  private async makeThumbnail(image: ImageEntity): Promise<Buffer> {
+    const key = thumbnailKey(image.storageKey);
     const maker = thumbnailPipeline(sharp(this.decodeOptions()));
     const source = this.store.get(image.storageKey);
     source.on("error", (e) => maker.destroy(e));
@@ -521,14 +570,12 @@ function thumbnailPipeline(img: sharp.Sharp): sharp.Sharp {
     .jpeg({ quality: 80 });
 }
 
-function mayView(auth: Auth, image: ImageEntity): boolean {
-  if (image.stock) return auth.kind !== "anonymous";
-  if (auth.kind !== "user") return false;
-  return image.ownerUserId === auth.user.id || ADMIN_ROLES.includes(auth.user.role);
-}
-
 function tooLarge(maxBytes: number): ImageError {
   return new ImageError(413, "PAYLOAD_TOO_LARGE", `An image may have at most ${maxBytes} bytes (${(maxBytes / 1024 / 1024).toFixed(1)} MiB)`);
+}
+
+function quotaError(r: QuotaRefusal): ImageError {
+  return new ImageError(429, r.code, r.message, r.retryAfterSeconds);
 }
 
 function idTaken(id: string): ImageError {

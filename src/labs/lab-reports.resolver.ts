@@ -1,4 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { boundedList } from "../graphql/argument-validation";
+import { MAX_HISTORY_BATCH } from "./lab-reports.service";
 import { LabType } from "../catalog/catalog.types";
 import type { LabEntity } from "../catalog/lab.entity";
 import type { RequestContext } from "../graphql/context";
@@ -17,7 +19,7 @@ export class LabReportsResolver {
 
   @Authorized(LAB)
   @Mutation(() => PrintHistoryPayload, { description: "A lab sends its printing history, at most 1000 entries per call; an entry per job is stored once." })
-  async reportPrintHistory(@Ctx() ctx: RequestContext, @Arg("entries", () => [PrintHistoryInput]) entries: PrintHistoryInput[]): Promise<PrintHistoryPayload> {
+  async reportPrintHistory(@Ctx() ctx: RequestContext, @Arg("entries", () => [PrintHistoryInput], { validateFn: boundedList("entries", MAX_HISTORY_BATCH + 1) }) entries: PrintHistoryInput[]): Promise<PrintHistoryPayload> {
     const r = await ctx.app.services.labReports.reportHistory(ctx, entries);
     return { stored: r.value ?? 0, errors: r.errors };
   }

@@ -13,6 +13,7 @@ import { LabType } from "../catalog/catalog.types";
 import { UserErrorType } from "../graphql/user-error.types";
 import { GeoPointInput } from "../orders/order.input";
 import { MAX_LAB_SERVICES } from "./labs-admin.service";
+import { IsHumanName } from "../common/names";
 
 /** Ids and names longer than this are refused at the edge; the service's own limits are tighter. */
 const MAX_EDGE_TEXT = 1000;
@@ -29,6 +30,7 @@ export class CreateLabInput {
 
   @Field(() => String, { description: "1 to 200 characters." })
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name!: string;
 
   @Field(() => ID, { description: "The shop the lab belongs to; its group prices the lab's orders. A group admin: a shop of their group." })
@@ -72,6 +74,7 @@ export class UpdateLabInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
+  @IsHumanName()
   name?: string | null;
 
   @Field(() => ID, { nullable: true, description: "Moves the lab to another shop (a group admin: within their group); not while it has unfinished print jobs." })

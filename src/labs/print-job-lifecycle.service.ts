@@ -141,6 +141,8 @@ export class PrintJobLifecycleService {
    */
   async images(ctx: RequestContext, job: PrintJobEntity): Promise<PrintJobImageView[]> {
     if (ctx.auth.kind !== "lab" || ctx.auth.labId !== job.labId) return [];
+    // Only while the order is at this lab: a job withdrawn by a move shows no images.
+    if (!(await ctx.app.services.orders.get(ctx, job.orderId))) return [];
     const subs = (await ctx.app.services.orders.subOrdersOf(ctx, [job.orderId])).get(job.orderId) ?? [];
     const ids = [...new Set(subs.flatMap((s) => s.items.map((i) => i.imageId)))];
     if (ids.length === 0) return [];
@@ -159,7 +161,7 @@ export class PrintJobLifecycleService {
       if (!img) return { imageId: id, url: null, urlExpiresAt: null, sha256: null, bytes: null, width: null, height: null, contentType: null };
       return {
         imageId: id,
-        url: printable ? ctx.app.services.images.signedUrl(id, ttl, now) : null,
+        url: printable ? ctx.app.services.images.signedUrl(id, ttl, now, job.id) : null,
         urlExpiresAt: printable ? expires : null,
         sha256: img.sha256,
         bytes: img.bytes,

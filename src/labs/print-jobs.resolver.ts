@@ -68,7 +68,7 @@ export class PrintJobsResolver {
 
   @FieldResolver(() => OrderTypeClass)
   async order(@Root() job: PrintJobEntity, @Ctx() ctx: RequestContext): Promise<OrderType> {
-    const order = await ctx.app.services.orders.get(ctx, job.orderId);
+    const order = await ctx.app.services.printJobs.orderOf(ctx, job);
     if (!order) throw forbidden(`Order ${job.orderId} is not visible to you`);
     return order as unknown as OrderType;
   }

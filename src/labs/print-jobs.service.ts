@@ -8,6 +8,7 @@ import { Repeater } from "@graphql-yoga/subscription";
 import { In, LessThanOrEqual } from "typeorm";
 import type { AppContext, RequestContext } from "../graphql/context";
 import { LabEntity } from "../catalog/lab.entity";
+import type { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity } from "./print-job.entity";
 
 export class PrintJobsService {
@@ -15,6 +16,27 @@ export class PrintJobsService {
   async get(ctx: RequestContext, id: string): Promise<PrintJobEntity | null> {
     if (ctx.auth.kind !== "lab") return null;
     return ctx.app.ds.getRepository(PrintJobEntity).findOne({ where: { id, labId: ctx.auth.labId } });
+  }
+
+  /**
+   * The order of a job, as the caller may see it. A lab's job whose order was moved to another lab
+   * still answers its order (the withdrawn job reaches the lab with it, so that the lab drops it),
+   * but without its items or the lab it went to.
+   */
+  async orderOf(ctx: RequestContext, job: PrintJobEntity): Promise<OrderEntity | null> {
+    const order = await ctx.app.services.orders.get(ctx, job.orderId);
+    if (order || ctx.auth.kind !== "lab" || ctx.auth.labId !== job.labId) return order;
+    return ctx.app.services.orders.withdrawnFromLab(ctx, job.orderId);
+  }
+
+  /**
+   * Whether a signed download made for this job still holds: the job is waiting for its lab or
+   * leased to it. A job withdrawn from its lab (the order moved, was cancelled) or finished no
+   * longer opens its images, whatever the link's expiry.
+   */
+  async downloadsAllowed(app: AppContext, jobId: string): Promise<boolean> {
+    const job = await app.ds.getRepository(PrintJobEntity).findOne({ where: { id: jobId }, select: { id: true, status: true } });
+    return job !== null && (job.status === "QUEUED" || job.status === "LEASED");
   }
 
   /** The lab's claimable jobs, oldest first. */

@@ -18,7 +18,7 @@ export class PrintJobImageType {
   @Field(() => String, {
     nullable: true,
     description:
-      "Where to download the original: a path and query (/images/<id>/original?exp=...&sig=...) on the center the job was read from, " +
+      "Where to download the original: a path and query (/images/<id>/original?exp=...&job=...&sig=...; it stops working once the job is no longer waiting for or leased to its lab) on the center the job was read from, " +
       "signed and short-lived (urlExpiresAt); no credential needed. Null for an image without stored bytes (a stock or charged " +
       "image the center only knows by id: the lab prints it from its own library) and for a job that is no longer printable (DONE, FAILED).",
   })

@@ -1,4 +1,8 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import { boundedList } from "../graphql/argument-validation";
+
+/** Ids per markNotificationsRead; one more is TOO_MANY in the payload, more than that BAD_USER_INPUT at the edge. */
+const MAX_IDS = 1000;
 import { forbidden, unauthenticated } from "../common/errors";
 import type { RequestContext } from "../graphql/context";
 import type { NotificationEvent } from "../graphql/pubsub";
@@ -29,9 +33,9 @@ export class NotificationsResolver {
   @Mutation(() => MarkNotificationsReadPayload, { description: "Mark the caller's notices read: those named, or all when ids is omitted." })
   async markNotificationsRead(
     @Ctx() ctx: RequestContext,
-    @Arg("ids", () => [ID], { nullable: true }) ids?: string[] | null,
+    @Arg("ids", () => [ID], { nullable: true, validateFn: boundedList("ids", MAX_IDS + 1) }) ids?: string[] | null,
   ): Promise<MarkNotificationsReadPayload> {
-    if (ids && ids.length > 1000) return { updated: 0, unreadCount: await ctx.app.services.notifications.unreadCount(ctx), errors: [{ code: "TOO_MANY", message: "At most 1000 ids at once", field: ["ids"] }] };
+    if (ids && ids.length > MAX_IDS) return { updated: 0, unreadCount: await ctx.app.services.notifications.unreadCount(ctx), errors: [{ code: "TOO_MANY", message: `At most ${MAX_IDS} ids at once`, field: ["ids"] }] };
     const updated = await ctx.app.services.notifications.markRead(ctx, ids ?? null);
     return { updated, unreadCount: await ctx.app.services.notifications.unreadCount(ctx), errors: [] };
   }

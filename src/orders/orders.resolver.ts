@@ -127,8 +127,11 @@ export class OrdersResolver {
   }
 
   @FieldResolver(() => [SubOrderType])
-  subOrders(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<SubOrderType[]> {
-    return subOrderLoader(ctx).load(order.id);
+  async subOrders(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<SubOrderType[]> {
+    const subs = await subOrderLoader(ctx).load(order.id);
+    // A lab sees the items (images, layouts) of an order only while the order is at that lab.
+    if (ctx.auth.kind === "lab" && order.labId !== ctx.auth.labId) return subs.map((s) => ({ ...s, items: [] }));
+    return subs;
   }
 
   @FieldResolver(() => QuoteType, { nullable: true })

@@ -524,6 +524,28 @@ export class OrdersService {
 
   // ---------------------------------------------------------------- reading
 
+  /**
+   * The order of a lab's withdrawn print job (the order was moved to another lab): what the lab
+   * needs to drop the job (its id, status and sheet counts), with no lab named; the order's items
+   * are not shown to a lab the order is not at (see OrdersResolver.subOrders).
+   */
+  async withdrawnFromLab(ctx: RequestContext, orderId: string): Promise<OrderEntity | null> {
+    const order = await ctx.app.ds.getRepository(OrderEntity).findOne({ where: { id: orderId } });
+    return order ? Object.assign(order, { labId: null }) : null;
+  }
+
+  /** Whether an order the calling admin administers holds this image (a center admin: any order). */
+  async imageInAdminScope(ctx: RequestContext, imageId: string): Promise<boolean> {
+    if (isCenterAdmin(ctx)) return true;
+    const shop = adminShopId(ctx);
+    const group = adminGroupId(ctx);
+    if (shop === null && group === null) return false;
+    const qb = ctx.app.ds.getRepository(OrderItemEntity).createQueryBuilder("i").innerJoin(OrderEntity, "o", "o.id = i.order_id").where("i.image_id = :img", { img: imageId });
+    if (shop !== null) qb.andWhere("o.shop_id = :myShop", { myShop: shop });
+    else qb.andWhere("o.shop_group_id = :myGroup", { myGroup: group });
+    return (await qb.select("i.order_id", "orderId").limit(1).getRawOne()) !== undefined;
+  }
+
   /** One order, if the caller may see it (else null, as if it did not exist). */
   async get(ctx: RequestContext, id: string): Promise<OrderEntity | null> {
     const page = await this.list(ctx, { first: 1, after: null, filter: {}, ids: [id] });
@@ -539,7 +561,8 @@ export class OrdersService {
     const a = ctx.auth;
     if (a.kind === "anonymous") return { orders: [], hasNextPage: false };
     if (a.kind === "lab") {
-      qb.andWhere("o.id IN (SELECT j.order_id FROM print_jobs j WHERE j.lab_id = :myLab)", { myLab: a.labId });
+      // A lab reads an order while it is at that lab: not once it was moved elsewhere.
+      qb.andWhere("o.lab_id = :myLab", { myLab: a.labId });
     } else if (a.user.role === Role.GENERAL_USER) {
       qb.andWhere("o.customer_user_id = :me", { me: a.user.id });
     } else if (a.user.role === Role.SHOP_ADMIN) {

@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
-import { IsOptional, MaxLength } from "class-validator";
+import { ArrayMaxSize, IsOptional, MaxLength } from "class-validator";
 import { UserErrorType } from "../graphql/user-error.types";
 import { MoneyScalar } from "../graphql/scalars";
 import { QuoteType } from "../pricing/pricing.types";
@@ -184,8 +184,9 @@ export class LabCandidateType {
 
 @InputType("OrderFilter")
 export class OrderFilter {
-  @Field(() => [OrderStatusEnum], { nullable: true })
+  @Field(() => [OrderStatusEnum], { nullable: true, description: `Any of these statuses (at most ${ORDER_STATUSES.length}: each status once).` })
   @IsOptional()
+  @ArrayMaxSize(ORDER_STATUSES.length)
   status?: OrderStatus[] | null;
 
   @Field(() => ID, { nullable: true })

@@ -370,6 +370,11 @@ describe("GET /images/<id> and thumbnails", () => {
     const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#3366cc" } }).jpeg().toBuffer();
     big = (await post(photo, "image/jpeg")).json.id;
     await put("STOCK-T", tiff, "image/tiff");
+    // Admins read a customer's image through an order of their scope: here shop SP01 of group SG01.
+    const placed = await c.gql(`mutation($input: OrderInput!) { placeOrder(input: $input) { errors { code } } }`, {
+      input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items: [{ imageId: mine }, { imageId: big }] }] },
+    }, tokens.customer);
+    expect(placed.data!.placeOrder.errors).toEqual([]);
   });
 
   it("shows metadata to the owner and admins, and refuses others", async () => {

@@ -163,7 +163,8 @@ describe("print jobs (lease of 600 s)", () => {
       [imgA, 11, [40, 30]],
       [imgB, 12, [24, 36]],
     ] as const) {
-      expect(img.url).toMatch(new RegExp(`^/images/${img.imageId}/original\\?exp=\\d+&sig=[A-Za-z0-9_-]{43}$`));
+      // Bound to this job: the link stops working once the job is no longer its lab's.
+      expect(img.url).toMatch(new RegExp(`^/images/${img.imageId}/original\\?exp=\\d+&job=${p.id}&sig=[A-Za-z0-9_-]{43}$`));
       const left = Date.parse(img.urlExpiresAt) - Date.now();
       expect(left).toBeGreaterThan(200_000); // short-lived: 300 s
       expect(left).toBeLessThanOrEqual(300_000);

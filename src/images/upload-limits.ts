@@ -1,0 +1,111 @@
+/**
+ * What bounds the cost of uploads: a per-user quota (uploads and bytes per window) and a gate on
+ * concurrent decodes. Decoding is what costs memory (libvips holds a region of pixels per decode,
+ * more for large images); a customer sending many large images at once had made the center's RSS
+ * pass 1 GiB. Both are kept in this process's memory, like the login limiter: with several center
+ * processes each holds its own count (a user gets at most that many times the budget).
+ */
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+
+export interface UploadQuotaOptions {
+  /** Uploads a user may start per window. */
+  uploads: number;
+  /** Bytes a user may store per window. */
+  bytes: number;
+  windowSeconds: number;
+}
+
+export type QuotaRefusal = { code: "RATE_LIMITED" | "UPLOAD_QUOTA_EXCEEDED"; message: string; retryAfterSeconds: number };
+
+export class UploadQuota {
+  private readonly starts: RateLimiterMemory;
+  private readonly stored: RateLimiterMemory;
+
+  constructor(readonly opts: UploadQuotaOptions) {
+    this.starts = new RateLimiterMemory({ points: opts.uploads, duration: opts.windowSeconds, keyPrefix: "upload" });
+    this.stored = new RateLimiterMemory({ points: opts.bytes, duration: opts.windowSeconds, keyPrefix: "upload-bytes" });
+  }
+
+  /**
+   * Counts an upload as it starts; refuses it when the user started too many in the window, or when
+   * the bytes it announces do not fit in what is left of the budget.
+   */
+  async start(userId: string, declaredBytes: number | undefined): Promise<QuotaRefusal | null> {
+    try {
+      await this.starts.consume(userId, 1);
+    } catch (e) {
+      return { code: "RATE_LIMITED", message: `At most ${this.opts.uploads} uploads per ${this.opts.windowSeconds} s`, retryAfterSeconds: retryAfter(e) };
+    }
+    if (declaredBytes !== undefined) {
+      const used = (await this.stored.get(userId))?.consumedPoints ?? 0;
+      if (used + declaredBytes > this.opts.bytes) return this.overBudget(used, declaredBytes, await this.stored.get(userId));
+    }
+    return null;
+  }
+
+  /** Charges `bytes` before an upload is stored; refuses (charging nothing) when they do not fit. */
+  async charge(userId: string, bytes: number): Promise<QuotaRefusal | null> {
+    const state = await this.stored.get(userId);
+    const used = state?.consumedPoints ?? 0;
+    if (used + bytes > this.opts.bytes) return this.overBudget(used, bytes, state);
+    await this.stored.penalty(userId, bytes);
+    return null;
+  }
+
+  /** Gives back what `charge` took, for an upload that was not stored after all. */
+  async refund(userId: string, bytes: number): Promise<void> {
+    await this.stored.reward(userId, bytes);
+  }
+
+  private overBudget(used: number, bytes: number, state: RateLimiterRes | null): QuotaRefusal {
+    return {
+      code: "UPLOAD_QUOTA_EXCEEDED",
+      message: `Uploads may store at most ${this.opts.bytes} bytes per ${this.opts.windowSeconds} s; ${used} are used and this image has ${bytes}`,
+      retryAfterSeconds: state ? Math.max(1, Math.ceil(state.msBeforeNext / 1000)) : this.opts.windowSeconds,
+    };
+  }
+}
+
+function retryAfter(e: unknown): number {
+  return e instanceof RateLimiterRes ? Math.max(1, Math.ceil(e.msBeforeNext / 1000)) : 1;
+}
+
+/**
+ * At most `concurrency` decodes at once; up to `queue` more wait their turn, in order. Beyond that
+ * `acquire` answers null at once: the caller refuses the request (503, Retry-After) rather than
+ * holding its body and memory in an unbounded line.
+ */
+export class DecodeGate {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** The most decodes that ran at once (for tests and metrics). */
+  peak = 0;
+
+  constructor(
+    readonly concurrency: number,
+    readonly queue: number,
+  ) {}
+
+  get active(): number {
+    return this.running;
+  }
+
+  /** A release function once a slot is free, or null when the line is full. */
+  async acquire(): Promise<(() => void) | null> {
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.queue) return null;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    this.peak = Math.max(this.peak, this.running);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes on: running stays the same
+      else this.running--;
+    };
+  }
+}
