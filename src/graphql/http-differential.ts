@@ -14,7 +14,10 @@
  * formatted it (fresh copies of its errors, which the protection's hook rewrites in place). So a
  * mutation writes once, and answers that hold the time (a quote's, a signed URL's) are the same
  * answer. The executor checks that Apollo would have run the same operation with the same
- * variables for the same caller; anything else is a difference too. What is not compared: the
+ * variables for the same caller; anything else is a difference too. One exception: a mutation that
+ * ends its own caller's session (a password change) leaves Apollo's authentication, which runs after
+ * the execution here, refusing a credential that held when the runner executed; Apollo then goes on
+ * with the runner's caller. What is not compared: the
  * execution itself, which is one function (compiled-execution.ts) that both lanes call.
  */
 import { isDeepStrictEqual } from "node:util";
@@ -31,6 +34,8 @@ export interface Replay {
   type: OperationDefinitionNode["operation"];
   variables: Record<string, unknown> | undefined;
   auth: Auth;
+  /** The runner's context, for a mutation that ended its own caller's session (see viaApollo). */
+  context: RequestContext;
   result: ExecutionResult;
   /** Set by the replaying executor: how Apollo's execution would not have been the runner's. */
   mismatch?: string;

@@ -162,7 +162,7 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
       // No data: refused before execution (variables that do not fit), so nothing was done.
       if (result.data === undefined) return null;
       const replay: Replay | undefined = opts.keepReplay
-        ? { operationName: request.operationName, type: operation.operation, variables: request.variables, auth: context.auth, result: recordResult(result) }
+        ? { operationName: request.operationName, type: operation.operation, variables: request.variables, auth: context.auth, context, result: recordResult(result) }
         : undefined;
       const answer: HttpAnswer & { replay?: Replay } = { status: 200, headers: new Map([["content-type", type]]), body: { kind: "complete", string: "" }, replay };
       const errors = result.errors && result.errors.length > 0 ? await formatErrors(result.errors, answer, requestId) : undefined;

@@ -21,6 +21,7 @@ import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from "@apollo/server";
 import type { Logger } from "pino";
+import { GraphQLError } from "graphql";
 import { differenceOf, REPLAY, type ComparedAnswer, type Replay } from "./http-differential";
 import type { HttpAnswer, HttpOperations } from "./http-operations";
 
@@ -135,7 +136,21 @@ function viaApollo<C extends BaseContext>(opts: GraphqlHttpOptions<C>, req: http
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
   }
-  const context: ContextThunk<C> = replay ? async () => Object.assign(await opts.context(req, requestId), { [REPLAY]: replay }) : () => opts.context(req, requestId);
+  const context: ContextThunk<C> = replay
+    ? async () => {
+        let own: C;
+        try {
+          own = await opts.context(req, requestId);
+        } catch (e) {
+          // The runner executed first: a mutation that ended its caller's own session (a password
+          // change) makes this later authentication refuse the credential the runner accepted.
+          const unauthenticated = e instanceof GraphQLError && e.extensions.code === "UNAUTHENTICATED";
+          if (!unauthenticated || replay.type !== "mutation" || replay.auth.kind === "anonymous") throw e;
+          own = replay.context as unknown as C;
+        }
+        return Object.assign(own, { [REPLAY]: replay });
+      }
+    : () => opts.context(req, requestId);
   return opts.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method: "POST", headers, search, body }, context });
 }
 
