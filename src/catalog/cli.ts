@@ -12,10 +12,11 @@
 import "reflect-metadata";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, loadConfig, redact, type Config } from "../config";
+import { ConfigError, loadConfig, type Config } from "../config";
 import { openDatabase } from "../db/data-source";
 import { exportBundle } from "./bundle-export.service";
 import { importBundle, IMPORT_KINDS, type ImportReport } from "./bundle-import.service";
+import { runCommand } from "../common/command";
 
 const USAGE = `usage:
   catalog import <bundle.json> [--dry-run]   validate and load a catalog bundle
@@ -124,16 +125,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      // The database URL may carry a password: only its redacted form may be shown.
-      const message = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`catalog: failed: ${redact(message)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runCommand("catalog", main);

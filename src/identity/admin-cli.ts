@@ -15,6 +15,7 @@ import { openDatabase } from "../db/data-source";
 import { DatabaseSetupError, ensureDatabase } from "../db/ensure-database";
 import { checkNewAdmin, createCenterAdmin } from "./admin-account.service";
 import { STRONG_PASSWORD_RULE } from "./password-policy";
+import { runCommand } from "../common/command";
 
 const USAGE = `usage:
   admin create --login <login> --name <name>   add a center admin (the password from
@@ -162,15 +163,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      // The database URL may carry a password: only its redacted form may be shown.
-      process.stderr.write(`admin: failed: ${redact(e instanceof Error ? e.message : String(e))}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runCommand("admin", main);
