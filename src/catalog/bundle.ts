@@ -35,430 +35,66 @@
  * Unknown fields are faults: a misspelt `validUntill` must not silently make a price open-ended.
  */
 import { createHash } from "node:crypto";
-import { isArgon2Hash, isKeyedKeyHash, MAX_PASSWORD_LENGTH, MIN_LAB_KEY_LENGTH, MIN_PASSWORD_LENGTH } from "../identity/passwords";
+import { isKeyedKeyHash, MAX_PASSWORD_LENGTH, MIN_LAB_KEY_LENGTH, MIN_PASSWORD_LENGTH } from "../identity/passwords";
 import { Role } from "../identity/role";
-import { findOverlaps, validatePriceRowShape, type PriceRowData, type PriceScope } from "../pricing/price-calculator";
-import { nameFault } from "../common/names";
+import { findOverlaps, validatePriceRowShape, type PriceRowData } from "../pricing/price-calculator";
+import {
+  absent,
+  checkFields,
+  Faults,
+  idList,
+  isObj,
+  isPhcArgon2Hash,
+  MAX_INT_COLUMN,
+  optionalBool,
+  optionalId,
+  optionalLocation,
+  optionalText,
+  readList,
+  requiredId,
+  requiredMoney,
+  requiredName,
+  show,
+  typeName,
+  type Entry,
+  type Obj,
+} from "./bundle-fields";
+import { derivePriceRowId, describeRow, naturalKey, priceScopeOf } from "./bundle-price-ids";
+import {
+  BUNDLE_KINDS,
+  FULFILMENT_METHODS,
+  type Bundle,
+  type BundleAllowance,
+  type BundleChargedImage,
+  type BundleFault,
+  type BundleKind,
+  type BundleLab,
+  type BundleLabApiKey,
+  type BundlePrice,
+  type BundleProduct,
+  type BundleService,
+  type BundleShop,
+  type BundleShopGroup,
+  type BundleShopPrice,
+  type BundleTemplate,
+  type BundleUser,
+  type KnownState,
+} from "./bundle-types";
 
-// ---------------------------------------------------------------------------
-// Types
-// ---------------------------------------------------------------------------
-
-/** Fulfilment values as plain strings: the enum in fulfilment.ts registers a GraphQL type. */
-export const FULFILMENT_METHODS = ["PICKUP", "DELIVERY"] as const;
-export type Fulfilment = (typeof FULFILMENT_METHODS)[number];
-
-export interface GeoLocation {
-  lat: number;
-  lng: number;
-}
-
-export interface BundleUser {
-  id: string;
-  login: string;
-  /** Clear password (import only; never exported). */
-  password?: string;
-  /** argon2 PHC string, instead of `password`. */
-  passwordHash?: string;
-  name: string;
-  role: Role;
-  shopGroupId?: string | null;
-  shopId?: string | null;
-  disabled?: boolean;
-}
-
-export interface BundleShopGroup {
-  id: string;
-  name: string;
-}
-
-export interface BundleShop {
-  id: string;
-  name: string;
-  shopGroupId: string;
-  adminUserId?: string | null;
-  location?: GeoLocation | null;
-  postalCode?: string | null;
-  region?: string | null;
-}
-
-export interface BundleService {
-  id: string;
-  name: string;
-}
-
-export interface BundleProduct {
-  id: string;
-  name: string;
-}
-
-export interface BundleTemplate {
-  id: string;
-  name: string;
-  shopGroupId?: string | null;
-  shopId?: string | null;
-  serviceId: string;
-  productIds: string[];
-}
-
-interface PriceFields {
-  /** Optional in a bundle; always set in the validator's output and in an export. */
-  id?: string;
-  productId: string;
-  validFrom: string;
-  validUntil?: string | null;
-  basicCharge: number;
-  amountCharge: number;
-  minSheets?: number | null;
-  maxSheets?: number | null;
-}
-
-/** A group price (`shopGroupId`) or a standard price (`shopGroupId` null or absent). */
-export interface BundlePrice extends PriceFields {
-  shopGroupId?: string | null;
-}
-
-export interface BundleShopPrice extends PriceFields {
-  shopId: string;
-}
-
-export interface BundleAllowance {
-  shopId: string;
-  productId: string;
-  minBasicCharge: number;
-  maxBasicCharge: number;
-  minAmountCharge: number;
-  maxAmountCharge: number;
-}
-
-export interface BundleChargedImage {
-  imageId: string;
-  feePerSheet: number;
-  rightsHolder: string;
-}
-
-/** A stored lab API key, as exported: never the key itself. */
-export interface BundleLabApiKey {
-  id: string;
-  hash: string;
-  lookup: string;
-  label: string;
-  /** ISO 8601 instant, e.g. 2026-01-01T00:00:00.000Z. */
-  createdAt: string;
-  revokedAt: string | null;
-}
-
-export interface BundleLab {
-  id: string;
-  name: string;
-  shopId: string;
-  /** Clear key (import only; never exported). */
-  apiKey?: string;
-  apiKeys?: BundleLabApiKey[];
-  serviceIds: string[];
-  fulfilment: Fulfilment[];
-  express?: boolean;
-  capacitySheetsPerHour: number;
-  location?: GeoLocation | null;
-  postalCode?: string | null;
-  region?: string | null;
-  disabled?: boolean;
-}
-
-export interface Bundle {
-  currency?: string;
-  users: BundleUser[];
-  shopGroups: BundleShopGroup[];
-  shops: BundleShop[];
-  services: BundleService[];
-  products: BundleProduct[];
-  templates: BundleTemplate[];
-  prices: BundlePrice[];
-  shopPrices: BundleShopPrice[];
-  shopPriceAllowances: BundleAllowance[];
-  chargedImages: BundleChargedImage[];
-  labs: BundleLab[];
-}
-
-export interface BundleFault {
-  /** JSON path of the value at fault, e.g. `$.prices[3].validUntil`. */
-  path: string;
-  code: string;
-  message: string;
-}
-
-/** What the database holds already, so that a bundle may refer to it (and must not clash with it). */
-export interface KnownState {
-  /** The installation's currency; null or absent when none is set yet. */
-  currency?: string | null;
-  shopGroupIds?: ReadonlySet<string>;
-  shopIds?: ReadonlySet<string>;
-  serviceIds?: ReadonlySet<string>;
-  productIds?: ReadonlySet<string>;
-  labIds?: ReadonlySet<string>;
-  chargedImageIds?: ReadonlySet<string>;
-  /** User id -> login. */
-  users?: ReadonlyMap<string, string>;
-  /** Template id -> its scope and service. */
-  templates?: ReadonlyMap<string, { shopGroupId: string | null; shopId: string | null; serviceId: string }>;
-  priceRows?: readonly PriceRowData[];
-  /** Lab API key id -> its lab, lookup and whether it is revoked. */
-  labApiKeys?: ReadonlyMap<string, { labId: string; lookup: string; revoked: boolean }>;
-}
-
-export const BUNDLE_KINDS = [
-  "shopGroups",
-  "shops",
-  "users",
-  "services",
-  "products",
-  "templates",
-  "prices",
-  "shopPrices",
-  "shopPriceAllowances",
-  "chargedImages",
-  "labs",
-] as const;
+export * from "./bundle-types";
+export { isPhcArgon2Hash } from "./bundle-fields";
+export { derivePriceRowId, priceScopeOf } from "./bundle-price-ids";
 
 const TOP_LEVEL_KEYS = new Set<string>(["currency", ...BUNDLE_KINDS]);
-
-const ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 /** Same rule as the users service, so that an imported login can also be typed at the login form. */
 const LOGIN_RE = /^[A-Za-z0-9._@+-]{3,100}$/;
 const CURRENCY_RE = /^[A-Z]{3}$/;
 const LOOKUP_RE = /^[0-9a-f]{16}$/;
 const INSTANT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
-/** The INT columns (sheet counts, capacity) hold at most this. */
-const MAX_INT_COLUMN = 2_147_483_647;
 const MAX_LAB_KEY_LENGTH = 512;
-
-// ---------------------------------------------------------------------------
-// Small readers: each records its own faults and returns undefined for a bad value
-// ---------------------------------------------------------------------------
-
-type Obj = Record<string, unknown>;
-
-class Faults {
-  readonly list: BundleFault[] = [];
-  add(path: string, code: string, message: string): void {
-    this.list.push({ path, code, message });
-  }
-}
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** A short, safe rendering of a (non-secret) value for a message. */
-function show(v: unknown): string {
-  if (v === undefined) return "nothing";
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? s.slice(0, 37) + "..." : s;
-}
-
-function typeName(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "an array" : typeof v === "object" ? "an object" : `a ${typeof v}`;
-}
-
-function checkFields(o: Obj, path: string, allowed: readonly string[], f: Faults): void {
-  for (const key of Object.keys(o)) {
-    if (!allowed.includes(key)) f.add(`${path}.${key}`, "UNKNOWN_FIELD", `${key} is not a field here (expected one of ${allowed.join(", ")})`);
-  }
-}
-
-function absent(v: unknown): boolean {
-  return v === undefined || v === null;
-}
-
-function requiredId(o: Obj, key: string, path: string, f: Faults): string | undefined {
-  const v = o[key];
-  const p = `${path}.${key}`;
-  if (absent(v)) {
-    f.add(p, "REQUIRED", `${key} is required`);
-    return undefined;
-  }
-  if (typeof v !== "string" || !ID_RE.test(v)) {
-    f.add(p, "INVALID_ID", `${key} must be 1 to 64 letters, digits, '.', '_' or '-', got ${show(v)}`);
-    return undefined;
-  }
-  return v;
-}
-
-/** null when absent or null, undefined when malformed. */
-function optionalId(o: Obj, key: string, path: string, f: Faults): string | null | undefined {
-  if (absent(o[key])) return null;
-  return requiredId(o, key, path, f);
-}
-
-/** A human-entered name (or label): text as requiredText, and the names rule (INVALID_NAME). */
-function requiredName(o: Obj, key: string, path: string, f: Faults, max: number, allowEmpty = false): string | undefined {
-  const v = requiredText(o, key, path, f, max, allowEmpty);
-  const fault = v === undefined ? null : nameFault(v, key);
-  if (fault !== null) {
-    f.add(`${path}.${key}`, "INVALID_NAME", fault);
-    return undefined;
-  }
-  return v;
-}
-
-function requiredText(o: Obj, key: string, path: string, f: Faults, max: number, allowEmpty = false): string | undefined {
-  const v = o[key];
-  const p = `${path}.${key}`;
-  if (absent(v)) {
-    f.add(p, "REQUIRED", `${key} is required`);
-    return undefined;
-  }
-  if (typeof v !== "string") {
-    f.add(p, "INVALID_TYPE", `${key} must be a string, got ${typeName(v)}`);
-    return undefined;
-  }
-  if ((!allowEmpty && v.trim() === "") || v.length > max) {
-    f.add(p, "INVALID_LENGTH", `${key} must be ${allowEmpty ? "at most" : "1 to"} ${max} characters, got ${v.length}`);
-    return undefined;
-  }
-  return v;
-}
-
-function optionalText(o: Obj, key: string, path: string, f: Faults, max: number): string | null | undefined {
-  if (absent(o[key])) return null;
-  return requiredText(o, key, path, f, max);
-}
-
-/** A safe, non-negative integer amount of minor units. */
-function requiredMoney(o: Obj, key: string, path: string, f: Faults): number | undefined {
-  const v = o[key];
-  const p = `${path}.${key}`;
-  if (absent(v)) {
-    f.add(p, "REQUIRED", `${key} is required`);
-    return undefined;
-  }
-  if (typeof v !== "number" || !Number.isSafeInteger(v)) {
-    f.add(p, "INVALID_AMOUNT", `${key} must be a whole number of minor units, got ${show(v)}`);
-    return undefined;
-  }
-  if (v < 0) {
-    f.add(p, "NEGATIVE_CHARGE", `${key} must not be negative, got ${v}`);
-    return undefined;
-  }
-  return v;
-}
-
-function optionalBool(o: Obj, key: string, path: string, f: Faults): boolean | undefined {
-  const v = o[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== "boolean") {
-    f.add(`${path}.${key}`, "INVALID_TYPE", `${key} must be true or false, got ${show(v)}`);
-    return undefined;
-  }
-  return v;
-}
-
-/** null when absent; undefined when malformed. */
-function optionalLocation(o: Obj, key: string, path: string, f: Faults): GeoLocation | null | undefined {
-  const v = o[key];
-  const p = `${path}.${key}`;
-  if (absent(v)) return null;
-  if (!isObj(v)) {
-    f.add(p, "INVALID_TYPE", `${key} must be an object { lat, lng }, got ${typeName(v)}`);
-    return undefined;
-  }
-  checkFields(v, p, ["lat", "lng"], f);
-  const coord = (k: "lat" | "lng", limit: number): number | undefined => {
-    const c = v[k];
-    if (typeof c !== "number" || !Number.isFinite(c) || c < -limit || c > limit) {
-      f.add(`${p}.${k}`, absent(c) ? "REQUIRED" : "INVALID_LOCATION", `${k} must be a number from ${-limit} to ${limit}, got ${show(c)}`);
-      return undefined;
-    }
-    return c;
-  };
-  const lat = coord("lat", 90);
-  const lng = coord("lng", 180);
-  return lat === undefined || lng === undefined ? undefined : { lat, lng };
-}
-
-function idList(o: Obj, key: string, path: string, f: Faults, nonEmpty: boolean): Array<{ id: string; path: string }> | undefined {
-  const v = o[key];
-  const p = `${path}.${key}`;
-  if (absent(v)) {
-    f.add(p, "REQUIRED", `${key} is required`);
-    return undefined;
-  }
-  if (!Array.isArray(v)) {
-    f.add(p, "INVALID_TYPE", `${key} must be an array of ids, got ${typeName(v)}`);
-    return undefined;
-  }
-  if (nonEmpty && v.length === 0) {
-    f.add(p, "REQUIRED", `${key} must name at least one id`);
-  }
-  const out: Array<{ id: string; path: string }> = [];
-  const seen = new Set<string>();
-  v.forEach((item: unknown, i) => {
-    const ip = `${p}[${i}]`;
-    if (typeof item !== "string" || !ID_RE.test(item)) {
-      f.add(ip, "INVALID_ID", `must be an id (1 to 64 letters, digits, '.', '_' or '-'), got ${show(item)}`);
-      return;
-    }
-    if (seen.has(item)) {
-      f.add(ip, "DUPLICATE_VALUE", `${item} is listed twice`);
-      return;
-    }
-    seen.add(item);
-    out.push({ id: item, path: ip });
-  });
-  return out;
-}
-
-/** An argon2 PHC string of at most 255 characters (what the users and lab-key tables hold). */
-export function isPhcArgon2Hash(s: unknown): s is string {
-  return typeof s === "string" && s.length <= 255 && isArgon2Hash(s);
-}
 
 function isInstant(v: unknown): v is string {
   return typeof v === "string" && INSTANT_RE.test(v) && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString().slice(0, 10) === v.slice(0, 10);
-}
-
-// ---------------------------------------------------------------------------
-// Price ids
-// ---------------------------------------------------------------------------
-
-export function priceScopeOf(row: { shopGroupId?: string | null; shopId?: string | null }): PriceScope {
-  if (row.shopId != null) return { kind: "SHOP", shopId: row.shopId };
-  if (row.shopGroupId != null) return { kind: "GROUP", shopGroupId: row.shopGroupId };
-  return { kind: "STANDARD" };
-}
-
-function scopeLabel(scope: PriceScope): string {
-  return scope.kind === "SHOP" ? `S-${scope.shopId}` : scope.kind === "GROUP" ? `G-${scope.shopGroupId}` : "STD";
-}
-
-function naturalKey(scope: PriceScope, productId: string, validFrom: string, minSheets: number | null): string {
-  return `${scopeLabel(scope)}\u0000${productId}\u0000${validFrom}\u0000${minSheets ?? ""}`;
-}
-
-/**
- * The id of a price row given without one, from its natural key (scope, product, validFrom,
- * minSheets): readable when it fits in 64 characters, a hash of the key otherwise. Deterministic, so
- * that re-importing the same bundle finds the same rows.
- */
-export function derivePriceRowId(scope: PriceScope, productId: string, validFrom: string, minSheets: number | null): string {
-  const id = `PR-${scopeLabel(scope)}-${productId}-${validFrom}${minSheets === null ? "" : `-${minSheets}`}`;
-  if (id.length <= 64) return id;
-  return "PR-H-" + createHash("sha256").update(naturalKey(scope, productId, validFrom, minSheets)).digest("hex").slice(0, 40);
-}
-
-function describeRow(r: PriceRowData): string {
-  const scope = r.scope.kind === "SHOP" ? `shop ${r.scope.shopId}` : r.scope.kind === "GROUP" ? `group ${r.scope.shopGroupId}` : "standard";
-  const tier = r.minSheets === null ? "untiered" : `sheets ${r.minSheets}-${r.maxSheets ?? ""}`;
-  return `${scope}, ${r.productId}, ${r.validFrom}..${r.validUntil ?? "open"}, ${tier}`;
-}
-
-// ---------------------------------------------------------------------------
-// The validator
-// ---------------------------------------------------------------------------
-
-interface Entry<T> {
-  value: Partial<T>;
-  path: string;
 }
 
 /**
@@ -502,24 +138,7 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
     currency = json.currency;
   }
 
-  const list = <T>(key: (typeof BUNDLE_KINDS)[number], parse: (o: Obj, path: string) => Partial<T>): Array<Entry<T>> => {
-    const v = json[key];
-    if (v === undefined) return [];
-    if (!Array.isArray(v)) {
-      f.add(`$.${key}`, "INVALID_TYPE", `${key} must be an array, got ${typeName(v)}`);
-      return [];
-    }
-    const out: Array<Entry<T>> = [];
-    v.forEach((item: unknown, i) => {
-      const path = `$.${key}[${i}]`;
-      if (!isObj(item)) {
-        f.add(path, "INVALID_TYPE", `must be an object, got ${typeName(item)}`);
-        return;
-      }
-      out.push({ value: parse(item, path), path });
-    });
-    return out;
-  };
+  const list = <T>(key: BundleKind, parse: (o: Obj, path: string) => Partial<T>): Array<Entry<T>> => readList(json, key, f, parse);
 
   // --- Shape of every entry -------------------------------------------------
 
