@@ -213,3 +213,11 @@ export function readList<T>(json: Obj, key: BundleKind, f: Faults, parse: (o: Ob
   });
   return out;
 }
+
+/** A list of entries that are an id and a name and nothing else (shop groups, services, products). */
+export function readNamedList(json: Obj, key: BundleKind, f: Faults): Array<Entry<{ id: string; name: string }>> {
+  return readList<{ id: string; name: string }>(json, key, f, (o, p) => {
+    checkFields(o, p, ["id", "name"], f);
+    return { id: requiredId(o, "id", p, f), name: requiredName(o, "name", p, f, 200) };
+  });
+}
