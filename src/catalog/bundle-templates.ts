@@ -1,0 +1,64 @@
+/**
+ * The templates of a bundle: their shape (exactly one of a shop group or a shop), their references
+ * to a scope, a service and products, and one template per scope and service.
+ */
+import { absent, checkFields, idList, optionalId, readList, requiredId, requiredName, type Entry, type Faults, type Obj } from "./bundle-fields";
+import type { RefCheck } from "./bundle-ids";
+import type { BundleTemplate, KnownState } from "./bundle-types";
+
+export interface ReadTemplates {
+  entries: Array<Entry<BundleTemplate>>;
+  /** Each template's product ids with their paths, for the reference check. */
+  productPaths: Map<Entry<BundleTemplate>["value"], Array<{ id: string; path: string }>>;
+}
+
+export function readTemplates(json: Obj, f: Faults): ReadTemplates {
+  const productPaths: ReadTemplates["productPaths"] = new Map();
+  const entries = readList<BundleTemplate>(json, "templates", f, (o, p) => {
+    checkFields(o, p, ["id", "name", "shopGroupId", "shopId", "serviceId", "productIds"], f);
+    const t: Partial<BundleTemplate> = {
+      id: requiredId(o, "id", p, f),
+      name: requiredName(o, "name", p, f, 200),
+      shopGroupId: optionalId(o, "shopGroupId", p, f),
+      shopId: optionalId(o, "shopId", p, f),
+      serviceId: requiredId(o, "serviceId", p, f),
+    };
+    if (absent(o.shopGroupId) && absent(o.shopId)) f.add(`${p}.shopGroupId`, "INVALID_SCOPE", "a template needs shopGroupId (a group's) or shopId (a shop's own)");
+    if (!absent(o.shopGroupId) && !absent(o.shopId)) f.add(`${p}.shopId`, "INVALID_SCOPE", "a template belongs to a shop group or to a shop, not both");
+    const ids = idList(o, "productIds", p, f, true);
+    if (ids !== undefined) {
+      t.productIds = ids.map((x) => x.id);
+      productPaths.set(t, ids);
+    }
+    return t;
+  });
+  return { entries, productPaths };
+}
+
+export function checkTemplateReferences({ entries, productPaths }: ReadTemplates, ref: RefCheck): void {
+  for (const { value: t, path } of entries) {
+    ref(`${path}.shopGroupId`, "shopGroups", t.shopGroupId);
+    ref(`${path}.shopId`, "shops", t.shopId);
+    ref(`${path}.serviceId`, "services", t.serviceId);
+    for (const x of productPaths.get(t) ?? []) ref(x.path, "products", x.id);
+  }
+}
+
+/**
+ * One template per scope and service (a shop's own template may shadow its group's), across the
+ * bundle and the database templates the bundle does not rewrite (`templateIds`: the bundle's).
+ */
+export function checkTemplateScopes(templates: Array<Entry<BundleTemplate>>, templateIds: ReadonlySet<string>, known: KnownState, f: Faults): void {
+  const templateScopes = new Map<string, string>();
+  const scopeServiceKey = (t: { shopGroupId?: string | null; shopId?: string | null; serviceId?: string }): string =>
+    `${t.shopGroupId != null ? `G:${t.shopGroupId}` : `S:${t.shopId}`}\u0000${t.serviceId}`;
+  for (const [id, t] of known.templates ?? []) if (!templateIds.has(id)) templateScopes.set(scopeServiceKey(t), `template ${id} in the database`);
+  for (const { value: t, path } of templates) {
+    if (t.serviceId === undefined || (t.shopGroupId == null) === (t.shopId == null) || t.shopGroupId === undefined || t.shopId === undefined) continue;
+    const key = scopeServiceKey(t);
+    const holder = templateScopes.get(key);
+    const scope = t.shopGroupId != null ? `shop group ${t.shopGroupId}` : `shop ${t.shopId}`;
+    if (holder !== undefined) f.add(path, "DUPLICATE_TEMPLATE", `${scope} has a template for service ${t.serviceId} already: ${holder}`);
+    else templateScopes.set(key, path);
+  }
+}
