@@ -14,6 +14,7 @@ import type { DataSource, EntityManager } from "typeorm";
 import { Column, Entity, PrimaryColumn } from "typeorm";
 import type { Logger } from "pino";
 import { incrementCounterRows } from "./counter-rows";
+import { BACKGROUND_SQL } from "./query-counter";
 
 /** The kinds of cache invalidation recorded in the database (a subset of the event bus's CACHE_KINDS). */
 export const VERSIONED_CACHE_KINDS: readonly string[] = ["catalog", "prices", "lab-keys", "users"];
@@ -52,7 +53,7 @@ export async function watchCacheVersions(ds: DataSource, changed: (kind: string)
   let seen = new Map<string, string>();
   let failing = false;
   const read = async (): Promise<Map<string, string>> => {
-    const rows = (await ds.query("SELECT kind, version FROM cache_versions")) as Array<{ kind: string; version: unknown }>;
+    const rows = (await ds.query(`${BACKGROUND_SQL}SELECT kind, version FROM cache_versions`)) as Array<{ kind: string; version: unknown }>;
     return new Map(rows.map((r) => [r.kind, String(r.version)]));
   };
   let running: Promise<void> | null = null;
