@@ -1,0 +1,112 @@
+/**
+ * What a job becomes in the hot folder. The worker hands a writer the job, its sheet plans and
+ * verified images; the writer fills the job's temporary folder, which the worker then publishes.
+ * Today's one format is rendered print files (JPEG or PDF) and a JSON ticket; a minilab
+ * controller format is another JobWriter.
+ */
+import type { JobDetail } from "./center-client";
+import type { HotFolder, WrittenFile } from "./hot-folder";
+import { JobFailure } from "./job-failure";
+import { parseLayout, renderSheet, type PrintFormat, type SheetPlan, type SheetSize } from "./print-files";
+
+export interface JobToWrite {
+  jobId: string;
+  detail: JobDetail;
+  /** Every sheet of the job, in order, planned before anything was downloaded. */
+  plans: SheetPlan[];
+  /** Image id -> its verified bytes. */
+  images: Map<string, Buffer>;
+  /** Design template id -> the image laid over its items. */
+  frames: Map<string, Buffer>;
+}
+
+export interface JobWriter {
+  /** Writes the job into the temporary folder `tmp` (from HotFolder.begin); how many files and sheets. */
+  write(tmp: string, job: JobToWrite): Promise<{ files: number; totalSheets: number }>;
+}
+
+export interface PrintFileWriterOptions {
+  hot: HotFolder;
+  dpi: number;
+  format: PrintFormat;
+  /** The center's address, named in the ticket. */
+  center: string;
+  /** The paper a service prints on. */
+  sheetFor: (serviceId: string) => SheetSize;
+}
+
+/** Rendered print files (`sheet-001.jpg` ...) and a `ticket.json` describing them. */
+export class PrintFileWriter implements JobWriter {
+  constructor(private readonly o: PrintFileWriterOptions) {}
+
+  async write(tmp: string, { jobId, detail, plans, images, frames }: JobToWrite): Promise<{ files: number; totalSheets: number }> {
+    const { hot, dpi, format } = this.o;
+    const files: Array<WrittenFile & { contentType: string }> = [];
+    const sheetsOut: Array<Record<string, unknown>> = [];
+    const offSheet = new Set<string>();
+    let totalSheets = 0;
+    const ext = format === "pdf" ? "pdf" : "jpg";
+    for (const [i, plan] of plans.entries()) {
+      let rendered;
+      try {
+        rendered = await renderSheet(plan, { images, templates: frames }, { dpi, format });
+      } catch (e) {
+        throw new JobFailure("RENDER_FAILED", e instanceof Error ? e.message : String(e), true);
+      }
+      const name = `sheet-${String(i + 1).padStart(3, "0")}.${ext}`;
+      const written = await hot.writeFile(tmp, name, rendered.bytes);
+      files.push({ ...written, contentType: rendered.contentType });
+      rendered.offSheet.forEach((id) => offSheet.add(id));
+      totalSheets += plan.copies;
+      sheetsOut.push({
+        file: name,
+        subOrderId: plan.subOrderId,
+        serviceId: plan.serviceId,
+        page: plan.page,
+        copies: plan.copies,
+        size: { name: plan.sheet.name, widthMm: plan.sheet.widthMm, heightMm: plan.sheet.heightMm, widthPx: rendered.widthPx, heightPx: rendered.heightPx, dpi },
+        items: plan.items.map((it) => it.itemId),
+      });
+    }
+    const printedAt = new Date().toISOString();
+    const fileOf = new Map(plans.flatMap((p, i) => p.items.map((it) => [it.itemId, { file: files[i].name, page: p.page }] as const)));
+    const imageOf = new Map(detail.images.map((im) => [im.imageId, im]));
+    const ticket = {
+      ticketVersion: 1,
+      jobId,
+      orderId: detail.orderId,
+      labId: detail.labId,
+      attempts: detail.attempts,
+      printedAt,
+      center: this.o.center,
+      format,
+      dpi,
+      services: detail.order.subOrders.map((s) => ({
+        subOrderId: s.id,
+        serviceId: s.serviceId,
+        sheetsOrdered: s.sheets,
+        sheetSize: this.o.sheetFor(s.serviceId).name,
+        pages: plans.filter((p) => p.subOrderId === s.id).length,
+      })),
+      sheets: sheetsOut,
+      totalSheets,
+      items: detail.order.subOrders.flatMap((s) =>
+        s.items.map((it) => ({
+          itemId: it.id,
+          subOrderId: s.id,
+          imageId: it.imageId,
+          sha256: imageOf.get(it.imageId)?.sha256 ?? null,
+          designTemplateId: it.designTemplateId ?? null,
+          layout: parseLayout(it.layout, it.id),
+          file: fileOf.get(it.id)?.file ?? null,
+          page: fileOf.get(it.id)?.page ?? null,
+          offSheet: offSheet.has(it.id),
+        })),
+      ),
+      files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256, contentType: f.contentType })),
+      images: detail.images.map((im) => ({ imageId: im.imageId, sha256: im.sha256, bytes: im.bytes, width: im.width, height: im.height, contentType: im.contentType })),
+    };
+    await hot.writeFile(tmp, "ticket.json", JSON.stringify(ticket, null, 2) + "\n");
+    return { files: files.length, totalSheets };
+  }
+}
