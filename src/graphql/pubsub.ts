@@ -13,6 +13,7 @@ import { createPubSub, type PubSub, type PubSubEventTarget } from "@graphql-yoga
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { DatabaseConfig } from "../config";
+import { quitRedis } from "../common/redis";
 
 export interface NotificationEvent {
   notificationId: string;
@@ -164,7 +165,7 @@ function redisEventTarget(
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      await Promise.all([publisher, subscriber].map((c) => quit(c)));
+      await Promise.all([publisher, subscriber].map((c) => quitRedis(c)));
     })());
 
   // Not ready while either connection is (re)connecting, or while Redis does not answer a PING in
@@ -211,20 +212,6 @@ function watch(client: Redis, role: string, logger?: Logger, onRestored?: () => 
     connectedOnce = true;
     healthy = true;
   });
-}
-
-/** QUIT (replies to what was sent are awaited), or a hard disconnect if Redis does not answer in time. */
-async function quit(client: Redis): Promise<void> {
-  if (client.status === "end") return;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([client.quit(), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
-  } catch {
-    // Already closed, or never connected: disconnect below either way.
-  } finally {
-    clearTimeout(timer);
-    client.disconnect();
-  }
 }
 
 /** Events gathered during a transaction, sent once it has committed. */

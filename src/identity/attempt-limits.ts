@@ -6,6 +6,7 @@
  * every login or letting every attempt through.
  */
 import { Redis } from "ioredis";
+import { quitRedis } from "../common/redis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 
 export interface AttemptLimit {
@@ -53,7 +54,11 @@ export class AttemptLimits {
     // A command waits for the connection being made (so the first attempts after a start are
     // counted in Redis too), but while Redis is away it fails after one reconnection attempt and the
     // in-process counter stands in, rather than a login waiting for Redis to come back.
-    this.redis = redisUrl ? new Redis(redisUrl, { connectionName: "printmesh-limits", maxRetriesPerRequest: 1 }) : null;
+    // Connected at the first attempt counted (a center that checks no password or key has no use for
+    // it); a Redis that takes the connection but never answers: a command gives up after a second.
+    this.redis = redisUrl
+      ? new Redis(redisUrl, { connectionName: "printmesh-limits", maxRetriesPerRequest: 1, commandTimeout: 1000, lazyConnect: true })
+      : null;
     // Errors are answered by the fallback counters; ioredis reconnects on its own.
     this.redis?.on("error", () => undefined);
   }
@@ -68,6 +73,6 @@ export class AttemptLimits {
   }
 
   async close(): Promise<void> {
-    if (this.redis) await this.redis.quit().catch(() => this.redis!.disconnect());
+    if (this.redis) await quitRedis(this.redis);
   }
 }

@@ -108,6 +108,32 @@ describe("readiness with the Redis event bus (REDIS_URL)", () => {
     }
   });
 
+  it("answers a login while Redis accepts connections but never answers, and still stops, leaving no connection behind", async () => {
+    const accepted: net.Socket[] = [];
+    const hung = net.createServer((sock) => {
+      accepted.push(sock);
+      sock.on("error", () => undefined);
+      sock.resume();
+    });
+    await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+    const center = await startCenter({ env: { REDIS_URL: `redis://127.0.0.1:${(hung.address() as net.AddressInfo).port}` } });
+    let stopped = false;
+    try {
+      // The attempt counters give up on Redis and count in the process: the login is answered.
+      const r = await center.gql(`mutation { login(login: "center", password: "not-the-password") { token errors { code } } }`);
+      expect([r.status, r.data]).toEqual([200, { login: { token: null, errors: [{ code: "INVALID_CREDENTIALS" }] } }]);
+      expect(accepted.length).toBeGreaterThanOrEqual(3); // publisher, subscriber and the attempt counters' (reconnecting)
+      await center.stop();
+      stopped = true;
+      const closed = (sock: net.Socket) => sock.closed || new Promise((res) => sock.once("close", res));
+      await Promise.all(accepted.map(closed));
+    } finally {
+      if (!stopped) await center.stop();
+      for (const sock of accepted) sock.destroy();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  });
+
   if (!REDIS_URL) {
     it.skip("answers ready with a real Redis: skipped - set REDIS_URL to run it (CI's MariaDB + Redis pass does)", () => undefined);
     return;
