@@ -8,6 +8,7 @@
  */
 import { RawSocket, type Closed, type Message } from "../support/raw-ws";
 import { startCenter, type TestCenter } from "../support/center";
+import { until } from "../support/until";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 
@@ -32,7 +33,7 @@ async function transcript(c: TestCenter, t: { customer: string }, protocol: stri
 
 const init = async (s: RawSocket, bearer?: string): Promise<void> => {
   s.send({ type: "connection_init", payload: bearer ? { authorization: `Bearer ${bearer}` } : {} });
-  await s.until("the acknowledgement or a close", () => s.closed !== null || s.messages.some((m) => m.type === "connection_ack"));
+  await until("the acknowledgement or a close", () => s.closed !== null || s.messages.some((m) => m.type === "connection_ack"), { timeoutMs: 10_000 });
 };
 
 /** Runs operations one after the other, each to its end. */

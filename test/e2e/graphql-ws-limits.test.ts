@@ -12,6 +12,7 @@ import { runInNewContext } from "node:vm";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
 import { RawSocket } from "../support/raw-ws";
 import { startCenter, type TestCenter } from "../support/center";
+import { until } from "../support/until";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -34,14 +35,6 @@ function liveBytes(): number {
 async function metric(c: TestCenter, pattern: RegExp): Promise<number> {
   const m = pattern.exec(await (await fetch(`${c.url}/metrics`)).text());
   return m ? Number(m[1]) : 0;
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function codesOf(messages: Array<{ type: string; payload?: any }>): string[] {
@@ -85,10 +78,10 @@ describe("a socket's limits", () => {
       for (const l of String(d).split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
     });
     try {
-      await until("the client to send everything", () => lines.some((l) => l.sent === COUNT));
+      await until("the client to send everything", () => lines.some((l) => l.sent === COUNT), { timeoutMs: 20_000 });
       const stalled = () => warn.mock.calls.some((call) => call[1] === "graphql-ws: closing a socket that does not read what it is sent");
       // Either the center stopped reading and gave up on the socket, or it read and answered everything.
-      await until("the center to give up on the socket, or to answer every operation", async () => stalled() || (await answered()) === COUNT, 60_000);
+      await until("the center to give up on the socket, or to answer every operation", async () => stalled() || (await answered()) === COUNT, { timeoutMs: 60_000 });
       const grown = liveBytes() - before;
       expect({ stalled: stalled(), answered: await answered() }).toEqual({ stalled: true, answered: expect.any(Number) });
       // Read no further than its bound: a few hundred of the 3,000 operations at most.
@@ -97,9 +90,9 @@ describe("a socket's limits", () => {
 
       // The client reads again: what was sent before the close, then the close itself.
       child.stdin.write("resume\n");
-      await until("the client to see the close", () => lines.some((l) => "closed" in l));
+      await until("the client to see the close", () => lines.some((l) => "closed" in l), { timeoutMs: 20_000 });
       expect(lines.find((l) => "closed" in l)).toEqual({ closed: 1008, reason: "Too much unsent output" });
-      await until("the socket to be gone", async () => (await openSockets()) === socketsBefore);
+      await until("the socket to be gone", async () => (await openSockets()) === socketsBefore, { timeoutMs: 20_000 });
       // One line for the socket, none per operation it left unanswered.
       const line = warn.mock.calls.filter((call) => call[1] === "graphql-ws: closing a socket that does not read what it is sent");
       expect(line).toHaveLength(1);
@@ -137,7 +130,7 @@ describe("a socket's limits", () => {
       await s.done(`${id}-q`);
       if (s.of(id).length === 0) return true;
       return false;
-    });
+    }, { timeoutMs: 20_000 });
     expect(s.closed).toBeNull();
     expect(s.of("n1")).toEqual([]);
     expect(s.of("n2")).toEqual([]);
@@ -153,20 +146,20 @@ describe("a socket's limits", () => {
 
     const a = await init(LAB01_KEY);
     a.subscribe("p1", PRINT_JOBS);
-    await a.until("the backlog", () => a.of("p1").length > 0);
+    await until("the backlog", () => a.of("p1").length > 0, { timeoutMs: 10_000 });
     expect(a.of("p1")).toEqual([{ id: "p1", type: "next", payload: event }]);
     // The same socket subscribing again (the lab daemon does, to be sent its backlog again): the
     // new subscription gets the backlog, the old one completes.
     a.subscribe("p2", PRINT_JOBS);
     a.subscribe("p3", PRINT_JOBS);
-    await a.until("p1 and p2 to complete and p3's backlog", () => a.of("p1").length === 2 && a.of("p2").some((m) => m.type === "complete") && a.of("p3").length > 0);
+    await until("p1 and p2 to complete and p3's backlog", () => a.of("p1").length === 2 && a.of("p2").some((m) => m.type === "complete") && a.of("p3").length > 0, { timeoutMs: 10_000 });
     expect(a.of("p1")).toEqual([{ id: "p1", type: "next", payload: event }, { id: "p1", type: "complete" }]);
     expect(a.of("p2").filter((m) => m.type !== "next")).toEqual([{ id: "p2", type: "complete" }]);
     expect(a.of("p3")).toEqual([{ id: "p3", type: "next", payload: event }]);
 
     // A job rung once reaches the socket once, through its one live stream.
     c.server.app.events.publish("printJob", "LAB01", { jobId: job.id });
-    await a.until("the ring's event", () => a.of("p3").length === 2);
+    await until("the ring's event", () => a.of("p3").length === 2, { timeoutMs: 10_000 });
     a.subscribe("q", "{ __typename }");
     await a.done("q");
     expect(a.of("p3")).toEqual([{ id: "p3", type: "next", payload: event }, { id: "p3", type: "next", payload: event }]);
@@ -176,7 +169,7 @@ describe("a socket's limits", () => {
     // key is beyond the cap (2 here).
     const b = await init(LAB01_KEY);
     b.subscribe("p1", PRINT_JOBS);
-    await b.until("b's backlog", () => b.of("p1").length > 0);
+    await until("b's backlog", () => b.of("p1").length > 0, { timeoutMs: 10_000 });
     expect(b.of("p1")).toEqual([{ id: "p1", type: "next", payload: event }]);
     const third = await init(LAB01_KEY);
     expect(await third.whenClosed()).toEqual({ code: 1008, reason: "Too many sockets for this credential" });
@@ -189,7 +182,7 @@ describe("a socket's limits", () => {
   });
 
   it("closes a socket beyond the cap per credential with 1008, not another person's; a closed one frees its place", async () => {
-    await until("the sockets of the tests before to be gone", async () => (await metric(c, /printmesh_websocket_connections (\d+)/)) === 0);
+    await until("the sockets of the tests before to be gone", async () => (await metric(c, /printmesh_websocket_connections (\d+)/)) === 0, { timeoutMs: 20_000 });
     const first = await init(customer);
     const second = await init(customer);
     const third = await init(customer);
@@ -208,7 +201,7 @@ describe("a socket's limits", () => {
     await until("a place to be free", async () => {
       const s = await init(customer);
       return s.messages.some((m) => m.type === "connection_ack");
-    });
+    }, { timeoutMs: 20_000 });
     expect(second.closed).toBeNull();
   });
 });
@@ -235,7 +228,7 @@ describe("a socket's operations in flight", () => {
       s.subscribe(id, "{ me { login } }");
       const m = await s.done(id);
       return m[0].type === "next";
-    });
+    }, { timeoutMs: 20_000 });
     expect(s.closed).toBeNull();
     s.close();
   });

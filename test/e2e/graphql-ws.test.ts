@@ -15,6 +15,7 @@ import { appSchema } from "../../src/graphql/schema";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
 import { METRICS_HEADERS, startCenter, type TestCenter } from "../support/center";
+import { until } from "../support/until";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 const LAB02_KEY = "lab02-key-0123456789abcdef";
@@ -63,14 +64,6 @@ function watched(c: TestCenter, bearer: string) {
     onNonLazyError: () => undefined,
   });
   return { client, state };
-}
-
-async function until(what: string, cond: () => boolean, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function metric(c: TestCenter, pattern: RegExp): Promise<number> {
@@ -153,14 +146,14 @@ describe("GraphQL over the socket", () => {
       { query: "subscription { printJobs { job { id order { subOrders { sheets } } } } }" },
       { next: (r) => r.data && events.push(r.data.printJobs.job), error: () => undefined, complete: () => undefined },
     );
-    await until("the backlog's event", () => events.some((e) => e.id === job.id));
+    await until("the backlog's event", () => events.some((e) => e.id === job.id), { timeoutMs: 8000 });
     queryCounter.recent = [];
     try {
       for (let ring = 1; ring <= 3; ring++) {
         const before = events.length;
         const readsBefore = queryCounter.recent.filter((q) => /FROM [`"]?sub_orders/.test(q)).length;
         c.server.app.events.publish("printJob", "LAB01", { jobId: job.id });
-        await until(`ring ${ring}'s event`, () => events.length > before);
+        await until(`ring ${ring}'s event`, () => events.length > before, { timeoutMs: 8000 });
         expect(events[events.length - 1]).toEqual({ id: job.id, order: { subOrders: [{ sheets: 3 }] } });
         // Read for this event: nothing was kept from the one before.
         expect(queryCounter.recent.filter((q) => /FROM [`"]?sub_orders/.test(q)).length - readsBefore).toBe(1);
@@ -219,7 +212,7 @@ describe("GraphQL over the socket", () => {
 
     const revoked = await c.gql(`mutation($id: ID!) { revokeLabApiKey(id: $id) { apiKey { id revokedAt } errors { code } } }`, { id: keyId }, t.center);
     expect(revoked.data!.revokeLabApiKey.errors).toEqual([]);
-    await until("LAB02's socket to close", () => lab02.state.closes.length > 0);
+    await until("LAB02's socket to close", () => lab02.state.closes.length > 0, { timeoutMs: 8000 });
     expect(lab02.state.closes).toEqual([4403]);
     expect((await op(lab01.client, "{ __typename }")).data).toEqual({ __typename: "Query" });
     expect((await op(customer.client, "{ me { login } }")).data).toEqual({ me: { login: "customer" } });
@@ -227,7 +220,7 @@ describe("GraphQL over the socket", () => {
 
     // A new socket with the revoked key is refused at once.
     const retry = open(LAB02_KEY);
-    await until("the revoked key's new socket to close", () => retry.state.closes.length > 0);
+    await until("the revoked key's new socket to close", () => retry.state.closes.length > 0, { timeoutMs: 8000 });
     expect(retry.state.closes).toEqual([4403]);
   });
 
@@ -236,7 +229,7 @@ describe("GraphQL over the socket", () => {
     expect((await op(lab01.client, "{ __typename }")).data).toEqual({ __typename: "Query" });
     const disabled = await c.gql(`mutation { updateLab(id: "LAB01", input: { disabled: true }) { lab { id } errors { code } } }`, {}, t.center);
     expect(disabled.data!.updateLab.errors).toEqual([]);
-    await until("LAB01's socket to close", () => lab01.state.closes.length > 0);
+    await until("LAB01's socket to close", () => lab01.state.closes.length > 0, { timeoutMs: 8000 });
     expect(lab01.state.closes).toEqual([4403]);
     expect((await c.gql(`mutation { updateLab(id: "LAB01", input: { disabled: false }) { errors { code } } }`, {}, t.center)).data!.updateLab.errors).toEqual([]);
     const back = open(LAB01_KEY);
@@ -248,7 +241,7 @@ describe("GraphQL over the socket", () => {
     const userId = me.data!.me.id as string;
     const off = await c.gql(`mutation($id: ID!) { setUserDisabled(id: $id, disabled: true) { errors { code } } }`, { id: userId }, t.center);
     expect(off.data!.setUserDisabled.errors).toEqual([]);
-    await until("the disabled customer's socket to close", () => customer.state.closes.length > 0);
+    await until("the disabled customer's socket to close", () => customer.state.closes.length > 0, { timeoutMs: 8000 });
     expect(customer.state.closes).toEqual([4403]);
     expect((await op(back.client, "{ __typename }")).data).toEqual({ __typename: "Query" });
     expect((await c.gql(`mutation($id: ID!) { setUserDisabled(id: $id, disabled: false) { errors { code } } }`, { id: userId }, t.center)).data!.setUserDisabled.errors).toEqual([]);
@@ -260,7 +253,7 @@ describe("GraphQL over the socket", () => {
     const big = open(t.customer);
     expect((await op(big.client, "{ me { login } }")).data).toEqual({ me: { login: "customer" } });
     const answered = op(big.client, `{ me { login } } # ${"x".repeat(1024 * 1024 + 10)}`);
-    await until("the oversized message's socket to close", () => big.state.closes.length > 0);
+    await until("the oversized message's socket to close", () => big.state.closes.length > 0, { timeoutMs: 8000 });
     expect(big.state.closes).toEqual([1009]);
     const r = await answered;
     expect(r.data ?? null).toBeNull();
@@ -341,7 +334,7 @@ describe("the lab daemon's client against the real center", () => {
       onGiveUp: () => undefined,
       onWarning: () => undefined,
     });
-    await until("the client to connect and get the backlog", () => connected === 1 && events.includes(`${job.id} QUEUED`));
+    await until("the client to connect and get the backlog", () => connected === 1 && events.includes(`${job.id} QUEUED`), { timeoutMs: 8000 });
     expect(client.transport).toBe("ws");
     const claim = await client.claim(job.id, "transport-test-claim-key");
     expect(claim.errors).toEqual([]);

@@ -19,6 +19,7 @@ import { Role } from "../../src/identity/role";
 import { createServer, type RunningServer } from "../../src/server";
 import { openTestDatabase } from "../support/database";
 import { CENTER_NODE_ENV } from "../support/env";
+import { until } from "../support/until";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -201,15 +202,6 @@ describeInBrowser(browserSuite, () => {
     expect(await editorValue(selector)).toBe(text);
   }
 
-  /** Polls `done` every 100 ms for up to 10 s. */
-  async function waitUntil(done: () => boolean | Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!(await done())) {
-      if (Date.now() > deadline) throw new Error("timed out");
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
   async function run(): Promise<void> {
     await page.locator(".graphiql-execute-button").click();
   }
@@ -218,7 +210,7 @@ describeInBrowser(browserSuite, () => {
   async function waitForResult(needle: string): Promise<string> {
     // Polled from here: page.waitForFunction with a string polls through eval, which the page's CSP forbids.
     let value = "";
-    await waitUntil(async () => (value = await editorValue(RESULT_EDITOR)).includes(needle));
+    await until(`the result to contain ${needle}`, async () => (value = await editorValue(RESULT_EDITOR)).includes(needle), { timeoutMs: 10_000, intervalMs: 100, detail: () => value });
     return value;
   }
 
@@ -257,7 +249,7 @@ describeInBrowser(browserSuite, () => {
 
     // The IDE sends the typed header in connection_init, then the operation, over /graphql.
     const sent = () => wsFrames.map((f) => JSON.parse(f) as { type: string; payload?: Record<string, unknown> });
-    await waitUntil(() => sent().some((m) => m.type === "subscribe" && m.payload?.query === query));
+    await until("the subscribe message", () => sent().some((m) => m.type === "subscribe" && m.payload?.query === query), { timeoutMs: 10_000, intervalMs: 100 });
     expect(sent().find((m) => m.type === "connection_init")?.payload).toEqual({ authorization: `Bearer ${token}` });
     expect(posts.some((p) => p.body.includes("notifications {"))).toBe(false);
 
@@ -274,10 +266,14 @@ describeInBrowser(browserSuite, () => {
       readAt: null,
     });
     const shown = () => editorValue(RESULT_EDITOR).then((v) => v.includes("Hello from the IDE test"));
-    await waitUntil(async () => {
-      server.app.events.publish("notification", "U1", { notificationId });
-      return shown();
-    });
+    await until(
+      "the notice in the result pane",
+      async () => {
+        server.app.events.publish("notification", "U1", { notificationId });
+        return shown();
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
     expect(JSON.parse(await editorValue(RESULT_EDITOR))).toEqual({ data: { notifications: { kind: "TEST", message: "Hello from the IDE test" } } });
 
     // The run button stops a running subscription.

@@ -17,6 +17,7 @@ import { ImageEntity } from "../../src/images/image.entity";
 import { LocalImageStore, type ImageStore } from "../../src/images/image-store";
 import { ImageError, ImagesService, sniffImageType } from "../../src/images/images.service";
 import { UserEntity } from "../../src/identity/user.entity";
+import { until } from "../support/until";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 
@@ -92,14 +93,6 @@ function files(): string[] {
 
 async function snapshot(): Promise<{ rows: number; files: string[] }> {
   return { rows: await c.ds.getRepository(ImageEntity).count(), files: files() };
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function userId(login: string): Promise<string> {
@@ -214,10 +207,10 @@ describe("refused uploads leave no row and no file", () => {
     );
     socket.write(bigPng.subarray(0, 2000));
     // The spool file appears once the body is being read...
-    await waitFor(() => files().some((f) => f.startsWith("tmp/upload-")), "the upload to be spooled");
+    await until("the upload to be spooled", () => files().some((f) => f.startsWith("tmp/upload-")), { timeoutMs: 5000 });
     socket.destroy();
     // ...and is gone, with no row, once the server notices the client left.
-    await waitFor(() => !files().some((f) => f.startsWith("tmp/")), "the spool file to be removed");
+    await until("the spool file to be removed", () => !files().some((f) => f.startsWith("tmp/")), { timeoutMs: 5000 });
     expect(await snapshot()).toEqual(before);
   });
 
@@ -242,7 +235,7 @@ describe("refused uploads leave no row and no file", () => {
     const body = new Readable({ read() {} });
     const pending = images().upload(ctx, "image/png", body).catch((e) => e);
     body.push(bigPng.subarray(0, 500));
-    await waitFor(() => files().some((f) => f.startsWith("tmp/upload-")), "the upload to be spooled");
+    await until("the upload to be spooled", () => files().some((f) => f.startsWith("tmp/upload-")), { timeoutMs: 5000 });
     body.destroy(new Error("connection reset"));
     const e = await pending;
     expect(e).toBeInstanceOf(ImageError);

@@ -5,10 +5,8 @@
  * folder per job, whole (print files and a ticket whose checksums match), and the center's tables
  * say DONE/PRINTED (or FAILED) as they should, whatever was killed on the way.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import sharp from "sharp";
@@ -28,6 +26,8 @@ import { PATENT_FIXTURE } from "../support/center";
 import { createTestDatabase, usingMysql, type TestDatabase } from "../support/database";
 import { makePng } from "../support/images";
 import { CENTER_NODE_ENV } from "../support/env";
+import { freePort, killLeftovers, run as runProcess, type Proc } from "../support/processes";
+import { until } from "../support/until";
 
 const ROOT = path.resolve(__dirname, "../..");
 const CENTER_MAIN = path.join(ROOT, "dist/src/main.js");
@@ -41,80 +41,9 @@ const TEST_SHEET = ["--sheet", "40x60", "--dpi", "50"];
 
 // --- processes -------------------------------------------------------------------------------------
 
-/**
- * A child process and what it said. `output()` is what this process has read so far: a child's
- * stdout reaches it only when its event loop turns, so it can lag behind what the child has done
- * (a job the database already shows DONE). Wait for a line with `waitFor` (or `expectWrittenOnce`)
- * before asserting on it; `exited` settles once the child has exited and its output is all read.
- */
-interface Proc {
-  child: ChildProcess;
-  output(): string;
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const running = new Set<ChildProcess>();
-
+/** A node process of ours (the center or the daemon), with only PATH of this one's environment. */
 function run(args: string[], env: Record<string, string>): Proc {
-  let out = "";
-  let closed = false;
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  running.add(child);
-  child.stdout!.on("data", (d) => (out += String(d)));
-  child.stderr!.on("data", (d) => (out += String(d)));
-  // "close", not "exit": at "exit" the child's last output may still be unread in the pipes.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("close", (code, signal) => {
-      closed = true;
-      running.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return {
-    child,
-    output: () => out,
-    exited,
-    waitFor: (re, timeoutMs = 30000) =>
-      new Promise((resolve, reject) => {
-        const started = Date.now();
-        const timer = setInterval(() => {
-          const m = re.exec(out);
-          if (m) {
-            clearInterval(timer);
-            resolve(m);
-          } else if (Date.now() - started > timeoutMs || closed) {
-            clearInterval(timer);
-            const m2 = re.exec(out);
-            if (m2) resolve(m2);
-            else reject(new Error(`no ${re} within ${timeoutMs} ms; output:\n${out.slice(-4000)}`));
-          }
-        }, 25);
-      }),
-  };
-}
-
-afterAll(() => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, detail: () => string = () => ""): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return runProcess(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } });
 }
 
 // --- a world: a database, a center process, a customer, an image --------------------------------------
@@ -304,14 +233,13 @@ function expectNothingOdd(...procs: Proc[]): void {
  */
 async function expectWrittenOnce(jobIds: string[], ...procs: Proc[]): Promise<void> {
   const settled = () => new Set([...procs.map((p) => p.output()).join("\n").matchAll(/job (\S+) completed/g)].map((m) => m[1]));
-  await waitUntil(
+  await until(
     "the daemons' output to catch up with the jobs they completed",
     () => {
       const done = settled();
       return jobIds.every((id) => done.has(id));
     },
-    15000,
-    () => `no "completed" line read for: ${jobIds.filter((id) => !settled().has(id)).join(", ")}`,
+    { timeoutMs: 15000, intervalMs: 100, detail: () => `no "completed" line read for: ${jobIds.filter((id) => !settled().has(id)).join(", ")}` },
   );
   const all = procs.map((p) => p.output()).join("\n");
   const counts = new Map<string, number>();
@@ -332,7 +260,7 @@ const engine = usingMysql() ? "MariaDB" : "SQLite";
 describe(`lab daemon end to end (${engine})`, () => {
   let w: World;
   afterEach(async () => {
-    for (const child of running) if (child !== w?.center?.child) child.kill("SIGKILL");
+    killLeftovers((child) => child === w?.center?.child);
     await w?.close();
   });
 
@@ -348,7 +276,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     }));
     const [job] = await w.jobs([orderId]);
     const d = w.daemon("lab", ["--sheet", "SV02=30x20"]);
-    await waitUntil("the job DONE", () => allDone(w, [orderId]), 30000, d.output);
+    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 30000, intervalMs: 100, detail: d.output });
     await d.waitFor(new RegExp(`job ${job.id} completed`));
     // One line per state, in order.
     const lines = d.output().split("\n");
@@ -389,18 +317,17 @@ describe(`lab daemon end to end (${engine})`, () => {
     const [after] = await w.jobs([orderId]);
     expect([after.status, after.attempts]).toEqual(["DONE", 0]);
     expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("PRINTED");
-    await waitUntil("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { jobId: job.id } })) === 1, 10000, d.output);
+    await until("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { jobId: job.id } })) === 1, { timeoutMs: 10000, intervalMs: 100, detail: d.output });
     expect(await w.ds.getRepository(PrintHistoryEntity).findOneByOrFail({ jobId: job.id })).toMatchObject({ labId: "LAB01", orderId, sheets: 5, ok: true });
     // Load reports come every second; once idle they say so.
     const done = Date.now();
-    await waitUntil(
+    await until(
       "an idle load report",
       async () => {
         const lab = await w.ds.getRepository(LabEntity).findOneByOrFail({ id: "LAB01" });
         return lab.loadReportedAt !== null && lab.loadReportedAt.getTime() >= done - 500 && lab.loadQueuedJobs === 0 && lab.loadQueuedSheets === 0;
       },
-      10000,
-      d.output,
+      { timeoutMs: 10000, intervalMs: 100, detail: d.output },
     );
 
     // SIGTERM with nothing in hand: a clean stop, and the journal has nothing left to do.
@@ -425,7 +352,7 @@ describe(`lab daemon end to end (${engine})`, () => {
 
     const second = w.daemon("lab");
     await second.waitFor(new RegExp(`job ${job.id} was not written when the daemon stopped`));
-    await waitUntil("the job DONE", () => allDone(w, [orderId]), 30000, second.output);
+    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 30000, intervalMs: 100, detail: second.output });
     expect(printedJobs(w.out("lab"))).toEqual([job.id]);
     // The lease ran out once (attempts 1), and the job was then claimed and printed once.
     expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "DONE", attempts: 1 });
@@ -449,7 +376,7 @@ describe(`lab daemon end to end (${engine})`, () => {
 
     const second = w.daemon("lab");
     await second.waitFor(new RegExp(`job ${job.id} is in the hot folder but was not completed: completing it`));
-    await waitUntil("the job DONE", () => allDone(w, [orderId]), 30000, second.output);
+    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 30000, intervalMs: 100, detail: second.output });
     await second.waitFor(new RegExp(`job ${job.id} completed`));
     expect(second.output()).not.toMatch(/written to/);
     await expectWrittenOnce([job.id], first, second);
@@ -457,7 +384,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     const after = fs.statSync(ticket);
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
     expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("PRINTED");
-    await waitUntil("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { jobId: job.id } })) === 1, 10000, second.output);
+    await until("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { jobId: job.id } })) === 1, { timeoutMs: 10000, intervalMs: 100, detail: second.output });
     expect(await stopDaemon(second)).toEqual({ code: 0, signal: null });
     expectNothingOdd(second);
   }, 60000);
@@ -469,9 +396,9 @@ describe(`lab daemon end to end (${engine})`, () => {
     // Held past the lease: the center's sweeper puts the job back in the queue meanwhile.
     const d = w.daemon("lab", [], { PRINTMESH_LAB_PAUSE_AFTER: `claimed:${(LEASE_SECONDS + 4) * 1000}` });
     await d.waitFor(new RegExp(`job ${job.id} claimed \\(order`));
-    await waitUntil("the lease swept", async () => (await w.jobs([orderId]))[0].status === "QUEUED", 10000, d.output);
+    await until("the lease swept", async () => (await w.jobs([orderId]))[0].status === "QUEUED", { timeoutMs: 10000, intervalMs: 100, detail: d.output });
     await d.waitFor(new RegExp(`job ${job.id} claimed again \\(its lease had run out\\)`), 15000);
-    await waitUntil("the job DONE", () => allDone(w, [orderId]), 15000, d.output);
+    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 15000, intervalMs: 100, detail: d.output });
     expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "DONE", attempts: 1 });
     expect(printedJobs(w.out("lab"))).toEqual([job.id]);
     await expectWrittenOnce([job.id], d);
@@ -506,7 +433,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     await d.waitFor(/reconnected to http:\/\/127\.0\.0\.1:\d+; catching up on the backlog/, 60000);
     const secondBatch = await w.placeOrders(10);
     const all = [...firstBatch, ...secondBatch];
-    await waitUntil("every job DONE", () => allDone(w, all), 90000, () => d.output().slice(-3000));
+    await until("every job DONE", () => allDone(w, all), { timeoutMs: 90000, intervalMs: 100, detail: () => d.output().slice(-3000) });
     const jobs = await w.jobs(all);
     expect(printedJobs(w.out("lab"))).toEqual(jobs.map((j) => j.id).sort());
     await expectWrittenOnce(jobs.map((j) => j.id), d);
@@ -523,7 +450,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     const b = w.daemon("lab-b");
     const live = await w.placeOrders(20);
     const all = [...queued, ...live];
-    await waitUntil("every job DONE", () => allDone(w, all), 90000, () => a.output().slice(-2000) + b.output().slice(-2000));
+    await until("every job DONE", () => allDone(w, all), { timeoutMs: 90000, intervalMs: 100, detail: () => a.output().slice(-2000) + b.output().slice(-2000) });
     const ids = (await w.jobs(all)).map((j) => j.id).sort();
     const printedA = printedJobs(w.out("lab-a"));
     const printedB = printedJobs(w.out("lab-b"));
@@ -542,7 +469,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     w = await world();
     const [firstOrder] = await w.placeOrders(1);
     const d = w.daemon("lab");
-    await waitUntil("the first job DONE", () => allDone(w, [firstOrder]), 30000, d.output);
+    await until("the first job DONE", () => allDone(w, [firstOrder]), { timeoutMs: 30000, intervalMs: 100, detail: d.output });
     await w.stopCenter("SIGTERM");
     await d.waitFor(/connection to the center lost \(\d+\); reconnecting/);
     await d.waitFor(/center unreachable at/);
@@ -559,7 +486,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     expect(statuses(await w.jobs(meanwhile))).toEqual({ QUEUED: 5 });
     await w.startCenter();
     await d.waitFor(/reconnected to .*; catching up on the backlog/, 60000);
-    await waitUntil("the jobs queued meanwhile DONE", () => allDone(w, meanwhile), 60000, d.output);
+    await until("the jobs queued meanwhile DONE", () => allDone(w, meanwhile), { timeoutMs: 60000, intervalMs: 100, detail: d.output });
     const ids = (await w.jobs([firstOrder, ...meanwhile])).map((j) => j.id);
     expect(printedJobs(w.out("lab"))).toEqual([...ids].sort());
     await expectWrittenOnce(ids, d);
@@ -575,13 +502,13 @@ describe(`lab daemon end to end (${engine})`, () => {
     expect(statuses(await w.jobs(orderIds))).toEqual({ QUEUED: orderIds.length });
     const t1 = Date.now();
     const d = w.daemon("lab", ["--concurrency", "2", "--sheet", "20x30", "--dpi", "30"]);
-    await waitUntil("1,000 jobs DONE", () => allDone(w, orderIds), 600000, () => d.output().slice(-3000));
+    await until("1,000 jobs DONE", () => allDone(w, orderIds), { timeoutMs: 600000, intervalMs: 100, detail: () => d.output().slice(-3000) });
     const printedMs = Date.now() - t1;
     const jobs = await w.jobs(orderIds);
     expect(printedJobs(w.out("lab"))).toEqual(jobs.map((j) => j.id).sort());
     await expectWrittenOnce(jobs.map((j) => j.id), d);
     expect(jobs.every((j) => j.attempts === 0)).toBe(true);
-    await waitUntil("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { labId: "LAB01" } })) === orderIds.length, 60000, d.output);
+    await until("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { labId: "LAB01" } })) === orderIds.length, { timeoutMs: 60000, intervalMs: 100, detail: d.output });
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
     // Its whole output now: nothing was written a second time after it was completed either.
     await expectWrittenOnce(jobs.map((j) => j.id), d);
@@ -614,13 +541,13 @@ describe(`lab daemon end to end (${engine})`, () => {
     const d = w.daemon("lab", ["--templates", templates]);
     await d.waitFor(/design templates reported to the center: T01\n/);
     await d.waitFor(new RegExp(`job ${job.id} failed \\(retryable\\): TEMPLATE_MISSING: the lab does not hold design template T77`));
-    await waitUntil("the first failure recorded", async () => (await w.jobs([orderId]))[0].attempts === 1, 10000, d.output);
+    await until("the first failure recorded", async () => (await w.jobs([orderId]))[0].attempts === 1, { timeoutMs: 10000, intervalMs: 100, detail: d.output });
     const retried = (await w.jobs([orderId]))[0];
     expect(retried).toMatchObject({ status: "QUEUED", attempts: 1 });
     expect(retried.lastError).toMatch(/^TEMPLATE_MISSING: /);
     // The center's retry delay is 30 s; bring it forward so that the test need not wait for it.
     await withTransaction(w.ds, (em) => em.update(PrintJobEntity, { id: job.id }, { availableAt: new Date(Date.now() + 1000) }));
-    await waitUntil("the job FAILED", async () => (await w.jobs([orderId]))[0].status === "FAILED", 30000, d.output);
+    await until("the job FAILED", async () => (await w.jobs([orderId]))[0].status === "FAILED", { timeoutMs: 30000, intervalMs: 100, detail: d.output });
     expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "FAILED", attempts: MAX_ATTEMPTS });
     expect(d.output().match(new RegExp(`job ${job.id} failed \\(retryable\\): TEMPLATE_MISSING`, "g"))).toHaveLength(2);
     expect(jobFolders(w.out("lab"))).toEqual([]);
@@ -629,7 +556,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     expect(notes.data.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "PRINT_JOB_FAILED", message: expect.stringContaining(job.id) })]));
     // A job naming the template the lab holds prints, the frame laid over its item.
     const [framed] = await w.placeOrders(1, () => order(w.imageId, 1, { designTemplateId: "T01" }));
-    await waitUntil("the framed job DONE", () => allDone(w, [framed]), 30000, d.output);
+    await until("the framed job DONE", () => allDone(w, [framed]), { timeoutMs: 30000, intervalMs: 100, detail: d.output });
     const [framedJob] = await w.jobs([framed]);
     expect(printedJobs(w.out("lab"))).toEqual([framedJob.id]);
     const ticket = JSON.parse(fs.readFileSync(path.join(w.out("lab"), `job-${framedJob.id}`, "ticket.json"), "utf8"));
@@ -649,7 +576,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     fs.writeFileSync(stored, bytes);
     const d = w.daemon("lab");
     await d.waitFor(new RegExp(`job ${job.id} failed \\(retryable\\): CHECKSUM_MISMATCH: image ${w.imageId}: expected sha256 ${w.imageSha256}, got [0-9a-f]{64}`));
-    await waitUntil("the failure recorded", async () => (await w.jobs([orderId]))[0].attempts === 1, 10000, d.output);
+    await until("the failure recorded", async () => (await w.jobs([orderId]))[0].attempts === 1, { timeoutMs: 10000, intervalMs: 100, detail: d.output });
     const after = (await w.jobs([orderId]))[0];
     expect(after).toMatchObject({ status: "QUEUED", attempts: 1 });
     expect(after.lastError).toMatch(/^CHECKSUM_MISMATCH: /);
@@ -675,7 +602,7 @@ describe(`lab daemon end to end (${engine})`, () => {
       expect(d.output()).not.toContain(LAB01_KEY);
     }
     const [orderId] = await w.placeOrders(1);
-    await waitUntil("the job printed", () => allDone(w, [orderId]), 30000);
+    await until("the job printed", () => allDone(w, [orderId]), { timeoutMs: 30000, intervalMs: 100 });
     expect(printedJobs(w.out("a"), w.out("b"))).toHaveLength(1);
     expect(await stopDaemon(fromFile)).toEqual({ code: 0, signal: null });
     expect(await stopDaemon(fromEnv)).toEqual({ code: 0, signal: null });

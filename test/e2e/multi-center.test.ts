@@ -22,6 +22,7 @@ import { channelPrefix, createEventBus, type EventBus } from "../../src/graphql/
 import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
 import { PATENT_FIXTURE } from "../support/center";
 import { createTestDatabase, usingMysql, type TestDatabase } from "../support/database";
+import { until } from "../support/until";
 
 const ROOT = path.resolve(__dirname, "../..");
 const MAIN = path.join(ROOT, "dist/src/main.js"); // compiled by the global setup
@@ -88,31 +89,11 @@ async function stopCenter(center: Center | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 if (!ENABLED) {
   describe.skip("several center processes over Redis: skipped - set REDIS_URL and a mysql:// DATABASE_URL to run it (CI's MariaDB + Redis pass does)", () => {
     it("fans events out between two center processes", () => undefined);
   });
 } else {
-  /** Retries a read until it satisfies `ok` (at most 2 s): for what crosses Redis between processes. */
-async function settles<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 2000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (ok(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe("several center processes over one MariaDB and one Redis", () => {
     let db: TestDatabase;
     let ds: DataSource;
@@ -162,7 +143,7 @@ describe("several center processes over one MariaDB and one Redis", () => {
       [a, b] = await Promise.all([startCenter("A", env("a")), startCenter("B", env("b"))]);
       expect(a.url).not.toBe(b.url);
       // Both processes listen for cache invalidations from the start.
-      await eventually("both centers subscribed to invalidate", async () => (await listeners("invalidate")) >= 2);
+      await until("both centers subscribed to invalidate", async () => (await listeners("invalidate")) >= 2, { timeoutMs: 10_000 });
       t.customerA = await login(a, "customer", "customer-pass");
       t.customerB = await login(b, "customer", "customer-pass");
       t.centerA = await login(a, "center", "center-pass-1");
@@ -180,10 +161,8 @@ describe("several center processes over one MariaDB and one Redis", () => {
     });
 
     /** Waits for something the centers should do; a time-out says what the centers logged. */
-    const waitFor = <T>(what: string, probe: () => Promise<T | null | undefined | false>) =>
-      eventually(what, probe).catch((e: Error) => {
-        throw new Error(`${e.message}\n--- center A ---\n${a?.output() ?? ""}\n--- center B ---\n${b?.output() ?? ""}`);
-      });
+    const waitFor = <T>(what: string, probe: () => Promise<T>) =>
+      until(what, probe, { timeoutMs: 10_000, detail: () => `--- center A ---\n${a?.output() ?? ""}\n--- center B ---\n${b?.output() ?? ""}` });
 
     it("both centers report ready: the database and Redis answer", async () => {
       for (const center of [a, b]) {
@@ -242,7 +221,14 @@ describe("several center processes over one MariaDB and one Redis", () => {
       expect(created.data!.createPriceRow.errors).toEqual([]);
 
       // The invalidation crosses Redis to B in milliseconds; a busy machine may delay it a little.
-      const after = await settles(() => gql(b, QUOTE, {}, t.customerB), (r) => p01(r).source === "SHOP");
+      const after = await until(
+        "B to quote the shop's price",
+        async () => {
+          const r = await gql(b, QUOTE, {}, t.customerB);
+          return p01(r).source === "SHOP" && r;
+        },
+        { timeoutMs: 2000 },
+      );
       expect(p01(after)).toEqual({ productId: "P01", source: "SHOP", basicCharge: 7, amountCharge: 3, subtotal: 7 + 3 * 5 });
       expect(after.data!.quote.quote.total).toBe(before.data!.quote.quote.total - p01(before).subtotal + 22);
     });
@@ -262,7 +248,14 @@ describe("several center processes over one MariaDB and one Redis", () => {
       const revoked = await gql(a, `mutation($id: ID!) { revokeLabApiKey(id: $id) { apiKey { revokedAt } errors { code } } }`, { id: key.id }, t.centerA);
       expect(revoked.data!.revokeLabApiKey.errors).toEqual([]);
 
-      const refused = await settles(() => gql(b, LABS, {}, LAB02_KEY), (r) => r.status === 401);
+      const refused = await until(
+        "B to refuse the revoked key",
+        async () => {
+          const r = await gql(b, LABS, {}, LAB02_KEY);
+          return r.status === 401 && r;
+        },
+        { timeoutMs: 2000 },
+      );
       expect(refused.status).toBe(401);
       expect(refused.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
       // The invalidation dropped B's whole key cache: the key revoked behind its back is refused now too.

@@ -18,6 +18,7 @@ import { PrintJobEntity } from "../../src/labs/print-job.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { RETRY_BASE_SECONDS, retryDelaySeconds } from "../../src/labs/print-job-lifecycle.service";
+import { until } from "../support/until";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 const LAB02_KEY = "lab02-key-0123456789abcdef";
@@ -61,40 +62,20 @@ async function placeAndConfirm(c: TestCenter, token: string, input: object): Pro
 function watchJobs(client: Client) {
   const events: Job[] = [];
   const errors: unknown[] = [];
-  let wake: () => void = () => undefined;
   const dispose = client.subscribe<{ printJobs: { job: Job } }>(
     { query: SUB },
     {
       next: (v) => {
         if (v.data) events.push(v.data.printJobs.job);
         else errors.push(v.errors);
-        wake();
       },
       error: (e) => errors.push(e),
       complete: () => undefined,
     },
   );
-  async function waitFor(pred: (j: Job) => boolean, ms = 8000): Promise<Job> {
-    const until = Date.now() + ms;
-    for (;;) {
-      const hit = events.find(pred);
-      if (hit) return hit;
-      if (Date.now() > until) throw new Error(`no matching printJobs event within ${ms} ms; got ${JSON.stringify(events)} ${JSON.stringify(errors)}`);
-      await new Promise<void>((r) => {
-        wake = r;
-        setTimeout(r, 50);
-      });
-    }
-  }
+  const waitFor = (pred: (j: Job) => boolean, ms = 8000): Promise<Job> =>
+    until("a matching printJobs event", () => events.find(pred), { timeoutMs: ms, detail: () => `got ${JSON.stringify(events)} ${JSON.stringify(errors)}` });
   return { events, errors, waitFor, dispose };
-}
-
-async function until(cond: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const jobRow = (c: TestCenter, id: string) => c.ds.getRepository(PrintJobEntity).findOneByOrFail({ id });
@@ -474,7 +455,7 @@ describe("print jobs (lease of 600 s)", () => {
       const due = await c.ds.getRepository(PrintJobEntity).find({ where: { labId: "LAB01", status: "QUEUED" } });
       const backlog = due.filter((j) => j.availableAt.getTime() <= Date.now()).length;
       const watch = watchJobs(c.ws(LAB01_KEY));
-      await until(() => watch.events.length >= backlog);
+      await until("the backlog's events", () => watch.events.length >= backlog, { timeoutMs: 8000 });
       await new Promise((res) => setTimeout(res, 300));
       expect(watch.events.map((e) => e.id)).not.toContain(job.id);
       watch.dispose();
@@ -678,8 +659,7 @@ describe("print jobs (lease of 1 s: the sweeper)", () => {
     const { orderId, job } = await placeAndConfirm(c, customer, pickup("SP01", [a4(1)]));
     await poke(c, PrintJobEntity, { id: job.id }, { attempts: 4 });
     expect((await c.gql(CLAIM, { id: job.id }, LAB01_KEY)).data!.claimPrintJob.errors).toEqual([]);
-    const until = Date.now() + 8000;
-    while ((await jobRow(c, job.id)).status === "LEASED" && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+    await until("the lease to run out", async () => (await jobRow(c, job.id)).status !== "LEASED", { timeoutMs: 8000, intervalMs: 100 });
     expect(await jobRow(c, job.id)).toMatchObject({ status: "FAILED", attempts: 5, leaseToken: null, lastError: "the lease of 1 s ran out" });
     expect((await orderRow(c, orderId)).status).toBe("FAILED");
     const notices = await c.ds.getRepository(NotificationEntity).find({ where: { kind: "PRINT_JOB_FAILED" } });

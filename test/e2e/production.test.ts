@@ -3,12 +3,12 @@
  * database, and `npm start` / `npm run lab` stopped by a SIGTERM to npm alone, the way a container
  * runtime or a supervisor stops its first process.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createTestDatabase, usingMysql } from "../support/database";
+import { freePort, run as runProcess, type Proc } from "../support/processes";
+import { until } from "../support/until";
 
 const ROOT = path.resolve(__dirname, "../..");
 const MAIN = path.join(ROOT, "dist/src/main.js");
@@ -18,57 +18,9 @@ const DEMO = JSON.parse(fs.readFileSync(path.join(ROOT, "fixtures/demo-catalog.j
 };
 const DEMO_SECRETS = [...DEMO.users.map((u) => u.password), ...DEMO.labs.map((l) => l.apiKey)];
 
-interface Proc {
-  child: ChildProcess;
-  output(): string;
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const running = new Set<ChildProcess>();
-afterAll(() => {
-  for (const c of running) {
-    try {
-      process.kill(-c.pid!, "SIGKILL");
-    } catch {
-      c.kill("SIGKILL");
-    }
-  }
-});
-
 /** A child in a process group of its own (as a container's first process), its output gathered. */
 function run(command: string, args: string[], env: Record<string, string>): Proc {
-  let out = "";
-  let closed = false;
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  running.add(child);
-  child.stdout!.on("data", (d) => (out += String(d)));
-  child.stderr!.on("data", (d) => (out += String(d)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
-      closed = true;
-      resolve({ code, signal });
-    }),
-  );
-  return {
-    child,
-    output: () => out,
-    exited,
-    waitFor: (re, timeoutMs = 90_000) =>
-      new Promise((resolve, reject) => {
-        const started = Date.now();
-        const timer = setInterval(() => {
-          const m = re.exec(out);
-          if (m) {
-            clearInterval(timer);
-            resolve(m);
-          } else if (closed || Date.now() - started > timeoutMs) {
-            clearInterval(timer);
-            reject(new Error(`no ${re} within ${timeoutMs} ms; output:\n${out.slice(-4000)}`));
-          }
-        }, 50);
-      }),
-  };
+  return runProcess(command, args, { cwd: ROOT, env, detached: true, waitForTimeoutMs: 90_000 });
 }
 
 /** Whether any process of the group is left (signal 0 only asks). */
@@ -79,25 +31,6 @@ function groupAlive(pgid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-async function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The environment of a child: this one's PATH and HOME (npm needs them), nothing of the suite's. */
@@ -179,8 +112,8 @@ describe("npm scripts stop on a SIGTERM sent to npm alone", () => {
     const pgid = p.child.pid!;
     const asked = Date.now();
     process.kill(pgid, "SIGTERM");
-    await waitUntil("every process of the group to exit", () => p.child.exitCode !== null || p.child.signalCode !== null, 20_000);
-    await waitUntil("every process of the group to exit", () => !groupAlive(pgid), 20_000);
+    await until("every process of the group to exit", () => p.child.exitCode !== null || p.child.signalCode !== null, { timeoutMs: 20_000, intervalMs: 50 });
+    await until("every process of the group to exit", () => !groupAlive(pgid), { timeoutMs: 20_000, intervalMs: 50 });
     expect(await p.exited).toEqual({ code: 0, signal: null });
     expect(Date.now() - asked).toBeLessThan(20_000);
   }

@@ -15,6 +15,7 @@ import pino from "pino";
 import WebSocket, { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import { SEND_HIGH_WATER, serveGraphqlWs, type GraphqlWsTransport } from "../../src/graphql/ws-transport";
+import { until } from "../support/until";
 
 const EVENT_BYTES = 64 * 1024;
 const EVENTS = 1000;
@@ -93,14 +94,6 @@ async function start(keepAliveMs?: number): Promise<Harness> {
   return { url, writes, produced, logs, transport, server };
 }
 
-async function until(what: string, cond: () => boolean, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe("the graphql-ws transport", () => {
   let h: Harness;
   const clients: Client[] = [];
@@ -155,7 +148,7 @@ describe("the graphql-ws transport", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(h.produced.count).toBe(held);
     tcp.resume();
-    await until("every event", () => received.length === EVENTS, 20_000);
+    await until("every event", () => received.length === EVENTS, { timeoutMs: 20_000 });
     expect(received).toEqual(Array.from({ length: EVENTS }, (_, i) => i));
     raw.close();
   });
@@ -165,7 +158,7 @@ describe("the graphql-ws transport", () => {
     const c = client(closes);
     const r = await new Promise<unknown>((resolve) => c.subscribe({ query: "{ hello } # boom" }, { next: () => undefined, error: resolve, complete: () => resolve("completed") }));
     expect(r).not.toBe("completed");
-    await until("the socket to close", () => closes.length > 0);
+    await until("the socket to close", () => closes.length > 0, { timeoutMs: 8000 });
     expect(closes).toEqual([CloseCode.InternalServerError]); // 4500
     expect(h.logs.filter((l) => l.msg === "graphql-ws: handling a message failed")).toHaveLength(1);
   });
@@ -175,7 +168,7 @@ describe("the graphql-ws transport", () => {
     const c = client(closes);
     const consoleError = jest.spyOn(console, "error");
     void new Promise((resolve) => c.subscribe({ query: `{ hello } # ${"x".repeat(2048)}` }, { next: () => undefined, error: resolve, complete: () => resolve(null) }));
-    await until("the socket to close", () => closes.length > 0);
+    await until("the socket to close", () => closes.length > 0, { timeoutMs: 8000 });
     expect(closes).toEqual([1009]);
     expect(h.logs.filter((l) => l.msg === "graphql-ws: socket error" && l.level === 40)).toHaveLength(1);
     expect(consoleError).not.toHaveBeenCalled();

@@ -8,6 +8,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CenterClient, backoffDelay, centerBaseUrl, verifyImage, type JobEvent, type SubscriptionHandlers } from "../../src/lab-daemon/center-client";
+import { until } from "../support/until";
 
 interface FakeCenter {
   url: string;
@@ -76,14 +77,6 @@ function recorder() {
   return { log, jobs, handlers };
 }
 
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const job = (id: string) => ({ id, orderId: `O-${id}`, labId: "LAB01", status: "QUEUED", attempts: 0, lastError: null, order: { subOrders: [{ sheets: 2 }, { sheets: 3 }] } });
 const fast = { backoff: { baseMs: 20, capMs: 100 } };
 
@@ -104,7 +97,7 @@ describe("the printJobs connection", () => {
     const r = recorder();
     client = new CenterClient({ url: center.url + "/graphql/", key: "k", ...fast });
     client.start(r.handlers);
-    await until("the backlog", () => r.jobs.length === 1);
+    await until("the backlog", () => r.jobs.length === 1, { timeoutMs: 5000 });
     expect(r.jobs[0]).toEqual({ id: "J1", orderId: "O-J1", labId: "LAB01", status: "QUEUED", attempts: 0, lastError: null, sheets: 5 });
     expect(center.inits).toEqual([{ authorization: "Bearer k" }]);
     expect(center.subscribes[0].operationName).toBe("LabPrintJobs");
@@ -112,10 +105,10 @@ describe("the printJobs connection", () => {
 
     // The center goes away (connections cut, port closed), then comes back on the same port.
     await center.close();
-    await until("the loss noticed", () => r.log.includes("lost 1006") && r.log.includes("retry unreachable"));
+    await until("the loss noticed", () => r.log.includes("lost 1006") && r.log.includes("retry unreachable"), { timeoutMs: 5000 });
     backlog = [job("J1"), job("J2")];
     center = await fakeCenter({ backlog: () => backlog, port });
-    await until("the new backlog", () => r.jobs.length === 3);
+    await until("the new backlog", () => r.jobs.length === 3, { timeoutMs: 5000 });
     expect(r.jobs.map((j) => j.id)).toEqual(["J1", "J1", "J2"]);
     expect(r.log.filter((l) => l.endsWith("connected"))).toEqual(["connected", "reconnected"]);
     expect(center.subscribes).toHaveLength(1);
@@ -128,7 +121,7 @@ describe("the printJobs connection", () => {
     client.start(r.handlers);
     // The server counts a connection at the WebSocket upgrade, before the client has its ack (and
     // so before "reconnected") or the backlog: wait for what the client saw, not for the server.
-    await until("the reconnect and its backlog", () => r.log.includes("reconnected") && r.jobs.length >= 2, 5000);
+    await until("the reconnect and its backlog", () => r.log.includes("reconnected") && r.jobs.length >= 2, { timeoutMs: 5000 });
     expect(center.connections).toBeGreaterThanOrEqual(2);
     // One cycle, in order: acknowledged, cut (no pong), a retry announced, acknowledged again.
     expect(r.log.slice(0, 4)).toEqual(["connected", "lost 1006", "retry unreachable", "reconnected"]);
@@ -140,7 +133,7 @@ describe("the printJobs connection", () => {
     const r = recorder();
     client = new CenterClient({ url: center.url, key: "bad", ...fast });
     client.start(r.handlers);
-    await until("giving up", () => r.log.some((l) => l.startsWith("give up")));
+    await until("giving up", () => r.log.some((l) => l.startsWith("give up")), { timeoutMs: 5000 });
     expect(r.log).toEqual(["retry refused", "retry refused", "give up: the center refused the lab key (4403): check --key"]);
     const connections = center.connections;
     await new Promise((r2) => setTimeout(r2, 300));
@@ -154,7 +147,7 @@ describe("the printJobs connection", () => {
     const r = recorder();
     client = new CenterClient({ url, key: "k", ...fast });
     client.start(r.handlers);
-    await until("ten retries", () => r.log.filter((l) => l === "retry unreachable").length >= 10, 5000);
+    await until("ten retries", () => r.log.filter((l) => l === "retry unreachable").length >= 10, { timeoutMs: 5000 });
     expect(r.log.every((l) => l === "retry unreachable")).toBe(true);
   });
 });

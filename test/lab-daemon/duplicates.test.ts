@@ -19,6 +19,7 @@ import { LabDaemon } from "../../src/lab-daemon/daemon";
 import { Journal } from "../../src/lab-daemon/journal";
 import { parseSheetSize } from "../../src/lab-daemon/print-files";
 import { makePng } from "../support/images";
+import { until } from "../support/until";
 
 interface FakeJob {
   id: string;
@@ -169,14 +170,6 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
   };
 }
 
-async function until(what: string, check: () => boolean, ms = 15000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** A daemon writing small JPEG sheets into `<root>/hot`, its lines collected; `tune` sets the timings. */
 function labDaemon(root: string, url: string, tune: { historyEverySeconds: number; resyncEverySeconds: number; concurrency: number }) {
   const out = path.join(root, "hot");
@@ -218,7 +211,7 @@ describe("a job announced again while the daemon holds it", () => {
         c.ring("J1", "QUEUED");
         const subscribed = c.subscriptions.length;
         c.cut();
-        await until("the daemon subscribed again", () => c.subscriptions.length > subscribed);
+        await until("the daemon subscribed again", () => c.subscriptions.length > subscribed, { timeoutMs: 15000 });
         c.ring("J1", "QUEUED");
         await new Promise((r) => setTimeout(r, 200));
       },
@@ -232,12 +225,12 @@ describe("a job announced again while the daemon holds it", () => {
     });
     await daemon.start();
     try {
-      await until("both jobs DONE", () => [...center!.jobs.values()].every((j) => j.status === "DONE"));
+      await until("both jobs DONE", () => [...center!.jobs.values()].every((j) => j.status === "DONE"), { timeoutMs: 15000 });
       expect(held).toBe(true);
       // Announced once more after it was completed: not taken up.
       center.ring("J1", "QUEUED");
-      await until("the history reported", () => center!.calls.some((c) => c.op === "LabReportPrintHistory"));
-      await until("a resync after the work", () => center!.subscriptions.length >= 4);
+      await until("the history reported", () => center!.calls.some((c) => c.op === "LabReportPrintHistory"), { timeoutMs: 15000 });
+      await until("a resync after the work", () => center!.subscriptions.length >= 4, { timeoutMs: 15000 });
     } finally {
       await daemon.stop();
       await center.close();
@@ -276,11 +269,11 @@ describe("a job announced again while the daemon holds it", () => {
     const { daemon, out, lines } = labDaemon(root, center.url, { historyEverySeconds: 60, resyncEverySeconds: 60, concurrency: 2 });
     await daemon.start();
     try {
-      await until("the claim to be lost", () => lost === 2 && lines.some((l) => l.startsWith("job J1 not claimed")));
-      await until("the daemon to subscribe again", () => center.subscriptions.length >= 2);
+      await until("the claim to be lost", () => lost === 2 && lines.some((l) => l.startsWith("job J1 not claimed")), { timeoutMs: 15000 });
+      await until("the daemon to subscribe again", () => center.subscriptions.length >= 2, { timeoutMs: 15000 });
       center.ring("J1", "QUEUED");
       center.ring("J1", "QUEUED");
-      await until("J1 DONE", () => center.jobs.get("J1")!.status === "DONE");
+      await until("J1 DONE", () => center.jobs.get("J1")!.status === "DONE", { timeoutMs: 15000 });
     } finally {
       await daemon.stop();
       await center.close();
@@ -310,8 +303,8 @@ describe("a stop while a printing history report is under way", () => {
     await daemon.start();
     let stopped: Promise<void> | null = null;
     try {
-      await until("J1 DONE", () => center.jobs.get("J1")!.status === "DONE");
-      await until("the history report under way", () => reports === 1);
+      await until("J1 DONE", () => center.jobs.get("J1")!.status === "DONE", { timeoutMs: 15000 });
+      await until("the history report under way", () => reports === 1, { timeoutMs: 15000 });
       stopped = daemon.stop();
       await new Promise((r) => setTimeout(r, 300));
       release();

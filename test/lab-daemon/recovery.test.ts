@@ -12,6 +12,7 @@ import { LabDaemon, type DaemonOptions } from "../../src/lab-daemon/daemon";
 import { chooseTmpRoot } from "../../src/lab-daemon/hot-folder";
 import { Journal, StateLockedError } from "../../src/lab-daemon/journal";
 import { parseSheetSize } from "../../src/lab-daemon/print-files";
+import { until } from "../support/until";
 
 let root: string;
 let out: string;
@@ -95,7 +96,7 @@ describe("recovery on start", () => {
       expect(fs.readdirSync(tmpRoot)).toEqual([]);
       expect(fs.readdirSync(out).filter((n) => !n.startsWith("."))).toEqual(["job-J3"]);
       // The center is not there: the daemon says so and keeps trying.
-      await waitFor(() => lines.some((l) => /^center unreachable at http:\/\/127\.0\.0\.1:\d+, retrying in \d+s$/.test(l)));
+      await until("the daemon to say the center is unreachable", () => lines.some((l) => /^center unreachable at http:\/\/127\.0\.0\.1:\d+, retrying in \d+s$/.test(l)), { timeoutMs: 5000, detail: () => lines.join("\n") });
       // A second daemon on the same state folder is refused.
       await expect(new LabDaemon(options("http://127.0.0.1:1", [])).start()).rejects.toBeInstanceOf(StateLockedError);
     } finally {
@@ -113,11 +114,3 @@ describe("recovery on start", () => {
     expect(fs.existsSync(path.join(state, "daemon.pid"))).toBe(false);
   });
 });
-
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -4,6 +4,7 @@
  * would add, retry or hide.
  */
 import WebSocket from "ws";
+import { until } from "./until";
 
 export interface Closed {
   code: number;
@@ -43,7 +44,7 @@ export class RawSocket {
   static async init(url: string, bearer?: string): Promise<RawSocket> {
     const s = await RawSocket.open(url);
     s.send({ type: "connection_init", payload: bearer ? { authorization: `Bearer ${bearer}` } : {} });
-    await s.until("the acknowledgement or a close", () => s.closed !== null || s.messages.some((m) => m.type === "connection_ack"));
+    await until("the acknowledgement or a close", () => s.closed !== null || s.messages.some((m) => m.type === "connection_ack"), { timeoutMs: 10_000 });
     return s;
   }
 
@@ -61,22 +62,14 @@ export class RawSocket {
   }
 
   /** Resolves once the operation has ended (complete or error), with its messages. */
-  async done(id: string, ms?: number): Promise<Message[]> {
-    await this.until(`operation ${id} to end`, () => this.closed !== null || this.of(id).some((m) => m.type === "complete" || m.type === "error"), ms);
+  async done(id: string, ms = 10_000): Promise<Message[]> {
+    await until(`operation ${id} to end`, () => this.closed !== null || this.of(id).some((m) => m.type === "complete" || m.type === "error"), { timeoutMs: ms });
     return this.of(id);
   }
 
-  async whenClosed(ms?: number): Promise<Closed> {
-    await this.until("the socket to close", () => this.closed !== null, ms);
+  async whenClosed(ms = 10_000): Promise<Closed> {
+    await until("the socket to close", () => this.closed !== null, { timeoutMs: ms });
     return this.closed!;
-  }
-
-  async until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
   }
 
   close(): void {
