@@ -236,7 +236,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
       await metricsListener?.close();
       await events.close();
-      await app.services.identity.close();
+      await app.services.rateLimits.close();
       await closeBatches(ds);
       if (!opts.ds && ds.isInitialized) await ds.destroy();
     })();

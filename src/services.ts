@@ -17,8 +17,12 @@ import { PrintJobLifecycleService } from "./labs/print-job-lifecycle.service";
 import { LabReportsService } from "./labs/lab-reports.service";
 import { LabsAdminService } from "./labs/labs-admin.service";
 import { DesignTemplatesService } from "./design-templates/design-templates.service";
+import { RateLimits } from "./common/rate-limits";
+import { channelPrefix } from "./graphql/pubsub";
 
 export interface Services {
+  /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
+  rateLimits: RateLimits;
   identity: IdentityService;
   users: UsersService;
   labKeys: LabKeysService;
@@ -39,8 +43,10 @@ export interface Services {
 }
 
 export function createServices(app: AppContext): Services {
+  const rateLimits = new RateLimits(app.config.redisUrl, channelPrefix(app.config.database));
   return {
-    identity: new IdentityService(app),
+    rateLimits,
+    identity: new IdentityService(app, rateLimits),
     users: new UsersService(),
     labKeys: new LabKeysService(),
     catalog: new CatalogService(),
@@ -48,7 +54,7 @@ export function createServices(app: AppContext): Services {
     notifications: new NotificationsService(),
     pricing: new PricingService(app),
     priceAdmin: new PriceAdminService(),
-    images: new ImagesService(app),
+    images: new ImagesService(app, { rateLimits }),
     presence: new LabPresence(),
     assignment: new AssignmentService(app),
     orders: new OrdersService(),

@@ -8,8 +8,7 @@ import { userError, type UserErrorData } from "../common/errors";
 import type { AppContext, Auth, RequestContext } from "../graphql/context";
 import { LabApiKeyEntity } from "./lab-api-key.entity";
 import { LabEntity } from "../catalog/lab.entity";
-import { channelPrefix } from "../graphql/pubsub";
-import { AttemptLimits, type AttemptCounter } from "./attempt-limits";
+import type { AttemptCounter, RateLimits } from "../common/rate-limits";
 import { isKeyedKeyHash, keyedKeyHash, labKeyDigest, labKeyLookup, timingDummyHash, verifyHash, verifyKeyedKeyHash } from "./passwords";
 import { issueToken, looksLikeJwt, TokenVerifier } from "./tokens";
 import { UserEntity } from "./user.entity";
@@ -58,14 +57,13 @@ export interface CredentialChecks {
 
 export class IdentityService {
   readonly checks: CredentialChecks = { passwords: 0, labKeyArgon2: 0, labKeyLookups: 0 };
-  private readonly limits: AttemptLimits;
   /** Login attempts per login and address: the strict limit, which locks out only that address. */
   private readonly byLoginAndAddress: AttemptCounter;
   /** Login attempts per address over all logins (an office behind one NAT tries several, not without bound). */
   private readonly byAddress: AttemptCounter;
   /** Login attempts per login from every address: slower, against guesses spread over many addresses. */
   private readonly byLogin: AttemptCounter;
-  /** Lab keys not already proven here, per address: a good one is given back, so bad ones are what counts. */
+  /** Bad lab keys per address (good ones are not counted). */
   private readonly badKeys: AttemptCounter;
   /**
    * Lab keys already verified: full SHA-256 digest -> lab; `until`:
@@ -79,14 +77,16 @@ export class IdentityService {
   /** Counts changes to keys (forgetLabKeys): a read that started before one may be stale. */
   private keyGeneration = 0;
 
-  constructor(private readonly app: AppContext) {
+  constructor(
+    private readonly app: AppContext,
+    limits: RateLimits,
+  ) {
     this.tokens = new TokenVerifier(app.config.jwtSecret);
     const { attempts, perLogin, perAddress, windowSeconds } = app.config.loginRateLimit;
-    this.limits = new AttemptLimits(app.config.redisUrl, channelPrefix(app.config.database));
-    this.byLoginAndAddress = this.limits.counter("login-addr", { points: attempts, windowSeconds });
-    this.byAddress = this.limits.counter("addr", { points: perAddress, windowSeconds });
-    this.byLogin = this.limits.counter("login", { points: perLogin, windowSeconds });
-    this.badKeys = this.limits.counter("bad-keys", { points: app.config.badKeyRateLimit.attempts, windowSeconds: app.config.badKeyRateLimit.windowSeconds });
+    this.byLoginAndAddress = limits.counter("login-addr", { points: attempts, windowSeconds });
+    this.byAddress = limits.counter("addr", { points: perAddress, windowSeconds });
+    this.byLogin = limits.counter("login", { points: perLogin, windowSeconds });
+    this.badKeys = limits.counter("bad-keys", { points: app.config.badKeyRateLimit.attempts, windowSeconds: app.config.badKeyRateLimit.windowSeconds });
     void (async () => {
       for await (const event of app.events.subscribe("invalidate")) {
         if (event.kind === "lab-keys" || event.kind === "catalog") this.forgetLabKeys();
@@ -108,11 +108,6 @@ export class IdentityService {
   forgetLabKeys(): void {
     this.keyGeneration++;
     for (const entry of this.labKeyCache.values()) entry.until = 0;
-  }
-
-  /** Ends what the service holds open (the counters' Redis connection). */
-  async close(): Promise<void> {
-    await this.limits.close();
   }
 
   /**
@@ -199,11 +194,14 @@ export class IdentityService {
       }
       return { kind: "lab", labId: cached.labId, shopId: cached.shopId, keyId: cached.keyId };
     }
-    // Counted before it is looked up, so that a burst of made-up keys from one address costs no
-    // more lookups than the limit allows; a good key is given back.
-    if (ip !== undefined && !(await this.badKeys.take(ip)).ok) return INVALID_CREDENTIAL;
+    // Only bad keys are counted, once found bad: good keys arriving together from one address (a
+    // network's labs reconnecting through one proxy after a restart) are never refused for being
+    // many at once. An address that has presented too many bad keys is refused unchecked for the
+    // rest of the window. A bad key costs one indexed read and no hashing, so the few that arrive
+    // together before the first is counted cost little.
+    if (ip !== undefined && (await this.badKeys.spent(ip))) return INVALID_CREDENTIAL;
     const auth = await this.lookUpLabKey(key, digest);
-    if (ip !== undefined && auth !== INVALID_CREDENTIAL) await this.badKeys.giveBack(ip);
+    if (ip !== undefined && auth === INVALID_CREDENTIAL) await this.badKeys.count(ip);
     return auth;
   }
 

@@ -24,6 +24,7 @@ import { LocalImageStore, type ImageStore } from "./image-store";
 import { ImageEntity } from "./image.entity";
 import { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType } from "./image-types";
 import { DecodeGate, UploadQuota, type QuotaRefusal } from "./upload-limits";
+import { RateLimits } from "../common/rate-limits";
 
 export { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType };
 
@@ -93,6 +94,8 @@ export interface ImagesServiceOptions {
   maxPixels?: number;
   /** Where bytes live (default: a LocalImageStore under `<dataDir>/images`). */
   store?: ImageStore;
+  /** Where the upload quota is counted (default: in this process only). */
+  rateLimits?: RateLimits;
 }
 
 export interface UploadOptions {
@@ -137,7 +140,7 @@ export class ImagesService {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES;
     this.maxPixels = opts.maxPixels ?? app.config.images.maxPixels;
     const limits = app.config.images;
-    this.quota = new UploadQuota({ uploads: limits.uploadsPerWindow, bytes: limits.bytesPerWindow, windowSeconds: limits.windowSeconds });
+    this.quota = new UploadQuota(opts.rateLimits ?? new RateLimits(null, ""), { uploads: limits.uploadsPerWindow, bytes: limits.bytesPerWindow, windowSeconds: limits.windowSeconds });
     this.decodes = new DecodeGate(limits.decodeConcurrency, limits.decodeQueue);
     if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, got ${this.maxBytes}`);
     if (!Number.isSafeInteger(this.maxPixels) || this.maxPixels < 1) throw new RangeError(`maxPixels must be a positive integer, got ${this.maxPixels}`);

@@ -2,10 +2,11 @@
  * What bounds the cost of uploads: a per-user quota (uploads and bytes per window) and a gate on
  * concurrent decodes. Decoding is what costs memory (libvips holds a region of pixels per decode,
  * more for large images); a customer sending many large images at once had made the center's RSS
- * pass 1 GiB. Both are kept in this process's memory, like the login limiter: with several center
- * processes each holds its own count (a user gets at most that many times the budget).
+ * pass 1 GiB. The quota is counted where the login limits are (in Redis with REDIS_URL, so every
+ * center process shares it); the decode gate is per process, as the memory it protects.
  */
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { RateLimits } from "../common/rate-limits";
 
 export interface UploadQuotaOptions {
   /** Uploads a user may start per window. */
@@ -18,12 +19,15 @@ export interface UploadQuotaOptions {
 export type QuotaRefusal = { code: "RATE_LIMITED" | "UPLOAD_QUOTA_EXCEEDED"; message: string; retryAfterSeconds: number };
 
 export class UploadQuota {
-  private readonly starts: RateLimiterMemory;
-  private readonly stored: RateLimiterMemory;
+  private readonly starts: RateLimiterAbstract;
+  private readonly stored: RateLimiterAbstract;
 
-  constructor(readonly opts: UploadQuotaOptions) {
-    this.starts = new RateLimiterMemory({ points: opts.uploads, duration: opts.windowSeconds, keyPrefix: "upload" });
-    this.stored = new RateLimiterMemory({ points: opts.bytes, duration: opts.windowSeconds, keyPrefix: "upload-bytes" });
+  constructor(
+    limits: RateLimits,
+    readonly opts: UploadQuotaOptions,
+  ) {
+    this.starts = limits.limiter("upload", { points: opts.uploads, windowSeconds: opts.windowSeconds });
+    this.stored = limits.limiter("upload-bytes", { points: opts.bytes, windowSeconds: opts.windowSeconds });
   }
 
   /**
@@ -45,11 +49,16 @@ export class UploadQuota {
 
   /** Charges `bytes` before an upload is stored; refuses (charging nothing) when they do not fit. */
   async charge(userId: string, bytes: number): Promise<QuotaRefusal | null> {
-    const state = await this.stored.get(userId);
-    const used = state?.consumedPoints ?? 0;
-    if (used + bytes > this.opts.bytes) return this.overBudget(used, bytes, state);
-    await this.stored.penalty(userId, bytes);
-    return null;
+    // One increment, checked after: two uploads charged at once (in any processes) cannot both fit
+    // in what only one of them fits in. A refused charge is given back.
+    try {
+      await this.stored.consume(userId, bytes);
+      return null;
+    } catch (e) {
+      if (!(e instanceof RateLimiterRes)) throw e;
+      await this.stored.reward(userId, bytes);
+      return this.overBudget(e.consumedPoints - bytes, bytes, e);
+    }
   }
 
   /** Gives back what `charge` took, for an upload that was not stored after all. */

@@ -1,12 +1,12 @@
 /**
- * Counters of attempts (logins, lab keys) shared by every center process: in Redis when REDIS_URL is
- * set, in this process otherwise. An attempt is counted before it is checked (one atomic increment),
+ * Rate limits shared by every center process (login attempts, lab keys, uploads and their bytes): in
+ * Redis when REDIS_URL is set, in this process otherwise. An attempt is counted before it is checked (one atomic increment),
  * so a burst of concurrent attempts cannot all pass a counter read before any of them raised it.
  * When Redis does not answer, each process falls back to counting on its own rather than refusing
  * every login or letting every attempt through.
  */
 import { Redis } from "ioredis";
-import { quitRedis } from "../common/redis";
+import { quitRedis } from "./redis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 
 export interface AttemptLimit {
@@ -32,6 +32,17 @@ export class AttemptCounter {
     }
   }
 
+  /** Whether the key has used up its points in the window (nothing is counted). */
+  async spent(key: string): Promise<boolean> {
+    const state = await this.limiter.get(key);
+    return state !== null && state.consumedPoints >= this.limiter.points;
+  }
+
+  /** Counts an attempt already made (one that turned out bad), without refusing it. */
+  async count(key: string): Promise<void> {
+    await this.limiter.penalty(key, 1);
+  }
+
   /** An attempt that turned out good: it no longer counts against the key. */
   async giveBack(key: string): Promise<void> {
     await this.limiter.reward(key, 1);
@@ -47,7 +58,7 @@ export class AttemptCounter {
  * Makes the counters of one center process. `prefix` keeps installations (and test databases)
  * sharing one Redis apart.
  */
-export class AttemptLimits {
+export class RateLimits {
   private readonly redis: Redis | null;
 
   constructor(redisUrl: string | null, private readonly prefix: string) {
@@ -63,13 +74,16 @@ export class AttemptLimits {
     this.redis?.on("error", () => undefined);
   }
 
-  counter(name: string, limit: AttemptLimit): AttemptCounter {
+  /** A limiter of `limit.points` per key and window, named apart from the others. */
+  limiter(name: string, limit: AttemptLimit): RateLimiterAbstract {
     const keyPrefix = `${this.prefix}limit:${name}`;
     const memory = new RateLimiterMemory({ points: limit.points, duration: limit.windowSeconds, keyPrefix });
-    if (!this.redis) return new AttemptCounter(memory);
-    return new AttemptCounter(
-      new RateLimiterRedis({ storeClient: this.redis, points: limit.points, duration: limit.windowSeconds, keyPrefix, insuranceLimiter: memory }),
-    );
+    if (!this.redis) return memory;
+    return new RateLimiterRedis({ storeClient: this.redis, points: limit.points, duration: limit.windowSeconds, keyPrefix, insuranceLimiter: memory });
+  }
+
+  counter(name: string, limit: AttemptLimit): AttemptCounter {
+    return new AttemptCounter(this.limiter(name, limit));
   }
 
   async close(): Promise<void> {
