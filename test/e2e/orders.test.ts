@@ -4,6 +4,7 @@
  * explanation, the two-phase pick, reassignment, home shop, idempotency, bad input, read scopes.
  */
 import { In } from "typeorm";
+import { until as waitUntil } from "../support/until";
 import { leastStatements, nextEvent, startCenter, type TestCenter } from "../support/center";
 import { uploadPng } from "../support/images";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "../../src/orders/order.entity";
@@ -521,8 +522,9 @@ describe("the lab is told", () => {
       return presence.isConnectedHere("LAB03");
     };
     expect(await until(true)).toBe(true);
-    const seen = (await c.ds.getRepository(LabEntity).findOneByOrFail({ id: "LAB03" })).lastSeenAt;
-    expect(seen).not.toBeNull();
+    // The stream counts the lab connected first, then writes its last-seen time: await that write.
+    const seen = await waitUntil("LAB03's last-seen time", async () => (await c.ds.getRepository(LabEntity).findOneByOrFail({ id: "LAB03" })).lastSeenAt);
+    expect(seen).toBeInstanceOf(Date);
     dispose();
     await client.dispose();
     // No ring comes for LAB03: the stream must end on the disconnect itself.
