@@ -5,6 +5,7 @@
  * old lab's signed download paths stop working at once (they are bound to the print job).
  */
 import { startCenter, type TestCenter } from "../support/center";
+import { authzMatrix, describeOutcome, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
 import { uploadPng } from "../support/images";
 
 const KEY = { LAB01: "lab01-key-0123456789abcdef", LAB02: "lab02-key-0123456789abcdef", LAB03: "lab03-key-0123456789abcdef" };
@@ -63,30 +64,33 @@ afterAll(async () => {
 });
 
 describe("a customer's image, by role", () => {
-  it.each([
-    ["the owner", "customer", 200, null],
-    ["the center admin", "center", 200, null],
-    ["the shop admin of the order's shop", "shop1", 200, null],
-    ["the group admin of the order's group", "groupA", 200, null],
-    ["a shop admin of another shop (same group)", "shop2", 403, "FORBIDDEN"],
-    ["a shop admin of another group's shop", "shop3", 403, "FORBIDDEN"],
-    ["a group admin of another group", "groupB", 403, "FORBIDDEN"],
-    ["a lab", "LAB01", 403, "FORBIDDEN"],
-  ])("%s (%s): metadata and thumbnail answer %s", async (_who, who, status, code) => {
-    const bearer = who.startsWith("LAB") ? KEY[who as keyof typeof KEY] : t[who];
-    expect(await get(`/images/${photo}`, bearer)).toEqual({ status, code });
-    const thumb = await get(`/images/${photo}/thumbnail`, bearer);
-    expect(thumb).toEqual({ status, code: status === 200 ? null : code });
+  const bearerOf = (who: string) => () => (who.startsWith("LAB") ? KEY[who as keyof typeof KEY] : t[who]);
+  const read = (op: string, url: () => string): MatrixOperation => ({
+    op,
+    // A 200 answers no error code at all: its code (null) reads as "allowed".
+    send: (_v, bearer) => get(url(), bearer ?? undefined),
   });
+  const inOrder: MatrixCaller[] = [
+    ["the owner", bearerOf("customer"), { status: 200, code: "allowed" }],
+    ["the center admin", bearerOf("center"), { status: 200, code: "allowed" }],
+    ["the shop admin of the order's shop", bearerOf("shop1"), { status: 200, code: "allowed" }],
+    ["the group admin of the order's group", bearerOf("groupA"), { status: 200, code: "allowed" }],
+    ["a shop admin of another shop (same group)", bearerOf("shop2"), { status: 403, code: "FORBIDDEN" }],
+    ["a shop admin of another group's shop", bearerOf("shop3"), { status: 403, code: "FORBIDDEN" }],
+    ["a group admin of another group", bearerOf("groupB"), { status: 403, code: "FORBIDDEN" }],
+    ["a lab", bearerOf("LAB01"), { status: 403, code: "FORBIDDEN" }],
+  ];
+  const ofOrder = [read("metadata", () => `/images/${photo}`), read("thumbnail", () => `/images/${photo}/thumbnail`)];
+  for (const cell of authzMatrix({ operations: ofOrder, callers: inOrder, title: (op, who, o) => `${who}: ${op.op} answers ${describeOutcome(o)}` })) it(cell.title, cell.run);
 
-  it.each([
-    ["the owner", "customer", 200],
-    ["the center admin", "center", 200],
-    ["the shop admin of any shop", "shop1", 403],
-    ["a group admin", "groupA", 403],
-  ])("an image in no order: %s (%s) answers %s", async (_who, who, status) => {
-    expect((await get(`/images/${loose}`, t[who])).status).toBe(status);
-  });
+  const inNoOrder: MatrixCaller[] = [
+    ["the owner", bearerOf("customer"), { status: 200, code: "allowed" }],
+    ["the center admin", bearerOf("center"), { status: 200, code: "allowed" }],
+    ["the shop admin of any shop", bearerOf("shop1"), { status: 403, code: "FORBIDDEN" }],
+    ["a group admin", bearerOf("groupA"), { status: 403, code: "FORBIDDEN" }],
+  ];
+  const loose_ = read("metadata", () => `/images/${loose}`);
+  for (const cell of authzMatrix({ operations: [loose_], callers: inNoOrder, title: (_op, who, o) => `an image in no order: ${who} answers ${describeOutcome(o)}` })) it(cell.title, cell.run);
 
   it("a stock image is readable by every admin (and the owner of nothing)", async () => {
     const png = (await import("../support/images")).makePng(8, 8, 3);
