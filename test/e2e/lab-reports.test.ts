@@ -13,6 +13,8 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { In, LessThan, type EntityTarget, type FindOptionsWhere, type ObjectLiteral } from "typeorm";
 import { nextEvent, startCenter, type TestCenter } from "../support/center";
+import { authzMatrix, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
+import { until } from "../support/until";
 import { withTransaction } from "../../src/db/transaction";
 import { LabEntity } from "../../src/catalog/lab.entity";
 import { LabLoadReportEntity, PrintHistoryEntity } from "../../src/labs/lab-report.entity";
@@ -279,9 +281,8 @@ describe("online, last seen, latest load", () => {
 
     // A connected daemon is online whatever its last-seen instant.
     const sub = nextEvent(c.ws(KEY.LAB04), `subscription { printJobs { job { id } } }`);
-    const until = Date.now() + 5000;
     // Connecting records the lab as seen; then its last-seen instant is made old.
-    while ((await labs(t.center)).find((l) => l.id === "LAB04")!.lastSeenAt === null && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await until("LAB04 seen", async () => (await labs(t.center)).find((l) => l.id === "LAB04")!.lastSeenAt !== null, { intervalMs: 50 });
     await poke(LabEntity, { id: "LAB04" }, { lastSeenAt: new Date(now - 3600_000) });
     expect((await labs(t.center)).find((l) => l.id === "LAB04")!.online).toBe(true);
     sub.dispose();
@@ -297,50 +298,58 @@ describe("online, last seen, latest load", () => {
 });
 
 describe("who may", () => {
-  const people: Array<[string, () => string | null, string]> = [
+  // The whole answer's data must be null on a refusal, not only the field.
+  const send = (query: string) => async (variables: Record<string, unknown>, bearer: string | null) => {
+    const r = await c.gql(query, variables, bearer);
+    return { code: (r.errors?.[0]?.extensions?.code as string | undefined) ?? null, value: r.data, result: r };
+  };
+  const people: MatrixCaller[] = [
     ["anonymous", () => null, "UNAUTHENTICATED"],
     ["a customer", () => t.customer, "FORBIDDEN"],
     ["a shop admin", () => t.shop1, "FORBIDDEN"],
     ["a group admin", () => t.groupA, "FORBIDDEN"],
     ["the center admin", () => t.center, "FORBIDDEN"],
   ];
-  for (const [who, bearer, code] of people) {
-    it(`keeps lab reports to labs: ${who} gets ${code} and nothing is written`, async () => {
-      const counts = [await c.ds.getRepository(LabLoadReportEntity).count(), await c.ds.getRepository(PrintHistoryEntity).count()];
-      const load = await c.gql(LOAD, { input: { queuedJobs: 1, queuedSheets: 1, utilisation: 0.1 } }, bearer());
-      expect([load.errors?.[0]?.extensions?.code, load.data]).toEqual([code, null]);
-      const history = await c.gql(HISTORY, { entries: [{ jobId: jobs.lab01[4], printedAt: "2026-04-03T01:00:00Z", sheets: 1, ok: true }] }, bearer());
-      expect([history.errors?.[0]?.extensions?.code, history.data]).toEqual([code, null]);
-      expect([await c.ds.getRepository(LabLoadReportEntity).count(), await c.ds.getRepository(PrintHistoryEntity).count()]).toEqual(counts);
-    });
-  }
+  // Lab reports are for labs: nobody else writes one.
+  const writes: MatrixOperation[] = [
+    { op: "reportLabLoad", prepare: () => ({ input: { queuedJobs: 1, queuedSheets: 1, utilisation: 0.1 } }), send: send(LOAD) },
+    { op: "reportPrintHistory", prepare: () => ({ entries: [{ jobId: jobs.lab01[4], printedAt: "2026-04-03T01:00:00Z", sheets: 1, ok: true }] }), send: send(HISTORY) },
+  ];
+  const counts = async () => [await c.ds.getRepository(LabLoadReportEntity).count(), await c.ds.getRepository(PrintHistoryEntity).count()];
+  for (const cell of authzMatrix({ operations: writes, callers: people, snapshot: counts })) it(cell.title, cell.run);
 
   // labPrintStats and labLoadHistory for LAB01 (shop SP01, group SG01).
-  const readers: Array<[string, () => string | null, string | null]> = [
+  const readers: MatrixCaller[] = [
     ["anonymous", () => null, "UNAUTHENTICATED"],
     ["a customer", () => t.customer, "FORBIDDEN"],
     ["a lab (even LAB01 itself)", () => KEY.LAB01, "FORBIDDEN"],
     ["another shop's admin", () => t.shop2, "FORBIDDEN"],
     ["another group's admin", () => t.groupB, "FORBIDDEN"],
-    ["the lab's shop admin", () => t.shop1, null],
-    ["the lab's group admin", () => t.groupA, null],
-    ["the center admin", () => t.center, null],
+    ["the lab's shop admin", () => t.shop1, "allowed"],
+    ["the lab's group admin", () => t.groupA, "allowed"],
+    ["the center admin", () => t.center, "allowed"],
   ];
-  for (const [who, bearer, code] of readers) {
-    it(`lets ${who} ${code ? `not read (${code})` : "read"} a lab's statistics and load history`, async () => {
-      const stats = await c.gql(STATS, { lab: "LAB01", from: "2026-04-01", to: "2026-04-01" }, bearer());
-      const loads = await c.gql(LOAD_HISTORY, { lab: "LAB01" }, bearer());
-      if (code) {
-        expect([stats.errors?.[0]?.extensions?.code, stats.data]).toEqual([code, null]);
-        expect([loads.errors?.[0]?.extensions?.code, loads.data]).toEqual([code, null]);
-      } else {
-        expect(stats.errors).toBeUndefined();
-        expect(stats.data!.labPrintStats.sheetsPrinted).toBe(7);
-        expect(loads.errors).toBeUndefined();
-        expect(loads.data!.labLoadHistory).toHaveLength(3);
-      }
-    });
-  }
+  const reads: MatrixOperation[] = [
+    {
+      op: "labPrintStats",
+      prepare: () => ({ lab: "LAB01", from: "2026-04-01", to: "2026-04-01" }),
+      send: send(STATS),
+      whenAllowed: (a) => {
+        expect(a.result!.errors).toBeUndefined();
+        expect(a.result!.data!.labPrintStats.sheetsPrinted).toBe(7);
+      },
+    },
+    {
+      op: "labLoadHistory",
+      prepare: () => ({ lab: "LAB01" }),
+      send: send(LOAD_HISTORY),
+      whenAllowed: (a) => {
+        expect(a.result!.errors).toBeUndefined();
+        expect(a.result!.data!.labLoadHistory).toHaveLength(3);
+      },
+    },
+  ];
+  for (const cell of authzMatrix({ operations: reads, callers: readers, title: (op, who, o) => `lets ${who} ${o === "allowed" ? "read" : `not read (${o})`} ${op.op}` })) it(cell.title, cell.run);
 });
 
 /**
@@ -504,8 +513,7 @@ describe("retention of load reports", () => {
     await insertReports("LAB02", old);
     const pruner = service().startLoadPruner(c.server.app, { firstDelayMs: 0, everyMs: 3600_000, batchSize: 1 });
     try {
-      const until = Date.now() + 10_000;
-      while ((await reports().count({ where: { labId: "LAB02" } })) > 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await until("the timer's run down to LAB02's last report", async () => (await reports().count({ where: { labId: "LAB02" } })) <= 1, { timeoutMs: 10_000 });
       expect(await instantsOf("LAB02")).toHaveLength(1);
     } finally {
       await pruner.stop();
@@ -514,10 +522,10 @@ describe("retention of load reports", () => {
     // Stopped in the middle of a run: the run ends after its current batch and deletes nothing more.
     await insertReports("LAB02", old);
     const busy = service().startLoadPruner(c.server.app, { firstDelayMs: 0, batchSize: 1 });
-    const until = Date.now() + 10_000;
-    while ((await reports().count({ where: { labId: "LAB02" } })) === 41 && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+    await until("the run's first batch", async () => (await reports().count({ where: { labId: "LAB02" } })) !== 41, { timeoutMs: 10_000, intervalMs: 1 });
     await busy.stop();
     const left = await reports().count({ where: { labId: "LAB02" } });
+    // Time must pass to show that nothing more is deleted: an absence cannot be awaited.
     await new Promise((r) => setTimeout(r, 200));
     expect(await reports().count({ where: { labId: "LAB02" } })).toBe(left);
     await busy.stop(); // twice is fine

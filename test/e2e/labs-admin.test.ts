@@ -5,7 +5,9 @@
  * table; the admins concerned are told; presence (online, last seen, last load) reads as reported.
  */
 import { In } from "typeorm";
-import { nextEvent, loginPeople, startCenter, type TestCenter } from "../support/center";
+import { nextEvent, loginPeople, startCenter, type GqlResult, type TestCenter } from "../support/center";
+import { until } from "../support/until";
+import { authzMatrix, expectCleanPayload, graphqlAttempt, type Attempt, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
 import { LabEntity, LabServiceEntity } from "../../src/catalog/lab.entity";
 import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
@@ -346,12 +348,9 @@ describe("presence: online, last seen, last load", () => {
     const lab = c.ws("lab02-key-0123456789abcdef");
     const sub = nextEvent<{ printJobs: { job: { id: string } } }>(lab, "subscription { printJobs { job { id } } }");
     sub.value.catch(() => undefined);
-    let now = await read("LAB02");
     // Online from the moment it subscribes; last seen written just after.
-    for (let i = 0; i < 100 && !(now.online && now.lastSeenAt); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      now = await read("LAB02");
-    }
+    let now = await read("LAB02");
+    await until("LAB02 online and seen", async () => (now = await read("LAB02")).online && now.lastSeenAt, { detail: () => JSON.stringify(now) });
     expect(now.online).toBe(true);
     expect(Date.parse(now.lastSeenAt)).toBeGreaterThan(Date.now() - 60_000);
     // Seen long ago, but connected now: still online.
@@ -414,23 +413,23 @@ describe("change notices", () => {
 // =============================================================================================
 
 describe("authorization table", () => {
-  interface Row {
-    op: OpName;
-    prepare: () => Promise<Record<string, any>>;
-    applied: (v: Record<string, any>) => Promise<boolean>;
-  }
+  const send = (op: OpName) => (variables: Record<string, any>, bearer: string | null) => graphqlAttempt(c, OPS[op], op, variables, bearer);
+  const allowed = (op: OpName) => (attempt: Attempt<GqlResult<any>>) => {
+    expect(expectCleanPayload(attempt, op).lab).not.toBeNull();
+  };
   // Every target is in SP01 (shop group SG01): group-a's scope, not group-b's.
-  const rows: Row[] = [
-    { op: "createLab", prepare: async () => ({ input: newLab({ shopId: "SP01" }) }), applied: async (v) => (await labs().countBy({ id: v.input.id })) === 1 },
+  const rows: MatrixOperation[] = [
+    { op: "createLab", prepare: () => ({ input: newLab({ shopId: "SP01" }) }), send: send("createLab"), whenAllowed: allowed("createLab"), applied: async (v) => (await labs().countBy({ id: v.input.id })) === 1 },
     {
       op: "updateLab",
       prepare: async () => ({ id: await seedLab("SP01"), input: { capacitySheetsPerHour: 777, serviceIds: ["SV02"] } }),
+      send: send("updateLab"),
+      whenAllowed: allowed("updateLab"),
       applied: async (v) => (await labs().findOneByOrFail({ id: v.id })).capacitySheetsPerHour === 777,
     },
-    { op: "deleteLab", prepare: async () => ({ id: await seedLab("SP01") }), applied: async (v) => (await labs().countBy({ id: v.id })) === 0 },
+    { op: "deleteLab", prepare: async () => ({ id: await seedLab("SP01") }), send: send("deleteLab"), whenAllowed: allowed("deleteLab"), applied: async (v) => (await labs().countBy({ id: v.id })) === 0 },
   ];
-  type Expect = "UNAUTHENTICATED" | "FORBIDDEN" | "allowed";
-  const callers: Array<[string, () => string | null, Expect]> = [
+  const callers: MatrixCaller[] = [
     ["anonymous", () => null, "UNAUTHENTICATED"],
     ["customer", () => t.customer, "FORBIDDEN"],
     ["shop admin of the lab's shop (shop-1)", () => t.shop1, "FORBIDDEN"],
@@ -441,24 +440,5 @@ describe("authorization table", () => {
     ["center admin", () => t.center, "allowed"],
   ];
 
-  for (const row of rows) {
-    for (const [who, bearer, want] of callers) {
-      it(`${row.op} by ${who}: ${want === "allowed" ? "allowed" : `${want}, nothing changed`}`, async () => {
-        const variables = await row.prepare();
-        const before = await snapshot();
-        const r = await run(row.op, variables, bearer());
-        if (want === "allowed") {
-          expect(r.errors).toBeUndefined();
-          expect(r.data![row.op].errors).toEqual([]);
-          expect(r.data![row.op].lab).not.toBeNull();
-          expect(await row.applied(variables)).toBe(true);
-        } else {
-          expect(r.errors?.[0]?.extensions?.code).toBe(want);
-          expect(r.data?.[row.op] ?? null).toBeNull();
-          expect(await row.applied(variables)).toBe(false);
-          expect(await snapshot()).toEqual(before);
-        }
-      });
-    }
-  }
+  for (const cell of authzMatrix({ operations: rows, callers, snapshot })) it(cell.title, cell.run);
 });

@@ -5,6 +5,7 @@
  */
 import { IsNull } from "typeorm";
 import { nextEvent, startCenter, WORKED_EXAMPLE_ORDER, type TestCenter } from "../support/center";
+import { authzMatrix, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { PriceHistoryEntity } from "../../src/pricing/price-history.entity";
 import { PriceRowEntity } from "../../src/pricing/price-row.entity";
@@ -379,33 +380,42 @@ describe("authority over price rows", () => {
       ],
     ],
   ];
+  const bearerOf = (who: string) => () => (who === "anonymous" ? null : who === "lab" ? LAB01_KEY : t[who]);
+  const code = (r: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => (r.errors?.[0]?.extensions?.code as string | undefined) ?? null;
   for (const [what, input, callers] of table) {
-    for (const [who, code] of callers) {
-      it(`${what}: create, update, delete by ${who} -> ${code ?? "allowed"}`, async () => {
-        const bearer = who === "anonymous" ? null : who === "lab" ? LAB01_KEY : t[who];
-        const before = await rowsSnapshot();
+    // One attempt is create, update and delete of a row of that scope: a refused caller is refused
+    // all three alike (update and delete aimed at an existing row); an allowed one does all three.
+    const operation: MatrixOperation = {
+      op: `${what}: create, update, delete`,
+      async send(_v, bearer) {
         const r = await c.gql(CREATE, { input }, bearer);
-        if (code) {
-          expect(r.errors![0].extensions!.code).toBe(code);
-          expect(await rowsSnapshot()).toEqual(before);
-          // Update and delete of an existing row of that scope are refused alike.
-          const existing = (await c.ds.getRepository(PriceRowEntity).findOneByOrFail(input === group ? { shopGroupId: "SG02", productId: "P03", validFrom: "2026-04-01" } : { shopGroupId: IsNull(), shopId: IsNull(), productId: "P05" })).id;
-          const u = await c.gql(UPDATE, { id: existing, input }, bearer);
-          expect(u.errors![0].extensions!.code).toBe(code);
-          const d = await c.gql(DELETE, { id: existing }, bearer);
-          expect(d.errors![0].extensions!.code).toBe(code);
-          expect(await rowsSnapshot()).toEqual(before);
-        } else {
-          expect(r.data!.createPriceRow.errors).toEqual([]);
-          const id = r.data!.createPriceRow.priceRow.id;
+        const refused = code(r);
+        if (refused === null) {
+          const id = r.data!.createPriceRow.priceRow?.id;
           const u = await c.gql(UPDATE, { id, input: { ...input, basicCharge: 2 } }, bearer);
-          expect(u.data!.updatePriceRow.priceRow.basicCharge).toBe(2);
           const d = await c.gql(DELETE, { id }, bearer);
-          expect(d.data!.deletePriceRow.errors).toEqual([]);
-          expect(await rowsSnapshot()).toEqual(before);
+          return { code: null, result: { r, u, d } };
         }
-      });
-    }
+        const existing = (await c.ds.getRepository(PriceRowEntity).findOneByOrFail(input === group ? { shopGroupId: "SG02", productId: "P03", validFrom: "2026-04-01" } : { shopGroupId: IsNull(), shopId: IsNull(), productId: "P05" })).id;
+        const u = await c.gql(UPDATE, { id: existing, input }, bearer);
+        const d = await c.gql(DELETE, { id: existing }, bearer);
+        const codes = [refused, code(u), code(d)];
+        return { code: codes.every((x) => x === refused) ? refused : codes.join(" / "), value: r.data?.createPriceRow ?? u.data?.updatePriceRow ?? d.data?.deletePriceRow ?? null };
+      },
+      async whenAllowed({ result: { r, u, d } }, _v, before) {
+        expect(r.data!.createPriceRow.errors).toEqual([]);
+        expect(u.data!.updatePriceRow.priceRow.basicCharge).toBe(2);
+        expect(d.data!.deletePriceRow.errors).toEqual([]);
+        expect(await rowsSnapshot()).toEqual(before);
+      },
+    };
+    const matrix = authzMatrix({
+      operations: [operation],
+      callers: callers.map(([who, want]): MatrixCaller => [who, bearerOf(who), want ?? "allowed"]),
+      snapshot: rowsSnapshot,
+      title: (_op, who, o) => `${what}: create, update, delete by ${who} -> ${o}`,
+    });
+    for (const cell of matrix) it(cell.title, cell.run);
   }
 });
 
@@ -415,7 +425,7 @@ describe("change notices", () => {
   it("reports a group admin's change to the shop admins of that group only, live over graphql-ws", async () => {
     const client = c.ws(t.shop1);
     const live = nextEvent<{ notifications: { kind: string; message: string } }>(client, "subscription { notifications { kind message read } }");
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // no "subscribed" acknowledgement in the protocol
     const [shop1Before, shop3Before, groupABefore] = [(await notes(t.shop1)).unreadNotificationCount, (await notes(t.shop3)).unreadNotificationCount, (await notes(t.groupA)).unreadNotificationCount];
     const r = await c.gql(CREATE, { input: { shopGroupId: "SG01", productId: "P05", validFrom: "2024-01-01", validUntil: "2024-12-31", basicCharge: 0, amountCharge: 33 } }, t.groupA);
     expect(r.data!.createPriceRow.errors).toEqual([]);
