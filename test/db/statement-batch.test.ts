@@ -2,6 +2,7 @@ import type { DataSource } from "typeorm";
 import { queryCounter } from "../../src/db/query-counter";
 import { batchesSupported, closeBatches, runBatch, runCoalesced } from "../../src/db/statement-batch";
 import { openTestDatabase, usingMysql } from "../support/database";
+import { until } from "../support/until";
 
 let ds: DataSource;
 let close: () => Promise<void>;
@@ -165,11 +166,10 @@ const rows = async (): Promise<Array<{ id: number; v: string }>> =>
       const before = queryCounter.coalesced;
       const together = Promise.all([update(2, "two"), update(1, "one")]);
       // Wait until the round trip waits for row 1.
-      for (let i = 0; i < 250; i++) {
+      await until("the round trip waiting for row 1", async () => {
         const running = (await ds.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO = ?", ["UPDATE coalesce_probe SET v = 'one' WHERE id = 1"])) as Array<{ n: number | string }>;
-        if (Number(running[0].n) > 0) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+        return Number(running[0].n) > 0;
+      });
       await other.query("UPDATE coalesce_probe SET v = 'other' WHERE id = 2");
       await other.commitTransaction();
       expect(await together).toEqual([
@@ -200,12 +200,10 @@ const rows = async (): Promise<Array<{ id: number; v: string }>> =>
     ]);
     // The round trip's connection, found while its second statement sleeps, is killed: the
     // server rolls back the transaction it had open.
-    let connectionId: number | null = null;
-    for (let i = 0; i < 250 && connectionId === null; i++) {
+    const connectionId = await until("the round trip's connection, sleeping", async () => {
       const found = (await ds.query("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()", ["%SLEEP(30)%"])) as Array<{ id: number | string }>;
-      if (found.length > 0) connectionId = Number(found[0].id);
-      else await new Promise((r) => setTimeout(r, 20));
-    }
+      return found.length > 0 ? Number(found[0].id) : null;
+    });
     expect(connectionId).not.toBeNull();
     await ds.query(`KILL CONNECTION ${connectionId}`);
     const outcomes = await together;

@@ -9,6 +9,7 @@ import { inTransaction } from "../../src/db/unit-of-work";
 import type { RequestContext } from "../../src/graphql/context";
 import { createEventBus } from "../../src/graphql/pubsub";
 import { openTestDatabase, usingMysql } from "../support/database";
+import { until } from "../support/until";
 
 let ds: DataSource;
 let close: () => Promise<void>;
@@ -143,7 +144,7 @@ afterAll(async () => {
     ]);
     expect(outcomes).toEqual([{ value: "first", errors: [] }, "SQLITE_CONSTRAINT_FOREIGNKEY", { value: "third", errors: [] }]);
     await listening;
-    await new Promise((r) => setTimeout(r, 50));
+    await until("the committed units' events", () => heard.length >= 2, { detail: () => JSON.stringify(heard) });
     expect(heard).toEqual(["kept", "also kept"]);
     await events.close();
   });

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { createTestDatabase, usingMysql } from "../support/database";
+import { until } from "../support/until";
 
 const ROOT = path.resolve(__dirname, "../..");
 const MAIN = path.join(ROOT, "dist/src/main.js");
@@ -20,19 +21,16 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
   const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (d) => (out += String(d)));
   child.stderr!.on("data", (d) => (out += String(d)));
-  const ready = new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /ready at (http:\/\/[^\s]+)\/graphql/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(m[1]);
-      }
-    }, 50);
-    child.once("exit", (code) => {
-      clearInterval(timer);
-      reject(new Error(`center exited with ${code}: ${out}`));
-    });
-  });
+  let gone: string | null = null;
+  child.once("exit", (code) => (gone = `center exited with ${code}: ${out}`));
+  const ready = until(
+    "the center's ready line",
+    () => {
+      if (gone) throw new Error(gone);
+      return /ready at (http:\/\/[^\s]+)\/graphql/.exec(out)?.[1];
+    },
+    { timeoutMs: 30_000, intervalMs: 50, detail: () => out },
+  );
   return { child, output: () => out, ready };
 }
 

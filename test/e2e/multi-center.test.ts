@@ -60,24 +60,22 @@ async function login(center: Center, name: string, password: string): Promise<st
   return token;
 }
 
-function startCenter(name: string, env: Record<string, string>): Promise<Center> {
+async function startCenter(name: string, env: Record<string, string>): Promise<Center> {
   let out = "";
   const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (d) => (out += String(d)));
   child.stderr!.on("data", (d) => (out += String(d)));
-  return new Promise<Center>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /ready at (http:\/\/[^\s]+)\/graphql/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve({ name, url: m[1], child, output: () => out });
-      }
-    }, 50);
-    child.once("exit", (code) => {
-      clearInterval(timer);
-      reject(new Error(`center ${name} exited with ${code}: ${out}`));
-    });
-  });
+  let gone: string | null = null;
+  child.once("exit", (code) => (gone = `center ${name} exited with ${code}: ${out}`));
+  const url = await until(
+    `center ${name}'s ready line`,
+    () => {
+      if (gone) throw new Error(gone);
+      return /ready at (http:\/\/[^\s]+)\/graphql/.exec(out)?.[1];
+    },
+    { timeoutMs: 30_000, intervalMs: 50, detail: () => out },
+  );
+  return { name, url, child, output: () => out };
 }
 
 async function stopCenter(center: Center | undefined): Promise<void> {
@@ -89,207 +87,202 @@ async function stopCenter(center: Center | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-if (!ENABLED) {
-  describe.skip("several center processes over Redis: skipped - set REDIS_URL and a mysql:// DATABASE_URL to run it (CI's MariaDB + Redis pass does)", () => {
-    it("fans events out between two center processes", () => undefined);
+// Needs MariaDB and Redis: CI's MariaDB + Redis pass sets a mysql:// DATABASE_URL and REDIS_URL.
+(ENABLED ? describe : describe.skip)("several center processes over one MariaDB and one Redis", () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let redis: Redis;
+  let prefix: string;
+  let a: Center;
+  let b: Center;
+  const dirs: string[] = [];
+  const clients: Client[] = [];
+  const t: Record<string, string> = {};
+
+  /** How many Redis connections (center processes) listen on a topic. */
+  const listeners = async (topic: string) => Number(((await redis.pubsub("NUMSUB", prefix + topic)) as [string, number])[1]);
+
+  function ws(center: Center, bearer: string): Client {
+    const client = createClient({
+      url: center.url.replace(/^http/, "ws") + "/graphql",
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${bearer}` },
+      retryAttempts: 0,
+      lazy: true,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  /** Every value a subscription sends, collected; errors fail the test that reads them. */
+  function collect<T>(client: Client, query: string): { values: T[]; errors: unknown[]; dispose(): void } {
+    const values: T[] = [];
+    const errors: unknown[] = [];
+    const dispose = client.subscribe<T>({ query }, { next: (v) => (v.errors ? errors.push(v.errors) : values.push(v.data as T)), error: (e) => errors.push(e), complete: () => undefined });
+    return { values, errors, dispose };
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = await openDatabase(db.db, { poolSize: 3 });
+    const report = await importBundle(ds, JSON.parse(fs.readFileSync(PATENT_FIXTURE, "utf8")), {});
+    if (!report.ok) throw new Error("fixture does not import: " + JSON.stringify(report.faults));
+    prefix = channelPrefix(db.db);
+    redis = new Redis(REDIS_URL);
+    const env = (name: string) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `printmesh-${name}-`));
+      dirs.push(dir);
+      return { DATABASE_URL: db.url, REDIS_URL, PORT: "0", HOST: "127.0.0.1", JWT_SECRET, DATA_DIR: dir, DEMO_DATA: "0", LOG_LEVEL: "warn", GRAPHQL_IDE: "0" };
+    };
+    [a, b] = await Promise.all([startCenter("A", env("a")), startCenter("B", env("b"))]);
+    expect(a.url).not.toBe(b.url);
+    // Both processes listen for cache invalidations from the start.
+    await until("both centers subscribed to invalidate", async () => (await listeners("invalidate")) >= 2, { timeoutMs: 10_000 });
+    t.customerA = await login(a, "customer", "customer-pass");
+    t.customerB = await login(b, "customer", "customer-pass");
+    t.centerA = await login(a, "center", "center-pass-1");
+    t.centerB = await login(b, "center", "center-pass-1");
+    t.groupA = await login(a, "group-a", "group-a-pass");
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of clients) await c.dispose();
+    await Promise.all([stopCenter(a), stopCenter(b)]);
+    await redis?.quit();
+    if (ds?.isInitialized) await ds.destroy();
+    await db?.drop();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
-} else {
-describe("several center processes over one MariaDB and one Redis", () => {
-    let db: TestDatabase;
-    let ds: DataSource;
-    let redis: Redis;
-    let prefix: string;
-    let a: Center;
-    let b: Center;
-    const dirs: string[] = [];
-    const clients: Client[] = [];
-    const t: Record<string, string> = {};
 
-    /** How many Redis connections (center processes) listen on a topic. */
-    const listeners = async (topic: string) => Number(((await redis.pubsub("NUMSUB", prefix + topic)) as [string, number])[1]);
+  /** Waits for something the centers should do; a time-out says what the centers logged. */
+  const waitFor = <T>(what: string, probe: () => Promise<T>) =>
+    until(what, probe, { timeoutMs: 10_000, detail: () => `--- center A ---\n${a?.output() ?? ""}\n--- center B ---\n${b?.output() ?? ""}` });
 
-    function ws(center: Center, bearer: string): Client {
-      const client = createClient({
-        url: center.url.replace(/^http/, "ws") + "/graphql",
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${bearer}` },
-        retryAttempts: 0,
-        lazy: true,
-      });
-      clients.push(client);
-      return client;
+  it("both centers report ready: the database and Redis answer", async () => {
+    for (const center of [a, b]) {
+      const r = await fetch(`${center.url}/readyz`);
+      expect([center.name, r.status, await r.json()]).toEqual([center.name, 200, { status: "ready" }]);
     }
+  });
 
-    /** Every value a subscription sends, collected; errors fail the test that reads them. */
-    function collect<T>(client: Client, query: string): { values: T[]; errors: unknown[]; dispose(): void } {
-      const values: T[] = [];
-      const errors: unknown[] = [];
-      const dispose = client.subscribe<T>({ query }, { next: (v) => (v.errors ? errors.push(v.errors) : values.push(v.data as T)), error: (e) => errors.push(e), complete: () => undefined });
-      return { values, errors, dispose };
-    }
+  it("a lab subscribed on A receives the job of an order confirmed through B", async () => {
+    const lab = collect<{ printJobs: { job: { id: string; orderId: string; labId: string; status: string } } }>(ws(a, LAB01_KEY), "subscription { printJobs { job { id orderId labId status } } }");
+    await waitFor("the lab's subscription on A", async () => (await listeners("printJob:LAB01")) >= 1);
 
-    beforeAll(async () => {
-      db = await createTestDatabase();
-      ds = await openDatabase(db.db, { poolSize: 3 });
-      const report = await importBundle(ds, JSON.parse(fs.readFileSync(PATENT_FIXTURE, "utf8")), {});
-      if (!report.ok) throw new Error("fixture does not import: " + JSON.stringify(report.faults));
-      prefix = channelPrefix(db.db);
-      redis = new Redis(REDIS_URL);
-      const env = (name: string) => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `printmesh-${name}-`));
-        dirs.push(dir);
-        return { DATABASE_URL: db.url, REDIS_URL, PORT: "0", HOST: "127.0.0.1", JWT_SECRET, DATA_DIR: dir, DEMO_DATA: "0", LOG_LEVEL: "warn", GRAPHQL_IDE: "0" };
+    const placed = await gql(
+      b,
+      `mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code message } } }`,
+      { input: { labId: "LAB01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 2, items: [{ imageId: "IMG-C01" }] }] } },
+      t.customerB,
+    );
+    expect(placed.data!.placeOrder.errors).toEqual([]);
+    const order = placed.data!.placeOrder.order;
+    const confirmed = await gql(b, `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { labId } errors { code } } }`, { id: order.id, total: order.total }, t.customerB);
+    expect(confirmed.data!.confirmOrder).toEqual({ order: { labId: "LAB01" }, errors: [] });
+
+    const event = await waitFor("the job rung on A", async () => lab.values.find((v) => v.printJobs.job.orderId === order.id));
+    expect(event.printJobs.job).toMatchObject({ orderId: order.id, labId: "LAB01", status: "QUEUED" });
+    expect(lab.errors).toEqual([]);
+    lab.dispose();
+  });
+
+  it("a notice made through B reaches its admin subscribed on A", async () => {
+    const inbox = collect<{ notifications: { kind: string; message: string } }>(ws(a, t.groupA), "subscription { notifications { kind message } }");
+    await waitFor("group-a's subscription on A", async () => (await listeners("notification:U010")) >= 1);
+
+    const renamed = await gql(b, `mutation { updateShopGroup(id: "SG01", input: { name: "Shop group A, renamed on B" }) { errors { code } } }`, {}, t.centerB);
+    expect(renamed.data!.updateShopGroup.errors).toEqual([]);
+
+    const notice = await waitFor("the notice on A", async () => inbox.values[0]);
+    expect(notice.notifications).toEqual({ kind: "SHOP_GROUP_UPDATED", message: `Shop group SG01 was renamed from "Shop group A" to "Shop group A, renamed on B" by center` });
+    expect(inbox.errors).toEqual([]);
+    inbox.dispose();
+  });
+
+  it("a price change through A takes effect in quotes through B at once", async () => {
+    const QUOTE = `query { quote(input: { shopId: "SP01", subOrders: [{ serviceId: "SV01", sheets: 5, items: [] }] }) { quote { total subOrders { lines { productId source basicCharge amountCharge subtotal } } } errors { code } } }`;
+    const p01 = (r: Result) => r.data!.quote.quote.subOrders[0].lines.find((l: { productId: string }) => l.productId === "P01");
+    const before = await gql(b, QUOTE, {}, t.customerB); // B's price book is now loaded (cached)
+    expect(before.data!.quote.errors).toEqual([]);
+    expect(p01(before).source).not.toBe("SHOP");
+
+    const created = await gql(
+      a,
+      `mutation($input: PriceRowInput!) { createPriceRow(input: $input) { priceRow { id } errors { code message } } }`,
+      { input: { shopId: "SP01", productId: "P01", validFrom: "2020-01-01", validUntil: null, basicCharge: 7, amountCharge: 3 } },
+      t.centerA,
+    );
+    expect(created.data!.createPriceRow.errors).toEqual([]);
+
+    // The invalidation crosses Redis to B in milliseconds; a busy machine may delay it a little.
+    const after = await until(
+      "B to quote the shop's price",
+      async () => {
+        const r = await gql(b, QUOTE, {}, t.customerB);
+        return p01(r).source === "SHOP" && r;
+      },
+      { timeoutMs: 2000 },
+    );
+    expect(p01(after)).toEqual({ productId: "P01", source: "SHOP", basicCharge: 7, amountCharge: 3, subtotal: 7 + 3 * 5 });
+    expect(after.data!.quote.quote.total).toBe(before.data!.quote.quote.total - p01(before).subtotal + 22);
+  });
+
+  it("a lab key revoked through A is refused by B at once (B had it cached)", async () => {
+    const LABS = "{ labs { id } }";
+    // B verifies both keys and keeps them cached.
+    expect((await gql(b, LABS, {}, LAB02_KEY)).data!.labs).toEqual([{ id: "LAB02" }]);
+    expect((await gql(b, LABS, {}, LAB03_KEY)).data!.labs).toEqual([{ id: "LAB03" }]);
+
+    // The control: a key revoked behind the centers' backs (no event) is still honoured from B's cache.
+    await ds.getRepository(LabApiKeyEntity).update({ labId: "LAB03" }, { revokedAt: new Date() });
+    expect((await gql(b, LABS, {}, LAB03_KEY)).data!.labs).toEqual([{ id: "LAB03" }]);
+
+    const keys = await gql(a, `query { labApiKeys(labId: "LAB02") { id revokedAt } }`, {}, t.centerA);
+    const [key] = keys.data!.labApiKeys;
+    const revoked = await gql(a, `mutation($id: ID!) { revokeLabApiKey(id: $id) { apiKey { revokedAt } errors { code } } }`, { id: key.id }, t.centerA);
+    expect(revoked.data!.revokeLabApiKey.errors).toEqual([]);
+
+    const refused = await until(
+      "B to refuse the revoked key",
+      async () => {
+        const r = await gql(b, LABS, {}, LAB02_KEY);
+        return r.status === 401 && r;
+      },
+      { timeoutMs: 2000 },
+    );
+    expect(refused.status).toBe(401);
+    expect(refused.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
+    // The invalidation dropped B's whole key cache: the key revoked behind its back is refused now too.
+    expect((await gql(b, LABS, {}, LAB03_KEY)).status).toBe(401);
+    // LAB01's key, never revoked, still works on both.
+    for (const center of [a, b]) expect((await gql(center, LABS, {}, LAB01_KEY)).data!.labs).toEqual([{ id: "LAB01" }]);
+  });
+
+  it("keeps to its own channels: a bus of another database on the same Redis hears nothing of these centers", async () => {
+    expect(prefix).toBe(`printmesh:${db.db.type === "mysql" ? db.db.database : "?"}:`);
+    const ours = createEventBus(REDIS_URL, { database: db.db });
+    const theirs = createEventBus(REDIS_URL, { channelPrefix: `printmesh:${db.db.type === "mysql" ? db.db.database : "?"}_other:` });
+    try {
+      const heardByUs: unknown[] = [];
+      const heardByThem: unknown[] = [];
+      const drain = async (bus: EventBus, into: unknown[]) => {
+        for await (const e of bus.subscribe("invalidate")) into.push(e);
       };
-      [a, b] = await Promise.all([startCenter("A", env("a")), startCenter("B", env("b"))]);
-      expect(a.url).not.toBe(b.url);
-      // Both processes listen for cache invalidations from the start.
-      await until("both centers subscribed to invalidate", async () => (await listeners("invalidate")) >= 2, { timeoutMs: 10_000 });
-      t.customerA = await login(a, "customer", "customer-pass");
-      t.customerB = await login(b, "customer", "customer-pass");
-      t.centerA = await login(a, "center", "center-pass-1");
-      t.centerB = await login(b, "center", "center-pass-1");
-      t.groupA = await login(a, "group-a", "group-a-pass");
-    }, 60_000);
+      void drain(ours, heardByUs);
+      void drain(theirs, heardByThem);
+      await waitFor("the two extra listeners", async () => (await listeners("invalidate")) >= 3);
+      await waitFor("the other database's listener", async () => Number(((await redis.pubsub("NUMSUB", `${prefix.slice(0, -1)}_other:invalidate`)) as [string, number])[1]) >= 1);
 
-    afterAll(async () => {
-      for (const c of clients) await c.dispose();
-      await Promise.all([stopCenter(a), stopCenter(b)]);
-      await redis?.quit();
-      if (ds?.isInitialized) await ds.destroy();
-      await db?.drop();
-      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-    });
-
-    /** Waits for something the centers should do; a time-out says what the centers logged. */
-    const waitFor = <T>(what: string, probe: () => Promise<T>) =>
-      until(what, probe, { timeoutMs: 10_000, detail: () => `--- center A ---\n${a?.output() ?? ""}\n--- center B ---\n${b?.output() ?? ""}` });
-
-    it("both centers report ready: the database and Redis answer", async () => {
-      for (const center of [a, b]) {
-        const r = await fetch(`${center.url}/readyz`);
-        expect([center.name, r.status, await r.json()]).toEqual([center.name, 200, { status: "ready" }]);
-      }
-    });
-
-    it("a lab subscribed on A receives the job of an order confirmed through B", async () => {
-      const lab = collect<{ printJobs: { job: { id: string; orderId: string; labId: string; status: string } } }>(ws(a, LAB01_KEY), "subscription { printJobs { job { id orderId labId status } } }");
-      await waitFor("the lab's subscription on A", async () => (await listeners("printJob:LAB01")) >= 1);
-
-      const placed = await gql(
-        b,
-        `mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code message } } }`,
-        { input: { labId: "LAB01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 2, items: [{ imageId: "IMG-C01" }] }] } },
-        t.customerB,
-      );
-      expect(placed.data!.placeOrder.errors).toEqual([]);
-      const order = placed.data!.placeOrder.order;
-      const confirmed = await gql(b, `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { labId } errors { code } } }`, { id: order.id, total: order.total }, t.customerB);
-      expect(confirmed.data!.confirmOrder).toEqual({ order: { labId: "LAB01" }, errors: [] });
-
-      const event = await waitFor("the job rung on A", async () => lab.values.find((v) => v.printJobs.job.orderId === order.id));
-      expect(event.printJobs.job).toMatchObject({ orderId: order.id, labId: "LAB01", status: "QUEUED" });
-      expect(lab.errors).toEqual([]);
-      lab.dispose();
-    });
-
-    it("a notice made through B reaches its admin subscribed on A", async () => {
-      const inbox = collect<{ notifications: { kind: string; message: string } }>(ws(a, t.groupA), "subscription { notifications { kind message } }");
-      await waitFor("group-a's subscription on A", async () => (await listeners("notification:U010")) >= 1);
-
-      const renamed = await gql(b, `mutation { updateShopGroup(id: "SG01", input: { name: "Shop group A, renamed on B" }) { errors { code } } }`, {}, t.centerB);
+      const renamed = await gql(a, `mutation { updateShopGroup(id: "SG02", input: { name: "Shop group B, renamed on A" }) { errors { code } } }`, {}, t.centerA);
       expect(renamed.data!.updateShopGroup.errors).toEqual([]);
-
-      const notice = await waitFor("the notice on A", async () => inbox.values[0]);
-      expect(notice.notifications).toEqual({ kind: "SHOP_GROUP_UPDATED", message: `Shop group SG01 was renamed from "Shop group A" to "Shop group A, renamed on B" by center` });
-      expect(inbox.errors).toEqual([]);
-      inbox.dispose();
-    });
-
-    it("a price change through A takes effect in quotes through B at once", async () => {
-      const QUOTE = `query { quote(input: { shopId: "SP01", subOrders: [{ serviceId: "SV01", sheets: 5, items: [] }] }) { quote { total subOrders { lines { productId source basicCharge amountCharge subtotal } } } errors { code } } }`;
-      const p01 = (r: Result) => r.data!.quote.quote.subOrders[0].lines.find((l: { productId: string }) => l.productId === "P01");
-      const before = await gql(b, QUOTE, {}, t.customerB); // B's price book is now loaded (cached)
-      expect(before.data!.quote.errors).toEqual([]);
-      expect(p01(before).source).not.toBe("SHOP");
-
-      const created = await gql(
-        a,
-        `mutation($input: PriceRowInput!) { createPriceRow(input: $input) { priceRow { id } errors { code message } } }`,
-        { input: { shopId: "SP01", productId: "P01", validFrom: "2020-01-01", validUntil: null, basicCharge: 7, amountCharge: 3 } },
-        t.centerA,
-      );
-      expect(created.data!.createPriceRow.errors).toEqual([]);
-
-      // The invalidation crosses Redis to B in milliseconds; a busy machine may delay it a little.
-      const after = await until(
-        "B to quote the shop's price",
-        async () => {
-          const r = await gql(b, QUOTE, {}, t.customerB);
-          return p01(r).source === "SHOP" && r;
-        },
-        { timeoutMs: 2000 },
-      );
-      expect(p01(after)).toEqual({ productId: "P01", source: "SHOP", basicCharge: 7, amountCharge: 3, subtotal: 7 + 3 * 5 });
-      expect(after.data!.quote.quote.total).toBe(before.data!.quote.quote.total - p01(before).subtotal + 22);
-    });
-
-    it("a lab key revoked through A is refused by B at once (B had it cached)", async () => {
-      const LABS = "{ labs { id } }";
-      // B verifies both keys and keeps them cached.
-      expect((await gql(b, LABS, {}, LAB02_KEY)).data!.labs).toEqual([{ id: "LAB02" }]);
-      expect((await gql(b, LABS, {}, LAB03_KEY)).data!.labs).toEqual([{ id: "LAB03" }]);
-
-      // The control: a key revoked behind the centers' backs (no event) is still honoured from B's cache.
-      await ds.getRepository(LabApiKeyEntity).update({ labId: "LAB03" }, { revokedAt: new Date() });
-      expect((await gql(b, LABS, {}, LAB03_KEY)).data!.labs).toEqual([{ id: "LAB03" }]);
-
-      const keys = await gql(a, `query { labApiKeys(labId: "LAB02") { id revokedAt } }`, {}, t.centerA);
-      const [key] = keys.data!.labApiKeys;
-      const revoked = await gql(a, `mutation($id: ID!) { revokeLabApiKey(id: $id) { apiKey { revokedAt } errors { code } } }`, { id: key.id }, t.centerA);
-      expect(revoked.data!.revokeLabApiKey.errors).toEqual([]);
-
-      const refused = await until(
-        "B to refuse the revoked key",
-        async () => {
-          const r = await gql(b, LABS, {}, LAB02_KEY);
-          return r.status === 401 && r;
-        },
-        { timeoutMs: 2000 },
-      );
-      expect(refused.status).toBe(401);
-      expect(refused.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
-      // The invalidation dropped B's whole key cache: the key revoked behind its back is refused now too.
-      expect((await gql(b, LABS, {}, LAB03_KEY)).status).toBe(401);
-      // LAB01's key, never revoked, still works on both.
-      for (const center of [a, b]) expect((await gql(center, LABS, {}, LAB01_KEY)).data!.labs).toEqual([{ id: "LAB01" }]);
-    });
-
-    it("keeps to its own channels: a bus of another database on the same Redis hears nothing of these centers", async () => {
-      expect(prefix).toBe(`printmesh:${db.db.type === "mysql" ? db.db.database : "?"}:`);
-      const ours = createEventBus(REDIS_URL, { database: db.db });
-      const theirs = createEventBus(REDIS_URL, { channelPrefix: `printmesh:${db.db.type === "mysql" ? db.db.database : "?"}_other:` });
-      try {
-        const heardByUs: unknown[] = [];
-        const heardByThem: unknown[] = [];
-        const drain = async (bus: EventBus, into: unknown[]) => {
-          for await (const e of bus.subscribe("invalidate")) into.push(e);
-        };
-        void drain(ours, heardByUs);
-        void drain(theirs, heardByThem);
-        await waitFor("the two extra listeners", async () => (await listeners("invalidate")) >= 3);
-        await waitFor("the other database's listener", async () => Number(((await redis.pubsub("NUMSUB", `${prefix.slice(0, -1)}_other:invalidate`)) as [string, number])[1]) >= 1);
-
-        const renamed = await gql(a, `mutation { updateShopGroup(id: "SG02", input: { name: "Shop group B, renamed on A" }) { errors { code } } }`, {}, t.centerA);
-        expect(renamed.data!.updateShopGroup.errors).toEqual([]);
-        await waitFor("the invalidation on this database's channel", async () => heardByUs.length > 0);
-        expect(heardByUs).toContainEqual({ kind: "catalog" });
-        // Published through the same Redis, after the other listener was subscribed: it would have arrived by now.
-        await new Promise((r) => setTimeout(r, 300));
-        expect(heardByThem).toEqual([]);
-      } finally {
-        await ours.close();
-        await theirs.close();
-      }
-    });
+      await waitFor("the invalidation on this database's channel", async () => heardByUs.length > 0);
+      expect(heardByUs).toContainEqual({ kind: "catalog" });
+      // Published through the same Redis, after the other listener was subscribed: it would have arrived by now.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(heardByThem).toEqual([]);
+    } finally {
+      await ours.close();
+      await theirs.close();
+    }
   });
-}
+});

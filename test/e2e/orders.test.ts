@@ -487,12 +487,8 @@ describe("the lab is told", () => {
     expect(queued.length).toBeGreaterThan(0);
     const client = c.ws(LAB02_KEY);
     const events: Ev[] = [];
-    let wake: () => void = () => undefined;
-    const dispose = client.subscribe<Ev>({ query: SUB }, { next: (v) => (events.push(v.data as Ev), wake()), error: (e) => { throw e; }, complete: () => undefined });
-    const waitFor = async (n: number) => {
-      const until = Date.now() + 5000;
-      while (events.length < n && Date.now() < until) await new Promise<void>((r) => ((wake = r), setTimeout(r, 100)));
-    };
+    const dispose = client.subscribe<Ev>({ query: SUB }, { next: (v) => events.push(v.data as Ev), error: (e) => { throw e; }, complete: () => undefined });
+    const waitFor = (n: number) => waitUntil(`${n} jobs sent to LAB02`, () => events.length >= n, { detail: () => `${events.length} sent` });
     await waitFor(queued.length);
     expect(events.map((e) => e.printJobs.job.id)).toEqual(queued.map((j) => j.id));
 
@@ -517,8 +513,7 @@ describe("the lab is told", () => {
     const client = c.ws("lab03-key-0123456789abcdef");
     const dispose = client.subscribe({ query: SUB }, { next: () => undefined, error: () => undefined, complete: () => undefined });
     const until = async (want: boolean) => {
-      const end = Date.now() + 5000;
-      while (presence.isConnectedHere("LAB03") !== want && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(`LAB03 ${want ? "connected" : "gone"}`, () => presence.isConnectedHere("LAB03") === want);
       return presence.isConnectedHere("LAB03");
     };
     expect(await until(true)).toBe(true);

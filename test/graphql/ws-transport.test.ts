@@ -140,11 +140,13 @@ describe("the graphql-ws transport", () => {
     const tcp = (raw as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     tcp.pause();
     raw.send(JSON.stringify({ id: "s", type: "subscribe", payload: { query: "subscription { big }" } }));
+    // Time for the buffers to fill: a held-back producer shows only as one that stops producing.
     await new Promise((r) => setTimeout(r, 500));
     const held = h.produced.count;
     // Far from all of it: the kernel's buffers, SEND_HIGH_WATER and one event waiting on its write.
     expect(held).toBeLessThan(EVENTS / 2);
     expect(held).toBeGreaterThan(SEND_HIGH_WATER / EVENT_BYTES);
+    // Time passes and nothing more is produced: an absence cannot be awaited.
     await new Promise((r) => setTimeout(r, 300));
     expect(h.produced.count).toBe(held);
     tcp.resume();
@@ -200,6 +202,7 @@ describe("the graphql-ws transport's keep-alive", () => {
     const sockets = await Promise.all(Array.from({ length: 20 }, () => open()));
     const pings: number[][] = sockets.map(() => []);
     sockets.forEach((s, i) => s.on("ping", () => pings[i].push(Date.now())));
+    // The pings are measured over four periods: the time must pass.
     await new Promise((r) => setTimeout(r, PERIOD_MS * 4));
     const firsts = pings.map((p) => p[0] - opened);
     // Jittered: not one moment for all (20 draws over 200 ms almost never fall within 40 ms).

@@ -13,6 +13,7 @@ import { openDatabase } from "../../src/db/data-source";
 import { createServer, type RunningServer } from "../../src/server";
 import { usingMysql } from "../support/database";
 import { CENTER_NODE_ENV } from "../support/env";
+import { until } from "../support/until";
 
 const ROOT = path.resolve(__dirname, "../..");
 const CLI = path.join(ROOT, "dist/src/identity/admin-cli.js");
@@ -185,13 +186,7 @@ describe(`admin create (${usingMysql() ? "MariaDB" : "SQLite"})`, () => {
     child.stdout.on("data", (d) => (out += String(d)));
     child.stderr.on("data", (d) => (out += String(d)));
     const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
-    const waitFor = async (text: string) => {
-      const started = Date.now();
-      while (!out.includes(text)) {
-        if (Date.now() - started > 30_000) throw new Error(`no "${text}" in: ${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    const waitFor = (text: string) => until(`"${text}"`, () => out.includes(text), { timeoutMs: 30_000, detail: () => out });
     await waitFor("password: ");
     child.stdin.write(GOOD + "\r");
     await waitFor("password again: ");

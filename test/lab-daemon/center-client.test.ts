@@ -136,6 +136,7 @@ describe("the printJobs connection", () => {
     await until("giving up", () => r.log.some((l) => l.startsWith("give up")), { timeoutMs: 5000 });
     expect(r.log).toEqual(["retry refused", "retry refused", "give up: the center refused the lab key (4403): check --key"]);
     const connections = center.connections;
+    // Time passes and no attempt comes: an absence cannot be awaited.
     await new Promise((r2) => setTimeout(r2, 300));
     expect(center.connections).toBe(connections); // no more attempts
   });

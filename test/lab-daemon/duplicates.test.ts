@@ -213,6 +213,7 @@ describe("a job announced again while the daemon holds it", () => {
         c.cut();
         await until("the daemon subscribed again", () => c.subscriptions.length > subscribed, { timeoutMs: 15000 });
         c.ring("J1", "QUEUED");
+        // The claim is answered late on purpose, after the daemon has had time to see the ring.
         await new Promise((r) => setTimeout(r, 200));
       },
     });
@@ -306,6 +307,7 @@ describe("a stop while a printing history report is under way", () => {
       await until("J1 DONE", () => center.jobs.get("J1")!.status === "DONE", { timeoutMs: 15000 });
       await until("the history report under way", () => reports === 1, { timeoutMs: 15000 });
       stopped = daemon.stop();
+      // The stop must wait for the report under way: hold the report's answer a while first.
       await new Promise((r) => setTimeout(r, 300));
       release();
       await stopped;

@@ -79,6 +79,7 @@ describe("hot folder", () => {
     child.stdout!.on("data", (d) => (output += String(d)));
     await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
     for (let i = 0; i < 30; i++) await hot.publish(await writeJob(`J-${i}`, 256 * 1024), `J-${i}`);
+    // The watcher keeps polling a little after the last publish, to see every job whole.
     await new Promise((r) => setTimeout(r, 100));
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");

@@ -128,6 +128,7 @@ describe("journal", () => {
       }`;
     const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+    // Let it append for a while, so that the kill lands in the middle of a write.
     await new Promise((r) => setTimeout(r, 300));
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGKILL");
