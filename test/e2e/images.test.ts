@@ -1,7 +1,8 @@
 /**
  * Images end to end on the real center: uploads (JPEG, PNG, TIFF made here byte by byte), every
- * refusal with its status and code and proof that nothing was left behind, stock images, thumbnails,
- * signed downloads and the usability check orders rely on.
+ * refusal with its status and code and proof that nothing was left behind, stock images, thumbnails
+ * and signed downloads. The service's own checks (signatures, the usability check orders rely on)
+ * are test/images/images-service.test.ts.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -476,62 +477,10 @@ describe("signed URLs for originals", () => {
     }
   });
 
-  it("verifies signatures in the service (id, expiry, clock)", () => {
-    const now = Date.now();
-    const q = new URL(images().signedUrl("IMG-X", 300, now), c.url).searchParams;
-    expect(images().verifySignature("IMG-X", q.get("exp"), q.get("sig"), now)).toBe(true);
-    expect(images().verifySignature("IMG-X", q.get("exp"), q.get("sig"), now + 301_000)).toBe(false);
-    expect(images().verifySignature("IMG-Y", q.get("exp"), q.get("sig"), now)).toBe(false);
-    expect(images().verifySignature("IMG-X", "1e12", q.get("sig"), now)).toBe(false);
-    expect(images().verifySignature("IMG-X", q.get("exp"), null, now)).toBe(false);
-    // Another center (another secret) does not accept it.
-    const other = new ImagesService({ ...c.server.app, config: { ...c.config, jwtSecret: new TextEncoder().encode("another-secret-".padEnd(40, "y")) } });
-    expect(other.verifySignature("IMG-X", q.get("exp"), q.get("sig"), now)).toBe(false);
-    expect(() => images().signedUrl("IMG-X", 0)).toThrow(RangeError);
-  });
-
   it("answers 404 for a well-signed URL of an image that does not exist", async () => {
     const r = await send("GET", images().signedUrl("IMG-GONE"));
     expect(r.status).toBe(404);
     expect(r.json.error.code).toBe("NOT_FOUND");
-  });
-});
-
-// --- usability for orders ----------------------------------------------------------------------------
-
-describe("assertUsable", () => {
-  let own: string;
-  let others: string;
-  beforeAll(async () => {
-    own = (await post(png, "image/png")).json.id;
-    others = (await post(png, "image/png", tokens.customer2)).json.id;
-    await put("STOCK-U", png, "image/png");
-  });
-
-  it("accepts the caller's own images, stock images and charged images (with or without bytes)", async () => {
-    const customer = await userId("customer");
-    expect(await images().assertUsable(customer, [own, "STOCK-U", "IMG-C01", own])).toEqual({ ok: true });
-    expect(await images().assertUsable(customer, [])).toEqual({ ok: true });
-  });
-
-  it("names other people's images as foreign and unknown ids as unknown, in the order given", async () => {
-    const customer = await userId("customer");
-    expect(await images().assertUsable(customer, ["IMG-NONE-2", others, own, "IMG-NONE-1", "STOCK-U"])).toEqual({
-      ok: false,
-      unknown: ["IMG-NONE-2", "IMG-NONE-1"],
-      foreign: [others],
-    });
-    expect(await images().assertUsable(await userId("customer-2"), [own])).toEqual({ ok: false, unknown: [], foreign: [own] });
-    // Ids match exactly, on every engine.
-    expect(await images().assertUsable(customer, [own.toLowerCase()])).toEqual({ ok: false, unknown: [own.toLowerCase()], foreign: [] });
-  });
-
-  it("takes a request context: people by their id, anyone else to stock images only", async () => {
-    const user = await c.ds.getRepository(UserEntity).findOneOrFail({ where: { login: "customer" } });
-    const asCustomer = requestContext(c.server.app, { kind: "user", user }, "t", "local");
-    expect(await images().assertUsable(asCustomer, [own, "STOCK-U"])).toEqual({ ok: true });
-    const asLab = requestContext(c.server.app, { kind: "lab", labId: "LAB01", shopId: "SP01", keyId: "k" }, "t", "local");
-    expect(await images().assertUsable(asLab, [own, "STOCK-U", "IMG-C01"])).toEqual({ ok: false, unknown: [], foreign: [own] });
   });
 });
 
