@@ -2,17 +2,15 @@
  * Design templates, light and full (seed 001, claims 5-6), end to end: the center admin registers,
  * corrects and deletes the center's light version (id, name, preview, checksum and size of the full
  * file); lab daemons report which full files they hold; order items name templates and the lab
- * pulls them with its job; a job failed with TEMPLATE_MISSING tells the admins. Faults come back by
- * code and field with nothing written; every operation has its authorization table.
+ * pulls them with its job. Faults come back by code and field with nothing written; every
+ * operation has its authorization table. The previews' rules, the check of an order's templates
+ * and the notice of a missing template are in test/design-templates/.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { loginPeople, startCenter, type GqlResult, type TestCenter } from "../support/center";
 import { authzMatrix, expectCleanPayload, graphqlAttempt, type Attempt, type MatrixCaller } from "../support/authz-matrix";
 import { makePng } from "../support/images";
 import { DesignTemplateEntity, LabDesignTemplateEntity } from "../../src/design-templates/design-template.entity";
-import { MAX_PREVIEW_LENGTH, MISSING_REPORT_QUIET_MS, normalisePreview } from "../../src/design-templates/design-templates.service";
-import { inTransaction } from "../../src/db/unit-of-work";
-import { requestContext } from "../../src/graphql/context";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { OrderItemEntity } from "../../src/orders/order.entity";
@@ -97,41 +95,6 @@ async function orderWithTemplates(ids: Array<string | null>, labId = "LAB01"): P
   const job = await c.ds.getRepository(PrintJobEntity).findOneByOrFail({ orderId: order.id });
   return { orderId: order.id, jobId: job.id };
 }
-
-// =============================================================================================
-// The previews: what the center keeps of a template
-// =============================================================================================
-
-describe("previews", () => {
-  it("keeps PNG, JPEG, GIF and WebP images as data URLs, bare base64 included", () => {
-    expect(normalisePreview(dataUrl(1))).toEqual({ ok: true, dataUrl: dataUrl(1) });
-    expect(normalisePreview(png(1))).toEqual({ ok: true, dataUrl: dataUrl(1) });
-    expect(normalisePreview(jpegB64)).toEqual({ ok: true, dataUrl: `data:image/jpeg;base64,${jpegB64}` });
-    const gif = Buffer.from("GIF89a\x01\x00\x01\x00", "latin1").toString("base64");
-    expect(normalisePreview(gif)).toEqual({ ok: true, dataUrl: `data:image/gif;base64,${gif}` });
-    const webp = Buffer.concat([Buffer.from("RIFF"), Buffer.from([4, 0, 0, 0]), Buffer.from("WEBPVP8 ")]).toString("base64");
-    expect(normalisePreview(webp)).toEqual({ ok: true, dataUrl: `data:image/webp;base64,${webp}` });
-  });
-
-  it.each([
-    ["empty", "", "INVALID_PREVIEW"],
-    ["not base64", "not base64!", "INVALID_PREVIEW"],
-    ["base64 of text", Buffer.from("hello, world").toString("base64"), "INVALID_PREVIEW"],
-    ["an SVG (may carry script)", `data:image/svg+xml;base64,${Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>").toString("base64")}`, "INVALID_PREVIEW"],
-    ["a PNG that says it is a JPEG", `data:image/jpeg;base64,${png()}`, "INVALID_PREVIEW"],
-    ["a data URL of text", `data:text/plain;base64,${png()}`, "INVALID_PREVIEW"],
-    ["a data URL of 65,538 characters", `data:image/png;base64,${bigPng(65_516)}`, "PREVIEW_TOO_LARGE"],
-    ["bare base64 of 65,516 characters (65,538 as a data URL)", bigPng(65_516), "PREVIEW_TOO_LARGE"],
-  ])("refuses %s", (_title, raw, code) => {
-    expect(normalisePreview(raw)).toMatchObject({ ok: false, code });
-  });
-
-  it("takes the largest preview that fits in 65,535 characters", () => {
-    const largest = `data:image/png;base64,${bigPng(65_512)}`;
-    expect(largest.length).toBe(MAX_PREVIEW_LENGTH - 1);
-    expect(normalisePreview(largest)).toEqual({ ok: true, dataUrl: largest });
-  });
-});
 
 // =============================================================================================
 // Managing templates (the center admin)
@@ -363,41 +326,6 @@ describe("orders and print jobs", () => {
     expect(pulled.data!.printJob.order.subOrders).toEqual([{ items: [{ imageId: "IMG-C01", designTemplateId: frame.id }, { imageId: "IMG-C01", designTemplateId: null }] }]);
   });
 
-  it("checkDesignTemplates names each item whose template the center does not know", async () => {
-    const ctx = requestContext(c.server.app, { kind: "anonymous" }, "test", "local");
-    const errors = await service().checkDesignTemplates(ctx, {
-      subOrders: [{ items: [{ designTemplateId: frame.id }, { designTemplateId: null }] }, { items: [{}, { designTemplateId: "NOPE" }, { designTemplateId: "frame-order" }] }],
-    });
-    expect(errors).toEqual([
-      { code: "UNKNOWN_DESIGN_TEMPLATE", message: "No design template NOPE", field: ["input", "subOrders", "1", "items", "1", "designTemplateId"] },
-      { code: "UNKNOWN_DESIGN_TEMPLATE", message: "No design template frame-order", field: ["input", "subOrders", "1", "items", "2", "designTemplateId"] },
-    ]);
-    expect(await service().checkDesignTemplates(ctx, { subOrders: [{ items: [{ designTemplateId: frame.id }] }] })).toEqual([]);
-  });
-
-  it("a job failed with TEMPLATE_MISSING tells the center admin and the lab's shop and group admins, once in a while", async () => {
-    const { orderId, jobId } = await orderWithTemplates([frame.id]);
-    const job = await c.ds.getRepository(PrintJobEntity).findOneByOrFail({ id: jobId });
-    const labCtx = requestContext(c.server.app, { kind: "lab", labId: "LAB01", shopId: "SP01", keyId: "k" }, "test", "local");
-    const reason = `TEMPLATE_MISSING: the lab does not hold design template ${frame.id}`;
-    const before = await c.ds.getRepository(NotificationEntity).count();
-
-    const other = await inTransaction(labCtx, (tx) => service().reportMissing(labCtx, tx, job, "RENDER_FAILED: out of ink"));
-    expect(other.value).toEqual([]);
-    const told = await inTransaction(labCtx, (tx) => service().reportMissing(labCtx, tx, job, reason));
-    expect([...told.value!].sort()).toEqual(["U000", "U001", "U010"]); // center, shop-1, group-a
-    const notes = await c.ds.getRepository(NotificationEntity).find({ where: { kind: "TEMPLATE_MISSING" }, order: { userId: "ASC" } });
-    expect(notes.map((n) => n.userId)).toEqual(["U000", "U001", "U010"]);
-    expect(notes[0].message).toBe(`Print job ${jobId} of order ${orderId} failed at lab LAB01: it lacks design template ${frame.id}; it will be retried once the lab has the file (lab's reason: ${reason})`);
-    const inbox = (await c.gql("{ notifications(unreadOnly: true) { kind message } }", {}, t.center)).data!.notifications;
-    expect(inbox[0]).toEqual({ kind: "TEMPLATE_MISSING", message: notes[0].message });
-
-    // The same lab failing on the same template again soon: not told again.
-    const again = await inTransaction(labCtx, (tx) => service().reportMissing(labCtx, tx, job, reason));
-    expect(again.value).toEqual([]);
-    expect(await c.ds.getRepository(NotificationEntity).count()).toBe(before + 3);
-    expect(MISSING_REPORT_QUIET_MS).toBe(15 * 60 * 1000);
-  });
 });
 
 // =============================================================================================
