@@ -150,8 +150,12 @@ async function measure(label: string, opts: Options, probe: Probe, serverPid: nu
       workers: opts.customers,
       warmupMs: opts.warmup * 1000,
       durationMs: opts.duration * 1000,
-      onWindowStart: () => (before = probe.sample(serverPid)),
-      onWindowEnd: () => (after = probe.sample(serverPid)),
+      onWindowStart: () => {
+        before = probe.sample(serverPid);
+      },
+      onWindowEnd: () => {
+        after = probe.sample(serverPid);
+      },
       signal: interrupted.signal,
     },
     unit,

@@ -70,6 +70,7 @@ type Autocannon = (opts: {
   verifyBody?: (body: string) => boolean;
   timeout?: number;
 }) => AutocannonInstance;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- typed by hand above; the package ships no types
 const autocannon = require("autocannon") as Autocannon;
 
 const CEILING_MAIN = path.join(__dirname, "ceiling-server.js");

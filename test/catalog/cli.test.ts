@@ -2,7 +2,7 @@
  * The compiled catalog CLI, run as operators run it: a child process on the database named by
  * DATABASE_URL (a scratch SQLite file, or a scratch MariaDB database when DATABASE_URL says so).
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";

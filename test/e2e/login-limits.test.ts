@@ -37,7 +37,7 @@ function loginFrom(url: string, from: string, login: string, password: string): 
         res.on("end", () => {
           try {
             resolve((JSON.parse(text) as { data: { login: LoginAnswer } }).data.login);
-          } catch (e) {
+          } catch {
             reject(new Error(`bad answer ${res.statusCode}: ${text}`));
           }
         });

@@ -3,7 +3,6 @@
  * confirm -> job queued for the right lab; every assignment rule and their precedence, the stored
  * explanation, the two-phase pick, reassignment, home shop, idempotency, bad input, read scopes.
  */
-import { In } from "typeorm";
 import { until as waitUntil } from "../support/until";
 import { leastStatements, nextEvent, startCenter, type TestCenter } from "../support/center";
 import { uploadPng } from "../support/images";

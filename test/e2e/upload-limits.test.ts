@@ -40,7 +40,10 @@ function storedFiles(): number {
   let n = 0;
   const walk = (dir: string) => {
     if (!fs.existsSync(dir)) return;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) (e.isDirectory() ? walk(path.join(dir, e.name)) : n++);
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(dir, e.name));
+      else n++;
+    }
   };
   walk(path.join(c.config.dataDir, "images"));
   walk(path.join(c.config.dataDir, "tmp"));
