@@ -27,7 +27,7 @@ import { isSqlite } from "../db/transaction";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";
 import { adminGroupId, isCenterAdmin } from "../identity/scope";
-import { PrintJobEntity } from "./print-job.entity";
+import { PrintJobEntity } from "../dispatch/print-job.entity";
 import { actorName } from "../notifications/notifications.service";
 
 /** The most services one lab may list. */

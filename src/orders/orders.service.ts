@@ -17,7 +17,7 @@ import type { RequestContext } from "../graphql/context";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";
-import { PrintJobEntity } from "../labs/print-job.entity";
+import { PrintJobEntity } from "../dispatch/print-job.entity";
 import type { QuoteView } from "../pricing/pricing.service";
 import type { AssignmentDecision, AssignmentRequest, Candidate, Rejected } from "../assignment/lab-ranking";
 import { movesOf, nextStatus, type OrderEvent, type OrderStatus } from "./order-state";
@@ -25,7 +25,7 @@ import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
 import { batchesSupported, runBatch } from "../db/statement-batch";
 import { isUniqueViolation, placeholders, runSql, withTransaction } from "../db/transaction";
-import { insertJob, insertJobAfterOneRowStatement } from "../labs/print-job.rows";
+import { insertJob, insertJobAfterOneRowStatement } from "../dispatch/print-job.rows";
 import { insertOrderRows, orderRowStatements, readOrder, readOrderAlone, updateOrderAt, updateOrderStatement } from "./order.rows";
 import { LRUCache } from "lru-cache";
 

@@ -12,7 +12,7 @@ import { DesignTemplateEntity, LabDesignTemplateEntity } from "../../src/design-
 import { MAX_PREVIEW_LENGTH, MISSING_REPORT_QUIET_MS, normalisePreview } from "../../src/design-templates/design-templates.service";
 import { inTransaction } from "../../src/db/unit-of-work";
 import { requestContext } from "../../src/graphql/context";
-import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { OrderItemEntity } from "../../src/orders/order.entity";
 

@@ -8,7 +8,7 @@ import { until as waitUntil } from "../support/until";
 import { leastStatements, nextEvent, startCenter, type TestCenter } from "../support/center";
 import { uploadPng } from "../support/images";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "../../src/orders/order.entity";
-import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { LabEntity } from "../../src/catalog/lab.entity";
 import { queryCounter } from "../../src/db/query-counter";
 

@@ -14,10 +14,10 @@ import { withTransaction } from "../../src/db/transaction";
 import { queryCounter } from "../../src/db/query-counter";
 import { LabEntity } from "../../src/catalog/lab.entity";
 import { RollbackWithErrors } from "../../src/common/errors";
-import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
-import { RETRY_BASE_SECONDS, retryDelaySeconds } from "../../src/labs/print-job-lifecycle.service";
+import { RETRY_BASE_SECONDS, retryDelaySeconds } from "../../src/dispatch/print-job-lifecycle.service";
 import { until } from "../support/until";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
