@@ -7,7 +7,7 @@
 import type { DataSource, EntityManager } from "typeorm";
 import { firstRow, instantOrNull, textOrNull, toSafeInteger } from "../db/columns";
 import { runCoalesced, type Statement } from "../db/statement-batch";
-import { isSqlite, placeholders, runSql, runSqlAlone } from "../db/transaction";
+import { placeholders, runSql, runSqlAlone } from "../db/transaction";
 import type { OrderMove } from "../orders/order-state";
 import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
 
@@ -50,8 +50,12 @@ function jobValues(job: PrintJobEntity): unknown[] {
  * as last read), also only when every column the claim does not set still holds what was read:
  * then the job's whole row is known without reading it again.
  */
-export async function leaseJob(em: EntityManager, p: { jobId: string; labId: string; leaseToken: string; leaseExpiresAt: Date; claimKey: string | null; now: Date; expect?: PrintJobEntity }): Promise<number> {
-  const expect = expectation(p.expect, "", isSqlite(em.connection) ? "IS" : "<=>");
+export async function leaseJob(
+  em: EntityManager,
+  p: { jobId: string; labId: string; leaseToken: string; leaseExpiresAt: Date; claimKey: string | null; now: Date; expect?: PrintJobEntity },
+  nullSafeEquals: NullSafeEquals,
+): Promise<number> {
+  const expect = expectation(p.expect, "", nullSafeEquals);
   const r = await runSql(
     em,
     `UPDATE print_jobs SET status = 'LEASED', lease_token = ?, lease_expires_at = ?, claim_key = ?, updated_at = ? WHERE id = ? AND lab_id = ? AND status = 'QUEUED' AND available_at <= ?${expect.sql}`,
@@ -60,8 +64,11 @@ export async function leaseJob(em: EntityManager, p: { jobId: string; labId: str
   return r.affected;
 }
 
+/** The engine's null-safe equality: SQLite's IS, MySQL/MariaDB's <=>. */
+export type NullSafeEquals = "IS" | "<=>";
+
 /** The conditions that a job's unclaimed columns hold what `job` says (none without a job). */
-function expectation(job: PrintJobEntity | undefined, alias: string, nullSafeEquals: "IS" | "<=>"): { sql: string; params: unknown[] } {
+function expectation(job: PrintJobEntity | undefined, alias: string, nullSafeEquals: NullSafeEquals): { sql: string; params: unknown[] } {
   if (!job) return { sql: "", params: [] };
   const a = alias === "" ? "" : `${alias}.`;
   return {

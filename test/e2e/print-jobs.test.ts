@@ -283,7 +283,7 @@ describe("print jobs (lease of 600 s)", () => {
     // From PRINTED the table has no START_PRINTING: the update matches nothing, the order is read
     // to say why, and nothing changes.
     let refused: unknown;
-    await withTransaction(c.ds, (em) => c.server.app.services.orders.transitionById(em, orderId, "START_PRINTING")).catch((e: unknown) => (refused = e));
+    await withTransaction(c.ds, (em) => c.server.app.services.printJobStore.moveOrder(em, orderId, "START_PRINTING")).catch((e: unknown) => (refused = e));
     expect(refused).toBeInstanceOf(RollbackWithErrors);
     expect((refused as RollbackWithErrors).errors).toEqual([{ code: "ILLEGAL_TRANSITION", message: expect.stringContaining("PRINTED"), field: ["orderId"] }]);
     expect(await orderRow(c, orderId)).toEqual(row);
