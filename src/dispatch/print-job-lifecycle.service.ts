@@ -4,11 +4,12 @@
  * lease, and completes or fails it with the lease token; a sweeper puts jobs whose lease ran out
  * back in the queue. Every state change is one conditional UPDATE that checks the rows it touched
  * (never check-then-act), so two daemons sharing a key, or two center processes sweeping, never
- * both win; the order follows through the orders service's transition table in the same
- * transaction, and the lab is rung only after commit. On MySQL/MariaDB the usual claim and
- * completion move the job and its order in one multi-table UPDATE, atomic without a transaction
- * around it; anything unusual (a claim sent again, a lost lease, an order that cannot move) takes
- * the transactional way, which says why.
+ * both win. Each move is planned with the print-job transition table (print-job-state); the order
+ * follows its job through the store (PrintJobStore.moveOrder: the orders' transition table, in the
+ * same transaction), and the lab is rung only after commit. How each step runs on each engine is
+ * the store's business: where it can (MySQL/MariaDB), the usual claim and completion move the job
+ * and its order in one statement; anything unusual (a claim sent again, a lost lease, an order
+ * that cannot move) takes the transactional way, which says why.
  */
 import { In } from "typeorm";
 import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
