@@ -263,12 +263,12 @@ describe("print jobs (lease of 600 s)", () => {
     expect(c.server.app.services.presence.isConnectedHere("LAB01")).toBe(true);
     // The job's update requires its other columns to hold what the stream read and sent, so the
     // answer is known without reading the job back: it must still be exactly what is stored.
-    const claims = { results: [] as Array<Awaited<ReturnType<TestCenter["gql"]>>> };
+    const claims = { results: [] as Array<{ data?: Record<string, any> | null }> };
     for (const { job } of placed) claims.results.push(await c.gql(FULL_CLAIM, { id: job.id }, LAB01_KEY));
     for (const r of claims.results) expect(r.data!.claimPrintJob.errors).toEqual([]);
     for (const [i, r] of claims.results.entries()) expect(r.data!.claimPrintJob.job).toEqual(await stored(c, placed[i].job.id));
     // A lease granted here pins the row it was granted on: the completion needs no read back either.
-    const done = { results: [] as Array<Awaited<ReturnType<TestCenter["gql"]>>> };
+    const done = { results: [] as Array<{ data?: Record<string, any> | null }> };
     for (const [i, { job }] of placed.entries()) done.results.push(await c.gql(FULL_COMPLETE, { id: job.id, token: claims.results[i].data!.claimPrintJob.leaseToken }, LAB01_KEY));
     for (const r of done.results) expect(r.data!.completePrintJob.errors).toEqual([]);
     for (const [i, r] of done.results.entries()) expect(r.data!.completePrintJob.job).toEqual(await stored(c, placed[i].job.id));
