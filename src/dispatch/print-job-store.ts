@@ -188,14 +188,14 @@ export abstract class SqlPrintJobStore implements PrintJobStore {
       expired: await em
         .getRepository(PrintJobEntity)
         .createQueryBuilder("j")
-        .where("j.status = 'LEASED' AND j.lease_expires_at < :now", { now: now.getTime() })
+        .where("j.status = :leased AND j.lease_expires_at < :now", { leased: CLAIM.to, now: now.getTime() })
         .orderBy("j.lease_expires_at", "ASC")
         .limit(limit)
         .getMany(),
       due: await em
         .getRepository(PrintJobEntity)
         .createQueryBuilder("j")
-        .where("j.status = 'QUEUED' AND j.attempts > 0 AND j.available_at > :since AND j.available_at <= :now", { since, now: now.getTime() })
+        .where("j.status = :queued AND j.attempts > 0 AND j.available_at > :since AND j.available_at <= :now", { queued: CLAIM.from, since, now: now.getTime() })
         .limit(10 * limit)
         .getMany(),
     }));
