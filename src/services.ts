@@ -12,13 +12,19 @@ import { PricingService } from "./pricing/pricing.service";
 import { AssignmentService } from "./assignment/assignment.service";
 import { LabPresence } from "./labs/presence";
 import { OrdersService } from "./orders/orders.service";
-import { PrintJobsService } from "./labs/print-jobs.service";
-import { PrintJobLifecycleService } from "./labs/print-job-lifecycle.service";
+import { OrderPlacingService } from "./orders/order-placing.service";
+import { OrderChangesService } from "./orders/order-changes.service";
+import { PrintJobsService } from "./dispatch/print-jobs.service";
+import { PrintJobLifecycleService } from "./dispatch/print-job-lifecycle.service";
 import { LabReportsService } from "./labs/lab-reports.service";
 import { LabsAdminService } from "./labs/labs-admin.service";
 import { DesignTemplatesService } from "./design-templates/design-templates.service";
 import { RateLimits } from "./common/rate-limits";
 import { channelPrefix } from "./graphql/pubsub";
+import { isSqlite } from "./db/transaction";
+import type { PrintJobStore } from "./dispatch/print-job-store";
+import { SqlitePrintJobStore } from "./dispatch/print-job-store.sqlite";
+import { MariaDbPrintJobStore } from "./dispatch/print-job-store.mariadb";
 
 export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
@@ -34,7 +40,14 @@ export interface Services {
   images: ImagesService;
   presence: LabPresence;
   assignment: AssignmentService;
+  /** Reading orders (and the customer's home shop). */
   orders: OrdersService;
+  /** Quoting and placing orders. */
+  orderPlacing: OrderPlacingService;
+  /** Confirming, cancelling and moving orders. */
+  orderChanges: OrderChangesService;
+  /** Where print jobs are stored: the statements of the engine in use (picked here, once). */
+  printJobStore: PrintJobStore;
   printJobs: PrintJobsService;
   printJobLifecycle: PrintJobLifecycleService;
   labReports: LabReportsService;
@@ -44,6 +57,7 @@ export interface Services {
 
 export function createServices(app: AppContext): Services {
   const rateLimits = new RateLimits(app.config.redisUrl, channelPrefix(app.config.database));
+  const printJobStore: PrintJobStore = isSqlite(app.ds) ? new SqlitePrintJobStore() : new MariaDbPrintJobStore();
   return {
     rateLimits,
     identity: new IdentityService(app, rateLimits),
@@ -58,8 +72,11 @@ export function createServices(app: AppContext): Services {
     presence: new LabPresence(),
     assignment: new AssignmentService(app),
     orders: new OrdersService(),
-    printJobs: new PrintJobsService(),
-    printJobLifecycle: new PrintJobLifecycleService(),
+    orderPlacing: new OrderPlacingService(),
+    orderChanges: new OrderChangesService(),
+    printJobStore,
+    printJobs: new PrintJobsService(printJobStore),
+    printJobLifecycle: new PrintJobLifecycleService(printJobStore),
     labReports: new LabReportsService(),
     labsAdmin: new LabsAdminService(),
     designTemplates: new DesignTemplatesService(app),

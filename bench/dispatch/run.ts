@@ -347,7 +347,7 @@ async function ceiling(db: DatabaseConfig, jobs: JobRow[], concurrency: number):
       await pool.query("UPDATE print_jobs SET status='QUEUED', lease_token=NULL, lease_expires_at=NULL WHERE id IN (?)", [ids.slice(i, i + 500)]);
       await pool.query("UPDATE orders SET status='ASSIGNED' WHERE id IN (?)", [orderIds.slice(i, i + 500)]);
     }
-    // As the center does on MySQL/MariaDB (src/labs/print-job.rows.ts): the job's and the order's
+    // As the center does on MySQL/MariaDB (src/dispatch/print-job.rows.ts): the job's and the order's
     // conditional update in one multi-table statement, atomic by itself; run again when InnoDB
     // picks it as a deadlock's victim (64 writers on the same indexes meet now and then).
     const once = async (sql: string, args: unknown[]): Promise<void> => {

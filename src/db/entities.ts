@@ -10,7 +10,7 @@ import { LabApiKeyEntity } from "../identity/lab-api-key.entity";
 import { UserEntity } from "../identity/user.entity";
 import { NotificationEntity } from "../notifications/notification.entity";
 import { ImageEntity } from "../images/image.entity";
-import { PrintJobEntity } from "../labs/print-job.entity";
+import { PrintJobEntity } from "../dispatch/print-job.entity";
 import { LabLoadReportEntity, PrintHistoryEntity } from "../labs/lab-report.entity";
 import { DesignTemplateEntity, LabDesignTemplateEntity } from "../design-templates/design-template.entity";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "../orders/order.entity";

@@ -20,7 +20,7 @@ import type { AppContext, RequestContext } from "../graphql/context";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";
-import type { PrintJobEntity } from "../labs/print-job.entity";
+import type { PrintJobEntity } from "../dispatch/print-job.entity";
 import { OrderEntity, OrderItemEntity } from "../orders/order.entity";
 import type { OrderStatus } from "../orders/order-state";
 import { DesignTemplateEntity, LabDesignTemplateEntity } from "./design-template.entity";

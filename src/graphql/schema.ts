@@ -10,7 +10,7 @@ import { IdentityResolver } from "../identity/identity.resolver";
 import { NotificationsResolver } from "../notifications/notifications.resolver";
 import { PricingResolver } from "../pricing/pricing.resolver";
 import { OrdersResolver } from "../orders/orders.resolver";
-import { PrintJobsResolver } from "../labs/print-jobs.resolver";
+import { PrintJobsResolver } from "../dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";

@@ -15,7 +15,7 @@ import type { AppContext, RequestContext } from "../graphql/context";
 import { adminGroupId, adminShopId, isCenterAdmin, managesShopAsGroup } from "../identity/scope";
 import { addDays, businessDate, isValidDate } from "../pricing/business-date";
 import { LabLoadReportEntity, PrintHistoryEntity } from "./lab-report.entity";
-import { PrintJobEntity } from "./print-job.entity";
+import { PrintJobEntity } from "../dispatch/print-job.entity";
 
 /** Most entries per reportPrintHistory call. */
 export const MAX_HISTORY_BATCH = 1000;

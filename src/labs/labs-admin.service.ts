@@ -27,7 +27,8 @@ import { isSqlite } from "../db/transaction";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";
 import { adminGroupId, isCenterAdmin } from "../identity/scope";
-import { PrintJobEntity } from "./print-job.entity";
+import { PrintJobEntity } from "../dispatch/print-job.entity";
+import { isFinished, PRINT_JOB_STATUSES } from "../dispatch/print-job-state";
 import { actorName } from "../notifications/notifications.service";
 
 /** The most services one lab may list. */
@@ -36,7 +37,7 @@ const SERVICES_RULE = { noun: "service", owner: "A lab", emptyMessage: "A lab pr
 /** Sheets per hour: above this is a typing error, not a print server. */
 export const MAX_CAPACITY_SHEETS_PER_HOUR = 1_000_000;
 /** Print jobs in these states are finished: they no longer hold their lab. */
-const FINISHED_JOB_STATES = ["DONE", "FAILED"];
+const FINISHED_JOB_STATES = PRINT_JOB_STATUSES.filter(isFinished);
 
 export interface GeoPointData {
   lat: number;

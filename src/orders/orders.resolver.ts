@@ -8,7 +8,7 @@ import { QuoteType } from "../pricing/pricing.types";
 import type { QuoteView } from "../pricing/pricing.service";
 import { OrderInput } from "./order.input";
 import type { OrderEntity } from "./order.entity";
-import { DEFAULT_LAB_CANDIDATES, encodeCursor, MAX_LAB_CANDIDATES, type StoredAssignment } from "./orders.service";
+import { DEFAULT_LAB_CANDIDATES, encodeCursor, MAX_LAB_CANDIDATES, type StoredAssignment } from "./order-rules";
 import {
   AssignmentType,
   ConfirmOrderPayload,
@@ -51,7 +51,7 @@ export class OrdersResolver {
     @Arg("input", () => OrderInput) input: OrderInput,
     @Arg("idempotencyKey", () => String, { nullable: true }) idempotencyKey?: string | null,
   ): Promise<PlaceOrderPayload> {
-    const r = await ctx.app.services.orders.place(ctx, input, idempotencyKey ?? null);
+    const r = await ctx.app.services.orderPlacing.place(ctx, input, idempotencyKey ?? null);
     return { order: r.value as unknown as OrderType, errors: r.errors };
   }
 
@@ -62,21 +62,21 @@ export class OrdersResolver {
     @Arg("orderId", () => ID) orderId: string,
     @Arg("acceptedTotal", () => MoneyScalar) acceptedTotal: number,
   ): Promise<ConfirmOrderPayload> {
-    const r = await ctx.app.services.orders.confirm(ctx, orderId, acceptedTotal);
+    const r = await ctx.app.services.orderChanges.confirm(ctx, orderId, acceptedTotal);
     return { order: r.value as unknown as OrderType, errors: r.errors };
   }
 
   @Authorized(...ALL_ROLES)
   @Mutation(() => OrderPayload, { description: "Cancel an order before printing: customers their own, admins those in scope." })
   async cancelOrder(@Ctx() ctx: RequestContext, @Arg("orderId", () => ID) orderId: string): Promise<OrderPayload> {
-    const r = await ctx.app.services.orders.cancel(ctx, orderId);
+    const r = await ctx.app.services.orderChanges.cancel(ctx, orderId);
     return { order: r.value as unknown as OrderType, errors: r.errors };
   }
 
   @Authorized(...ADMIN_ROLES)
   @Mutation(() => OrderPayload, { description: "Move an order that is not printing yet to another capable lab; both labs are told." })
   async reassignOrder(@Ctx() ctx: RequestContext, @Arg("orderId", () => ID) orderId: string, @Arg("labId", () => ID) labId: string): Promise<OrderPayload> {
-    const r = await ctx.app.services.orders.reassign(ctx, orderId, labId);
+    const r = await ctx.app.services.orderChanges.reassign(ctx, orderId, labId);
     return { order: r.value as unknown as OrderType, errors: r.errors };
   }
 
@@ -114,7 +114,7 @@ export class OrdersResolver {
     @Arg("input", () => OrderInput) input: OrderInput,
     @Arg("first", () => Int, { nullable: true, description: `At most this many labs, best first (1 to ${MAX_LAB_CANDIDATES}; default ${DEFAULT_LAB_CANDIDATES}).` }) first?: number | null,
   ): Promise<LabCandidateType[]> {
-    const r = await ctx.app.services.orders.candidates(ctx, input, first ?? DEFAULT_LAB_CANDIDATES);
+    const r = await ctx.app.services.orderPlacing.candidates(ctx, input, first ?? DEFAULT_LAB_CANDIDATES);
     if ("errors" in r) throw badInput(r.errors.map((e) => `${e.code}: ${e.message}`).join("; "), r.errors[0]?.field ?? undefined);
     return r.candidates.map((c) => ({
       labId: c.labId,

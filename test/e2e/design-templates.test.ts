@@ -11,7 +11,7 @@ import { loginPeople, startCenter, type GqlResult, type TestCenter } from "../su
 import { authzMatrix, expectCleanPayload, graphqlAttempt, type Attempt, type MatrixCaller } from "../support/authz-matrix";
 import { makePng } from "../support/images";
 import { DesignTemplateEntity, LabDesignTemplateEntity } from "../../src/design-templates/design-template.entity";
-import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { OrderItemEntity } from "../../src/orders/order.entity";
 

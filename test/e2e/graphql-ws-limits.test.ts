@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import * as v8 from "node:v8";
 import { runInNewContext } from "node:vm";
-import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { RawSocket } from "../support/raw-ws";
 import { startCenter, type TestCenter } from "../support/center";
 import { until } from "../support/until";

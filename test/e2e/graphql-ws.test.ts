@@ -12,7 +12,7 @@ import { queryCounter } from "../../src/db/query-counter";
 import { DocumentCache } from "../../src/graphql/document-cache";
 import { CenterClient } from "../../src/lab-daemon/center-client";
 import { appSchema } from "../../src/graphql/schema";
-import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
 import { METRICS_HEADERS, startCenter, type TestCenter } from "../support/center";
 import { until } from "../support/until";

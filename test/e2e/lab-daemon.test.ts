@@ -17,7 +17,7 @@ import { openDatabase } from "../../src/db/data-source";
 import { withTransaction } from "../../src/db/transaction";
 import { ImageEntity } from "../../src/images/image.entity";
 import { PrintHistoryEntity } from "../../src/labs/lab-report.entity";
-import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { Journal } from "../../src/lab-daemon/journal";
 import { LabEntity } from "../../src/catalog/lab.entity";
 import { OrderEntity } from "../../src/orders/order.entity";

@@ -12,7 +12,7 @@ import { until } from "../support/until";
 import { withTransaction } from "../../src/db/transaction";
 import { LabEntity } from "../../src/catalog/lab.entity";
 import { LabLoadReportEntity, PrintHistoryEntity } from "../../src/labs/lab-report.entity";
-import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 
 const KEY = { LAB01: "lab01-key-0123456789abcdef", LAB02: "lab02-key-0123456789abcdef", LAB03: "lab03-key-0123456789abcdef", LAB04: "lab04-key-0123456789abcdef" };
 

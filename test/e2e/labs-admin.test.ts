@@ -10,7 +10,7 @@ import { until } from "../support/until";
 import { authzMatrix, expectCleanPayload, graphqlAttempt, type Attempt, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
 import { LabEntity, LabServiceEntity } from "../../src/catalog/lab.entity";
 import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
-import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
 

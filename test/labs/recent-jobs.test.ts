@@ -1,5 +1,5 @@
-import { RecentJobs } from "../../src/labs/print-job-lifecycle.service";
-import { PrintJobEntity } from "../../src/labs/print-job.entity";
+import { RecentJobs } from "../../src/dispatch/print-job-lifecycle.service";
+import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 
 const job = (id: string, attempts = 0): PrintJobEntity => Object.assign(new PrintJobEntity(), { id, attempts });
 

@@ -1,6 +1,6 @@
 /** The decision stored with an order stays small however many labs the network has. */
 import type { AssignmentDecision, Candidate } from "../../src/assignment/lab-ranking";
-import { stored, STORED_CANDIDATES, STORED_REJECTIONS } from "../../src/orders/orders.service";
+import { stored, STORED_CANDIDATES, STORED_REJECTIONS } from "../../src/orders/order-rules";
 
 const candidate = (n: number): Candidate => ({ labId: `LAB${String(n).padStart(4, "0")}`, shopId: "SP01", score: n, distanceKm: null, load: null, reasons: [`rank ${n}`] });
 

@@ -7,11 +7,54 @@
 import { Repeater } from "@graphql-yoga/subscription";
 import { In, LessThanOrEqual } from "typeorm";
 import type { AppContext, RequestContext } from "../graphql/context";
+import type { Outcome, Tx } from "../db/unit-of-work";
 import { LabEntity } from "../catalog/lab.entity";
 import type { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity } from "./print-job.entity";
+import { isPrintable, jobMove } from "./print-job-state";
+import type { ConfirmPlanner, PrintJobStore, READ_AGAIN } from "./print-job-store";
 
 export class PrintJobsService {
+  constructor(private readonly store: PrintJobStore) {}
+
+  // ---------------------------------------------------------------- what orders ask of dispatch
+
+  /**
+   * One round of confirming an order with its job queued, all or nothing (see
+   * PrintJobStore.confirmWithJob): `plan` decides from the order as read; READ_AGAIN when the
+   * order changed meanwhile.
+   */
+  confirmWithJob(ctx: RequestContext, orderId: string, known: OrderEntity | null, plan: ConfirmPlanner): Promise<Outcome<OrderEntity> | typeof READ_AGAIN> {
+    return this.store.confirmWithJob(ctx, orderId, known, plan);
+  }
+
+  /** A new job for the order at the lab, in the caller's transaction; the lab rung after commit. */
+  queue(tx: Tx, orderId: string, labId: string): Promise<PrintJobEntity> {
+    return this.store.queue(tx, orderId, labId);
+  }
+
+  /**
+   * The order's open jobs withdrawn (their labs told, after commit), in the caller's transaction.
+   * Null when a lab holds one already (the order is printing): nothing was withdrawn that counts,
+   * and the caller rolls back.
+   */
+  withdraw(tx: Tx, orderId: string, reason: string): Promise<PrintJobEntity[] | null> {
+    return this.store.withdraw(tx, orderId, reason);
+  }
+
+  /**
+   * The order's job moved to another lab: the waiting job withdrawn (its lab told), a new one
+   * queued at `labId`. The withdrawn job, or null when none was waiting (a lab holds it, or there is none).
+   */
+  async moveToLab(tx: Tx, orderId: string, labId: string): Promise<PrintJobEntity | null> {
+    const old = await this.store.withdraw(tx, orderId, `reassigned to lab ${labId}`);
+    if (!old || old.length === 0) return null;
+    await this.store.queue(tx, orderId, labId);
+    return old[0]!;
+  }
+
+  // ---------------------------------------------------------------- the lab's side
+
   /** A job of the calling lab, or null (another lab's jobs do not exist for it). */
   async get(ctx: RequestContext, id: string): Promise<PrintJobEntity | null> {
     if (ctx.auth.kind !== "lab") return null;
@@ -36,13 +79,13 @@ export class PrintJobsService {
    */
   async downloadsAllowed(app: AppContext, jobId: string): Promise<boolean> {
     const job = await app.ds.getRepository(PrintJobEntity).findOne({ where: { id: jobId }, select: { id: true, status: true } });
-    return job !== null && (job.status === "QUEUED" || job.status === "LEASED");
+    return job !== null && isPrintable(job.status);
   }
 
   /** The lab's claimable jobs, oldest first. */
   async backlog(ctx: RequestContext, labId: string, limit = 10000): Promise<PrintJobEntity[]> {
     return ctx.app.ds.getRepository(PrintJobEntity).find({
-      where: { labId, status: "QUEUED", availableAt: LessThanOrEqual(new Date()) as never },
+      where: { labId, status: jobMove("CLAIM").from, availableAt: LessThanOrEqual(new Date()) as never },
       order: { createdAt: "ASC", id: "ASC" },
       take: limit,
     });

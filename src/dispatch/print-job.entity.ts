@@ -1,7 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { instant } from "../db/columns";
 
-export type PrintJobStatus = "QUEUED" | "LEASED" | "DONE" | "FAILED";
+import type { PrintJobStatus } from "./print-job-state";
+
+export type { PrintJobStatus };
 
 /**
  * A confirmed order's print job for its lab. The database is the truth: a lab claims a QUEUED job

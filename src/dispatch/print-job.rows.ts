@@ -7,9 +7,14 @@
 import type { DataSource, EntityManager } from "typeorm";
 import { firstRow, instantOrNull, textOrNull, toSafeInteger } from "../db/columns";
 import { runCoalesced, type Statement } from "../db/statement-batch";
-import { isSqlite, placeholders, runSql, runSqlAlone } from "../db/transaction";
+import { placeholders, runSql, runSqlAlone } from "../db/transaction";
 import type { OrderMove } from "../orders/order-state";
 import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
+import { jobMove } from "./print-job-state";
+
+/** The moves these statements make (from the print-job transition table). */
+const CLAIM = jobMove("CLAIM");
+const COMPLETE = jobMove("COMPLETE");
 
 const JOB_COLUMNS = "id, order_id, lab_id, status, attempts, available_at, lease_token, lease_expires_at, claim_key, last_error, created_at, updated_at";
 const JOB_MARKS = placeholders(12);
@@ -50,18 +55,25 @@ function jobValues(job: PrintJobEntity): unknown[] {
  * as last read), also only when every column the claim does not set still holds what was read:
  * then the job's whole row is known without reading it again.
  */
-export async function leaseJob(em: EntityManager, p: { jobId: string; labId: string; leaseToken: string; leaseExpiresAt: Date; claimKey: string | null; now: Date; expect?: PrintJobEntity }): Promise<number> {
-  const expect = expectation(p.expect, "", isSqlite(em.connection) ? "IS" : "<=>");
+export async function leaseJob(
+  em: EntityManager,
+  p: { jobId: string; labId: string; leaseToken: string; leaseExpiresAt: Date; claimKey: string | null; now: Date; expect?: PrintJobEntity },
+  nullSafeEquals: NullSafeEquals,
+): Promise<number> {
+  const expect = expectation(p.expect, "", nullSafeEquals);
   const r = await runSql(
     em,
-    `UPDATE print_jobs SET status = 'LEASED', lease_token = ?, lease_expires_at = ?, claim_key = ?, updated_at = ? WHERE id = ? AND lab_id = ? AND status = 'QUEUED' AND available_at <= ?${expect.sql}`,
+    `UPDATE print_jobs SET status = '${CLAIM.to}', lease_token = ?, lease_expires_at = ?, claim_key = ?, updated_at = ? WHERE id = ? AND lab_id = ? AND status = '${CLAIM.from}' AND available_at <= ?${expect.sql}`,
     [p.leaseToken, p.leaseExpiresAt.getTime(), p.claimKey, p.now.getTime(), p.jobId, p.labId, p.now.getTime(), ...expect.params],
   );
   return r.affected;
 }
 
+/** The engine's null-safe equality: SQLite's IS, MySQL/MariaDB's <=>. */
+export type NullSafeEquals = "IS" | "<=>";
+
 /** The conditions that a job's unclaimed columns hold what `job` says (none without a job). */
-function expectation(job: PrintJobEntity | undefined, alias: string, nullSafeEquals: "IS" | "<=>"): { sql: string; params: unknown[] } {
+function expectation(job: PrintJobEntity | undefined, alias: string, nullSafeEquals: NullSafeEquals): { sql: string; params: unknown[] } {
   if (!job) return { sql: "", params: [] };
   const a = alias === "" ? "" : `${alias}.`;
   return {
@@ -74,7 +86,7 @@ function expectation(job: PrintJobEntity | undefined, alias: string, nullSafeEqu
 export async function finishJob(em: EntityManager, p: { jobId: string; labId: string; leaseToken: string; now: Date }): Promise<number> {
   const r = await runSql(
     em,
-    "UPDATE print_jobs SET status = 'DONE', lease_expires_at = NULL, updated_at = ? WHERE id = ? AND lab_id = ? AND status = 'LEASED' AND lease_token = ?",
+    `UPDATE print_jobs SET status = '${COMPLETE.to}', lease_expires_at = NULL, updated_at = ? WHERE id = ? AND lab_id = ? AND status = '${COMPLETE.from}' AND lease_token = ?`,
     [p.now.getTime(), p.jobId, p.labId, p.leaseToken],
   );
   return r.affected;
@@ -98,8 +110,8 @@ export async function leaseJobWithOrder(
   const r = await runCoalesced(
     ds,
     "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id" +
-      " SET j.status = 'LEASED', j.lease_token = ?, j.lease_expires_at = ?, j.claim_key = ?, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?" +
-      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = 'QUEUED' AND j.available_at <= ?${expect.sql} AND o.status IN (${placeholders(move.from.length)})`,
+      ` SET j.status = '${CLAIM.to}', j.lease_token = ?, j.lease_expires_at = ?, j.claim_key = ?, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?` +
+      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = '${CLAIM.from}' AND j.available_at <= ?${expect.sql} AND o.status IN (${placeholders(move.from.length)})`,
     [p.leaseToken, p.leaseExpiresAt.getTime(), p.claimKey, now, move.to, now, p.jobId, p.labId, now, ...expect.params, ...move.from],
   );
   return bothChanged(r.affected);
@@ -111,8 +123,8 @@ export async function finishJobWithOrder(ds: DataSource, p: { jobId: string; lab
   const r = await runCoalesced(
     ds,
     "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id" +
-      " SET j.status = 'DONE', j.lease_expires_at = NULL, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?" +
-      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = 'LEASED' AND j.lease_token = ? AND o.status IN (${placeholders(move.from.length)})`,
+      ` SET j.status = '${COMPLETE.to}', j.lease_expires_at = NULL, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?` +
+      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = '${COMPLETE.from}' AND j.lease_token = ? AND o.status IN (${placeholders(move.from.length)})`,
     [now, move.to, now, p.jobId, p.labId, p.leaseToken, ...move.from],
   );
   return bothChanged(r.affected);

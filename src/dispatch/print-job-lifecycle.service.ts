@@ -4,27 +4,28 @@
  * lease, and completes or fails it with the lease token; a sweeper puts jobs whose lease ran out
  * back in the queue. Every state change is one conditional UPDATE that checks the rows it touched
  * (never check-then-act), so two daemons sharing a key, or two center processes sweeping, never
- * both win; the order follows through the orders service's transition table in the same
- * transaction, and the lab is rung only after commit. On MySQL/MariaDB the usual claim and
- * completion move the job and its order in one multi-table UPDATE, atomic without a transaction
- * around it; anything unusual (a claim sent again, a lost lease, an order that cannot move) takes
- * the transactional way, which says why.
+ * both win. Each move is planned with the print-job transition table (print-job-state); the order
+ * follows its job through the store (PrintJobStore.moveOrder: the orders' transition table, in the
+ * same transaction), and the lab is rung only after commit. How each step runs on each engine is
+ * the store's business: where it can (MySQL/MariaDB), the usual claim and completion move the job
+ * and its order in one statement; anything unusual (a claim sent again, a lost lease, an order
+ * that cannot move) takes the transactional way, which says why.
  */
-import { In, type EntityManager } from "typeorm";
+import { In } from "typeorm";
 import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
 import { randomHex } from "../common/random-tokens";
 import { LabEntity } from "../catalog/lab.entity";
-import { isSqlite, withTransaction } from "../db/transaction";
 import { inTransaction, type Outcome, type Tx } from "../db/unit-of-work";
 import { systemContext, type AppContext, type RequestContext } from "../graphql/context";
 import { Role } from "../identity/role";
 import { UserEntity } from "../identity/user.entity";
 import { ImageEntity } from "../images/image.entity";
 import { DEFAULT_SIGNED_URL_TTL_SECONDS } from "../images/images.service";
-import { movesOf, type OrderEvent } from "../orders/order-state";
+import type { OrderEvent } from "../orders/order-state";
 import { OrderEntity } from "../orders/order.entity";
-import { PrintJobEntity, type PrintJobStatus } from "./print-job.entity";
-import { finishJob, finishJobWithOrder, leaseJob, leaseJobWithOrder, readJob, readJobAlone } from "./print-job.rows";
+import { PrintJobEntity } from "./print-job.entity";
+import { isPrintable, jobMove, nextJobStatus, type PrintJobStatus } from "./print-job-state";
+import type { Lease, LeaseEnd, PrintJobStore } from "./print-job-store";
 
 /** A retried job waits min(cap, base * 2^n) seconds, n being the attempts that failed before this one. */
 export const RETRY_BASE_SECONDS = 30;
@@ -32,14 +33,13 @@ export const RETRY_CAP_SECONDS = 3600;
 export const MAX_REASON_LENGTH = 1000;
 /** Jobs handled per sweep; the rest wait for the next one. */
 const SWEEP_BATCH = 100;
+/** The job's moves (from the print-job transition table). */
+const CLAIM = jobMove("CLAIM");
+
 /** Lease tokens are 48 lower-case hex digits: compared exactly even under a case-insensitive collation. */
 const LEASE_TOKEN = /^[0-9a-f]{48}$/;
 /** A claimer's key for one claim (sent again with it when the answer was lost). */
 const CLAIM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
-
-/** The order's moves when its job is claimed and completed (from the orders' transition table). */
-const START_PRINTING = movesOf("START_PRINTING");
-const FINISH_PRINTING = movesOf("FINISH_PRINTING");
 
 /** Seconds a job waits before it may be claimed again after its `priorFailures`-th failure (0-based). */
 export function retryDelaySeconds(priorFailures: number): number {
@@ -116,6 +116,8 @@ export class RecentJobs {
 }
 
 export class PrintJobLifecycleService {
+  constructor(private readonly store: PrintJobStore) {}
+
   /**
    * What this process last told its labs (QUEUED jobs as read for the printJobs stream) and the
    * leases it granted. A claim that finds its job as announced, or a completion of a lease granted
@@ -128,7 +130,7 @@ export class PrintJobLifecycleService {
 
   /** A job as just sent to its lab's stream: a claim of it may follow. */
   announce(job: PrintJobEntity): void {
-    if (job.status === "QUEUED") this.announced.remember(job);
+    if (nextJobStatus(job.status, "CLAIM") !== null) this.announced.remember(job);
     else this.announced.forget(job.id);
   }
 
@@ -152,7 +154,7 @@ export class PrintJobLifecycleService {
     for (let i = 0; i < ids.length; i += 500) {
       for (const r of await ctx.app.ds.getRepository(ImageEntity).find({ where: { id: In(ids.slice(i, i + 500)) } })) rows.set(r.id, r);
     }
-    const printable = job.status === "QUEUED" || job.status === "LEASED";
+    const printable = isPrintable(job.status);
     const now = Date.now();
     const ttl = DEFAULT_SIGNED_URL_TTL_SECONDS;
     const expires = new Date((Math.floor(now / 1000) + ttl) * 1000);
@@ -186,58 +188,31 @@ export class PrintJobLifecycleService {
     // The job as this process announced it to the lab, if it did: used once.
     const announced = this.announced.take(jobId);
     const known = announced && announced.labId === labId ? announced : undefined;
-    const won = await this.claimAtOnce(ctx, jobId, labId, claimKey, known);
+    const first = newLease(ctx, jobId, labId, claimKey);
+    const won = await this.store.claimAtOnce(ctx.app.ds, first, known);
     if (won) {
+      this.granted.remember(won);
       await ctx.app.services.labReports.seen(ctx);
-      return { value: won, errors: [] };
+      return { value: { job: won, leaseToken: first.leaseToken, leaseExpiresAt: first.leaseExpiresAt }, errors: [] };
     }
-    const sqlite = isSqlite(ctx.app.ds);
     const r = await inTransaction(ctx, async (tx) => {
       const lease = newLease(ctx, jobId, labId, claimKey);
       const { leaseToken, leaseExpiresAt, now } = lease;
-      // SQLite: as announced, the job's row is known once the claim wins (MariaDB tried that already).
-      let job = sqlite && known && (await leaseJob(tx.em, { ...lease, expect: known })) === 1 ? leased(known, lease) : null;
+      const job = await this.store.claim(tx.em, lease, known);
       if (!job) {
-        if ((await leaseJob(tx.em, lease)) !== 1) {
-          const held = await current(tx.em, jobId, labId);
-          // The same claim again (its answer was lost): the lease it won, unchanged.
-          if (held && held.status === "LEASED" && claimKey !== null && held.claimKey === claimKey && held.leaseToken && held.leaseExpiresAt) {
-            return { job: held, leaseToken: held.leaseToken, leaseExpiresAt: held.leaseExpiresAt };
-          }
-          throw new RollbackWithErrors([whyNotClaimable(held, jobId, now)]);
+        const held = await this.store.current(tx.em, jobId, labId);
+        // The same claim again (its answer was lost): the lease it won, unchanged.
+        if (held && held.status === CLAIM.to && claimKey !== null && held.claimKey === claimKey && held.leaseToken && held.leaseExpiresAt) {
+          return { job: held, leaseToken: held.leaseToken, leaseExpiresAt: held.leaseExpiresAt };
         }
-        job = await readJob(tx.em, jobId);
-        if (!job) throw new Error(`print job ${jobId} vanished after its claim`);
+        throw new RollbackWithErrors([whyNotClaimable(held, jobId, now)]);
       }
-      await ctx.app.services.orders.transitionById(tx.em, job.orderId, "START_PRINTING");
+      await this.store.moveOrder(tx.em, job.orderId, "START_PRINTING");
       return { job, leaseToken, leaseExpiresAt };
     });
     if (r.value) this.granted.remember(r.value.job);
     await ctx.app.services.labReports.seen(ctx);
     return r;
-  }
-
-  /**
-   * MySQL/MariaDB: the usual claim (a claimable job of this lab whose order may start printing) as
-   * one statement, in place of the five of a transaction; the job is read back only when this
-   * process did not announce it as it still is. Null when it did not win: the transactional way
-   * then tells why, or answers a claim sent again with its key. SQLite, in-process, always takes
-   * the transactional way.
-   */
-  private async claimAtOnce(ctx: RequestContext, jobId: string, labId: string, claimKey: string | null, known: PrintJobEntity | undefined): Promise<Claim | null> {
-    const ds = ctx.app.ds;
-    if (isSqlite(ds)) return null;
-    const lease = newLease(ctx, jobId, labId, claimKey);
-    let job: PrintJobEntity | null;
-    if (known && (await leaseJobWithOrder(ds, { ...lease, expect: known }, START_PRINTING))) {
-      job = leased(known, lease);
-    } else {
-      if (!(await leaseJobWithOrder(ds, lease, START_PRINTING))) return null;
-      job = await readJobAlone(ds, jobId);
-      if (!job) throw new Error(`print job ${jobId} vanished after its claim`);
-    }
-    this.granted.remember(job);
-    return { job, leaseToken: lease.leaseToken, leaseExpiresAt: lease.leaseExpiresAt };
   }
 
   // ---------------------------------------------------------------- complete
@@ -255,26 +230,24 @@ export class PrintJobLifecycleService {
     // (a repeated completion, a lost lease) takes the transactional way, which tells which.
     const lease = this.granted.take(jobId);
     const granted = lease && lease.labId === labId && lease.leaseToken === leaseToken ? lease : undefined;
-    const now = new Date();
-    if (!isSqlite(ctx.app.ds) && LEASE_TOKEN.test(leaseToken) && (await finishJobWithOrder(ctx.app.ds, { jobId, labId, leaseToken, now }, FINISH_PRINTING))) {
-      const job = granted ? done(granted, now) : await readJobAlone(ctx.app.ds, jobId);
-      if (!job) throw new Error(`print job ${jobId} vanished after its completion`);
-      await ctx.app.services.labReports.seen(ctx);
-      return { value: job, errors: [] };
+    if (LEASE_TOKEN.test(leaseToken)) {
+      const job = await this.store.finishAtOnce(ctx.app.ds, { jobId, labId, leaseToken, now: new Date() }, granted);
+      if (job) {
+        await ctx.app.services.labReports.seen(ctx);
+        return { value: job, errors: [] };
+      }
     }
     const r = await inTransaction(ctx, async (tx) => {
-      const now = new Date();
       if (LEASE_TOKEN.test(leaseToken)) {
-        if ((await finishJob(tx.em, { jobId, labId, leaseToken, now })) === 1) {
-          const job = granted ? done(granted, now) : await readJob(tx.em, jobId);
-          if (!job) throw new Error(`print job ${jobId} vanished after its completion`);
-          await ctx.app.services.orders.transitionById(tx.em, job.orderId, "FINISH_PRINTING");
+        const job = await this.store.finish(tx.em, { jobId, labId, leaseToken, now: new Date() }, granted);
+        if (job) {
+          await this.store.moveOrder(tx.em, job.orderId, "FINISH_PRINTING");
           return job;
         }
       }
-      const job = await current(tx.em, jobId, labId);
+      const job = await this.store.current(tx.em, jobId, labId);
       if (!job) throw new RollbackWithErrors([noSuchJob(jobId)]);
-      if (job.status === "DONE" && job.leaseToken === leaseToken) return job; // a repeated completion
+      if (job.status === jobMove("COMPLETE").to && job.leaseToken === leaseToken) return job; // a repeated completion
       throw new RollbackWithErrors([leaseLost(job)]);
     });
     await ctx.app.services.labReports.seen(ctx);
@@ -298,7 +271,7 @@ export class PrintJobLifecycleService {
     const r = await inTransaction(ctx, async (tx) => {
       const now = new Date();
       const held = LEASE_TOKEN.test(leaseToken) ? await tx.em.findOne(PrintJobEntity, { where: { id: jobId, labId } }) : null;
-      if (held && held.status === "LEASED" && held.leaseToken === leaseToken) {
+      if (held && nextJobStatus(held.status, "FAIL") !== null && held.leaseToken === leaseToken) {
         const done = await this.endAttempt(ctx, tx, held, now, retryable ? "RETRY" : "GIVE_UP", why);
         if (done) {
           // A lab that lacks a design template (seed 001, claims 5-6): its admins are told.
@@ -306,9 +279,9 @@ export class PrintJobLifecycleService {
           return done;
         }
       }
-      const job = await current(tx.em, jobId, labId);
+      const job = await this.store.current(tx.em, jobId, labId);
       if (!job) throw new RollbackWithErrors([noSuchJob(jobId)]);
-      if (job.status === "FAILED" && job.leaseToken !== null && job.leaseToken === leaseToken) return job; // a repeated failure
+      if (job.status === jobMove("FAIL").to && job.leaseToken !== null && job.leaseToken === leaseToken) return job; // a repeated failure
       throw new RollbackWithErrors([leaseLost(job)]);
     });
     await ctx.app.services.labReports.seen(ctx);
@@ -324,21 +297,14 @@ export class PrintJobLifecycleService {
     const attempts = held.attempts + 1;
     const giveUp = mode === "GIVE_UP" || attempts >= ctx.app.config.printJobMaxAttempts;
     const delay = mode === "RETRY" ? retryDelaySeconds(held.attempts) : 0;
-    const patch: Partial<PrintJobEntity> = giveUp
+    const end: LeaseEnd = giveUp
       ? // A job failed by its lab keeps the token, so that the same failure sent again is recognised.
-        { status: "FAILED", attempts, leaseToken: mode === "EXPIRED" ? null : held.leaseToken, leaseExpiresAt: null, lastError: why, updatedAt: now }
-      : { status: "QUEUED", attempts, availableAt: new Date(now.getTime() + delay * 1000), leaseToken: null, leaseExpiresAt: null, lastError: why, updatedAt: now };
-    const qb = tx.em
-      .createQueryBuilder()
-      .update(PrintJobEntity)
-      .set(patch)
-      .where("id = :id AND status = 'LEASED' AND lease_token = :tok AND attempts = :a", { id: held.id, tok: held.leaseToken, a: held.attempts });
-    if (mode === "EXPIRED") qb.andWhere("lease_expires_at < :now", { now: now.getTime() });
-    const res = await qb.execute();
-    if (res.affected !== 1) return null;
-    const job = await tx.em.findOneOrFail(PrintJobEntity, { where: { id: held.id } });
-    const order = await this.moveOrder(ctx, tx, job.orderId, giveUp ? "FAIL" : "REQUEUE");
-    if (giveUp) await this.tellAdmins(ctx, tx, job, order, attempts);
+        { status: jobMove("FAIL").to, attempts, leaseToken: mode === "EXPIRED" ? null : held.leaseToken, leaseExpiresAt: null, lastError: why, updatedAt: now }
+      : { status: jobMove("REQUEUE").to, attempts, availableAt: new Date(now.getTime() + delay * 1000), leaseToken: null, leaseExpiresAt: null, lastError: why, updatedAt: now };
+    const job = await this.store.endLease(tx.em, held, end, mode === "EXPIRED" ? now : null);
+    if (!job) return null;
+    const order = await this.moveOrder(tx, job.orderId, giveUp ? "FAIL" : "REQUEUE");
+    if (order) await this.tellAdmins(ctx, tx, job, order, attempts);
     // A requeued job is rung now when it is due now; a delayed one when the sweeper sees it due.
     // A failed job is rung too, so that the lab drops it.
     if (giveUp || delay === 0) tx.emit("printJob", job.labId, { jobId: job.id });
@@ -346,13 +312,12 @@ export class PrintJobLifecycleService {
   }
 
   /**
-   * The order follows its job. The order is read in the caller's transaction and moved by the
-   * orders service's version-checked transition (CONCURRENT_CHANGE rolls everything back).
+   * The order follows its job, through the store (the one place that moves an order with its
+   * job); read back for the admins' message when the job failed for good.
    */
-  private async moveOrder(ctx: RequestContext, tx: Tx, orderId: string, event: OrderEvent): Promise<OrderEntity> {
-    const order = await tx.em.findOneOrFail(OrderEntity, { where: { id: orderId } });
-    await ctx.app.services.orders.transition(tx.em, order, [event]);
-    return order;
+  private async moveOrder(tx: Tx, orderId: string, event: OrderEvent): Promise<OrderEntity | null> {
+    await this.store.moveOrder(tx.em, orderId, event);
+    return event === "FAIL" ? tx.em.findOneOrFail(OrderEntity, { where: { id: orderId } }) : null;
   }
 
   /** PRINT_JOB_FAILED to the admins of the order's shop and the lab's shop, their groups' admins, and the center admins. */
@@ -380,21 +345,7 @@ export class PrintJobLifecycleService {
   async sweep(app: AppContext, dueSince: number, now = new Date()): Promise<SweepReport> {
     const ctx = systemContext(app, "print-job-sweeper");
     const report: SweepReport = { requeued: 0, failed: 0, rung: 0 };
-    const { expired, due } = await withTransaction(app.ds, async (em) => ({
-      expired: await em
-        .getRepository(PrintJobEntity)
-        .createQueryBuilder("j")
-        .where("j.status = 'LEASED' AND j.lease_expires_at < :now", { now: now.getTime() })
-        .orderBy("j.lease_expires_at", "ASC")
-        .limit(SWEEP_BATCH)
-        .getMany(),
-      due: await em
-        .getRepository(PrintJobEntity)
-        .createQueryBuilder("j")
-        .where("j.status = 'QUEUED' AND j.attempts > 0 AND j.available_at > :since AND j.available_at <= :now", { since: dueSince, now: now.getTime() })
-        .limit(10 * SWEEP_BATCH)
-        .getMany(),
-    }));
+    const { expired, due } = await this.store.lapsedAndDue(app.ds, dueSince, now, SWEEP_BATCH);
     for (const job of expired) {
       const r = await inTransaction(ctx, (tx) => this.endAttempt(ctx, tx, job, now, "EXPIRED", `the lease of ${app.config.printJobLeaseSeconds} s ran out`));
       if (r.errors.length > 0) app.logger.warn({ jobId: job.id, errors: r.errors }, "a lapsed lease could not be ended; next sweep tries again");
@@ -443,46 +394,15 @@ export class PrintJobLifecycleService {
   }
 }
 
-interface Lease {
-  jobId: string;
-  labId: string;
-  leaseToken: string;
-  leaseExpiresAt: Date;
-  claimKey: string | null;
-  now: Date;
-}
-
 /** A fresh lease on the job for the lab, starting now. */
 function newLease(ctx: RequestContext, jobId: string, labId: string, claimKey: string | null): Lease {
   const now = new Date();
   return { jobId, labId, leaseToken: randomHex(24), leaseExpiresAt: new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000), claimKey, now };
 }
 
-/** `job` (as read while QUEUED) once the UPDATE of this lease won it. */
-function leased(job: PrintJobEntity, lease: Lease): PrintJobEntity {
-  return Object.assign(new PrintJobEntity(), job, { status: "LEASED", leaseToken: lease.leaseToken, leaseExpiresAt: lease.leaseExpiresAt, claimKey: lease.claimKey, updatedAt: lease.now });
-}
-
-/** `job` (as leased) once its completion's UPDATE won. */
-function done(job: PrintJobEntity, now: Date): PrintJobEntity {
-  return Object.assign(new PrintJobEntity(), job, { status: "DONE", leaseExpiresAt: null, updatedAt: now });
-}
-
 function labOf(ctx: RequestContext): string {
   if (ctx.auth.kind !== "lab") throw new Error("print job lifecycle called without a lab (the resolver admits labs only)");
   return ctx.auth.labId;
-}
-
-/**
- * The job as it now stands, for an answer after a conditional UPDATE touched nothing. On MariaDB a
- * locking read, which sees the latest commit (a plain read would see this transaction's older
- * snapshot); SQLite serialises writers, so a plain read is current there.
- */
-async function current(em: EntityManager, jobId: string, labId: string): Promise<PrintJobEntity | null> {
-  const qb = em.getRepository(PrintJobEntity).createQueryBuilder("j").where("j.id = :id AND j.lab_id = :lab", { id: jobId, lab: labId });
-  // FOR UPDATE, not a shared lock: TypeORM's "FOR SHARE" is MySQL 8 syntax that MariaDB refuses.
-  if (!isSqlite(em.connection)) qb.setLock("pessimistic_write");
-  return qb.getOne();
 }
 
 function noSuchJob(jobId: string): UserErrorData {

@@ -1,0 +1,188 @@
+/**
+ * Confirming, cancelling and moving orders: confirmed when the customer accepts the total (the lab
+ * chosen and the print job queued in the same transaction, the lab rung after commit), cancelled
+ * before printing, moved by an admin to another lab. Print jobs are created and withdrawn by
+ * dispatch (its service), never here.
+ */
+import type { EntityManager } from "typeorm";
+import { LRUCache } from "lru-cache";
+import { forbidden, RollbackWithErrors, userError } from "../common/errors";
+import { LabEntity } from "../catalog/lab.entity";
+import { inTransaction, type Outcome } from "../db/unit-of-work";
+import type { RequestContext } from "../graphql/context";
+import type { UserEntity } from "../identity/user.entity";
+import type { QuoteView } from "../pricing/pricing.service";
+import type { AssignmentDecision } from "../assignment/lab-ranking";
+import { nextStatus, type OrderEvent } from "./order-state";
+import { OrderEntity, SubOrderEntity } from "./order.entity";
+import type { OrderInput } from "./order.input";
+import { updateOrderAt } from "./order.rows";
+import { adminManagesShop, orderInScope, person } from "./order-access";
+import { assignmentRequest, illegal, stored, transitionPatch, type StoredAssignment } from "./order-rules";
+import type { ConfirmPlan } from "../dispatch/print-job-store";
+
+/**
+ * How much of the orders it placed a process remembers until they are confirmed (the characters of
+ * their JSON columns, about their bytes): confirming one of them reads nothing (see `confirm`).
+ */
+const REMEMBERED_QUOTES_SIZE = 16 * 1024 * 1024;
+
+/** Rounds a confirmation is tried when the order keeps changing under it (each round reads it again). */
+const CONFIRM_ROUNDS = 3;
+
+export class OrderChangesService {
+  /**
+   * The orders placed through this process and not yet confirmed, as committed, forgotten once
+   * their quote expires. The UPDATE that confirms one requires its version to be the one
+   * remembered; every change to an order raises it (see `transition` and order.rows).
+   */
+  private readonly quoted = new LRUCache<string, OrderEntity>({
+    maxSize: REMEMBERED_QUOTES_SIZE,
+    sizeCalculation: (o) => 512 + o.requestJson.length + (o.quoteJson?.length ?? 0) + (o.assignmentJson?.length ?? 0),
+  });
+
+  /** An order this process just placed, as committed: its confirmation may start from it. */
+  rememberPlaced(ctx: RequestContext, order: OrderEntity): void {
+    // A copy: the answer's entity is the request's.
+    this.quoted.set(order.id, Object.assign(new OrderEntity(), order), { ttl: ctx.app.config.quoteTtlSeconds * 1000 });
+  }
+
+  // ---------------------------------------------------------------- confirming
+
+  /**
+   * Confirms the order: the lab chosen, the order ASSIGNED and its print job queued, all or nothing;
+   * the lab rung after commit.
+   *
+   * The order is read, checked and planned, then written with an UPDATE that requires the version
+   * read: if it changed meanwhile (another confirmation, a cancellation, another process), nothing is
+   * written and it is read again. On MySQL/MariaDB the UPDATE and the job's INSERT (made only when
+   * the UPDATE changed the order) go in one round trip; on SQLite they run in a transaction with the
+   * read. An order this process placed is remembered as committed and not read again: it is planned
+   * from memory, and only a write is trusted from there (the version check catches anything that
+   * changed since); any other answer (a refusal) is given from the order read again.
+   */
+  async confirm(ctx: RequestContext, orderId: string, acceptedTotal: number): Promise<Outcome<OrderEntity>> {
+    const user = person(ctx);
+    const remembered = this.quoted.get(orderId);
+    // Once this runs the memory is behind the database, whatever the outcome.
+    this.quoted.delete(orderId);
+    let known = remembered ? Object.assign(new OrderEntity(), remembered) : null;
+    for (let round = 1; ; round++) {
+      const r = await ctx.app.services.printJobs.confirmWithJob(ctx, orderId, known, (em, order) => this.planConfirm(ctx, em, user, orderId, order, acceptedTotal));
+      if (r !== "READ_AGAIN") return r;
+      known = null;
+      if (round === CONFIRM_ROUNDS) return { value: null, errors: [userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])] };
+    }
+  }
+
+  /**
+   * What confirming `order` (as read, or remembered) comes to: refusals; the order as it is, when
+   * it was confirmed before (a second confirm answers like the first: no second job); or the
+   * changes to make, checked against the transition table, and the lab.
+   */
+  private async planConfirm(
+    ctx: RequestContext,
+    em: EntityManager,
+    user: UserEntity,
+    orderId: string,
+    order: OrderEntity | null,
+    acceptedTotal: number,
+  ): Promise<ConfirmPlan> {
+    // Someone else's order reads as unknown: a customer learns nothing of others' orders.
+    if (!order || order.customerUserId !== user.id) return { errors: [userError("NOT_FOUND", `No order ${orderId} of yours`, ["orderId"])] };
+    if (order.quoteTotal !== acceptedTotal) {
+      return { errors: [userError("QUOTE_MISMATCH", `The accepted total ${acceptedTotal} is not the quoted total ${order.quoteTotal}`, ["acceptedTotal"])] };
+    }
+    if (order.confirmedAt !== null && order.status !== "CANCELLED") return { already: order };
+    if (order.status !== "QUOTED") return { errors: [illegal(order.status, "CONFIRM", ["orderId"])] };
+    if (Date.now() - order.quotedAt.getTime() > ctx.app.config.quoteTtlSeconds * 1000) {
+      return { errors: [userError("QUOTE_EXPIRED", `The quote is older than ${ctx.app.config.quoteTtlSeconds} s: place the order again for a fresh quote`, ["orderId"])] };
+    }
+    const decision = await this.assignAtShop(ctx, em, order);
+    if (!decision.ok) return { errors: [userError(decision.code, decision.message, ["orderId"])] };
+    const now = new Date();
+    // The placement's ranking is the fuller picture (it chose the shop); the lab is the one chosen now.
+    const placed = JSON.parse(order.assignmentJson ?? "null") as StoredAssignment | null;
+    const record: StoredAssignment = placed
+      ? {
+          ...placed,
+          chosenLabId: decision.chosen.labId,
+          decidedAt: now.toISOString(),
+          notes: [...placed.notes, ...(placed.chosenLabId !== decision.chosen.labId ? [`on confirmation lab ${decision.chosen.labId} ranked first among shop ${order.shopId}'s labs`] : [])],
+        }
+      : { ...stored(decision, []), decidedAt: now.toISOString() };
+    const move = transitionPatch(order, ["CONFIRM", "ASSIGN"], { labId: decision.chosen.labId, confirmedAt: now, assignmentJson: JSON.stringify(record) }, now);
+    if ("errors" in move) return move;
+    return { order, patch: move.patch, labId: decision.chosen.labId };
+  }
+
+  /**
+   * Picks the lab among the order's shop's labs (or the named lab), as things stand now. Confirming
+   * ranks the cached lab list; moving an order (labId given, rare) reads the labs in its transaction.
+   */
+  private async assignAtShop(ctx: RequestContext, em: EntityManager, order: OrderEntity, labId?: string): Promise<AssignmentDecision> {
+    const request = JSON.parse(order.requestJson) as Pick<OrderInput, "labId" | "fulfilment">;
+    const subOrders = await this.servicesOf(em, order);
+    const input = { subOrders: subOrders.map((s) => ({ ...s, items: [] })), labId: labId ?? request.labId ?? null, fulfilment: request.fulfilment ?? null } as unknown as OrderInput;
+    // Moving to a named lab: that lab's own shop (an admin may move an order between shops' labs).
+    const shopId = labId ? ((await em.findOne(LabEntity, { where: { id: labId } }))?.shopId ?? null) : order.shopId;
+    return ctx.app.services.assignment.decide(assignmentRequest(input, shopId, "NAMED"), labId ? em : undefined);
+  }
+
+  /** The order's services and sheets: from the quote frozen with it, else from its sub-orders. */
+  private async servicesOf(em: EntityManager, order: OrderEntity): Promise<Array<{ serviceId: string; sheets: number }>> {
+    const quote = order.quoteJson ? (JSON.parse(order.quoteJson) as Partial<QuoteView>) : null;
+    if (Array.isArray(quote?.subOrders) && quote.subOrders.every((s) => typeof s.serviceId === "string" && Number.isInteger(s.sheets))) {
+      return quote.subOrders.map((s) => ({ serviceId: s.serviceId, sheets: s.sheets }));
+    }
+    const subs = await em.find(SubOrderEntity, { where: { orderId: order.id }, order: { seq: "ASC" } });
+    return subs.map((s) => ({ serviceId: s.serviceId, sheets: s.sheets }));
+  }
+
+  /**
+   * Moves an order through the transition table with a conditional update on its version: if
+   * anyone changed it meanwhile, nothing is written and the caller's transaction rolls back.
+   */
+  async transition(em: EntityManager, order: OrderEntity, events: OrderEvent[], changes: Partial<OrderEntity> = {}): Promise<void> {
+    const move = transitionPatch(order, events, changes, new Date());
+    if ("errors" in move) throw new RollbackWithErrors(move.errors);
+    if (!(await updateOrderAt(em, order.id, order.version, move.patch))) {
+      throw new RollbackWithErrors([userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])]);
+    }
+    Object.assign(order, move.patch);
+  }
+
+  // ---------------------------------------------------------------- cancelling and moving
+
+  async cancel(ctx: RequestContext, orderId: string): Promise<Outcome<OrderEntity>> {
+    return inTransaction(ctx, async (tx) => {
+      const order = await orderInScope(ctx, tx.em, orderId, true);
+      if (nextStatus(order.status, "CANCEL") === null) throw new RollbackWithErrors([illegal(order.status, "CANCEL", ["orderId"])]);
+      // The queued job is withdrawn with a conditional update: if the lab claimed it meanwhile, it is printing.
+      if (!(await ctx.app.services.printJobs.withdraw(tx, orderId, "order cancelled"))) throw new RollbackWithErrors([illegal("PRINTING", "CANCEL", ["orderId"])]);
+      await this.transition(tx.em, order, ["CANCEL"]);
+      return order;
+    });
+  }
+
+  async reassign(ctx: RequestContext, orderId: string, labId: string): Promise<Outcome<OrderEntity>> {
+    return inTransaction(ctx, async (tx) => {
+      const order = await orderInScope(ctx, tx.em, orderId, false);
+      if (order.status !== "ASSIGNED") throw new RollbackWithErrors([illegal(order.status, "REASSIGN", ["orderId"])]);
+      if (order.labId === labId) throw new RollbackWithErrors([userError("SAME_LAB", `The order is at lab ${labId} already`, ["labId"])]);
+      const decision = await this.assignAtShop(ctx, tx.em, order, labId);
+      if (!decision.ok) throw new RollbackWithErrors([userError(decision.code, decision.message, ["labId"])]);
+      if (!(await adminManagesShop(ctx, tx.em, decision.chosen.shopId))) throw forbidden(`Lab ${labId} is outside your scope`);
+      // The old job is withdrawn (its lab is told), a new one is queued at the new lab.
+      const old = await ctx.app.services.printJobs.moveToLab(tx, orderId, labId);
+      if (!old) throw new RollbackWithErrors([illegal("PRINTING", "REASSIGN", ["orderId"])]);
+      const prior = JSON.parse(order.assignmentJson ?? "{}") as StoredAssignment;
+      const record: StoredAssignment = {
+        ...stored(decision, [...(prior.notes ?? []), `moved from lab ${old.labId} to lab ${labId} by ${ctx.auth.kind === "user" ? ctx.auth.user.login : "the center"}`]),
+        rule: "REASSIGNED",
+      };
+      await this.transition(tx.em, order, ["REASSIGN"], { labId, assignmentJson: JSON.stringify(record) });
+      return order;
+    });
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Quoting and placing orders (seed 003 Fig. 18 and 22; seed 000): an order is placed and quoted
+ * (the quote frozen with the order). Pricing follows the chosen lab's shop: the shop is fixed when
+ * the order is placed (named, the customer's home shop, the named lab's, or the best lab's) and
+ * the lab is picked among that shop's labs when it is confirmed (order-changes.service). The
+ * two-phase pick answers the labs that could print an order, each with its quote.
+ */
+import { randomUUID } from "node:crypto";
+import { userError, type UserErrorData } from "../common/errors";
+import { LabEntity } from "../catalog/lab.entity";
+import { FulfilmentMethod } from "../catalog/fulfilment";
+import type { Outcome } from "../db/unit-of-work";
+import type { RequestContext } from "../graphql/context";
+import type { UserEntity } from "../identity/user.entity";
+import type { QuoteView } from "../pricing/pricing.service";
+import type { Candidate } from "../assignment/lab-ranking";
+import type { OrderStatus } from "./order-state";
+import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
+import type { OrderInput } from "./order.input";
+import { batchesSupported, runBatch } from "../db/statement-batch";
+import { isUniqueViolation, withTransaction } from "../db/transaction";
+import { insertOrderRows, orderRowStatements } from "./order.rows";
+import { person, placedHere } from "./order-access";
+import { assignmentRequest, DEFAULT_LAB_CANDIDATES, hashInput, MAX_LAB_CANDIDATES, stored, type StoredAssignment } from "./order-rules";
+
+export class OrderPlacingService {
+  async place(ctx: RequestContext, input: OrderInput, idempotencyKey: string | null): Promise<Outcome<OrderEntity>> {
+    const user = person(ctx);
+    const requestHash = hashInput(input);
+    if (idempotencyKey !== null) {
+      if (idempotencyKey.length === 0 || idempotencyKey.length > 100) {
+        return { value: null, errors: [userError("INVALID_IDEMPOTENCY_KEY", "idempotencyKey must be 1 to 100 characters", ["idempotencyKey"])] };
+      }
+    }
+    // A repeated key is found by the unique index when the order is inserted (no read up front);
+    // a request that fails before that is checked against a stored order first, so that a replay
+    // answers with the order even when, say, one of its images has been deleted since.
+    const refuse = async (errors: UserErrorData[]): Promise<Outcome<OrderEntity>> =>
+      (idempotencyKey !== null ? await this.replay(ctx, user.id, idempotencyKey, requestHash) : null) ?? { value: null, errors };
+
+    const errors: UserErrorData[] = [...ctx.app.services.pricing.checkBounds(input)];
+    errors.push(...this.checkFulfilment(input));
+    errors.push(...(await this.checkImages(ctx, user.id, input)));
+    errors.push(...(await ctx.app.services.designTemplates.checkDesignTemplates(ctx, input)));
+    if (errors.length > 0) return refuse(errors);
+
+    // The pricing shop, and the record of how it was chosen.
+    const chosen = await this.pricingShop(ctx, user, input);
+    if ("errors" in chosen) return refuse(chosen.errors);
+    const quote = chosen.quote;
+
+    const now = new Date();
+    const order = Object.assign(new OrderEntity(), {
+      id: randomUUID(),
+      customerUserId: user.id,
+      status: "QUOTED" as OrderStatus,
+      shopId: chosen.shopId,
+      shopGroupId: chosen.shopGroupId,
+      labId: null,
+      requestJson: JSON.stringify({ shopId: input.shopId ?? null, labId: input.labId ?? null, fulfilment: input.fulfilment ?? null }),
+      quoteJson: JSON.stringify(quote),
+      quoteTotal: quote.total,
+      currency: quote.currency,
+      assignmentJson: JSON.stringify(chosen.record),
+      idempotencyKey,
+      requestHash,
+      placedAt: now,
+      quotedAt: now,
+      confirmedAt: null,
+      updatedAt: now,
+      version: 0,
+    });
+    const subs = input.subOrders.map((s, i) => Object.assign(new SubOrderEntity(), { orderId: order.id, seq: i + 1, serviceId: s.serviceId, sheets: s.sheets }));
+    const items = input.subOrders.flatMap((s, i) =>
+      s.items.map((it, position) => Object.assign(new OrderItemEntity(), {
+        id: randomUUID(),
+        orderId: order.id,
+        subOrderSeq: i + 1,
+        position,
+        imageId: it.imageId,
+        designTemplateId: (it as { designTemplateId?: string | null }).designTemplateId ?? null,
+        layoutJson: it.layout ? JSON.stringify(it.layout) : null,
+      })),
+    );
+    try {
+      // One round trip on MySQL/MariaDB; a transaction on SQLite (in-process, no round trips).
+      if (batchesSupported(ctx.app.ds)) await runBatch(ctx.app.ds, orderRowStatements(order, subs, items));
+      else await withTransaction(ctx.app.ds, (em) => insertOrderRows(em, order, subs, items));
+    } catch (e) {
+      // The key was used before (or two requests with it raced): the unique index let one order in.
+      if (idempotencyKey !== null && isUniqueViolation(e)) {
+        const again = await this.replay(ctx, user.id, idempotencyKey, requestHash);
+        if (again) return again;
+      }
+      throw e;
+    }
+    // The answer's sub-orders and items are these: the request need not read them back.
+    placedHere(ctx).set(order.id, { subs, items });
+    // Committed: its confirmation may start from it (a copy: the answer's entity is the request's).
+    ctx.app.services.orderChanges.rememberPlaced(ctx, order);
+    return { value: order, errors: [] };
+  }
+
+  private async replay(ctx: RequestContext, userId: string, key: string, hash: string): Promise<Outcome<OrderEntity> | null> {
+    const existing = await ctx.app.ds.getRepository(OrderEntity).findOne({ where: { customerUserId: userId, idempotencyKey: key } });
+    if (!existing) return null;
+    if (existing.requestHash !== hash) {
+      return { value: null, errors: [userError("IDEMPOTENCY_KEY_REUSED", "This idempotencyKey was used for a different order", ["idempotencyKey"])] };
+    }
+    return { value: existing, errors: [] };
+  }
+
+  private checkFulfilment(input: OrderInput): UserErrorData[] {
+    const f = input.fulfilment;
+    if (f?.method === FulfilmentMethod.DELIVERY && !f.address) {
+      return [userError("DELIVERY_NEEDS_ADDRESS", "A delivery needs an address", ["input", "fulfilment", "address"])];
+    }
+    return [];
+  }
+
+  private async checkImages(ctx: RequestContext, userId: string, input: OrderInput): Promise<UserErrorData[]> {
+    const ids = [...new Set(input.subOrders.flatMap((s) => s.items.map((i) => i.imageId)))];
+    if (ids.length === 0) return [];
+    const r = await ctx.app.services.images.assertUsable(userId, ids);
+    if (r.ok) return [];
+    const errors: UserErrorData[] = [];
+    input.subOrders.forEach((s, si) =>
+      s.items.forEach((it, ii) => {
+        const field = ["input", "subOrders", si, "items", ii, "imageId"];
+        if (r.unknown.includes(it.imageId)) errors.push(userError("UNKNOWN_IMAGE", `No image ${it.imageId}`, field));
+        else if (r.foreign.includes(it.imageId)) errors.push(userError("FOREIGN_IMAGE", `Image ${it.imageId} is not yours`, field));
+      }),
+    );
+    return errors;
+  }
+
+  /**
+   * Which shop prices the order: the named shop, the named lab's, the customer's home shop, or the
+   * best lab's. A shop named up front prices first (so an unknown service reads SERVICE_NOT_OFFERED),
+   * then the ranking checks that a lab there can print it.
+   */
+  private async pricingShop(
+    ctx: RequestContext,
+    user: UserEntity,
+    input: OrderInput,
+  ): Promise<{ shopId: string; shopGroupId: string; quote: QuoteView; record: StoredAssignment } | { errors: UserErrorData[] }> {
+    const req = assignmentRequest(input, input.shopId ?? null, "NAMED");
+    const notes: string[] = [];
+    if (input.shopId) {
+      notes.push(`the customer named shop ${input.shopId}`);
+    } else if (input.labId) {
+      const lab = await ctx.app.ds.getRepository(LabEntity).findOne({ where: { id: input.labId } });
+      if (!lab) return { errors: [userError("UNKNOWN_LAB", `No lab ${input.labId}`, ["input", "labId"])] };
+      req.shopId = lab.shopId; // the named lab's shop prices the order (and is where a pickup happens)
+      notes.push(`the customer named lab ${input.labId} of shop ${lab.shopId}`);
+    } else if (user.homeShopId) {
+      req.shopId = user.homeShopId;
+      req.shopReason = "HOME_SHOP";
+      notes.push(`the customer's home shop ${user.homeShopId}`);
+    }
+    const now = new Date();
+    let early: QuoteView | null = null;
+    // A named lab answers first for itself (LAB_CANNOT_PRINT says why); a named shop prices first.
+    if (req.shopId && !input.labId) {
+      const priced = await ctx.app.services.pricing.quoteAt(req.shopId, input, now);
+      if (!priced.quote) return { errors: priced.errors };
+      early = priced.quote;
+    }
+    const decision = await ctx.app.services.assignment.decide(req);
+    if (!decision.ok) return { errors: [userError(decision.code, decision.message, decision.field)] };
+    const shopId = req.shopId ?? decision.chosen.shopId;
+    if (!req.shopId) notes.push(`the best lab for the order is ${decision.chosen.labId} of shop ${shopId}`);
+    let quote = early;
+    if (!quote) {
+      const priced = await ctx.app.services.pricing.quoteAt(shopId, input, now);
+      if (!priced.quote) return { errors: priced.errors };
+      quote = priced.quote;
+    }
+    // The shop's group, from the price book the quote was made with (no read of its own).
+    const pricing = await ctx.app.services.pricing.books.contextFor(shopId);
+    if (!pricing) return { errors: [userError("UNKNOWN_SHOP", `No shop ${shopId}`, ["input", "shopId"])] };
+    return { shopId, shopGroupId: pricing.shopGroupId, quote, record: stored(decision, notes) };
+  }
+
+  /** The labs that could print this order, best first, each with its quote (seed 000, claim 7). */
+  async candidates(
+    ctx: RequestContext,
+    input: OrderInput,
+    first = DEFAULT_LAB_CANDIDATES,
+  ): Promise<{ candidates: Candidate[]; quotes: Map<string, QuoteView | null> } | { errors: UserErrorData[] }> {
+    const errors = [...ctx.app.services.pricing.checkBounds(input), ...this.checkFulfilment(input)];
+    if (!Number.isInteger(first) || first < 1 || first > MAX_LAB_CANDIDATES) {
+      errors.push(userError("INVALID_FIRST", `first must be 1 to ${MAX_LAB_CANDIDATES}, got ${first}`, ["first"]));
+    }
+    if (errors.length > 0) return { errors };
+    // The customer is choosing: every capable lab is a candidate (a named shop still restricts).
+    const req = assignmentRequest({ ...input, labId: null } as OrderInput, input.shopId ?? null, "NAMED");
+    const decision = await ctx.app.services.assignment.decide(req);
+    if (!decision.ok) return { errors: [userError(decision.code, decision.message, decision.field)] };
+    const candidates = decision.candidates.slice(0, first);
+    const quotes = new Map<string, QuoteView | null>();
+    const now = new Date();
+    for (const c of candidates) {
+      if (!quotes.has(c.shopId)) quotes.set(c.shopId, (await ctx.app.services.pricing.quoteAt(c.shopId, input, now)).quote);
+    }
+    return { candidates, quotes };
+  }
+}
