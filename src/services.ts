@@ -4,7 +4,7 @@ import { CatalogAdminService } from "./catalog/catalog-admin.service";
 import { CatalogService } from "./catalog/catalog.service";
 import { IdentityService } from "./identity/identity.service";
 import { ImagesService } from "./images/images.service";
-import { LabKeysService } from "./identity/lab-keys.service";
+import { LabKeysService } from "./labs/lab-keys.service";
 import { UsersService } from "./identity/users.service";
 import { NotificationsService } from "./notifications/notifications.service";
 import { PriceAdminService } from "./pricing/price-admin.service";

@@ -27,7 +27,7 @@ import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { PriceRowEntity } from "../pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "../pricing/shop-price-allowance.entity";
 import type { TemplateView } from "./catalog.service";
-import { LabEntity, LabServiceEntity } from "./lab.entity";
+import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import { ProductEntity } from "./product.entity";
 import { ServiceEntity } from "./service.entity";
 import { ShopGroupEntity } from "./shop-group.entity";

@@ -12,7 +12,7 @@ import { In, type EntityManager } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
 import { usesMessage } from "../catalog/catalog-admin.service";
 import { checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "../labs/lab.entity";
 import { ShopEntity } from "../catalog/shop.entity";
 import { isSqlite, isUniqueViolation } from "../db/transaction";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { In } from "typeorm";
 import { badInput, forbidden, notFound, userError, type UserErrorData } from "../common/errors";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "./lab.entity";
 import { withTransaction, isSqlite, isUniqueViolation } from "../db/transaction";
 import { inTransaction, type Outcome } from "../db/unit-of-work";
 import type { AppContext, RequestContext } from "../graphql/context";

@@ -20,7 +20,7 @@ import { usesMessage } from "../catalog/catalog-admin.service";
 import { checkLocation, checkIdList, checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
 import type { LabView } from "../catalog/catalog.service";
 import { FulfilmentMethod } from "../catalog/fulfilment";
-import { LabEntity, LabServiceEntity } from "../catalog/lab.entity";
+import { LabEntity, LabServiceEntity } from "./lab.entity";
 import { ServiceEntity } from "../catalog/service.entity";
 import { ShopEntity } from "../catalog/shop.entity";
 import { isSqlite } from "../db/transaction";

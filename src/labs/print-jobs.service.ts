@@ -7,7 +7,7 @@
 import { Repeater } from "@graphql-yoga/subscription";
 import { In, LessThanOrEqual } from "typeorm";
 import type { AppContext, RequestContext } from "../graphql/context";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "./lab.entity";
 import type { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity } from "./print-job.entity";
 

@@ -9,7 +9,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Brackets, In, type EntityManager } from "typeorm";
 import { badInput, forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "../labs/lab.entity";
 import { ShopEntity } from "../catalog/shop.entity";
 import { FulfilmentMethod, FulfilmentSpeed } from "../catalog/fulfilment";
 import { inTransaction, type Outcome, type Tx } from "../db/unit-of-work";

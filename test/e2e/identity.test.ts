@@ -4,7 +4,7 @@
  */
 import { startCenter, type TestCenter } from "../support/center";
 import { UserEntity } from "../../src/identity/user.entity";
-import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
+import { LabApiKeyEntity } from "../../src/labs/lab-api-key.entity";
 import { INVALID_CREDENTIAL, type CredentialMemo } from "../../src/identity/identity.service";
 import { queryCounter } from "../../src/db/query-counter";
 

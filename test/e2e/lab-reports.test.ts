@@ -14,7 +14,7 @@ import pino from "pino";
 import { In, LessThan, type EntityTarget, type FindOptionsWhere, type ObjectLiteral } from "typeorm";
 import { nextEvent, startCenter, type TestCenter } from "../support/center";
 import { withTransaction } from "../../src/db/transaction";
-import { LabEntity } from "../../src/catalog/lab.entity";
+import { LabEntity } from "../../src/labs/lab.entity";
 import { LabLoadReportEntity, PrintHistoryEntity } from "../../src/labs/lab-report.entity";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
 

@@ -6,8 +6,8 @@
  */
 import { In } from "typeorm";
 import { nextEvent, loginPeople, startCenter, type TestCenter } from "../support/center";
-import { LabEntity, LabServiceEntity } from "../../src/catalog/lab.entity";
-import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
+import { LabEntity, LabServiceEntity } from "../../src/labs/lab.entity";
+import { LabApiKeyEntity } from "../../src/labs/lab-api-key.entity";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { OrderEntity } from "../../src/orders/order.entity";

@@ -9,7 +9,7 @@ import { leastStatements, nextEvent, startCenter, type TestCenter } from "../sup
 import { uploadPng } from "../support/images";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "../../src/orders/order.entity";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
-import { LabEntity } from "../../src/catalog/lab.entity";
+import { LabEntity } from "../../src/labs/lab.entity";
 import { queryCounter } from "../../src/db/query-counter";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";

@@ -12,7 +12,7 @@ import { leastStatements, nextEvent, startCenter, type TestCenter } from "../sup
 import { makePng, uploadPng } from "../support/images";
 import { withTransaction } from "../../src/db/transaction";
 import { queryCounter } from "../../src/db/query-counter";
-import { LabEntity } from "../../src/catalog/lab.entity";
+import { LabEntity } from "../../src/labs/lab.entity";
 import { RollbackWithErrors } from "../../src/common/errors";
 import { PrintJobEntity } from "../../src/labs/print-job.entity";
 import { OrderEntity } from "../../src/orders/order.entity";

@@ -6,12 +6,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import { forbidden, RollbackWithErrors, userError } from "../common/errors";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "./lab.entity";
 import { inTransaction, type Outcome, type Tx } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";
 import { LabApiKeyEntity } from "./lab-api-key.entity";
-import { hashLabKey, keyedKeyHash, labKeyLookup } from "./passwords";
-import { managesShopAsGroup } from "./scope";
+import { hashLabKey, keyedKeyHash, labKeyLookup } from "../identity/passwords";
+import { managesShopAsGroup } from "../identity/scope";
 
 export interface IssuedKey {
   key: string;
