@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { JobImage } from "./center-protocol";
 
+/** The center could not be reached, timed out, or answered 5xx: worth retrying later. */
 export class CenterUnreachableError extends Error {
   constructor(
     readonly url: string,

@@ -89,8 +89,6 @@ export interface HistoryInput {
   ok: boolean;
 }
 
-/** The center could not be reached, timed out, or answered 5xx: worth retrying later. */
-
 const JOB_EVENT_FIELDS = "id orderId labId status attempts lastError order { subOrders { sheets } }";
 /** The daemon's subscription, as it sends it (the dispatch benchmark's labs send the same). */
 export const SUBSCRIPTION = `subscription LabPrintJobs { printJobs { job { ${JOB_EVENT_FIELDS} } } }`;
