@@ -1,10 +1,12 @@
 /** The center's services, made once per process and reached through the request context. */
 import type { AppContext } from "./graphql/context";
-import { CatalogAdminService } from "./catalog/catalog-admin.service";
+import { ChargedImagesAdminService } from "./catalog/charged-images-admin.service";
+import { ProductsAdminService } from "./catalog/products-admin.service";
+import { ShopsAdminService } from "./catalog/shops-admin.service";
 import { CatalogService } from "./catalog/catalog.service";
 import { IdentityService } from "./identity/identity.service";
 import { ImagesService } from "./images/images.service";
-import { LabKeysService } from "./identity/lab-keys.service";
+import { LabKeysService } from "./labs/lab-keys.service";
 import { UsersService } from "./identity/users.service";
 import { NotificationsService } from "./notifications/notifications.service";
 import { PriceAdminService } from "./pricing/price-admin.service";
@@ -33,7 +35,9 @@ export interface Services {
   users: UsersService;
   labKeys: LabKeysService;
   catalog: CatalogService;
-  catalogAdmin: CatalogAdminService;
+  shopsAdmin: ShopsAdminService;
+  productsAdmin: ProductsAdminService;
+  chargedImagesAdmin: ChargedImagesAdminService;
   notifications: NotificationsService;
   pricing: PricingService;
   priceAdmin: PriceAdminService;
@@ -64,7 +68,9 @@ export function createServices(app: AppContext): Services {
     users: new UsersService(),
     labKeys: new LabKeysService(),
     catalog: new CatalogService(),
-    catalogAdmin: new CatalogAdminService(),
+    shopsAdmin: new ShopsAdminService(),
+    productsAdmin: new ProductsAdminService(),
+    chargedImagesAdmin: new ChargedImagesAdminService(),
     notifications: new NotificationsService(),
     pricing: new PricingService(app),
     priceAdmin: new PriceAdminService(),

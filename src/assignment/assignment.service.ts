@@ -8,7 +8,7 @@
  * by the process its daemon is connected to, without an event) is never older than that here.
  */
 import type { EntityManager } from "typeorm";
-import { LabEntity, LabServiceEntity } from "../catalog/lab.entity";
+import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import type { FulfilmentMethod } from "../catalog/fulfilment";
 import type { AppContext } from "../graphql/context";
 import { DEFAULT_WEIGHTS, rankLabs, type AssignmentDecision, type AssignmentRequest, type LabInfo, type RankingWeights } from "./lab-ranking";

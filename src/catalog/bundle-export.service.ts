@@ -6,7 +6,7 @@
  * exports of the same catalog are the same file.
  */
 import type { DataSource } from "typeorm";
-import { LabApiKeyEntity } from "../identity/lab-api-key.entity";
+import { LabApiKeyEntity } from "../labs/lab-api-key.entity";
 import { Role } from "../identity/role";
 import { UserEntity } from "../identity/user.entity";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
@@ -14,7 +14,7 @@ import { PriceRowEntity } from "../pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "../pricing/shop-price-allowance.entity";
 import { FULFILMENT_METHODS, type Bundle, type BundleLab, type BundleUser, type Fulfilment, type GeoLocation } from "./bundle";
 import { CURRENCY_SETTING } from "./bundle-import.service";
-import { LabEntity, LabServiceEntity } from "./lab.entity";
+import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import { ProductEntity } from "./product.entity";
 import { ServiceEntity } from "./service.entity";
 import { SettingEntity } from "./setting.entity";

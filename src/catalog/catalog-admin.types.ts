@@ -11,7 +11,7 @@ import { Field, ID, InputType, ObjectType } from "type-graphql";
 import { UserErrorType } from "../graphql/user-error.types";
 import { MoneyScalar } from "../graphql/scalars";
 import { GeoPointInput } from "../orders/order.input";
-import { MAX_TEMPLATE_PRODUCTS } from "./catalog-admin.service";
+import { MAX_TEMPLATE_PRODUCTS } from "./products-admin.service";
 import { ProductType, ServiceType, ShopGroupType, ShopType, TemplateType } from "./catalog.types";
 import { IsHumanName } from "../common/names";
 

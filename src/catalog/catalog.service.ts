@@ -6,7 +6,7 @@
 import { In, type FindOptionsWhere } from "typeorm";
 import type { RequestContext } from "../graphql/context";
 import { Role } from "../identity/role";
-import { LabEntity, LabServiceEntity } from "./lab.entity";
+import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import { ProductEntity } from "./product.entity";
 import { ServiceEntity } from "./service.entity";
 import { ShopGroupEntity } from "./shop-group.entity";

@@ -1,12 +1,12 @@
 /** Every entity of the center, in one list for the data source. */
-import { LabEntity, LabServiceEntity } from "../catalog/lab.entity";
+import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import { ProductEntity } from "../catalog/product.entity";
 import { ServiceEntity } from "../catalog/service.entity";
 import { SettingEntity } from "../catalog/setting.entity";
 import { ShopGroupEntity } from "../catalog/shop-group.entity";
 import { ShopEntity } from "../catalog/shop.entity";
 import { TemplateEntity, TemplateProductEntity } from "../catalog/template.entity";
-import { LabApiKeyEntity } from "../identity/lab-api-key.entity";
+import { LabApiKeyEntity } from "../labs/lab-api-key.entity";
 import { UserEntity } from "../identity/user.entity";
 import { NotificationEntity } from "../notifications/notification.entity";
 import { ImageEntity } from "../images/image.entity";

@@ -19,6 +19,8 @@
 import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from "mysql2";
 import type { DataSource } from "typeorm";
 import type { MysqlDataSourceOptions } from "typeorm/driver/mysql/MysqlDataSourceOptions";
+import { mysqlConnectionOptions } from "./mysql-connection";
+import { isLockConflict } from "./driver-errors";
 import { queryCounter } from "./query-counter";
 import { againAfter, isSqlite } from "./transaction";
 
@@ -42,22 +44,10 @@ const pools = new WeakMap<DataSource, Pool>();
 function poolFor(ds: DataSource): Pool {
   let pool = pools.get(ds);
   if (pool) return pool;
-  const o = ds.options as MysqlDataSourceOptions;
   pool = createPool({
-    host: o.host,
-    port: o.port,
-    socketPath: o.socketPath,
-    user: o.username,
-    password: o.password,
-    database: o.database,
-    // As TypeORM's pool is opened (db/data-source.ts): the same text, instants and integers.
-    charset: o.charset,
-    timezone: o.timezone,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
+    // As TypeORM's pool is opened: the same server, text, instants and integers.
+    ...mysqlConnectionOptions(ds.options as MysqlDataSourceOptions),
     multipleStatements: true,
-    // As TypeORM's: no stack trace captured for every query.
-    trace: false,
     connectionLimit: POOL_SIZE,
     // Idle connections are closed after a while, so a process that batched once keeps none for long.
     maxIdle: 2,
@@ -139,8 +129,6 @@ function result(r: unknown): StatementResult {
 const MAX_COALESCED = 64;
 /** Statements that change rows: each answers one OK packet, which is how a round trip's progress is read. */
 const CHANGES_ROWS = /^\s*(?:UPDATE|INSERT|DELETE)\b/i;
-/** Errors after which InnoDB may have rolled back the whole transaction, not just the statement. */
-const WHOLE_TRANSACTION = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
 
 interface Waiting {
   sql: string;
@@ -226,7 +214,8 @@ async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
   }
   // The statement that failed: the first without an answer (START TRANSACTION never fails alone).
   const failed = Math.min(results.length, batch.length - 1);
-  if (wrapped && WHOLE_TRANSACTION.has(error.code ?? "")) {
+  // A deadlock or lock wait time-out: InnoDB may have rolled back the whole transaction, not just the statement.
+  if (wrapped && isLockConflict(error)) {
     await rollBack(conn);
     batch.forEach((w, i) => i !== failed && enqueue(ds, w));
     retryOrReject(ds, batch[failed], error);

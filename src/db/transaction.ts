@@ -5,8 +5,8 @@
  * units that queued up while one ran share the next commit (see `runSqliteGroup`).
  */
 import type { DataSource, EntityManager } from "typeorm";
+import { isLockConflict } from "./driver-errors";
 
-const RETRYABLE_MYSQL = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
 const MAX_ATTEMPTS = 5;
 /** SQLite: units run under one commit at most. */
 const MAX_GROUP = 64;
@@ -92,16 +92,12 @@ async function runSqliteGroup(ds: DataSource, group: SqliteUnit[]): Promise<void
  * short randomised pause, so that the two sides of a deadlock do not collide again.
  */
 export async function againAfter(e: unknown, attempt: number): Promise<void> {
-  const code = (e as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (e as { code?: string }).code;
-  if (attempt >= MAX_ATTEMPTS || code === undefined || !RETRYABLE_MYSQL.has(code)) throw e;
+  if (attempt >= MAX_ATTEMPTS || !isLockConflict(e)) throw e;
   await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt) * Math.random()));
 }
 
-/** A duplicate-key failure on either engine (a unique index or primary key refused the row). */
-export function isUniqueViolation(e: unknown): boolean {
-  const code = (e as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (e as { code?: string }).code;
-  return code === "ER_DUP_ENTRY" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
-}
+/** Kept here for the callers that still import it from the transaction helper; its home is driver-errors.ts. */
+export { isUniqueViolation } from "./driver-errors";
 
 /**
  * One hand-written statement (`?` placeholders on both engines) through the transaction's query

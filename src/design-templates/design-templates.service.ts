@@ -10,11 +10,12 @@
  */
 import { In, type EntityManager } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
-import { usesMessage } from "../catalog/catalog-admin.service";
+import { usesMessage } from "../common/catalog-writes";
 import { checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "../labs/lab.entity";
 import { ShopEntity } from "../catalog/shop.entity";
-import { isSqlite, isUniqueViolation } from "../db/transaction";
+import { isUniqueViolation } from "../db/driver-errors";
+import { forUpdate } from "../db/locks";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
 import type { AppContext, RequestContext } from "../graphql/context";
 import { Role } from "../identity/role";
@@ -203,7 +204,7 @@ export class DesignTemplatesService {
         throw new RollbackWithErrors([userError("TOO_MANY_TEMPLATES", `A report lists at most ${MAX_LAB_TEMPLATES} templates, got ${templates.length}`, ["templates"])]);
       }
       // Held until commit: two reports of one lab replace its set one after the other.
-      const lab = await tx.em.findOne(LabEntity, { where: { id: labId }, ...(isSqlite(tx.em.connection) ? {} : { lock: { mode: "pessimistic_write" as const } }) });
+      const lab = await tx.em.findOne(LabEntity, { where: { id: labId }, ...forUpdate(tx.em) });
       if (!lab) throw forbidden(`Lab ${labId} no longer exists`);
       const known = await templatesById(tx.em, templates.map((t) => t.id));
       const errors: UserErrorData[] = [];
@@ -390,7 +391,7 @@ async function templatesById(em: EntityManager, ids: readonly string[]): Promise
 }
 
 async function exactTemplate(em: EntityManager, id: string, lock = false): Promise<DesignTemplateEntity | null> {
-  const row = await em.findOne(DesignTemplateEntity, { where: { id }, ...(lock && !isSqlite(em.connection) ? { lock: { mode: "pessimistic_write" as const } } : {}) });
+  const row = await em.findOne(DesignTemplateEntity, { where: { id }, ...(lock ? forUpdate(em) : {}) });
   return row !== null && row.id === id ? row : null;
 }
 

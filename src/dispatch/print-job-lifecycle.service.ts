@@ -14,7 +14,8 @@
 import { In } from "typeorm";
 import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
 import { randomHex } from "../common/random-tokens";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "../labs/lab.entity";
+import { isSqlite, withTransaction } from "../db/transaction";
 import { inTransaction, type Outcome, type Tx } from "../db/unit-of-work";
 import { systemContext, type AppContext, type RequestContext } from "../graphql/context";
 import { Role } from "../identity/role";

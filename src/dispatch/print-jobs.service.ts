@@ -8,7 +8,7 @@ import { Repeater } from "@graphql-yoga/subscription";
 import { In, LessThanOrEqual } from "typeorm";
 import type { AppContext, RequestContext } from "../graphql/context";
 import type { Outcome, Tx } from "../db/unit-of-work";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "../labs/lab.entity";
 import type { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity } from "./print-job.entity";
 import { isPrintable, jobMove } from "./print-job-state";

@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import type { DataSource } from "typeorm";
 import { userError, RollbackWithErrors, type UserErrorData } from "../common/errors";
-import { isUniqueViolation, withTransaction } from "../db/transaction";
+import { isUniqueViolation } from "../db/driver-errors";
+import { withTransaction } from "../db/transaction";
 import { hashPassword, MAX_PASSWORD_LENGTH } from "./passwords";
 import { STRONG_PASSWORD_RULE, weakPasswordReason } from "./password-policy";
 import { Role } from "./role";

@@ -6,8 +6,8 @@
  */
 import { userError, type UserErrorData } from "../common/errors";
 import type { AppContext, Auth, RequestContext } from "../graphql/context";
-import { LabApiKeyEntity } from "./lab-api-key.entity";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabApiKeyEntity } from "../labs/lab-api-key.entity";
+import { LabEntity } from "../labs/lab.entity";
 import type { AttemptCounter, RateLimits } from "../common/rate-limits";
 import { isKeyedKeyHash, keyedKeyHash, labKeyDigest, labKeyLookup, timingDummyHash, verifyHash, verifyKeyedKeyHash } from "./passwords";
 import { issueToken, looksLikeJwt, TokenVerifier } from "./tokens";

@@ -16,7 +16,8 @@ import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import sharp from "sharp";
 import { In, type EntityManager } from "typeorm";
-import { isSqlite, withTransaction } from "../db/transaction";
+import { lockForUpdate } from "../db/locks";
+import { withTransaction } from "../db/transaction";
 import type { AppContext, Auth, RequestContext } from "../graphql/context";
 import { ADMIN_ROLES, Role } from "../identity/role";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
@@ -523,7 +524,7 @@ export class ImagesService {
       // On MariaDB the locking read also locks the gap of a missing id, so two admins storing a new
       // id at once end in a deadlock that withTransaction retries (the second then replaces).
       const qb = em.getRepository(ImageEntity).createQueryBuilder("i").where("i.id = :id", { id: row.id });
-      if (!isSqlite(this.app.ds)) qb.setLock("pessimistic_write");
+      lockForUpdate(qb, this.app.ds);
       const existing = await qb.getOne();
       if (existing && !existing.stock) throw idTaken(row.id);
       if (!existing) {

@@ -8,156 +8,35 @@
  * makes the center send the lab's backlog again. A key the center refuses (close code 4403) is
  * reported each time and given up on after a few refusals, rather than retried forever.
  */
-import { createHash } from "node:crypto";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import { CenterGraphQLError, CenterUnreachableError, DownloadRefusedError, KeyRefusedError, backoffDelay, describeNetworkError, operationError, sleep, verifyImage } from "./center-errors";
+import {
+  CLAIM,
+  COMPLETE,
+  FAIL,
+  HISTORY,
+  JOB_STATUS,
+  LOAD,
+  PRINT_JOB,
+  SUBSCRIPTION,
+  TEMPLATES,
+  toJobEvent,
+  type ClaimResult,
+  type HistoryInput,
+  type JobDetail,
+  type JobEvent,
+  type JobImage,
+  type JobPayload,
+  type LoadInput,
+  type PrintJobStatus,
+  type RawJobEvent,
+  type UserError,
+} from "./center-protocol";
 
-export type PrintJobStatus = "QUEUED" | "LEASED" | "DONE" | "FAILED";
-
-/** A job as the printJobs subscription announces it. */
-export interface JobEvent {
-  id: string;
-  orderId: string;
-  labId: string;
-  status: PrintJobStatus;
-  attempts: number;
-  lastError?: string | null;
-  /** Sheets ordered, over all sub-orders (for the load report). */
-  sheets: number;
-}
-
-export interface UserError {
-  code: string;
-  message: string;
-  field?: string[] | null;
-}
-
-export interface JobImage {
-  imageId: string;
-  /**
-   * A signed, short-lived download path relative to the center's URL (or an absolute URL); null for
-   * a stock image the center holds no bytes of (the lab prints it from its own library).
-   */
-  url: string | null;
-  sha256: string | null;
-  bytes: number | null;
-  width: number | null;
-  height: number | null;
-  contentType: string | null;
-}
-
-export interface JobItem {
-  id: string;
-  imageId: string;
-  designTemplateId: string | null;
-  layout: string | null;
-}
-
-export interface JobSubOrder {
-  id: string;
-  serviceId: string;
-  sheets: number;
-  items: JobItem[];
-}
-
-/** The whole job, as the printJob query gives it to its lab. */
-export interface JobDetail {
-  id: string;
-  orderId: string;
-  labId: string;
-  status: PrintJobStatus;
-  attempts: number;
-  order: { id: string; status: string; subOrders: JobSubOrder[] };
-  images: JobImage[];
-}
-
-export interface ClaimResult {
-  job: { id: string; orderId: string; status: PrintJobStatus; attempts: number } | null;
-  leaseToken: string | null;
-  leaseExpiresAt: string | null;
-  errors: UserError[];
-}
-
-export interface JobPayload {
-  job: { id: string; status: PrintJobStatus; attempts: number } | null;
-  errors: UserError[];
-}
-
-export interface LoadInput {
-  queuedJobs: number;
-  queuedSheets: number;
-  utilisation: number;
-}
-
-export interface HistoryInput {
-  jobId: string;
-  printedAt: string;
-  sheets: number;
-  printer: string | null;
-  ok: boolean;
-}
-
-/** The center could not be reached, timed out, or answered 5xx: worth retrying later. */
-export class CenterUnreachableError extends Error {
-  constructor(
-    readonly url: string,
-    detail: string,
-  ) {
-    super(`center unreachable at ${url}: ${detail}`);
-    this.name = "CenterUnreachableError";
-  }
-}
-
-/** The center refused the lab key (HTTP UNAUTHENTICATED, or WebSocket close 4403). */
-export class KeyRefusedError extends Error {
-  constructor(detail = "") {
-    super(`the center refused the lab key${detail ? ` (${detail})` : ""}: check --key`);
-    this.name = "KeyRefusedError";
-  }
-}
-
-/** A GraphQL error the center answered (FORBIDDEN, BAD_USER_INPUT, a validation error, ...). */
-export class CenterGraphQLError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = "CenterGraphQLError";
-  }
-}
-
-/** An image whose bytes are not what the job says (size or sha256). */
-export class ChecksumMismatchError extends Error {
-  constructor(
-    readonly imageId: string,
-    detail: string,
-  ) {
-    super(`image ${imageId}: ${detail}`);
-    this.name = "ChecksumMismatchError";
-  }
-}
-
-/** An image that could not be downloaded (the center answered 4xx). */
-export class DownloadRefusedError extends Error {
-  constructor(
-    readonly imageId: string,
-    readonly status: number,
-    detail: string,
-  ) {
-    super(`image ${imageId}: download answered ${status}${detail ? ` ${detail}` : ""}`);
-    this.name = "DownloadRefusedError";
-  }
-}
-
-/**
- * Capped exponential backoff with jitter: `base * 2^attempt`, at most `cap`, then a random point in
- * its upper half (so retries from many labs spread out, and none comes sooner than half the step).
- */
-export function backoffDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
-  const step = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.round(step / 2 + random() * (step / 2));
-}
+// The client's vocabulary, importable from here as before the split.
+export * from "./center-errors";
+export * from "./center-protocol";
 
 /** `--url` as given (with or without /graphql) to the center's base URL, or a RangeError. */
 export function centerBaseUrl(raw: string): string {
@@ -172,26 +51,6 @@ export function centerBaseUrl(raw: string): string {
   const pathname = u.pathname.replace(/\/+$/, "").replace(/\/graphql$/, "");
   return `${u.protocol}//${u.host}${pathname}`;
 }
-
-const JOB_EVENT_FIELDS = "id orderId labId status attempts lastError order { subOrders { sheets } }";
-/** The error an operation's first GraphQL error means for the daemon: its key refused, or a plain failure. */
-function operationError(first: { message: string; extensions?: { code?: unknown } }): KeyRefusedError | CenterGraphQLError {
-  const code = String(first.extensions?.code ?? "GRAPHQL_ERROR");
-  return code === "UNAUTHENTICATED" ? new KeyRefusedError("UNAUTHENTICATED") : new CenterGraphQLError(code, first.message);
-}
-
-/** The daemon's subscription, as it sends it (the dispatch benchmark's labs send the same). */
-export const SUBSCRIPTION = `subscription LabPrintJobs { printJobs { job { ${JOB_EVENT_FIELDS} } } }`;
-const ERRORS = "errors { code message field }";
-/** The daemon's claim and completion, as it sends them (the dispatch benchmark sends the same). */
-export const CLAIM = `mutation LabClaimPrintJob($jobId: ID!, $claimKey: String) { claimPrintJob(jobId: $jobId, claimKey: $claimKey) { job { id orderId status attempts } leaseToken leaseExpiresAt ${ERRORS} } }`;
-export const COMPLETE = `mutation LabCompletePrintJob($jobId: ID!, $leaseToken: String!) { completePrintJob(jobId: $jobId, leaseToken: $leaseToken) { job { id status attempts } ${ERRORS} } }`;
-const FAIL = `mutation LabFailPrintJob($jobId: ID!, $leaseToken: String!, $reason: String!, $retryable: Boolean!) { failPrintJob(jobId: $jobId, leaseToken: $leaseToken, reason: $reason, retryable: $retryable) { job { id status attempts } ${ERRORS} } }`;
-const PRINT_JOB = `query LabPrintJob($id: ID!) { printJob(id: $id) { id orderId labId status attempts order { id status subOrders { id serviceId sheets items { id imageId designTemplateId layout } } } images { imageId url sha256 bytes width height contentType } } }`;
-const JOB_STATUS = `query LabPrintJobStatus($id: ID!) { printJob(id: $id) { id status attempts } }`;
-const TEMPLATES = `mutation LabReportTemplates($templates: [HeldDesignTemplateInput!]!) { reportLabTemplates(templates: $templates) { ${ERRORS} } }`;
-const LOAD = `mutation LabReportLoad($input: LabLoadInput!) { reportLabLoad(input: $input) { accepted ${ERRORS} } }`;
-const HISTORY = `mutation LabReportPrintHistory($entries: [PrintHistoryInput!]!) { reportPrintHistory(entries: $entries) { stored ${ERRORS} } }`;
 
 export interface SubscriptionHandlers {
   /** A job event (backlog first after every (re)subscribe, then live). */
@@ -597,60 +456,4 @@ export class CenterClient {
       limit.abort();
     }
   }
-}
-
-interface RawJobEvent {
-  id: string;
-  orderId: string;
-  labId: string;
-  status: PrintJobStatus;
-  attempts: number;
-  lastError?: string | null;
-  order?: { subOrders?: Array<{ sheets: number }> } | null;
-}
-
-function toJobEvent(raw: RawJobEvent): JobEvent {
-  const sheets = (raw.order?.subOrders ?? []).reduce((n, s) => n + (Number.isFinite(s.sheets) ? s.sheets : 0), 0);
-  return { id: raw.id, orderId: raw.orderId, labId: raw.labId, status: raw.status, attempts: raw.attempts, lastError: raw.lastError ?? null, sheets };
-}
-
-/** Checks bytes against the size and sha256 the job gives (when it gives them); throws ChecksumMismatchError. */
-export function verifyImage(image: Pick<JobImage, "imageId" | "bytes" | "sha256">, bytes: Buffer): void {
-  if (image.bytes !== null && image.bytes !== undefined && bytes.length !== image.bytes) {
-    throw new ChecksumMismatchError(image.imageId, `expected ${image.bytes} bytes, got ${bytes.length}`);
-  }
-  if (image.sha256) {
-    const sha256 = createHash("sha256").update(bytes).digest("hex");
-    if (sha256 !== image.sha256.toLowerCase()) throw new ChecksumMismatchError(image.imageId, `expected sha256 ${image.sha256.toLowerCase()}, got ${sha256}`);
-  }
-}
-
-/** A short, human reason for a network failure (ECONNREFUSED, a timeout, a close code). */
-export function describeNetworkError(e: unknown): string {
-  if (e && typeof e === "object") {
-    const o = e as { name?: string; code?: string; message?: string; cause?: unknown; reason?: string; error?: unknown };
-    if (o.name === "TimeoutError") return "timed out";
-    if (o.cause) {
-      const inner = describeNetworkError(o.cause);
-      if (inner) return inner;
-    }
-    if (o.error && o.error !== e) return describeNetworkError(o.error);
-    if (typeof o.code === "string") return o.code;
-    if (typeof o.code === "number") return `closed with ${o.code}${o.reason ? ` ${o.reason}` : ""}`;
-    if (typeof o.message === "string" && o.message) return o.message;
-  }
-  return String(e);
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

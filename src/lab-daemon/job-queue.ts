@@ -3,7 +3,7 @@
  * the pause on claiming while the center is away, the idle workers waiting for work, and how busy
  * the workers have been (the load the daemon reports).
  */
-import { backoffDelay } from "./center-client";
+import { backoffDelay } from "./center-errors";
 
 /** The queue's expected work is counted against this span (see loadNow). */
 const BACKLOG_HORIZON_MS = 5 * 60 * 1000;

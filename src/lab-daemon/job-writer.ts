@@ -4,7 +4,7 @@
  * Today's one format is rendered print files (JPEG or PDF) and a JSON ticket; a minilab
  * controller format is another JobWriter.
  */
-import type { JobDetail } from "./center-client";
+import type { JobDetail } from "./center-protocol";
 import type { HotFolder, WrittenFile } from "./hot-folder";
 import { JobFailure } from "./job-failure";
 import { parseLayout, renderSheet, type PrintFormat, type SheetPlan, type SheetSize } from "./print-files";

@@ -2,7 +2,9 @@
  * What the lab daemon tells the center on a schedule: its load, its printing history (from the
  * journal, until acknowledged), and the design templates it holds.
  */
-import { KeyRefusedError, type CenterClient, type HistoryInput, type UserError } from "./center-client";
+import type { CenterClient } from "./center-client";
+import { KeyRefusedError } from "./center-errors";
+import type { HistoryInput, UserError } from "./center-protocol";
 import type { JobQueue } from "./job-queue";
 import type { Journal } from "./journal";
 import type { LabTemplates } from "./lab-templates";

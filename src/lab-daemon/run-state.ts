@@ -3,7 +3,7 @@
  * (with a signal that cuts long waits short), a fatal error that stops it with a code, calls to the
  * center retried while it is unreachable, and schedules that end with the daemon.
  */
-import { CenterGraphQLError, CenterUnreachableError, backoffDelay, sleep } from "./center-client";
+import { CenterGraphQLError, CenterUnreachableError, backoffDelay, sleep } from "./center-errors";
 
 /** Exit codes of the daemon's process. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, KEY_REFUSED: 3 } as const;

@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import { boundedList } from "../graphql/argument-validation";
 import { MAX_HISTORY_BATCH } from "./lab-reports.service";
 import { LabType } from "../catalog/catalog.types";
-import type { LabEntity } from "../catalog/lab.entity";
+import type { LabEntity } from "./lab.entity";
 import type { RequestContext } from "../graphql/context";
 import { DateScalar } from "../graphql/scalars";
 import { ADMIN_ROLES, LAB } from "../identity/role";

@@ -7,15 +7,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { In } from "typeorm";
-import { badInput, forbidden, notFound, userError, type UserErrorData } from "../common/errors";
-import { LabEntity } from "../catalog/lab.entity";
-import { withTransaction, isSqlite, isUniqueViolation } from "../db/transaction";
+import { badInput, userError, type UserErrorData } from "../common/errors";
+import { LabEntity } from "./lab.entity";
+import { isUniqueViolation } from "../db/driver-errors";
+import { withTransaction } from "../db/transaction";
 import { inTransaction, type Outcome } from "../db/unit-of-work";
 import type { AppContext, RequestContext } from "../graphql/context";
-import { adminGroupId, adminShopId, isCenterAdmin, managesShopAsGroup } from "../identity/scope";
 import { addDays, businessDate, isValidDate } from "../pricing/business-date";
 import { LabLoadReportEntity, PrintHistoryEntity } from "./lab-report.entity";
 import { PrintJobEntity } from "../dispatch/print-job.entity";
+import { deleteOldLoadReports, printDayRows, pruneLoadReportsSql } from "./lab-report.rows";
+import { labInScope } from "./lab-scope";
 
 /** Most entries per reportPrintHistory call. */
 export const MAX_HISTORY_BATCH = 1000;
@@ -142,7 +144,7 @@ export class LabReportsService {
   /** The lab's load reports, newest first. */
   async loadHistory(ctx: RequestContext, labId: string, first: number): Promise<LatestLoad[]> {
     if (!Number.isInteger(first) || first < 1 || first > MAX_LOAD_HISTORY) throw badInput(`first must be 1 to ${MAX_LOAD_HISTORY}`, ["first"]);
-    await this.labInScope(ctx, labId);
+    await labInScope(ctx, ctx.app.ds.manager, labId, { shopAdmins: true });
     return ctx.app.ds.getRepository(LabLoadReportEntity).find({ where: { labId }, order: { reportedAt: "DESC", id: "DESC" }, take: first });
   }
 
@@ -169,10 +171,7 @@ export class LabReportsService {
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a whole number of 1 or more, got ${batchSize}`);
     const cutoff = new Date((opts.now ?? new Date()).getTime() - retentionDays * DAY_MS);
     const report: PruneReport = { deleted: 0, batches: 0, cutoff, complete: true };
-    // The batch size is a checked integer, written into the statement (a LIMIT placeholder is not portable).
-    const sql = isSqlite(app.ds)
-      ? `DELETE FROM lab_load_reports WHERE id IN (SELECT id FROM lab_load_reports WHERE lab_id = ? AND reported_at < ? ORDER BY reported_at LIMIT ${batchSize})`
-      : `DELETE FROM lab_load_reports WHERE lab_id = ? AND reported_at < ? ORDER BY reported_at LIMIT ${batchSize}`;
+    const sql = pruneLoadReportsSql(app.ds, batchSize);
     const labs = await app.ds.getRepository(LabEntity).find({ select: { id: true }, order: { id: "ASC" } });
     run: for (const { id: labId } of labs) {
       for (;;) {
@@ -180,7 +179,7 @@ export class LabReportsService {
           report.complete = false;
           break run;
         }
-        const deleted = await withTransaction(app.ds, async (em) => (await em.queryRunner!.query(sql, [labId, cutoff.getTime()], true)).affected ?? 0);
+        const deleted = await withTransaction(app.ds, (em) => deleteOldLoadReports(em, sql, labId, cutoff));
         report.batches += 1;
         report.deleted += deleted;
         if (deleted < batchSize) break;
@@ -342,39 +341,12 @@ export class LabReportsService {
       if (dates.length === MAX_STATS_DAYS) throw badInput(`At most ${MAX_STATS_DAYS} days at once`, ["to"]);
       dates.push(d);
     }
-    await this.labInScope(ctx, labId);
-    const rows: Array<{ d: string; sheets: string | number | null; jobs: string | number | null; failures: string | number | null }> = await ctx.app.ds
-      .getRepository(PrintHistoryEntity)
-      .createQueryBuilder("h")
-      .select("h.business_date", "d")
-      .addSelect("SUM(CASE WHEN h.ok = 1 THEN h.sheets ELSE 0 END)", "sheets")
-      .addSelect("SUM(CASE WHEN h.ok = 1 THEN 1 ELSE 0 END)", "jobs")
-      .addSelect("SUM(CASE WHEN h.ok = 1 THEN 0 ELSE 1 END)", "failures")
-      .where("h.lab_id = :lab AND h.business_date >= :from AND h.business_date <= :to", { lab: labId, from, to })
-      .groupBy("h.business_date")
-      .getRawMany();
-    // MariaDB answers SUM as a DECIMAL string.
-    const byDate = new Map(rows.map((r) => [r.d, { sheets: Number(r.sheets ?? 0), jobsCompleted: Number(r.jobs ?? 0), failures: Number(r.failures ?? 0) }]));
+    await labInScope(ctx, ctx.app.ds.manager, labId, { shopAdmins: true });
+    const byDate = new Map((await printDayRows(ctx.app.ds, labId, from, to)).map(({ date, ...sums }) => [date, sums]));
     const days = dates.map((date) => ({ date, ...(byDate.get(date) ?? { sheets: 0, jobsCompleted: 0, failures: 0 }) }));
     const sum = (f: "sheets" | "jobsCompleted" | "failures") => days.reduce((n, d) => n + d[f], 0);
     const sheetsPrinted = sum("sheets");
     return { labId, from, to, days, sheetsPrinted, jobsCompleted: sum("jobsCompleted"), failures: sum("failures"), throughputSheetsPerHour: sheetsPrinted / (days.length * 24) };
-  }
-
-  // ---------------------------------------------------------------- scope
-
-  /**
-   * The lab, if the caller administers it: center admins every lab, a group admin the labs of
-   * their group's shops, a shop admin their shop's labs. Unknown: NOT_FOUND; outside: FORBIDDEN.
-   */
-  private async labInScope(ctx: RequestContext, labId: string): Promise<LabEntity> {
-    const lab = await ctx.app.ds.getRepository(LabEntity).findOne({ where: { id: labId } });
-    if (!lab || lab.id !== labId) throw notFound(`No lab ${labId}`);
-    if (isCenterAdmin(ctx)) return lab;
-    const shopId = adminShopId(ctx);
-    if (shopId !== null && lab.shopId === shopId) return lab;
-    if (adminGroupId(ctx) !== null && (await managesShopAsGroup(ctx, ctx.app.ds.manager, lab.shopId))) return lab;
-    throw forbidden(`Lab ${labId} is outside your scope`);
   }
 }
 

@@ -13,22 +13,23 @@
  * the same transaction; after commit the catalog caches (and the cached lab keys, so that a disabled
  * lab is refused at once) are dropped on every center process.
  */
-import type { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from "typeorm";
+import type { EntityManager } from "typeorm";
 import { In, Not } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
-import { usesMessage } from "../catalog/catalog-admin.service";
 import { checkLocation, checkIdList, checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
+import { blankToNull, deleteOrReject, exact, insertOrReject, sameList, usesMessage, type GeoPointData } from "../common/catalog-writes";
 import type { LabView } from "../catalog/catalog.service";
 import { FulfilmentMethod } from "../catalog/fulfilment";
-import { LabEntity, LabServiceEntity } from "../catalog/lab.entity";
 import { ServiceEntity } from "../catalog/service.entity";
 import { ShopEntity } from "../catalog/shop.entity";
-import { isSqlite } from "../db/transaction";
+import { constraintKind } from "../db/driver-errors";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";
 import { adminGroupId, isCenterAdmin } from "../identity/scope";
 import { PrintJobEntity } from "../dispatch/print-job.entity";
 import { isFinished, PRINT_JOB_STATUSES } from "../dispatch/print-job-state";
+import { LabEntity, LabServiceEntity } from "./lab.entity";
+import { labInScope } from "./lab-scope";
 import { actorName } from "../notifications/notifications.service";
 
 /** The most services one lab may list. */
@@ -39,10 +40,7 @@ export const MAX_CAPACITY_SHEETS_PER_HOUR = 1_000_000;
 /** Print jobs in these states are finished: they no longer hold their lab. */
 const FINISHED_JOB_STATES = PRINT_JOB_STATUSES.filter(isFinished);
 
-export interface GeoPointData {
-  lat: number;
-  lng: number;
-}
+export type { GeoPointData };
 export interface LabInput {
   id: string;
   name: string;
@@ -120,7 +118,7 @@ export class LabsAdminService {
   async updateLab(ctx: RequestContext, id: string, input: LabChange): Promise<Outcome<LabView>> {
     requireCenterOrGroupAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
-      const lab = await this.labInScope(ctx, tx.em, id, ["id"]);
+      const lab = await labInScope(ctx, tx.em, id, { field: ["id"], forUpdate: true });
       const errors: UserErrorData[] = [];
       const name = input.name != null ? checkName(input.name, ["input", "name"], errors) : undefined;
       let newShop: ShopEntity | null = null;
@@ -221,7 +219,7 @@ export class LabsAdminService {
   async deleteLab(ctx: RequestContext, id: string): Promise<Outcome<LabView>> {
     requireCenterOrGroupAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
-      const lab = await this.labInScope(ctx, tx.em, id, ["id"]);
+      const lab = await labInScope(ctx, tx.em, id, { field: ["id"], forUpdate: true });
       const subject = `Lab ${lab.id}`;
       const inUse = usesMessage(subject, [["print jobs not done or failed", await openJobs(tx.em, lab.id)]]);
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
@@ -233,13 +231,8 @@ export class LabsAdminService {
         message: `Lab ${lab.id} "${lab.name}" of shop ${lab.shopId} was deleted by ${actorName(ctx)}`,
         scope: { kind: "SHOP", shopId: lab.shopId },
       });
-      try {
-        await tx.em.delete(LabEntity, { id: lab.id });
-      } catch (e) {
-        // A job queued for it meanwhile holds it (the foreign key is the truth).
-        if (constraintKind(e) !== "foreign") throw e;
-        throw new RollbackWithErrors([userError("IN_USE", `${subject} is still in use`, ["id"])]);
-      }
+      // A job queued for it meanwhile holds it (the foreign key is the truth).
+      await deleteOrReject(tx.em, LabEntity, { id: lab.id }, subject);
       // "catalog" drops the cached lab keys too: the deleted lab's keys stop working at once.
       tx.emit("invalidate", { kind: "catalog" });
       return view;
@@ -247,15 +240,6 @@ export class LabsAdminService {
   }
 
   // --- Shared steps ----------------------------------------------------------------------------
-
-  /** The lab named exactly, locked until commit, if the caller manages its shop; else NOT_FOUND or FORBIDDEN. */
-  private async labInScope(ctx: RequestContext, em: EntityManager, id: string, field: Field): Promise<LabEntity> {
-    const lab = await exact(em, LabEntity, "id", id, true);
-    if (!lab) throw new RollbackWithErrors([userError("NOT_FOUND", `No lab ${id}`, field)]);
-    const shop = await em.findOne(ShopEntity, { where: { id: lab.shopId }, select: { id: true, shopGroupId: true } });
-    if (!managesShop(ctx, shop)) throw forbidden(`Lab ${lab.id} is not one of your group's shops' labs`);
-    return lab;
-  }
 
   /** The shop named exactly (UNKNOWN_SHOP when there is none), if the caller manages it (else FORBIDDEN). */
   private async shopInScope(ctx: RequestContext, em: EntityManager, shopId: string, field: Field, errors: UserErrorData[]): Promise<ShopEntity | null> {
@@ -298,14 +282,6 @@ function managesShop(ctx: RequestContext, shop: Pick<ShopEntity, "shopGroupId"> 
 }
 
 
-function blankToNull(s: string | null | undefined): string | null {
-  return s == null || s.trim() === "" ? null : s.trim();
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 
 /** Stored as "PICKUP,DELIVERY" in the enum's order, whatever order they were given in. */
 function normaliseFulfilment(methods: FulfilmentMethod[]): string {
@@ -345,48 +321,4 @@ async function servicesOf(em: EntityManager, labId: string): Promise<string[]> {
 async function openJobs(em: EntityManager, labId: string): Promise<string[]> {
   const jobs = await em.find(PrintJobEntity, { where: { labId, status: Not(In(FINISHED_JOB_STATES)) }, select: { id: true }, order: { createdAt: "ASC", id: "ASC" } });
   return jobs.map((j) => j.id);
-}
-
-/**
- * The row whose key is exactly this value (MariaDB compares ids ignoring letter case, SQLite does
- * not: a reference must name an id exactly on both). `lock` holds the row until commit on MariaDB.
- */
-async function exact<T extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<T>, key: string, value: string, lock = false): Promise<T | null> {
-  const row = await em.findOne(entity, {
-    where: { [key]: value } as FindOptionsWhere<T>,
-    ...(lock && !isSqlite(em.connection) ? { lock: { mode: "pessimistic_write" as const } } : {}),
-  });
-  return row !== null && (row as Record<string, unknown>)[key] === value ? row : null;
-}
-
-type ConstraintKind = "unique" | "foreign";
-
-function constraintKind(e: unknown): ConstraintKind | null {
-  const err = e as { code?: string; driverError?: { code?: string } };
-  switch (err.driverError?.code ?? err.code) {
-    case "ER_DUP_ENTRY":
-    case "SQLITE_CONSTRAINT_PRIMARYKEY":
-    case "SQLITE_CONSTRAINT_UNIQUE":
-      return "unique";
-    case "ER_NO_REFERENCED_ROW":
-    case "ER_NO_REFERENCED_ROW_2":
-    case "ER_ROW_IS_REFERENCED":
-    case "ER_ROW_IS_REFERENCED_2":
-    case "SQLITE_CONSTRAINT_FOREIGNKEY":
-      return "foreign";
-    default:
-      return null;
-  }
-}
-
-/** Inserts, turning a constraint a racing transaction won into payload errors. */
-async function insertOrReject<T extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<T>, rows: T | T[], faults: (kind: ConstraintKind) => UserErrorData[]): Promise<void> {
-  if (Array.isArray(rows) && rows.length === 0) return;
-  try {
-    await em.insert(entity, rows as never);
-  } catch (e) {
-    const kind = constraintKind(e);
-    if (kind === null) throw e;
-    throw new RollbackWithErrors(faults(kind));
-  }
 }

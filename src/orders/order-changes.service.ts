@@ -7,7 +7,7 @@
 import type { EntityManager } from "typeorm";
 import { LRUCache } from "lru-cache";
 import { forbidden, RollbackWithErrors, userError } from "../common/errors";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "../labs/lab.entity";
 import { inTransaction, type Outcome } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";
 import type { UserEntity } from "../identity/user.entity";

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { userError, type UserErrorData } from "../common/errors";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "../labs/lab.entity";
 import { FulfilmentMethod } from "../catalog/fulfilment";
 import type { Outcome } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";

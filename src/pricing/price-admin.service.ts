@@ -18,7 +18,7 @@ import { ProductEntity } from "../catalog/product.entity";
 import { ShopGroupEntity } from "../catalog/shop-group.entity";
 import { ShopEntity } from "../catalog/shop.entity";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
-import { isSqlite } from "../db/transaction";
+import { forUpdate } from "../db/locks";
 import type { RequestContext } from "../graphql/context";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
@@ -107,7 +107,7 @@ export class PriceAdminService {
       // Only the scope the row moves into can gain an overlap: its lock comes first, before any
       // read; then the row itself, so that two changes of one row do not both start from its old state.
       await lockPriceKeys(tx.em, [row]);
-      const old = await tx.em.findOne(PriceRowEntity, { where: { id }, ...this.lock(tx.em) });
+      const old = await tx.em.findOne(PriceRowEntity, { where: { id }, ...forUpdate(tx.em) });
       if (!old) throw new RollbackWithErrors([userError("NOT_FOUND", `No price row ${id}`, ["id"])]);
       await this.authorize(ctx, tx.em, old); // the caller must hold the row as it is...
       await this.check(ctx, tx.em, row, old); // ...and as it will be
@@ -124,7 +124,7 @@ export class PriceAdminService {
     return this.run(ctx, dryRun, async (tx) => {
       // A deletion cannot make an overlap: it locks the row only (never a scope after a row, which
       // would take locks in the opposite order to an update).
-      const old = await tx.em.findOne(PriceRowEntity, { where: { id }, ...this.lock(tx.em) });
+      const old = await tx.em.findOne(PriceRowEntity, { where: { id }, ...forUpdate(tx.em) });
       if (!old) throw new RollbackWithErrors([userError("NOT_FOUND", `No price row ${id}`, ["id"])]);
       await this.authorize(ctx, tx.em, old);
       const changes = dryRun ? await this.effects(ctx, [old], []) : [];
@@ -171,11 +171,6 @@ export class PriceAdminService {
     errors.push(...(await this.withinAllowance(ctx, em, row)));
     if (errors.length === 0) errors.push(...(await this.overlaps(em, row, old)));
     rejectIf(errors);
-  }
-
-  /** On MariaDB, a locking read of the row (SQLite has none, and needs none: it runs one writer at a time). */
-  private lock(em: EntityManager): { lock?: { mode: "pessimistic_write" } } {
-    return isSqlite(em.connection) ? {} : { lock: { mode: "pessimistic_write" } };
   }
 
   /** May the caller hold a row of this scope? Throws FORBIDDEN if not. */

@@ -4,7 +4,7 @@
  * calculator from the in-memory price books (no query per line).
  */
 import { forbidden, userError, type UserErrorData } from "../common/errors";
-import { LabEntity } from "../catalog/lab.entity";
+import { LabEntity } from "../labs/lab.entity";
 import type { RequestContext } from "../graphql/context";
 import { Role } from "../identity/role";
 import { MAX_ITEMS_PER_ORDER, MAX_SHEETS, MAX_SUB_ORDERS } from "../orders/order.input";

@@ -5,7 +5,9 @@
 import { startCenter, type TestCenter } from "../support/center";
 import { authzMatrix, graphqlAttempt, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
 import { UserEntity } from "../../src/identity/user.entity";
-import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
+import { LabApiKeyEntity } from "../../src/labs/lab-api-key.entity";
+import { INVALID_CREDENTIAL, type CredentialMemo } from "../../src/identity/identity.service";
+import { queryCounter } from "../../src/db/query-counter";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 const LAB03_KEY = "lab03-key-0123456789abcdef";

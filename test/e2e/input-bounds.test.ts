@@ -10,7 +10,7 @@ import { ShopGroupEntity } from "../../src/catalog/shop-group.entity";
 import { ServiceEntity } from "../../src/catalog/service.entity";
 import { ProductEntity } from "../../src/catalog/product.entity";
 import { UserEntity } from "../../src/identity/user.entity";
-import { LabEntity } from "../../src/catalog/lab.entity";
+import { LabEntity } from "../../src/labs/lab.entity";
 import { TemplateEntity } from "../../src/catalog/template.entity";
 import { DesignTemplateEntity } from "../../src/design-templates/design-template.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";

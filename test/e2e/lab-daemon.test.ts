@@ -19,7 +19,7 @@ import { ImageEntity } from "../../src/images/image.entity";
 import { PrintHistoryEntity } from "../../src/labs/lab-report.entity";
 import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { Journal } from "../../src/lab-daemon/journal";
-import { LabEntity } from "../../src/catalog/lab.entity";
+import { LabEntity } from "../../src/labs/lab.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
 import { createServer } from "../../src/server";
 import { PATENT_FIXTURE } from "../support/center";

@@ -8,7 +8,7 @@ import * as http from "node:http";
 import { randomBytes } from "node:crypto";
 import { createServer, type RunningServer } from "../../src/server";
 import { openDatabase } from "../../src/db/data-source";
-import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
+import { LabApiKeyEntity } from "../../src/labs/lab-api-key.entity";
 import { startCenter, type TestCenter } from "../support/center";
 
 jest.setTimeout(120_000);

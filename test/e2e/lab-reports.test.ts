@@ -10,7 +10,7 @@ import { nextEvent, startCenter, type TestCenter } from "../support/center";
 import { authzMatrix, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
 import { until } from "../support/until";
 import { withTransaction } from "../../src/db/transaction";
-import { LabEntity } from "../../src/catalog/lab.entity";
+import { LabEntity } from "../../src/labs/lab.entity";
 import { LabLoadReportEntity, PrintHistoryEntity } from "../../src/labs/lab-report.entity";
 import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 

@@ -19,7 +19,7 @@ import WebSocket from "ws";
 import { importBundle } from "../../src/catalog/bundle-import.service";
 import { openDatabase } from "../../src/db/data-source";
 import { channelPrefix, createEventBus, type EventBus } from "../../src/graphql/pubsub";
-import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
+import { LabApiKeyEntity } from "../../src/labs/lab-api-key.entity";
 import { PATENT_FIXTURE } from "../support/center";
 import { createTestDatabase, usingMysql, type TestDatabase } from "../support/database";
 import { until } from "../support/until";

@@ -8,7 +8,8 @@ import { leastStatements, nextEvent, startCenter, type TestCenter } from "../sup
 import { uploadPng } from "../support/images";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "../../src/orders/order.entity";
 import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
-import { LabEntity } from "../../src/catalog/lab.entity";
+import { LabEntity } from "../../src/labs/lab.entity";
+import { queryCounter } from "../../src/db/query-counter";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 const LAB02_KEY = "lab02-key-0123456789abcdef";

@@ -13,7 +13,7 @@ import { authzMatrix, graphqlAttempt, type MatrixCaller, type MatrixOperation } 
 import { makePng, uploadPng } from "../support/images";
 import { withTransaction } from "../../src/db/transaction";
 import { queryCounter } from "../../src/db/query-counter";
-import { LabEntity } from "../../src/catalog/lab.entity";
+import { LabEntity } from "../../src/labs/lab.entity";
 import { RollbackWithErrors } from "../../src/common/errors";
 import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { OrderEntity } from "../../src/orders/order.entity";

@@ -6,7 +6,7 @@
  */
 import { startCenter, type TestCenter } from "../support/center";
 import { authzMatrix, describeOutcome, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
-import { uploadPng } from "../support/images";
+import { makePng, uploadPng } from "../support/images";
 
 const KEY = { LAB01: "lab01-key-0123456789abcdef", LAB02: "lab02-key-0123456789abcdef", LAB03: "lab03-key-0123456789abcdef" };
 
@@ -93,7 +93,7 @@ describe("a customer's image, by role", () => {
   for (const cell of authzMatrix({ operations: [loose_], callers: inNoOrder, title: (_op, who, o) => `an image in no order: ${who} answers ${describeOutcome(o)}` })) it(cell.title, cell.run);
 
   it("a stock image is readable by every admin (and the owner of nothing)", async () => {
-    const png = (await import("../support/images")).makePng(8, 8, 3);
+    const png = makePng(8, 8, 3);
     const put = await fetch(`${c.url}/images/STOCK-1`, { method: "PUT", headers: { authorization: `Bearer ${t.center}`, "content-type": "image/png" }, body: new Uint8Array(png) });
     expect(put.status).toBe(201);
     for (const who of ["center", "shop1", "shop3", "groupB", "customer"]) expect(await get(`/images/STOCK-1`, t[who])).toEqual({ status: 200, code: null });

@@ -14,6 +14,7 @@ import { openTestDatabase } from "../support/database";
 import * as fs from "node:fs";
 import { METRICS_HEADERS, PATENT_FIXTURE, startCenter, type TestCenter } from "../support/center";
 import { until } from "../support/until";
+import { importBundle } from "../../src/catalog/bundle-import.service";
 
 let c: TestCenter;
 beforeAll(async () => {
@@ -240,7 +241,6 @@ describe("security baseline", () => {
       },
     });
     const { ds, test, close } = await openTestDatabase();
-    const { importBundle } = await import("../../src/catalog/bundle-import.service");
     await importBundle(ds, JSON.parse(fs.readFileSync(PATENT_FIXTURE, "utf8")), {});
     const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: test.url, PORT: "0", JWT_SECRET: "y".repeat(40), DATA_DIR: "/tmp/printmesh-log-test", LOG_LEVEL: "trace" });
     let server: RunningServer | null = null;

@@ -7,7 +7,7 @@
  * keys is in test/e2e/identity.test.ts and test/e2e/lab-key-hashing.test.ts.
  */
 import { startCenter, type TestCenter } from "../support/center";
-import { LabApiKeyEntity } from "../../src/identity/lab-api-key.entity";
+import { LabApiKeyEntity } from "../../src/labs/lab-api-key.entity";
 import { INVALID_CREDENTIAL, type CredentialMemo } from "../../src/identity/identity.service";
 import { queryCounter } from "../../src/db/query-counter";
 

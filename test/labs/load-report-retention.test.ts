@@ -13,7 +13,7 @@ import pino from "pino";
 import { In, LessThan } from "typeorm";
 import { startCenter, type TestCenter } from "../support/center";
 import { until } from "../support/until";
-import { LabEntity } from "../../src/catalog/lab.entity";
+import { LabEntity } from "../../src/labs/lab.entity";
 import { LabLoadReportEntity } from "../../src/labs/lab-report.entity";
 
 const KEY = { LAB01: "lab01-key-0123456789abcdef", LAB02: "lab02-key-0123456789abcdef", LAB03: "lab03-key-0123456789abcdef", LAB04: "lab04-key-0123456789abcdef" };

@@ -5,13 +5,14 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { EntityManager } from "typeorm";
-import { forbidden, RollbackWithErrors, userError } from "../common/errors";
-import { LabEntity } from "../catalog/lab.entity";
+import { RollbackWithErrors, userError } from "../common/errors";
+import { LabEntity } from "./lab.entity";
 import { inTransaction, type Outcome, type Tx } from "../db/unit-of-work";
 import type { RequestContext } from "../graphql/context";
 import { LabApiKeyEntity } from "./lab-api-key.entity";
-import { hashLabKey, keyedKeyHash, labKeyLookup } from "./passwords";
-import { managesShopAsGroup } from "./scope";
+import { hashLabKey, keyedKeyHash, labKeyLookup } from "../identity/passwords";
+import { labInScope } from "./lab-scope";
+import { managesShopAsGroup } from "../identity/scope";
 
 export interface IssuedKey {
   key: string;
@@ -49,7 +50,7 @@ export class LabKeysService {
 
   async create(ctx: RequestContext, labId: string, label: string): Promise<Outcome<IssuedKey>> {
     return inTransaction(ctx, async (tx) => {
-      await this.labInScope(ctx, tx.em, labId, ["labId"]);
+      await labInScope(ctx, tx.em, labId, { field: ["labId"] });
       return this.issue(ctx, tx, labId, label);
     });
   }
@@ -81,17 +82,10 @@ export class LabKeysService {
     return { key, apiKey };
   }
 
-  private async labInScope(ctx: RequestContext, em: EntityManager, labId: string, field: string[]): Promise<LabEntity> {
-    const lab = await em.findOne(LabEntity, { where: { id: labId } });
-    if (!lab) throw new RollbackWithErrors([userError("NOT_FOUND", `No lab ${labId}`, field)]);
-    if (!(await managesShopAsGroup(ctx, em, lab.shopId))) throw forbidden(`Lab ${labId} is not one of yours`);
-    return lab;
-  }
-
   private async keyInScope(ctx: RequestContext, em: EntityManager, keyId: string): Promise<LabApiKeyEntity> {
     const key = await em.findOne(LabApiKeyEntity, { where: { id: keyId } });
     if (!key) throw new RollbackWithErrors([userError("NOT_FOUND", `No lab API key ${keyId}`, ["id"])]);
-    await this.labInScope(ctx, em, key.labId, ["id"]);
+    await labInScope(ctx, em, key.labId, { field: ["id"] });
     if (key.revokedAt) throw new RollbackWithErrors([userError("KEY_REVOKED", `The key ${keyId} is revoked already`, ["id"])]);
     return key;
   }

@@ -1,0 +1,121 @@
+/**
+ * What the lab daemon says to the center and hears back, in the terms of the public GraphQL API:
+ * the operations it sends (the dispatch benchmark's labs send the same) and the shapes of their
+ * answers and of the printJobs subscription's events.
+ */
+
+export type PrintJobStatus = "QUEUED" | "LEASED" | "DONE" | "FAILED";
+
+/** A job as the printJobs subscription announces it. */
+export interface JobEvent {
+  id: string;
+  orderId: string;
+  labId: string;
+  status: PrintJobStatus;
+  attempts: number;
+  lastError?: string | null;
+  /** Sheets ordered, over all sub-orders (for the load report). */
+  sheets: number;
+}
+
+export interface UserError {
+  code: string;
+  message: string;
+  field?: string[] | null;
+}
+
+export interface JobImage {
+  imageId: string;
+  /**
+   * A signed, short-lived download path relative to the center's URL (or an absolute URL); null for
+   * a stock image the center holds no bytes of (the lab prints it from its own library).
+   */
+  url: string | null;
+  sha256: string | null;
+  bytes: number | null;
+  width: number | null;
+  height: number | null;
+  contentType: string | null;
+}
+
+export interface JobItem {
+  id: string;
+  imageId: string;
+  designTemplateId: string | null;
+  layout: string | null;
+}
+
+export interface JobSubOrder {
+  id: string;
+  serviceId: string;
+  sheets: number;
+  items: JobItem[];
+}
+
+/** The whole job, as the printJob query gives it to its lab. */
+export interface JobDetail {
+  id: string;
+  orderId: string;
+  labId: string;
+  status: PrintJobStatus;
+  attempts: number;
+  order: { id: string; status: string; subOrders: JobSubOrder[] };
+  images: JobImage[];
+}
+
+export interface ClaimResult {
+  job: { id: string; orderId: string; status: PrintJobStatus; attempts: number } | null;
+  leaseToken: string | null;
+  leaseExpiresAt: string | null;
+  errors: UserError[];
+}
+
+export interface JobPayload {
+  job: { id: string; status: PrintJobStatus; attempts: number } | null;
+  errors: UserError[];
+}
+
+export interface LoadInput {
+  queuedJobs: number;
+  queuedSheets: number;
+  utilisation: number;
+}
+
+export interface HistoryInput {
+  jobId: string;
+  printedAt: string;
+  sheets: number;
+  printer: string | null;
+  ok: boolean;
+}
+
+const JOB_EVENT_FIELDS = "id orderId labId status attempts lastError order { subOrders { sheets } }";
+/** The daemon's subscription, as it sends it (the dispatch benchmark's labs send the same). */
+export const SUBSCRIPTION = `subscription LabPrintJobs { printJobs { job { ${JOB_EVENT_FIELDS} } } }`;
+export const ERRORS = "errors { code message field }";
+/** The daemon's claim and completion, as it sends them (the dispatch benchmark sends the same). */
+export const CLAIM = `mutation LabClaimPrintJob($jobId: ID!, $claimKey: String) { claimPrintJob(jobId: $jobId, claimKey: $claimKey) { job { id orderId status attempts } leaseToken leaseExpiresAt ${ERRORS} } }`;
+export const COMPLETE = `mutation LabCompletePrintJob($jobId: ID!, $leaseToken: String!) { completePrintJob(jobId: $jobId, leaseToken: $leaseToken) { job { id status attempts } ${ERRORS} } }`;
+export const FAIL = `mutation LabFailPrintJob($jobId: ID!, $leaseToken: String!, $reason: String!, $retryable: Boolean!) { failPrintJob(jobId: $jobId, leaseToken: $leaseToken, reason: $reason, retryable: $retryable) { job { id status attempts } ${ERRORS} } }`;
+export const PRINT_JOB = `query LabPrintJob($id: ID!) { printJob(id: $id) { id orderId labId status attempts order { id status subOrders { id serviceId sheets items { id imageId designTemplateId layout } } } images { imageId url sha256 bytes width height contentType } } }`;
+export const JOB_STATUS = `query LabPrintJobStatus($id: ID!) { printJob(id: $id) { id status attempts } }`;
+export const TEMPLATES = `mutation LabReportTemplates($templates: [HeldDesignTemplateInput!]!) { reportLabTemplates(templates: $templates) { ${ERRORS} } }`;
+export const LOAD = `mutation LabReportLoad($input: LabLoadInput!) { reportLabLoad(input: $input) { accepted ${ERRORS} } }`;
+export const HISTORY = `mutation LabReportPrintHistory($entries: [PrintHistoryInput!]!) { reportPrintHistory(entries: $entries) { stored ${ERRORS} } }`;
+
+/** A printJobs event as it arrives. */
+export interface RawJobEvent {
+  id: string;
+  orderId: string;
+  labId: string;
+  status: PrintJobStatus;
+  attempts: number;
+  lastError?: string | null;
+  order?: { subOrders?: Array<{ sheets: number }> } | null;
+}
+
+/** An event as the daemon works with it: the job's sheets summed over its sub-orders. */
+export function toJobEvent(raw: RawJobEvent): JobEvent {
+  const sheets = (raw.order?.subOrders ?? []).reduce((n, s) => n + (Number.isFinite(s.sheets) ? s.sheets : 0), 0);
+  return { id: raw.id, orderId: raw.orderId, labId: raw.labId, status: raw.status, attempts: raw.attempts, lastError: raw.lastError ?? null, sheets };
+}
