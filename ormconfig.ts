@@ -5,6 +5,6 @@
 import "reflect-metadata";
 import { DataSource } from "typeorm";
 import { loadConfig } from "./src/config";
-import { dataSourceOptions } from "./src/db/data-source";
+import { dataSourceOptions } from "./src/entities";
 
 export default new DataSource(dataSourceOptions(loadConfig().database));

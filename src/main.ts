@@ -4,7 +4,7 @@
  */
 import "reflect-metadata";
 import { ConfigError, loadConfig, redact } from "./config";
-import { openDatabase } from "./db/data-source";
+import { openDatabase } from "./entities";
 import { ensureDatabase } from "./db/ensure-database";
 import { createLogger } from "./observability/logger";
 import { createServer } from "./server";

@@ -15,14 +15,14 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules, type Ope
 import type { Logger } from "pino";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config";
-import { openDatabase } from "./db/data-source";
+import { openDatabase } from "./entities";
 import { closeBatches } from "./db/statement-batch";
-import { requestContext, type AppContext, type RequestContext } from "./graphql/context";
+import { requestContext, type AppContext, type RequestContext } from "./core/request-context";
 import { makeFormatError } from "./graphql/errors-format";
 import { errorCodes } from "./graphql/operation-codes";
 import { compiledExecution, compiledOperations } from "./graphql/compiled-execution";
 import { expressErrors, graphqlHttp, requestIdOf } from "./graphql/http-transport";
-import { createEventBus } from "./graphql/pubsub";
+import { createEventBus } from "./core/events";
 import { watchCacheVersions } from "./db/cache-versions";
 import { appSchema } from "./graphql/schema";
 import { DocumentCache } from "./graphql/document-cache";

@@ -1,5 +1,5 @@
 /** The center's services, made once per process and reached through the request context. */
-import type { AppContext } from "./graphql/context";
+import type { AppContext } from "./core/request-context";
 import { ChargedImagesAdminService } from "./catalog/charged-images-admin.service";
 import { ProductsAdminService } from "./catalog/products-admin.service";
 import { ShopsAdminService } from "./catalog/shops-admin.service";
@@ -22,7 +22,7 @@ import { LabReportsService } from "./labs/lab-reports.service";
 import { LabsAdminService } from "./labs/labs-admin.service";
 import { DesignTemplatesService } from "./design-templates/design-templates.service";
 import { RateLimits } from "./common/rate-limits";
-import { channelPrefix } from "./graphql/pubsub";
+import { channelPrefix } from "./core/events";
 import { isSqlite } from "./db/transaction";
 import type { PrintJobStore } from "./dispatch/print-job-store";
 import { SqlitePrintJobStore } from "./dispatch/print-job-store.sqlite";

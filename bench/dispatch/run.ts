@@ -42,7 +42,7 @@ import * as mysql from "mysql2/promise";
 import { redact, type DatabaseConfig } from "../../src/config";
 import { importBundle } from "../../src/catalog/bundle-import.service";
 import { LabEntity, LabServiceEntity } from "../../src/labs/lab.entity";
-import { openDatabase } from "../../src/db/data-source";
+import { openDatabase } from "../../src/entities";
 import { generateLabKey, labKeyRecord } from "../../src/labs/lab-keys.service";
 import { LabApiKeyEntity } from "../../src/labs/lab-api-key.entity";
 import { cpuSeconds, databaseConfig, fmt, login, machineLine, memoryMiB, percentile, progress, ROOT, sleep, startCenter, stopAll, table } from "../common";

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as mysql from "mysql2/promise";
 import { redact, type DatabaseConfig } from "../../src/config";
 import { importBundle } from "../../src/catalog/bundle-import.service";
-import { openDatabase } from "../../src/db/data-source";
+import { openDatabase } from "../../src/entities";
 import { hashPassword } from "../../src/identity/passwords";
 import { Role } from "../../src/identity/role";
 import { databaseConfig } from "../common";

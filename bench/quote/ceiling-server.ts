@@ -10,7 +10,7 @@
 import "reflect-metadata";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { openDatabase } from "../../src/db/data-source";
+import { openDatabase } from "../../src/entities";
 import { PriceBooks } from "../../src/pricing/price-book";
 import { quoteOrder, type QuoteSubOrderInput, type ShopPricingContext } from "../../src/pricing/price-calculator";
 import { databaseConfig } from "./generate";

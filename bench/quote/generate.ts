@@ -19,7 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { DataSource, EntityManager } from "typeorm";
 import { redact } from "../../src/config";
-import { openDatabase } from "../../src/db/data-source";
+import { openDatabase } from "../../src/entities";
 import { hashPassword } from "../../src/identity/passwords";
 import { Role } from "../../src/identity/role";
 import { databaseConfig } from "../common";

@@ -10,7 +10,7 @@
 import type { EntityManager } from "typeorm";
 import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import type { FulfilmentMethod } from "../catalog/fulfilment";
-import type { AppContext } from "../graphql/context";
+import type { AppContext } from "../core/request-context";
 import { DEFAULT_WEIGHTS, rankLabs, type AssignmentDecision, type AssignmentRequest, type LabInfo, type RankingWeights } from "./lab-ranking";
 
 /** How long the lab list is used before it is read again even without an invalidation. */

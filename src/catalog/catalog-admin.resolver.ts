@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
 import { boundedList } from "../graphql/argument-validation";
 import { MAX_TEMPLATE_PRODUCTS } from "./products-admin.service";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import {
   ChargedImagePayload,

@@ -15,8 +15,8 @@
  */
 import type { Field } from "../common/catalog-checks";
 import { forbidden, RollbackWithErrors, userError } from "../common/errors";
-import type { Tx } from "../db/unit-of-work";
-import type { RequestContext } from "../graphql/context";
+import type { Tx } from "../core/unit-of-work";
+import type { RequestContext } from "../core/request-context";
 import { adminGroupId, isCenterAdmin } from "../identity/scope";
 import type { ChangeScope } from "../notifications/notifications.service";
 

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { GeoPoint, LabType, ProductType, ServiceType, ShopGroupType, ShopType, TemplateType } from "./catalog.types";
 import type { ShopEntity } from "./shop.entity";
 

@@ -4,7 +4,7 @@
  * (groups, shops, services, products, templates, but no labs); a lab its own shop and itself.
  */
 import { In, type FindOptionsWhere } from "typeorm";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import { ProductEntity } from "./product.entity";

@@ -6,8 +6,8 @@
 import { userError, type UserErrorData } from "../common/errors";
 import { checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
 import { exact, insertOrReject } from "../common/catalog-writes";
-import { inTransaction, rejectIf, type Outcome } from "../db/unit-of-work";
-import type { RequestContext } from "../graphql/context";
+import { inTransaction, rejectIf, type Outcome } from "../core/unit-of-work";
+import type { RequestContext } from "../core/request-context";
 import { actorName } from "../notifications/notifications.service";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { invalidatePrices, notFound, reportChange, requireCenterAdmin } from "./catalog-admin";

@@ -13,7 +13,7 @@ import "reflect-metadata";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, loadConfig, type Config } from "../config";
-import { openDatabase } from "../db/data-source";
+import { openDatabase } from "../entities";
 import { exportBundle } from "./bundle-export.service";
 import { importBundle, IMPORT_KINDS, type ImportReport } from "./bundle-import.service";
 import { runCommand } from "../common/command";

@@ -7,8 +7,8 @@ import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "..
 import { checkLocation, checkName, checkNewId, duplicateId } from "../common/catalog-checks";
 import { blankToNull, deleteOrReject, exact, ids, insertOrReject, usesMessage, type GeoPointData } from "../common/catalog-writes";
 import { constraintKind } from "../db/driver-errors";
-import { inTransaction, rejectIf, type Outcome } from "../db/unit-of-work";
-import type { RequestContext } from "../graphql/context";
+import { inTransaction, rejectIf, type Outcome } from "../core/unit-of-work";
+import type { RequestContext } from "../core/request-context";
 import { UserEntity } from "../identity/user.entity";
 import { managesGroup } from "../identity/scope";
 import { LabEntity } from "../labs/lab.entity";

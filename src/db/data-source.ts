@@ -3,14 +3,17 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DataSource, type DataSourceOptions } from "typeorm";
+import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from "typeorm";
 import type { DatabaseConfig } from "../config";
-import { entities } from "./entities";
 import { migrations } from "./migrations";
 import { CountingLogger } from "./query-counter";
 
-export function dataSourceOptions(db: DatabaseConfig, opts: { poolSize?: number } = {}): DataSourceOptions {
-  const common = { entities, migrations, synchronize: false, migrationsRun: false, logger: new CountingLogger() } as const;
+/** The entity classes the data source maps; the list is the application's (see src/entities.ts), not this folder's. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export type EntityList = MixedList<Function | string | EntitySchema>;
+
+export function dataSourceOptions(db: DatabaseConfig, opts: { entities: EntityList; poolSize?: number }): DataSourceOptions {
+  const common = { entities: opts.entities, migrations, synchronize: false, migrationsRun: false, logger: new CountingLogger() } as const;
   if (db.type === "sqlite") {
     return {
       ...common,
@@ -46,7 +49,7 @@ export function dataSourceOptions(db: DatabaseConfig, opts: { poolSize?: number 
 }
 
 /** Opens the database (creating the SQLite folder if needed) and brings its schema up to date. */
-export async function openDatabase(db: DatabaseConfig, opts: { poolSize?: number; migrate?: boolean } = {}): Promise<DataSource> {
+export async function openDataSource(db: DatabaseConfig, opts: { entities: EntityList; poolSize?: number; migrate?: boolean }): Promise<DataSource> {
   if (db.type === "sqlite" && db.path !== ":memory:") fs.mkdirSync(path.dirname(db.path), { recursive: true });
   const ds = new DataSource(dataSourceOptions(db, opts));
   await ds.initialize();

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
 import { boundedList } from "../graphql/argument-validation";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { LAB, Role, type Principal } from "../identity/role";
 import { MAX_LAB_TEMPLATES } from "./design-templates.service";
 import {

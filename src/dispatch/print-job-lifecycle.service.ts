@@ -16,8 +16,8 @@ import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "
 import { randomHex } from "../common/random-tokens";
 import { LabEntity } from "../labs/lab.entity";
 import { isSqlite, withTransaction } from "../db/transaction";
-import { inTransaction, type Outcome, type Tx } from "../db/unit-of-work";
-import { systemContext, type AppContext, type RequestContext } from "../graphql/context";
+import { inTransaction, type Outcome, type Tx } from "../core/unit-of-work";
+import { systemContext, type AppContext, type RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import { UserEntity } from "../identity/user.entity";
 import { ImageEntity } from "../images/image.entity";

@@ -7,8 +7,8 @@
  */
 import type { DataSource, EntityManager } from "typeorm";
 import { runBatch } from "../db/statement-batch";
-import type { Outcome } from "../db/unit-of-work";
-import type { RequestContext } from "../graphql/context";
+import type { Outcome } from "../core/unit-of-work";
+import type { RequestContext } from "../core/request-context";
 import type { OrderEntity } from "../orders/order.entity";
 import { readOrderAlone, updateOrderStatement } from "../orders/order.rows";
 import { PrintJobEntity } from "./print-job.entity";

@@ -5,8 +5,8 @@
  */
 import type { DataSource, EntityManager } from "typeorm";
 import { RollbackWithErrors } from "../common/errors";
-import { inTransaction, type Outcome } from "../db/unit-of-work";
-import type { RequestContext } from "../graphql/context";
+import { inTransaction, type Outcome } from "../core/unit-of-work";
+import type { RequestContext } from "../core/request-context";
 import type { OrderEntity } from "../orders/order.entity";
 import { readOrder, updateOrderAt } from "../orders/order.rows";
 import { PrintJobEntity } from "./print-job.entity";

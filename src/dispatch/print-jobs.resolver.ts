@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { forbidden, unauthenticated } from "../common/errors";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { LAB } from "../identity/role";
 import { OrderType as OrderTypeClass, type OrderType } from "../orders/orders.types";
 import type { PrintJobEntity } from "./print-job.entity";

@@ -6,8 +6,8 @@
  */
 import { Repeater } from "@graphql-yoga/subscription";
 import { In, LessThanOrEqual } from "typeorm";
-import type { AppContext, RequestContext } from "../graphql/context";
-import type { Outcome, Tx } from "../db/unit-of-work";
+import type { AppContext, RequestContext } from "../core/request-context";
+import type { Outcome, Tx } from "../core/unit-of-work";
 import { LabEntity } from "../labs/lab.entity";
 import type { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity } from "./print-job.entity";

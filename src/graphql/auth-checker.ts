@@ -6,7 +6,7 @@
 import type { AuthChecker } from "type-graphql";
 import { forbidden, unauthenticated } from "../common/errors";
 import { LAB, type Principal } from "../identity/role";
-import type { RequestContext } from "./context";
+import type { RequestContext } from "../core/request-context";
 
 export function principalOf(ctx: RequestContext): Principal | null {
   switch (ctx.auth.kind) {

@@ -23,7 +23,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { GraphQLError, type ExecutionResult, type OperationDefinitionNode } from "graphql";
 import type { CompiledOperations } from "./compiled-execution";
-import type { Auth, RequestContext } from "./context";
+import type { Auth, RequestContext } from "../core/request-context";
 
 /** On a context Apollo builds for a replayed request: what the center's runner executed. */
 export const REPLAY = Symbol("printmesh.httpReplay");

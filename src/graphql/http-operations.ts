@@ -29,7 +29,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from "graphql";
 import Negotiator from "negotiator";
 import type { CompiledOperations } from "./compiled-execution";
-import type { RequestContext } from "./context";
+import type { RequestContext } from "../core/request-context";
 import type { DocumentCache } from "./document-cache";
 import { recordResult, type Replay } from "./http-differential";
 

@@ -35,7 +35,7 @@ import { INVALID_CREDENTIAL, type CredentialMemo } from "../identity/identity.se
 import type { Metrics } from "../observability/metrics";
 import type { CompiledOperations } from "./compiled-execution";
 import type { DocumentCache } from "./document-cache";
-import { requestContext, type AppContext, type Auth, type RequestContext } from "./context";
+import { requestContext, type AppContext, type Auth, type RequestContext } from "../core/request-context";
 import { errorCodes } from "./operation-codes";
 import { noteRequestOfErrors } from "./errors-format";
 import { KEEP_ALIVE_MS, serveGraphqlWs, WS_POLICY_VIOLATION } from "./ws-transport";

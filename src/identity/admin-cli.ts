@@ -11,7 +11,7 @@
 import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { adminPasswordFromEnv, ConfigError, loadConfig, redact, type Config } from "../config";
-import { openDatabase } from "../db/data-source";
+import { openDatabase } from "../entities";
 import { DatabaseSetupError, ensureDatabase } from "../db/ensure-database";
 import { checkNewAdmin, createCenterAdmin } from "./admin-account.service";
 import { STRONG_PASSWORD_RULE } from "./password-policy";

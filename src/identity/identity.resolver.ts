@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
 import { humanNameArg } from "../graphql/argument-validation";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { CreateUserInput, LabApiKeyPayload, LabApiKeyType, LoginPayload, UpdateUserInput, UserPayload, UserType } from "./identity.types";
 import { Role } from "./role";
 

@@ -5,7 +5,7 @@
  * role takes effect at once, and a token issued under an earlier session version is refused.
  */
 import { userError, type UserErrorData } from "../common/errors";
-import type { AppContext, Auth, RequestContext } from "../graphql/context";
+import type { AppContext, Auth, RequestContext } from "../core/request-context";
 import { LabApiKeyEntity } from "../labs/lab-api-key.entity";
 import { LabEntity } from "../labs/lab.entity";
 import type { AttemptCounter, RateLimits } from "../common/rate-limits";

@@ -4,7 +4,7 @@
  */
 import type { EntityManager } from "typeorm";
 import { ShopEntity } from "../catalog/shop.entity";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { Role } from "./role";
 
 export function isCenterAdmin(ctx: RequestContext): boolean {

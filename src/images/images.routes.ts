@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import type { Express, Request, Response } from "express";
-import { requestContext, type AppContext, type RequestContext } from "../graphql/context";
+import { requestContext, type AppContext, type RequestContext } from "../core/request-context";
 import { INVALID_CREDENTIAL } from "../identity/identity.service";
 import type { ImageEntity } from "./image.entity";
 import { ImageError, extensionOf } from "./images.service";

@@ -18,7 +18,7 @@ import sharp from "sharp";
 import { In, type EntityManager } from "typeorm";
 import { lockForUpdate } from "../db/locks";
 import { withTransaction } from "../db/transaction";
-import type { AppContext, Auth, RequestContext } from "../graphql/context";
+import type { AppContext, Auth, RequestContext } from "../core/request-context";
 import { ADMIN_ROLES, Role } from "../identity/role";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { LocalImageStore, type ImageStore } from "./image-store";

@@ -3,7 +3,7 @@ import { boundedList } from "../graphql/argument-validation";
 import { MAX_HISTORY_BATCH } from "./lab-reports.service";
 import { LabType } from "../catalog/catalog.types";
 import type { LabEntity } from "./lab.entity";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { DateScalar } from "../graphql/scalars";
 import { ADMIN_ROLES, LAB } from "../identity/role";
 import { LabLoadInput, LabLoadPayload, LabLoadReportType, LabPrintStatsType, PrintHistoryInput, PrintHistoryPayload } from "./lab-reports.types";

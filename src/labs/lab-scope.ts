@@ -8,7 +8,7 @@ import type { EntityManager } from "typeorm";
 import { forbidden, notFound, RollbackWithErrors, userError } from "../common/errors";
 import type { Field } from "../common/catalog-checks";
 import { forUpdate } from "../db/locks";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { adminShopId, managesShopAsGroup } from "../identity/scope";
 import { LabEntity } from "./lab.entity";
 

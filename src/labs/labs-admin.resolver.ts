@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from "type-graphql";
 import { LabType } from "../catalog/catalog.types";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import { CreateLabInput, LabPayload, UpdateLabInput } from "./labs-admin.types";
 

@@ -4,8 +4,8 @@ import { boundedList } from "../graphql/argument-validation";
 /** Ids per markNotificationsRead; one more is TOO_MANY in the payload, more than that BAD_USER_INPUT at the edge. */
 const MAX_IDS = 1000;
 import { forbidden, unauthenticated } from "../common/errors";
-import type { RequestContext } from "../graphql/context";
-import type { NotificationEvent } from "../graphql/pubsub";
+import type { RequestContext } from "../core/request-context";
+import type { NotificationEvent } from "../core/events";
 import type { NotificationEntity } from "./notification.entity";
 import { MarkNotificationsReadPayload, NotificationType } from "./notifications.types";
 

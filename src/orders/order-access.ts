@@ -5,7 +5,7 @@
 import type { EntityManager } from "typeorm";
 import { forbidden, RollbackWithErrors, userError } from "../common/errors";
 import { ShopEntity } from "../catalog/shop.entity";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import type { UserEntity } from "../identity/user.entity";

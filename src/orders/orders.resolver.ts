@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { badInput } from "../common/errors";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { MoneyScalar } from "../graphql/scalars";
 import { ALL_ROLES, ADMIN_ROLES, LAB, Role, type Principal } from "../identity/role";
 import { QuoteType } from "../pricing/pricing.types";

@@ -6,8 +6,8 @@
 import { Brackets, In, type EntityManager } from "typeorm";
 import { badInput, RollbackWithErrors, userError } from "../common/errors";
 import { ShopEntity } from "../catalog/shop.entity";
-import { inTransaction, type Outcome } from "../db/unit-of-work";
-import type { RequestContext } from "../graphql/context";
+import { inTransaction, type Outcome } from "../core/unit-of-work";
+import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";

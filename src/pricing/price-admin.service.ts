@@ -17,9 +17,9 @@ import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "..
 import { ProductEntity } from "../catalog/product.entity";
 import { ShopGroupEntity } from "../catalog/shop-group.entity";
 import { ShopEntity } from "../catalog/shop.entity";
-import { inTransaction, rejectIf, type Outcome, type Tx } from "../db/unit-of-work";
+import { inTransaction, rejectIf, type Outcome, type Tx } from "../core/unit-of-work";
 import { forUpdate } from "../db/locks";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { DateScalar } from "../graphql/scalars";
 import { Role } from "../identity/role";
 import { OrderInput } from "../orders/order.input";
@@ -14,7 +14,7 @@ import {
   ShopPriceAllowancePayload,
   ShopPriceAllowanceType,
 } from "./pricing.types";
-import type { Outcome } from "../db/unit-of-work";
+import type { Outcome } from "../core/unit-of-work";
 import type { PriceRowResult } from "./price-admin.service";
 
 const ADMINS = [Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN];

@@ -5,7 +5,7 @@
  */
 import { forbidden, userError, type UserErrorData } from "../common/errors";
 import { LabEntity } from "../labs/lab.entity";
-import type { RequestContext } from "../graphql/context";
+import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import { MAX_ITEMS_PER_ORDER, MAX_SHEETS, MAX_SUB_ORDERS } from "../orders/order.input";
 import { businessDate } from "./business-date";

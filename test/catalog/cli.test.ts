@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { DataSource } from "typeorm";
 import { exportBundle } from "../../src/catalog/bundle-export.service";
-import { openDatabase } from "../../src/db/data-source";
+import { openDatabase } from "../../src/entities";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { CENTER_NODE_ENV } from "../support/env";
 

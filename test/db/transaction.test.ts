@@ -5,9 +5,9 @@
 import type { DataSource } from "typeorm";
 import { queryCounter } from "../../src/db/query-counter";
 import { withTransaction } from "../../src/db/transaction";
-import { inTransaction } from "../../src/db/unit-of-work";
-import type { RequestContext } from "../../src/graphql/context";
-import { createEventBus } from "../../src/graphql/pubsub";
+import { inTransaction } from "../../src/core/unit-of-work";
+import type { RequestContext } from "../../src/core/request-context";
+import { createEventBus } from "../../src/core/events";
 import { openTestDatabase, usingMysql } from "../support/database";
 import { until } from "../support/until";
 

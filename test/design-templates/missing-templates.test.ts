@@ -9,8 +9,8 @@ import { loginPeople, startCenter, type TestCenter } from "../support/center";
 import { makePng } from "../support/images";
 import { DesignTemplateEntity } from "../../src/design-templates/design-template.entity";
 import { MISSING_REPORT_QUIET_MS } from "../../src/design-templates/design-templates.service";
-import { inTransaction } from "../../src/db/unit-of-work";
-import { requestContext } from "../../src/graphql/context";
+import { inTransaction } from "../../src/core/unit-of-work";
+import { requestContext } from "../../src/core/request-context";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 
 // By entity name: the print job's entity is reached without naming the folder that holds it.

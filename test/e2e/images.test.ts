@@ -14,7 +14,7 @@ import * as zlib from "node:zlib";
 import sharp from "sharp";
 import { startCenter, type TestCenter } from "../support/center";
 import { authzMatrix, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
-import { requestContext } from "../../src/graphql/context";
+import { requestContext } from "../../src/core/request-context";
 import { ImageEntity } from "../../src/images/image.entity";
 import { LocalImageStore, type ImageStore } from "../../src/images/image-store";
 import { ImageError, ImagesService, sniffImageType } from "../../src/images/images.service";

@@ -13,7 +13,7 @@ import sharp from "sharp";
 import { In, type DataSource } from "typeorm";
 import { importBundle } from "../../src/catalog/bundle-import.service";
 import { loadConfig } from "../../src/config";
-import { openDatabase } from "../../src/db/data-source";
+import { openDatabase } from "../../src/entities";
 import { withTransaction } from "../../src/db/transaction";
 import { ImageEntity } from "../../src/images/image.entity";
 import { PrintHistoryEntity } from "../../src/labs/lab-report.entity";

@@ -7,7 +7,7 @@
 import * as http from "node:http";
 import { randomBytes } from "node:crypto";
 import { createServer, type RunningServer } from "../../src/server";
-import { openDatabase } from "../../src/db/data-source";
+import { openDatabase } from "../../src/entities";
 import { LabApiKeyEntity } from "../../src/labs/lab-api-key.entity";
 import { startCenter, type TestCenter } from "../support/center";
 

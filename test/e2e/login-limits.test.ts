@@ -9,7 +9,7 @@
  */
 import * as http from "node:http";
 import { createServer, type RunningServer } from "../../src/server";
-import { openDatabase } from "../../src/db/data-source";
+import { openDatabase } from "../../src/entities";
 import { startCenter, type TestCenter } from "../support/center";
 
 const REDIS_URL = process.env.REDIS_URL ?? "";

@@ -8,7 +8,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { serverAudits } from "graphql-http";
 import { loadConfig } from "../../src/config";
-import { READY_PING_TIMEOUT_MS } from "../../src/graphql/pubsub";
+import { READY_PING_TIMEOUT_MS } from "../../src/core/events";
 import { createServer, type RunningServer } from "../../src/server";
 import { openTestDatabase } from "../support/database";
 import * as fs from "node:fs";

@@ -11,7 +11,7 @@ import { ApolloServer } from "@apollo/server";
 import { GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString, specifiedRules, type GraphQLFormattedError } from "graphql";
 import pino from "pino";
 import { compiledExecution, compiledOperations } from "../../src/graphql/compiled-execution";
-import type { RequestContext } from "../../src/graphql/context";
+import type { RequestContext } from "../../src/core/request-context";
 import { DocumentCache } from "../../src/graphql/document-cache";
 import { replayingOperations } from "../../src/graphql/http-differential";
 import { httpOperations } from "../../src/graphql/http-operations";

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createConnection } from "mysql2/promise";
 import { loadConfig, type DatabaseConfig } from "../../src/config";
-import { openDatabase } from "../../src/db/data-source";
+import { openDatabase } from "../../src/entities";
 import { createServer, type RunningServer } from "../../src/server";
 import { usingMysql } from "../support/database";
 import { CENTER_NODE_ENV } from "../support/env";

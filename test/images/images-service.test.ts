@@ -6,7 +6,7 @@
  */
 import { startCenter, type TestCenter } from "../support/center";
 import { makePng } from "../support/images";
-import { requestContext } from "../../src/graphql/context";
+import { requestContext } from "../../src/core/request-context";
 import { ImagesService } from "../../src/images/images.service";
 import { UserEntity } from "../../src/identity/user.entity";
 

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { createConnection } from "mysql2/promise";
 import type { DataSource } from "typeorm";
 import { loadConfig, type DatabaseConfig } from "../../src/config";
-import { openDatabase } from "../../src/db/data-source";
+import { openDatabase } from "../../src/entities";
 
 let counter = 0;
 

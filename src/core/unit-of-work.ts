@@ -6,10 +6,10 @@
  */
 import type { EntityManager } from "typeorm";
 import { RollbackWithErrors, type UserErrorData } from "../common/errors";
-import type { RequestContext } from "../graphql/context";
-import { Outbox, type CacheInvalidation, type Emit } from "../graphql/pubsub";
-import { bumpCacheVersions } from "./cache-versions";
-import { withTransaction } from "./transaction";
+import type { RequestContext } from "./request-context";
+import { Outbox, type CacheInvalidation, type Emit } from "./events";
+import { bumpCacheVersions } from "../db/cache-versions";
+import { withTransaction } from "../db/transaction";
 
 export interface Tx {
   em: EntityManager;

@@ -7,7 +7,7 @@ import type { DataSource } from "typeorm";
 import type { Config } from "../config";
 import type { UserEntity } from "../identity/user.entity";
 import type { Services } from "../services";
-import type { EventBus } from "./pubsub";
+import type { EventBus } from "./events";
 
 export type Auth =
   | { kind: "anonymous" }
