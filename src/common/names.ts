@@ -8,6 +8,7 @@
 import { ValidateBy, type ValidationOptions } from "class-validator";
 
 /** C0 and C1 controls, DEL included: NUL, TAB, CR, LF, ESC, NEL, ... */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: they are refused
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 /** Bidirectional embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069). */
 const BIDI = /[\u202a-\u202e\u2066-\u2069]/u;
@@ -15,6 +16,7 @@ const BIDI = /[\u202a-\u202e\u2066-\u2069]/u;
  * What shows nothing: white space, format characters (zero-width space and joiners, the BOM, the
  * soft hyphen, ...), Hangul fillers, the braille blank, variation selectors and the grapheme joiner.
  */
+// eslint-disable-next-line no-misleading-character-class -- each code point is listed alone on purpose: a lone joiner or selector is what is refused
 const INVISIBLE = /[\p{White_Space}\p{Cf}\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0]/gu;
 
 const hex = (ch: string) => "U+" + ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");

@@ -40,9 +40,12 @@ interface Plan {
   properties: PropertyPlan[] | null;
 }
 
-const plans = new Map<Function, Plan>();
+/** A validated input class: only its identity and metadata are used, never a call. */
+type InputClass = abstract new (...args: never[]) => unknown;
 
-function planFor(target: Function): Plan {
+const plans = new Map<InputClass, Plan>();
+
+function planFor(target: InputClass): Plan {
   const generation = rulesGeneration();
   let plan = plans.get(target);
   if (plan === undefined || plan.generation !== generation) {
@@ -53,7 +56,7 @@ function planFor(target: Function): Plan {
 }
 
 /** What class-validator's executor would run for an instance of `target`, or null if not all of it is known here. */
-function propertiesOf(target: Function): PropertyPlan[] | null {
+function propertiesOf(target: InputClass): PropertyPlan[] | null {
   const storage = getMetadataStorage();
   const grouped = storage.groupByPropertyName(storage.getTargetValidationMetadatas(target, undefined as unknown as string, false, false, undefined));
   const properties: PropertyPlan[] = [];
@@ -88,7 +91,7 @@ function propertiesOf(target: Function): PropertyPlan[] | null {
 
 /** Whether class-validator would find nothing wrong with `object`: false when unsure. */
 function passes(object: object): boolean {
-  const { properties } = planFor(object.constructor);
+  const { properties } = planFor(object.constructor as InputClass);
   if (properties === null) return false;
   for (const p of properties) {
     const value = (object as Record<string, unknown>)[p.name];
