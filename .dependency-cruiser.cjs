@@ -12,13 +12,14 @@ const DOMAIN = `^src/(?!(?:${NOT_DOMAIN.join("|")})/)([^/]+)/`;
  * tables of cases, shared by any domain and by the lab daemon.
  */
 const PURE = [
-  "^src/pricing/price-calculator[^/]*[.]ts$",
+  "^src/pricing/(price-calculator|price-rows|price-tiers|copyright-fees|money)[.]ts$",
   "^src/pricing/business-date[.]ts$",
   "^src/assignment/lab-ranking[.]ts$",
   "^src/orders/order-state[.]ts$",
   "^src/dispatch/[^/]+-state[.]ts$",
   "^src/catalog/fulfilment[.]ts$",
   "^src/identity/role[.]ts$",
+  "^src/common/unreachable[.]ts$",
 ];
 
 /** What a pure module may not import: drivers, ORM, GraphQL, and Node's file and network modules. */

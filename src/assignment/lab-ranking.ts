@@ -40,6 +40,7 @@
  *    the same decision. The order's sheets and a lab's capacity are carried but not scored yet.
  */
 import { FulfilmentMethod, FulfilmentSpeed } from "../catalog/fulfilment";
+import { unreachable } from "../common/unreachable";
 
 export interface LabInfo {
   id: string;
@@ -426,9 +427,4 @@ function failure(code: AssignmentFailureCode, message: string, field: string[], 
 function unreachableLab(labId: string): never {
   // A capable named lab is always among the candidates; reaching this is a bug here.
   throw new TypeError(`Named lab ${labId} is capable but missing from the candidates`);
-}
-
-/** For exhaustive switches: the compiler proves this is never reached. */
-function unreachable(value: never): never {
-  throw new TypeError(`Unreachable case: ${JSON.stringify(value)}`);
 }

@@ -37,7 +37,4 @@ export const forbidden = (message = "You may not do this") => codedError("FORBID
 export const notFound = (message: string) => codedError("NOT_FOUND", message);
 export const badInput = (message: string, field?: string[]) => codedError("BAD_USER_INPUT", message, field ? { field } : {});
 
-/** For exhaustive switches: the compiler proves this is never reached. */
-export function unreachable(value: never): never {
-  throw new Error(`Unreachable case: ${JSON.stringify(value)}`);
-}
+export { unreachable } from "./unreachable";

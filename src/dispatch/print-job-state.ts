@@ -5,7 +5,7 @@
  * may leave). A move the table does not allow is refused, never forced. Pure: no database, no
  * GraphQL.
  */
-import { unreachable } from "../common/errors";
+import { unreachable } from "../common/unreachable";
 
 export type PrintJobStatus = "QUEUED" | "LEASED" | "DONE" | "FAILED";
 
