@@ -16,10 +16,19 @@ async function lanes(c: TestCenter): Promise<{ direct: number; apollo: number }>
 /** A plain POST (JSON, Content-Length, a credential): the status, the body and who answered it. */
 async function plainPost(c: TestCenter, token: string, body: object): Promise<{ status: number; text: string; lane: "direct" | "apollo" | "none" }> {
   const before = await lanes(c);
-  const r = await fetch(`${c.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const r = await fetch(`${c.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
   const text = await r.text();
   const after = await lanes(c);
-  const lane = after.direct === before.direct + 1 && after.apollo === before.apollo ? "direct" : after.apollo === before.apollo + 1 && after.direct === before.direct ? "apollo" : "none";
+  const lane =
+    after.direct === before.direct + 1 && after.apollo === before.apollo
+      ? "direct"
+      : after.apollo === before.apollo + 1 && after.direct === before.direct
+        ? "apollo"
+        : "none";
   return { status: r.status, text, lane };
 }
 
