@@ -97,6 +97,8 @@ export interface CenterOptions {
   nodeArgs?: string[];
   /** When set, the center runs with --cpu-prof into this folder. */
   profileDir?: string | null;
+  /** More environment for the center, over the defaults below (e.g. DEMO_DATA, the lanes). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -117,6 +119,7 @@ export async function startCenter(opts: CenterOptions): Promise<{ child: Child; 
     NODE_ENV: "production",
     GRAPHQL_IDE: "0",
     BUSINESS_TIMEZONE: "UTC",
+    ...opts.env,
   };
   delete env.REDIS_URL;
   const nodeArgs: string[] = [...(opts.nodeArgs ?? [])];

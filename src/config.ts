@@ -40,6 +40,11 @@ export interface Config {
    * by Apollo's pipeline too and the two answers compared (src/graphql/http-differential.ts).
    */
   httpDifferential: boolean;
+  /**
+   * Who answers a plain POST to /graphql: `center`, the center's own runner (http-operations.ts),
+   * or `apollo`, Apollo's pipeline only (to compare the two: `npm run bench:transport`).
+   */
+  httpLane: "center" | "apollo";
   sessionTtlSeconds: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number };
   /**
@@ -190,6 +195,8 @@ export function loadConfig(env: Env = process.env): Config {
   const metricsPortRaw = get("METRICS_PORT");
   const metricsPort = metricsPortRaw === undefined ? null : int("METRICS_PORT", 0, 0, 65535);
   const metricsHost = get("METRICS_HOST") ?? "127.0.0.1";
+  const httpLane = get("GRAPHQL_HTTP_LANE") ?? "center";
+  if (httpLane !== "center" && httpLane !== "apollo") faults.push(`GRAPHQL_HTTP_LANE must be center or apollo, got "${httpLane}"`);
   const wsLane = get("GRAPHQL_WS_LANE") ?? "center";
   if (wsLane !== "center" && wsLane !== "library") faults.push(`GRAPHQL_WS_LANE must be center or library, got "${wsLane}"`);
 
@@ -210,6 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
     ide: bool("GRAPHQL_IDE", !production),
     introspection: bool("GRAPHQL_INTROSPECTION", !production),
     httpDifferential: bool("GRAPHQL_HTTP_DIFFERENTIAL", false),
+    httpLane: httpLane as Config["httpLane"],
     sessionTtlSeconds: int("SESSION_TTL_SECONDS", 12 * 3600, 60, 30 * 24 * 3600),
     limits: {
       maxDepth: int("GRAPHQL_MAX_DEPTH", 12, 2, 100),

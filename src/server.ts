@@ -215,7 +215,9 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
       }
     : undefined;
   if (differential) logger.warn("GRAPHQL_HTTP_DIFFERENTIAL is on: every plain HTTP request is answered twice and compared (for tests, not for serving)");
-  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: graphqlContext, logger, direct, differential });
+  // GRAPHQL_HTTP_LANE=apollo: Apollo's pipeline answers every plain POST too (to compare the lanes).
+  const lane = config.httpLane === "center" ? direct : undefined;
+  graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: graphqlContext, logger, direct: lane, differential });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

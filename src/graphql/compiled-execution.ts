@@ -22,6 +22,10 @@
  * validated document and the request's context; everything before (parsing, validation, plugins)
  * and after (error formatting, HTTP) is Apollo's as before. graphql-ws runs queries and mutations
  * the same way (ws.ts).
+ *
+ * Replaces graphql-js's `execute` in every lane, Apollo's included, so `npm run bench:transport`
+ * does not weigh it (both sides of each comparison run it); what it saves is told above. Proven
+ * equal by test/graphql/compiled-execution.test.ts (the same results and errors as `execute`).
  */
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
 import { execute, getVariableValues, GraphQLError, GraphQLSchema, isInputObjectType, GraphQLScalarType, Kind, specifiedScalarTypes, type DocumentNode, type ExecutionResult, type OperationDefinitionNode, type TypeNode, type VariableDefinitionNode } from "graphql";

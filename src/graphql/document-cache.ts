@@ -1,6 +1,10 @@
 /**
  * The documents of the operations the center runs itself (graphql-ws, and plain requests over
  * HTTP): one cache, one schema, one set of rules.
+ *
+ * Part of the HTTP lane (http-operations.ts): it replaces Apollo's document store, which hashes
+ * each query text with SHA-256 to find its document; measured and proven equal with that lane
+ * (`npm run bench:transport`, `GRAPHQL_HTTP_DIFFERENTIAL=1`). Both socket lanes use it alike.
  */
 import { parse, validate, type DocumentNode, type GraphQLError, type GraphQLSchema, type ValidationRule } from "graphql";
 

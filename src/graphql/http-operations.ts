@@ -2,6 +2,13 @@
  * The plain GraphQL request over HTTP, run by the center itself: the same document cache, rules,
  * compiled execution and error formatting as graphql-ws (ws.ts), without Apollo's request pipeline.
  *
+ * A transport lane. Replaces: Apollo Server's request pipeline for a plain POST
+ * (`GRAPHQL_HTTP_LANE=apollo` serves it by Apollo only). Why: `npm run bench:transport` measured
+ * 1.4 to 1.7 times the requests per second and half to two thirds of the server's CPU per request
+ * for a small query and a quote (README, Benchmarks). Proven equal by: `GRAPHQL_HTTP_DIFFERENTIAL=1`
+ * (http-differential.ts; CI runs the whole suite with it, in the test and production
+ * configurations) and test/graphql/http-operations.test.ts.
+ *
  * Apollo's pipeline costs a request about as much as the GraphQL work of a small query: a SHA-256
  * of the query text to find the document, the plugin hooks, the negotiation of the answer's type,
  * the request context it builds. A frontend's quotes and a lab's calls are nearly all the same

@@ -1,7 +1,16 @@
 /**
  * The graphql-ws protocol on `ws` sockets: graphql-ws's own server (`makeServer`) fed by this
- * process's sockets. It does what the library's `useServer` does (subprotocol check, keep-alive
- * pings, close codes and reasons, clean-up), with these differences:
+ * process's sockets.
+ *
+ * A transport lane. Replaces: graphql-ws's `useServer` (`GRAPHQL_WS_LANE=library` serves with it,
+ * with the same options). Why: `npm run bench:transport` measured 1.6 to 2.2 times the operations
+ * per second and about 0.55 of the server's CPU per operation for a small query and a quote
+ * (README, Benchmarks), and the send bound below, which `useServer` lacks. Proven equal by:
+ * test/e2e/graphql-ws-differential.test.ts (the same messages, order and close codes from both, in
+ * the test and production configurations) and test/graphql/ws-transport.test.ts.
+ *
+ * It does what the library's `useServer` does (subprotocol check, keep-alive pings, close codes and
+ * reasons, clean-up), with these differences:
  *
  * - Messages sent in one turn of the event loop leave in one write: an operation's `next` and
  *   `complete`, or a batch of events, cost one system call instead of one each. (`useServer` waits

@@ -22,6 +22,9 @@
  * (which completes), as the lab daemon subscribes again to be sent its backlog. So a lab key holds
  * at most as many job streams as it may open sockets (several daemons may serve one lab). The
  * transport bounds what a socket that does not read may cost (ws-transport.ts).
+ *
+ * The protocol is served by the center's transport lane (ws-transport.ts: why, the measured gain
+ * and its differential test are there) or, with GRAPHQL_WS_LANE=library, by graphql-ws's `useServer`.
  */
 import { randomUUID } from "node:crypto";
 import type * as http from "node:http";

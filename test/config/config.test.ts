@@ -86,6 +86,12 @@ describe("configuration", () => {
     expect(c.ws).toEqual({ maxSocketsPerCredential: 2, maxOperations: 8, maxSubscriptions: 3, sendBufferBytes: 65536, sendStallMs: 5000, lane: "library" });
   });
 
+  it("lets the center's own lane answer plain HTTP requests by default, or Apollo's pipeline only", () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).httpLane).toBe("center");
+    expect(loadConfig({ DATA_DIR: dataDir(), GRAPHQL_HTTP_LANE: "apollo" }).httpLane).toBe("apollo");
+    expect(() => loadConfig({ DATA_DIR: dataDir(), GRAPHQL_HTTP_LANE: "express" })).toThrow(/GRAPHQL_HTTP_LANE must be center or apollo/);
+  });
+
   it("reads LAB_LOAD_RETENTION_DAYS in whole days, from 1", () => {
     expect(loadConfig({ DATA_DIR: dataDir(), LAB_LOAD_RETENTION_DAYS: "7" }).labLoadRetentionDays).toBe(7);
     expect(loadConfig({ DATA_DIR: dataDir(), LAB_LOAD_RETENTION_DAYS: "1" }).labLoadRetentionDays).toBe(1);
