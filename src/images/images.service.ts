@@ -56,6 +56,9 @@ export type ImageErrorCode =
   | "NOT_FOUND"
   | "INVALID_ID"
   | "EMPTY_BODY"
+  | "INVALID_FORM"
+  | "MISSING_FILE"
+  | "TOO_MANY_FILES"
   | "IMAGE_ID_TAKEN"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
@@ -374,6 +377,8 @@ export class ImagesService {
    * refused without reading the rest.
    */
   private async spool(body: Readable, declared: ImageContentType): Promise<Spooled> {
+    // A body that failed while the checks above awaited will send no more events: refuse it now.
+    if (body.destroyed) throw aborted(body.errored);
     const file = path.join(this.spoolDir, `upload-${randomBytes(12).toString("hex")}`);
     const hash = createHash("sha256");
     const maxBytes = this.maxBytes;
