@@ -11,7 +11,7 @@
 import type * as http from "node:http";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import busboy from "busboy";
-import { ImageError } from "./images.service";
+import { ImageError } from "./image-errors";
 
 /** The form field that carries the image. */
 export const FORM_FILE_FIELD = "file";
@@ -78,7 +78,8 @@ export function uploadFromForm<T>(req: http.IncomingMessage, maxImageBytes: numb
     };
     const count = (chunk: Buffer) => {
       received += chunk.length;
-      if (received > formLimit) fail(new ImageError(413, "PAYLOAD_TOO_LARGE", `A form may have at most ${formLimit} bytes: the image's limit of ${maxImageBytes} and its fields`));
+      if (received > formLimit)
+        fail(new ImageError(413, "PAYLOAD_TOO_LARGE", `A form may have at most ${formLimit} bytes: the image's limit of ${maxImageBytes} and its fields`));
     };
     const onClose = () => {
       if (!req.complete) fail(new ImageError(400, "CLIENT_ABORTED", "The upload ended before the form was complete"));

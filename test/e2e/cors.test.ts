@@ -21,7 +21,9 @@ import { until } from "../support/until";
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = fs.existsSync(CHROMIUM);
 const describeInBrowser = haveChromium ? describe : describe.skip;
-const browserSuite = haveChromium ? "a page on another origin, in headless Chromium" : `a page on another origin — SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`;
+const browserSuite = haveChromium
+  ? "a page on another origin, in headless Chromium"
+  : `a page on another origin — SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`;
 
 /** Two local servers for pages: one origin listed in CORS_ORIGINS, one not. */
 let listedPages: PageServer;
@@ -55,12 +57,16 @@ interface RawAnswer {
 /** A request with exactly these headers (fetch outside a browser may not send Origin as given). */
 function raw(baseUrl: string, method: string, url: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(baseUrl + url, { method, headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (b: Buffer) => chunks.push(b));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
+    const req = http.request(
+      baseUrl + url,
+      { method, headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (b: Buffer) => chunks.push(b));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -74,26 +80,38 @@ function corsHeaders(a: RawAnswer): Record<string, string> {
   return Object.fromEntries(Object.entries(a.headers).filter(([k]) => k.startsWith("access-control-")) as Array<[string, string]>);
 }
 
-const varyList = (a: RawAnswer) => String(a.headers.vary ?? "").split(/\s*,\s*/).map((v) => v.toLowerCase());
+const varyList = (a: RawAnswer) =>
+  String(a.headers.vary ?? "")
+    .split(/\s*,\s*/)
+    .map((v) => v.toLowerCase());
 
 const imageRows = () => c.ds.getRepository(ImageEntity).count();
 
 // --- headers, without a browser ---------------------------------------------------------------------
 
 describe("preflights", () => {
-  it.each(["/graphql", "/images", "/images/IMG-0001", "/images/IMG-0001/thumbnail"])("are answered for a listed origin on %s: that origin, the methods and headers, max-age, Vary", async (url) => {
-    const a = await preflight(LISTED(), url, "POST", "content-type, authorization, apollo-require-preflight, x-apollo-operation-name, apollographql-client-name");
-    expect(a.status).toBe(204);
-    expect(a.body).toBe("");
-    expect(corsHeaders(a)).toEqual({
-      "access-control-allow-origin": LISTED(),
-      "access-control-allow-methods": "GET,HEAD,POST,PUT",
-      "access-control-allow-headers": "content-type,authorization,apollo-require-preflight,x-apollo-operation-name,apollographql-client-name,apollographql-client-version,x-request-id",
-      "access-control-expose-headers": "x-request-id,retry-after,www-authenticate",
-      "access-control-max-age": "600",
-    });
-    expect(varyList(a)).toContain("origin");
-  });
+  it.each(["/graphql", "/images", "/images/IMG-0001", "/images/IMG-0001/thumbnail"])(
+    "are answered for a listed origin on %s: that origin, the methods and headers, max-age, Vary",
+    async (url) => {
+      const a = await preflight(
+        LISTED(),
+        url,
+        "POST",
+        "content-type, authorization, apollo-require-preflight, x-apollo-operation-name, apollographql-client-name",
+      );
+      expect(a.status).toBe(204);
+      expect(a.body).toBe("");
+      expect(corsHeaders(a)).toEqual({
+        "access-control-allow-origin": LISTED(),
+        "access-control-allow-methods": "GET,HEAD,POST,PUT",
+        "access-control-allow-headers":
+          "content-type,authorization,apollo-require-preflight,x-apollo-operation-name,apollographql-client-name,apollographql-client-version,x-request-id",
+        "access-control-expose-headers": "x-request-id,retry-after,www-authenticate",
+        "access-control-max-age": "600",
+      });
+      expect(varyList(a)).toContain("origin");
+    },
+  );
 
   it("name each listed origin alone, never a wildcard", async () => {
     const a = await preflight("https://shop.example.com", "/graphql");
@@ -167,7 +185,11 @@ describe("actual requests", () => {
     expect(text.status).toBe(400);
     expect(text.body).toMatch(/CSRF/);
 
-    const preflighted = await raw(c.url, "GET", `/graphql?query=${query}`, { origin: LISTED(), "apollo-require-preflight": "1", authorization: `Bearer ${token}` });
+    const preflighted = await raw(c.url, "GET", `/graphql?query=${query}`, {
+      origin: LISTED(),
+      "apollo-require-preflight": "1",
+      authorization: `Bearer ${token}`,
+    });
     expect(preflighted.status).toBe(200);
     expect(JSON.parse(preflighted.body)).toEqual({ data: { me: { login: "customer" } } });
     expect(preflighted.headers["access-control-allow-origin"]).toBe(LISTED());
@@ -178,7 +200,13 @@ describe("actual requests", () => {
     try {
       const pre = await preflight(LISTED(), "/graphql", "POST", "content-type", plain.url);
       expect(corsHeaders(pre)).toEqual({});
-      const a = await raw(plain.url, "POST", "/graphql", { origin: LISTED(), "content-type": "application/json" }, JSON.stringify({ query: "{ me { login } }" }));
+      const a = await raw(
+        plain.url,
+        "POST",
+        "/graphql",
+        { origin: LISTED(), "content-type": "application/json" },
+        JSON.stringify({ query: "{ me { login } }" }),
+      );
       expect(a.status).toBe(200);
       expect(corsHeaders(a)).toEqual({});
       expect(varyList(a)).not.toContain("origin");
@@ -257,7 +285,15 @@ describeInBrowser(browserSuite, () => {
       headless: true,
       executablePath: CHROMIUM,
       // Root needs --no-sandbox; the others keep Chromium from calling home on a closed network.
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
   afterAll(async () => {
@@ -287,7 +323,10 @@ describeInBrowser(browserSuite, () => {
     const before = await imageRows();
     const { outcome, consoleErrors } = await runPage(listedPages);
     expect(outcome.graphql).toEqual({ status: 200, body: { data: { me: { login: "customer" } } }, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
-    expect(outcome.upload).toEqual({ status: 201, body: { id: expect.stringMatching(/^IMG-[0-9A-F]{20}$/), sha256: expect.any(String), width: 30, height: 20 } });
+    expect(outcome.upload).toEqual({
+      status: 201,
+      body: { id: expect.stringMatching(/^IMG-[0-9A-F]{20}$/), sha256: expect.any(String), width: 30, height: 20 },
+    });
     expect(consoleErrors).toEqual([]);
 
     const stored = await c.ds.getRepository(ImageEntity).findOneOrFail({ where: { id: outcome.upload.body.id } });

@@ -26,7 +26,9 @@ beforeAll(async () => {
   c = await startCenter({ env: { UPLOAD_BUDGET_MIB: "1" } });
   tokens.customer = await c.login("customer", "customer-pass");
   tokens.shop1 = await c.login("shop-1", "shop-1-pass");
-  jpeg = await sharp({ create: { width: 16, height: 12, channels: 3, background: { r: 10, g: 90, b: 200 } } }).jpeg().toBuffer();
+  jpeg = await sharp({ create: { width: 16, height: 12, channels: 3, background: { r: 10, g: 90, b: 200 } } })
+    .jpeg()
+    .toBuffer();
 });
 afterAll(async () => {
   await c?.stop();
@@ -108,13 +110,21 @@ describe("POST /images with a form", () => {
     expect(files().some((f) => f.startsWith("tmp/"))).toBe(false);
 
     // The same bytes sent raw get the same answer (a new id).
-    const rawRes = await fetch(`${c.url}/images`, { method: "POST", headers: { authorization: `Bearer ${tokens.customer}`, "content-type": "image/png" }, body: new Uint8Array(png) });
+    const rawRes = await fetch(`${c.url}/images`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.customer}`, "content-type": "image/png" },
+      body: new Uint8Array(png),
+    });
     expect(rawRes.status).toBe(201);
     expect({ ...((await rawRes.json()) as object), id: r.json.id }).toEqual(r.json);
   });
 
   it("takes the image type from the file part (a JPEG), whatever the form's own Content-Type parameters", async () => {
-    const r = await postForm(formBody([{ name: "file", filename: "a.jpg", type: "image/jpeg", bytes: jpeg }]), tokens.customer, `Multipart/Form-Data; charset=utf-8; boundary="${BOUNDARY}"`);
+    const r = await postForm(
+      formBody([{ name: "file", filename: "a.jpg", type: "image/jpeg", bytes: jpeg }]),
+      tokens.customer,
+      `Multipart/Form-Data; charset=utf-8; boundary="${BOUNDARY}"`,
+    );
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ sha256: sha256(jpeg), width: 16, height: 12 });
     expect((await c.ds.getRepository(ImageEntity).findOneOrFail({ where: { id: r.json.id } })).contentType).toBe("image/jpeg");
@@ -125,12 +135,30 @@ describe("POST /images with a form", () => {
 
 describe("POST /images with a form refuses, storing nothing,", () => {
   it.each<[string, () => Buffer, number, string, RegExp]>([
-    ["a form without a file", () => formBody([{ name: "caption", value: "no photo" }]), 400, "MISSING_FILE", /no file: send the image in the form field "file"/],
+    [
+      "a form without a file",
+      () => formBody([{ name: "caption", value: "no photo" }]),
+      400,
+      "MISSING_FILE",
+      /no file: send the image in the form field "file"/,
+    ],
     ["a form whose field `file` is text", () => formBody([{ name: "file", value: "photo.png" }]), 400, "MISSING_FILE", /no file/],
     ["an empty form", () => Buffer.from(`--${BOUNDARY}--\r\n`), 400, "MISSING_FILE", /no file/],
     ["two files", () => formBody([pngPart(), pngPart(bigPng)]), 400, "TOO_MANY_FILES", /exactly one file/],
-    ["two files, the second under another name", () => formBody([pngPart(), { name: "other", filename: "b.png", type: "image/png", bytes: png }]), 400, "TOO_MANY_FILES", /exactly one file/],
-    ["a file under another name", () => formBody([{ name: "photo", filename: "a.png", type: "image/png", bytes: png }]), 400, "INVALID_FORM", /form field "file", got a file in "photo"/],
+    [
+      "two files, the second under another name",
+      () => formBody([pngPart(), { name: "other", filename: "b.png", type: "image/png", bytes: png }]),
+      400,
+      "TOO_MANY_FILES",
+      /exactly one file/,
+    ],
+    [
+      "a file under another name",
+      () => formBody([{ name: "photo", filename: "a.png", type: "image/png", bytes: png }]),
+      400,
+      "INVALID_FORM",
+      /form field "file", got a file in "photo"/,
+    ],
     [
       "a field over the limit, before the file",
       () => formBody([{ name: "caption", value: "x".repeat(FORM_MAX_FIELD_BYTES + 1) }, pngPart()]),
@@ -145,14 +173,38 @@ describe("POST /images with a form refuses, storing nothing,", () => {
       "PAYLOAD_TOO_LARGE",
       /form field "caption" is over 1024 bytes/,
     ],
-    ["too many fields", () => formBody([...Array.from({ length: 9 }, (_, i) => ({ name: `f${i}`, value: "v" })), pngPart()]), 400, "INVALID_FORM", /at most 8 fields/],
-    ["a file part that is not an image type", () => formBody([{ name: "file", filename: "a.txt", type: "text/plain", bytes: png }]), 415, "UNSUPPORTED_MEDIA_TYPE", /Content-Type must be image\/jpeg, image\/png or image\/tiff, got "text\/plain"/],
+    [
+      "too many fields",
+      () => formBody([...Array.from({ length: 9 }, (_, i) => ({ name: `f${i}`, value: "v" })), pngPart()]),
+      400,
+      "INVALID_FORM",
+      /at most 8 fields/,
+    ],
+    [
+      "a file part that is not an image type",
+      () => formBody([{ name: "file", filename: "a.txt", type: "text/plain", bytes: png }]),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      /Content-Type must be image\/jpeg, image\/png or image\/tiff, got "text\/plain"/,
+    ],
     // A part without a Content-Type is text/plain (RFC 7578).
     ["a file part without a type", () => formBody([{ name: "file", filename: "a.png", bytes: png }]), 415, "UNSUPPORTED_MEDIA_TYPE", /got "text\/plain"/],
-    ["a file whose bytes are not its part's type", () => formBody([{ name: "file", filename: "a.jpg", type: "image/jpeg", bytes: png }]), 415, "UNSUPPORTED_MEDIA_TYPE", /a PNG image but Content-Type says image\/jpeg/],
+    [
+      "a file whose bytes are not its part's type",
+      () => formBody([{ name: "file", filename: "a.jpg", type: "image/jpeg", bytes: png }]),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      /a PNG image but Content-Type says image\/jpeg/,
+    ],
     ["an empty file", () => formBody([pngPart(Buffer.alloc(0))]), 400, "EMPTY_BODY", /body is empty/],
     ["a damaged image", () => formBody([pngPart(Buffer.concat([png.subarray(0, 40), Buffer.alloc(200, 7)]))]), 422, "INVALID_IMAGE", /cannot be decoded/],
-    ["a form cut short after the file (no closing boundary)", () => formBody([pngPart()], { close: false }), 400, "INVALID_FORM", /^The form's file part is incomplete: Unexpected end of form$/],
+    [
+      "a form cut short after the file (no closing boundary)",
+      () => formBody([pngPart()], { close: false }),
+      400,
+      "INVALID_FORM",
+      /^The form's file part is incomplete: Unexpected end of form$/,
+    ],
   ])("%s", async (_what, body, status, code, message) => {
     const before = await snapshot();
     const r = await postForm(body());
@@ -223,7 +275,9 @@ describe("POST /images with a form refuses, storing nothing,", () => {
   it("a form past the user's byte budget (429 UPLOAD_QUOTA_EXCEEDED, Retry-After), as for raw bytes", async () => {
     // Noise barely compresses: about 600 KB, so two of them do not fit in the 1 MiB budget.
     const noise = Buffer.from(Array.from({ length: 450 * 450 * 3 }, (_, i) => (i * 7919 + (i >> 5) * 104729) % 251));
-    const heavy = await sharp(noise, { raw: { width: 450, height: 450, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    const heavy = await sharp(noise, { raw: { width: 450, height: 450, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
     expect(heavy.length).toBeGreaterThan(600_000);
     const first = await postForm(formBody([pngPart(heavy)]), tokens.shop1);
     expect(first.status).toBe(201);
