@@ -74,6 +74,11 @@ export interface Config {
   images: { maxPixels: number; uploadsPerWindow: number; bytesPerWindow: number; windowSeconds: number; decodeConcurrency: number; decodeQueue: number };
   /** What one WebSocket (graphql-ws) may hold, and what serves the protocol. */
   ws: WsConfig;
+  /**
+   * CORS_ORIGINS: the origins (`scheme://host[:port]`, exactly as a browser sends them) whose pages
+   * may call /graphql and /images; empty: no cross-origin allowance at all.
+   */
+  corsOrigins: string[];
 }
 
 export interface WsConfig {
@@ -197,6 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
   const metricsHost = get("METRICS_HOST") ?? "127.0.0.1";
   const httpLane = get("GRAPHQL_HTTP_LANE") ?? "center";
   if (httpLane !== "center" && httpLane !== "apollo") faults.push(`GRAPHQL_HTTP_LANE must be center or apollo, got "${httpLane}"`);
+  const corsOrigins = parseOrigins(get("CORS_ORIGINS"), faults);
   const wsLane = get("GRAPHQL_WS_LANE") ?? "center";
   if (wsLane !== "center" && wsLane !== "library") faults.push(`GRAPHQL_WS_LANE must be center or library, got "${wsLane}"`);
 
@@ -258,6 +264,7 @@ export function loadConfig(env: Env = process.env): Config {
       decodeConcurrency: int("IMAGE_DECODE_CONCURRENCY", 2, 1, 64),
       decodeQueue: int("IMAGE_DECODE_QUEUE", 16, 0, 10_000),
     },
+    corsOrigins,
   };
   if (faults.length > 0) throw new ConfigError(faults);
   config.jwtSecret = jwtRaw !== undefined ? new TextEncoder().encode(jwtRaw) : persistentSecret(dataDir);
@@ -316,6 +323,33 @@ function parseDatabaseUrl(raw: string, faults: string[]): DatabaseConfig {
   }
   faults.push(`DATABASE_URL must start with sqlite: or mysql://, got "${redact(raw)}"`);
   return { type: "sqlite", path: "", url: "" };
+}
+
+/**
+ * CORS_ORIGINS, comma-separated. Each entry must be an origin exactly as a browser sends it in its
+ * `Origin` header (scheme, host and a port that is not the scheme's default; no path, no trailing
+ * slash), since the center compares them as strings. `*` and `null` are refused: a wildcard would
+ * let any page spend a token it got hold of, and `null` is what sandboxed and file pages send.
+ */
+function parseOrigins(raw: string | undefined, faults: string[]): string[] {
+  if (raw === undefined) return [];
+  const origins: string[] = [];
+  for (const entry of raw.split(",").map((e) => e.trim())) {
+    if (entry === "") continue;
+    let origin: string | null = null;
+    try {
+      const u = new URL(entry);
+      if ((u.protocol === "http:" || u.protocol === "https:") && u.origin === entry) origin = u.origin;
+    } catch {
+      // not a URL: reported below
+    }
+    if (origin === null) {
+      faults.push(`CORS_ORIGINS entries must be origins such as https://shop.example.com or http://localhost:8080 (http or https, lower-case host, no path or trailing slash, no * or null), got "${entry}"`);
+    } else if (!origins.includes(origin)) {
+      origins.push(origin);
+    }
+  }
+  return origins;
 }
 
 /** Hides the password of a URL so that it can be shown in a message or a log. */

@@ -22,6 +22,7 @@ import { makeFormatError } from "./graphql/errors-format";
 import { errorCodes } from "./graphql/operation-codes";
 import { compiledExecution, compiledOperations } from "./graphql/compiled-execution";
 import { expressErrors, graphqlHttp, requestIdOf } from "./graphql/http-transport";
+import { corsGate } from "./graphql/cors";
 import { createEventBus } from "./core/events";
 import { watchCacheVersions } from "./db/cache-versions";
 import { appSchema } from "./graphql/schema";
@@ -81,10 +82,13 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   expressApp.disable("x-powered-by");
   // POST /graphql with a JSON body goes straight to Apollo (graphql/http-transport.ts); the rest to Express.
   let graphqlPost: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | null = null;
-  const httpServer = http.createServer((req, res) => {
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (graphqlPost?.(req, res)) return;
     expressApp(req, res);
-  });
+  };
+  // CORS_ORIGINS: preflights answered and allowances added before either lane sees the request.
+  const cors = corsGate(config.corsOrigins);
+  const httpServer = http.createServer(cors ? (req, res) => cors(req, res, () => serve(req, res)) : serve);
 
   // Apollo's rules: it refuses introspection when it is off, and so do the center's own runners.
   const rules = [...specifiedRules, ...protection.validationRules, ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule])];

@@ -1,6 +1,7 @@
 /**
- * The HTTP edge of images (the contract's `POST /images` and `PUT /images/<id>`, plus metadata,
- * thumbnails and signed downloads). Bodies are streamed to the service, never parsed here; every
+ * The HTTP edge of images (the contract's `POST /images`, its bytes as the body or one file in a
+ * browser's form, and `PUT /images/<id>`, plus metadata, thumbnails and signed downloads). Bodies
+ * are streamed to the service (a form's file part by multipart-upload.ts), never buffered; every
  * answer is JSON `{ error: { code, message } }` on failure. Rules live in ImagesService.
  */
 import { randomUUID } from "node:crypto";
@@ -10,6 +11,7 @@ import { requestContext, type AppContext, type RequestContext } from "../core/re
 import { INVALID_CREDENTIAL } from "../identity/identity.service";
 import type { ImageEntity } from "./image.entity";
 import { ImageError, extensionOf } from "./images.service";
+import { isMultipartForm, uploadFromForm } from "./multipart-upload";
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
@@ -21,7 +23,11 @@ export function mountImageRoutes(app: Express, appContext: AppContext): void {
     "/images",
     handle(appContext, async (req, res) => {
       const ctx = await caller(appContext, req, res);
-      const { image } = await images().upload(ctx, req.header("content-type"), req, { declaredBytes: contentLength(req) });
+      const type = req.header("content-type");
+      // A browser form: its one file part takes the raw body's path (multipart-upload.ts).
+      const { image } = isMultipartForm(type)
+        ? await uploadFromForm(req, images().maxBytes, (partType, body, declaredBytes) => images().upload(ctx, partType, body, { declaredBytes }))
+        : await images().upload(ctx, type, req, { declaredBytes: contentLength(req) });
       res.status(201).json(uploaded(image));
     }),
   );

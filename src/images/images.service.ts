@@ -24,10 +24,12 @@ import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { LocalImageStore, type ImageStore } from "./image-store";
 import { ImageEntity } from "./image.entity";
 import { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType } from "./image-types";
+import { ImageError, type ImageErrorCode } from "./image-errors";
 import { DecodeGate, UploadQuota, type QuotaRefusal } from "./upload-limits";
 import { RateLimits } from "../common/rate-limits";
 
 export { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType };
+export { ImageError, type ImageErrorCode };
 
 /** Largest accepted upload, in bytes, unless the service is made with another `maxBytes`. */
 export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
@@ -49,40 +51,6 @@ const ACCEPTED = "image/jpeg, image/png or image/tiff";
 // Each upload is read once from a temp file that is deleted right after: libvips' operation and
 // file caches would only keep deleted files open and hold memory.
 sharp.cache(false);
-
-export type ImageErrorCode =
-  | "UNAUTHENTICATED"
-  | "FORBIDDEN"
-  | "NOT_FOUND"
-  | "INVALID_ID"
-  | "EMPTY_BODY"
-  | "IMAGE_ID_TAKEN"
-  | "PAYLOAD_TOO_LARGE"
-  | "UNSUPPORTED_MEDIA_TYPE"
-  | "INVALID_IMAGE"
-  | "TOO_MANY_PIXELS"
-  | "INVALID_SIGNATURE"
-  | "SIGNATURE_EXPIRED"
-  | "JOB_WITHDRAWN"
-  | "CLIENT_ABORTED"
-  | "RATE_LIMITED"
-  | "UPLOAD_QUOTA_EXCEEDED"
-  | "BUSY"
-  | "STORAGE_ERROR";
-
-/** A refusal with its HTTP status and stable code; the routes answer `{ error: { code, message } }`. */
-export class ImageError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ImageErrorCode,
-    message: string,
-    /** Seconds after which the same request may succeed (429, 503): sent as Retry-After. */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = "ImageError";
-  }
-}
 
 export function extensionOf(contentType: string): string {
   return EXTENSIONS[contentType as ImageContentType] ?? "bin";
@@ -374,6 +342,8 @@ export class ImagesService {
    * refused without reading the rest.
    */
   private async spool(body: Readable, declared: ImageContentType): Promise<Spooled> {
+    // A body that failed while the checks above awaited will send no more events: refuse it now.
+    if (body.destroyed) throw aborted(body.errored);
     const file = path.join(this.spoolDir, `upload-${randomBytes(12).toString("hex")}`);
     const hash = createHash("sha256");
     const maxBytes = this.maxBytes;

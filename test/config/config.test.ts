@@ -41,6 +41,12 @@ describe("configuration", () => {
     expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "production", GRAPHQL_IDE: "1", JWT_SECRET: "x".repeat(32) }).ide).toBe(true);
   });
 
+  it("reads CORS_ORIGINS as a list of origins, none by default", () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(32) }).corsOrigins).toEqual([]);
+    const c = loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(32), CORS_ORIGINS: " https://shop.example.com, http://localhost:8080,,http://[::1]:3000, https://shop.example.com " });
+    expect(c.corsOrigins).toEqual(["https://shop.example.com", "http://localhost:8080", "http://[::1]:3000"]);
+  });
+
   it("turns the differential mode of HTTP requests on only when asked, in any NODE_ENV", () => {
     expect(loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(32) }).httpDifferential).toBe(false);
     expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "production", GRAPHQL_HTTP_DIFFERENTIAL: "1", JWT_SECRET: "x".repeat(32) }).httpDifferential).toBe(true);
@@ -69,6 +75,15 @@ describe("configuration", () => {
     ["WS_SEND_BUFFER_BYTES", "1024", /WS_SEND_BUFFER_BYTES must be a whole number from 16384 to 1073741824, got "1024"/],
     ["WS_SEND_STALL_SECONDS", "0", /WS_SEND_STALL_SECONDS must be a whole number from 1 to 3600, got "0"/],
     ["GRAPHQL_WS_LANE", "fast", /GRAPHQL_WS_LANE must be center or library, got "fast"/],
+    ["CORS_ORIGINS", "*", /CORS_ORIGINS entries must be origins .*, got "\*"/],
+    ["CORS_ORIGINS", "null", /CORS_ORIGINS entries must be origins .*, got "null"/],
+    ["CORS_ORIGINS", "https://shop.example.com/", /CORS_ORIGINS entries must be origins .*, got "https:\/\/shop.example.com\/"/],
+    ["CORS_ORIGINS", "https://shop.example.com/app", /CORS_ORIGINS entries must be origins .*, got "https:\/\/shop.example.com\/app"/],
+    ["CORS_ORIGINS", "shop.example.com", /CORS_ORIGINS entries must be origins .*, got "shop.example.com"/],
+    ["CORS_ORIGINS", "ftp://shop.example.com", /CORS_ORIGINS entries must be origins .*, got "ftp:\/\/shop.example.com"/],
+    ["CORS_ORIGINS", "https://Shop.example.com", /CORS_ORIGINS entries must be origins .*, got "https:\/\/Shop.example.com"/],
+    ["CORS_ORIGINS", "https://shop.example.com:443", /CORS_ORIGINS entries must be origins .*, got "https:\/\/shop.example.com:443"/],
+    ["CORS_ORIGINS", "https://ok.example.com, https://user@shop.example.com", /CORS_ORIGINS entries must be origins .*, got "https:\/\/user@shop.example.com"/],
   ])("refuses %s=%s with a message naming the variable", (name, value, message) => {
     let error: unknown;
     try {
