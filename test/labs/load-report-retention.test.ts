@@ -87,7 +87,7 @@ async function pruner(now: number, batchSize: number): Promise<{ go(): Promise<{
 describe("retention of load reports", () => {
   const DAY = 24 * 3600 * 1000;
   const reports = () => c.ds.getRepository(LabLoadReportEntity);
-  const service = () => c.server.app.services.labReports;
+  const service = () => c.server.services.labReports;
   /** Reports written straight into the table, at the given instants (ms). */
   async function insertReports(labId: string, instants: number[], queuedJobs = 7): Promise<void> {
     await reports().insert(instants.map((at) => ({ id: randomUUID(), labId, reportedAt: new Date(at), queuedJobs, queuedSheets: 70, utilisation: 0.5 })));
