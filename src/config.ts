@@ -71,7 +71,7 @@ export interface Config {
    */
   metrics: { token: string | null; port: number | null; host: string; onPublicPort: boolean };
   /** Image uploads: pixel cap, per-user quota per window, concurrent decodes and their queue. */
-  images: { maxPixels: number; uploadsPerWindow: number; bytesPerWindow: number; windowSeconds: number; decodeConcurrency: number; decodeQueue: number };
+  images: { maxBytes: number; maxPixels: number; uploadsPerWindow: number; bytesPerWindow: number; windowSeconds: number; decodeConcurrency: number; decodeQueue: number };
   /** What one WebSocket (graphql-ws) may hold, and what serves the protocol. */
   ws: WsConfig;
   /**
@@ -256,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
       lane: wsLane as WsConfig["lane"],
     },
     images: {
+      maxBytes: int("IMAGE_MAX_BYTES", 50 * 1024 * 1024, 1, 1024 * 1024 * 1024),
       // libvips' own cap is 268 MP; a 100 MP decode already needs some 300 MB of pixels.
       maxPixels: int("IMAGE_MAX_PIXELS", 100_000_000, 1, 0x3fff * 0x3fff),
       uploadsPerWindow: int("UPLOAD_RATE_LIMIT", 120, 1, 1_000_000),

@@ -30,18 +30,20 @@ import { DocumentCache } from "./graphql/document-cache";
 import { httpOperations } from "./graphql/http-operations";
 import { replayingOperations, replayOf } from "./graphql/http-differential";
 import { startWsServer } from "./graphql/ws";
-import { INVALID_CREDENTIAL } from "./identity/identity.service";
+import { INVALID_CREDENTIAL } from "./core/credentials";
 import { mountIde } from "./ide/ide";
 import { mountImageRoutes } from "./images/images.routes";
 import { createLogger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { answerMetrics, startMetricsListener } from "./observability/metrics-endpoint";
-import { createServices } from "./services";
+import { createResolvers, createServices, type Services } from "./services";
 
 export interface RunningServer {
   url: string;
   port: number;
   app: AppContext;
+  /** The center's services, as the composition root made them (for tests and benchmarks). */
+  services: Services;
   metrics: Metrics;
   /** Where GET /metrics is served (METRICS_PORT, METRICS_TOKEN), or null when it is off. */
   metricsUrl: string | null;
@@ -55,8 +57,10 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const logger = opts.logger ?? createLogger(config.logLevel);
   const ds = opts.ds ?? (await openDatabase(config.database));
   const events = createEventBus(config.redisUrl, { database: config.database, logger });
-  const app = { config, ds, logger, events } as AppContext;
-  app.services = createServices(app);
+  const app: AppContext = { config, ds, logger, events };
+  const services = createServices(app);
+  const resolvers = createResolvers(services);
+  const identity = services.identity;
   // Another process's committed change (the catalog import, a center the bus does not reach) drops
   // the caches here within about a second; the baseline is read before any cache is filled.
   const versions = await watchCacheVersions(ds, (kind) => events.invalidateLocally({ kind }), logger);
@@ -99,6 +103,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const formatError = makeFormatError(logger, { suggestions: config.introspection });
   const ws = startWsServer({
     app,
+    credentials: identity,
+    resolvers,
     schema,
     httpServer,
     rules,
@@ -149,13 +155,13 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   /** A GraphQL request's context: its caller (401 for a credential that is not valid), id and address. */
   const graphqlContext = async (req: http.IncomingMessage, requestId: string, ip?: string): Promise<RequestContext> => {
     const address = ip ?? req.socket.remoteAddress ?? "unknown";
-    const auth = await app.services.identity.authenticate(req.headers.authorization, undefined, address);
+    const auth = await identity.authenticate(req.headers.authorization, undefined, address);
     if (auth === INVALID_CREDENTIAL) {
       throw new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", {
         extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
       });
     }
-    return requestContext(app, auth, requestId, address);
+    return requestContext(app, auth, requestId, address, resolvers);
   };
 
   expressApp.use((req, res, next) => {
@@ -187,7 +193,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   });
   // Off the public port with METRICS_PORT, and in production unless METRICS_TOKEN guards it: 404.
   if (config.metrics.onPublicPort) expressApp.get("/metrics", (req, res) => answerMetrics(config.metrics, metrics, req, res));
-  mountImageRoutes(expressApp, app);
+  mountImageRoutes(expressApp, app, { images: () => services.images, authenticate: (header, memo, ip) => identity.authenticate(header, memo, ip) });
   if (config.ide) mountIde(expressApp, { endpoint: "/graphql" });
   expressApp.use(
     "/graphql",
@@ -232,8 +238,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const url = `http://${hostForUrl}:${port}`;
   const metricsListener = config.metrics.port !== null ? await startMetricsListener(config.metrics, metrics) : null;
   const metricsUrl = metricsListener?.url ?? (config.metrics.onPublicPort ? `${url}/metrics` : null);
-  const sweeper = app.services.printJobLifecycle.startSweeper(app); // requeues jobs whose lease ran out
-  const pruner = app.services.labReports.startLoadPruner(app); // deletes load reports older than LAB_LOAD_RETENTION_DAYS
+  const sweeper = services.printJobLifecycle.startSweeper(app); // requeues jobs whose lease ran out
+  const pruner = services.labReports.startLoadPruner(app); // deletes load reports older than LAB_LOAD_RETENTION_DAYS
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
@@ -242,13 +248,13 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
       await metricsListener?.close();
       await events.close();
-      await app.services.rateLimits.close();
+      await services.rateLimits.close();
       await closeBatches(ds);
       if (!opts.ds && ds.isInitialized) await ds.destroy();
     })();
     return stopped;
   };
-  return { url, port, app, metrics, metricsUrl, stop };
+  return { url, port, app, services, metrics, metricsUrl, stop };
 }
 
 /** An HTTP operation counted, timed and logged (one line), whoever answered it. */

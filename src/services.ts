@@ -1,5 +1,9 @@
-/** The center's services, made once per process and reached through the request context. */
-import type { AppContext } from "./core/request-context";
+/**
+ * The composition root: every service of a center made once, each with the collaborators it uses
+ * as constructor arguments (so a service's dependencies are in its signature), and the resolvers
+ * made with their services. Nothing reaches a service through the request context.
+ */
+import type { AppContext, ResolverInstances } from "./core/request-context";
 import { ChargedImagesAdminService } from "./catalog/charged-images-admin.service";
 import { ProductsAdminService } from "./catalog/products-admin.service";
 import { ShopsAdminService } from "./catalog/shops-admin.service";
@@ -12,7 +16,7 @@ import { NotificationsService } from "./notifications/notifications.service";
 import { PriceAdminService } from "./pricing/price-admin.service";
 import { PricingService } from "./pricing/pricing.service";
 import { AssignmentService } from "./assignment/assignment.service";
-import { LabPresence } from "./labs/presence";
+import { LabPresence } from "./labs/lab-presence.service";
 import { OrdersService } from "./orders/orders.service";
 import { OrderPlacingService } from "./orders/order-placing.service";
 import { OrderChangesService } from "./orders/order-changes.service";
@@ -27,6 +31,17 @@ import { isSqlite } from "./db/transaction";
 import type { PrintJobStore } from "./dispatch/print-job-store";
 import { SqlitePrintJobStore } from "./dispatch/print-job-store.sqlite";
 import { MariaDbPrintJobStore } from "./dispatch/print-job-store.mariadb";
+import { ImageUrlSigner } from "./images/image-urls";
+import { CatalogAdminResolver } from "./catalog/catalog-admin.resolver";
+import { CatalogResolver } from "./catalog/catalog.resolver";
+import { IdentityResolver } from "./identity/identity.resolver";
+import { NotificationsResolver } from "./notifications/notifications.resolver";
+import { PricingResolver } from "./pricing/pricing.resolver";
+import { OrdersResolver } from "./orders/orders.resolver";
+import { PrintJobsResolver } from "./dispatch/print-jobs.resolver";
+import { LabReportsResolver } from "./labs/lab-reports.resolver";
+import { LabsAdminResolver } from "./labs/labs-admin.resolver";
+import { DesignTemplatesResolver } from "./design-templates/design-templates.resolver";
 
 export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
@@ -59,32 +74,77 @@ export interface Services {
   designTemplates: DesignTemplatesService;
 }
 
+/**
+ * Every service of one center. The order is the order of dependence: a service is made after the
+ * collaborators it is given. Two needs that would have made a cycle are met apart: image links are
+ * signed by an ImageUrlSigner that both images and dispatch are given (images asks dispatch
+ * whether a job's links still hold, dispatch hands links to labs).
+ */
 export function createServices(app: AppContext): Services {
   const rateLimits = new RateLimits(app.config.redisUrl, channelPrefix(app.config.database));
   const printJobStore: PrintJobStore = isSqlite(app.ds) ? new SqlitePrintJobStore() : new MariaDbPrintJobStore();
+  const presence = new LabPresence();
+  const notifications = new NotificationsService();
+  const orders = new OrdersService();
+  const pricing = new PricingService(app);
+  const imageUrls = new ImageUrlSigner(app.config.jwtSecret);
+  const labReports = new LabReportsService(presence);
+  const designTemplates = new DesignTemplatesService(app, notifications);
+  const printJobLifecycle = new PrintJobLifecycleService(printJobStore, orders, imageUrls, labReports, designTemplates, notifications);
+  const printJobs = new PrintJobsService(printJobStore, orders, presence, printJobLifecycle);
+  const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
+  const assignment = new AssignmentService(app, presence);
+  const orderChanges = new OrderChangesService(printJobs, assignment);
   return {
     rateLimits,
     identity: new IdentityService(app, rateLimits),
     users: new UsersService(),
     labKeys: new LabKeysService(),
     catalog: new CatalogService(),
-    shopsAdmin: new ShopsAdminService(),
-    productsAdmin: new ProductsAdminService(),
-    chargedImagesAdmin: new ChargedImagesAdminService(),
-    notifications: new NotificationsService(),
-    pricing: new PricingService(app),
-    priceAdmin: new PriceAdminService(),
-    images: new ImagesService(app, { rateLimits }),
-    presence: new LabPresence(),
-    assignment: new AssignmentService(app),
-    orders: new OrdersService(),
-    orderPlacing: new OrderPlacingService(),
-    orderChanges: new OrderChangesService(),
+    shopsAdmin: new ShopsAdminService(orders, notifications),
+    productsAdmin: new ProductsAdminService(orders, notifications),
+    chargedImagesAdmin: new ChargedImagesAdminService(notifications),
+    notifications,
+    pricing,
+    priceAdmin: new PriceAdminService(notifications, pricing),
+    images,
+    presence,
+    assignment,
+    orders,
+    orderPlacing: new OrderPlacingService(pricing, designTemplates, orderChanges, images, assignment),
+    orderChanges,
     printJobStore,
-    printJobs: new PrintJobsService(printJobStore),
-    printJobLifecycle: new PrintJobLifecycleService(printJobStore),
-    labReports: new LabReportsService(),
-    labsAdmin: new LabsAdminService(),
-    designTemplates: new DesignTemplatesService(app),
+    printJobs,
+    printJobLifecycle,
+    labReports,
+    labsAdmin: new LabsAdminService(notifications),
+    designTemplates,
+  };
+}
+
+/**
+ * The resolvers of one center, made with their services. The schema is built once per process
+ * (tests run several centers in one process), so its container asks each request's context for
+ * these instances (see graphql/schema.ts).
+ */
+export function createResolvers(s: Services): ResolverInstances {
+  const instances = new Map<unknown, unknown>([
+    [IdentityResolver, new IdentityResolver(s.identity, s.labKeys, s.users)],
+    [CatalogResolver, new CatalogResolver(s.catalog)],
+    [CatalogAdminResolver, new CatalogAdminResolver(s.chargedImagesAdmin, s.productsAdmin, s.shopsAdmin)],
+    [NotificationsResolver, new NotificationsResolver(s.notifications)],
+    [PricingResolver, new PricingResolver(s.priceAdmin, s.pricing)],
+    [OrdersResolver, new OrdersResolver(s.orderChanges, s.orderPlacing, s.orders)],
+    [PrintJobsResolver, new PrintJobsResolver(s.printJobLifecycle, s.printJobs)],
+    [LabReportsResolver, new LabReportsResolver(s.labReports)],
+    [LabsAdminResolver, new LabsAdminResolver(s.labsAdmin)],
+    [DesignTemplatesResolver, new DesignTemplatesResolver(s.designTemplates)],
+  ]);
+  return {
+    get<T>(cls: abstract new (...args: never[]) => T): T {
+      const instance = instances.get(cls);
+      if (instance === undefined) throw new Error(`No resolver ${cls.name} in this center`);
+      return instance as T;
+    },
   };
 }

@@ -12,6 +12,7 @@ import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import type { FulfilmentMethod } from "../catalog/fulfilment";
 import type { AppContext } from "../core/request-context";
 import { DEFAULT_WEIGHTS, rankLabs, type AssignmentDecision, type AssignmentRequest, type LabInfo, type RankingWeights } from "./lab-ranking";
+import type { LabPresence } from "../labs/lab-presence.service";
 
 /** How long the lab list is used before it is read again even without an invalidation. */
 export const LAB_LIST_MAX_AGE_MS = 1000;
@@ -28,7 +29,10 @@ export class AssignmentService {
   /** How long a read list is used without an invalidation (tests lengthen it to count reads). */
   maxAgeMs = LAB_LIST_MAX_AGE_MS;
 
-  constructor(private readonly app: AppContext) {
+  constructor(
+    private readonly app: AppContext,
+    private readonly presence: LabPresence,
+  ) {
     void (async () => {
       for await (const e of app.events.subscribe("invalidate")) if (e.kind === "labs" || e.kind === "catalog") this.forget();
     })();
@@ -54,7 +58,7 @@ export class AssignmentService {
     const grace = this.app.config.labOnlineGraceSeconds;
     // The ranking only reads these; with a thousand labs, not copying each one per order counts.
     return stored.map((lab) => {
-      const online = this.app.services.presence.isOnline(lab.info.id, lab.lastSeenAt, grace, now);
+      const online = this.presence.isOnline(lab.info.id, lab.lastSeenAt, grace, now);
       if (lab.view?.online !== online) lab.view = { ...lab.info, online };
       return lab.view;
     });

@@ -24,16 +24,21 @@ import {
   UpdateShopInput,
   UpdateTemplateInput,
 } from "./catalog-admin.types";
+import { ChargedImagesAdminService } from "./charged-images-admin.service";
+import { ProductsAdminService } from "./products-admin.service";
+import { ShopsAdminService } from "./shops-admin.service";
 
 /** Catalog management (seed 003, Fig. 19-21). Who may do what is declared here; scopes are the service's. */
 @Resolver()
 export class CatalogAdminResolver {
+  constructor(private readonly chargedImagesAdmin: ChargedImagesAdminService, private readonly productsAdmin: ProductsAdminService, private readonly shopsAdmin: ShopsAdminService) {}
+
   // --- Shop groups: the center admin; a group admin may rename their own group ---
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopGroupPayload, { description: "Register a shop group (center admin)." })
   async createShopGroup(@Ctx() ctx: RequestContext, @Arg("input", () => CreateShopGroupInput) input: CreateShopGroupInput): Promise<ShopGroupPayload> {
-    const r = await ctx.app.services.shopsAdmin.createShopGroup(ctx, input);
+    const r = await this.shopsAdmin.createShopGroup(ctx, input);
     return { shopGroup: r.value, errors: r.errors };
   }
 
@@ -44,14 +49,14 @@ export class CatalogAdminResolver {
     @Arg("id", () => ID) id: string,
     @Arg("input", () => UpdateShopGroupInput) input: UpdateShopGroupInput,
   ): Promise<ShopGroupPayload> {
-    const r = await ctx.app.services.shopsAdmin.updateShopGroup(ctx, id, input);
+    const r = await this.shopsAdmin.updateShopGroup(ctx, id, input);
     return { shopGroup: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopGroupPayload, { description: "Delete a shop group nothing uses any more (center admin); answers the group as it was." })
   async deleteShopGroup(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ShopGroupPayload> {
-    const r = await ctx.app.services.shopsAdmin.deleteShopGroup(ctx, id);
+    const r = await this.shopsAdmin.deleteShopGroup(ctx, id);
     return { shopGroup: r.value, errors: r.errors };
   }
 
@@ -60,28 +65,28 @@ export class CatalogAdminResolver {
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopPayload, { description: "Register a shop in a shop group (center admin)." })
   async createShop(@Ctx() ctx: RequestContext, @Arg("input", () => CreateShopInput) input: CreateShopInput): Promise<ShopPayload> {
-    const r = await ctx.app.services.shopsAdmin.createShop(ctx, input);
+    const r = await this.shopsAdmin.createShop(ctx, input);
     return { shop: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopPayload, { description: "Correct a shop (center admin)." })
   async updateShop(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateShopInput) input: UpdateShopInput): Promise<ShopPayload> {
-    const r = await ctx.app.services.shopsAdmin.updateShop(ctx, id, input);
+    const r = await this.shopsAdmin.updateShop(ctx, id, input);
     return { shop: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopPayload, { description: "Move a shop to another shop group (center admin): that group's templates and prices apply to it from now on." })
   async moveShopToGroup(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID) shopId: string, @Arg("shopGroupId", () => ID) shopGroupId: string): Promise<ShopPayload> {
-    const r = await ctx.app.services.shopsAdmin.moveShopToGroup(ctx, shopId, shopGroupId);
+    const r = await this.shopsAdmin.moveShopToGroup(ctx, shopId, shopGroupId);
     return { shop: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopPayload, { description: "Delete a shop nothing uses any more (center admin); answers the shop as it was." })
   async deleteShop(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ShopPayload> {
-    const r = await ctx.app.services.shopsAdmin.deleteShop(ctx, id);
+    const r = await this.shopsAdmin.deleteShop(ctx, id);
     return { shop: r.value, errors: r.errors };
   }
 
@@ -90,42 +95,42 @@ export class CatalogAdminResolver {
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ServicePayload, { description: "Register a service (center admin)." })
   async createService(@Ctx() ctx: RequestContext, @Arg("input", () => CreateServiceInput) input: CreateServiceInput): Promise<ServicePayload> {
-    const r = await ctx.app.services.productsAdmin.createService(ctx, input);
+    const r = await this.productsAdmin.createService(ctx, input);
     return { service: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ServicePayload, { description: "Correct a service (center admin)." })
   async updateService(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateServiceInput) input: UpdateServiceInput): Promise<ServicePayload> {
-    const r = await ctx.app.services.productsAdmin.updateService(ctx, id, input);
+    const r = await this.productsAdmin.updateService(ctx, id, input);
     return { service: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ServicePayload, { description: "Delete a service no template or lab uses (center admin)." })
   async deleteService(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ServicePayload> {
-    const r = await ctx.app.services.productsAdmin.deleteService(ctx, id);
+    const r = await this.productsAdmin.deleteService(ctx, id);
     return { service: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ProductPayload, { description: "Register a product (center admin)." })
   async createProduct(@Ctx() ctx: RequestContext, @Arg("input", () => CreateProductInput) input: CreateProductInput): Promise<ProductPayload> {
-    const r = await ctx.app.services.productsAdmin.createProduct(ctx, input);
+    const r = await this.productsAdmin.createProduct(ctx, input);
     return { product: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ProductPayload, { description: "Correct a product (center admin)." })
   async updateProduct(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateProductInput) input: UpdateProductInput): Promise<ProductPayload> {
-    const r = await ctx.app.services.productsAdmin.updateProduct(ctx, id, input);
+    const r = await this.productsAdmin.updateProduct(ctx, id, input);
     return { product: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ProductPayload, { description: "Delete a product no template, price row or allowance uses (center admin)." })
   async deleteProduct(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ProductPayload> {
-    const r = await ctx.app.services.productsAdmin.deleteProduct(ctx, id);
+    const r = await this.productsAdmin.deleteProduct(ctx, id);
     return { product: r.value, errors: r.errors };
   }
 
@@ -134,14 +139,14 @@ export class CatalogAdminResolver {
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => TemplatePayload, { description: "Register a template of a shop group, or a shop's own (center admin; a group admin for their group and its shops)." })
   async createTemplate(@Ctx() ctx: RequestContext, @Arg("input", () => CreateTemplateInput) input: CreateTemplateInput): Promise<TemplatePayload> {
-    const r = await ctx.app.services.productsAdmin.createTemplate(ctx, input);
+    const r = await this.productsAdmin.createTemplate(ctx, input);
     return { template: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => TemplatePayload, { description: "Correct a template's name or products." })
   async updateTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateTemplateInput) input: UpdateTemplateInput): Promise<TemplatePayload> {
-    const r = await ctx.app.services.productsAdmin.updateTemplate(ctx, id, input);
+    const r = await this.productsAdmin.updateTemplate(ctx, id, input);
     return { template: r.value, errors: r.errors };
   }
 
@@ -152,14 +157,14 @@ export class CatalogAdminResolver {
     @Arg("templateId", () => ID) templateId: string,
     @Arg("productIds", () => [ID], { validateFn: boundedList("productIds", MAX_TEMPLATE_PRODUCTS + 1) }) productIds: string[],
   ): Promise<TemplatePayload> {
-    const r = await ctx.app.services.productsAdmin.setTemplateProducts(ctx, templateId, productIds);
+    const r = await this.productsAdmin.setTemplateProducts(ctx, templateId, productIds);
     return { template: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => TemplatePayload, { description: "Delete a template (and its product list); answers the template as it was." })
   async deleteTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<TemplatePayload> {
-    const r = await ctx.app.services.productsAdmin.deleteTemplate(ctx, id);
+    const r = await this.productsAdmin.deleteTemplate(ctx, id);
     return { template: r.value, errors: r.errors };
   }
 
@@ -168,13 +173,13 @@ export class CatalogAdminResolver {
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN, Role.GENERAL_USER)
   @Query(() => [ChargedImageType], { description: "Copyrighted stock images and their fee per sheet (customers pay the fees, so they may read them)." })
   chargedImages(@Ctx() ctx: RequestContext): Promise<ChargedImageType[]> {
-    return ctx.app.services.chargedImagesAdmin.chargedImages(ctx);
+    return this.chargedImagesAdmin.chargedImages(ctx);
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ChargedImagePayload, { description: "Register a charged image (center admin)." })
   async createChargedImage(@Ctx() ctx: RequestContext, @Arg("input", () => CreateChargedImageInput) input: CreateChargedImageInput): Promise<ChargedImagePayload> {
-    const r = await ctx.app.services.chargedImagesAdmin.createChargedImage(ctx, input);
+    const r = await this.chargedImagesAdmin.createChargedImage(ctx, input);
     return { chargedImage: r.value, errors: r.errors };
   }
 
@@ -185,14 +190,14 @@ export class CatalogAdminResolver {
     @Arg("imageId", () => ID) imageId: string,
     @Arg("input", () => UpdateChargedImageInput) input: UpdateChargedImageInput,
   ): Promise<ChargedImagePayload> {
-    const r = await ctx.app.services.chargedImagesAdmin.updateChargedImage(ctx, imageId, input);
+    const r = await this.chargedImagesAdmin.updateChargedImage(ctx, imageId, input);
     return { chargedImage: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ChargedImagePayload, { description: "Delete a charged image (center admin): it is printed free of fees from then on." })
   async deleteChargedImage(@Ctx() ctx: RequestContext, @Arg("imageId", () => ID) imageId: string): Promise<ChargedImagePayload> {
-    const r = await ctx.app.services.chargedImagesAdmin.deleteChargedImage(ctx, imageId);
+    const r = await this.chargedImagesAdmin.deleteChargedImage(ctx, imageId);
     return { chargedImage: r.value, errors: r.errors };
   }
 }

@@ -18,7 +18,7 @@ import { forbidden, RollbackWithErrors, userError } from "../common/errors";
 import type { Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import { adminGroupId, isCenterAdmin } from "../identity/scope";
-import type { ChangeScope } from "../notifications/notifications.service";
+import type { ChangeScope, NotificationsService } from "../notifications/notifications.service";
 
 export interface NamedInput {
   id: string;
@@ -42,8 +42,8 @@ export function notFound(what: string, id: string, field: Field): RollbackWithEr
 }
 
 /** Tells the admins concerned of a change, in the transaction that makes it. */
-export async function reportChange(ctx: RequestContext, tx: Tx, kind: string, message: string, scope: ChangeScope): Promise<void> {
-  await ctx.app.services.notifications.reportChange(ctx, tx, { kind, message, scope });
+export async function reportChange(notifications: NotificationsService, ctx: RequestContext, tx: Tx, kind: string, message: string, scope: ChangeScope): Promise<void> {
+  await notifications.reportChange(ctx, tx, { kind, message, scope });
 }
 
 /**

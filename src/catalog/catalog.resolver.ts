@@ -2,37 +2,40 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from "
 import type { RequestContext } from "../core/request-context";
 import { GeoPoint, LabType, ProductType, ServiceType, ShopGroupType, ShopType, TemplateType } from "./catalog.types";
 import type { ShopEntity } from "./shop.entity";
+import { CatalogService } from "./catalog.service";
 
 @Resolver(() => ShopType)
 export class CatalogResolver {
+  constructor(private readonly catalog: CatalogService) {}
+
   @Authorized()
   @Query(() => [ShopGroupType], { description: "The shop groups the caller may see." })
   shopGroups(@Ctx() ctx: RequestContext): Promise<ShopGroupType[]> {
-    return ctx.app.services.catalog.shopGroups(ctx);
+    return this.catalog.shopGroups(ctx);
   }
 
   @Authorized()
   @Query(() => [ShopType], { description: "The shops the caller may see, optionally of one group." })
   shops(@Ctx() ctx: RequestContext, @Arg("shopGroupId", () => ID, { nullable: true }) shopGroupId?: string | null): Promise<ShopType[]> {
-    return ctx.app.services.catalog.shops(ctx, { shopGroupId });
+    return this.catalog.shops(ctx, { shopGroupId });
   }
 
   @Authorized()
   @Query(() => ShopType, { nullable: true })
   async shop(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ShopType | null> {
-    return (await ctx.app.services.catalog.shops(ctx, {})).find((s) => s.id === id) ?? null;
+    return (await this.catalog.shops(ctx, {})).find((s) => s.id === id) ?? null;
   }
 
   @Authorized()
   @Query(() => [ServiceType])
   services(@Ctx() ctx: RequestContext): Promise<ServiceType[]> {
-    return ctx.app.services.catalog.services(ctx);
+    return this.catalog.services(ctx);
   }
 
   @Authorized()
   @Query(() => [ProductType])
   products(@Ctx() ctx: RequestContext): Promise<ProductType[]> {
-    return ctx.app.services.catalog.products(ctx);
+    return this.catalog.products(ctx);
   }
 
   @Authorized()
@@ -42,19 +45,19 @@ export class CatalogResolver {
     @Arg("shopGroupId", () => ID, { nullable: true }) shopGroupId?: string | null,
     @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null,
   ): Promise<TemplateType[]> {
-    return ctx.app.services.catalog.templates(ctx, { shopGroupId, shopId });
+    return this.catalog.templates(ctx, { shopGroupId, shopId });
   }
 
   @Authorized()
   @Query(() => [LabType], { description: "Labs the caller administers (a lab sees itself); none for customers." })
   labs(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null): Promise<LabType[]> {
-    return ctx.app.services.catalog.labs(ctx, { shopId });
+    return this.catalog.labs(ctx, { shopId });
   }
 
   @Authorized()
   @Query(() => LabType, { nullable: true })
   async lab(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<LabType | null> {
-    return (await ctx.app.services.catalog.labs(ctx, {})).find((l) => l.id === id) ?? null;
+    return (await this.catalog.labs(ctx, {})).find((l) => l.id === id) ?? null;
   }
 
   @FieldResolver(() => GeoPoint, { nullable: true })

@@ -11,6 +11,7 @@ import type { RequestContext } from "../core/request-context";
 import { actorName } from "../notifications/notifications.service";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { invalidatePrices, notFound, reportChange, requireCenterAdmin } from "./catalog-admin";
+import type { NotificationsService } from "../notifications/notifications.service";
 
 export interface ChargedImageInput {
   imageId: string;
@@ -24,6 +25,8 @@ export interface ChargedImageChange {
 
 /** Charged images: the write side, with their checks and change reports. */
 export class ChargedImagesAdminService {
+  constructor(private readonly notifications: NotificationsService) {}
+
   // --- Charged images --------------------------------------------------------------------------
 
   /** Every charged image: admins manage them, customers read them (they pay the fees). */
@@ -41,7 +44,7 @@ export class ChargedImagesAdminService {
       rejectIf(errors);
       const image = Object.assign(new ChargedImageEntity(), { imageId: input.imageId, feePerSheet: input.feePerSheet, rightsHolder: rightsHolder! });
       await insertOrReject(tx.em, ChargedImageEntity, image, () => [duplicateId("charged image", input.imageId, ["input", "imageId"])]);
-      await reportChange(ctx, tx, "CHARGED_IMAGE_CREATED", `Charged image ${image.imageId} (${image.feePerSheet} per sheet, for ${image.rightsHolder}) was registered by ${actorName(ctx)}`, { kind: "SYSTEM" });
+      await reportChange(this.notifications, ctx, tx, "CHARGED_IMAGE_CREATED", `Charged image ${image.imageId} (${image.feePerSheet} per sheet, for ${image.rightsHolder}) was registered by ${actorName(ctx)}`, { kind: "SYSTEM" });
       invalidatePrices(tx);
       return image;
     });
@@ -69,7 +72,7 @@ export class ChargedImagesAdminService {
       if (said.length === 0) return image;
       Object.assign(image, change);
       await tx.em.update(ChargedImageEntity, { imageId: image.imageId }, change);
-      await reportChange(ctx, tx, "CHARGED_IMAGE_UPDATED", `Charged image ${image.imageId} was corrected by ${actorName(ctx)}: ${said.join(", ")}`, { kind: "SYSTEM" });
+      await reportChange(this.notifications, ctx, tx, "CHARGED_IMAGE_UPDATED", `Charged image ${image.imageId} was corrected by ${actorName(ctx)}: ${said.join(", ")}`, { kind: "SYSTEM" });
       invalidatePrices(tx);
       return image;
     });
@@ -81,7 +84,7 @@ export class ChargedImagesAdminService {
       const image = await exact(tx.em, ChargedImageEntity, "imageId", imageId, true);
       if (!image) throw notFound("charged image", imageId, ["imageId"]);
       await tx.em.delete(ChargedImageEntity, { imageId: image.imageId });
-      await reportChange(ctx, tx, "CHARGED_IMAGE_DELETED", `Charged image ${image.imageId} (for ${image.rightsHolder}) was deleted by ${actorName(ctx)}; it is printed free of fees from now on`, { kind: "SYSTEM" });
+      await reportChange(this.notifications, ctx, tx, "CHARGED_IMAGE_DELETED", `Charged image ${image.imageId} (for ${image.rightsHolder}) was deleted by ${actorName(ctx)}; it is printed free of fees from now on`, { kind: "SYSTEM" });
       invalidatePrices(tx);
       return image;
     });

@@ -21,6 +21,8 @@ import { ServiceEntity } from "./service.entity";
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
 import { TemplateEntity, TemplateProductEntity } from "./template.entity";
+import type { OrdersService } from "../orders/orders.service";
+import type { NotificationsService } from "../notifications/notifications.service";
 
 /** The most products a template may list. */
 export const MAX_TEMPLATE_PRODUCTS = 100;
@@ -41,6 +43,8 @@ export interface TemplateChange {
 
 /** Services, products and templates: the write side, with their scopes, checks and change reports. */
 export class ProductsAdminService {
+  constructor(private readonly orders: OrdersService, private readonly notifications: NotificationsService) {}
+
   // --- Services and products -------------------------------------------------------------------
 
   async createService(ctx: RequestContext, input: NamedInput): Promise<Outcome<ServiceEntity>> {
@@ -55,7 +59,7 @@ export class ProductsAdminService {
     return this.deleteNamed(ctx, ServiceEntity, "service", "SERVICE", id, async (em, service) => [
       ["templates", await ids(em, TemplateEntity, { serviceId: service.id }, "id")],
       ["labs", await ids(em, LabServiceEntity, { serviceId: service.id }, "labId")],
-      ["orders", await ctx.app.services.orders.idsUsing(em, { serviceId: service.id })],
+      ["orders", await this.orders.idsUsing(em, { serviceId: service.id })],
     ]);
   }
 
@@ -128,6 +132,7 @@ export class ProductsAdminService {
       );
       await this.writeProducts(tx, template.id, input.productIds);
       await reportChange(
+        this.notifications,
         ctx,
         tx,
         "TEMPLATE_CREATED",
@@ -161,7 +166,7 @@ export class ProductsAdminService {
         await this.writeProducts(tx, template.id, productIds);
       }
       if (changes.length === 0) return view(template, current);
-      await reportChange(ctx, tx, "TEMPLATE_UPDATED", `Template ${template.id} (${ownerLabel(owner)}) was ${changes.join(" and ")} by ${actorName(ctx)}`, owner);
+      await reportChange(this.notifications, ctx, tx, "TEMPLATE_UPDATED", `Template ${template.id} (${ownerLabel(owner)}) was ${changes.join(" and ")} by ${actorName(ctx)}`, owner);
       invalidatePrices(tx);
       return view(template, productIds);
     });
@@ -179,6 +184,7 @@ export class ProductsAdminService {
       if (sameList(productIds, current)) return view(template, current);
       await this.writeProducts(tx, template.id, productIds);
       await reportChange(
+        this.notifications,
         ctx,
         tx,
         "TEMPLATE_PRODUCTS_CHANGED",
@@ -197,7 +203,7 @@ export class ProductsAdminService {
       const productIds = await this.productsOf(tx.em, template.id);
       await tx.em.delete(TemplateProductEntity, { templateId: template.id });
       await deleteOrReject(tx.em, TemplateEntity, { id: template.id }, `Template ${template.id}`);
-      await reportChange(ctx, tx, "TEMPLATE_DELETED", `Template ${template.id} "${template.name}" for service ${template.serviceId} (${ownerLabel(owner)}) was deleted by ${actorName(ctx)}`, owner);
+      await reportChange(this.notifications, ctx, tx, "TEMPLATE_DELETED", `Template ${template.id} "${template.name}" for service ${template.serviceId} (${ownerLabel(owner)}) was deleted by ${actorName(ctx)}`, owner);
       invalidatePrices(tx);
       return view(template, productIds);
     });
@@ -221,7 +227,7 @@ export class ProductsAdminService {
       rejectIf(errors);
       const row = Object.assign(new entity(), { id: input.id, name: name! });
       await insertOrReject(tx.em, entity, row, () => [duplicateId(what, input.id, ["input", "id"])]);
-      await reportChange(ctx, tx, `${kind}_CREATED`, `${capitalise(what)} ${row.id} "${row.name}" was created by ${actorName(ctx)}`, { kind: "SYSTEM" });
+      await reportChange(this.notifications, ctx, tx, `${kind}_CREATED`, `${capitalise(what)} ${row.id} "${row.name}" was created by ${actorName(ctx)}`, { kind: "SYSTEM" });
       tx.emit("invalidate", { kind: "catalog" });
       return row;
     });
@@ -246,7 +252,7 @@ export class ProductsAdminService {
       const before = row.name;
       row.name = name;
       await tx.em.update(entity, { id: row.id } as FindOptionsWhere<T>, { name } as never);
-      await reportChange(ctx, tx, `${kind}_UPDATED`, `${capitalise(what)} ${row.id} was renamed from "${before}" to "${name}" by ${actorName(ctx)}`, { kind: "SYSTEM" });
+      await reportChange(this.notifications, ctx, tx, `${kind}_UPDATED`, `${capitalise(what)} ${row.id} was renamed from "${before}" to "${name}" by ${actorName(ctx)}`, { kind: "SYSTEM" });
       tx.emit("invalidate", { kind: "catalog" });
       return row;
     });
@@ -268,7 +274,7 @@ export class ProductsAdminService {
       const inUse = usesMessage(subject, await usesOf(tx.em, row));
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
       await deleteOrReject(tx.em, entity, { id: row.id } as FindOptionsWhere<T>, subject);
-      await reportChange(ctx, tx, `${kind}_DELETED`, `${subject} "${row.name}" was deleted by ${actorName(ctx)}`, { kind: "SYSTEM" });
+      await reportChange(this.notifications, ctx, tx, `${kind}_DELETED`, `${subject} "${row.name}" was deleted by ${actorName(ctx)}`, { kind: "SYSTEM" });
       tx.emit("invalidate", { kind: "catalog" });
       return row;
     });

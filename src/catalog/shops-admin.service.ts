@@ -19,6 +19,8 @@ import { invalidatePrices, notFound, reportChange, requireCenterAdmin, requireCe
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
 import { TemplateEntity } from "./template.entity";
+import type { OrdersService } from "../orders/orders.service";
+import type { NotificationsService } from "../notifications/notifications.service";
 
 export type { GeoPointData };
 export interface ShopInput {
@@ -38,6 +40,8 @@ export interface ShopChange {
 
 /** Shop groups and shops: the write side, with their scopes, checks and change reports. */
 export class ShopsAdminService {
+  constructor(private readonly orders: OrdersService, private readonly notifications: NotificationsService) {}
+
   // --- Shop groups -----------------------------------------------------------------------------
 
   async createShopGroup(ctx: RequestContext, input: NamedInput): Promise<Outcome<ShopGroupEntity>> {
@@ -49,7 +53,7 @@ export class ShopsAdminService {
       rejectIf(errors);
       const group = Object.assign(new ShopGroupEntity(), { id: input.id, name: name! });
       await insertOrReject(tx.em, ShopGroupEntity, group, () => [duplicateId("shop group", input.id, ["input", "id"])]);
-      await reportChange(ctx, tx, "SHOP_GROUP_CREATED", `Shop group ${group.id} "${group.name}" was created by ${actorName(ctx)}`, { kind: "GROUP", shopGroupId: group.id });
+      await reportChange(this.notifications, ctx, tx, "SHOP_GROUP_CREATED", `Shop group ${group.id} "${group.name}" was created by ${actorName(ctx)}`, { kind: "GROUP", shopGroupId: group.id });
       tx.emit("invalidate", { kind: "catalog" });
       return group;
     });
@@ -69,7 +73,7 @@ export class ShopsAdminService {
       const before = group.name;
       group.name = name;
       await tx.em.update(ShopGroupEntity, { id: group.id }, { name });
-      await reportChange(ctx, tx, "SHOP_GROUP_UPDATED", `Shop group ${group.id} was renamed from "${before}" to "${name}" by ${actorName(ctx)}`, { kind: "GROUP", shopGroupId: group.id });
+      await reportChange(this.notifications, ctx, tx, "SHOP_GROUP_UPDATED", `Shop group ${group.id} was renamed from "${before}" to "${name}" by ${actorName(ctx)}`, { kind: "GROUP", shopGroupId: group.id });
       tx.emit("invalidate", { kind: "catalog" });
       return group;
     });
@@ -86,10 +90,10 @@ export class ShopsAdminService {
         ["templates", await ids(tx.em, TemplateEntity, { shopGroupId: group.id }, "id")],
         ["price rows", await ids(tx.em, PriceRowEntity, { shopGroupId: group.id }, "id")],
         ["users", await ids(tx.em, UserEntity, { shopGroupId: group.id }, "login")],
-        ["orders", await ctx.app.services.orders.idsUsing(tx.em, { shopGroupId: group.id })],
+        ["orders", await this.orders.idsUsing(tx.em, { shopGroupId: group.id })],
       ]);
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
-      await reportChange(ctx, tx, "SHOP_GROUP_DELETED", `Shop group ${group.id} "${group.name}" was deleted by ${actorName(ctx)}`, { kind: "GROUP", shopGroupId: group.id });
+      await reportChange(this.notifications, ctx, tx, "SHOP_GROUP_DELETED", `Shop group ${group.id} "${group.name}" was deleted by ${actorName(ctx)}`, { kind: "GROUP", shopGroupId: group.id });
       await deleteOrReject(tx.em, ShopGroupEntity, { id: group.id }, subject);
       tx.emit("invalidate", { kind: "catalog" });
       return group;
@@ -123,7 +127,7 @@ export class ShopsAdminService {
       await insertOrReject(tx.em, ShopEntity, shop, (kind) =>
         kind === "unique" ? [duplicateId("shop", input.id, ["input", "id"])] : [userError("UNKNOWN_SHOP_GROUP", `No shop group ${input.shopGroupId}`, ["input", "shopGroupId"])],
       );
-      await reportChange(ctx, tx, "SHOP_CREATED", `Shop ${shop.id} "${shop.name}" was created in shop group ${shop.shopGroupId} by ${actorName(ctx)}`, { kind: "SHOP", shopId: shop.id });
+      await reportChange(this.notifications, ctx, tx, "SHOP_CREATED", `Shop ${shop.id} "${shop.name}" was created in shop group ${shop.shopGroupId} by ${actorName(ctx)}`, { kind: "SHOP", shopId: shop.id });
       tx.emit("invalidate", { kind: "catalog" });
       return shop;
     });
@@ -151,7 +155,7 @@ export class ShopsAdminService {
       if (fields.length === 0) return shop;
       Object.assign(shop, change);
       await tx.em.update(ShopEntity, { id: shop.id }, change);
-      await reportChange(ctx, tx, "SHOP_UPDATED", `Shop ${shop.id} "${shop.name}" was corrected by ${actorName(ctx)} (${[...new Set(fields)].join(", ")})`, { kind: "SHOP", shopId: shop.id });
+      await reportChange(this.notifications, ctx, tx, "SHOP_UPDATED", `Shop ${shop.id} "${shop.name}" was corrected by ${actorName(ctx)} (${[...new Set(fields)].join(", ")})`, { kind: "SHOP", shopId: shop.id });
       tx.emit("invalidate", { kind: "catalog" });
       return shop;
     });
@@ -170,7 +174,7 @@ export class ShopsAdminService {
         throw new RollbackWithErrors([userError("UNKNOWN_SHOP_GROUP", `No shop group ${shopGroupId}; a shop cannot be left without one`, ["shopGroupId"])]);
       }
       if (shop.shopGroupId === shopGroupId) return shop;
-      const notifications = ctx.app.services.notifications;
+      const notifications = this.notifications;
       const scope: ChangeScope = { kind: "SHOP", shopId: shop.id };
       const before = await notifications.recipients(ctx, tx.em, scope);
       const from = shop.shopGroupId;
@@ -200,11 +204,11 @@ export class ShopsAdminService {
         ["price rows", await ids(tx.em, PriceRowEntity, { shopId: shop.id }, "id")],
         ["allowances of products", await ids(tx.em, ShopPriceAllowanceEntity, { shopId: shop.id }, "productId")],
         ["users", await ids(tx.em, UserEntity, { shopId: shop.id }, "login")],
-        ["orders", await ctx.app.services.orders.idsUsing(tx.em, { shopId: shop.id })],
+        ["orders", await this.orders.idsUsing(tx.em, { shopId: shop.id })],
       ]);
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
       // Told before the row goes: the shop's group (whose admins are concerned) is read from it.
-      await reportChange(ctx, tx, "SHOP_DELETED", `Shop ${shop.id} "${shop.name}" of shop group ${shop.shopGroupId} was deleted by ${actorName(ctx)}`, { kind: "SHOP", shopId: shop.id });
+      await reportChange(this.notifications, ctx, tx, "SHOP_DELETED", `Shop ${shop.id} "${shop.name}" of shop group ${shop.shopGroupId} was deleted by ${actorName(ctx)}`, { kind: "SHOP", shopId: shop.id });
       await deleteOrReject(tx.em, ShopEntity, { id: shop.id }, subject);
       invalidatePrices(tx);
       return shop;

@@ -12,32 +12,35 @@ import {
   ReportLabTemplatesPayload,
   UpdateDesignTemplateInput,
 } from "./design-templates.types";
+import { DesignTemplatesService } from "./design-templates.service";
 
 /** Design templates, light at the center and full at the labs (seed 001, claims 5-6). */
 @Resolver()
 export class DesignTemplatesResolver {
+  constructor(private readonly designTemplatesService: DesignTemplatesService) {}
+
   @Authorized()
   @Query(() => [DesignTemplateType], { description: "Every design template (frames, card layouts) an order item may name, with its preview." })
   designTemplates(@Ctx() ctx: RequestContext): Promise<DesignTemplateType[]> {
-    return ctx.app.services.designTemplates.list(ctx);
+    return this.designTemplatesService.list(ctx);
   }
 
   @Authorized()
   @Query(() => DesignTemplateType, { nullable: true })
   designTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<DesignTemplateType | null> {
-    return ctx.app.services.designTemplates.get(ctx, id);
+    return this.designTemplatesService.get(ctx, id);
   }
 
   @Authorized<Principal>(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN, LAB)
   @Query(() => [LabDesignTemplateType], { description: "The design templates a lab reported holding (admins of its shop and group, the center admin, the lab itself)." })
   labDesignTemplates(@Ctx() ctx: RequestContext, @Arg("labId", () => ID) labId: string): Promise<LabDesignTemplateType[]> {
-    return ctx.app.services.designTemplates.labTemplates(ctx, labId);
+    return this.designTemplatesService.labTemplates(ctx, labId);
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => DesignTemplatePayload, { description: "Register a design template: its preview and the checksum and size of the full file the labs hold (center admin)." })
   async createDesignTemplate(@Ctx() ctx: RequestContext, @Arg("input", () => CreateDesignTemplateInput) input: CreateDesignTemplateInput): Promise<DesignTemplatePayload> {
-    const r = await ctx.app.services.designTemplates.create(ctx, input);
+    const r = await this.designTemplatesService.create(ctx, input);
     return { designTemplate: r.value, errors: r.errors };
   }
 
@@ -48,14 +51,14 @@ export class DesignTemplatesResolver {
     @Arg("id", () => ID) id: string,
     @Arg("input", () => UpdateDesignTemplateInput) input: UpdateDesignTemplateInput,
   ): Promise<DesignTemplatePayload> {
-    const r = await ctx.app.services.designTemplates.update(ctx, id, input);
+    const r = await this.designTemplatesService.update(ctx, id, input);
     return { designTemplate: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => DesignTemplatePayload, { description: "Delete a design template no open order names (center admin); answers it as it was." })
   async deleteDesignTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<DesignTemplatePayload> {
-    const r = await ctx.app.services.designTemplates.delete(ctx, id);
+    const r = await this.designTemplatesService.delete(ctx, id);
     return { designTemplate: r.value, errors: r.errors };
   }
 
@@ -67,7 +70,7 @@ export class DesignTemplatesResolver {
     @Ctx() ctx: RequestContext,
     @Arg("templates", () => [HeldDesignTemplateInput], { validateFn: boundedList("templates", MAX_LAB_TEMPLATES + 1) }) templates: HeldDesignTemplateInput[],
   ): Promise<ReportLabTemplatesPayload> {
-    const r = await ctx.app.services.designTemplates.reportLabTemplates(ctx, templates);
+    const r = await this.designTemplatesService.reportLabTemplates(ctx, templates);
     return { templates: r.value, errors: r.errors };
   }
 }

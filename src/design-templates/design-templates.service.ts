@@ -26,6 +26,7 @@ import { OrderEntity, OrderItemEntity } from "../orders/order.entity";
 import type { OrderStatus } from "../orders/order-state";
 import { DesignTemplateEntity, LabDesignTemplateEntity } from "./design-template.entity";
 import { actorName } from "../notifications/notifications.service";
+import type { NotificationsService } from "../notifications/notifications.service";
 
 /** A preview is at most this many characters as a data URL (64 KiB less one: what a MariaDB TEXT holds). */
 export const MAX_PREVIEW_LENGTH = 65_535;
@@ -80,7 +81,10 @@ export class DesignTemplatesService {
   /** Per lab and missing set: until when a TEMPLATE_MISSING notice is not repeated. */
   private readonly quietUntil = new Map<string, number>();
 
-  constructor(private readonly app: AppContext) {}
+  constructor(
+    private readonly app: AppContext,
+    private readonly notifications: NotificationsService,
+  ) {}
 
   // --- Reading ---------------------------------------------------------------------------------
 
@@ -288,7 +292,7 @@ export class DesignTemplatesService {
     this.quietUntil.set(key, now + MISSING_REPORT_QUIET_MS);
 
     const lab = await tx.em.findOne(LabEntity, { where: { id: job.labId }, select: { id: true, shopId: true } });
-    const notifications = ctx.app.services.notifications;
+    const notifications = this.notifications;
     const shopAdmins = lab ? await notifications.recipients(ctx, tx.em, { kind: "SHOP", shopId: lab.shopId }) : [];
     const centerAdmins = (await tx.em.find(UserEntity, { where: { role: Role.CENTER_ADMIN, disabled: false }, select: { id: true } })).map((u) => u.id);
     const lacks =
@@ -309,7 +313,7 @@ export class DesignTemplatesService {
 
   /** Design templates are the whole network's: every group and shop admin is told of a change. */
   private async report(ctx: RequestContext, tx: Tx, kind: string, message: string): Promise<void> {
-    await ctx.app.services.notifications.reportChange(ctx, tx, { kind, message, scope: { kind: "SYSTEM" } });
+    await this.notifications.reportChange(ctx, tx, { kind, message, scope: { kind: "SYSTEM" } });
   }
 }
 

@@ -21,12 +21,15 @@ import { systemContext, type AppContext, type RequestContext } from "../core/req
 import { Role } from "../identity/role";
 import { UserEntity } from "../identity/user.entity";
 import { ImageEntity } from "../images/image.entity";
-import { DEFAULT_SIGNED_URL_TTL_SECONDS } from "../images/images.service";
 import type { OrderEvent } from "../orders/order-state";
 import { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity } from "./print-job.entity";
 import { isPrintable, jobMove, nextJobStatus, type PrintJobStatus } from "./print-job-state";
 import type { Lease, LeaseEnd, PrintJobStore } from "./print-job-store";
+import type { OrdersService } from "../orders/orders.service";
+import type { LabReportsService } from "../labs/lab-reports.service";
+import type { DesignTemplatesService } from "../design-templates/design-templates.service";
+import type { NotificationsService } from "../notifications/notifications.service";
 
 /** A retried job waits min(cap, base * 2^n) seconds, n being the attempts that failed before this one. */
 export const RETRY_BASE_SECONDS = 30;
@@ -116,8 +119,27 @@ export class RecentJobs {
   }
 }
 
+/**
+ * How a job's image links are made: the images domain's URL signer, handed over by the composition
+ * root (a narrow interface, because the images service in turn asks dispatch whether a job's links
+ * still hold).
+ */
+export interface JobImageUrls {
+  /** How long a link holds, in seconds. */
+  readonly ttlSeconds: number;
+  /** A signed download path valid `ttlSeconds` from `now`, only while `jobId` is its lab's. */
+  signedUrl(imageId: string, ttlSeconds: number, now: number, jobId: string): string;
+}
+
 export class PrintJobLifecycleService {
-  constructor(private readonly store: PrintJobStore) {}
+  constructor(
+    private readonly store: PrintJobStore,
+    private readonly orders: OrdersService,
+    private readonly imageUrls: JobImageUrls,
+    private readonly labReports: LabReportsService,
+    private readonly designTemplates: DesignTemplatesService,
+    private readonly notifications: NotificationsService,
+  ) {}
 
   /**
    * What this process last told its labs (QUEUED jobs as read for the printJobs stream) and the
@@ -145,8 +167,8 @@ export class PrintJobLifecycleService {
   async images(ctx: RequestContext, job: PrintJobEntity): Promise<PrintJobImageView[]> {
     if (ctx.auth.kind !== "lab" || ctx.auth.labId !== job.labId) return [];
     // Only while the order is at this lab: a job withdrawn by a move shows no images.
-    if (!(await ctx.app.services.orders.get(ctx, job.orderId))) return [];
-    const subs = (await ctx.app.services.orders.subOrdersOf(ctx, [job.orderId])).get(job.orderId) ?? [];
+    if (!(await this.orders.get(ctx, job.orderId))) return [];
+    const subs = (await this.orders.subOrdersOf(ctx, [job.orderId])).get(job.orderId) ?? [];
     const ids = [...new Set(subs.flatMap((s) => s.items.map((i) => i.imageId)))];
     if (ids.length === 0) return [];
     // Read-only, by id: the images service has no batch lookup for a lab (labs may not view
@@ -157,14 +179,14 @@ export class PrintJobLifecycleService {
     }
     const printable = isPrintable(job.status);
     const now = Date.now();
-    const ttl = DEFAULT_SIGNED_URL_TTL_SECONDS;
+    const ttl = this.imageUrls.ttlSeconds;
     const expires = new Date((Math.floor(now / 1000) + ttl) * 1000);
     return ids.map((id) => {
       const img = rows.get(id);
       if (!img) return { imageId: id, url: null, urlExpiresAt: null, sha256: null, bytes: null, width: null, height: null, contentType: null };
       return {
         imageId: id,
-        url: printable ? ctx.app.services.images.signedUrl(id, ttl, now, job.id) : null,
+        url: printable ? this.imageUrls.signedUrl(id, ttl, now, job.id) : null,
         urlExpiresAt: printable ? expires : null,
         sha256: img.sha256,
         bytes: img.bytes,
@@ -193,7 +215,7 @@ export class PrintJobLifecycleService {
     const won = await this.store.claimAtOnce(ctx.app.ds, first, known);
     if (won) {
       this.granted.remember(won);
-      await ctx.app.services.labReports.seen(ctx);
+      await this.labReports.seen(ctx);
       return { value: { job: won, leaseToken: first.leaseToken, leaseExpiresAt: first.leaseExpiresAt }, errors: [] };
     }
     const r = await inTransaction(ctx, async (tx) => {
@@ -212,7 +234,7 @@ export class PrintJobLifecycleService {
       return { job, leaseToken, leaseExpiresAt };
     });
     if (r.value) this.granted.remember(r.value.job);
-    await ctx.app.services.labReports.seen(ctx);
+    await this.labReports.seen(ctx);
     return r;
   }
 
@@ -234,7 +256,7 @@ export class PrintJobLifecycleService {
     if (LEASE_TOKEN.test(leaseToken)) {
       const job = await this.store.finishAtOnce(ctx.app.ds, { jobId, labId, leaseToken, now: new Date() }, granted);
       if (job) {
-        await ctx.app.services.labReports.seen(ctx);
+        await this.labReports.seen(ctx);
         return { value: job, errors: [] };
       }
     }
@@ -251,7 +273,7 @@ export class PrintJobLifecycleService {
       if (job.status === jobMove("COMPLETE").to && job.leaseToken === leaseToken) return job; // a repeated completion
       throw new RollbackWithErrors([leaseLost(job)]);
     });
-    await ctx.app.services.labReports.seen(ctx);
+    await this.labReports.seen(ctx);
     return r;
   }
 
@@ -276,7 +298,7 @@ export class PrintJobLifecycleService {
         const done = await this.endAttempt(ctx, tx, held, now, retryable ? "RETRY" : "GIVE_UP", why);
         if (done) {
           // A lab that lacks a design template (seed 001, claims 5-6): its admins are told.
-          await ctx.app.services.designTemplates.reportMissing(ctx, tx, done, why);
+          await this.designTemplates.reportMissing(ctx, tx, done, why);
           return done;
         }
       }
@@ -285,7 +307,7 @@ export class PrintJobLifecycleService {
       if (job.status === jobMove("FAIL").to && job.leaseToken !== null && job.leaseToken === leaseToken) return job; // a repeated failure
       throw new RollbackWithErrors([leaseLost(job)]);
     });
-    await ctx.app.services.labReports.seen(ctx);
+    await this.labReports.seen(ctx);
     return r;
   }
 
@@ -323,7 +345,7 @@ export class PrintJobLifecycleService {
 
   /** PRINT_JOB_FAILED to the admins of the order's shop and the lab's shop, their groups' admins, and the center admins. */
   private async tellAdmins(ctx: RequestContext, tx: Tx, job: PrintJobEntity, order: OrderEntity, attempts: number): Promise<void> {
-    const notifications = ctx.app.services.notifications;
+    const notifications = this.notifications;
     const lab = await tx.em.findOne(LabEntity, { where: { id: job.labId }, select: { id: true, shopId: true } });
     const shops = new Set([order.shopId, lab?.shopId].filter((s): s is string => !!s));
     const recipients: string[] = [];

@@ -5,15 +5,19 @@ import { LAB } from "../identity/role";
 import { OrderType as OrderTypeClass, type OrderType } from "../orders/orders.types";
 import type { PrintJobEntity } from "./print-job.entity";
 import { ClaimPrintJobPayload, PrintJobEventType, PrintJobImageType, PrintJobPayload, PrintJobType } from "./print-jobs.types";
+import { PrintJobLifecycleService } from "./print-job-lifecycle.service";
+import { PrintJobsService } from "./print-jobs.service";
 
 const asJob = (job: PrintJobEntity | null): PrintJobType | null => job as unknown as PrintJobType | null;
 
 @Resolver(() => PrintJobType)
 export class PrintJobsResolver {
+  constructor(private readonly printJobLifecycle: PrintJobLifecycleService, private readonly printJobs: PrintJobsService) {}
+
   @Authorized(LAB)
   @Query(() => PrintJobType, { nullable: true, description: "A lab fetches its job's full content (pull)." })
   printJob(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<PrintJobType | null> {
-    return ctx.app.services.printJobs.get(ctx, id) as unknown as Promise<PrintJobType | null>;
+    return this.printJobs.get(ctx, id) as unknown as Promise<PrintJobType | null>;
   }
 
   @Authorized(LAB)
@@ -26,7 +30,7 @@ export class PrintJobsResolver {
     @Arg("jobId", () => ID) jobId: string,
     @Arg("claimKey", () => String, { nullable: true, description: "16 to 64 characters of A-Z, a-z, 0-9, _ and -, new for each claim (INVALID_CLAIM_KEY otherwise)." }) claimKey?: string | null,
   ): Promise<ClaimPrintJobPayload> {
-    const r = await ctx.app.services.printJobLifecycle.claim(ctx, jobId, claimKey ?? null);
+    const r = await this.printJobLifecycle.claim(ctx, jobId, claimKey ?? null);
     if (!r.value) return { job: null, leaseToken: null, leaseExpiresAt: null, errors: r.errors };
     return { job: asJob(r.value.job), leaseToken: r.value.leaseToken, leaseExpiresAt: r.value.leaseExpiresAt, errors: [] };
   }
@@ -34,7 +38,7 @@ export class PrintJobsResolver {
   @Authorized(LAB)
   @Mutation(() => PrintJobPayload, { description: "The job printed; the order becomes PRINTED. Sending it again with the same token answers the job again (LEASE_LOST for any other token)." })
   async completePrintJob(@Ctx() ctx: RequestContext, @Arg("jobId", () => ID) jobId: string, @Arg("leaseToken", () => String) leaseToken: string): Promise<PrintJobPayload> {
-    const r = await ctx.app.services.printJobLifecycle.complete(ctx, jobId, leaseToken);
+    const r = await this.printJobLifecycle.complete(ctx, jobId, leaseToken);
     return { job: asJob(r.value), errors: r.errors };
   }
 
@@ -49,8 +53,13 @@ export class PrintJobsResolver {
     @Arg("reason", () => String) reason: string,
     @Arg("retryable", () => Boolean) retryable: boolean,
   ): Promise<PrintJobPayload> {
-    const r = await ctx.app.services.printJobLifecycle.fail(ctx, jobId, leaseToken, reason, retryable);
+    const r = await this.printJobLifecycle.fail(ctx, jobId, leaseToken, reason, retryable);
     return { job: asJob(r.value), errors: r.errors };
+  }
+
+  /** The printJobs subscription's source: its `subscribe` option runs outside any instance, so it asks the context for this one. */
+  labStream(ctx: RequestContext, labId: string): AsyncIterableIterator<{ job: PrintJobEntity }> {
+    return this.printJobs.stream(ctx, labId);
   }
 
   @Subscription(() => PrintJobEventType, {
@@ -59,7 +68,7 @@ export class PrintJobsResolver {
     subscribe: ({ context }: SubscribeResolverData<unknown, unknown, RequestContext>) => {
       if (context.auth.kind === "anonymous") throw unauthenticated();
       if (context.auth.kind !== "lab") throw forbidden("printJobs is for lab daemons (a lab API key)");
-      return context.app.services.printJobs.stream(context, context.auth.labId);
+      return context.resolvers.get(PrintJobsResolver).labStream(context, context.auth.labId);
     },
   })
   printJobsLive(@Root() event: { job: PrintJobEntity }): PrintJobEventType {
@@ -68,13 +77,13 @@ export class PrintJobsResolver {
 
   @FieldResolver(() => OrderTypeClass)
   async order(@Root() job: PrintJobEntity, @Ctx() ctx: RequestContext): Promise<OrderType> {
-    const order = await ctx.app.services.printJobs.orderOf(ctx, job);
+    const order = await this.printJobs.orderOf(ctx, job);
     if (!order) throw forbidden(`Order ${job.orderId} is not visible to you`);
     return order as unknown as OrderType;
   }
 
   @FieldResolver(() => [PrintJobImageType])
   images(@Root() job: PrintJobEntity, @Ctx() ctx: RequestContext): Promise<PrintJobImageType[]> {
-    return ctx.app.services.printJobLifecycle.images(ctx, job);
+    return this.printJobLifecycle.images(ctx, job);
   }
 }

@@ -13,9 +13,17 @@ import type { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity } from "./print-job.entity";
 import { isPrintable, jobMove } from "./print-job-state";
 import type { ConfirmPlanner, PrintJobStore, READ_AGAIN } from "./print-job-store";
+import type { OrdersService } from "../orders/orders.service";
+import type { LabPresence } from "../labs/lab-presence.service";
+import type { PrintJobLifecycleService } from "./print-job-lifecycle.service";
 
 export class PrintJobsService {
-  constructor(private readonly store: PrintJobStore) {}
+  constructor(
+    private readonly store: PrintJobStore,
+    private readonly orders: OrdersService,
+    private readonly presence: LabPresence,
+    private readonly printJobLifecycle: PrintJobLifecycleService,
+  ) {}
 
   // ---------------------------------------------------------------- what orders ask of dispatch
 
@@ -67,9 +75,9 @@ export class PrintJobsService {
    * but without its items or the lab it went to.
    */
   async orderOf(ctx: RequestContext, job: PrintJobEntity): Promise<OrderEntity | null> {
-    const order = await ctx.app.services.orders.get(ctx, job.orderId);
+    const order = await this.orders.get(ctx, job.orderId);
     if (order || ctx.auth.kind !== "lab" || ctx.auth.labId !== job.labId) return order;
-    return ctx.app.services.orders.withdrawnFromLab(ctx, job.orderId);
+    return this.orders.withdrawnFromLab(ctx, job.orderId);
   }
 
   /**
@@ -103,7 +111,7 @@ export class PrintJobsService {
     return new Repeater<{ job: PrintJobEntity }>(async (push, stop) => {
       const live = ctx.app.events.subscribe("printJob", labId)[Symbol.asyncIterator]();
       let pending = live.next(); // starts the subscription now
-      const presence = ctx.app.services.presence;
+      const presence = this.presence;
       presence.connected(labId);
       this.beat(ctx.app);
       let stopped = false;
@@ -112,7 +120,7 @@ export class PrintJobsService {
         await this.seen(ctx.app, [labId]);
         for (const job of await this.backlog(ctx, labId)) {
           if (stopped) return;
-          ctx.app.services.printJobLifecycle.announce(job);
+          this.printJobLifecycle.announce(job);
           await push({ job });
         }
         while (!stopped) {
@@ -122,7 +130,7 @@ export class PrintJobsService {
           // A withdrawn job (cancelled, moved) is sent too, so that the lab drops it.
           const job = await ctx.app.ds.getRepository(PrintJobEntity).findOne({ where: { id: ring.value.jobId, labId } });
           if (job && !stopped) {
-            ctx.app.services.printJobLifecycle.announce(job);
+            this.printJobLifecycle.announce(job);
             await push({ job });
           }
         }
@@ -151,7 +159,7 @@ export class PrintJobsService {
     if (this.heartbeat) return;
     const every = Math.max(1000, (app.config.labOnlineGraceSeconds * 1000) / 3);
     this.heartbeat = setInterval(() => {
-      const labs = app.services.presence.connectedLabs();
+      const labs = this.presence.connectedLabs();
       if (labs.length === 0) {
         if (this.heartbeat) clearInterval(this.heartbeat);
         this.heartbeat = null;

@@ -18,6 +18,7 @@ import { validateArgument } from "./argument-validation";
 import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./scalars";
 import { keepValidationMetadata } from "./validation-metadata";
+import type { RequestContext } from "../core/request-context";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const resolvers: NonEmptyArray<Function> = [IdentityResolver, CatalogResolver, CatalogAdminResolver, NotificationsResolver, PricingResolver, OrdersResolver, PrintJobsResolver, LabReportsResolver, LabsAdminResolver, DesignTemplatesResolver];
@@ -32,6 +33,9 @@ export function appSchema(): Promise<GraphQLSchema> {
     authMode: "error",
     validateFn: validateArgument,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    // Resolver instances are a center's (made with its services in the composition root), and the
+    // schema serves every center of the process: each request's context names its center's.
+    container: ({ context }: { context: RequestContext }) => context.resolvers,
     // Every subscription names its own `subscribe` on the center's event bus (one bus per center,
     // and tests run several centers in one process); this stand-in only satisfies the builder.
     pubSub: {

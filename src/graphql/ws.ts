@@ -34,11 +34,11 @@ import type { Extra } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
-import { INVALID_CREDENTIAL, type CredentialMemo } from "../identity/identity.service";
+import { INVALID_CREDENTIAL, type CredentialMemo, type Credentials } from "../core/credentials";
 import type { Metrics } from "../observability/metrics";
 import type { CompiledOperations } from "./compiled-execution";
 import type { DocumentCache } from "./document-cache";
-import { requestContext, type AppContext, type Auth, type RequestContext } from "../core/request-context";
+import { requestContext, type AppContext, type Auth, type RequestContext, type ResolverInstances } from "../core/request-context";
 import { errorCodes } from "./operation-codes";
 import { noteRequestOfErrors } from "./errors-format";
 import { KEEP_ALIVE_MS, serveGraphqlWs, WS_POLICY_VIOLATION } from "./ws-transport";
@@ -67,6 +67,10 @@ type WsContext = Context<Record<string, unknown> | undefined, Extra & WsExtra>;
 
 export interface WsServerOptions {
   app: AppContext;
+  /** Who is calling, and whether open sockets' credentials still hold (the identity domain's). */
+  credentials: Credentials;
+  /** The center's resolver instances, for the schema's container. */
+  resolvers: ResolverInstances;
   schema: GraphQLSchema;
   httpServer: http.Server;
   rules: readonly ValidationRule[];
@@ -146,7 +150,7 @@ function resolveOperation(document: DocumentNode, operationName: string | null |
 }
 
 export function startWsServer(opts: WsServerOptions): WsServer {
-  const { app, schema, metrics, logger } = opts;
+  const { app, credentials, schema, metrics, logger } = opts;
   const wsServer = new WebSocketServer({ server: opts.httpServer, path: "/graphql", maxPayload: opts.maxPayload });
   wsServer.on("connection", (socket) => {
     metrics.wsConnections.inc();
@@ -173,7 +177,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
    * then the socket's own limits: its execution arguments, or the errors refusing it.
    */
   const admit = async (ctx: WsContext, payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> => {
-    const auth = await app.services.identity.authenticate(ctx.extra.header, ctx.extra.credential, ctx.extra.ip);
+    const auth = await credentials.authenticate(ctx.extra.header, ctx.extra.credential, ctx.extra.ip);
     if (auth === INVALID_CREDENTIAL) {
       refuse(ctx, "refused on an operation");
       return [new GraphQLError("The bearer token or lab key is not valid (expired, revoked or disabled)", { extensions: { code: "UNAUTHENTICATED" } })];
@@ -212,7 +216,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
         x.printJobs = { payload, stream: null };
       }
     }
-    const contextValue: RequestContext = requestContext(app, auth, randomUUID(), ctx.extra.ip ?? "unknown");
+    const contextValue: RequestContext = requestContext(app, auth, randomUUID(), ctx.extra.ip ?? "unknown", opts.resolvers);
     started.set(contextValue, process.hrtime.bigint());
     return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined, contextValue };
   };
@@ -230,7 +234,7 @@ export function startWsServer(opts: WsServerOptions): WsServer {
       const header = typeof raw === "string" ? raw : undefined;
       const credential: CredentialMemo = {};
       const ip = ctx.extra.request.socket.remoteAddress ?? "unknown";
-      const auth = await app.services.identity.authenticate(header, credential, ip);
+      const auth = await credentials.authenticate(header, credential, ip);
       // false closes the socket with 4403 Forbidden (graphql-ws protocol).
       if (auth === INVALID_CREDENTIAL) return false;
       ctx.extra.header = header;
@@ -334,18 +338,18 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     const keyIds = [...byKey.keys()];
     for (let i = 0; i < keyIds.length; i += SWEEP_CHUNK) {
       const chunk = keyIds.slice(i, i + SWEEP_CHUNK);
-      const still = await app.services.identity.validLabKeys(chunk);
+      const still = await credentials.validLabKeys(chunk);
       for (const keyId of chunk) if (!still.has(keyId)) for (const ctx of byKey.get(keyId) ?? []) refuse(ctx, "lab key revoked or lab disabled");
     }
   };
 
   /** Sockets of a user (or of every user) checked again after a change to users. */
   const sweepUsers = async (userId: string | undefined): Promise<void> => {
-    app.services.identity.forgetUser(userId);
+    credentials.forgetUser(userId);
     for (const ctx of [...open]) {
       const a = ctx.extra.auth;
       if (a?.kind !== "user" || (userId !== undefined && a.user.id !== userId)) continue;
-      const now = await app.services.identity.authenticate(ctx.extra.header, ctx.extra.credential, ctx.extra.ip);
+      const now = await credentials.authenticate(ctx.extra.header, ctx.extra.credential, ctx.extra.ip);
       if (now === INVALID_CREDENTIAL) refuse(ctx, "user disabled or removed");
       else ctx.extra.auth = now;
     }

@@ -3,9 +3,14 @@ import { humanNameArg } from "../graphql/argument-validation";
 import type { RequestContext } from "../core/request-context";
 import { CreateUserInput, LabApiKeyPayload, LabApiKeyType, LoginPayload, UpdateUserInput, UserPayload, UserType } from "./identity.types";
 import { Role } from "./role";
+import { IdentityService } from "./identity.service";
+import { LabKeysService } from "../labs/lab-keys.service";
+import { UsersService } from "./users.service";
 
 @Resolver()
 export class IdentityResolver {
+  constructor(private readonly identity: IdentityService, private readonly labKeys: LabKeysService, private readonly usersService: UsersService) {}
+
   @Query(() => UserType, { nullable: true, description: "The logged-in person; null for anonymous callers and labs." })
   me(@Ctx() ctx: RequestContext): UserType | null {
     return ctx.auth.kind === "user" ? ctx.auth.user : null;
@@ -13,67 +18,67 @@ export class IdentityResolver {
 
   @Mutation(() => LoginPayload)
   async login(@Ctx() ctx: RequestContext, @Arg("login", () => String) login: string, @Arg("password", () => String) password: string): Promise<LoginPayload> {
-    const r = await ctx.app.services.identity.login(ctx, login, password);
+    const r = await this.identity.login(ctx, login, password);
     return Array.isArray(r) ? { token: null, user: null, errors: r } : { token: r.token, user: r.user, errors: [] };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Query(() => [UserType])
   users(@Ctx() ctx: RequestContext): Promise<UserType[]> {
-    return ctx.app.services.users.list(ctx);
+    return this.usersService.list(ctx);
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Query(() => UserType, { nullable: true })
   user(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<UserType | null> {
-    return ctx.app.services.users.get(ctx, id);
+    return this.usersService.get(ctx, id);
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => UserPayload)
   async createUser(@Ctx() ctx: RequestContext, @Arg("input", () => CreateUserInput) input: CreateUserInput): Promise<UserPayload> {
-    const r = await ctx.app.services.users.create(ctx, input);
+    const r = await this.usersService.create(ctx, input);
     return { user: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => UserPayload, { description: "Correct a user, change their role and scope, or reset their password." })
   async updateUser(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateUserInput) input: UpdateUserInput): Promise<UserPayload> {
-    const r = await ctx.app.services.users.update(ctx, id, input);
+    const r = await this.usersService.update(ctx, id, input);
     return { user: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => UserPayload, { description: "Disable (or enable again) a user; a disabled user's tokens stop working at once." })
   async setUserDisabled(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("disabled", () => Boolean) disabled: boolean): Promise<UserPayload> {
-    const r = await ctx.app.services.users.setDisabled(ctx, id, disabled);
+    const r = await this.usersService.setDisabled(ctx, id, disabled);
     return { user: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Query(() => [LabApiKeyType], { description: "A lab's API keys (never the secrets)." })
   labApiKeys(@Ctx() ctx: RequestContext, @Arg("labId", () => ID) labId: string): Promise<LabApiKeyType[]> {
-    return ctx.app.services.labKeys.list(ctx, labId);
+    return this.labKeys.list(ctx, labId);
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => LabApiKeyPayload, { description: "Issue a new API key for a lab; the secret is in this answer only." })
   async createLabApiKey(@Ctx() ctx: RequestContext, @Arg("labId", () => ID) labId: string, @Arg("label", () => String, { defaultValue: "", validateFn: humanNameArg("label") }) label: string): Promise<LabApiKeyPayload> {
-    const r = await ctx.app.services.labKeys.create(ctx, labId, label.slice(0, 200));
+    const r = await this.labKeys.create(ctx, labId, label.slice(0, 200));
     return { key: r.value?.key ?? null, apiKey: r.value?.apiKey ?? null, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => LabApiKeyPayload, { description: "Revoke a key and issue its successor in one step." })
   async rotateLabApiKey(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<LabApiKeyPayload> {
-    const r = await ctx.app.services.labKeys.rotate(ctx, id);
+    const r = await this.labKeys.rotate(ctx, id);
     return { key: r.value?.key ?? null, apiKey: r.value?.apiKey ?? null, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => LabApiKeyPayload, { description: "Revoke a key: it stops working at once." })
   async revokeLabApiKey(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<LabApiKeyPayload> {
-    const r = await ctx.app.services.labKeys.revoke(ctx, id);
+    const r = await this.labKeys.revoke(ctx, id);
     return { key: null, apiKey: r.value, errors: r.errors };
   }
 }

@@ -6,6 +6,7 @@
  */
 import { userError, type UserErrorData } from "../common/errors";
 import type { AppContext, Auth, RequestContext } from "../core/request-context";
+import { INVALID_CREDENTIAL, type CredentialMemo } from "../core/credentials";
 import { LabApiKeyEntity } from "../labs/lab-api-key.entity";
 import { LabEntity } from "../labs/lab.entity";
 import type { AttemptCounter, RateLimits } from "../common/rate-limits";
@@ -13,8 +14,7 @@ import { isKeyedKeyHash, keyedKeyHash, labKeyDigest, labKeyLookup, timingDummyHa
 import { issueToken, looksLikeJwt, TokenVerifier } from "./tokens";
 import { UserEntity } from "./user.entity";
 
-/** A credential that was presented but is not valid: the request is refused, never downgraded. */
-export const INVALID_CREDENTIAL = Symbol("invalid-credential");
+export { INVALID_CREDENTIAL, type CredentialMemo };
 
 /**
  * A lab key verified is remembered by its SHA-256 digest: the same secret needs no lookup again in
@@ -32,15 +32,6 @@ const LAB_KEY_RECHECK_MS = 60_000;
 const USER_CACHE_MS = 5_000;
 /** Lab keys whose state is read again in one statement, when many are due at once. */
 const RECHECK_BATCH = 500;
-
-/**
- * What one connection's credential was parsed to: a socket presents the same header with every
- * operation, so it is parsed (and a lab key hashed) once per socket, not once per operation.
- * Give the same (initially empty) object with every call for that connection.
- */
-export interface CredentialMemo {
-  parsed?: { header: string; credential: string; jwt: boolean; digest: string | null };
-}
 
 /**
  * Secrets this process has checked, by kind: the evidence that a limit holds (tests count them, as

@@ -51,3 +51,10 @@ export class UserEntity {
   @Column({ name: "updated_at", ...instant })
   updatedAt!: Date;
 }
+
+// The request context's signed-in caller is this record (the core names no domain itself).
+declare module "../core/request-context" {
+  interface CallerRecords {
+    user: UserEntity;
+  }
+}

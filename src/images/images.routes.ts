@@ -8,21 +8,25 @@ import { randomUUID } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import type { Express, Request, Response } from "express";
 import { requestContext, type AppContext, type RequestContext } from "../core/request-context";
-import { INVALID_CREDENTIAL } from "../identity/identity.service";
+import { INVALID_CREDENTIAL, type Authenticate } from "../core/credentials";
 import type { ImageEntity } from "./image.entity";
-import { ImageError, extensionOf } from "./images.service";
+import { ImageError, extensionOf, type ImagesService } from "./images.service";
 import { isMultipartForm, uploadFromForm } from "./multipart-upload";
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
-export function mountImageRoutes(app: Express, appContext: AppContext): void {
-  // The service is looked up per request (not captured here), so that tests may swap it.
-  const images = () => appContext.services.images;
+export interface ImageRoutesOptions {
+  /** The images service, asked for per request (not captured), so that tests may swap it. */
+  images: () => ImagesService;
+  authenticate: Authenticate;
+}
+
+export function mountImageRoutes(app: Express, appContext: AppContext, { images, authenticate }: ImageRoutesOptions): void {
 
   app.post(
     "/images",
     handle(appContext, async (req, res) => {
-      const ctx = await caller(appContext, req, res);
+      const ctx = await caller(appContext, authenticate, req, res);
       const type = req.header("content-type");
       // A browser form: its one file part takes the raw body's path (multipart-upload.ts).
       const { image } = isMultipartForm(type)
@@ -35,7 +39,7 @@ export function mountImageRoutes(app: Express, appContext: AppContext): void {
   app.put(
     "/images/:id",
     handle(appContext, async (req, res) => {
-      const ctx = await caller(appContext, req, res);
+      const ctx = await caller(appContext, authenticate, req, res);
       const { image, created } = await images().upload(ctx, req.header("content-type"), req, { id: param(req), declaredBytes: contentLength(req) });
       res.status(created ? 201 : 200).json(uploaded(image));
     }),
@@ -44,7 +48,7 @@ export function mountImageRoutes(app: Express, appContext: AppContext): void {
   app.get(
     "/images/:id",
     handle(appContext, async (req, res) => {
-      const ctx = await caller(appContext, req, res);
+      const ctx = await caller(appContext, authenticate, req, res);
       const image = await images().get(ctx, param(req));
       res.setHeader("cache-control", "private, no-cache");
       res.json(view(image));
@@ -54,7 +58,7 @@ export function mountImageRoutes(app: Express, appContext: AppContext): void {
   app.get(
     "/images/:id/thumbnail",
     handle(appContext, async (req, res) => {
-      const ctx = await caller(appContext, req, res);
+      const ctx = await caller(appContext, authenticate, req, res);
       const { image, jpeg } = await images().thumbnail(ctx, param(req));
       res.setHeader("content-type", "image/jpeg");
       res.setHeader("content-length", String(jpeg.length));
@@ -91,8 +95,8 @@ export function mountImageRoutes(app: Express, appContext: AppContext): void {
 }
 
 /** Who is calling; a credential that does not verify is refused (401), never downgraded. */
-async function caller(app: AppContext, req: Request, res: Response): Promise<RequestContext> {
-  const auth = await app.services.identity.authenticate(req.header("authorization"), undefined, req.ip ?? req.socket.remoteAddress);
+async function caller(app: AppContext, authenticate: Authenticate, req: Request, res: Response): Promise<RequestContext> {
+  const auth = await authenticate(req.header("authorization"), undefined, req.ip ?? req.socket.remoteAddress);
   if (auth === INVALID_CREDENTIAL) {
     throw new ImageError(401, "UNAUTHENTICATED", "The bearer token or lab key is not valid (expired, revoked or disabled)");
   }

@@ -8,7 +8,7 @@
  * Labs fetch originals through short-lived signed URLs (`signedUrl`), so that a print job can
  * carry a link that needs no session.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
@@ -21,22 +21,24 @@ import { withTransaction } from "../db/transaction";
 import type { AppContext, Auth, RequestContext } from "../core/request-context";
 import { ADMIN_ROLES, Role } from "../identity/role";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
+import type { PricingService } from "../pricing/pricing.service";
+import type { OrdersService } from "../orders/orders.service";
+import type { PrintJobsService } from "../dispatch/print-jobs.service";
 import { LocalImageStore, type ImageStore } from "./image-store";
 import { ImageEntity } from "./image.entity";
 import { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType } from "./image-types";
 import { ImageError, type ImageErrorCode } from "./image-errors";
 import { DecodeGate, UploadQuota, type QuotaRefusal } from "./upload-limits";
 import { RateLimits } from "../common/rate-limits";
+import { DEFAULT_SIGNED_URL_TTL_SECONDS, type ImageUrlSigner } from "./image-urls";
 
-export { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType };
+export { DEFAULT_SIGNED_URL_TTL_SECONDS, IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType };
 export { ImageError, type ImageErrorCode };
 
-/** Largest accepted upload, in bytes, unless the service is made with another `maxBytes`. */
+/** Largest accepted upload, in bytes, by default (IMAGE_MAX_BYTES). */
 export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 /** Thumbnails fit in a square of this many pixels. */
 export const THUMBNAIL_MAX_SIDE = 320;
-export const DEFAULT_SIGNED_URL_TTL_SECONDS = 300;
-const MAX_SIGNED_URL_TTL_SECONDS = 7 * 24 * 3600;
 /** Ids a center admin may choose for a stock image (and that every image id satisfies). */
 export const IMAGE_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 /** What a print job id in a signed URL may look like (anything else is an invalid signature). */
@@ -54,6 +56,17 @@ sharp.cache(false);
 
 export function extensionOf(contentType: string): string {
   return EXTENSIONS[contentType as ImageContentType] ?? "bin";
+}
+
+/** What the images service asks of other domains, and the signer of its download links. */
+export interface ImagesCollaborators {
+  /** Whether a print job's image links still hold. */
+  printJobs: Pick<PrintJobsService, "downloadsAllowed">;
+  /** The price book's charged images (stock images that may have no bytes). */
+  pricing: PricingService;
+  /** Which orders an admin may see images of. */
+  orders: OrdersService;
+  urls: ImageUrlSigner;
 }
 
 export interface ImagesServiceOptions {
@@ -94,7 +107,10 @@ export class ImagesService {
   readonly maxBytes: number;
   readonly maxPixels: number;
   private readonly spoolDir: string;
-  private readonly urlKey: Buffer;
+  private readonly printJobs: ImagesCollaborators["printJobs"];
+  private readonly pricing: PricingService;
+  private readonly orders: OrdersService;
+  private readonly urls: ImageUrlSigner;
   /** Uploads and bytes per user and window. */
   readonly quota: UploadQuota;
   /** Decodes at once (uploads and thumbnails made again), with a bounded queue. */
@@ -104,9 +120,14 @@ export class ImagesService {
 
   constructor(
     private readonly app: AppContext,
+    collaborators: ImagesCollaborators,
     opts: ImagesServiceOptions = {},
   ) {
-    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES;
+    this.printJobs = collaborators.printJobs;
+    this.pricing = collaborators.pricing;
+    this.orders = collaborators.orders;
+    this.urls = collaborators.urls;
+    this.maxBytes = opts.maxBytes ?? app.config.images.maxBytes;
     this.maxPixels = opts.maxPixels ?? app.config.images.maxPixels;
     const limits = app.config.images;
     this.quota = new UploadQuota(opts.rateLimits ?? new RateLimits(null, ""), { uploads: limits.uploadsPerWindow, bytes: limits.bytesPerWindow, windowSeconds: limits.windowSeconds });
@@ -115,9 +136,6 @@ export class ImagesService {
     if (!Number.isSafeInteger(this.maxPixels) || this.maxPixels < 1) throw new RangeError(`maxPixels must be a positive integer, got ${this.maxPixels}`);
     this.store = opts.store ?? new LocalImageStore(path.join(app.config.dataDir, "images"));
     this.spoolDir = path.join(app.config.dataDir, "tmp");
-    // A key of its own for URL signatures, derived from the session secret: a signed URL can never
-    // be mistaken for a session token, nor the other way round.
-    this.urlKey = createHmac("sha256", Buffer.from(app.config.jwtSecret)).update("printmesh:image-original-url:v1").digest();
   }
 
   /**
@@ -226,10 +244,10 @@ export class ImagesService {
    */
   async original(id: string, exp: unknown, sig: unknown, job?: unknown): Promise<{ image: ImageEntity; stream: Readable }> {
     const jobId = job === undefined ? undefined : typeof job === "string" && JOB_ID_PATTERN.test(job) ? job : null;
-    const check = jobId === null ? "invalid" : this.checkSignature(id, exp, sig, Date.now(), jobId);
+    const check = jobId === null ? "invalid" : this.urls.check(id, exp, sig, Date.now(), jobId);
     if (check === "expired") throw new ImageError(403, "SIGNATURE_EXPIRED", "This signed URL has expired; ask for a new one");
     if (check !== "ok") throw new ImageError(403, "INVALID_SIGNATURE", "This URL's signature is not valid");
-    if (jobId && !(await this.app.services.printJobs.downloadsAllowed(this.app, jobId))) {
+    if (jobId && !(await this.printJobs.downloadsAllowed(this.app, jobId))) {
       throw new ImageError(403, "JOB_WITHDRAWN", `Print job ${jobId} is no longer at its lab (moved, cancelled or finished); this link no longer holds`);
     }
     const image = await this.app.ds.getRepository(ImageEntity).findOne({ where: { id } });
@@ -265,7 +283,7 @@ export class ImagesService {
       if (missing.length === 0) continue;
       const found = opts.em
         ? (await em.find(ChargedImageEntity, { where: { imageId: In(missing) }, select: { imageId: true } })).map((c) => c.imageId)
-        : await this.app.services.pricing.books.chargedImageIds(missing);
+        : await this.pricing.books.chargedImageIds(missing);
       for (const id of found) charged.add(id);
     }
     const unknown: string[] = [];
@@ -281,48 +299,24 @@ export class ImagesService {
     return unknown.length === 0 && foreign.length === 0 ? { ok: true } : { ok: false, unknown, foreign };
   }
 
-  /**
-   * `/images/<id>/original?exp=<unix seconds>&sig=<HMAC-SHA256, base64url>`, valid for `ttlSeconds`;
-   * with `jobId`, `&job=<id>` too, signed with the rest, and valid only while that job is its lab's.
-   */
+  /** A signed download path to an original (see ImageUrlSigner). */
   signedUrl(imageId: string, ttlSeconds = DEFAULT_SIGNED_URL_TTL_SECONDS, now = Date.now(), jobId?: string): string {
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_SIGNED_URL_TTL_SECONDS) {
-      throw new RangeError(`ttlSeconds must be a whole number from 1 to ${MAX_SIGNED_URL_TTL_SECONDS}, got ${ttlSeconds}`);
-    }
-    const exp = Math.floor(now / 1000) + ttlSeconds;
-    const job = jobId === undefined ? "" : `&job=${encodeURIComponent(jobId)}`;
-    return `/images/${encodeURIComponent(imageId)}/original?exp=${exp}${job}&sig=${this.sign(imageId, exp, jobId)}`;
+    return this.urls.signedUrl(imageId, ttlSeconds, now, jobId);
   }
 
   /** True when `sig` signs this id and expiry and the expiry has not passed (timing-safe). */
   verifySignature(imageId: string, exp: unknown, sig: unknown, now = Date.now()): boolean {
-    return this.checkSignature(imageId, exp, sig, now) === "ok";
+    return this.urls.check(imageId, exp, sig, now) === "ok";
   }
 
   // --- internals --------------------------------------------------------------------------------
-
-  private checkSignature(imageId: string, exp: unknown, sig: unknown, now = Date.now(), jobId?: string): "ok" | "invalid" | "expired" {
-    if (typeof exp !== "string" && typeof exp !== "number") return "invalid";
-    if (typeof sig !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(sig)) return "invalid";
-    const expText = String(exp);
-    if (!/^\d{1,12}$/.test(expText)) return "invalid";
-    const expected = Buffer.from(this.sign(imageId, Number(expText), jobId), "base64url");
-    const given = Buffer.from(sig, "base64url");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "invalid";
-    // Expiry is checked after the signature, so that a forged URL never learns more than "invalid".
-    return Number(expText) * 1000 < now ? "expired" : "ok";
-  }
-
-  private sign(imageId: string, exp: number, jobId?: string): string {
-    return createHmac("sha256", this.urlKey).update(jobId === undefined ? `${imageId}\n${exp}` : `${imageId}\n${exp}\njob:${jobId}`).digest("base64url");
-  }
 
   private async mayView(ctx: RequestContext, image: ImageEntity): Promise<boolean> {
     const auth = ctx.auth;
     if (image.stock) return auth.kind !== "anonymous";
     if (auth.kind !== "user") return false;
     if (image.ownerUserId === auth.user.id) return true;
-    return ADMIN_ROLES.includes(auth.user.role) && (await this.app.services.orders.imageInAdminScope(ctx, image.id));
+    return ADMIN_ROLES.includes(auth.user.role) && (await this.orders.imageInAdminScope(ctx, image.id));
   }
 
   /** People upload; labs and anonymous callers do not; stock images are for center admins. Returns the owner. */

@@ -7,20 +7,23 @@ import type { RequestContext } from "../core/request-context";
 import { DateScalar } from "../graphql/scalars";
 import { ADMIN_ROLES, LAB } from "../identity/role";
 import { LabLoadInput, LabLoadPayload, LabLoadReportType, LabPrintStatsType, PrintHistoryInput, PrintHistoryPayload } from "./lab-reports.types";
+import { LabReportsService } from "./lab-reports.service";
 
 @Resolver(() => LabType)
 export class LabReportsResolver {
+  constructor(private readonly labReports: LabReportsService) {}
+
   @Authorized(LAB)
   @Mutation(() => LabLoadPayload, { description: "A lab reports its load: kept as its latest (for the assignment) and in its load history." })
   async reportLabLoad(@Ctx() ctx: RequestContext, @Arg("input", () => LabLoadInput) input: LabLoadInput): Promise<LabLoadPayload> {
-    const r = await ctx.app.services.labReports.reportLoad(ctx, input);
+    const r = await this.labReports.reportLoad(ctx, input);
     return { accepted: r.value === true, errors: r.errors };
   }
 
   @Authorized(LAB)
   @Mutation(() => PrintHistoryPayload, { description: "A lab sends its printing history, at most 1000 entries per call; an entry per job is stored once." })
   async reportPrintHistory(@Ctx() ctx: RequestContext, @Arg("entries", () => [PrintHistoryInput], { validateFn: boundedList("entries", MAX_HISTORY_BATCH + 1) }) entries: PrintHistoryInput[]): Promise<PrintHistoryPayload> {
-    const r = await ctx.app.services.labReports.reportHistory(ctx, entries);
+    const r = await this.labReports.reportHistory(ctx, entries);
     return { stored: r.value ?? 0, errors: r.errors };
   }
 
@@ -32,7 +35,7 @@ export class LabReportsResolver {
     @Arg("from", () => DateScalar) from: string,
     @Arg("to", () => DateScalar) to: string,
   ): Promise<LabPrintStatsType> {
-    return ctx.app.services.labReports.printStats(ctx, labId, from, to);
+    return this.labReports.printStats(ctx, labId, from, to);
   }
 
   @Authorized(...ADMIN_ROLES)
@@ -42,12 +45,12 @@ export class LabReportsResolver {
     @Arg("labId", () => ID) labId: string,
     @Arg("first", () => Int, { nullable: true, defaultValue: 100 }) first: number | null,
   ): Promise<LabLoadReportType[]> {
-    return ctx.app.services.labReports.loadHistory(ctx, labId, first ?? 100);
+    return this.labReports.loadHistory(ctx, labId, first ?? 100);
   }
 
   @FieldResolver(() => Boolean, { description: "Its daemon is connected, or was heard from within LAB_ONLINE_GRACE_SECONDS." })
   online(@Root() lab: LabEntity, @Ctx() ctx: RequestContext): boolean {
-    return ctx.app.services.labReports.isOnline(ctx, lab);
+    return this.labReports.isOnline(ctx, lab);
   }
 
   @FieldResolver(() => Date, { nullable: true, description: "When its daemon was last heard from." })
@@ -56,7 +59,7 @@ export class LabReportsResolver {
   }
 
   @FieldResolver(() => LabLoadReportType, { nullable: true, description: "Its latest load report; null before the first." })
-  latestLoad(@Root() lab: LabEntity, @Ctx() ctx: RequestContext): LabLoadReportType | null {
-    return ctx.app.services.labReports.latestLoad(lab);
+  latestLoad(@Root() lab: LabEntity): LabLoadReportType | null {
+    return this.labReports.latestLoad(lab);
   }
 }

@@ -18,6 +18,7 @@ import { LabLoadReportEntity, PrintHistoryEntity } from "./lab-report.entity";
 import { PrintJobEntity } from "../dispatch/print-job.entity";
 import { deleteOldLoadReports, printDayRows, pruneLoadReportsSql } from "./lab-report.rows";
 import { labInScope } from "./lab-scope";
+import type { LabPresence } from "./lab-presence.service";
 
 /** Most entries per reportPrintHistory call. */
 export const MAX_HISTORY_BATCH = 1000;
@@ -109,6 +110,8 @@ export interface RunningPruner {
 }
 
 export class LabReportsService {
+  constructor(private readonly presence: LabPresence) {}
+
   private readonly lastSeenWritten = new Map<string, number>();
 
   // ---------------------------------------------------------------- load
@@ -231,7 +234,7 @@ export class LabReportsService {
 
   /** Online: its daemon holds a printJobs subscription here, or was heard from within LAB_ONLINE_GRACE_SECONDS. */
   isOnline(ctx: RequestContext, lab: LabEntity): boolean {
-    return ctx.app.services.presence.isOnline(lab.id, lab.lastSeenAt, ctx.app.config.labOnlineGraceSeconds);
+    return this.presence.isOnline(lab.id, lab.lastSeenAt, ctx.app.config.labOnlineGraceSeconds);
   }
 
   /**
@@ -242,7 +245,7 @@ export class LabReportsService {
     if (ctx.auth.kind !== "lab") return;
     const labId = ctx.auth.labId;
     // A lab holding its printJobs subscription here is kept seen by that stream's own heartbeat.
-    if (ctx.app.services.presence.isConnectedHere(labId)) return;
+    if (this.presence.isConnectedHere(labId)) return;
     const now = Date.now();
     if (now - (this.lastSeenWritten.get(labId) ?? 0) < SEEN_EVERY_MS) return;
     this.lastSeenWritten.set(labId, now);

@@ -31,6 +31,7 @@ import { isFinished, PRINT_JOB_STATUSES } from "../dispatch/print-job-state";
 import { LabEntity, LabServiceEntity } from "./lab.entity";
 import { labInScope } from "./lab-scope";
 import { actorName } from "../notifications/notifications.service";
+import type { NotificationsService } from "../notifications/notifications.service";
 
 /** The most services one lab may list. */
 export const MAX_LAB_SERVICES = 100;
@@ -70,6 +71,8 @@ export interface LabChange {
 
 /** Labs registry management: the write side of labs, with its scopes, checks and change reports. */
 export class LabsAdminService {
+  constructor(private readonly notifications: NotificationsService) {}
+
   async createLab(ctx: RequestContext, input: LabInput): Promise<Outcome<LabView>> {
     requireCenterOrGroupAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
@@ -105,7 +108,7 @@ export class LabsAdminService {
         kind === "unique" ? [duplicateId("lab", input.id, ["input", "id"])] : [userError("UNKNOWN_SHOP", `No shop ${input.shopId}`, ["input", "shopId"])],
       );
       await this.writeServices(tx, lab.id, input.serviceIds);
-      await ctx.app.services.notifications.reportChange(ctx, tx, {
+      await this.notifications.reportChange(ctx, tx, {
         kind: "LAB_CREATED",
         message: `Lab ${lab.id} "${lab.name}" of shop ${lab.shopId} (services ${[...input.serviceIds].sort().join(", ")}) was registered by ${actorName(ctx)}`,
         scope: { kind: "SHOP", shopId: lab.shopId },
@@ -194,7 +197,7 @@ export class LabsAdminService {
       }
       if (!sameList(wantedServices, currentServices)) await this.writeServices(tx, lab.id, wantedServices);
 
-      const notifications = ctx.app.services.notifications;
+      const notifications = this.notifications;
       const message = `Lab ${lab.id} "${lab.name}" was corrected by ${actorName(ctx)}: ${said.join(", ")}`;
       if (before === lab.shopId) {
         await notifications.reportChange(ctx, tx, { kind: "LAB_UPDATED", message, scope: { kind: "SHOP", shopId: lab.shopId } });
@@ -226,7 +229,7 @@ export class LabsAdminService {
       const view = await this.view(tx.em, lab);
       await tx.em.delete(PrintJobEntity, { labId: lab.id, status: In(FINISHED_JOB_STATES) });
       // Told before the row goes: the lab's shop (whose admins are concerned) is read from it.
-      await ctx.app.services.notifications.reportChange(ctx, tx, {
+      await this.notifications.reportChange(ctx, tx, {
         kind: "LAB_DELETED",
         message: `Lab ${lab.id} "${lab.name}" of shop ${lab.shopId} was deleted by ${actorName(ctx)}`,
         scope: { kind: "SHOP", shopId: lab.shopId },

@@ -8,11 +8,14 @@ import type { RequestContext } from "../core/request-context";
 import type { NotificationEvent } from "../core/events";
 import type { NotificationEntity } from "./notification.entity";
 import { MarkNotificationsReadPayload, NotificationType } from "./notifications.types";
+import { NotificationsService } from "./notifications.service";
 
 const view = (n: NotificationEntity): NotificationType => ({ id: n.id, kind: n.kind, message: n.message, createdAt: n.createdAt, read: n.readAt !== null });
 
 @Resolver()
 export class NotificationsResolver {
+  constructor(private readonly notificationsService: NotificationsService) {}
+
   @Query(() => [NotificationType], { description: "The caller's notices, newest first." })
   async notifications(
     @Ctx() ctx: RequestContext,
@@ -20,13 +23,13 @@ export class NotificationsResolver {
     @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
   ): Promise<NotificationType[]> {
     if (ctx.auth.kind === "anonymous") throw unauthenticated();
-    return (await ctx.app.services.notifications.list(ctx, unreadOnly ?? false, first ?? 50)).map(view);
+    return (await this.notificationsService.list(ctx, unreadOnly ?? false, first ?? 50)).map(view);
   }
 
   @Authorized()
   @Query(() => Int, { description: "How many of the caller's notices are unread." })
   unreadNotificationCount(@Ctx() ctx: RequestContext): Promise<number> {
-    return ctx.app.services.notifications.unreadCount(ctx);
+    return this.notificationsService.unreadCount(ctx);
   }
 
   @Authorized()
@@ -35,9 +38,9 @@ export class NotificationsResolver {
     @Ctx() ctx: RequestContext,
     @Arg("ids", () => [ID], { nullable: true, validateFn: boundedList("ids", MAX_IDS + 1) }) ids?: string[] | null,
   ): Promise<MarkNotificationsReadPayload> {
-    if (ids && ids.length > MAX_IDS) return { updated: 0, unreadCount: await ctx.app.services.notifications.unreadCount(ctx), errors: [{ code: "TOO_MANY", message: `At most ${MAX_IDS} ids at once`, field: ["ids"] }] };
-    const updated = await ctx.app.services.notifications.markRead(ctx, ids ?? null);
-    return { updated, unreadCount: await ctx.app.services.notifications.unreadCount(ctx), errors: [] };
+    if (ids && ids.length > MAX_IDS) return { updated: 0, unreadCount: await this.notificationsService.unreadCount(ctx), errors: [{ code: "TOO_MANY", message: `At most ${MAX_IDS} ids at once`, field: ["ids"] }] };
+    const updated = await this.notificationsService.markRead(ctx, ids ?? null);
+    return { updated, unreadCount: await this.notificationsService.unreadCount(ctx), errors: [] };
   }
 
   @Subscription(() => NotificationType, {
@@ -50,7 +53,7 @@ export class NotificationsResolver {
     },
   })
   async notificationsLive(@Root() event: NotificationEvent, @Ctx() ctx: RequestContext): Promise<NotificationType> {
-    const n = await ctx.app.services.notifications.getOwn(ctx, event.notificationId);
+    const n = await this.notificationsService.getOwn(ctx, event.notificationId);
     if (!n) throw new Error(`notification ${event.notificationId} not found after commit`);
     return view(n);
   }

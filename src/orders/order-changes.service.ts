@@ -20,6 +20,8 @@ import { updateOrderAt } from "./order.rows";
 import { adminManagesShop, orderInScope, person } from "./order-access";
 import { assignmentRequest, illegal, stored, transitionPatch, type StoredAssignment } from "./order-rules";
 import type { ConfirmPlan } from "../dispatch/print-job-store";
+import type { PrintJobsService } from "../dispatch/print-jobs.service";
+import type { AssignmentService } from "../assignment/assignment.service";
 
 /**
  * How much of the orders it placed a process remembers until they are confirmed (the characters of
@@ -31,6 +33,8 @@ const REMEMBERED_QUOTES_SIZE = 16 * 1024 * 1024;
 const CONFIRM_ROUNDS = 3;
 
 export class OrderChangesService {
+  constructor(private readonly printJobs: PrintJobsService, private readonly assignment: AssignmentService) {}
+
   /**
    * The orders placed through this process and not yet confirmed, as committed, forgotten once
    * their quote expires. The UPDATE that confirms one requires its version to be the one
@@ -68,7 +72,7 @@ export class OrderChangesService {
     this.quoted.delete(orderId);
     let known = remembered ? Object.assign(new OrderEntity(), remembered) : null;
     for (let round = 1; ; round++) {
-      const r = await ctx.app.services.printJobs.confirmWithJob(ctx, orderId, known, (em, order) => this.planConfirm(ctx, em, user, orderId, order, acceptedTotal));
+      const r = await this.printJobs.confirmWithJob(ctx, orderId, known, (em, order) => this.planConfirm(ctx, em, user, orderId, order, acceptedTotal));
       if (r !== "READ_AGAIN") return r;
       known = null;
       if (round === CONFIRM_ROUNDS) return { value: null, errors: [userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])] };
@@ -126,7 +130,7 @@ export class OrderChangesService {
     const input = { subOrders: subOrders.map((s) => ({ ...s, items: [] })), labId: labId ?? request.labId ?? null, fulfilment: request.fulfilment ?? null } as unknown as OrderInput;
     // Moving to a named lab: that lab's own shop (an admin may move an order between shops' labs).
     const shopId = labId ? ((await em.findOne(LabEntity, { where: { id: labId } }))?.shopId ?? null) : order.shopId;
-    return ctx.app.services.assignment.decide(assignmentRequest(input, shopId, "NAMED"), labId ? em : undefined);
+    return this.assignment.decide(assignmentRequest(input, shopId, "NAMED"), labId ? em : undefined);
   }
 
   /** The order's services and sheets: from the quote frozen with it, else from its sub-orders. */
@@ -159,7 +163,7 @@ export class OrderChangesService {
       const order = await orderInScope(ctx, tx.em, orderId, true);
       if (nextStatus(order.status, "CANCEL") === null) throw new RollbackWithErrors([illegal(order.status, "CANCEL", ["orderId"])]);
       // The queued job is withdrawn with a conditional update: if the lab claimed it meanwhile, it is printing.
-      if (!(await ctx.app.services.printJobs.withdraw(tx, orderId, "order cancelled"))) throw new RollbackWithErrors([illegal("PRINTING", "CANCEL", ["orderId"])]);
+      if (!(await this.printJobs.withdraw(tx, orderId, "order cancelled"))) throw new RollbackWithErrors([illegal("PRINTING", "CANCEL", ["orderId"])]);
       await this.transition(tx.em, order, ["CANCEL"]);
       return order;
     });
@@ -174,7 +178,7 @@ export class OrderChangesService {
       if (!decision.ok) throw new RollbackWithErrors([userError(decision.code, decision.message, ["labId"])]);
       if (!(await adminManagesShop(ctx, tx.em, decision.chosen.shopId))) throw forbidden(`Lab ${labId} is outside your scope`);
       // The old job is withdrawn (its lab is told), a new one is queued at the new lab.
-      const old = await ctx.app.services.printJobs.moveToLab(tx, orderId, labId);
+      const old = await this.printJobs.moveToLab(tx, orderId, labId);
       if (!old) throw new RollbackWithErrors([illegal("PRINTING", "REASSIGN", ["orderId"])]);
       const prior = JSON.parse(order.assignmentJson ?? "{}") as StoredAssignment;
       const record: StoredAssignment = {

@@ -22,8 +22,15 @@ import { isUniqueViolation, withTransaction } from "../db/transaction";
 import { insertOrderRows, orderRowStatements } from "./order.rows";
 import { person, placedHere } from "./order-access";
 import { assignmentRequest, DEFAULT_LAB_CANDIDATES, hashInput, MAX_LAB_CANDIDATES, stored, type StoredAssignment } from "./order-rules";
+import type { PricingService } from "../pricing/pricing.service";
+import type { DesignTemplatesService } from "../design-templates/design-templates.service";
+import type { OrderChangesService } from "./order-changes.service";
+import type { ImagesService } from "../images/images.service";
+import type { AssignmentService } from "../assignment/assignment.service";
 
 export class OrderPlacingService {
+  constructor(private readonly pricing: PricingService, private readonly designTemplates: DesignTemplatesService, private readonly orderChanges: OrderChangesService, private readonly images: ImagesService, private readonly assignment: AssignmentService) {}
+
   async place(ctx: RequestContext, input: OrderInput, idempotencyKey: string | null): Promise<Outcome<OrderEntity>> {
     const user = person(ctx);
     const requestHash = hashInput(input);
@@ -38,10 +45,10 @@ export class OrderPlacingService {
     const refuse = async (errors: UserErrorData[]): Promise<Outcome<OrderEntity>> =>
       (idempotencyKey !== null ? await this.replay(ctx, user.id, idempotencyKey, requestHash) : null) ?? { value: null, errors };
 
-    const errors: UserErrorData[] = [...ctx.app.services.pricing.checkBounds(input)];
+    const errors: UserErrorData[] = [...this.pricing.checkBounds(input)];
     errors.push(...this.checkFulfilment(input));
     errors.push(...(await this.checkImages(ctx, user.id, input)));
-    errors.push(...(await ctx.app.services.designTemplates.checkDesignTemplates(ctx, input)));
+    errors.push(...(await this.designTemplates.checkDesignTemplates(ctx, input)));
     if (errors.length > 0) return refuse(errors);
 
     // The pricing shop, and the record of how it was chosen.
@@ -97,7 +104,7 @@ export class OrderPlacingService {
     // The answer's sub-orders and items are these: the request need not read them back.
     placedHere(ctx).set(order.id, { subs, items });
     // Committed: its confirmation may start from it (a copy: the answer's entity is the request's).
-    ctx.app.services.orderChanges.rememberPlaced(ctx, order);
+    this.orderChanges.rememberPlaced(ctx, order);
     return { value: order, errors: [] };
   }
 
@@ -121,7 +128,7 @@ export class OrderPlacingService {
   private async checkImages(ctx: RequestContext, userId: string, input: OrderInput): Promise<UserErrorData[]> {
     const ids = [...new Set(input.subOrders.flatMap((s) => s.items.map((i) => i.imageId)))];
     if (ids.length === 0) return [];
-    const r = await ctx.app.services.images.assertUsable(userId, ids);
+    const r = await this.images.assertUsable(userId, ids);
     if (r.ok) return [];
     const errors: UserErrorData[] = [];
     input.subOrders.forEach((s, si) =>
@@ -162,22 +169,22 @@ export class OrderPlacingService {
     let early: QuoteView | null = null;
     // A named lab answers first for itself (LAB_CANNOT_PRINT says why); a named shop prices first.
     if (req.shopId && !input.labId) {
-      const priced = await ctx.app.services.pricing.quoteAt(req.shopId, input, now);
+      const priced = await this.pricing.quoteAt(req.shopId, input, now);
       if (!priced.quote) return { errors: priced.errors };
       early = priced.quote;
     }
-    const decision = await ctx.app.services.assignment.decide(req);
+    const decision = await this.assignment.decide(req);
     if (!decision.ok) return { errors: [userError(decision.code, decision.message, decision.field)] };
     const shopId = req.shopId ?? decision.chosen.shopId;
     if (!req.shopId) notes.push(`the best lab for the order is ${decision.chosen.labId} of shop ${shopId}`);
     let quote = early;
     if (!quote) {
-      const priced = await ctx.app.services.pricing.quoteAt(shopId, input, now);
+      const priced = await this.pricing.quoteAt(shopId, input, now);
       if (!priced.quote) return { errors: priced.errors };
       quote = priced.quote;
     }
     // The shop's group, from the price book the quote was made with (no read of its own).
-    const pricing = await ctx.app.services.pricing.books.contextFor(shopId);
+    const pricing = await this.pricing.books.contextFor(shopId);
     if (!pricing) return { errors: [userError("UNKNOWN_SHOP", `No shop ${shopId}`, ["input", "shopId"])] };
     return { shopId, shopGroupId: pricing.shopGroupId, quote, record: stored(decision, notes) };
   }
@@ -188,20 +195,20 @@ export class OrderPlacingService {
     input: OrderInput,
     first = DEFAULT_LAB_CANDIDATES,
   ): Promise<{ candidates: Candidate[]; quotes: Map<string, QuoteView | null> } | { errors: UserErrorData[] }> {
-    const errors = [...ctx.app.services.pricing.checkBounds(input), ...this.checkFulfilment(input)];
+    const errors = [...this.pricing.checkBounds(input), ...this.checkFulfilment(input)];
     if (!Number.isInteger(first) || first < 1 || first > MAX_LAB_CANDIDATES) {
       errors.push(userError("INVALID_FIRST", `first must be 1 to ${MAX_LAB_CANDIDATES}, got ${first}`, ["first"]));
     }
     if (errors.length > 0) return { errors };
     // The customer is choosing: every capable lab is a candidate (a named shop still restricts).
     const req = assignmentRequest({ ...input, labId: null } as OrderInput, input.shopId ?? null, "NAMED");
-    const decision = await ctx.app.services.assignment.decide(req);
+    const decision = await this.assignment.decide(req);
     if (!decision.ok) return { errors: [userError(decision.code, decision.message, decision.field)] };
     const candidates = decision.candidates.slice(0, first);
     const quotes = new Map<string, QuoteView | null>();
     const now = new Date();
     for (const c of candidates) {
-      if (!quotes.has(c.shopId)) quotes.set(c.shopId, (await ctx.app.services.pricing.quoteAt(c.shopId, input, now)).quote);
+      if (!quotes.has(c.shopId)) quotes.set(c.shopId, (await this.pricing.quoteAt(c.shopId, input, now)).quote);
     }
     return { candidates, quotes };
   }

@@ -21,13 +21,16 @@ import {
   PlaceOrderPayload,
   SubOrderType,
 } from "./orders.types";
+import { OrderChangesService } from "./order-changes.service";
+import { OrderPlacingService } from "./order-placing.service";
+import { OrdersService } from "./orders.service";
 
 /** Sub-orders (with items) of every order on a page, in one batch per request. */
-function subOrderLoader(ctx: RequestContext): DataLoader<string, SubOrderType[]> {
+function subOrderLoader(ctx: RequestContext, orders: OrdersService): DataLoader<string, SubOrderType[]> {
   let loader = ctx.memo.get("subOrders") as DataLoader<string, SubOrderType[]> | undefined;
   if (!loader) {
     loader = new DataLoader(async (ids: readonly string[]) => {
-      const byOrder = await ctx.app.services.orders.subOrdersOf(ctx, ids);
+      const byOrder = await orders.subOrdersOf(ctx, ids);
       return ids.map((id) =>
         (byOrder.get(id) ?? []).map((s) => ({
           id: String(s.seq),
@@ -44,6 +47,8 @@ function subOrderLoader(ctx: RequestContext): DataLoader<string, SubOrderType[]>
 
 @Resolver(() => OrderType)
 export class OrdersResolver {
+  constructor(private readonly orderChanges: OrderChangesService, private readonly orderPlacing: OrderPlacingService, private readonly ordersService: OrdersService) {}
+
   @Authorized(...ALL_ROLES)
   @Mutation(() => PlaceOrderPayload, { description: "Store and price an order (status QUOTED). Same idempotencyKey from the same user: the same order back." })
   async placeOrder(
@@ -51,7 +56,7 @@ export class OrdersResolver {
     @Arg("input", () => OrderInput) input: OrderInput,
     @Arg("idempotencyKey", () => String, { nullable: true }) idempotencyKey?: string | null,
   ): Promise<PlaceOrderPayload> {
-    const r = await ctx.app.services.orderPlacing.place(ctx, input, idempotencyKey ?? null);
+    const r = await this.orderPlacing.place(ctx, input, idempotencyKey ?? null);
     return { order: r.value as unknown as OrderType, errors: r.errors };
   }
 
@@ -62,35 +67,35 @@ export class OrdersResolver {
     @Arg("orderId", () => ID) orderId: string,
     @Arg("acceptedTotal", () => MoneyScalar) acceptedTotal: number,
   ): Promise<ConfirmOrderPayload> {
-    const r = await ctx.app.services.orderChanges.confirm(ctx, orderId, acceptedTotal);
+    const r = await this.orderChanges.confirm(ctx, orderId, acceptedTotal);
     return { order: r.value as unknown as OrderType, errors: r.errors };
   }
 
   @Authorized(...ALL_ROLES)
   @Mutation(() => OrderPayload, { description: "Cancel an order before printing: customers their own, admins those in scope." })
   async cancelOrder(@Ctx() ctx: RequestContext, @Arg("orderId", () => ID) orderId: string): Promise<OrderPayload> {
-    const r = await ctx.app.services.orderChanges.cancel(ctx, orderId);
+    const r = await this.orderChanges.cancel(ctx, orderId);
     return { order: r.value as unknown as OrderType, errors: r.errors };
   }
 
   @Authorized(...ADMIN_ROLES)
   @Mutation(() => OrderPayload, { description: "Move an order that is not printing yet to another capable lab; both labs are told." })
   async reassignOrder(@Ctx() ctx: RequestContext, @Arg("orderId", () => ID) orderId: string, @Arg("labId", () => ID) labId: string): Promise<OrderPayload> {
-    const r = await ctx.app.services.orderChanges.reassign(ctx, orderId, labId);
+    const r = await this.orderChanges.reassign(ctx, orderId, labId);
     return { order: r.value as unknown as OrderType, errors: r.errors };
   }
 
   @Authorized(Role.GENERAL_USER)
   @Mutation(() => HomeShopPayload, { description: "Register (or clear, with null) the caller's home shop: their orders go there when they name neither shop nor lab." })
   async setHomeShop(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null): Promise<HomeShopPayload> {
-    const r = await ctx.app.services.orders.setHomeShop(ctx, shopId ?? null);
+    const r = await this.ordersService.setHomeShop(ctx, shopId ?? null);
     return { homeShopId: r.value?.homeShopId ?? null, errors: r.errors };
   }
 
   @Authorized<Principal>(...ALL_ROLES, LAB)
   @Query(() => OrderType, { nullable: true, description: "An order the caller may see: a customer their own, admins in scope, a lab its jobs' orders." })
   order(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<OrderType | null> {
-    return ctx.app.services.orders.get(ctx, id) as unknown as Promise<OrderType | null>;
+    return this.ordersService.get(ctx, id) as unknown as Promise<OrderType | null>;
   }
 
   @Authorized<Principal>(...ALL_ROLES, LAB)
@@ -102,7 +107,7 @@ export class OrdersResolver {
     @Arg("filter", () => OrderFilter, { nullable: true }) filter?: OrderFilter | null,
   ): Promise<OrderConnection> {
     if (first !== null && (first < 1 || first > 100)) throw badInput("first must be 1 to 100", ["first"]);
-    const page = await ctx.app.services.orders.list(ctx, { first: first ?? 20, after: after ?? null, filter: filter ?? {} });
+    const page = await this.ordersService.list(ctx, { first: first ?? 20, after: after ?? null, filter: filter ?? {} });
     const edges = page.orders.map((o) => ({ cursor: encodeCursor(o), node: o as unknown as OrderType }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.length ? edges[edges.length - 1].cursor : null } };
   }
@@ -114,7 +119,7 @@ export class OrdersResolver {
     @Arg("input", () => OrderInput) input: OrderInput,
     @Arg("first", () => Int, { nullable: true, description: `At most this many labs, best first (1 to ${MAX_LAB_CANDIDATES}; default ${DEFAULT_LAB_CANDIDATES}).` }) first?: number | null,
   ): Promise<LabCandidateType[]> {
-    const r = await ctx.app.services.orderPlacing.candidates(ctx, input, first ?? DEFAULT_LAB_CANDIDATES);
+    const r = await this.orderPlacing.candidates(ctx, input, first ?? DEFAULT_LAB_CANDIDATES);
     if ("errors" in r) throw badInput(r.errors.map((e) => `${e.code}: ${e.message}`).join("; "), r.errors[0]?.field ?? undefined);
     return r.candidates.map((c) => ({
       labId: c.labId,
@@ -128,7 +133,7 @@ export class OrdersResolver {
 
   @FieldResolver(() => [SubOrderType])
   async subOrders(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<SubOrderType[]> {
-    const subs = await subOrderLoader(ctx).load(order.id);
+    const subs = await subOrderLoader(ctx, this.ordersService).load(order.id);
     // A lab sees the items (images, layouts) of an order only while the order is at that lab.
     if (ctx.auth.kind === "lab" && order.labId !== ctx.auth.labId) return subs.map((s) => ({ ...s, items: [] }));
     return subs;
@@ -146,7 +151,7 @@ export class OrdersResolver {
 
   @FieldResolver(() => AssignmentType, { nullable: true })
   async assignment(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<AssignmentType | null> {
-    if (!order.assignmentJson || !(await ctx.app.services.orders.mayReadAssignment(ctx, order))) return null;
+    if (!order.assignmentJson || !(await this.ordersService.mayReadAssignment(ctx, order))) return null;
     const a = JSON.parse(order.assignmentJson) as StoredAssignment;
     return { ...a, decidedAt: new Date(a.decidedAt), candidatesOmitted: a.candidatesOmitted ?? 0, rejectedOmitted: a.rejectedOmitted ?? 0 };
   }

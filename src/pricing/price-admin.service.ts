@@ -31,6 +31,8 @@ import { PriceHistoryEntity } from "./price-history.entity";
 import { lockPriceKeys } from "./price-lock";
 import { PriceRowEntity } from "./price-row.entity";
 import { ShopPriceAllowanceEntity } from "./shop-price-allowance.entity";
+import type { NotificationsService } from "../notifications/notifications.service";
+import type { PricingService } from "./pricing.service";
 
 export interface PriceRowInputData {
   shopGroupId?: string | null;
@@ -85,6 +87,8 @@ class DryRunDone<T> extends Error {
 }
 
 export class PriceAdminService {
+  constructor(private readonly notifications: NotificationsService, private readonly pricing: PricingService) {}
+
   // ---------------------------------------------------------------- price rows
 
   createPriceRow(ctx: RequestContext, input: PriceRowInputData, dryRun: boolean): Promise<Outcome<PriceRowResult>> {
@@ -222,7 +226,7 @@ export class PriceAdminService {
     await this.history(ctx, tx, "PRICE_ROW", row.id, row, action, before, after);
     const scope: ChangeScope = row.shopId ? { kind: "SHOP", shopId: row.shopId } : row.shopGroupId ? { kind: "GROUP", shopGroupId: row.shopGroupId } : { kind: "SYSTEM" };
     const what = row.shopId ? `shop ${row.shopId}` : row.shopGroupId ? `shop group ${row.shopGroupId}` : "the standard price book";
-    await ctx.app.services.notifications.reportChange(ctx, tx, {
+    await this.notifications.reportChange(ctx, tx, {
       kind: `PRICE_${action}`,
       message: `${actorName(ctx)} ${action.toLowerCase()} a price of product ${row.productId} for ${what}: ${describe(before)}${before && after ? " -> " : ""}${describe(after)}`,
       scope,
@@ -249,7 +253,7 @@ export class PriceAdminService {
         ],
         select: { id: true },
       });
-      await ctx.app.services.notifications.send(
+      await this.notifications.send(
         ctx,
         tx,
         admins.map((u) => u.id),
@@ -286,7 +290,7 @@ export class PriceAdminService {
       if (!dryRun) {
         await tx.em.save(ShopPriceAllowanceEntity, allowance);
         await this.history(ctx, tx, "ALLOWANCE", `${input.shopId}/${input.productId}`, { productId: input.productId, shopGroupId: null, shopId: input.shopId }, before ? "UPDATED" : "CREATED", before, allowance);
-        await ctx.app.services.notifications.reportChange(ctx, tx, {
+        await this.notifications.reportChange(ctx, tx, {
           kind: before ? "ALLOWANCE_UPDATED" : "ALLOWANCE_CREATED",
           message: `${actorName(ctx)} allowed shop ${input.shopId} to price product ${input.productId}: basic ${input.minBasicCharge}-${input.maxBasicCharge}, per sheet ${input.minAmountCharge}-${input.maxAmountCharge}`,
           scope: { kind: "SHOP", shopId: input.shopId },
@@ -306,7 +310,7 @@ export class PriceAdminService {
       this.authorizeAllowance(ctx, shop);
       await tx.em.delete(ShopPriceAllowanceEntity, { shopId, productId });
       await this.history(ctx, tx, "ALLOWANCE", `${shopId}/${productId}`, { productId, shopGroupId: null, shopId }, "DELETED", before, null);
-      await ctx.app.services.notifications.reportChange(ctx, tx, {
+      await this.notifications.reportChange(ctx, tx, {
         kind: "ALLOWANCE_DELETED",
         message: `${actorName(ctx)} withdrew shop ${shopId}'s allowance to price product ${productId}`,
         scope: { kind: "SHOP", shopId },
@@ -421,7 +425,7 @@ export class PriceAdminService {
   private async effects(ctx: RequestContext, removed: PriceRowEntity[], added: PriceRowEntity[]): Promise<PriceChange[]> {
     const rows = [...removed, ...added];
     const productId = rows[0].productId;
-    const pricing = ctx.app.services.pricing;
+    const pricing = this.pricing;
     const shops = new Set<string>();
     for (const r of rows) {
       if (r.shopId) shops.add(r.shopId);

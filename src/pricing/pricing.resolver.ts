@@ -16,6 +16,8 @@ import {
 } from "./pricing.types";
 import type { Outcome } from "../core/unit-of-work";
 import type { PriceRowResult } from "./price-admin.service";
+import { PriceAdminService } from "./price-admin.service";
+import { PricingService } from "./pricing.service";
 
 const ADMINS = [Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN];
 
@@ -25,6 +27,8 @@ function rowPayload(r: Outcome<PriceRowResult>, dryRun: boolean): PriceRowPayloa
 
 @Resolver()
 export class PricingResolver {
+  constructor(private readonly priceAdmin: PriceAdminService, private readonly pricing: PricingService) {}
+
   @Authorized()
   @Query(() => QuotePayload, { description: "Price an order without storing it. at: price as of that instant (default now); admins only for other than now." })
   async quote(
@@ -32,7 +36,7 @@ export class PricingResolver {
     @Arg("input", () => OrderInput) input: OrderInput,
     @Arg("at", () => Date, { nullable: true }) at?: Date | null,
   ): Promise<QuotePayload> {
-    return ctx.app.services.pricing.quote(ctx, input, at) as Promise<QuotePayload>;
+    return this.pricing.quote(ctx, input, at) as Promise<QuotePayload>;
   }
 
   @Authorized()
@@ -42,7 +46,7 @@ export class PricingResolver {
     @Arg("shopId", () => ID) shopId: string,
     @Arg("date", () => DateScalar, { nullable: true }) date?: string | null,
   ): Promise<ShopOfferType | null> {
-    return ctx.app.services.pricing.offer(ctx, shopId, date ?? null) as Promise<ShopOfferType | null>;
+    return this.pricing.offer(ctx, shopId, date ?? null) as Promise<ShopOfferType | null>;
   }
 
   @Authorized(...ADMINS)
@@ -54,7 +58,7 @@ export class PricingResolver {
     @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null,
     @Arg("standard", () => Boolean, { nullable: true, description: "Only standard rows." }) standard?: boolean | null,
   ): Promise<PriceRowType[]> {
-    return ctx.app.services.priceAdmin.priceRows(ctx, { productId, shopGroupId, shopId, standard });
+    return this.priceAdmin.priceRows(ctx, { productId, shopGroupId, shopId, standard });
   }
 
   @Authorized(...ADMINS)
@@ -66,13 +70,13 @@ export class PricingResolver {
     @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null,
     @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first?: number | null,
   ): Promise<PriceHistoryEntryType[]> {
-    return ctx.app.services.priceAdmin.priceHistory(ctx, { productId, shopGroupId, shopId, first: first ?? 50 });
+    return this.priceAdmin.priceHistory(ctx, { productId, shopGroupId, shopId, first: first ?? 50 });
   }
 
   @Authorized(...ADMINS)
   @Query(() => [ShopPriceAllowanceType], { description: "A shop's allowances, for admins in scope." })
   shopPriceAllowances(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID) shopId: string): Promise<ShopPriceAllowanceType[]> {
-    return ctx.app.services.priceAdmin.allowances(ctx, shopId);
+    return this.priceAdmin.allowances(ctx, shopId);
   }
 
   @Authorized(...ADMINS)
@@ -82,7 +86,7 @@ export class PricingResolver {
     @Arg("input", () => PriceRowInput) input: PriceRowInput,
     @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
   ): Promise<PriceRowPayload> {
-    return rowPayload(await ctx.app.services.priceAdmin.createPriceRow(ctx, input, dryRun ?? false), dryRun ?? false);
+    return rowPayload(await this.priceAdmin.createPriceRow(ctx, input, dryRun ?? false), dryRun ?? false);
   }
 
   @Authorized(...ADMINS)
@@ -93,7 +97,7 @@ export class PricingResolver {
     @Arg("input", () => PriceRowInput) input: PriceRowInput,
     @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
   ): Promise<PriceRowPayload> {
-    return rowPayload(await ctx.app.services.priceAdmin.updatePriceRow(ctx, id, input, dryRun ?? false), dryRun ?? false);
+    return rowPayload(await this.priceAdmin.updatePriceRow(ctx, id, input, dryRun ?? false), dryRun ?? false);
   }
 
   @Authorized(...ADMINS)
@@ -103,7 +107,7 @@ export class PricingResolver {
     @Arg("id", () => ID) id: string,
     @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
   ): Promise<PriceRowPayload> {
-    return rowPayload(await ctx.app.services.priceAdmin.deletePriceRow(ctx, id, dryRun ?? false), dryRun ?? false);
+    return rowPayload(await this.priceAdmin.deletePriceRow(ctx, id, dryRun ?? false), dryRun ?? false);
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
@@ -113,7 +117,7 @@ export class PricingResolver {
     @Arg("input", () => ShopPriceAllowanceInput) input: ShopPriceAllowanceInput,
     @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
   ): Promise<ShopPriceAllowancePayload> {
-    const r = await ctx.app.services.priceAdmin.setAllowance(ctx, input, dryRun ?? false);
+    const r = await this.priceAdmin.setAllowance(ctx, input, dryRun ?? false);
     return { allowance: r.value?.allowance ?? null, outsideRowIds: r.value?.outside ?? [], dryRun: (dryRun ?? false) && r.errors.length === 0, errors: r.errors };
   }
 
@@ -124,7 +128,7 @@ export class PricingResolver {
     @Arg("shopId", () => ID) shopId: string,
     @Arg("productId", () => ID) productId: string,
   ): Promise<ShopPriceAllowancePayload> {
-    const r = await ctx.app.services.priceAdmin.removeAllowance(ctx, shopId, productId);
+    const r = await this.priceAdmin.removeAllowance(ctx, shopId, productId);
     return { allowance: r.value, outsideRowIds: [], dryRun: false, errors: r.errors };
   }
 }

@@ -27,7 +27,7 @@ afterAll(async () => {
   await c?.stop();
 });
 
-const service = () => c.server.app.services.designTemplates;
+const service = () => c.server.services.designTemplates;
 const sha = () => createHash("sha256").update(randomBytes(16)).digest("hex");
 
 /** A template written straight to the database. */

@@ -43,7 +43,7 @@ it("ends a lapsed lease once, even when sweeps race", async () => {
   // The lease runs out (the wait is skipped in the database, through the center's transaction queue).
   await withTransaction(c.ds, (em) => em.update(PRINT_JOB, { id: job.id }, { leaseExpiresAt: new Date(Date.now() - 1000) }));
   const app = c.server.app;
-  const reports = await Promise.all(Array.from({ length: 6 }, () => app.services.printJobLifecycle.sweep(app, Date.now())));
+  const reports = await Promise.all(Array.from({ length: 6 }, () => c.server.services.printJobLifecycle.sweep(app, Date.now())));
   // The server's own sweeper may have been first; either way the job was requeued exactly once.
   expect(reports.reduce((n, r) => n + r.requeued, 0)).toBeLessThanOrEqual(1);
   expect(await jobRow(job.id)).toMatchObject({ status: "QUEUED", attempts: 1, leaseToken: null, leaseExpiresAt: null });

@@ -41,7 +41,7 @@ let photo: string;
 
 beforeAll(async () => {
   c = await startCenter();
-  store = c.server.app.services.printJobStore;
+  store = c.server.services.printJobStore;
   customer = await c.login("customer", "customer-pass");
   photo = (await uploadPng(c.url, customer, 1)).id;
   // The lab key verified once, so that costs below are the work's alone.
@@ -214,7 +214,7 @@ describe("what dispatch costs in statements on this engine", () => {
     const placed: Array<{ orderId: string; job: PrintJobEntity }> = [];
     for (let i = 0; i < 3; i++) placed.push(await placeAndConfirm(pickup([a4(1)])));
     for (const { job } of placed) await watch.waitFor((j) => j.id === job.id);
-    expect(c.server.app.services.presence.isConnectedHere("LAB01")).toBe(true);
+    expect(c.server.services.presence.isConnectedHere("LAB01")).toBe(true);
     // SQLite: begin; the job's conditional update; the order's conditional update; commit.
     // MariaDB: the job's and the order's conditional update in one statement.
     const claims = await leastStatements(3, (i) => c.gql(FULL_CLAIM, { id: placed[i].job.id }, LAB01_KEY));

@@ -59,7 +59,7 @@ async function ok(op: OpName, variables: Record<string, unknown>, bearer: string
 
 const templates = () => c.ds.getRepository(DesignTemplateEntity);
 const held = () => c.ds.getRepository(LabDesignTemplateEntity);
-const service = () => c.server.app.services.designTemplates;
+const service = () => c.server.services.designTemplates;
 
 async function snapshot() {
   return {

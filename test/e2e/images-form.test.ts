@@ -9,7 +9,6 @@ import * as net from "node:net";
 import * as path from "node:path";
 import sharp from "sharp";
 import { ImageEntity } from "../../src/images/image.entity";
-import { ImagesService } from "../../src/images/images.service";
 import { FORM_MAX_FIELD_BYTES } from "../../src/images/multipart-upload";
 import { startCenter, type TestCenter } from "../support/center";
 import { makePng } from "../support/images";
@@ -62,32 +61,37 @@ interface Answer {
   json: any;
 }
 
-async function postForm(body: Buffer | FormData, bearer: string | null = tokens.customer, type = `multipart/form-data; boundary=${BOUNDARY}`): Promise<Answer> {
+async function postForm(
+  body: Buffer | FormData,
+  bearer: string | null = tokens.customer,
+  type = `multipart/form-data; boundary=${BOUNDARY}`,
+  on: TestCenter = c,
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (!(body instanceof FormData)) headers["content-type"] = type;
   if (bearer) headers.authorization = `Bearer ${bearer}`;
-  const res = await fetch(`${c.url}/images`, { method: "POST", headers, body: body instanceof FormData ? body : new Uint8Array(body) });
+  const res = await fetch(`${on.url}/images`, { method: "POST", headers, body: body instanceof FormData ? body : new Uint8Array(body) });
   return { status: res.status, json: await res.json() };
 }
 
 /** Every file under the data directory's images/ and tmp/ (the store and upload spools). */
-function files(): string[] {
+function files(on: TestCenter = c): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     if (!fs.existsSync(dir)) return;
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else out.push(path.relative(c.config.dataDir, p));
+      else out.push(path.relative(on.config.dataDir, p));
     }
   };
-  walk(path.join(c.config.dataDir, "images"));
-  walk(path.join(c.config.dataDir, "tmp"));
+  walk(path.join(on.config.dataDir, "images"));
+  walk(path.join(on.config.dataDir, "tmp"));
   return out.sort();
 }
 
-async function snapshot(): Promise<{ rows: number; files: string[] }> {
-  return { rows: await c.ds.getRepository(ImageEntity).count(), files: files() };
+async function snapshot(on: TestCenter = c): Promise<{ rows: number; files: string[] }> {
+  return { rows: await on.ds.getRepository(ImageEntity).count(), files: files(on) };
 }
 
 const pngPart = (bytes = png): Part => ({ name: "file", filename: "photo.png", type: "image/png", bytes });
@@ -231,26 +235,28 @@ describe("POST /images with a form refuses, storing nothing,", () => {
   });
 
   it("a file over the image size limit (413), while one of exactly the limit is stored", async () => {
-    const original = c.server.app.services.images;
-    c.server.app.services.images = new ImagesService(c.server.app, { maxBytes: bigPng.length });
+    // Two centers configured with IMAGE_MAX_BYTES at the image's size and one byte less.
+    const exactly = await startCenter({ env: { IMAGE_MAX_BYTES: String(bigPng.length) } });
+    const under = await startCenter({ env: { IMAGE_MAX_BYTES: String(bigPng.length - 1) } });
     try {
-      const exact = await postForm(formBody([pngPart(bigPng)]));
+      const exact = await postForm(formBody([pngPart(bigPng)]), await exactly.login("customer", "customer-pass"), undefined, exactly);
       expect(exact.status).toBe(201);
       expect(exact.json.sha256).toBe(sha256(bigPng));
 
-      c.server.app.services.images = new ImagesService(c.server.app, { maxBytes: bigPng.length - 1 });
-      const before = await snapshot();
-      const over = await postForm(formBody([pngPart(bigPng)]));
+      const customer = await under.login("customer", "customer-pass");
+      const before = await snapshot(under);
+      const over = await postForm(formBody([pngPart(bigPng)]), customer, undefined, under);
       expect(over.status).toBe(413);
       expect(over.json.error).toEqual({ code: "PAYLOAD_TOO_LARGE", message: expect.stringContaining(`at most ${bigPng.length - 1} bytes`) });
-      expect(await snapshot()).toEqual(before);
+      expect(await snapshot(under)).toEqual(before);
 
       // A form far over the limit is refused from its Content-Length, before its file is read.
-      const huge = await postForm(formBody([pngPart(Buffer.concat([bigPng, Buffer.alloc(400_000)]))]));
+      const huge = await postForm(formBody([pngPart(Buffer.concat([bigPng, Buffer.alloc(400_000)]))]), customer, undefined, under);
       expect([huge.status, huge.json.error.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
-      expect(await snapshot()).toEqual(before);
+      expect(await snapshot(under)).toEqual(before);
     } finally {
-      c.server.app.services.images = original;
+      await under.stop();
+      await exactly.stop();
     }
   });
 

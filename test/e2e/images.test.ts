@@ -17,7 +17,8 @@ import { authzMatrix, type MatrixCaller, type MatrixOperation } from "../support
 import { requestContext } from "../../src/core/request-context";
 import { ImageEntity } from "../../src/images/image.entity";
 import { LocalImageStore, type ImageStore } from "../../src/images/image-store";
-import { ImageError, ImagesService, sniffImageType } from "../../src/images/images.service";
+import { ImageError, ImagesService, sniffImageType, type ImagesServiceOptions } from "../../src/images/images.service";
+import { ImageUrlSigner } from "../../src/images/image-urls";
 import { UserEntity } from "../../src/identity/user.entity";
 import { until } from "../support/until";
 
@@ -73,7 +74,12 @@ async function send(method: string, url: string, opts: { body?: Buffer; type?: s
 const post = (body: Buffer, type: string, bearer: string | null = tokens.customer) => send("POST", "/images", { body, type, bearer });
 const put = (id: string, body: Buffer, type: string, bearer: string | null = tokens.center) => send("PUT", `/images/${encodeURIComponent(id)}`, { body, type, bearer });
 
-const images = () => c.server.app.services.images;
+const images = () => c.server.services.images;
+/** Another images service over this center, with other options (its collaborators are the center's). */
+const imagesWith = (opts: ImagesServiceOptions) => {
+  const s = c.server.services;
+  return new ImagesService(c.server.app, { printJobs: s.printJobs, pricing: s.pricing, orders: s.orders, urls: new ImageUrlSigner(c.config.jwtSecret) }, opts);
+};
 const row = (id: string) => c.ds.getRepository(ImageEntity).findOne({ where: { id } });
 const storeFile = (key: string) => path.join(c.config.dataDir, "images", key);
 
@@ -132,12 +138,12 @@ describe("POST /images", () => {
 
   it("accepts an upload of exactly the size limit and refuses one byte more, streamed without Content-Length", async () => {
     const ctx = requestContext(c.server.app, { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id: "U100" } }) }, "t", "local");
-    const exact = new ImagesService(c.server.app, { maxBytes: bigPng.length });
+    const exact = imagesWith({ maxBytes: bigPng.length });
     const ok = await exact.upload(ctx, "image/png", Readable.from(chunks(bigPng, 100)));
     expect(ok.image).toMatchObject({ sha256: sha256(bigPng), width: 64, height: 64, bytes: bigPng.length });
 
     const before = await snapshot();
-    const small = new ImagesService(c.server.app, { maxBytes: bigPng.length - 1 });
+    const small = imagesWith({ maxBytes: bigPng.length - 1 });
     const refused = await small.upload(ctx, "image/png", Readable.from(chunks(bigPng, 100))).catch((e) => e);
     expect(refused).toBeInstanceOf(ImageError);
     expect(refused).toMatchObject({ status: 413, code: "PAYLOAD_TOO_LARGE" });
@@ -181,8 +187,8 @@ describe("refused uploads leave no row and no file", () => {
   });
 
   it("refuses an oversized upload with 413, by Content-Length and by counting a chunked body", async () => {
-    const original = c.server.app.services.images;
-    c.server.app.services.images = new ImagesService(c.server.app, { maxBytes: 1000 });
+    const original = c.server.services.images;
+    c.server.services.images = imagesWith({ maxBytes: 1000 });
     try {
       const before = await snapshot();
       const r = await post(bigPng, "image/png");
@@ -196,7 +202,7 @@ describe("refused uploads leave no row and no file", () => {
       const after = await snapshot();
       expect(after.rows).toBe(before.rows + 1);
     } finally {
-      c.server.app.services.images = original;
+      c.server.services.images = original;
     }
   });
 
@@ -339,7 +345,7 @@ describe("PUT /images/<id>", () => {
     const admin = await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id: "U000" } });
     const ctx = requestContext(c.server.app, { kind: "user", user: admin }, "t", "local");
     const before = files();
-    await expect(new ImagesService(c.server.app, { store: racing }).upload(ctx, "image/png", Readable.from([png]), { id: "RACE-1" })).rejects.toMatchObject({
+    await expect(imagesWith({ store: racing }).upload(ctx, "image/png", Readable.from([png]), { id: "RACE-1" })).rejects.toMatchObject({
       status: 409,
       code: "IMAGE_ID_TAKEN",
     });

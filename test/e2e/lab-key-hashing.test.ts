@@ -55,7 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await c?.stop();
 });
-const checks = () => ({ ...c.server.app.services.identity.checks });
+const checks = () => ({ ...c.server.services.identity.checks });
 const stored = (labId: string) => c.ds.getRepository(LabApiKeyEntity).findOneByOrFail({ labId });
 
 describe("lab keys", () => {
@@ -93,7 +93,7 @@ describe("lab keys", () => {
     try {
       other = await createServer({ ...c.config, port: 0 }, { ds });
       expect(await labsFrom(other.url, "127.0.0.1", LAB04_KEY)).toEqual({ status: 200, labs: ["LAB04"], code: null });
-      expect(other.app.services.identity.checks).toEqual({ passwords: 0, labKeyArgon2: 0, labKeyLookups: 1 });
+      expect(other.services.identity.checks).toEqual({ passwords: 0, labKeyArgon2: 0, labKeyLookups: 1 });
     } finally {
       await other?.stop();
       await ds.destroy();
@@ -125,7 +125,7 @@ describe("lab keys", () => {
   });
 
   it("accepts many good keys arriving together from one address (labs reconnecting through one proxy)", async () => {
-    c.server.app.services.identity.forgetVerifiedKeys();
+    c.server.services.identity.forgetVerifiedKeys();
     const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => labsFrom(c.url, "127.0.0.5", i % 2 ? LAB01_KEY : LAB02_KEY)));
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     expect(new Set(answers.map((a) => a.labs![0]))).toEqual(new Set(["LAB01", "LAB02"]));
@@ -134,7 +134,7 @@ describe("lab keys", () => {
   it("does not count good keys against their address", async () => {
     for (let i = 0; i < 25; i++) {
       const key = i % 2 ? LAB01_KEY : LAB02_KEY;
-      c.server.app.services.identity.forgetVerifiedKeys();
+      c.server.services.identity.forgetVerifiedKeys();
       expect((await labsFrom(c.url, "127.0.0.4", key)).status).toBe(200);
     }
   });

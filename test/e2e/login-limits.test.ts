@@ -68,7 +68,7 @@ describe("login rate limits", () => {
   afterAll(async () => {
     await c?.stop();
   });
-  const passwordChecks = () => c.server.app.services.identity.checks.passwords;
+  const passwordChecks = () => c.server.services.identity.checks.passwords;
 
   it("checks exactly 10 of 150 concurrent guesses for one login from one address", async () => {
     const before = passwordChecks();
@@ -126,10 +126,10 @@ describe("login rate limits", () => {
 
   it("checks exactly 10 of 150 concurrent guesses spread over both", async () => {
     const centers = [c.server, second];
-    const before = centers.map((s) => s.app.services.identity.checks.passwords);
+    const before = centers.map((s) => s.services.identity.checks.passwords);
     const answers = await Promise.all(Array.from({ length: 150 }, (_, i) => loginFrom(centers[i % 2].url, "127.0.0.1", "shop-1", "wrong-password")));
     expect(tally(answers)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 140 });
-    const checked = centers.map((s, i) => s.app.services.identity.checks.passwords - before[i]);
+    const checked = centers.map((s, i) => s.services.identity.checks.passwords - before[i]);
     expect(checked[0] + checked[1]).toBe(10);
     // Blocked at either center.
     for (const s of centers) expect(tally([await loginFrom(s.url, "127.0.0.1", "shop-1", "shop-1-pass")])).toEqual({ RATE_LIMITED: 1 });

@@ -399,7 +399,7 @@ describe("what an order costs", () => {
   const ASSIGNMENT = `query($id: ID!) { order(id: $id) { assignment { candidates { labId load } } } }`;
 
   it("places in 6 statements and confirms (its cost: test/dispatch/print-job-store), ranking a lab list read once and dropped when a lab reports its load", async () => {
-    const assignment = c.server.app.services.assignment;
+    const assignment = c.server.services.assignment;
     const saved = assignment.maxAgeMs;
     assignment.maxAgeMs = 60_000; // only invalidations drop the list during this test
     try {
@@ -497,7 +497,7 @@ describe("the lab is told", () => {
   });
 
   it("counts a lab online while it holds the subscription, and not once it leaves", async () => {
-    const presence = c.server.app.services.presence;
+    const presence = c.server.services.presence;
     expect(presence.isConnectedHere("LAB03")).toBe(false);
     const client = c.ws("lab03-key-0123456789abcdef");
     const dispose = client.subscribe({ query: SUB }, { next: () => undefined, error: () => undefined, complete: () => undefined });

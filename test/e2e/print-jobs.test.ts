@@ -261,7 +261,7 @@ describe("print jobs (lease of 600 s)", () => {
     const placed: Array<{ orderId: string; job: PrintJobEntity }> = [];
     for (let i = 0; i < 3; i++) placed.push(await placeAndConfirm(c, t.customer, pickup("SP01", [a4(1)])));
     for (const { job } of placed) await watch.waitFor((j) => j.id === job.id);
-    expect(c.server.app.services.presence.isConnectedHere("LAB01")).toBe(true);
+    expect(c.server.services.presence.isConnectedHere("LAB01")).toBe(true);
     // The job's update requires its other columns to hold what the stream read and sent, so the
     // answer is known without reading the job back: it must still be exactly what is stored.
     const claims = { results: [] as Array<{ data?: Record<string, any> | null }> };
@@ -281,7 +281,7 @@ describe("print jobs (lease of 600 s)", () => {
     // From PRINTED the table has no START_PRINTING: the update matches nothing, the order is read
     // to say why, and nothing changes.
     let refused: unknown;
-    await withTransaction(c.ds, (em) => c.server.app.services.printJobStore.moveOrder(em, orderId, "START_PRINTING")).catch((e: unknown) => (refused = e));
+    await withTransaction(c.ds, (em) => c.server.services.printJobStore.moveOrder(em, orderId, "START_PRINTING")).catch((e: unknown) => (refused = e));
     expect(refused).toBeInstanceOf(RollbackWithErrors);
     expect((refused as RollbackWithErrors).errors).toEqual([{ code: "ILLEGAL_TRANSITION", message: expect.stringContaining("PRINTED"), field: ["orderId"] }]);
     expect(await orderRow(c, orderId)).toEqual(row);
@@ -554,7 +554,7 @@ describe("a lab's presence (LAB_ONLINE_GRACE_SECONDS=3: a heartbeat every second
       const customer = await c.login("customer", "customer-pass");
       const jobs = [(await placeAndConfirm(c, customer, pickup("SP01", [a4(1)]))).job, (await placeAndConfirm(c, customer, pickup("SP02", [a4(1)]))).job];
       for (const [i, w] of watches.entries()) await w.waitFor((j) => j.id === jobs[i < 3 ? 0 : 1].id);
-      expect(c.server.app.services.presence.connectedLabs().sort()).toEqual(["LAB01", "LAB02"]);
+      expect(c.server.services.presence.connectedLabs().sort()).toEqual(["LAB01", "LAB02"]);
       const writes: string[] = [];
       queryCounter.recent = writes;
       // The heartbeats are counted over a span of time: the time must pass.

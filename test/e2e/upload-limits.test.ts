@@ -126,7 +126,7 @@ describe("pixel cap", () => {
 
 describe("concurrent decodes", () => {
   it("are bounded: with the one slot taken and no queue, an upload answers 503 BUSY with Retry-After and stores nothing; then it goes through", async () => {
-    const gate = c.server.app.services.images.decodes;
+    const gate = c.server.services.images.decodes;
     expect([gate.concurrency, gate.queue]).toEqual([1, 0]);
     const release = await gate.acquire();
     expect(release).not.toBeNull();

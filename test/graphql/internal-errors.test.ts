@@ -34,7 +34,7 @@ describe("internal errors", () => {
     try {
       server = await createServer(config, { ds, logger: pino({ level: "info" }, sink) });
       // A fault the center does not expect: the orders service fails in a way no code covers.
-      server.app.services.orders.list = async () => {
+      server.services.orders.list = async () => {
         throw new Error("disk on fire");
       };
       const post = (requestId: string) =>

@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe("the credential cache", () => {
   it("proves a key's secret with argon2 once: after a change it only reads whether the key and lab still hold", async () => {
-    const identity = c.server.app.services.identity;
+    const identity = c.server.services.identity;
     const header = `Bearer ${LAB03_KEY}`;
     expect(await identity.authenticate(header)).toMatchObject({ kind: "lab", labId: "LAB03" });
     identity.forgetLabKeys();
@@ -61,7 +61,7 @@ describe("the credential cache", () => {
   });
 
   it("reads the state of keys that fall due together in one statement, answering each alone", async () => {
-    const identity = c.server.app.services.identity;
+    const identity = c.server.services.identity;
     const headers = [`Bearer ${LAB01_KEY}`, `Bearer ${LAB03_KEY}`];
     for (const h of headers) expect(await identity.authenticate(h)).toMatchObject({ kind: "lab" });
     const lab03Key = (await c.ds.getRepository(LabApiKeyEntity).findOneByOrFail({ labId: "LAB03" })).id;
@@ -85,7 +85,7 @@ describe("the credential cache", () => {
   });
 
   it("reads a key's state again when a change to keys comes while it is being read", async () => {
-    const identity = c.server.app.services.identity;
+    const identity = c.server.services.identity;
     const header = `Bearer ${LAB01_KEY}`;
     expect(await identity.authenticate(header)).toMatchObject({ kind: "lab", labId: "LAB01" });
     identity.forgetLabKeys();
@@ -105,7 +105,7 @@ describe("the credential cache", () => {
   });
 
   it("parses a connection's header once and follows it when the header changes", async () => {
-    const identity = c.server.app.services.identity;
+    const identity = c.server.services.identity;
     const memo: CredentialMemo = {};
     expect(await identity.authenticate(`Bearer ${LAB01_KEY}`, memo)).toMatchObject({ kind: "lab", labId: "LAB01" });
     expect(memo.parsed).toMatchObject({ header: `Bearer ${LAB01_KEY}`, credential: LAB01_KEY, jwt: false });

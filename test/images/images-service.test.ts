@@ -8,6 +8,7 @@ import { startCenter, type TestCenter } from "../support/center";
 import { makePng } from "../support/images";
 import { requestContext } from "../../src/core/request-context";
 import { ImagesService } from "../../src/images/images.service";
+import { ImageUrlSigner } from "../../src/images/image-urls";
 import { UserEntity } from "../../src/identity/user.entity";
 
 let c: TestCenter;
@@ -37,7 +38,7 @@ async function upload(method: "POST" | "PUT", url: string, body: Buffer, type: s
 }
 const post = (body: Buffer, type: string, bearer: string = tokens.customer) => upload("POST", "/images", body, type, bearer);
 const put = (id: string, body: Buffer, type: string) => upload("PUT", `/images/${encodeURIComponent(id)}`, body, type, tokens.center);
-const images = () => c.server.app.services.images;
+const images = () => c.server.services.images;
 
 async function userId(login: string): Promise<string> {
   return (await c.ds.getRepository(UserEntity).findOneOrFail({ where: { login } })).id;
@@ -53,7 +54,12 @@ describe("signatures", () => {
     expect(images().verifySignature("IMG-X", "1e12", q.get("sig"), now)).toBe(false);
     expect(images().verifySignature("IMG-X", q.get("exp"), null, now)).toBe(false);
     // Another center (another secret) does not accept it.
-    const other = new ImagesService({ ...c.server.app, config: { ...c.config, jwtSecret: new TextEncoder().encode("another-secret-".padEnd(40, "y")) } });
+    const other = new ImagesService(c.server.app, {
+      printJobs: c.server.services.printJobs,
+      pricing: c.server.services.pricing,
+      orders: c.server.services.orders,
+      urls: new ImageUrlSigner(new TextEncoder().encode("another-secret-".padEnd(40, "y"))),
+    });
     expect(other.verifySignature("IMG-X", q.get("exp"), q.get("sig"), now)).toBe(false);
     expect(() => images().signedUrl("IMG-X", 0)).toThrow(RangeError);
   });

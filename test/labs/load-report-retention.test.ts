@@ -46,8 +46,9 @@ async function pruner(now: number, batchSize: number): Promise<{ go(): Promise<{
     require("reflect-metadata");
     const pino = require("pino");
     const { loadConfig } = require("./dist/src/config");
-    const { openDatabase } = require("./dist/src/db/data-source");
+    const { openDatabase } = require("./dist/src/entities");
     const { LabReportsService } = require("./dist/src/labs/lab-reports.service");
+    const { LabPresence } = require("./dist/src/labs/lab-presence.service");
     (async () => {
       const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: process.env.DATABASE_URL, JWT_SECRET: "x".repeat(32), DATA_DIR: process.env.DATA_DIR });
       const ds = await openDatabase(config.database, { migrate: false, poolSize: 2 });
@@ -55,7 +56,7 @@ async function pruner(now: number, batchSize: number): Promise<{ go(): Promise<{
         await ds.query("SELECT 1");
         process.stdout.write("ready\\n");
         await new Promise((resolve) => process.stdin.once("data", resolve));
-        const r = await new LabReportsService().pruneLoadReports({ ds, config, logger: pino({ level: "silent" }) }, { now: new Date(${now}), batchSize: ${batchSize} });
+        const r = await new LabReportsService(new LabPresence()).pruneLoadReports({ ds, config, logger: pino({ level: "silent" }) }, { now: new Date(${now}), batchSize: ${batchSize} });
         process.stdout.write(JSON.stringify(r) + "\\n");
       } finally {
         await ds.destroy();
@@ -87,7 +88,7 @@ async function pruner(now: number, batchSize: number): Promise<{ go(): Promise<{
 describe("retention of load reports", () => {
   const DAY = 24 * 3600 * 1000;
   const reports = () => c.ds.getRepository(LabLoadReportEntity);
-  const service = () => c.server.app.services.labReports;
+  const service = () => c.server.services.labReports;
   /** Reports written straight into the table, at the given instants (ms). */
   async function insertReports(labId: string, instants: number[], queuedJobs = 7): Promise<void> {
     await reports().insert(instants.map((at) => ({ id: randomUUID(), labId, reportedAt: new Date(at), queuedJobs, queuedSheets: 70, utilisation: 0.5 })));

@@ -1,0 +1,56 @@
+/**
+ * Signed download links to image originals: `/images/<id>/original?exp=<unix seconds>&sig=<HMAC>`,
+ * plus `&job=<id>` for a print job's link. Its own class, apart from ImagesService, because both the
+ * images service (which checks links) and print-job dispatch (which hands links to labs) need it,
+ * while the images service also asks dispatch whether a job's links still hold.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+export const DEFAULT_SIGNED_URL_TTL_SECONDS = 300;
+const MAX_SIGNED_URL_TTL_SECONDS = 7 * 24 * 3600;
+
+export type SignatureCheck = "ok" | "invalid" | "expired";
+
+export class ImageUrlSigner {
+  /** How long a link made without a TTL holds. */
+  readonly ttlSeconds = DEFAULT_SIGNED_URL_TTL_SECONDS;
+  private readonly key: Buffer;
+
+  constructor(secret: Uint8Array) {
+    // A key of its own for URL signatures, derived from the session secret: a signed URL can never
+    // be mistaken for a session token, nor the other way round.
+    this.key = createHmac("sha256", Buffer.from(secret)).update("printmesh:image-original-url:v1").digest();
+  }
+
+  /**
+   * `/images/<id>/original?exp=<unix seconds>&sig=<HMAC-SHA256, base64url>`, valid for `ttlSeconds`;
+   * with `jobId`, `&job=<id>` too, signed with the rest, and valid only while that job is its lab's.
+   */
+  signedUrl(imageId: string, ttlSeconds = DEFAULT_SIGNED_URL_TTL_SECONDS, now = Date.now(), jobId?: string): string {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_SIGNED_URL_TTL_SECONDS) {
+      throw new RangeError(`ttlSeconds must be a whole number from 1 to ${MAX_SIGNED_URL_TTL_SECONDS}, got ${ttlSeconds}`);
+    }
+    const exp = Math.floor(now / 1000) + ttlSeconds;
+    const job = jobId === undefined ? "" : `&job=${encodeURIComponent(jobId)}`;
+    return `/images/${encodeURIComponent(imageId)}/original?exp=${exp}${job}&sig=${this.sign(imageId, exp, jobId)}`;
+  }
+
+  /** Whether `sig` signs this id, expiry (and job) and the expiry has not passed (timing-safe). */
+  check(imageId: string, exp: unknown, sig: unknown, now = Date.now(), jobId?: string): SignatureCheck {
+    if (typeof exp !== "string" && typeof exp !== "number") return "invalid";
+    if (typeof sig !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(sig)) return "invalid";
+    const expText = String(exp);
+    if (!/^\d{1,12}$/.test(expText)) return "invalid";
+    const expected = Buffer.from(this.sign(imageId, Number(expText), jobId), "base64url");
+    const given = Buffer.from(sig, "base64url");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "invalid";
+    // Expiry is checked after the signature, so that a forged URL never learns more than "invalid".
+    return Number(expText) * 1000 < now ? "expired" : "ok";
+  }
+
+  private sign(imageId: string, exp: number, jobId?: string): string {
+    return createHmac("sha256", this.key)
+      .update(jobId === undefined ? `${imageId}\n${exp}` : `${imageId}\n${exp}\njob:${jobId}`)
+      .digest("base64url");
+  }
+}
