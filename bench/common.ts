@@ -39,7 +39,12 @@ export function spawnChild(name: string, args: string[], env: NodeJS.ProcessEnv)
   const proc = child.spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   const keep = (chunk: Buffer): void => {
-    output.push(...chunk.toString("utf8").split("\n").filter((l) => l.trim() !== ""));
+    output.push(
+      ...chunk
+        .toString("utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== ""),
+    );
     if (output.length > 200) output.splice(0, output.length - 200);
   };
   proc.stdout?.on("data", keep);
@@ -220,6 +225,9 @@ export function machineLine(loadGenerator: string): string {
   return (
     `Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown"}), ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, ` +
     `node ${process.version}, ${os.platform()} ${os.release()}; load generator (${loadGenerator}) on the same machine; ` +
-    `load average ${os.loadavg().map((l) => fmt(l, 2)).join(" ")}`
+    `load average ${os
+      .loadavg()
+      .map((l) => fmt(l, 2))
+      .join(" ")}`
   );
 }

@@ -71,7 +71,15 @@ export interface Config {
    */
   metrics: { token: string | null; port: number | null; host: string; onPublicPort: boolean };
   /** Image uploads: pixel cap, per-user quota per window, concurrent decodes and their queue. */
-  images: { maxBytes: number; maxPixels: number; uploadsPerWindow: number; bytesPerWindow: number; windowSeconds: number; decodeConcurrency: number; decodeQueue: number };
+  images: {
+    maxBytes: number;
+    maxPixels: number;
+    uploadsPerWindow: number;
+    bytesPerWindow: number;
+    windowSeconds: number;
+    decodeConcurrency: number;
+    decodeQueue: number;
+  };
   /** What one WebSocket (graphql-ws) may hold, and what serves the protocol. */
   ws: WsConfig;
   /**
@@ -184,7 +192,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (weightsRaw !== undefined) {
     try {
       const parsed: unknown = JSON.parse(weightsRaw);
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0)) {
+      if (
+        typeof parsed !== "object" ||
+        parsed === null ||
+        Array.isArray(parsed) ||
+        !Object.values(parsed).every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0)
+      ) {
         throw new Error("not an object of non-negative numbers");
       }
       assignmentWeights = parsed as Record<string, number>;
@@ -272,7 +285,9 @@ export function loadConfig(env: Env = process.env): Config {
   // Derived rather than generated apart: processes that share the JWT secret (as they must) then
   // share this one too, with nothing more to configure.
   config.keyHashSecret =
-    keyHashRaw !== undefined ? new TextEncoder().encode(keyHashRaw) : new Uint8Array(createHmac("sha256", config.jwtSecret).update("printmesh lab key hashing").digest());
+    keyHashRaw !== undefined
+      ? new TextEncoder().encode(keyHashRaw)
+      : new Uint8Array(createHmac("sha256", config.jwtSecret).update("printmesh lab key hashing").digest());
   return config;
 }
 
@@ -345,7 +360,9 @@ function parseOrigins(raw: string | undefined, faults: string[]): string[] {
       // not a URL: reported below
     }
     if (origin === null) {
-      faults.push(`CORS_ORIGINS entries must be origins such as https://shop.example.com or http://localhost:8080 (http or https, lower-case host, no path or trailing slash, no * or null), got "${entry}"`);
+      faults.push(
+        `CORS_ORIGINS entries must be origins such as https://shop.example.com or http://localhost:8080 (http or https, lower-case host, no path or trailing slash, no * or null), got "${entry}"`,
+      );
     } else if (!origins.includes(origin)) {
       origins.push(origin);
     }

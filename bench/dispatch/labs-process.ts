@@ -215,10 +215,15 @@ async function drain(concurrency: number): Promise<void> {
 process.on("message", (m: Incoming) => {
   const run = async (): Promise<void> => {
     switch (m.type) {
-      case "connect": return connect(m);
-      case "close": return close(m.count);
-      case "mode": claimMode = m.claim; return;
-      case "drain": return drain(m.concurrency);
+      case "connect":
+        return connect(m);
+      case "close":
+        return close(m.count);
+      case "mode":
+        claimMode = m.claim;
+        return;
+      case "drain":
+        return drain(m.concurrency);
       case "stop":
         await close(0).catch(() => undefined);
         process.exit(0);

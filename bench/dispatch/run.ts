@@ -84,7 +84,20 @@ interface Round {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { databaseUrl: null, labs: 1000, connections: [1000, 5000], orders: 300, rate: 20, jobs: 10_000, concurrency: 64, keepDatabase: false, profileDir: null, labTransport: "ws", rounds: 3, centerNodeArgs: [] };
+  const o: Options = {
+    databaseUrl: null,
+    labs: 1000,
+    connections: [1000, 5000],
+    orders: 300,
+    rate: 20,
+    jobs: 10_000,
+    concurrency: 64,
+    keepDatabase: false,
+    profileDir: null,
+    labTransport: "ws",
+    rounds: 3,
+    centerNodeArgs: [],
+  };
   const num = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v ?? "");
     if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} needs a number of at least ${min}, got ${String(v)}`);
@@ -95,24 +108,47 @@ function parseArgs(argv: string[]): Options {
     const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     const value = (): string | undefined => inline ?? argv[++i];
     switch (flag) {
-      case "--database-url": o.databaseUrl = value() ?? ""; break;
-      case "--labs": o.labs = Math.floor(num(flag, value(), 1)); break;
-      case "--connections": o.connections = (value() ?? "").split(",").map((s) => Math.floor(num(flag, s, 1))); break;
-      case "--orders": o.orders = Math.floor(num(flag, value(), 1)); break;
-      case "--rate": o.rate = num(flag, value(), 0.1); break;
-      case "--jobs": o.jobs = Math.floor(num(flag, value(), 1)); break;
-      case "--concurrency": o.concurrency = Math.floor(num(flag, value(), 1)); break;
-      case "--rounds": o.rounds = Math.floor(num(flag, value(), 1)); break;
-      case "--center-node-args": o.centerNodeArgs = (value() ?? "").split(/\s+/).filter((x) => x !== ""); break;
-      case "--keep-database": o.keepDatabase = true; break;
-      case "--profile": o.profileDir = path.resolve(value() ?? "bench-profiles"); break;
+      case "--database-url":
+        o.databaseUrl = value() ?? "";
+        break;
+      case "--labs":
+        o.labs = Math.floor(num(flag, value(), 1));
+        break;
+      case "--connections":
+        o.connections = (value() ?? "").split(",").map((s) => Math.floor(num(flag, s, 1)));
+        break;
+      case "--orders":
+        o.orders = Math.floor(num(flag, value(), 1));
+        break;
+      case "--rate":
+        o.rate = num(flag, value(), 0.1);
+        break;
+      case "--jobs":
+        o.jobs = Math.floor(num(flag, value(), 1));
+        break;
+      case "--concurrency":
+        o.concurrency = Math.floor(num(flag, value(), 1));
+        break;
+      case "--rounds":
+        o.rounds = Math.floor(num(flag, value(), 1));
+        break;
+      case "--center-node-args":
+        o.centerNodeArgs = (value() ?? "").split(/\s+/).filter((x) => x !== "");
+        break;
+      case "--keep-database":
+        o.keepDatabase = true;
+        break;
+      case "--profile":
+        o.profileDir = path.resolve(value() ?? "bench-profiles");
+        break;
       case "--lab-transport": {
         const t = value();
         if (t !== "ws" && t !== "http") throw new Error(`--lab-transport is ws or http, got ${String(t)}`);
         o.labTransport = t;
         break;
       }
-      default: throw new Error(`unknown flag ${a}`);
+      default:
+        throw new Error(`unknown flag ${a}`);
     }
   }
   if (o.connections.length === 0) throw new Error("--connections needs at least one count");
@@ -123,7 +159,12 @@ function parseArgs(argv: string[]): Options {
 // Clean-up
 // ---------------------------------------------------------------------------
 
-const scratch: { mysql: MysqlConfig | null; dir: string | null; keep: boolean; labs: child.ChildProcess | null } = { mysql: null, dir: null, keep: false, labs: null };
+const scratch: { mysql: MysqlConfig | null; dir: string | null; keep: boolean; labs: child.ChildProcess | null } = {
+  mysql: null,
+  dir: null,
+  keep: false,
+  labs: null,
+};
 let cleaning: Promise<void> | null = null;
 
 function cleanUp(): Promise<void> {
@@ -153,14 +194,33 @@ async function prepareDatabase(db: DatabaseConfig, labs: number): Promise<LabKey
   const ds = await openDatabase(db, { poolSize: 4 });
   try {
     const report = await importBundle(ds, bundle);
-    if (!report.ok) throw new Error(`the seed fixture does not import: ${report.faults.slice(0, 5).map((f) => `${f.path}: ${f.code}`).join("; ")}`);
+    if (!report.ok)
+      throw new Error(
+        `the seed fixture does not import: ${report.faults
+          .slice(0, 5)
+          .map((f) => `${f.path}: ${f.code}`)
+          .join("; ")}`,
+      );
     const keys: LabKey[] = Array.from({ length: labs }, (_, i) => ({ labId: `BLAB${String(i + 1).padStart(5, "0")}`, key: generateLabKey() }));
     const labRows = keys.map(({ labId }) => {
       const l = new LabEntity();
       Object.assign(l, {
-        id: labId, name: `Bench lab ${labId}`, shopId: "SP01", fulfilment: "PICKUP", express: false, capacitySheetsPerHour: 1000,
-        lat: null, lng: null, postalCode: null, region: null, disabled: false,
-        loadUtilisation: null, loadQueuedJobs: null, loadQueuedSheets: null, loadReportedAt: null, lastSeenAt: null,
+        id: labId,
+        name: `Bench lab ${labId}`,
+        shopId: "SP01",
+        fulfilment: "PICKUP",
+        express: false,
+        capacitySheetsPerHour: 1000,
+        lat: null,
+        lng: null,
+        postalCode: null,
+        region: null,
+        disabled: false,
+        loadUtilisation: null,
+        loadQueuedJobs: null,
+        loadQueuedSheets: null,
+        loadReportedAt: null,
+        lastSeenAt: null,
       });
       return l;
     });
@@ -175,7 +235,10 @@ async function prepareDatabase(db: DatabaseConfig, labs: number): Promise<LabKey
     await ds.transaction(async (em) => {
       for (let i = 0; i < keys.length; i += 200) {
         await em.insert(LabEntity, labRows.slice(i, i + 200));
-        await em.insert(LabServiceEntity, keys.slice(i, i + 200).map((k) => ({ labId: k.labId, serviceId: "SV01" })));
+        await em.insert(
+          LabServiceEntity,
+          keys.slice(i, i + 200).map((k) => ({ labId: k.labId, serviceId: "SV01" })),
+        );
         await em.insert(LabApiKeyEntity, records.slice(i, i + 200));
       }
     });
@@ -252,10 +315,15 @@ class Labs {
 // ---------------------------------------------------------------------------
 
 const PLACE = "mutation($input: OrderInput!, $key: String) { placeOrder(input: $input, idempotencyKey: $key) { order { id total } errors { code message } } }";
-const CONFIRM = "mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id status labId } errors { code message } } }";
+const CONFIRM =
+  "mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id status labId } errors { code message } } }";
 
 async function gql(url: string, token: string, query: string, variables: object): Promise<Record<string, unknown>> {
-  const r = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const r = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await r.json()) as { data?: Record<string, unknown> };
   if (!r.ok || !body.data) throw new Error(`HTTP ${r.status} ${JSON.stringify(body).slice(0, 300)}`);
   return body.data;
@@ -263,11 +331,21 @@ async function gql(url: string, token: string, query: string, variables: object)
 
 /** Places and confirms an order naming `labId`; the instant confirm was sent and the order id. */
 async function placeAndConfirm(url: string, token: string, labId: string, key: string): Promise<{ id: string; confirmSentAt: number; confirmMs: number }> {
-  const input = { labId, fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items: [{ imageId: "IMG-C01", layout: { x: 10, y: 10, width: 100, height: 150 } }] }] };
-  const p = (await gql(url, token, PLACE, { input, key })).placeOrder as { order: { id: string; total: number } | null; errors: Array<{ code: string; message: string }> };
+  const input = {
+    labId,
+    fulfilment: { method: "PICKUP" },
+    subOrders: [{ serviceId: "SV01", sheets: 1, items: [{ imageId: "IMG-C01", layout: { x: 10, y: 10, width: 100, height: 150 } }] }],
+  };
+  const p = (await gql(url, token, PLACE, { input, key })).placeOrder as {
+    order: { id: string; total: number } | null;
+    errors: Array<{ code: string; message: string }>;
+  };
   if (!p.order) throw new Error(`placeOrder: ${p.errors.map((e) => `${e.code} ${e.message}`).join("; ")}`);
   const confirmSentAt = performance.timeOrigin + performance.now();
-  const c = (await gql(url, token, CONFIRM, { id: p.order.id, total: p.order.total })).confirmOrder as { order: { labId: string } | null; errors: Array<{ code: string; message: string }> };
+  const c = (await gql(url, token, CONFIRM, { id: p.order.id, total: p.order.total })).confirmOrder as {
+    order: { labId: string } | null;
+    errors: Array<{ code: string; message: string }>;
+  };
   const confirmMs = performance.timeOrigin + performance.now() - confirmSentAt;
   if (!c.order) throw new Error(`confirmOrder: ${c.errors.map((e) => `${e.code} ${e.message}`).join("; ")}`);
   if (c.order.labId !== labId) throw new Error(`confirmOrder assigned ${c.order.labId}, not the named ${labId}`);
@@ -316,12 +394,18 @@ async function ceiling(db: DatabaseConfig, jobs: JobRow[], concurrency: number):
     conn.pragma("foreign_keys = ON");
     const marks = (n: number): string => Array(n).fill("?").join(",");
     for (let i = 0; i < ids.length; i += 500) {
-      conn.prepare(`UPDATE print_jobs SET status='QUEUED', lease_token=NULL, lease_expires_at=NULL WHERE id IN (${marks(Math.min(500, ids.length - i))})`).run(...ids.slice(i, i + 500));
+      conn
+        .prepare(`UPDATE print_jobs SET status='QUEUED', lease_token=NULL, lease_expires_at=NULL WHERE id IN (${marks(Math.min(500, ids.length - i))})`)
+        .run(...ids.slice(i, i + 500));
       conn.prepare(`UPDATE orders SET status='ASSIGNED' WHERE id IN (${marks(Math.min(500, orderIds.length - i))})`).run(...orderIds.slice(i, i + 500));
     }
-    const claimJob = conn.prepare("UPDATE print_jobs SET status='LEASED', lease_token=?, lease_expires_at=?, updated_at=? WHERE id=? AND lab_id=? AND status='QUEUED' AND available_at<=?");
+    const claimJob = conn.prepare(
+      "UPDATE print_jobs SET status='LEASED', lease_token=?, lease_expires_at=?, updated_at=? WHERE id=? AND lab_id=? AND status='QUEUED' AND available_at<=?",
+    );
     const claimOrder = conn.prepare("UPDATE orders SET status='PRINTING', updated_at=? WHERE id=? AND status='ASSIGNED'");
-    const doneJob = conn.prepare("UPDATE print_jobs SET status='DONE', lease_expires_at=NULL, updated_at=? WHERE id=? AND lab_id=? AND status='LEASED' AND lease_token=?");
+    const doneJob = conn.prepare(
+      "UPDATE print_jobs SET status='DONE', lease_expires_at=NULL, updated_at=? WHERE id=? AND lab_id=? AND status='LEASED' AND lease_token=?",
+    );
     const doneOrder = conn.prepare("UPDATE orders SET status='PRINTED', updated_at=? WHERE id=? AND status='PRINTING'");
     const claim = conn.transaction((j: JobRow, tok: string, now: number) => {
       if (claimJob.run(tok, now + 600_000, now, j.id, j.labId, now).changes !== 1) throw new Error(`ceiling: could not claim ${j.id}`);
@@ -354,7 +438,8 @@ async function ceiling(db: DatabaseConfig, jobs: JobRow[], concurrency: number):
       for (let attempt = 1; ; attempt++) {
         try {
           const [r] = await pool.execute(sql, args as never[]);
-          if ((r as mysql.ResultSetHeader).affectedRows !== 2) throw new Error(`ceiling: ${sql.slice(0, 60)} changed ${(r as mysql.ResultSetHeader).affectedRows} rows`);
+          if ((r as mysql.ResultSetHeader).affectedRows !== 2)
+            throw new Error(`ceiling: ${sql.slice(0, 60)} changed ${(r as mysql.ResultSetHeader).affectedRows} rows`);
           return;
         } catch (e) {
           const code = (e as { code?: string }).code;
@@ -392,7 +477,8 @@ async function ceiling(db: DatabaseConfig, jobs: JobRow[], concurrency: number):
 
 /** CPU seconds of a few processes from now on, per unit of work done when asked (NaN where unknown). */
 function cpuMeter<K extends string>(pids: Record<K, number | null>): { perUnit(units: number): Record<K, number> } {
-  const read = (): Record<K, number | null> => Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p === null ? null : cpuSeconds(p as number)])) as Record<K, number | null>;
+  const read = (): Record<K, number | null> =>
+    Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p === null ? null : cpuSeconds(p as number)])) as Record<K, number | null>;
   const before = read();
   return {
     perUnit(units: number) {
@@ -413,7 +499,13 @@ async function jobRows(db: DatabaseConfig, jobIds: string[]): Promise<JobRow[]> 
   try {
     const out: JobRow[] = [];
     for (let i = 0; i < jobIds.length; i += 500) {
-      const rows = (await ds.query(`SELECT id, lab_id, order_id FROM print_jobs WHERE id IN (${jobIds.slice(i, i + 500).map(() => "?").join(",")})`, jobIds.slice(i, i + 500))) as Array<{ id: string; lab_id: string; order_id: string }>;
+      const rows = (await ds.query(
+        `SELECT id, lab_id, order_id FROM print_jobs WHERE id IN (${jobIds
+          .slice(i, i + 500)
+          .map(() => "?")
+          .join(",")})`,
+        jobIds.slice(i, i + 500),
+      )) as Array<{ id: string; lab_id: string; order_id: string }>;
       out.push(...rows.map((r) => ({ id: r.id, labId: r.lab_id, orderId: r.order_id })));
     }
     return out;
@@ -435,7 +527,8 @@ async function main(): Promise<number> {
   const databaseUrl = opts.databaseUrl ?? `sqlite:${path.join(scratch.dir, "dispatch.sqlite")}`;
   const db = databaseConfig(databaseUrl);
   if (db.type === "mysql") {
-    if (!/bench/i.test(db.database)) throw new Error(`--database-url must name a scratch database with "bench" in its name (it is created and dropped), got ${db.database}`);
+    if (!/bench/i.test(db.database))
+      throw new Error(`--database-url must name a scratch database with "bench" in its name (it is created and dropped), got ${db.database}`);
     await createScratchDatabase(db, progress);
     scratch.mysql = db;
   }
@@ -446,7 +539,13 @@ async function main(): Promise<number> {
   // default cap per credential (10). A larger run raises the cap rather than being refused.
   const perKey = Math.ceil(Math.max(...opts.connections) / keys.length);
   if (perKey > 10 && process.env.WS_MAX_SOCKETS_PER_CREDENTIAL === undefined) process.env.WS_MAX_SOCKETS_PER_CREDENTIAL = String(perKey);
-  const center = await startCenter({ databaseUrl, dataDir: path.join(scratch.dir, "data"), label: "dispatch", nodeArgs: opts.centerNodeArgs, profileDir: opts.profileDir });
+  const center = await startCenter({
+    databaseUrl,
+    dataDir: path.join(scratch.dir, "data"),
+    label: "dispatch",
+    nodeArgs: opts.centerNodeArgs,
+    profileDir: opts.profileDir,
+  });
   const pid = center.child.proc.pid!;
   progress(`center ready at ${center.url}`);
   const labs = await Labs.start(opts.labTransport);
@@ -471,7 +570,9 @@ async function main(): Promise<number> {
     const kibCold = ((rss - rss0) * 1024) / Math.max(1, m.open);
     const kib = ((rss - rssWarm) * 1024) / Math.max(1, m.open - warm.open);
     memory.push({ target: count, open: m.open, failed: m.failed, rss, kibCold, kib });
-    progress(`${m.open} subscriptions open (${m.failed} failed) in ${fmt((Date.now() - t0) / 1000, 1)} s: RSS ${fmt(rss, 1)} MiB, ${fmt(kib, 1)} KiB each after the warm-up (${fmt(kibCold, 1)} from none)`);
+    progress(
+      `${m.open} subscriptions open (${m.failed} failed) in ${fmt((Date.now() - t0) / 1000, 1)} s: RSS ${fmt(rss, 1)} MiB, ${fmt(kib, 1)} KiB each after the warm-up (${fmt(kibCold, 1)} from none)`,
+    );
   }
   const latencyConns = Math.min(...opts.connections);
   labs.send({ type: "close", count: latencyConns });
@@ -504,7 +605,10 @@ async function main(): Promise<number> {
       const m = new Map<string, string>();
       for (let i = 0; i < orders.length; i += 500) {
         const part = orders.slice(i, i + 500).map((o) => o.id);
-        const rows = (await ds.query(`SELECT id, order_id FROM print_jobs WHERE order_id IN (${part.map(() => "?").join(",")})`, part)) as Array<{ id: string; order_id: string }>;
+        const rows = (await ds.query(`SELECT id, order_id FROM print_jobs WHERE order_id IN (${part.map(() => "?").join(",")})`, part)) as Array<{
+          id: string;
+          order_id: string;
+        }>;
         for (const r of rows) m.set(r.order_id, r.id);
       }
       return m;
@@ -513,14 +617,20 @@ async function main(): Promise<number> {
     }
   };
   const latencyJobs = await jobIdsOf(placed);
-  await waitFor(() => placed.every((o) => labs.done.has(latencyJobs.get(o.id) ?? "")), 60_000, "the labs to complete the latency phase's jobs").catch((e: unknown) => progress(String(e)));
-  const lat = Float64Array.from(placed.flatMap((o) => {
-    const at = labs.events.get(latencyJobs.get(o.id) ?? "");
-    return at === undefined ? [] : [at - o.confirmSentAt];
-  })).sort();
+  await waitFor(() => placed.every((o) => labs.done.has(latencyJobs.get(o.id) ?? "")), 60_000, "the labs to complete the latency phase's jobs").catch(
+    (e: unknown) => progress(String(e)),
+  );
+  const lat = Float64Array.from(
+    placed.flatMap((o) => {
+      const at = labs.events.get(latencyJobs.get(o.id) ?? "");
+      return at === undefined ? [] : [at - o.confirmSentAt];
+    }),
+  ).sort();
   const confirmMs = Float64Array.from(placed.map((o) => o.confirmMs)).sort();
   const latencyDone = placed.filter((o) => labs.done.get(latencyJobs.get(o.id) ?? "")?.ok).length;
-  progress(`latency: ${lat.length}/${placed.length} events, p50 ${fmt(percentile(lat, 0.5), 1)} ms, p99 ${fmt(percentile(lat, 0.99), 1)} ms; ${latencyDone} completed`);
+  progress(
+    `latency: ${lat.length}/${placed.length} events, p50 ${fmt(percentile(lat, 0.5), 1)} ms, p99 ${fmt(percentile(lat, 0.99), 1)} ms; ${latencyDone} completed`,
+  );
 
   // --- end to end, and the ceiling, in rounds -------------------------------
   // Each round places --jobs orders with the labs holding their events, lets the labs claim and
@@ -567,9 +677,12 @@ async function main(): Promise<number> {
     const drainMs = drainCpu.perUnit(drained.completed);
     const statementsAfter = (await probe?.sample(null))?.statements ?? null;
     // MariaDB's global count: the probe's own statement (one per sample) and the heartbeat's are in it.
-    const statementsPerJob = statementsBefore === null || statementsAfter === null || drained.completed === 0 ? null : (statementsAfter - statementsBefore - 1) / drained.completed;
+    const statementsPerJob =
+      statementsBefore === null || statementsAfter === null || drained.completed === 0 ? null : (statementsAfter - statementsBefore - 1) / drained.completed;
     const perSec = drained.completed / (drained.ms / 1000);
-    progress(`${tag}end to end: ${drained.completed} jobs claimed and completed in ${fmt(drained.ms / 1000, 2)} s (${drained.failed} failed): ${fmt(perSec, 1)} jobs/s, center CPU ${fmt(drainMs.center, 2)} ms/job`);
+    progress(
+      `${tag}end to end: ${drained.completed} jobs claimed and completed in ${fmt(drained.ms / 1000, 2)} s (${drained.failed} failed): ${fmt(perSec, 1)} jobs/s, center CPU ${fmt(drainMs.center, 2)} ms/job`,
+    );
 
     const rows = await jobRows(db, e2eJobIds);
     // What the center does once the burst is over (a collection, the labs' last messages) is
@@ -611,16 +724,28 @@ async function main(): Promise<number> {
         "the memory of an idle subscription does not depend on which key it holds)",
     );
   }
-  out.push(`  KiB/subscription = (RSS once idle - RSS with the ${warm.open} warm-up subscriptions) / subscriptions opened since; "from none" counts from the RSS`);
+  out.push(
+    `  KiB/subscription = (RSS once idle - RSS with the ${warm.open} warm-up subscriptions) / subscriptions opened since; "from none" counts from the RSS`,
+  );
   out.push("  with no subscription, one-time costs included; RSS read from /proc, the center not forced to collect garbage");
   out.push("");
   out.push(
     table([
       ["with " + String(after.open) + " subscriptions", "orders", "events", "p50 ms", "p99 ms", "max ms", "confirm p50 ms"],
-      ["confirm -> event", String(placed.length), String(lat.length), fmt(percentile(lat, 0.5), 2), fmt(percentile(lat, 0.99), 2), fmt(lat[lat.length - 1] ?? NaN, 2), fmt(percentile(confirmMs, 0.5), 2)],
+      [
+        "confirm -> event",
+        String(placed.length),
+        String(lat.length),
+        fmt(percentile(lat, 0.5), 2),
+        fmt(percentile(lat, 0.99), 2),
+        fmt(lat[lat.length - 1] ?? NaN, 2),
+        fmt(percentile(confirmMs, 0.5), 2),
+      ],
     ]),
   );
-  out.push(`  ${opts.rate} orders/s, each naming a lab (labId), 1 sub-order; latency from sending confirmOrder to the lab's process receiving the event (one clock); ${latencyDone}/${placed.length} then claimed and completed`);
+  out.push(
+    `  ${opts.rate} orders/s, each naming a lab (labId), 1 sub-order; latency from sending confirmOrder to the lab's process receiving the event (one clock); ${latencyDone}/${placed.length} then claimed and completed`,
+  );
   out.push("");
   const label = (what: string, r: number): string => (opts.rounds > 1 ? `${r}: ${what}` : what);
   out.push(
@@ -654,10 +779,16 @@ async function main(): Promise<number> {
   );
   const idleMax = (k: "center" | "labs"): string => fmt(Math.max(...rounds.map((r) => r.idleCpu[k])) / 10, 1);
   out.push(`  while the ceiling ran, the idle center used at most ${idleMax("center")}% of a core, the labs' process ${idleMax("labs")}%`);
-  if (opts.rounds > 1) out.push(`  ${opts.rounds} rounds, each: ${opts.jobs} orders placed, their jobs claimed and completed through the center, then the same jobs by the ceiling (the center idle); ratio = center / ceiling jobs/s of the round`);
-  out.push("  CPU ms/job: the center's process (the ceiling: this process, running the SQL loop), the labs' process, and mariadbd when it runs on this machine");
+  if (opts.rounds > 1)
+    out.push(
+      `  ${opts.rounds} rounds, each: ${opts.jobs} orders placed, their jobs claimed and completed through the center, then the same jobs by the ceiling (the center idle); ratio = center / ceiling jobs/s of the round`,
+    );
+  out.push(
+    "  CPU ms/job: the center's process (the ceiling: this process, running the SQL loop), the labs' process, and mariadbd when it runs on this machine",
+  );
   const statements = rounds.flatMap((r) => (r.statementsPerJob === null ? [] : [fmt(r.statementsPerJob, 2)]));
-  if (statements.length > 0) out.push(`  the center sent MariaDB ${statements.join(", ")} statements per job (its global Questions count over each round's drain; the ceiling sends 2)`);
+  if (statements.length > 0)
+    out.push(`  the center sent MariaDB ${statements.join(", ")} statements per job (its global Questions count over each round's drain; the ceiling sends 2)`);
   out.push("  both: conditional UPDATE ... WHERE status='QUEUED' (claim) then ... 'LEASED' AND lease_token (complete), each with the order's status move,");
   out.push(
     db.type === "sqlite"
@@ -673,10 +804,16 @@ async function main(): Promise<number> {
   const ratios = Float64Array.from(rounds.map((r) => r.ratio)).sort();
   const ratio = ratios.length % 2 === 1 ? ratios[(ratios.length - 1) / 2] : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
   const p99 = percentile(lat, 0.99);
-  const line = (name: string, value: string, target: string, ok: boolean): string => `  ${name.padEnd(44)} ${value.padStart(9)}   ${target.padEnd(10)} ${ok ? "ok" : "MISSED"}`;
+  const line = (name: string, value: string, target: string, ok: boolean): string =>
+    `  ${name.padEnd(44)} ${value.padStart(9)}   ${target.padEnd(10)} ${ok ? "ok" : "MISSED"}`;
   out.push(line(`confirm -> event p99 (${after.open} subscriptions)`, `${fmt(p99, 1)} ms`, "< 50 ms", p99 < TARGET_P99_MS));
-  out.push(line(opts.rounds > 1 ? `center/ceiling jobs/s, median of ${opts.rounds} rounds` : "center/ceiling jobs/s", fmt(ratio, 3), ">= 0.5", ratio >= TARGET_RATIO));
-  if (opts.rounds > 1) out.push(`  (rounds: ${rounds.map((r) => fmt(r.ratio, 3)).join(", ")}; ${rounds.filter((r) => r.ratio >= TARGET_RATIO).length} of ${opts.rounds} at ${TARGET_RATIO} or more)`);
+  out.push(
+    line(opts.rounds > 1 ? `center/ceiling jobs/s, median of ${opts.rounds} rounds` : "center/ceiling jobs/s", fmt(ratio, 3), ">= 0.5", ratio >= TARGET_RATIO),
+  );
+  if (opts.rounds > 1)
+    out.push(
+      `  (rounds: ${rounds.map((r) => fmt(r.ratio, 3)).join(", ")}; ${rounds.filter((r) => r.ratio >= TARGET_RATIO).length} of ${opts.rounds} at ${TARGET_RATIO} or more)`,
+    );
   for (const m of memory) out.push(line(`KiB per idle subscription at ${m.open}`, fmt(m.kib, 1), "<= 64", m.kib <= TARGET_KIB));
   const short = memory.filter((m) => m.open < m.target);
   if (short.length > 0) out.push(`  NOTE: fewer subscriptions opened than asked: ${short.map((m) => `${m.open} of ${m.target}`).join(", ")}`);

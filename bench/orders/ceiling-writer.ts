@@ -42,7 +42,9 @@ export async function readOrderRows(db: MysqlConfig, orderId: string): Promise<O
       jobs: await read("SELECT * FROM `print_jobs` WHERE `order_id` = ?"),
     };
     if (!order || rows.subOrders.length === 0 || rows.items.length === 0 || rows.jobs.length !== 1) {
-      throw new Error(`order ${orderId} as written by the center: ${rows.subOrders.length} sub-orders, ${rows.items.length} items, ${rows.jobs.length} print jobs`);
+      throw new Error(
+        `order ${orderId} as written by the center: ${rows.subOrders.length} sub-orders, ${rows.items.length} items, ${rows.jobs.length} print jobs`,
+      );
     }
     return rows;
   } finally {
@@ -111,7 +113,12 @@ export class CeilingWriter {
     const items = t.items.flatMap((row) => {
       const s = input.subOrders[(Number(row.sub_order_seq) - 1) % input.subOrders.length];
       const it = s.items[Number(row.position) % s.items.length];
-      return values(this.columns.items, row, { id: randomUUID(), order_id: orderId, image_id: it.imageId, layout_json: it.layout ? JSON.stringify(it.layout) : null });
+      return values(this.columns.items, row, {
+        id: randomUUID(),
+        order_id: orderId,
+        image_id: it.imageId,
+        layout_json: it.layout ? JSON.stringify(it.layout) : null,
+      });
     });
     const job = values(this.columns.job, t.jobs[0], { id: randomUUID(), order_id: orderId, available_at: now, created_at: now, updated_at: now });
 

@@ -112,7 +112,9 @@ export class CenterClient {
     if (placed.errors.length > 0 || !order || order.status !== "QUOTED" || typeof order.total !== "number") {
       throw new Error(`placeOrder: ${JSON.stringify(placed).slice(0, 500)}`);
     }
-    const confirmed = (await this.gql<{ confirmOrder: Payload<{ id: string; status: string; labId: string | null }> }>(CONFIRM, { id: order.id, total: order.total }, token)).confirmOrder;
+    const confirmed = (
+      await this.gql<{ confirmOrder: Payload<{ id: string; status: string; labId: string | null }> }>(CONFIRM, { id: order.id, total: order.total }, token)
+    ).confirmOrder;
     if (confirmed.errors.length > 0 || confirmed.order?.id !== order.id || confirmed.order.status !== "ASSIGNED" || !confirmed.order.labId) {
       throw new Error(`confirmOrder: ${JSON.stringify(confirmed).slice(0, 500)}`);
     }

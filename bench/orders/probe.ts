@@ -101,7 +101,7 @@ export class Probe {
 export function elsewhere(before: Sample, after: Sample): { otherCores: number | null; stolenCores: number | null } {
   const seconds = (after.at - before.at) / 1000;
   if (before.machine === null || after.machine === null || seconds <= 0) return { otherCores: null, stolenCores: null };
-  const ours = (after.self - before.self) + (after.mariadb ?? 0) - (before.mariadb ?? 0) + (after.server ?? 0) - (before.server ?? 0);
+  const ours = after.self - before.self + (after.mariadb ?? 0) - (before.mariadb ?? 0) + (after.server ?? 0) - (before.server ?? 0);
   return {
     otherCores: Math.max(0, after.machine.busy - before.machine.busy - ours) / seconds,
     stolenCores: (after.machine.steal - before.machine.steal) / seconds,
@@ -109,7 +109,8 @@ export function elsewhere(before: Sample, after: Sample): { otherCores: number |
 }
 
 export function perOrder(before: Sample, after: Sample, orders: number): PerOrder {
-  const per = (a: number | null, b: number | null, scale: number): number | null => (a === null || b === null || orders === 0 ? null : ((b - a) * scale) / orders);
+  const per = (a: number | null, b: number | null, scale: number): number | null =>
+    a === null || b === null || orders === 0 ? null : ((b - a) * scale) / orders;
   return {
     serverCpuMs: per(before.server, after.server, 1000),
     mariadbCpuMs: per(before.mariadb, after.mariadb, 1000),

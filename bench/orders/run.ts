@@ -33,7 +33,16 @@ import { fmt, login, machineLine, memoryMiB, percentile, progress, ROOT, startCe
 import { CeilingWriter, readOrderRows } from "./ceiling-writer";
 import { benchOrder, CenterClient } from "./center-orders";
 import { elsewhere, perOrder, Probe, type PerOrder, type Sample } from "./probe";
-import { createScratchDatabase, CUSTOMER_PASSWORD, customers, dropScratchDatabase, loadCatalog, mysqlConfig, type Catalog, type MysqlConfig } from "./scratch-database";
+import {
+  createScratchDatabase,
+  CUSTOMER_PASSWORD,
+  customers,
+  dropScratchDatabase,
+  loadCatalog,
+  mysqlConfig,
+  type Catalog,
+  type MysqlConfig,
+} from "./scratch-database";
 import { runTimed, type TimedResult } from "./timed-run";
 
 const TARGET_RATIO = 0.4;
@@ -79,15 +88,34 @@ function parseArgs(argv: string[]): Options {
     const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     const value = (): string | undefined => inline ?? argv[++i];
     switch (flag) {
-      case "--database-url": o.databaseUrl = value() ?? ""; break;
-      case "--catalog": { const c = value() ?? ""; o.catalogFile = CATALOGS[c] ?? path.resolve(c); break; }
-      case "--customers": o.customers = Math.floor(num(flag, value(), 1)); break;
-      case "--duration": o.duration = num(flag, value(), 1); break;
-      case "--warmup": o.warmup = num(flag, value(), 0); break;
-      case "--profile": o.profileDir = path.resolve(value() ?? "bench-profiles"); break;
-      case "--center-node-args": o.centerNodeArgs = (value() ?? "").split(/\s+/).filter((x) => x !== ""); break;
-      case "--keep-database": o.keepDatabase = true; break;
-      default: throw new Error(`unknown flag ${a}`);
+      case "--database-url":
+        o.databaseUrl = value() ?? "";
+        break;
+      case "--catalog": {
+        const c = value() ?? "";
+        o.catalogFile = CATALOGS[c] ?? path.resolve(c);
+        break;
+      }
+      case "--customers":
+        o.customers = Math.floor(num(flag, value(), 1));
+        break;
+      case "--duration":
+        o.duration = num(flag, value(), 1);
+        break;
+      case "--warmup":
+        o.warmup = num(flag, value(), 0);
+        break;
+      case "--profile":
+        o.profileDir = path.resolve(value() ?? "bench-profiles");
+        break;
+      case "--center-node-args":
+        o.centerNodeArgs = (value() ?? "").split(/\s+/).filter((x) => x !== "");
+        break;
+      case "--keep-database":
+        o.keepDatabase = true;
+        break;
+      default:
+        throw new Error(`unknown flag ${a}`);
     }
   }
   if (o.customers > 99) throw new Error("--customers is at most 99");
@@ -98,7 +126,12 @@ function parseArgs(argv: string[]): Options {
 // Clean-up on every way out
 // ---------------------------------------------------------------------------
 
-const scratch: { db: MysqlConfig | null; dir: string | null; keepDatabase: boolean; client: CenterClient | null } = { db: null, dir: null, keepDatabase: false, client: null };
+const scratch: { db: MysqlConfig | null; dir: string | null; keepDatabase: boolean; client: CenterClient | null } = {
+  db: null,
+  dir: null,
+  keepDatabase: false,
+  client: null,
+};
 
 /** Aborted by Ctrl-C or SIGTERM: the workers stop starting orders, and everything is cleaned up. */
 const interrupted = new AbortController();
@@ -141,7 +174,13 @@ interface Measurement {
   stolenCores: number | null;
 }
 
-async function measure(label: string, opts: Options, probe: Probe, serverPid: number | null, unit: (worker: number, seq: number) => Promise<void>): Promise<Measurement> {
+async function measure(
+  label: string,
+  opts: Options,
+  probe: Probe,
+  serverPid: number | null,
+  unit: (worker: number, seq: number) => Promise<void>,
+): Promise<Measurement> {
   progress(`${label}: ${opts.customers} workers, ${opts.warmup} s warm-up, then ${opts.duration} s measured`);
   let before: Promise<Sample> | null = null;
   let after: Promise<Sample> | null = null;
@@ -164,10 +203,25 @@ async function measure(label: string, opts: Options, probe: Probe, serverPid: nu
   const per = perOrder(b, a, run.completed);
   const { otherCores, stolenCores } = elsewhere(b, a);
   if (run.completed === 0) {
-    throw new Error(`${label}: no order completed in the timed window (${run.failures} failed${run.failureSamples.length ? `; first: ${run.failureSamples[0]}` : ""})`);
+    throw new Error(
+      `${label}: no order completed in the timed window (${run.failures} failed${run.failureSamples.length ? `; first: ${run.failureSamples[0]}` : ""})`,
+    );
   }
-  const m: Measurement = { label, before: b, after: a, ordersPerSec: run.completed / run.seconds, p50: percentile(run.latencies, 0.5), p99: percentile(run.latencies, 0.99), run, per, otherCores, stolenCores };
-  progress(`${label}: ${fmt(m.ordersPerSec, 1)} orders/s, p50 ${fmt(m.p50, 1)} ms, p99 ${fmt(m.p99, 1)} ms, ${run.completed} orders, ${run.failures} failed, other processes ${fmt(otherCores, 2)} cores`);
+  const m: Measurement = {
+    label,
+    before: b,
+    after: a,
+    ordersPerSec: run.completed / run.seconds,
+    p50: percentile(run.latencies, 0.5),
+    p99: percentile(run.latencies, 0.99),
+    run,
+    per,
+    otherCores,
+    stolenCores,
+  };
+  progress(
+    `${label}: ${fmt(m.ordersPerSec, 1)} orders/s, p50 ${fmt(m.p50, 1)} ms, p99 ${fmt(m.p99, 1)} ms, ${run.completed} orders, ${run.failures} failed, other processes ${fmt(otherCores, 2)} cores`,
+  );
   return m;
 }
 
@@ -274,9 +328,18 @@ async function main(): Promise<number> {
   try {
     // --- the center -----------------------------------------------------------
     scratch.dir = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-bench-orders-"));
-    const c = await startCenter({ databaseUrl: opts.databaseUrl, dataDir: scratch.dir, label: "orders", nodeArgs: opts.centerNodeArgs, profileDir: opts.profileDir });
+    const c = await startCenter({
+      databaseUrl: opts.databaseUrl,
+      dataDir: scratch.dir,
+      label: "orders",
+      nodeArgs: opts.centerNodeArgs,
+      profileDir: opts.profileDir,
+    });
     const pid = c.child.proc.pid ?? null;
-    const tokens = await loginAll(c.url, people.map((p) => p.login));
+    const tokens = await loginAll(
+      c.url,
+      people.map((p) => p.login),
+    );
     progress(`center ready at ${c.url}; ${tokens.length} customers logged in`);
     const client = new CenterClient(c.url, opts.customers);
     scratch.client = client;
@@ -284,7 +347,9 @@ async function main(): Promise<number> {
     const check = await client.placeAndConfirm(tokens[0], benchOrder(catalog, 0, 0), `${runId}-check`).catch((e: unknown) => {
       throw new Error(`the first order does not go through: ${e instanceof Error ? e.message : String(e)}`);
     });
-    center = await measure("center (HTTP)", opts, probe, pid, (w, seq) => client.placeAndConfirm(tokens[w], benchOrder(catalog, w, seq), `${runId}-c${w}-${seq}`).then(() => undefined));
+    center = await measure("center (HTTP)", opts, probe, pid, (w, seq) =>
+      client.placeAndConfirm(tokens[w], benchOrder(catalog, w, seq), `${runId}-c${w}-${seq}`).then(() => undefined),
+    );
     peakMiB = memoryMiB(pid ?? -1).peak;
     client.close();
     await stopChild(c.child);

@@ -135,7 +135,9 @@ export function orderSites(bundle: CatalogBundle): OrderSite[] {
   for (const lab of bundle.labs ?? []) {
     const shop = shops.get(lab.shopId);
     if (!shop || !lab.fulfilment.includes("PICKUP") || sites.some((s) => s.shopId === shop.id)) continue;
-    const priced = lab.serviceIds.filter((v) => (bundle.templates ?? []).some((t) => t.serviceId === v && (t.shopId === shop.id || t.shopGroupId === shop.shopGroupId)));
+    const priced = lab.serviceIds.filter((v) =>
+      (bundle.templates ?? []).some((t) => t.serviceId === v && (t.shopId === shop.id || t.shopGroupId === shop.shopGroupId)),
+    );
     if (priced.length >= 2) sites.push({ shopId: shop.id, serviceIds: [priced[0], priced[1]] });
   }
   return sites;
@@ -160,9 +162,17 @@ export async function loadCatalog(db: MysqlConfig, bundleFile: string, people: C
   try {
     const report = await importBundle(ds, bundle);
     if (!report.ok) {
-      throw new Error(`${bundleFile} does not import: ${report.faults.slice(0, 5).map((f) => `${f.path}: ${f.code}: ${f.message}`).join("; ")}`);
+      throw new Error(
+        `${bundleFile} does not import: ${report.faults
+          .slice(0, 5)
+          .map((f) => `${f.path}: ${f.code}: ${f.message}`)
+          .join("; ")}`,
+      );
     }
-    const created = Object.entries(report.created).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(", ");
+    const created = Object.entries(report.created)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(", ");
     log(`imported ${bundleFile}: ${created}`);
   } finally {
     await ds.destroy();

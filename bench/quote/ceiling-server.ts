@@ -80,6 +80,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  process.stderr.write(`ceiling-server: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(`ceiling-server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

@@ -86,7 +86,11 @@ export function periods(count: number): Period[] {
   if (cached) return cached;
   let out: Period[];
   if (count <= 1) out = [["2024-01-01", null]];
-  else if (count === 2) out = [["2024-01-01", "2025-12-31"], ["2026-01-01", null]];
+  else if (count === 2)
+    out = [
+      ["2024-01-01", "2025-12-31"],
+      ["2026-01-01", null],
+    ];
   else {
     const slices = count - 2;
     const days = Math.round((HISTORY_END - HISTORY_START) / DAY_MS) + 1;
@@ -282,7 +286,16 @@ async function writeCatalog(
 
   const shops = new BatchInsert(em, "shops", ["id", "name", "shop_group_id", "admin_user_id", "lat", "lng", "postal_code", "region"]);
   for (let s = 0; s < SHOPS; s++) {
-    await shops.add(shopId(s), `Bench shop ${s + 1}`, groupId(groupOfShop(s)), null, 35 + (s % 100) / 100, 139 + (s % 37) / 100, pad(1000000 + s, 7), `Region ${groupOfShop(s) % 8}`);
+    await shops.add(
+      shopId(s),
+      `Bench shop ${s + 1}`,
+      groupId(groupOfShop(s)),
+      null,
+      35 + (s % 100) / 100,
+      139 + (s % 37) / 100,
+      pad(1000000 + s, 7),
+      `Region ${groupOfShop(s) % 8}`,
+    );
   }
   await shops.flush();
 
@@ -323,15 +336,36 @@ async function writeCatalog(
   const templateProducts = new BatchInsert(em, "template_products", ["template_id", "product_id", "position"]);
   for (const link of links) await templateProducts.add(...link);
   await templateProducts.flush();
-  log(`generate: catalog written (${GROUPS} groups, ${SHOPS} shops, ${SERVICES} services, ${PRODUCTS} products, ${templates.written} templates); writing ${totalRows} price rows`);
+  log(
+    `generate: catalog written (${GROUPS} groups, ${SHOPS} shops, ${SERVICES} services, ${PRODUCTS} products, ${templates.written} templates); writing ${totalRows} price rows`,
+  );
 
   // --- price rows -----------------------------------------------------------
   const priceRows = new BatchInsert(em, "price_rows", [
-    "id", "shop_group_id", "shop_id", "product_id", "valid_from", "valid_until", "basic_charge", "amount_charge", "min_sheets", "max_sheets", "updated_at",
+    "id",
+    "shop_group_id",
+    "shop_id",
+    "product_id",
+    "valid_from",
+    "valid_until",
+    "basic_charge",
+    "amount_charge",
+    "min_sheets",
+    "max_sheets",
+    "updated_at",
   ]);
   let seq = 0;
   let nextProgress = 1;
-  const row = async (group: string | null, shop: string | null, product: string, [from, until]: Period, basic: number, amount: number, min: number | null, max: number | null): Promise<void> => {
+  const row = async (
+    group: string | null,
+    shop: string | null,
+    product: string,
+    [from, until]: Period,
+    basic: number,
+    amount: number,
+    min: number | null,
+    max: number | null,
+  ): Promise<void> => {
     await priceRows.add(`r${pad(++seq, 7)}`, group, shop, product, from, until, basic, amount, min, max, now);
     while (seq >= (nextProgress * totalRows) / 10 && nextProgress <= 10) {
       log(`generate: ${nextProgress * 10}% (${seq} price rows)`);

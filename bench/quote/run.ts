@@ -25,7 +25,23 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { redact } from "../../src/config";
 import { businessDate } from "../../src/pricing/business-date";
-import { cpuSeconds, failure, fmt, login, type Child, machineLine, memoryMiB, percentile, progress, sleep, spawnChild, startCenter, stopAll, stopChild, table } from "../common";
+import {
+  cpuSeconds,
+  failure,
+  fmt,
+  login,
+  type Child,
+  machineLine,
+  memoryMiB,
+  percentile,
+  progress,
+  sleep,
+  spawnChild,
+  startCenter,
+  stopAll,
+  stopChild,
+  table,
+} from "../common";
 import {
   BENCH_LOGIN,
   BENCH_PASSWORD,
@@ -135,18 +151,41 @@ function parseArgs(argv: string[]): Options {
     const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
     const value = (): string | undefined => inline ?? argv[++i];
     switch (flag) {
-      case "--rows-small": o.rowsSmall = num(flag, value()); break;
-      case "--rows-large": o.rowsLarge = num(flag, value()); break;
-      case "--duration": o.duration = num(flag, value()); break;
-      case "--warmup": o.warmup = num(flag, value()); break;
-      case "--connections": o.connections = Math.max(1, Math.floor(num(flag, value()))); break;
-      case "--ceiling-large": o.ceilingLarge = true; break;
-      case "--profile": o.profileDir = path.resolve(value() ?? "bench-profiles"); break;
-      case "--center-node-args": o.centerNodeArgs = (value() ?? "").split(/\s+/).filter((x) => x !== ""); break;
-      case "--keep": o.keep = true; break;
-      case "--database-url": o.databaseUrl = value() ?? null; break;
-      case "--database-url-large": o.databaseUrlLarge = value() ?? null; break;
-      default: throw new Error(`unknown flag ${a}`);
+      case "--rows-small":
+        o.rowsSmall = num(flag, value());
+        break;
+      case "--rows-large":
+        o.rowsLarge = num(flag, value());
+        break;
+      case "--duration":
+        o.duration = num(flag, value());
+        break;
+      case "--warmup":
+        o.warmup = num(flag, value());
+        break;
+      case "--connections":
+        o.connections = Math.max(1, Math.floor(num(flag, value())));
+        break;
+      case "--ceiling-large":
+        o.ceilingLarge = true;
+        break;
+      case "--profile":
+        o.profileDir = path.resolve(value() ?? "bench-profiles");
+        break;
+      case "--center-node-args":
+        o.centerNodeArgs = (value() ?? "").split(/\s+/).filter((x) => x !== "");
+        break;
+      case "--keep":
+        o.keep = true;
+        break;
+      case "--database-url":
+        o.databaseUrl = value() ?? null;
+        break;
+      case "--database-url-large":
+        o.databaseUrlLarge = value() ?? null;
+        break;
+      default:
+        throw new Error(`unknown flag ${a}`);
     }
   }
   return o;
@@ -281,7 +320,14 @@ function floorTarget(url: string, token: string): Target {
     kind: "center",
     url,
     okPrefix: FLOOR_OK,
-    requests: [{ method: "POST", path: "/graphql", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query: "{ __typename }" }) }],
+    requests: [
+      {
+        method: "POST",
+        path: "/graphql",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: "{ __typename }" }),
+      },
+    ],
     totalOf: (body) => (body.startsWith(FLOOR_OK) ? 0 : new Error(`unexpected answer: ${body.slice(0, 200)}`)),
   };
 }
@@ -373,7 +419,9 @@ async function measure(label: string, rows: number, t: Target, pid: number, opts
     failed: { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, badBodies: result.mismatches },
     totals,
   };
-  progress(`${label}: ${fmt(m.reqPerSec, 0)} req/s, p50 ${fmt(m.p50, 2)} ms, p99 ${fmt(m.p99, 2)} ms, RSS ${fmt(m.rssMiB, 0)} MiB, CPU ${fmt(m.cpuMsPerRequest, 3)} ms/req, load ${fmt(m.load, 2)}`);
+  progress(
+    `${label}: ${fmt(m.reqPerSec, 0)} req/s, p50 ${fmt(m.p50, 2)} ms, p99 ${fmt(m.p99, 2)} ms, RSS ${fmt(m.rssMiB, 0)} MiB, CPU ${fmt(m.cpuMsPerRequest, 3)} ms/req, load ${fmt(m.load, 2)}`,
+  );
   return m;
 }
 
@@ -381,27 +429,52 @@ async function measure(label: string, rows: number, t: Target, pid: number, opts
 // Report
 // ---------------------------------------------------------------------------
 
-function report(ms: Measurement[], opts: Options, small: Measurement | undefined, ceiling: Measurement | undefined, large: Measurement | undefined, floor: Measurement | undefined): void {
+function report(
+  ms: Measurement[],
+  opts: Options,
+  small: Measurement | undefined,
+  ceiling: Measurement | undefined,
+  large: Measurement | undefined,
+  floor: Measurement | undefined,
+): void {
   const out: string[] = [];
   out.push("");
-  out.push(`Quote benchmark: ${opts.connections} connections, ${opts.duration} s each after ${opts.warmup} s warm-up; 3 sub-orders x 5 items, 200 orders over 200 shops in ${GROUPS} groups`);
+  out.push(
+    `Quote benchmark: ${opts.connections} connections, ${opts.duration} s each after ${opts.warmup} s warm-up; 3 sub-orders x 5 items, 200 orders over 200 shops in ${GROUPS} groups`,
+  );
   if (opts.centerNodeArgs.length > 0) out.push(`(the center ran with node ${opts.centerNodeArgs.join(" ")})`);
   out.push(
     table([
       ["", "rows", "req/s", "p50 ms", "p99 ms", "RSS MiB", "peak MiB", "CPU ms/req", "requests", "failed", "load"],
       ...ms.map((m) => {
         const failed = m.failed.non2xx + m.failed.errors + m.failed.timeouts + m.failed.badBodies;
-        return [m.label, fmt(m.rows, 0), fmt(m.reqPerSec, 0), fmt(m.p50, 2), fmt(m.p99, 2), fmt(m.rssMiB, 0), fmt(m.peakMiB, 0), fmt(m.cpuMsPerRequest, 3), fmt(m.requests, 0), String(failed), fmt(m.load, 2)];
+        return [
+          m.label,
+          fmt(m.rows, 0),
+          fmt(m.reqPerSec, 0),
+          fmt(m.p50, 2),
+          fmt(m.p99, 2),
+          fmt(m.rssMiB, 0),
+          fmt(m.peakMiB, 0),
+          fmt(m.cpuMsPerRequest, 3),
+          fmt(m.requests, 0),
+          String(failed),
+          fmt(m.load, 2),
+        ];
       }),
     ]),
   );
   const failures = ms.filter((m) => m.failed.non2xx + m.failed.errors + m.failed.timeouts + m.failed.badBodies > 0);
   for (const m of failures) {
-    out.push(`  ${m.label} failures: non-2xx ${m.failed.non2xx}, connection errors ${m.failed.errors}, timeouts ${m.failed.timeouts}, GraphQL/quote errors ${m.failed.badBodies}`);
+    out.push(
+      `  ${m.label} failures: non-2xx ${m.failed.non2xx}, connection errors ${m.failed.errors}, timeouts ${m.failed.timeouts}, GraphQL/quote errors ${m.failed.badBodies}`,
+    );
   }
   if (small && ceiling) {
     const differ = small.totals.filter((total, i) => total !== ceiling.totals[i]).length;
-    out.push(`  center and ceiling totals: ${differ === 0 ? `identical for all ${small.totals.length} orders` : `${differ} of ${small.totals.length} orders DIFFER`}`);
+    out.push(
+      `  center and ceiling totals: ${differ === 0 ? `identical for all ${small.totals.length} orders` : `${differ} of ${small.totals.length} orders DIFFER`}`,
+    );
   }
   if (floor) out.push(`  floor: the same center answering an authenticated { __typename } over the same path (what every request costs before any quoting)`);
   out.push("");
@@ -460,7 +533,10 @@ async function main(): Promise<number> {
   let floor: Measurement | undefined;
   const started = Date.now();
   try {
-    for (const [which, rows] of [["small", opts.rowsSmall], ["large", opts.rowsLarge]] as const) {
+    for (const [which, rows] of [
+      ["small", opts.rowsSmall],
+      ["large", opts.rowsLarge],
+    ] as const) {
       if (rows === 0) continue;
       const databaseUrl = (which === "small" ? opts.databaseUrl : opts.databaseUrlLarge) ?? `sqlite:${path.join(tmp, `catalog-${rows}.sqlite`)}`;
       progress(`generating ${fmt(rows, 0)} price rows into ${redact(databaseUrl)}`);
@@ -468,7 +544,13 @@ async function main(): Promise<number> {
       progress(`generated ${fmt(gen.priceRows, 0)} price rows in ${fmt(gen.seconds, 1)} s`);
       const rowsLabel = rows >= 1_000_000 && rows % 1_000_000 === 0 ? `${rows / 1_000_000}M` : rows % 1000 === 0 ? `${rows / 1000}k` : String(rows);
 
-      const center = await startCenter({ databaseUrl, dataDir: path.join(tmp, `data-${which}`), label: rowsLabel, nodeArgs: opts.centerNodeArgs, profileDir: opts.profileDir });
+      const center = await startCenter({
+        databaseUrl,
+        dataDir: path.join(tmp, `data-${which}`),
+        label: rowsLabel,
+        nodeArgs: opts.centerNodeArgs,
+        profileDir: opts.profileDir,
+      });
       const token = await login(center.url, BENCH_LOGIN, BENCH_PASSWORD);
       const m = await measure(`center@${rowsLabel}`, gen.priceRows, centerTarget(center.url, token, orders), center.child.proc.pid!, opts);
       measurements.push(m);

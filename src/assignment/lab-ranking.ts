@@ -130,12 +130,7 @@ export interface Rejected {
   reasons: string[];
 }
 
-export type AssignmentFailureCode =
-  | "LAB_CANNOT_PRINT"
-  | "NO_CAPABLE_LAB"
-  | "PICKUP_NEEDS_SHOP"
-  | "DELIVERY_NEEDS_ADDRESS"
-  | "UNKNOWN_LAB";
+export type AssignmentFailureCode = "LAB_CANNOT_PRINT" | "NO_CAPABLE_LAB" | "PICKUP_NEEDS_SHOP" | "DELIVERY_NEEDS_ADDRESS" | "UNKNOWN_LAB";
 
 export type AssignmentDecision =
   | { ok: true; chosen: Candidate; candidates: Candidate[]; rejected: Rejected[]; rule: "NAMED_LAB" | "RANKED"; at: string }
@@ -151,10 +146,7 @@ export interface RankingOptions {
 type Failure = Extract<AssignmentDecision, { ok: false }>;
 
 /** The flow after defaults: what filters apply and whether distance counts. */
-type Flow =
-  | { kind: "ANY" }
-  | { kind: "PICKUP"; speed: FulfilmentSpeed }
-  | { kind: "DELIVERY"; speed: FulfilmentSpeed; address: AssignmentAddress };
+type Flow = { kind: "ANY" } | { kind: "PICKUP"; speed: FulfilmentSpeed } | { kind: "DELIVERY"; speed: FulfilmentSpeed; address: AssignmentAddress };
 
 export function rankLabs(labs: LabInfo[], req: AssignmentRequest, opts: RankingOptions): AssignmentDecision {
   const weights = opts.weights ?? DEFAULT_WEIGHTS;
@@ -183,12 +175,7 @@ export function rankLabs(labs: LabInfo[], req: AssignmentRequest, opts: RankingO
     const namedId = named.id;
     const own = rejected.find((r) => r.labId === namedId);
     if (own !== undefined) {
-      return failure(
-        "LAB_CANNOT_PRINT",
-        `Lab ${namedId} cannot print this order: ${own.reasons.join("; ")}`,
-        ["input", "labId"],
-        rejected,
-      );
+      return failure("LAB_CANNOT_PRINT", `Lab ${namedId} cannot print this order: ${own.reasons.join("; ")}`, ["input", "labId"], rejected);
     }
   }
   if (capable.length === 0) {
@@ -197,12 +184,7 @@ export function rankLabs(labs: LabInfo[], req: AssignmentRequest, opts: RankingO
 
   const scored = capable.map((lab) => ({ online: lab.online, candidate: score(lab, req, flow, weights, opts) }));
   // Offline labs go last whatever the weights: "labs not connected rank last".
-  scored.sort(
-    (a, b) =>
-      Number(b.online) - Number(a.online) ||
-      a.candidate.score - b.candidate.score ||
-      compareIds(a.candidate.labId, b.candidate.labId),
-  );
+  scored.sort((a, b) => Number(b.online) - Number(a.online) || a.candidate.score - b.candidate.score || compareIds(a.candidate.labId, b.candidate.labId));
   const candidates = scored.map((s) => s.candidate);
 
   let chosen = candidates[0];
@@ -246,12 +228,7 @@ function resolveFlow(req: AssignmentRequest): Flow | Failure {
       return { kind: "PICKUP", speed: f.speed };
     case FulfilmentMethod.DELIVERY:
       if (f.address === null) {
-        return failure(
-          "DELIVERY_NEEDS_ADDRESS",
-          "A delivery order needs the address to deliver to",
-          ["input", "fulfilment", "address"],
-          [],
-        );
+        return failure("DELIVERY_NEEDS_ADDRESS", "A delivery order needs the address to deliver to", ["input", "fulfilment", "address"], []);
       }
       return { kind: "DELIVERY", speed: f.speed, address: f.address };
     default:
@@ -336,11 +313,7 @@ function shopReason(shopId: string, why: "NAMED" | "HOME_SHOP"): string {
   }
 }
 
-function distanceTerm(
-  lab: LabInfo,
-  address: AssignmentAddress,
-  w: RankingWeights,
-): { term: number; km: number | null; reason: string } {
+function distanceTerm(lab: LabInfo, address: AssignmentAddress, w: RankingWeights): { term: number; km: number | null; reason: string } {
   const at = address.location ?? null;
   if (lab.location !== null && at !== null) {
     const km = greatCircleKm(lab.location, at);

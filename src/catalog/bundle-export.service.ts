@@ -114,29 +114,27 @@ export async function exportBundle(ds: DataSource): Promise<Bundle> {
       feePerSheet: c.feePerSheet,
       rightsHolder: c.rightsHolder,
     })),
-    labs: sortBy(await m.find(LabEntity), (l) => l.id).map(
-      (l): BundleLab => ({
-        id: l.id,
-        name: l.name,
-        shopId: l.shopId,
-        apiKeys: sortBy(labKeys.get(l.id) ?? [], (k) => k.id).map((k) => ({
-          id: k.id,
-          hash: k.hash,
-          lookup: k.lookup,
-          label: k.label,
-          createdAt: k.createdAt.toISOString(),
-          revokedAt: k.revokedAt === null ? null : k.revokedAt.toISOString(),
-        })),
-        serviceIds: (labServices.get(l.id) ?? []).map((s) => s.serviceId).sort(compare),
-        // Canonical order whatever the stored string says.
-        fulfilment: FULFILMENT_METHODS.filter((f) => l.fulfilment.split(",").includes(f)) as Fulfilment[],
-        express: l.express,
-        capacitySheetsPerHour: l.capacitySheetsPerHour,
-        location: location(l.lat, l.lng),
-        postalCode: l.postalCode,
-        region: l.region,
-        disabled: l.disabled,
-      }),
-    ),
+    labs: sortBy(await m.find(LabEntity), (l) => l.id).map((l): BundleLab => ({
+      id: l.id,
+      name: l.name,
+      shopId: l.shopId,
+      apiKeys: sortBy(labKeys.get(l.id) ?? [], (k) => k.id).map((k) => ({
+        id: k.id,
+        hash: k.hash,
+        lookup: k.lookup,
+        label: k.label,
+        createdAt: k.createdAt.toISOString(),
+        revokedAt: k.revokedAt === null ? null : k.revokedAt.toISOString(),
+      })),
+      serviceIds: (labServices.get(l.id) ?? []).map((s) => s.serviceId).sort(compare),
+      // Canonical order whatever the stored string says.
+      fulfilment: FULFILMENT_METHODS.filter((f) => l.fulfilment.split(",").includes(f)) as Fulfilment[],
+      express: l.express,
+      capacitySheetsPerHour: l.capacitySheetsPerHour,
+      location: location(l.lat, l.lng),
+      postalCode: l.postalCode,
+      region: l.region,
+      disabled: l.disabled,
+    })),
   };
 }

@@ -9,7 +9,13 @@ import type { KnownState } from "./bundle-types";
 export const lower = (s: string): string => s.toLowerCase();
 
 /** Reports ids used twice in `entries` or differing only in case from one of `existing`; returns the bundle's ids. */
-export function uniqueIds<T>(entries: Array<Entry<T>>, idOf: (v: Partial<T>) => string | undefined, field: string, existing: Iterable<string>, f: Faults): Set<string> {
+export function uniqueIds<T>(
+  entries: Array<Entry<T>>,
+  idOf: (v: Partial<T>) => string | undefined,
+  field: string,
+  existing: Iterable<string>,
+  f: Faults,
+): Set<string> {
   const ids = new Set<string>();
   const firstPath = new Map<string, string>();
   const existingByLower = new Map<string, string>();

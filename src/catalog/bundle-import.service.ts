@@ -30,12 +30,11 @@ import { LabApiKeyEntity } from "../labs/lab-api-key.entity";
 import { labKeyRecord } from "../labs/lab-keys.service";
 import { hashPassword, isKeyedKeyHash, labKeyLookup, verifyHash, verifyKeyedKeyHash } from "../identity/passwords";
 import { UserEntity } from "../identity/user.entity";
-import type { PriceRowData } from "../pricing/price-calculator";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import { PriceRowEntity } from "../pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "../pricing/shop-price-allowance.entity";
 import { ConcurrentPriceChange, lockAndRecheckPrices } from "./bundle-import-locks";
-import { priceScopeOf, validateBundle, type Bundle, type BundleFault, type BundleLab, type BundleShopPrice, type BundlePrice, type KnownState } from "./bundle";
+import { validateBundle, type Bundle, type BundleFault, type BundleLab, type BundleShopPrice, type BundlePrice } from "./bundle";
 import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import { ProductEntity } from "./product.entity";
 import { ServiceEntity } from "./service.entity";
@@ -43,9 +42,9 @@ import { SettingEntity } from "./setting.entity";
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
 import { TemplateEntity, TemplateProductEntity } from "./template.entity";
+import { allowanceKey, CURRENCY_SETTING, knownState, loadState, priceRowData, type DbState } from "./bundle-import-state";
 
-/** The settings key of the installation's currency. */
-export const CURRENCY_SETTING = "currency";
+export { CURRENCY_SETTING, priceRowData };
 
 /** What the report counts, in the order rows are written. */
 export const IMPORT_KINDS = [
@@ -91,99 +90,6 @@ const INSERT_CHUNK = 500;
 /** argon2 runs on libuv's thread pool; a handful at once keeps it busy without hogging memory. */
 const HASH_PARALLELISM = 8;
 const IMPORTED_KEY_LABEL = "imported from a bundle";
-
-// ---------------------------------------------------------------------------
-// The database as it is
-// ---------------------------------------------------------------------------
-
-interface DbState {
-  currency: string | null;
-  shopGroups: Map<string, ShopGroupEntity>;
-  shops: Map<string, ShopEntity>;
-  users: Map<string, UserEntity>;
-  services: Map<string, ServiceEntity>;
-  products: Map<string, ProductEntity>;
-  templates: Map<string, TemplateEntity>;
-  /** Template id -> product ids in position order. */
-  templateProducts: Map<string, string[]>;
-  prices: Map<string, PriceRowEntity>;
-  allowances: Map<string, ShopPriceAllowanceEntity>;
-  chargedImages: Map<string, ChargedImageEntity>;
-  labs: Map<string, LabEntity>;
-  labServices: Map<string, Set<string>>;
-  labKeys: Map<string, LabApiKeyEntity>;
-}
-
-const allowanceKey = (shopId: string, productId: string): string => `${shopId}\u0000${productId}`;
-
-function byId<T>(rows: T[], id: (row: T) => string): Map<string, T> {
-  return new Map(rows.map((r) => [id(r), r]));
-}
-
-async function loadState(ds: DataSource): Promise<DbState> {
-  const m = ds.manager;
-  const currency = await m.findOne(SettingEntity, { where: { key: CURRENCY_SETTING } });
-  const templateProducts = new Map<string, string[]>();
-  const tps = await m.find(TemplateProductEntity);
-  tps.sort((a, b) => a.position - b.position);
-  for (const tp of tps) {
-    const list = templateProducts.get(tp.templateId) ?? [];
-    list.push(tp.productId);
-    templateProducts.set(tp.templateId, list);
-  }
-  const labServices = new Map<string, Set<string>>();
-  for (const ls of await m.find(LabServiceEntity)) {
-    const set = labServices.get(ls.labId) ?? new Set<string>();
-    set.add(ls.serviceId);
-    labServices.set(ls.labId, set);
-  }
-  return {
-    currency: currency?.value ?? null,
-    shopGroups: byId(await m.find(ShopGroupEntity), (r) => r.id),
-    shops: byId(await m.find(ShopEntity), (r) => r.id),
-    users: byId(await m.find(UserEntity), (r) => r.id),
-    services: byId(await m.find(ServiceEntity), (r) => r.id),
-    products: byId(await m.find(ProductEntity), (r) => r.id),
-    templates: byId(await m.find(TemplateEntity), (r) => r.id),
-    templateProducts,
-    prices: byId(await m.find(PriceRowEntity), (r) => r.id),
-    allowances: byId(await m.find(ShopPriceAllowanceEntity), (r) => allowanceKey(r.shopId, r.productId)),
-    chargedImages: byId(await m.find(ChargedImageEntity), (r) => r.imageId),
-    labs: byId(await m.find(LabEntity), (r) => r.id),
-    labServices,
-    labKeys: byId(await m.find(LabApiKeyEntity), (r) => r.id),
-  };
-}
-
-export function priceRowData(r: PriceRowEntity): PriceRowData {
-  return {
-    id: r.id,
-    scope: priceScopeOf(r),
-    productId: r.productId,
-    validFrom: r.validFrom,
-    validUntil: r.validUntil,
-    basicCharge: r.basicCharge,
-    amountCharge: r.amountCharge,
-    minSheets: r.minSheets,
-    maxSheets: r.maxSheets,
-  };
-}
-
-function knownState(s: DbState): KnownState {
-  return {
-    currency: s.currency,
-    shopGroupIds: new Set(s.shopGroups.keys()),
-    shopIds: new Set(s.shops.keys()),
-    serviceIds: new Set(s.services.keys()),
-    productIds: new Set(s.products.keys()),
-    labIds: new Set(s.labs.keys()),
-    chargedImageIds: new Set(s.chargedImages.keys()),
-    users: new Map([...s.users.values()].map((u) => [u.id, u.login])),
-    templates: new Map([...s.templates.values()].map((t) => [t.id, { shopGroupId: t.shopGroupId, shopId: t.shopId, serviceId: t.serviceId }])),
-    priceRows: [...s.prices.values()].map(priceRowData),
-    labApiKeys: new Map([...s.labKeys.values()].map((k) => [k.id, { labId: k.labId, lookup: k.lookup, revoked: k.revokedAt !== null }])),
-  };
-}
 
 // ---------------------------------------------------------------------------
 // The plan: what to insert and update, per kind
@@ -317,9 +223,17 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
   if (!dryRun) {
     const total = toHashUsers.length + toHashLabs.length;
     if (total > 0) progress(0, total, "hashing secrets");
-    const hashes = await inBatches(toHashUsers, (u) => hashPassword(u.password!), (done) => progress(done, total, "hashing secrets"));
+    const hashes = await inBatches(
+      toHashUsers,
+      (u) => hashPassword(u.password!),
+      (done) => progress(done, total, "hashing secrets"),
+    );
     toHashUsers.forEach((u, i) => newHashes.set(u.id, hashes[i]));
-    const keys = await inBatches(toHashLabs, (l) => labKeyRecord(l.id, l.apiKey, IMPORTED_KEY_LABEL), (done) => progress(toHashUsers.length + done, total, "hashing secrets"));
+    const keys = await inBatches(
+      toHashLabs,
+      (l) => labKeyRecord(l.id, l.apiKey, IMPORTED_KEY_LABEL),
+      (done) => progress(toHashUsers.length + done, total, "hashing secrets"),
+    );
     toHashLabs.forEach((l, i) => newKeys.set(l.id, keys[i]));
   }
 
@@ -356,7 +270,11 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
     // A new password, rank or scope, or a disable, ends the user's sessions, as through the API.
     const endsSessions =
       existing !== undefined &&
-      (existing.passwordHash !== passwordHash || existing.role !== u.role || existing.shopGroupId !== (u.shopGroupId ?? null) || existing.shopId !== (u.shopId ?? null) || (disabled && !existing.disabled));
+      (existing.passwordHash !== passwordHash ||
+        existing.role !== u.role ||
+        existing.shopGroupId !== (u.shopGroupId ?? null) ||
+        existing.shopId !== (u.shopId ?? null) ||
+        (disabled && !existing.disabled));
     const wanted = Object.assign(new UserEntity(), {
       id: u.id,
       login: u.login,
@@ -373,18 +291,36 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
     classify(plan.users, existing, wanted, sameFields(["login", "name", "role", "shopGroupId", "shopId", "passwordHash", "disabled"]));
   }
 
-  for (const x of bundle.services) classify(plan.services, s.services.get(x.id), Object.assign(new ServiceEntity(), { id: x.id, name: x.name }), sameFields(["name"]));
-  for (const x of bundle.products) classify(plan.products, s.products.get(x.id), Object.assign(new ProductEntity(), { id: x.id, name: x.name }), sameFields(["name"]));
+  for (const x of bundle.services)
+    classify(plan.services, s.services.get(x.id), Object.assign(new ServiceEntity(), { id: x.id, name: x.name }), sameFields(["name"]));
+  for (const x of bundle.products)
+    classify(plan.products, s.products.get(x.id), Object.assign(new ProductEntity(), { id: x.id, name: x.name }), sameFields(["name"]));
 
   const sameTemplateRow = sameFields<TemplateEntity>(["name", "serviceId", "shopGroupId", "shopId"]);
   for (const t of bundle.templates) {
-    const wanted = Object.assign(new TemplateEntity(), { id: t.id, name: t.name, serviceId: t.serviceId, shopGroupId: t.shopGroupId ?? null, shopId: t.shopId ?? null });
+    const wanted = Object.assign(new TemplateEntity(), {
+      id: t.id,
+      name: t.name,
+      serviceId: t.serviceId,
+      shopGroupId: t.shopGroupId ?? null,
+      shopId: t.shopId ?? null,
+    });
     const productsSame = sameList(s.templateProducts.get(t.id) ?? [], t.productIds);
     if (!productsSame) plan.templateProducts.set(t.id, t.productIds);
     classify(plan.templates, s.templates.get(t.id), wanted, (a, b) => productsSame && sameTemplateRow(a, b));
   }
 
-  const samePrice = sameFields<PriceRowEntity>(["shopGroupId", "shopId", "productId", "validFrom", "validUntil", "basicCharge", "amountCharge", "minSheets", "maxSheets"]);
+  const samePrice = sameFields<PriceRowEntity>([
+    "shopGroupId",
+    "shopId",
+    "productId",
+    "validFrom",
+    "validUntil",
+    "basicCharge",
+    "amountCharge",
+    "minSheets",
+    "maxSheets",
+  ]);
   const priceEntity = (r: BundlePrice | BundleShopPrice, shopGroupId: string | null, shopId: string | null): PriceRowEntity =>
     Object.assign(new PriceRowEntity(), {
       id: r.id!,
@@ -412,12 +348,33 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
   }
 
   for (const c of bundle.chargedImages) {
-    classify(plan.chargedImages, s.chargedImages.get(c.imageId), Object.assign(new ChargedImageEntity(), { ...c }), sameFields(["feePerSheet", "rightsHolder"]));
+    classify(
+      plan.chargedImages,
+      s.chargedImages.get(c.imageId),
+      Object.assign(new ChargedImageEntity(), { ...c }),
+      sameFields(["feePerSheet", "rightsHolder"]),
+    );
   }
 
-  const sameLabRow = sameFields<LabEntity>(["name", "shopId", "fulfilment", "express", "capacitySheetsPerHour", "lat", "lng", "postalCode", "region", "disabled"]);
+  const sameLabRow = sameFields<LabEntity>([
+    "name",
+    "shopId",
+    "fulfilment",
+    "express",
+    "capacitySheetsPerHour",
+    "lat",
+    "lng",
+    "postalCode",
+    "region",
+    "disabled",
+  ]);
   const sameKey = (a: LabApiKeyEntity, b: LabApiKeyEntity): boolean =>
-    a.labId === b.labId && a.lookup === b.lookup && a.hash === b.hash && a.label === b.label && ms(a.createdAt) === ms(b.createdAt) && ms(a.revokedAt) === ms(b.revokedAt);
+    a.labId === b.labId &&
+    a.lookup === b.lookup &&
+    a.hash === b.hash &&
+    a.label === b.label &&
+    ms(a.createdAt) === ms(b.createdAt) &&
+    ms(a.revokedAt) === ms(b.revokedAt);
   for (const l of bundle.labs) {
     const existing = s.labs.get(l.id);
     const wanted = Object.assign(new LabEntity(), {
@@ -488,7 +445,13 @@ async function updateRows<E extends ObjectLiteral>(
 }
 
 async function writePlan(em: EntityManager, plan: Plan, progress: Progress): Promise<void> {
-  const step = async <E extends ObjectLiteral>(phase: ImportKind, target: EntityTarget<E>, p: KindPlan<E>, where: (row: E) => FindOptionsWhere<E>, after?: () => Promise<void>): Promise<void> => {
+  const step = async <E extends ObjectLiteral>(
+    phase: ImportKind,
+    target: EntityTarget<E>,
+    p: KindPlan<E>,
+    where: (row: E) => FindOptionsWhere<E>,
+    after?: () => Promise<void>,
+  ): Promise<void> => {
     const total = p.insert.length + p.update.length;
     let done = 0;
     let reported = 0;
@@ -531,7 +494,12 @@ async function writePlan(em: EntityManager, plan: Plan, progress: Progress): Pro
   await step("labs", LabEntity, plan.labs, byKey, async () => {
     for (const [labId, serviceIds] of plan.labServices) {
       await em.delete(LabServiceEntity, { labId });
-      await insertRows(em, LabServiceEntity, serviceIds.map((serviceId) => Object.assign(new LabServiceEntity(), { labId, serviceId })), () => undefined);
+      await insertRows(
+        em,
+        LabServiceEntity,
+        serviceIds.map((serviceId) => Object.assign(new LabServiceEntity(), { labId, serviceId })),
+        () => undefined,
+      );
     }
   });
   await step("labApiKeys", LabApiKeyEntity, plan.labApiKeys, byKey);

@@ -52,7 +52,21 @@ export function readLabs(json: Obj, f: Faults): ReadLabs {
     checkFields(
       o,
       p,
-      ["id", "name", "shopId", "apiKey", "apiKeys", "serviceIds", "fulfilment", "express", "capacitySheetsPerHour", "location", "postalCode", "region", "disabled"],
+      [
+        "id",
+        "name",
+        "shopId",
+        "apiKey",
+        "apiKeys",
+        "serviceIds",
+        "fulfilment",
+        "express",
+        "capacitySheetsPerHour",
+        "location",
+        "postalCode",
+        "region",
+        "disabled",
+      ],
       f,
     );
     const l: Partial<BundleLab> = {
@@ -69,8 +83,10 @@ export function readLabs(json: Obj, f: Faults): ReadLabs {
     if (!absent(o.apiKey)) {
       const key = o.apiKey;
       if (typeof key !== "string") f.add(`${p}.apiKey`, "INVALID_TYPE", `apiKey must be a string, got ${typeName(key)}`);
-      else if (key.length < MIN_LAB_KEY_LENGTH) f.add(`${p}.apiKey`, "KEY_TOO_SHORT", `apiKey must be at least ${MIN_LAB_KEY_LENGTH} characters, got ${key.length}`);
-      else if (key.length > MAX_LAB_KEY_LENGTH) f.add(`${p}.apiKey`, "INVALID_LENGTH", `apiKey must be at most ${MAX_LAB_KEY_LENGTH} characters, got ${key.length}`);
+      else if (key.length < MIN_LAB_KEY_LENGTH)
+        f.add(`${p}.apiKey`, "KEY_TOO_SHORT", `apiKey must be at least ${MIN_LAB_KEY_LENGTH} characters, got ${key.length}`);
+      else if (key.length > MAX_LAB_KEY_LENGTH)
+        f.add(`${p}.apiKey`, "INVALID_LENGTH", `apiKey must be at most ${MAX_LAB_KEY_LENGTH} characters, got ${key.length}`);
       else {
         l.apiKey = key;
         clearKeys.push({ key, labId: l.id, path: `${p}.apiKey` });
@@ -94,8 +110,10 @@ export function readLabs(json: Obj, f: Faults): ReadLabs {
           }
           if (typeof k.lookup !== "string" || !LOOKUP_RE.test(k.lookup)) f.add(`${kp}.lookup`, "INVALID_LOOKUP", "lookup must be 16 lower-case hex digits");
           const label = absent(k.label) ? "" : requiredName(k, "label", kp, f, 200, true);
-          if (!isInstant(k.createdAt)) f.add(`${kp}.createdAt`, "INVALID_INSTANT", `createdAt must be an ISO instant such as 2026-01-01T00:00:00.000Z, got ${show(k.createdAt)}`);
-          if (!absent(k.revokedAt) && !isInstant(k.revokedAt)) f.add(`${kp}.revokedAt`, "INVALID_INSTANT", `revokedAt must be an ISO instant or null, got ${show(k.revokedAt)}`);
+          if (!isInstant(k.createdAt))
+            f.add(`${kp}.createdAt`, "INVALID_INSTANT", `createdAt must be an ISO instant such as 2026-01-01T00:00:00.000Z, got ${show(k.createdAt)}`);
+          if (!absent(k.revokedAt) && !isInstant(k.revokedAt))
+            f.add(`${kp}.revokedAt`, "INVALID_INSTANT", `revokedAt must be an ISO instant or null, got ${show(k.revokedAt)}`);
           if (f.list.length !== before || id === undefined || label === undefined) return;
           const key: BundleLabApiKey = {
             id,

@@ -28,7 +28,13 @@ export function naturalKey(scope: PriceScope, productId: string, validFrom: stri
 export function derivePriceRowId(scope: PriceScope, productId: string, validFrom: string, minSheets: number | null): string {
   const id = `PR-${scopeLabel(scope)}-${productId}-${validFrom}${minSheets === null ? "" : `-${minSheets}`}`;
   if (id.length <= 64) return id;
-  return "PR-H-" + createHash("sha256").update(naturalKey(scope, productId, validFrom, minSheets)).digest("hex").slice(0, 40);
+  return (
+    "PR-H-" +
+    createHash("sha256")
+      .update(naturalKey(scope, productId, validFrom, minSheets))
+      .digest("hex")
+      .slice(0, 40)
+  );
 }
 
 export function describeRow(r: PriceRowData): string {

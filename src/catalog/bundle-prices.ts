@@ -114,11 +114,16 @@ export function checkPriceRows({ drafts: priceDrafts }: ReadPrices, known: Known
     if (holder !== undefined) {
       // Two id-less rows with one natural key: the overlap check reports them, more usefully.
       if (!d.explicitId && !holder.explicitId && d.natural === holder.natural) continue;
-      f.add(idPath, "DUPLICATE_ID", `price id ${id} is used by ${holder.path} too${d.explicitId ? "" : " (derived from scope, product, validFrom and minSheets; give the rows explicit ids)"}`);
+      f.add(
+        idPath,
+        "DUPLICATE_ID",
+        `price id ${id} is used by ${holder.path} too${d.explicitId ? "" : " (derived from scope, product, validFrom and minSheets; give the rows explicit ids)"}`,
+      );
       continue;
     }
     const clash = knownPriceIdsByLower.get(lower(id));
-    if (clash !== undefined && clash !== id) f.add(idPath, "DUPLICATE_ID", `price id ${id} differs only in letter case from ${clash}, which the database holds`);
+    if (clash !== undefined && clash !== id)
+      f.add(idPath, "DUPLICATE_ID", `price id ${id} differs only in letter case from ${clash}, which the database holds`);
     priceIdHolder.set(lower(id), d);
   }
 
@@ -135,7 +140,8 @@ export function checkPriceRows({ drafts: priceDrafts }: ReadPrices, known: Known
     if (oa === undefined && ob === undefined) continue;
     // The fault goes on the row that comes later in the bundle; the message names the other.
     const [at, other, otherOrigin] = oa === undefined || (ob !== undefined && ob.order > oa.order) ? [ob!, a, oa] : [oa, b, ob];
-    const otherText = otherOrigin !== undefined ? `${otherOrigin.path} (${describeRow(other)})` : `the price row ${other.id} already in the database (${describeRow(other)})`;
+    const otherText =
+      otherOrigin !== undefined ? `${otherOrigin.path} (${describeRow(other)})` : `the price row ${other.id} already in the database (${describeRow(other)})`;
     const self = at === oa ? a : b;
     f.add(at.path, "OVERLAPPING_PRICE", `${at.path} (${describeRow(self)}) overlaps ${otherText}`);
   }
@@ -152,7 +158,10 @@ export function readAllowances(json: Obj, f: Faults): Array<Entry<BundleAllowanc
       minAmountCharge: requiredMoney(o, "minAmountCharge", p, f),
       maxAmountCharge: requiredMoney(o, "maxAmountCharge", p, f),
     };
-    for (const [lo, hi] of [["minBasicCharge", "maxBasicCharge"], ["minAmountCharge", "maxAmountCharge"]] as const) {
+    for (const [lo, hi] of [
+      ["minBasicCharge", "maxBasicCharge"],
+      ["minAmountCharge", "maxAmountCharge"],
+    ] as const) {
       const min = a[lo];
       const max = a[hi];
       if (min !== undefined && max !== undefined && min > max) f.add(`${p}.${hi}`, "INVALID_ALLOWANCE", `${hi} ${max} is below ${lo} ${min}`);

@@ -1,5 +1,16 @@
 /** The shops of a bundle: their shape and their references to a shop group and an admin user. */
-import { checkFields, optionalId, optionalLocation, optionalText, readList, requiredId, requiredName, type Entry, type Faults, type Obj } from "./bundle-fields";
+import {
+  checkFields,
+  optionalId,
+  optionalLocation,
+  optionalText,
+  readList,
+  requiredId,
+  requiredName,
+  type Entry,
+  type Faults,
+  type Obj,
+} from "./bundle-fields";
 import type { RefCheck } from "./bundle-ids";
 import type { BundleShop } from "./bundle-types";
 

@@ -23,7 +23,8 @@ export function readTemplates(json: Obj, f: Faults): ReadTemplates {
       shopId: optionalId(o, "shopId", p, f),
       serviceId: requiredId(o, "serviceId", p, f),
     };
-    if (absent(o.shopGroupId) && absent(o.shopId)) f.add(`${p}.shopGroupId`, "INVALID_SCOPE", "a template needs shopGroupId (a group's) or shopId (a shop's own)");
+    if (absent(o.shopGroupId) && absent(o.shopId))
+      f.add(`${p}.shopGroupId`, "INVALID_SCOPE", "a template needs shopGroupId (a group's) or shopId (a shop's own)");
     if (!absent(o.shopGroupId) && !absent(o.shopId)) f.add(`${p}.shopId`, "INVALID_SCOPE", "a template belongs to a shop group or to a shop, not both");
     const ids = idList(o, "productIds", p, f, true);
     if (ids !== undefined) {

@@ -4,7 +4,21 @@
  */
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../identity/passwords";
 import { Role } from "../identity/role";
-import { absent, checkFields, isPhcArgon2Hash, optionalBool, optionalId, readList, requiredId, requiredName, show, typeName, type Entry, type Faults, type Obj } from "./bundle-fields";
+import {
+  absent,
+  checkFields,
+  isPhcArgon2Hash,
+  optionalBool,
+  optionalId,
+  readList,
+  requiredId,
+  requiredName,
+  show,
+  typeName,
+  type Entry,
+  type Faults,
+  type Obj,
+} from "./bundle-fields";
 import { lower, type RefCheck } from "./bundle-ids";
 import type { BundleUser, KnownState } from "./bundle-types";
 
@@ -31,8 +45,10 @@ export function readUsers(json: Obj, f: Faults): Array<Entry<BundleUser>> {
       f.add(`${p}.passwordHash`, "CONFLICTING_FIELDS", "give password or passwordHash, not both");
     } else if (!absent(pw)) {
       if (typeof pw !== "string") f.add(`${p}.password`, "INVALID_TYPE", `password must be a string, got ${typeName(pw)}`);
-      else if (pw.length < MIN_PASSWORD_LENGTH) f.add(`${p}.password`, "PASSWORD_TOO_SHORT", `password must be at least ${MIN_PASSWORD_LENGTH} characters, got ${pw.length}`);
-      else if (pw.length > MAX_PASSWORD_LENGTH) f.add(`${p}.password`, "PASSWORD_TOO_LONG", `password must be at most ${MAX_PASSWORD_LENGTH} characters, got ${pw.length}`);
+      else if (pw.length < MIN_PASSWORD_LENGTH)
+        f.add(`${p}.password`, "PASSWORD_TOO_SHORT", `password must be at least ${MIN_PASSWORD_LENGTH} characters, got ${pw.length}`);
+      else if (pw.length > MAX_PASSWORD_LENGTH)
+        f.add(`${p}.password`, "PASSWORD_TOO_LONG", `password must be at most ${MAX_PASSWORD_LENGTH} characters, got ${pw.length}`);
       else u.password = pw;
     } else if (!absent(hash)) {
       if (!isPhcArgon2Hash(hash)) f.add(`${p}.passwordHash`, "INVALID_HASH", "passwordHash must be an argon2 PHC string ($argon2id$v=19$m=...)");

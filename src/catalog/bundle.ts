@@ -91,7 +91,11 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
   } else if (typeof json.currency !== "string" || !CURRENCY_RE.test(json.currency)) {
     f.add("$.currency", "INVALID_CURRENCY", `currency must be a three-letter upper-case code such as JPY, got ${show(json.currency)}`);
   } else if (known.currency && known.currency !== json.currency) {
-    f.add("$.currency", "CURRENCY_CHANGE", `the installation's currency is ${known.currency}; every stored amount is in it, so it cannot become ${json.currency}`);
+    f.add(
+      "$.currency",
+      "CURRENCY_CHANGE",
+      `the installation's currency is ${known.currency}; every stored amount is in it, so it cannot become ${json.currency}`,
+    );
   } else {
     currency = json.currency;
   }

@@ -31,7 +31,11 @@ import { ShopsAdminService } from "./shops-admin.service";
 /** Catalog management (seed 003, Fig. 19-21). Who may do what is declared here; scopes are the service's. */
 @Resolver()
 export class CatalogAdminResolver {
-  constructor(private readonly chargedImagesAdmin: ChargedImagesAdminService, private readonly productsAdmin: ProductsAdminService, private readonly shopsAdmin: ShopsAdminService) {}
+  constructor(
+    private readonly chargedImagesAdmin: ChargedImagesAdminService,
+    private readonly productsAdmin: ProductsAdminService,
+    private readonly shopsAdmin: ShopsAdminService,
+  ) {}
 
   // --- Shop groups: the center admin; a group admin may rename their own group ---
 
@@ -71,14 +75,22 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopPayload, { description: "Correct a shop (center admin)." })
-  async updateShop(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateShopInput) input: UpdateShopInput): Promise<ShopPayload> {
+  async updateShop(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateShopInput) input: UpdateShopInput,
+  ): Promise<ShopPayload> {
     const r = await this.shopsAdmin.updateShop(ctx, id, input);
     return { shop: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopPayload, { description: "Move a shop to another shop group (center admin): that group's templates and prices apply to it from now on." })
-  async moveShopToGroup(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID) shopId: string, @Arg("shopGroupId", () => ID) shopGroupId: string): Promise<ShopPayload> {
+  async moveShopToGroup(
+    @Ctx() ctx: RequestContext,
+    @Arg("shopId", () => ID) shopId: string,
+    @Arg("shopGroupId", () => ID) shopGroupId: string,
+  ): Promise<ShopPayload> {
     const r = await this.shopsAdmin.moveShopToGroup(ctx, shopId, shopGroupId);
     return { shop: r.value, errors: r.errors };
   }
@@ -101,7 +113,11 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ServicePayload, { description: "Correct a service (center admin)." })
-  async updateService(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateServiceInput) input: UpdateServiceInput): Promise<ServicePayload> {
+  async updateService(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateServiceInput) input: UpdateServiceInput,
+  ): Promise<ServicePayload> {
     const r = await this.productsAdmin.updateService(ctx, id, input);
     return { service: r.value, errors: r.errors };
   }
@@ -122,7 +138,11 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ProductPayload, { description: "Correct a product (center admin)." })
-  async updateProduct(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateProductInput) input: UpdateProductInput): Promise<ProductPayload> {
+  async updateProduct(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateProductInput) input: UpdateProductInput,
+  ): Promise<ProductPayload> {
     const r = await this.productsAdmin.updateProduct(ctx, id, input);
     return { product: r.value, errors: r.errors };
   }
@@ -137,7 +157,9 @@ export class CatalogAdminResolver {
   // --- Templates: the center admin, and a group admin for their group and its shops ---
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
-  @Mutation(() => TemplatePayload, { description: "Register a template of a shop group, or a shop's own (center admin; a group admin for their group and its shops)." })
+  @Mutation(() => TemplatePayload, {
+    description: "Register a template of a shop group, or a shop's own (center admin; a group admin for their group and its shops).",
+  })
   async createTemplate(@Ctx() ctx: RequestContext, @Arg("input", () => CreateTemplateInput) input: CreateTemplateInput): Promise<TemplatePayload> {
     const r = await this.productsAdmin.createTemplate(ctx, input);
     return { template: r.value, errors: r.errors };
@@ -145,7 +167,11 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => TemplatePayload, { description: "Correct a template's name or products." })
-  async updateTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateTemplateInput) input: UpdateTemplateInput): Promise<TemplatePayload> {
+  async updateTemplate(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateTemplateInput) input: UpdateTemplateInput,
+  ): Promise<TemplatePayload> {
     const r = await this.productsAdmin.updateTemplate(ctx, id, input);
     return { template: r.value, errors: r.errors };
   }
@@ -178,7 +204,10 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ChargedImagePayload, { description: "Register a charged image (center admin)." })
-  async createChargedImage(@Ctx() ctx: RequestContext, @Arg("input", () => CreateChargedImageInput) input: CreateChargedImageInput): Promise<ChargedImagePayload> {
+  async createChargedImage(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => CreateChargedImageInput) input: CreateChargedImageInput,
+  ): Promise<ChargedImagePayload> {
     const r = await this.chargedImagesAdmin.createChargedImage(ctx, input);
     return { chargedImage: r.value, errors: r.errors };
   }

@@ -42,7 +42,14 @@ export function notFound(what: string, id: string, field: Field): RollbackWithEr
 }
 
 /** Tells the admins concerned of a change, in the transaction that makes it. */
-export async function reportChange(notifications: NotificationsService, ctx: RequestContext, tx: Tx, kind: string, message: string, scope: ChangeScope): Promise<void> {
+export async function reportChange(
+  notifications: NotificationsService,
+  ctx: RequestContext,
+  tx: Tx,
+  kind: string,
+  message: string,
+  scope: ChangeScope,
+): Promise<void> {
   await notifications.reportChange(ctx, tx, { kind, message, scope });
 }
 

@@ -86,7 +86,9 @@ export class CreateShopInput {
   region?: string | null;
 }
 
-@InputType("UpdateShopInput", { description: "Fields to change; omitted fields stay as they are, null clears an optional one. The group changes with moveShopToGroup." })
+@InputType("UpdateShopInput", {
+  description: "Fields to change; omitted fields stay as they are, null clears an optional one. The group changes with moveShopToGroup.",
+})
 export class UpdateShopInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
@@ -182,7 +184,9 @@ export class ProductPayload {
 
 // --- Templates ---------------------------------------------------------------------------------
 
-@InputType("CreateTemplateInput", { description: "A template belongs to a shop group (shopGroupId) or, for a service only one shop offers, to that shop (shopId): exactly one of the two." })
+@InputType("CreateTemplateInput", {
+  description: "A template belongs to a shop group (shopGroupId) or, for a service only one shop offers, to that shop (shopId): exactly one of the two.",
+})
 export class CreateTemplateInput {
   @Field(() => ID, { description: ID_DESCRIPTION })
   @MaxLength(MAX_EDGE_TEXT)

@@ -44,7 +44,14 @@ export class ChargedImagesAdminService {
       rejectIf(errors);
       const image = Object.assign(new ChargedImageEntity(), { imageId: input.imageId, feePerSheet: input.feePerSheet, rightsHolder: rightsHolder! });
       await insertOrReject(tx.em, ChargedImageEntity, image, () => [duplicateId("charged image", input.imageId, ["input", "imageId"])]);
-      await reportChange(this.notifications, ctx, tx, "CHARGED_IMAGE_CREATED", `Charged image ${image.imageId} (${image.feePerSheet} per sheet, for ${image.rightsHolder}) was registered by ${actorName(ctx)}`, { kind: "SYSTEM" });
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        "CHARGED_IMAGE_CREATED",
+        `Charged image ${image.imageId} (${image.feePerSheet} per sheet, for ${image.rightsHolder}) was registered by ${actorName(ctx)}`,
+        { kind: "SYSTEM" },
+      );
       invalidatePrices(tx);
       return image;
     });
@@ -72,7 +79,14 @@ export class ChargedImagesAdminService {
       if (said.length === 0) return image;
       Object.assign(image, change);
       await tx.em.update(ChargedImageEntity, { imageId: image.imageId }, change);
-      await reportChange(this.notifications, ctx, tx, "CHARGED_IMAGE_UPDATED", `Charged image ${image.imageId} was corrected by ${actorName(ctx)}: ${said.join(", ")}`, { kind: "SYSTEM" });
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        "CHARGED_IMAGE_UPDATED",
+        `Charged image ${image.imageId} was corrected by ${actorName(ctx)}: ${said.join(", ")}`,
+        { kind: "SYSTEM" },
+      );
       invalidatePrices(tx);
       return image;
     });
@@ -84,7 +98,14 @@ export class ChargedImagesAdminService {
       const image = await exact(tx.em, ChargedImageEntity, "imageId", imageId, true);
       if (!image) throw notFound("charged image", imageId, ["imageId"]);
       await tx.em.delete(ChargedImageEntity, { imageId: image.imageId });
-      await reportChange(this.notifications, ctx, tx, "CHARGED_IMAGE_DELETED", `Charged image ${image.imageId} (for ${image.rightsHolder}) was deleted by ${actorName(ctx)}; it is printed free of fees from now on`, { kind: "SYSTEM" });
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        "CHARGED_IMAGE_DELETED",
+        `Charged image ${image.imageId} (for ${image.rightsHolder}) was deleted by ${actorName(ctx)}; it is printed free of fees from now on`,
+        { kind: "SYSTEM" },
+      );
       invalidatePrices(tx);
       return image;
     });

@@ -11,7 +11,10 @@ import { importBundle } from "./bundle-import.service";
 
 export const DEMO_CATALOG = path.resolve(__dirname, "../../../fixtures/demo-catalog.json");
 
-export async function loadDemoDataIfEmpty(ds: DataSource, logger: Logger): Promise<{ logins: Array<{ login: string; password: string; role: string }> } | null> {
+export async function loadDemoDataIfEmpty(
+  ds: DataSource,
+  logger: Logger,
+): Promise<{ logins: Array<{ login: string; password: string; role: string }> } | null> {
   const raw = JSON.parse(fs.readFileSync(fs.existsSync(DEMO_CATALOG) ? DEMO_CATALOG : path.resolve("fixtures/demo-catalog.json"), "utf8"));
   const logins = (raw.users as Array<{ login: string; password?: string; role: string }>)
     .filter((u) => typeof u.password === "string")

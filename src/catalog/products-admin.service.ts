@@ -14,7 +14,16 @@ import { LabServiceEntity } from "../labs/lab.entity";
 import { actorName, type ChangeScope } from "../notifications/notifications.service";
 import { PriceRowEntity } from "../pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "../pricing/shop-price-allowance.entity";
-import { capitalise, invalidatePrices, notFound, reportChange, requireCenterAdmin, requireCenterOrGroupAdmin, type NameChange, type NamedInput } from "./catalog-admin";
+import {
+  capitalise,
+  invalidatePrices,
+  notFound,
+  reportChange,
+  requireCenterAdmin,
+  requireCenterOrGroupAdmin,
+  type NameChange,
+  type NamedInput,
+} from "./catalog-admin";
 import type { TemplateView } from "./catalog.service";
 import { ProductEntity } from "./product.entity";
 import { ServiceEntity } from "./service.entity";
@@ -43,7 +52,10 @@ export interface TemplateChange {
 
 /** Services, products and templates: the write side, with their scopes, checks and change reports. */
 export class ProductsAdminService {
-  constructor(private readonly orders: OrdersService, private readonly notifications: NotificationsService) {}
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly notifications: NotificationsService,
+  ) {}
 
   // --- Services and products -------------------------------------------------------------------
 
@@ -111,7 +123,10 @@ export class ProductsAdminService {
         const where: FindOptionsWhere<TemplateEntity> =
           owner.kind === "GROUP" ? { shopGroupId: owner.shopGroupId, serviceId: service.id } : { shopId: owner.shopId, serviceId: service.id };
         const other = await tx.em.findOne(TemplateEntity, { where });
-        if (other) errors.push(userError("DUPLICATE_TEMPLATE", `${ownerLabel(owner)} has a template for service ${service.id} already (${other.id})`, ["input", "serviceId"]));
+        if (other)
+          errors.push(
+            userError("DUPLICATE_TEMPLATE", `${ownerLabel(owner)} has a template for service ${service.id} already (${other.id})`, ["input", "serviceId"]),
+          );
       }
       await checkIdList(tx.em, ProductEntity, input.productIds, ["input", "productIds"], errors, PRODUCTS_RULE);
       rejectIf(errors);
@@ -166,7 +181,14 @@ export class ProductsAdminService {
         await this.writeProducts(tx, template.id, productIds);
       }
       if (changes.length === 0) return view(template, current);
-      await reportChange(this.notifications, ctx, tx, "TEMPLATE_UPDATED", `Template ${template.id} (${ownerLabel(owner)}) was ${changes.join(" and ")} by ${actorName(ctx)}`, owner);
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        "TEMPLATE_UPDATED",
+        `Template ${template.id} (${ownerLabel(owner)}) was ${changes.join(" and ")} by ${actorName(ctx)}`,
+        owner,
+      );
       invalidatePrices(tx);
       return view(template, productIds);
     });
@@ -203,7 +225,14 @@ export class ProductsAdminService {
       const productIds = await this.productsOf(tx.em, template.id);
       await tx.em.delete(TemplateProductEntity, { templateId: template.id });
       await deleteOrReject(tx.em, TemplateEntity, { id: template.id }, `Template ${template.id}`);
-      await reportChange(this.notifications, ctx, tx, "TEMPLATE_DELETED", `Template ${template.id} "${template.name}" for service ${template.serviceId} (${ownerLabel(owner)}) was deleted by ${actorName(ctx)}`, owner);
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        "TEMPLATE_DELETED",
+        `Template ${template.id} "${template.name}" for service ${template.serviceId} (${ownerLabel(owner)}) was deleted by ${actorName(ctx)}`,
+        owner,
+      );
       invalidatePrices(tx);
       return view(template, productIds);
     });
@@ -227,7 +256,9 @@ export class ProductsAdminService {
       rejectIf(errors);
       const row = Object.assign(new entity(), { id: input.id, name: name! });
       await insertOrReject(tx.em, entity, row, () => [duplicateId(what, input.id, ["input", "id"])]);
-      await reportChange(this.notifications, ctx, tx, `${kind}_CREATED`, `${capitalise(what)} ${row.id} "${row.name}" was created by ${actorName(ctx)}`, { kind: "SYSTEM" });
+      await reportChange(this.notifications, ctx, tx, `${kind}_CREATED`, `${capitalise(what)} ${row.id} "${row.name}" was created by ${actorName(ctx)}`, {
+        kind: "SYSTEM",
+      });
       tx.emit("invalidate", { kind: "catalog" });
       return row;
     });
@@ -252,7 +283,14 @@ export class ProductsAdminService {
       const before = row.name;
       row.name = name;
       await tx.em.update(entity, { id: row.id } as FindOptionsWhere<T>, { name } as never);
-      await reportChange(this.notifications, ctx, tx, `${kind}_UPDATED`, `${capitalise(what)} ${row.id} was renamed from "${before}" to "${name}" by ${actorName(ctx)}`, { kind: "SYSTEM" });
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        `${kind}_UPDATED`,
+        `${capitalise(what)} ${row.id} was renamed from "${before}" to "${name}" by ${actorName(ctx)}`,
+        { kind: "SYSTEM" },
+      );
       tx.emit("invalidate", { kind: "catalog" });
       return row;
     });
@@ -302,7 +340,9 @@ export class ProductsAdminService {
     await tx.em.delete(TemplateProductEntity, { templateId });
     const links = productIds.map((productId, i) => Object.assign(new TemplateProductEntity(), { templateId, productId, position: i + 1 }));
     // A product deleted meanwhile fails the foreign key.
-    await insertOrReject(tx.em, TemplateProductEntity, links, () => [userError("UNKNOWN_PRODUCT", "A product of this template was deleted meanwhile", ["productIds"])]);
+    await insertOrReject(tx.em, TemplateProductEntity, links, () => [
+      userError("UNKNOWN_PRODUCT", "A product of this template was deleted meanwhile", ["productIds"]),
+    ]);
   }
 }
 

@@ -40,7 +40,10 @@ export interface ShopChange {
 
 /** Shop groups and shops: the write side, with their scopes, checks and change reports. */
 export class ShopsAdminService {
-  constructor(private readonly orders: OrdersService, private readonly notifications: NotificationsService) {}
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly notifications: NotificationsService,
+  ) {}
 
   // --- Shop groups -----------------------------------------------------------------------------
 
@@ -53,7 +56,10 @@ export class ShopsAdminService {
       rejectIf(errors);
       const group = Object.assign(new ShopGroupEntity(), { id: input.id, name: name! });
       await insertOrReject(tx.em, ShopGroupEntity, group, () => [duplicateId("shop group", input.id, ["input", "id"])]);
-      await reportChange(this.notifications, ctx, tx, "SHOP_GROUP_CREATED", `Shop group ${group.id} "${group.name}" was created by ${actorName(ctx)}`, { kind: "GROUP", shopGroupId: group.id });
+      await reportChange(this.notifications, ctx, tx, "SHOP_GROUP_CREATED", `Shop group ${group.id} "${group.name}" was created by ${actorName(ctx)}`, {
+        kind: "GROUP",
+        shopGroupId: group.id,
+      });
       tx.emit("invalidate", { kind: "catalog" });
       return group;
     });
@@ -73,7 +79,14 @@ export class ShopsAdminService {
       const before = group.name;
       group.name = name;
       await tx.em.update(ShopGroupEntity, { id: group.id }, { name });
-      await reportChange(this.notifications, ctx, tx, "SHOP_GROUP_UPDATED", `Shop group ${group.id} was renamed from "${before}" to "${name}" by ${actorName(ctx)}`, { kind: "GROUP", shopGroupId: group.id });
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        "SHOP_GROUP_UPDATED",
+        `Shop group ${group.id} was renamed from "${before}" to "${name}" by ${actorName(ctx)}`,
+        { kind: "GROUP", shopGroupId: group.id },
+      );
       tx.emit("invalidate", { kind: "catalog" });
       return group;
     });
@@ -93,7 +106,10 @@ export class ShopsAdminService {
         ["orders", await this.orders.idsUsing(tx.em, { shopGroupId: group.id })],
       ]);
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
-      await reportChange(this.notifications, ctx, tx, "SHOP_GROUP_DELETED", `Shop group ${group.id} "${group.name}" was deleted by ${actorName(ctx)}`, { kind: "GROUP", shopGroupId: group.id });
+      await reportChange(this.notifications, ctx, tx, "SHOP_GROUP_DELETED", `Shop group ${group.id} "${group.name}" was deleted by ${actorName(ctx)}`, {
+        kind: "GROUP",
+        shopGroupId: group.id,
+      });
       await deleteOrReject(tx.em, ShopGroupEntity, { id: group.id }, subject);
       tx.emit("invalidate", { kind: "catalog" });
       return group;
@@ -125,9 +141,18 @@ export class ShopsAdminService {
       });
       // A group deleted meanwhile fails the foreign key: the same answer as if it had never been.
       await insertOrReject(tx.em, ShopEntity, shop, (kind) =>
-        kind === "unique" ? [duplicateId("shop", input.id, ["input", "id"])] : [userError("UNKNOWN_SHOP_GROUP", `No shop group ${input.shopGroupId}`, ["input", "shopGroupId"])],
+        kind === "unique"
+          ? [duplicateId("shop", input.id, ["input", "id"])]
+          : [userError("UNKNOWN_SHOP_GROUP", `No shop group ${input.shopGroupId}`, ["input", "shopGroupId"])],
       );
-      await reportChange(this.notifications, ctx, tx, "SHOP_CREATED", `Shop ${shop.id} "${shop.name}" was created in shop group ${shop.shopGroupId} by ${actorName(ctx)}`, { kind: "SHOP", shopId: shop.id });
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        "SHOP_CREATED",
+        `Shop ${shop.id} "${shop.name}" was created in shop group ${shop.shopGroupId} by ${actorName(ctx)}`,
+        { kind: "SHOP", shopId: shop.id },
+      );
       tx.emit("invalidate", { kind: "catalog" });
       return shop;
     });
@@ -155,7 +180,14 @@ export class ShopsAdminService {
       if (fields.length === 0) return shop;
       Object.assign(shop, change);
       await tx.em.update(ShopEntity, { id: shop.id }, change);
-      await reportChange(this.notifications, ctx, tx, "SHOP_UPDATED", `Shop ${shop.id} "${shop.name}" was corrected by ${actorName(ctx)} (${[...new Set(fields)].join(", ")})`, { kind: "SHOP", shopId: shop.id });
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        "SHOP_UPDATED",
+        `Shop ${shop.id} "${shop.name}" was corrected by ${actorName(ctx)} (${[...new Set(fields)].join(", ")})`,
+        { kind: "SHOP", shopId: shop.id },
+      );
       tx.emit("invalidate", { kind: "catalog" });
       return shop;
     });
@@ -186,7 +218,13 @@ export class ShopsAdminService {
         throw e;
       }
       const after = await notifications.recipients(ctx, tx.em, scope);
-      await notifications.send(ctx, tx, [...before, ...after], "SHOP_MOVED", `Shop ${shop.id} "${shop.name}" was moved from shop group ${from} to ${shopGroupId} by ${actorName(ctx)}`);
+      await notifications.send(
+        ctx,
+        tx,
+        [...before, ...after],
+        "SHOP_MOVED",
+        `Shop ${shop.id} "${shop.name}" was moved from shop group ${from} to ${shopGroupId} by ${actorName(ctx)}`,
+      );
       invalidatePrices(tx);
       return shop;
     });
@@ -208,7 +246,14 @@ export class ShopsAdminService {
       ]);
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
       // Told before the row goes: the shop's group (whose admins are concerned) is read from it.
-      await reportChange(this.notifications, ctx, tx, "SHOP_DELETED", `Shop ${shop.id} "${shop.name}" of shop group ${shop.shopGroupId} was deleted by ${actorName(ctx)}`, { kind: "SHOP", shopId: shop.id });
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        "SHOP_DELETED",
+        `Shop ${shop.id} "${shop.name}" of shop group ${shop.shopGroupId} was deleted by ${actorName(ctx)}`,
+        { kind: "SHOP", shopId: shop.id },
+      );
       await deleteOrReject(tx.em, ShopEntity, { id: shop.id }, subject);
       invalidatePrices(tx);
       return shop;

@@ -88,7 +88,10 @@ export async function checkIdList<E extends ObjectLiteral & { id: string }>(
 /** A point on Earth: latitude -90..90, longitude -180..180 (INVALID_LOCATION naming lat or lng). */
 export function checkLocation(location: { lat: number; lng: number } | null | undefined, field: Field, errors: UserErrorData[]): void {
   if (location == null) return;
-  for (const [k, limit] of [["lat", 90], ["lng", 180]] as const) {
+  for (const [k, limit] of [
+    ["lat", 90],
+    ["lng", 180],
+  ] as const) {
     const v = location[k];
     if (!Number.isFinite(v) || v < -limit || v > limit) {
       errors.push(userError("INVALID_LOCATION", `${k} must be from ${-limit} to ${limit}, got ${v}`, [...field, k]));

@@ -29,7 +29,12 @@ export async function exact<T extends ObjectLiteral>(em: EntityManager, entity: 
 }
 
 /** The values of one column of the rows that match, sorted: who still uses an entity. */
-export async function ids<T extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<T>, where: FindOptionsWhere<T>, key: keyof T & string): Promise<string[]> {
+export async function ids<T extends ObjectLiteral>(
+  em: EntityManager,
+  entity: EntityTarget<T>,
+  where: FindOptionsWhere<T>,
+  key: keyof T & string,
+): Promise<string[]> {
   const rows = await em.find(entity, { where, select: { [key]: true } as never, order: { [key]: "ASC" } as never });
   return rows.map((r) => String(r[key]));
 }
@@ -38,7 +43,10 @@ export async function ids<T extends ObjectLiteral>(em: EntityManager, entity: En
 export function usesMessage(subject: string, uses: Array<[string, string[]]>): string | null {
   const parts = uses
     .filter(([, list]) => list.length > 0)
-    .map(([label, list]) => `${label} ${list.slice(0, MAX_NAMED_USES).join(", ")}${list.length > MAX_NAMED_USES ? ` (+${list.length - MAX_NAMED_USES} more)` : ""}`);
+    .map(
+      ([label, list]) =>
+        `${label} ${list.slice(0, MAX_NAMED_USES).join(", ")}${list.length > MAX_NAMED_USES ? ` (+${list.length - MAX_NAMED_USES} more)` : ""}`,
+    );
   if (parts.length === 0) return null;
   const listed = parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
   return `${subject} is still used by ${listed}`;
@@ -62,7 +70,12 @@ export async function insertOrReject<T extends ObjectLiteral>(
 }
 
 /** Deletes; a row that something started to use meanwhile fails its foreign key and is reported IN_USE. */
-export async function deleteOrReject<T extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<T>, where: FindOptionsWhere<T>, subject: string): Promise<void> {
+export async function deleteOrReject<T extends ObjectLiteral>(
+  em: EntityManager,
+  entity: EntityTarget<T>,
+  where: FindOptionsWhere<T>,
+  subject: string,
+): Promise<void> {
   try {
     await em.delete(entity, where);
   } catch (e) {

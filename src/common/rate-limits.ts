@@ -61,7 +61,10 @@ export class AttemptCounter {
 export class RateLimits {
   private readonly redis: Redis | null;
 
-  constructor(redisUrl: string | null, private readonly prefix: string) {
+  constructor(
+    redisUrl: string | null,
+    private readonly prefix: string,
+  ) {
     // A command waits for the connection being made (so the first attempts after a start are
     // counted in Redis too), but while Redis is away it fails after one reconnection attempt and the
     // in-process counter stands in, rather than a login waiting for Redis to come back.

@@ -79,7 +79,11 @@ export function createEventBus(redisUrl?: string | null, opts: EventBusOptions =
   const prefix = opts.channelPrefix ?? (opts.database ? channelPrefix(opts.database) : "printmesh:");
   const redis = redisEventTarget(redisUrl, prefix, opts.logger);
   const bus = createPubSub<Topics>({ eventTarget: redis.target });
-  return Object.assign(bus, { close: redis.close, ready: redis.ready, invalidateLocally: (event: CacheInvalidation) => redis.deliverLocally("invalidate", event) });
+  return Object.assign(bus, {
+    close: redis.close,
+    ready: redis.ready,
+    invalidateLocally: (event: CacheInvalidation) => redis.deliverLocally("invalidate", event),
+  });
 }
 
 /**
@@ -172,7 +176,12 @@ function redisEventTarget(
   // time (a connection that looks open but leads nowhere). A PING is sent only on a ready
   // connection: on another it would wait in the offline queue.
   const ready = async (): Promise<BusReadiness> => {
-    const down = ([[publisher, "publish"], [subscriber, "subscribe"]] as const).filter(([client]) => client.status !== "ready");
+    const down = (
+      [
+        [publisher, "publish"],
+        [subscriber, "subscribe"],
+      ] as const
+    ).filter(([client]) => client.status !== "ready");
     if (down.length > 0) return { ready: false, reason: down.map(([client, role]) => `the ${role} connection is ${client.status}`).join(", ") };
     let timer: NodeJS.Timeout | undefined;
     try {

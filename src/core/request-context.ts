@@ -16,10 +16,7 @@ import type { EventBus } from "./events";
 export interface CallerRecords {}
 export type CallerRecord = CallerRecords extends { user: infer U } ? U : never;
 
-export type Auth =
-  | { kind: "anonymous" }
-  | { kind: "user"; user: CallerRecord }
-  | { kind: "lab"; labId: string; shopId: string; keyId: string };
+export type Auth = { kind: "anonymous" } | { kind: "user"; user: CallerRecord } | { kind: "lab"; labId: string; shopId: string; keyId: string };
 
 export interface AppContext {
   config: Config;

@@ -49,7 +49,12 @@ export interface CacheVersionWatcher {
  * `everyMs`, calling `changed(kind)` for each kind whose version differs from the last read (a
  * missing or unreadable baseline counts as a change). A failed read is logged and tried again.
  */
-export async function watchCacheVersions(ds: DataSource, changed: (kind: string) => void, logger: Logger, everyMs = CACHE_VERSION_CHECK_MS): Promise<CacheVersionWatcher> {
+export async function watchCacheVersions(
+  ds: DataSource,
+  changed: (kind: string) => void,
+  logger: Logger,
+  everyMs = CACHE_VERSION_CHECK_MS,
+): Promise<CacheVersionWatcher> {
   let seen = new Map<string, string>();
   let failing = false;
   const read = async (): Promise<Map<string, string>> => {

@@ -18,7 +18,13 @@ export async function ensureDatabase(db: DatabaseConfig): Promise<boolean> {
   const server = `${db.user}@${db.socketPath ?? `${db.host}:${db.port}`}`;
   let conn;
   try {
-    conn = await createConnection({ host: db.host, port: db.port, ...(db.socketPath ? { socketPath: db.socketPath } : {}), user: db.user, password: db.password });
+    conn = await createConnection({
+      host: db.host,
+      port: db.port,
+      ...(db.socketPath ? { socketPath: db.socketPath } : {}),
+      user: db.user,
+      password: db.password,
+    });
   } catch (e) {
     throw new DatabaseSetupError(`cannot connect to the database server as ${server}: ${(e as Error).message}`);
   }

@@ -196,12 +196,22 @@ async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
   // Each OK packet as it arrives: on a failure, how far MariaDB got.
   const answered: ResultSetHeader[] = [];
   const error = await new Promise<SqlError | null>((resolve) => {
-    conn.query(sql, batch.flatMap((w) => w.params), (e) => resolve(e)).on("result", (r) => answered.push(r as unknown as ResultSetHeader));
+    conn
+      .query(
+        sql,
+        batch.flatMap((w) => w.params),
+        (e) => resolve(e),
+      )
+      .on("result", (r) => answered.push(r as unknown as ResultSetHeader));
   });
   const results = wrapped ? answered.slice(1, 1 + batch.length) : answered;
   if (error === null) {
     conn.release();
-    batch.forEach((w, i) => (i < results.length ? w.resolve(result(results[i])) : w.reject(new Error(`MariaDB answered ${results.length} of ${batch.length} statements sent together`))));
+    batch.forEach((w, i) =>
+      i < results.length
+        ? w.resolve(result(results[i]))
+        : w.reject(new Error(`MariaDB answered ${results.length} of ${batch.length} statements sent together`)),
+    );
     return;
   }
   if (error.fatal || (wrapped && results.length === batch.length)) {

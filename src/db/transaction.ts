@@ -73,12 +73,14 @@ async function drainSqlite(ds: DataSource, queue: SqliteQueue): Promise<void> {
 async function runSqliteGroup(ds: DataSource, group: SqliteUnit[]): Promise<void> {
   if (group.length > 1) {
     const values: unknown[] = [];
-    const together = await ds.transaction(async (em) => {
-      for (const unit of group) values.push(await unit.work(em));
-    }).then(
-      () => true,
-      () => false,
-    );
+    const together = await ds
+      .transaction(async (em) => {
+        for (const unit of group) values.push(await unit.work(em));
+      })
+      .then(
+        () => true,
+        () => false,
+      );
     if (together) {
       group.forEach((unit, i) => unit.resolve(values[i]));
       return;

@@ -32,20 +32,29 @@ export class DesignTemplatesResolver {
   }
 
   @Authorized<Principal>(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN, LAB)
-  @Query(() => [LabDesignTemplateType], { description: "The design templates a lab reported holding (admins of its shop and group, the center admin, the lab itself)." })
+  @Query(() => [LabDesignTemplateType], {
+    description: "The design templates a lab reported holding (admins of its shop and group, the center admin, the lab itself).",
+  })
   labDesignTemplates(@Ctx() ctx: RequestContext, @Arg("labId", () => ID) labId: string): Promise<LabDesignTemplateType[]> {
     return this.designTemplatesService.labTemplates(ctx, labId);
   }
 
   @Authorized(Role.CENTER_ADMIN)
-  @Mutation(() => DesignTemplatePayload, { description: "Register a design template: its preview and the checksum and size of the full file the labs hold (center admin)." })
-  async createDesignTemplate(@Ctx() ctx: RequestContext, @Arg("input", () => CreateDesignTemplateInput) input: CreateDesignTemplateInput): Promise<DesignTemplatePayload> {
+  @Mutation(() => DesignTemplatePayload, {
+    description: "Register a design template: its preview and the checksum and size of the full file the labs hold (center admin).",
+  })
+  async createDesignTemplate(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => CreateDesignTemplateInput) input: CreateDesignTemplateInput,
+  ): Promise<DesignTemplatePayload> {
     const r = await this.designTemplatesService.create(ctx, input);
     return { designTemplate: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
-  @Mutation(() => DesignTemplatePayload, { description: "Correct a design template, or give it a new file (sha256, size): labs holding the old one must fetch it (center admin)." })
+  @Mutation(() => DesignTemplatePayload, {
+    description: "Correct a design template, or give it a new file (sha256, size): labs holding the old one must fetch it (center admin).",
+  })
   async updateDesignTemplate(
     @Ctx() ctx: RequestContext,
     @Arg("id", () => ID) id: string,

@@ -76,7 +76,6 @@ export interface OrderTemplatesInput {
   subOrders: Array<{ items: Array<{ designTemplateId?: string | null }> }>;
 }
 
-
 export class DesignTemplatesService {
   /** Per lab and missing set: until when a TEMPLATE_MISSING notice is not repeated. */
   private readonly quietUntil = new Map<string, number>();
@@ -120,7 +119,14 @@ export class DesignTemplatesService {
       const sha256 = checkSha256(input.sha256, ["input", "sha256"], errors);
       checkSize(input.size, ["input", "size"], errors);
       rejectIf(errors);
-      const template = Object.assign(new DesignTemplateEntity(), { id: input.id, name: name!, preview: preview!, sha256: sha256!, size: input.size, updatedAt: new Date() });
+      const template = Object.assign(new DesignTemplateEntity(), {
+        id: input.id,
+        name: name!,
+        preview: preview!,
+        sha256: sha256!,
+        size: input.size,
+        updatedAt: new Date(),
+      });
       try {
         await tx.em.insert(DesignTemplateEntity, template);
       } catch (e) {
@@ -128,7 +134,12 @@ export class DesignTemplatesService {
         if (!isUniqueViolation(e)) throw e;
         throw new RollbackWithErrors([duplicateId("design template", input.id, ["input", "id"])]);
       }
-      await this.report(ctx, tx, "DESIGN_TEMPLATE_CREATED", `Design template ${template.id} "${template.name}" (${template.size} bytes, sha256 ${template.sha256}) was registered by ${actorName(ctx)}; labs should fetch its file`);
+      await this.report(
+        ctx,
+        tx,
+        "DESIGN_TEMPLATE_CREATED",
+        `Design template ${template.id} "${template.name}" (${template.size} bytes, sha256 ${template.sha256}) was registered by ${actorName(ctx)}; labs should fetch its file`,
+      );
       return template;
     });
   }
@@ -205,12 +216,17 @@ export class DesignTemplatesService {
     const labId = ctx.auth.labId;
     return inTransaction(ctx, async (tx) => {
       if (templates.length > MAX_LAB_TEMPLATES) {
-        throw new RollbackWithErrors([userError("TOO_MANY_TEMPLATES", `A report lists at most ${MAX_LAB_TEMPLATES} templates, got ${templates.length}`, ["templates"])]);
+        throw new RollbackWithErrors([
+          userError("TOO_MANY_TEMPLATES", `A report lists at most ${MAX_LAB_TEMPLATES} templates, got ${templates.length}`, ["templates"]),
+        ]);
       }
       // Held until commit: two reports of one lab replace its set one after the other.
       const lab = await tx.em.findOne(LabEntity, { where: { id: labId }, ...forUpdate(tx.em) });
       if (!lab) throw forbidden(`Lab ${labId} no longer exists`);
-      const known = await templatesById(tx.em, templates.map((t) => t.id));
+      const known = await templatesById(
+        tx.em,
+        templates.map((t) => t.id),
+      );
       const errors: UserErrorData[] = [];
       const seen = new Set<string>();
       const rows: LabDesignTemplateEntity[] = [];
@@ -222,7 +238,11 @@ export class DesignTemplatesService {
         else if (!SHA256_RE.test(t.sha256)) errors.push(userError("INVALID_SHA256", "sha256 must be 64 hexadecimal digits", ["templates", i, "sha256"]));
         else if (t.sha256.toLowerCase() !== center.sha256) {
           errors.push(
-            userError("CHECKSUM_MISMATCH", `The lab's copy of design template ${t.id} has sha256 ${t.sha256.toLowerCase()}, the center's file ${center.sha256}: fetch the current file`, ["templates", i, "sha256"]),
+            userError(
+              "CHECKSUM_MISMATCH",
+              `The lab's copy of design template ${t.id} has sha256 ${t.sha256.toLowerCase()}, the center's file ${center.sha256}: fetch the current file`,
+              ["templates", i, "sha256"],
+            ),
           );
         } else rows.push(Object.assign(new LabDesignTemplateEntity(), { labId, designTemplateId: t.id, sha256: center.sha256, reportedAt: now }));
         seen.add(t.id);
@@ -231,7 +251,9 @@ export class DesignTemplatesService {
       await tx.em.delete(LabDesignTemplateEntity, { labId });
       for (let i = 0; i < rows.length; i += 200) await tx.em.insert(LabDesignTemplateEntity, rows.slice(i, i + 200));
       await tx.em.update(LabEntity, { id: labId }, { lastSeenAt: now });
-      return rows.map((r) => ({ labId: r.labId, designTemplateId: r.designTemplateId, sha256: r.sha256, reportedAt: r.reportedAt, current: true })).sort(byTemplateId);
+      return rows
+        .map((r) => ({ labId: r.labId, designTemplateId: r.designTemplateId, sha256: r.sha256, reportedAt: r.reportedAt, current: true }))
+        .sort(byTemplateId);
     });
   }
 
@@ -268,7 +290,9 @@ export class DesignTemplatesService {
     input.subOrders.forEach((s, si) =>
       s.items.forEach((it, ii) => {
         if (it.designTemplateId != null && !known.has(it.designTemplateId)) {
-          errors.push(userError("UNKNOWN_DESIGN_TEMPLATE", `No design template ${it.designTemplateId}`, ["input", "subOrders", si, "items", ii, "designTemplateId"]));
+          errors.push(
+            userError("UNKNOWN_DESIGN_TEMPLATE", `No design template ${it.designTemplateId}`, ["input", "subOrders", si, "items", ii, "designTemplateId"]),
+          );
         }
       }),
     );
@@ -307,8 +331,17 @@ export class DesignTemplatesService {
 
   private async held(em: EntityManager, labId: string): Promise<LabDesignTemplateView[]> {
     const rows = await em.find(LabDesignTemplateEntity, { where: { labId }, order: { designTemplateId: "ASC" } });
-    const centers = await templatesById(em, rows.map((r) => r.designTemplateId));
-    return rows.map((r) => ({ labId: r.labId, designTemplateId: r.designTemplateId, sha256: r.sha256, reportedAt: r.reportedAt, current: centers.get(r.designTemplateId)?.sha256 === r.sha256 }));
+    const centers = await templatesById(
+      em,
+      rows.map((r) => r.designTemplateId),
+    );
+    return rows.map((r) => ({
+      labId: r.labId,
+      designTemplateId: r.designTemplateId,
+      sha256: r.sha256,
+      reportedAt: r.reportedAt,
+      current: centers.get(r.designTemplateId)?.sha256 === r.sha256,
+    }));
   }
 
   /** Design templates are the whole network's: every group and shop admin is told of a change. */
@@ -344,7 +377,11 @@ export function normalisePreview(raw: string): PreviewCheck {
   if (declared !== null && declared !== sniffed) return { ok: false, code: "INVALID_PREVIEW", message: `The preview says ${declared} but is ${sniffed}` };
   const dataUrl = `data:${sniffed};base64,${b64}`;
   if (dataUrl.length > MAX_PREVIEW_LENGTH) {
-    return { ok: false, code: "PREVIEW_TOO_LARGE", message: `The preview must be at most ${MAX_PREVIEW_LENGTH} characters as a data URL (about 48 KiB of image), got ${dataUrl.length}` };
+    return {
+      ok: false,
+      code: "PREVIEW_TOO_LARGE",
+      message: `The preview must be at most ${MAX_PREVIEW_LENGTH} characters as a data URL (about 48 KiB of image), got ${dataUrl.length}`,
+    };
   }
   return { ok: true, dataUrl };
 }
@@ -378,8 +415,6 @@ function checkSize(size: number, field: Field, errors: UserErrorData[]): void {
     errors.push(userError("INVALID_SIZE", `size must be the full file's size in bytes, 1 to ${MAX_TEMPLATE_SIZE}, got ${size}`, field));
   }
 }
-
-
 
 /** The templates of these ids, named exactly (MariaDB compares ignoring letter case; a reference must not). */
 async function templatesById(em: EntityManager, ids: readonly string[]): Promise<Map<string, DesignTemplateEntity>> {
@@ -415,7 +450,6 @@ function requireCenterAdmin(ctx: RequestContext): void {
   if (!isCenterAdmin(ctx)) throw forbidden("Only the center admin manages design templates");
 }
 
-
 function byTemplateId(a: { designTemplateId: string }, b: { designTemplateId: string }): number {
   return a.designTemplateId < b.designTemplateId ? -1 : a.designTemplateId > b.designTemplateId ? 1 : 0;
 }
@@ -423,5 +457,3 @@ function byTemplateId(a: { designTemplateId: string }, b: { designTemplateId: st
 function notFound(id: string, field: Field): RollbackWithErrors {
   return new RollbackWithErrors([userError("NOT_FOUND", `No design template ${id}`, field)]);
 }
-
-

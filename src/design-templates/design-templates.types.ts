@@ -16,7 +16,9 @@ const MAX_EDGE_PREVIEW = 256 * 1024;
 const ID_DESCRIPTION = "Chosen by the caller: 1 to 64 letters, digits, '.', '_' or '-'; unique ignoring letter case.";
 const PREVIEW_DESCRIPTION = `A small image: a data URL (data:image/png;base64,...; PNG, JPEG, GIF or WebP) or bare base64; at most ${MAX_PREVIEW_LENGTH} characters as a data URL.`;
 
-@ObjectType("DesignTemplate", { description: "A design template (frame, card layout) as the center knows it: the labs hold the full file (seed 001, claims 5-6)." })
+@ObjectType("DesignTemplate", {
+  description: "A design template (frame, card layout) as the center knows it: the labs hold the full file (seed 001, claims 5-6).",
+})
 export class DesignTemplateType {
   @Field(() => ID)
   id!: string;
@@ -78,7 +80,9 @@ export class CreateDesignTemplateInput {
   size!: number;
 }
 
-@InputType("UpdateDesignTemplateInput", { description: "Fields to change; omitted fields stay as they are. A new file is a new sha256 (and size): labs must fetch it." })
+@InputType("UpdateDesignTemplateInput", {
+  description: "Fields to change; omitted fields stay as they are. A new file is a new sha256 (and size): labs must fetch it.",
+})
 export class UpdateDesignTemplateInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
@@ -123,7 +127,10 @@ export class HeldDesignTemplateInput {
 
 @ObjectType("ReportLabTemplatesPayload")
 export class ReportLabTemplatesPayload {
-  @Field(() => [LabDesignTemplateType], { nullable: true, description: "What the center now knows the lab holds; null when errors is not empty (nothing was stored)." })
+  @Field(() => [LabDesignTemplateType], {
+    nullable: true,
+    description: "What the center now knows the lab holds; null when errors is not empty (nothing was stored).",
+  })
   templates?: LabDesignTemplateType[] | null;
 
   @Field(() => [UserErrorType])

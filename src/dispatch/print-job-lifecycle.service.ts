@@ -15,7 +15,6 @@ import { In } from "typeorm";
 import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
 import { randomHex } from "../common/random-tokens";
 import { LabEntity } from "../labs/lab.entity";
-import { isSqlite, withTransaction } from "../db/transaction";
 import { inTransaction, type Outcome, type Tx } from "../core/unit-of-work";
 import { systemContext, type AppContext, type RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
@@ -316,14 +315,29 @@ export class PrintJobLifecycleService {
    * failed for good once PRINT_JOB_MAX_ATTEMPTS is reached. The UPDATE is conditional on the lease
    * still being the one read; null when it is not (someone else ended it first).
    */
-  private async endAttempt(ctx: RequestContext, tx: Tx, held: PrintJobEntity, now: Date, mode: "RETRY" | "GIVE_UP" | "EXPIRED", why: string): Promise<PrintJobEntity | null> {
+  private async endAttempt(
+    ctx: RequestContext,
+    tx: Tx,
+    held: PrintJobEntity,
+    now: Date,
+    mode: "RETRY" | "GIVE_UP" | "EXPIRED",
+    why: string,
+  ): Promise<PrintJobEntity | null> {
     const attempts = held.attempts + 1;
     const giveUp = mode === "GIVE_UP" || attempts >= ctx.app.config.printJobMaxAttempts;
     const delay = mode === "RETRY" ? retryDelaySeconds(held.attempts) : 0;
     const end: LeaseEnd = giveUp
       ? // A job failed by its lab keeps the token, so that the same failure sent again is recognised.
         { status: jobMove("FAIL").to, attempts, leaseToken: mode === "EXPIRED" ? null : held.leaseToken, leaseExpiresAt: null, lastError: why, updatedAt: now }
-      : { status: jobMove("REQUEUE").to, attempts, availableAt: new Date(now.getTime() + delay * 1000), leaseToken: null, leaseExpiresAt: null, lastError: why, updatedAt: now };
+      : {
+          status: jobMove("REQUEUE").to,
+          attempts,
+          availableAt: new Date(now.getTime() + delay * 1000),
+          leaseToken: null,
+          leaseExpiresAt: null,
+          lastError: why,
+          updatedAt: now,
+        };
     const job = await this.store.endLease(tx.em, held, end, mode === "EXPIRED" ? now : null);
     if (!job) return null;
     const order = await this.moveOrder(tx, job.orderId, giveUp ? "FAIL" : "REQUEUE");

@@ -12,7 +12,18 @@ import type { RequestContext } from "../core/request-context";
 import type { OrderEntity } from "../orders/order.entity";
 import { readOrderAlone, updateOrderStatement } from "../orders/order.rows";
 import { PrintJobEntity } from "./print-job.entity";
-import { done, FINISH_PRINTING, leased, newJob, READ_AGAIN, SqlPrintJobStore, START_PRINTING, type ConfirmPlanner, type Finish, type Lease } from "./print-job-store";
+import {
+  done,
+  FINISH_PRINTING,
+  leased,
+  newJob,
+  READ_AGAIN,
+  SqlPrintJobStore,
+  START_PRINTING,
+  type ConfirmPlanner,
+  type Finish,
+  type Lease,
+} from "./print-job-store";
 import { finishJobWithOrder, insertJobAfterOneRowStatement, leaseJobWithOrder, readJobAlone } from "./print-job.rows";
 
 export class MariaDbPrintJobStore extends SqlPrintJobStore {
@@ -20,7 +31,12 @@ export class MariaDbPrintJobStore extends SqlPrintJobStore {
   protected readonly nullSafeEquals = "<=>" as const;
 
   /** Read (unless known), plan, then the order's UPDATE and the job's INSERT in one round trip. */
-  async confirmWithJob(ctx: RequestContext, orderId: string, known: OrderEntity | null, plan: ConfirmPlanner): Promise<Outcome<OrderEntity> | typeof READ_AGAIN> {
+  async confirmWithJob(
+    ctx: RequestContext,
+    orderId: string,
+    known: OrderEntity | null,
+    plan: ConfirmPlanner,
+  ): Promise<Outcome<OrderEntity> | typeof READ_AGAIN> {
     const ds = ctx.app.ds;
     const order = known ?? (await readOrderAlone(ds, orderId));
     const p = await plan(ds.manager, order);
@@ -64,6 +80,11 @@ export class MariaDbPrintJobStore extends SqlPrintJobStore {
    * refuses.
    */
   async current(em: EntityManager, jobId: string, labId: string): Promise<PrintJobEntity | null> {
-    return em.getRepository(PrintJobEntity).createQueryBuilder("j").where("j.id = :id AND j.lab_id = :lab", { id: jobId, lab: labId }).setLock("pessimistic_write").getOne();
+    return em
+      .getRepository(PrintJobEntity)
+      .createQueryBuilder("j")
+      .where("j.id = :id AND j.lab_id = :lab", { id: jobId, lab: labId })
+      .setLock("pessimistic_write")
+      .getOne();
   }
 }

@@ -20,7 +20,12 @@ export class SqlitePrintJobStore extends SqlPrintJobStore {
   protected readonly nullSafeEquals = "IS" as const;
 
   /** Read (unless known), plan and write in one transaction. */
-  async confirmWithJob(ctx: RequestContext, orderId: string, known: OrderEntity | null, plan: ConfirmPlanner): Promise<Outcome<OrderEntity> | typeof READ_AGAIN> {
+  async confirmWithJob(
+    ctx: RequestContext,
+    orderId: string,
+    known: OrderEntity | null,
+    plan: ConfirmPlanner,
+  ): Promise<Outcome<OrderEntity> | typeof READ_AGAIN> {
     try {
       return await inTransaction(ctx, async (tx) => {
         const order = known ?? (await readOrder(tx.em, orderId));

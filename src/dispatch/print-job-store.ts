@@ -49,7 +49,8 @@ export type ConfirmPlanner = (em: EntityManager, order: OrderEntity | null) => P
 export const READ_AGAIN = "READ_AGAIN";
 
 /** How a lapsed or failed lease ends: the job's columns after it. */
-export type LeaseEnd = Pick<PrintJobEntity, "status" | "attempts" | "leaseToken" | "leaseExpiresAt" | "lastError" | "updatedAt"> & Partial<Pick<PrintJobEntity, "availableAt">>;
+export type LeaseEnd = Pick<PrintJobEntity, "status" | "attempts" | "leaseToken" | "leaseExpiresAt" | "lastError" | "updatedAt"> &
+  Partial<Pick<PrintJobEntity, "availableAt">>;
 
 export interface PrintJobStore {
   readonly engine: "sqlite" | "mariadb";
@@ -117,7 +118,12 @@ export abstract class SqlPrintJobStore implements PrintJobStore {
   abstract readonly engine: "sqlite" | "mariadb";
   /** The engine's null-safe equality, for a claim that expects the columns it read. */
   protected abstract readonly nullSafeEquals: NullSafeEquals;
-  abstract confirmWithJob(ctx: RequestContext, orderId: string, known: OrderEntity | null, plan: ConfirmPlanner): Promise<Outcome<OrderEntity> | typeof READ_AGAIN>;
+  abstract confirmWithJob(
+    ctx: RequestContext,
+    orderId: string,
+    known: OrderEntity | null,
+    plan: ConfirmPlanner,
+  ): Promise<Outcome<OrderEntity> | typeof READ_AGAIN>;
   abstract claimAtOnce(ds: DataSource, lease: Lease, known: PrintJobEntity | undefined): Promise<PrintJobEntity | null>;
   abstract claim(em: EntityManager, lease: Lease, known: PrintJobEntity | undefined): Promise<PrintJobEntity | null>;
   abstract finishAtOnce(ds: DataSource, finish: Finish, granted: PrintJobEntity | undefined): Promise<PrintJobEntity | null>;
@@ -169,12 +175,11 @@ export abstract class SqlPrintJobStore implements PrintJobStore {
   async moveOrder(em: EntityManager, orderId: string, event: OrderEvent): Promise<void> {
     const moves = movesOf(event);
     // Hand-written: it runs with every claim and completion of a print job.
-    const r = await runSql(em, `UPDATE orders SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status IN (${placeholders(moves.from.length)})`, [
-      moves.to,
-      Date.now(),
-      orderId,
-      ...moves.from,
-    ]);
+    const r = await runSql(
+      em,
+      `UPDATE orders SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status IN (${placeholders(moves.from.length)})`,
+      [moves.to, Date.now(), orderId, ...moves.from],
+    );
     if (r.affected === 1) return;
     const order = await em.findOne(OrderEntity, { where: { id: orderId }, select: { id: true, status: true } });
     if (!order) throw new Error(`order ${orderId} of a print job is missing`);
@@ -195,7 +200,11 @@ export abstract class SqlPrintJobStore implements PrintJobStore {
       due: await em
         .getRepository(PrintJobEntity)
         .createQueryBuilder("j")
-        .where("j.status = :queued AND j.attempts > 0 AND j.available_at > :since AND j.available_at <= :now", { queued: CLAIM.from, since, now: now.getTime() })
+        .where("j.status = :queued AND j.attempts > 0 AND j.available_at > :since AND j.available_at <= :now", {
+          queued: CLAIM.from,
+          since,
+          now: now.getTime(),
+        })
         .limit(10 * limit)
         .getMany(),
     }));
@@ -236,7 +245,13 @@ export function newJob(orderId: string, labId: string): PrintJobEntity {
 
 /** `job` (as read while QUEUED) once the UPDATE of this lease won it. */
 export function leased(job: PrintJobEntity, lease: Lease): PrintJobEntity {
-  return Object.assign(new PrintJobEntity(), job, { status: CLAIM.to, leaseToken: lease.leaseToken, leaseExpiresAt: lease.leaseExpiresAt, claimKey: lease.claimKey, updatedAt: lease.now });
+  return Object.assign(new PrintJobEntity(), job, {
+    status: CLAIM.to,
+    leaseToken: lease.leaseToken,
+    leaseExpiresAt: lease.leaseExpiresAt,
+    claimKey: lease.claimKey,
+    updatedAt: lease.now,
+  });
 }
 
 /** `job` (as leased) once its completion's UPDATE won. */

@@ -118,7 +118,11 @@ export async function leaseJobWithOrder(
 }
 
 /** MySQL/MariaDB only: the completion and the order's move in one statement, as leaseJobWithOrder. */
-export async function finishJobWithOrder(ds: DataSource, p: { jobId: string; labId: string; leaseToken: string; now: Date }, move: OrderMove): Promise<boolean> {
+export async function finishJobWithOrder(
+  ds: DataSource,
+  p: { jobId: string; labId: string; leaseToken: string; now: Date },
+  move: OrderMove,
+): Promise<boolean> {
   const now = p.now.getTime();
   const r = await runCoalesced(
     ds,

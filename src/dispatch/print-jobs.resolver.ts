@@ -12,7 +12,10 @@ const asJob = (job: PrintJobEntity | null): PrintJobType | null => job as unknow
 
 @Resolver(() => PrintJobType)
 export class PrintJobsResolver {
-  constructor(private readonly printJobLifecycle: PrintJobLifecycleService, private readonly printJobs: PrintJobsService) {}
+  constructor(
+    private readonly printJobLifecycle: PrintJobLifecycleService,
+    private readonly printJobs: PrintJobsService,
+  ) {}
 
   @Authorized(LAB)
   @Query(() => PrintJobType, { nullable: true, description: "A lab fetches its job's full content (pull)." })
@@ -28,7 +31,11 @@ export class PrintJobsResolver {
   async claimPrintJob(
     @Ctx() ctx: RequestContext,
     @Arg("jobId", () => ID) jobId: string,
-    @Arg("claimKey", () => String, { nullable: true, description: "16 to 64 characters of A-Z, a-z, 0-9, _ and -, new for each claim (INVALID_CLAIM_KEY otherwise)." }) claimKey?: string | null,
+    @Arg("claimKey", () => String, {
+      nullable: true,
+      description: "16 to 64 characters of A-Z, a-z, 0-9, _ and -, new for each claim (INVALID_CLAIM_KEY otherwise).",
+    })
+    claimKey?: string | null,
   ): Promise<ClaimPrintJobPayload> {
     const r = await this.printJobLifecycle.claim(ctx, jobId, claimKey ?? null);
     if (!r.value) return { job: null, leaseToken: null, leaseExpiresAt: null, errors: r.errors };
@@ -36,15 +43,22 @@ export class PrintJobsResolver {
   }
 
   @Authorized(LAB)
-  @Mutation(() => PrintJobPayload, { description: "The job printed; the order becomes PRINTED. Sending it again with the same token answers the job again (LEASE_LOST for any other token)." })
-  async completePrintJob(@Ctx() ctx: RequestContext, @Arg("jobId", () => ID) jobId: string, @Arg("leaseToken", () => String) leaseToken: string): Promise<PrintJobPayload> {
+  @Mutation(() => PrintJobPayload, {
+    description: "The job printed; the order becomes PRINTED. Sending it again with the same token answers the job again (LEASE_LOST for any other token).",
+  })
+  async completePrintJob(
+    @Ctx() ctx: RequestContext,
+    @Arg("jobId", () => ID) jobId: string,
+    @Arg("leaseToken", () => String) leaseToken: string,
+  ): Promise<PrintJobPayload> {
     const r = await this.printJobLifecycle.complete(ctx, jobId, leaseToken);
     return { job: asJob(r.value), errors: r.errors };
   }
 
   @Authorized(LAB)
   @Mutation(() => PrintJobPayload, {
-    description: "The job could not be printed. retryable: back in the queue after a growing delay, until PRINT_JOB_MAX_ATTEMPTS; otherwise the job and its order fail and the admins concerned are told.",
+    description:
+      "The job could not be printed. retryable: back in the queue after a growing delay, until PRINT_JOB_MAX_ATTEMPTS; otherwise the job and its order fail and the admins concerned are told.",
   })
   async failPrintJob(
     @Ctx() ctx: RequestContext,

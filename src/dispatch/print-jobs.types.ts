@@ -10,7 +10,9 @@ export enum PrintJobStatusEnum {
 }
 registerEnumType(PrintJobStatusEnum, { name: "PrintJobStatus" });
 
-@ObjectType("PrintJobImage", { description: "An image the job prints, as its lab downloads it (seed 001, claim 2: the lab asks the center for the image data)." })
+@ObjectType("PrintJobImage", {
+  description: "An image the job prints, as its lab downloads it (seed 001, claim 2: the lab asks the center for the image data).",
+})
 export class PrintJobImageType {
   @Field(() => ID)
   imageId!: string;

@@ -13,7 +13,15 @@
  * class-validator itself, which decides and words the errors: the same ArgumentValidationError
  * (BAD_USER_INPUT), which errors-format turns into field paths.
  */
-import { getMetadataStorage, validateSync, ValidationTypes, type ValidationArguments, type ValidationError, type ValidatorConstraintInterface, type ValidatorOptions } from "class-validator";
+import {
+  getMetadataStorage,
+  validateSync,
+  ValidationTypes,
+  type ValidationArguments,
+  type ValidationError,
+  type ValidatorConstraintInterface,
+  type ValidatorOptions,
+} from "class-validator";
 import type { ValidationMetadata } from "class-validator/types/metadata/ValidationMetadata";
 import { ArgumentValidationError, type ValidatorFn } from "type-graphql";
 import { badInput } from "../common/errors";

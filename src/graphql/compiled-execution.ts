@@ -28,7 +28,21 @@
  * equal by test/graphql/compiled-execution.test.ts (the same results and errors as `execute`).
  */
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
-import { execute, getVariableValues, GraphQLError, GraphQLSchema, isInputObjectType, GraphQLScalarType, Kind, specifiedScalarTypes, type DocumentNode, type ExecutionResult, type OperationDefinitionNode, type TypeNode, type VariableDefinitionNode } from "graphql";
+import {
+  execute,
+  getVariableValues,
+  GraphQLError,
+  GraphQLSchema,
+  isInputObjectType,
+  GraphQLScalarType,
+  Kind,
+  specifiedScalarTypes,
+  type DocumentNode,
+  type ExecutionResult,
+  type OperationDefinitionNode,
+  type TypeNode,
+  type VariableDefinitionNode,
+} from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { compileVariableParsing, failToParseVariables, type CoercedVariableValues } from "graphql-jit/dist/variables";
 import { noteRequestOfErrors } from "./errors-format";
@@ -102,7 +116,12 @@ interface Compiled {
 
 export interface CompiledOperations {
   /** `operation` of `document` (parsed and validated) run with the client's variables. */
-  execute(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | null | undefined, context: unknown): ExecutionResult | Promise<ExecutionResult>;
+  execute(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Record<string, unknown> | null | undefined,
+    context: unknown,
+  ): ExecutionResult | Promise<ExecutionResult>;
   /** How many operations were compiled so far. */
   readonly compilations: number;
 }
@@ -182,7 +201,11 @@ function compiledExecutor(schema: GraphQLSchema, operations: CompiledOperations)
   return async (request) => {
     if (!request.operation) return execute({ schema, document: request.document, operationName: request.request.operationName });
     if (request.operation.operation === "subscription") {
-      return { errors: [new GraphQLError("Subscriptions are served over graphql-ws (a WebSocket on this same path), not over HTTP", { extensions: { code: "BAD_REQUEST" } })] };
+      return {
+        errors: [
+          new GraphQLError("Subscriptions are served over graphql-ws (a WebSocket on this same path), not over HTTP", { extensions: { code: "BAD_REQUEST" } }),
+        ],
+      };
     }
     return operations.execute(request.document, request.operation, request.request.variables, request.context);
   };

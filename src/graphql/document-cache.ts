@@ -18,9 +18,7 @@ export class DocumentCache {
   private readonly checked = new WeakMap<DocumentNode, readonly GraphQLError[]>();
   private chars = 0;
 
-  constructor(
-    private readonly limits: { maxEntries: number; maxChars: number; maxTokens: number },
-  ) {}
+  constructor(private readonly limits: { maxEntries: number; maxChars: number; maxTokens: number }) {}
 
   get size(): number {
     return this.docs.size;

@@ -75,7 +75,10 @@ function requestOf(error: unknown, original: unknown): string | undefined {
 }
 
 export function makeFormatError(logger: Logger, opts: { suggestions?: boolean } = {}) {
-  const hide = opts.suggestions === false ? (message: string) => (message.includes("Did you mean") ? message.replace(SUGGESTION, SUGGESTION_MASK) : message) : (message: string) => message;
+  const hide =
+    opts.suggestions === false
+      ? (message: string) => (message.includes("Did you mean") ? message.replace(SUGGESTION, SUGGESTION_MASK) : message)
+      : (message: string) => message;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code as string | undefined;
     const validationErrors = formatted.extensions?.validationErrors as ClassValidatorError[] | undefined;

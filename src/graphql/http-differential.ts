@@ -47,7 +47,11 @@ export interface Replay {
 export function recordResult(result: ExecutionResult): ExecutionResult {
   if (!result.errors) return result;
   const errors = result.errors.map((e) => {
-    const copy = new GraphQLError(e.message, { path: e.path, originalError: e.originalError ?? undefined, extensions: e.extensions ? { ...e.extensions } : undefined });
+    const copy = new GraphQLError(e.message, {
+      path: e.path,
+      originalError: e.originalError ?? undefined,
+      extensions: e.extensions ? { ...e.extensions } : undefined,
+    });
     if (e.locations !== undefined) (copy as { locations?: GraphQLError["locations"] }).locations = e.locations;
     return copy;
   });
@@ -84,7 +88,8 @@ export function replayingOperations(operations: CompiledOperations): CompiledOpe
       if (replay === undefined) return operations.execute(document, operation, variables, context);
       replay.replayed = true;
       const faults: string[] = [];
-      if (operation.name?.value !== replay.operationName && replay.operationName !== undefined) faults.push(`operation ${operation.name?.value} instead of ${replay.operationName}`);
+      if (operation.name?.value !== replay.operationName && replay.operationName !== undefined)
+        faults.push(`operation ${operation.name?.value} instead of ${replay.operationName}`);
       if (operation.operation !== replay.type) faults.push(`a ${operation.operation} instead of a ${replay.type}`);
       if (!isDeepStrictEqual(variables ?? {}, replay.variables ?? {})) faults.push("other variables");
       const apolloCaller = callerOf((context as RequestContext).auth);

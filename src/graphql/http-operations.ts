@@ -33,7 +33,16 @@
 import type * as http from "node:http";
 import type { Logger } from "pino";
 import type { ApolloServerPlugin } from "@apollo/server";
-import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from "graphql";
+import {
+  getOperationAST,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValidationRule,
+} from "graphql";
 import Negotiator from "negotiator";
 import type { CompiledOperations } from "./compiled-execution";
 import type { RequestContext } from "../core/request-context";
@@ -125,7 +134,12 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
     }
     return errors.map((raw: unknown) => {
       try {
-        const error = raw instanceof GraphQLError ? raw : raw instanceof Error ? new GraphQLError(raw.message, { originalError: raw }) : new GraphQLError(`Unexpected error value: ${String(raw)}`);
+        const error =
+          raw instanceof GraphQLError
+            ? raw
+            : raw instanceof Error
+              ? new GraphQLError(raw.message, { originalError: raw })
+              : new GraphQLError(`Unexpected error value: ${String(raw)}`);
         // graphql-jit's errors from a resolver that threw carry no extensions object at all.
         const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions?.code ?? "INTERNAL_SERVER_ERROR" };
         const extra = httpExtension(extensions.http);
@@ -169,9 +183,21 @@ export function httpOperations(opts: HttpOperationsOptions): HttpOperations {
       // No data: refused before execution (variables that do not fit), so nothing was done.
       if (result.data === undefined) return null;
       const replay: Replay | undefined = opts.keepReplay
-        ? { operationName: request.operationName, type: operation.operation, variables: request.variables, auth: context.auth, context, result: recordResult(result) }
+        ? {
+            operationName: request.operationName,
+            type: operation.operation,
+            variables: request.variables,
+            auth: context.auth,
+            context,
+            result: recordResult(result),
+          }
         : undefined;
-      const answer: HttpAnswer & { replay?: Replay } = { status: 200, headers: new Map([["content-type", type]]), body: { kind: "complete", string: "" }, replay };
+      const answer: HttpAnswer & { replay?: Replay } = {
+        status: 200,
+        headers: new Map([["content-type", type]]),
+        body: { kind: "complete", string: "" },
+        replay,
+      };
       const errors = result.errors && result.errors.length > 0 ? await formatErrors(result.errors, answer, requestId) : undefined;
       answer.body.string = JSON.stringify({ errors, data: result.data, extensions: result.extensions });
       opts.record(context, operation, Number(process.hrtime.bigint() - started) / 1e9, result.errors, result.data);

@@ -72,7 +72,8 @@ export function graphqlHttp<C extends BaseContext>(opts: GraphqlHttpOptions<C>):
       (text) => answer(opts, req, res, requestId, q === -1 ? "" : url.slice(q), text),
       (e: unknown) => {
         opts.logger.debug({ err: e, requestId }, "GraphQL request body not read");
-        if (!res.headersSent && !res.destroyed) reply(res, 400, { errors: [{ message: "The request body could not be read", extensions: { code: "BAD_REQUEST" } }] });
+        if (!res.headersSent && !res.destroyed)
+          reply(res, 400, { errors: [{ message: "The request body could not be read", extensions: { code: "BAD_REQUEST" } }] });
       },
     );
     return true;
@@ -131,7 +132,14 @@ async function answer<C extends BaseContext>(
 }
 
 /** Apollo's answer to the request, as its Express integration asks for it; with a replay, not executed again. */
-function viaApollo<C extends BaseContext>(opts: GraphqlHttpOptions<C>, req: http.IncomingMessage, requestId: string, search: string, body: unknown, replay?: Replay) {
+function viaApollo<C extends BaseContext>(
+  opts: GraphqlHttpOptions<C>,
+  req: http.IncomingMessage,
+  requestId: string,
+  search: string,
+  body: unknown,
+  replay?: Replay,
+) {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
@@ -155,7 +163,13 @@ function viaApollo<C extends BaseContext>(opts: GraphqlHttpOptions<C>, req: http
 }
 
 /** The runner's answer, or null; in differential mode compared with Apollo's first. */
-async function directAnswer<C extends BaseContext>(opts: GraphqlHttpOptions<C>, req: http.IncomingMessage, requestId: string, search: string, body: unknown): Promise<HttpAnswer | null> {
+async function directAnswer<C extends BaseContext>(
+  opts: GraphqlHttpOptions<C>,
+  req: http.IncomingMessage,
+  requestId: string,
+  search: string,
+  body: unknown,
+): Promise<HttpAnswer | null> {
   const direct = opts.direct!;
   if (!opts.differential) return direct.answer(req, body, requestId);
   let answer: Awaited<ReturnType<HttpOperations["answer"]>>;
@@ -185,7 +199,9 @@ async function compared(response: Awaited<ReturnType<ApolloServer["executeHTTPGr
 
 /** What a request answered differently by the two lanes gets: a 500 no test can take for success. */
 function laneDifference(why: string): HttpAnswer {
-  const text = JSON.stringify({ errors: [{ message: `The center's HTTP lane and Apollo answered differently: ${why}`, extensions: { code: "HTTP_LANE_DIFFERENCE" } }] });
+  const text = JSON.stringify({
+    errors: [{ message: `The center's HTTP lane and Apollo answered differently: ${why}`, extensions: { code: "HTTP_LANE_DIFFERENCE" } }],
+  });
   return { status: 500, headers: new Map([["content-type", "application/json; charset=utf-8"]]), body: { kind: "complete", string: text } };
 }
 
@@ -210,7 +226,14 @@ export function expressErrors(logger: Logger, bodyLimit: number) {
     const given = typeof e.status === "number" ? e.status : typeof e.statusCode === "number" ? e.statusCode : 500;
     const status = given >= 400 && given < 600 ? given : 500;
     if (status === 413) {
-      reply(res, 413, { errors: [{ message: `The request body is larger than ${bodyLimit} bytes (${(bodyLimit / 1024 / 1024).toFixed(0)} MiB)`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+      reply(res, 413, {
+        errors: [
+          {
+            message: `The request body is larger than ${bodyLimit} bytes (${(bodyLimit / 1024 / 1024).toFixed(0)} MiB)`,
+            extensions: { code: "PAYLOAD_TOO_LARGE" },
+          },
+        ],
+      });
     } else if (status < 500 && e.expose !== false && typeof e.message === "string") {
       reply(res, status, { errors: [{ message: e.message, extensions: { code: "BAD_REQUEST" } }] });
     } else {

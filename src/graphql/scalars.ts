@@ -36,7 +36,6 @@ export const DateScalar = new GraphQLScalarType({
 export const MoneyScalar = new GraphQLScalarType({
   ...GraphQLSafeInt.toConfig(),
   name: "Money",
-  description:
-    "A whole amount in the minor unit of the currency named next to it (JPY: yen,\nUSD: cents). Serialised as a JSON integer, exact up to 2^53 - 1.",
+  description: "A whole amount in the minor unit of the currency named next to it (JPY: yen,\nUSD: cents). Serialised as a JSON integer, exact up to 2^53 - 1.",
   specifiedByURL: undefined,
 });

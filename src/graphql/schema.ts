@@ -21,7 +21,18 @@ import { keepValidationMetadata } from "./validation-metadata";
 import type { RequestContext } from "../core/request-context";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const resolvers: NonEmptyArray<Function> = [IdentityResolver, CatalogResolver, CatalogAdminResolver, NotificationsResolver, PricingResolver, OrdersResolver, PrintJobsResolver, LabReportsResolver, LabsAdminResolver, DesignTemplatesResolver];
+export const resolvers: NonEmptyArray<Function> = [
+  IdentityResolver,
+  CatalogResolver,
+  CatalogAdminResolver,
+  NotificationsResolver,
+  PricingResolver,
+  OrdersResolver,
+  PrintJobsResolver,
+  LabReportsResolver,
+  LabsAdminResolver,
+  DesignTemplatesResolver,
+];
 
 let built: Promise<GraphQLSchema> | null = null;
 

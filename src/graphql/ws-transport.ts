@@ -122,7 +122,10 @@ export function serveGraphqlWs<P extends Record<string, unknown> | undefined, E 
     };
     const stalled = (): void => {
       if (socket.readyState !== WebSocket.OPEN) return;
-      logger.warn({ ip: tcp.remoteAddress, unsentBytes: socket.bufferedAmount, operations: pending }, "graphql-ws: closing a socket that does not read what it is sent");
+      logger.warn(
+        { ip: tcp.remoteAddress, unsentBytes: socket.bufferedAmount, operations: pending },
+        "graphql-ws: closing a socket that does not read what it is sent",
+      );
       socket.close(WS_POLICY_VIOLATION, "Too much unsent output");
       stall = setTimeout(() => socket.terminate(), sendStallMs);
     };

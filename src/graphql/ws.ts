@@ -28,7 +28,18 @@
  */
 import { randomUUID } from "node:crypto";
 import type * as http from "node:http";
-import { execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from "graphql";
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValidationRule,
+} from "graphql";
 import type { Context, ServerOptions, SubscribePayload } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
@@ -105,7 +116,14 @@ export interface WsServer {
  */
 function coded(e: GraphQLError, code: string, keep = false): GraphQLError {
   if (keep && e.extensions?.code) return e;
-  return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, originalError: e.originalError, extensions: { ...e.extensions, code } });
+  return new GraphQLError(e.message, {
+    nodes: e.nodes,
+    source: e.source,
+    positions: e.positions,
+    path: e.path,
+    originalError: e.originalError,
+    extensions: { ...e.extensions, code },
+  });
 }
 
 /**
@@ -195,7 +213,9 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     // No operation by that name (or several and no name): refused as HTTP refuses it, in graphql-js's words.
     const resolved = resolveOperation(document, payload.operationName);
     if (!resolved) {
-      const message = payload.operationName ? `Unknown operation named "${payload.operationName}".` : "Must provide operation name if query contains multiple operations.";
+      const message = payload.operationName
+        ? `Unknown operation named "${payload.operationName}".`
+        : "Must provide operation name if query contains multiple operations.";
       return [new GraphQLError(message, { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
     }
     if (resolved.type === "subscription") {
@@ -268,7 +288,8 @@ export function startWsServer(opts: WsServerOptions): WsServer {
     onSubscribe: async (ctx, _id, payload) => {
       const x = ctx.extra;
       // Counted from here, so that operations still being checked count too.
-      if ((x.operations ?? 0) >= limits.maxOperations) return refusal(`Too many operations in flight on this socket (at most ${limits.maxOperations})`, "TOO_MANY_OPERATIONS");
+      if ((x.operations ?? 0) >= limits.maxOperations)
+        return refusal(`Too many operations in flight on this socket (at most ${limits.maxOperations})`, "TOO_MANY_OPERATIONS");
       x.operations = (x.operations ?? 0) + 1;
       const accepted = await admit(ctx, payload);
       if (Array.isArray(accepted)) x.operations--;
@@ -301,7 +322,10 @@ export function startWsServer(opts: WsServerOptions): WsServer {
       const codes = errorCodes({ data: (result as ExecutionResult).data, errors: withRequestCodes(result as ExecutionResult) });
       for (const code of codes) metrics.errors.inc({ code });
       if (logger.isLevelEnabled("info")) {
-        logger.info({ requestId: context.requestId, operation: name, type, transport: "ws", ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined }, "graphql");
+        logger.info(
+          { requestId: context.requestId, operation: name, type, transport: "ws", ms: Math.round(seconds * 1000), codes: codes.length ? codes : undefined },
+          "graphql",
+        );
       }
     },
     // Errors as HTTP shows them: coded ones as they are, anything unexpected masked (and logged).

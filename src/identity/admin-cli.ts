@@ -141,7 +141,8 @@ async function main(argv: string[]): Promise<number> {
   }
 
   try {
-    if (await ensureDatabase(config.database)) process.stderr.write(`admin: created the database ${config.database.type === "mysql" ? config.database.database : ""}\n`);
+    if (await ensureDatabase(config.database))
+      process.stderr.write(`admin: created the database ${config.database.type === "mysql" ? config.database.database : ""}\n`);
   } catch (e) {
     if (e instanceof DatabaseSetupError) {
       process.stderr.write(`admin: ${redact(e.message)}\n`);

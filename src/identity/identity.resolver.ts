@@ -9,7 +9,11 @@ import { UsersService } from "./users.service";
 
 @Resolver()
 export class IdentityResolver {
-  constructor(private readonly identity: IdentityService, private readonly labKeys: LabKeysService, private readonly usersService: UsersService) {}
+  constructor(
+    private readonly identity: IdentityService,
+    private readonly labKeys: LabKeysService,
+    private readonly usersService: UsersService,
+  ) {}
 
   @Query(() => UserType, { nullable: true, description: "The logged-in person; null for anonymous callers and labs." })
   me(@Ctx() ctx: RequestContext): UserType | null {
@@ -43,7 +47,11 @@ export class IdentityResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => UserPayload, { description: "Correct a user, change their role and scope, or reset their password." })
-  async updateUser(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateUserInput) input: UpdateUserInput): Promise<UserPayload> {
+  async updateUser(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateUserInput) input: UpdateUserInput,
+  ): Promise<UserPayload> {
     const r = await this.usersService.update(ctx, id, input);
     return { user: r.value, errors: r.errors };
   }
@@ -63,7 +71,11 @@ export class IdentityResolver {
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => LabApiKeyPayload, { description: "Issue a new API key for a lab; the secret is in this answer only." })
-  async createLabApiKey(@Ctx() ctx: RequestContext, @Arg("labId", () => ID) labId: string, @Arg("label", () => String, { defaultValue: "", validateFn: humanNameArg("label") }) label: string): Promise<LabApiKeyPayload> {
+  async createLabApiKey(
+    @Ctx() ctx: RequestContext,
+    @Arg("labId", () => ID) labId: string,
+    @Arg("label", () => String, { defaultValue: "", validateFn: humanNameArg("label") }) label: string,
+  ): Promise<LabApiKeyPayload> {
     const r = await this.labKeys.create(ctx, labId, label.slice(0, 200));
     return { key: r.value?.key ?? null, apiKey: r.value?.apiKey ?? null, errors: r.errors };
   }

@@ -6,13 +6,41 @@
 export const STRONG_PASSWORD_MIN_LENGTH = 12;
 
 export const STRONG_PASSWORD_RULE =
-  `at least ${STRONG_PASSWORD_MIN_LENGTH} characters, not the login, not one character repeated, ` + `not a run of keys or digits, and not a commonly used password`;
+  `at least ${STRONG_PASSWORD_MIN_LENGTH} characters, not the login, not one character repeated, ` +
+  `not a run of keys or digits, and not a commonly used password`;
 
 // Lower-cased, with digits and punctuation around them stripped before the lookup (see below).
 const COMMON = new Set([
-  "password", "passw0rd", "p@ssw0rd", "p@ssword", "admin", "administrator", "adminpass", "admin-pass", "root", "toor",
-  "letmein", "welcome", "qwerty", "qwertyuiop", "asdfghjkl", "zxcvbnm", "iloveyou", "changeme", "change-me", "secret",
-  "printmesh", "trustno1", "dragon", "monkey", "football", "baseball", "sunshine", "master", "superman", "shadow",
+  "password",
+  "passw0rd",
+  "p@ssw0rd",
+  "p@ssword",
+  "admin",
+  "administrator",
+  "adminpass",
+  "admin-pass",
+  "root",
+  "toor",
+  "letmein",
+  "welcome",
+  "qwerty",
+  "qwertyuiop",
+  "asdfghjkl",
+  "zxcvbnm",
+  "iloveyou",
+  "changeme",
+  "change-me",
+  "secret",
+  "printmesh",
+  "trustno1",
+  "dragon",
+  "monkey",
+  "football",
+  "baseball",
+  "sunshine",
+  "master",
+  "superman",
+  "shadow",
 ]);
 
 const RUNS = ["abcdefghijklmnopqrstuvwxyz", "0123456789012345678901234567890", "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc4rfv5tgb6yhn"];

@@ -79,6 +79,10 @@ export function isArgon2Hash(s: string): boolean {
   // The parameters (m, t, p) may come in any order: node-argon2 writes m=,p=,t=.
   const m = /^\$argon2(?:id|i|d)\$v=\d+\$([a-z]=\d+(?:,[a-z]=\d+)*)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.exec(s);
   if (!m) return false;
-  const keys = m[1].split(",").map((kv) => kv.split("=")[0]).sort().join(",");
+  const keys = m[1]
+    .split(",")
+    .map((kv) => kv.split("=")[0])
+    .sort()
+    .join(",");
   return keys === "m,p,t";
 }

@@ -54,8 +54,8 @@ export class UsersService {
         login: input.login!.trim(),
         name: input.name!.trim(),
         role: input.role!,
-        shopGroupId: input.role === Role.SHOP_GROUP_ADMIN ? input.shopGroupId ?? null : null,
-        shopId: input.role === Role.SHOP_ADMIN ? input.shopId ?? null : null,
+        shopGroupId: input.role === Role.SHOP_GROUP_ADMIN ? (input.shopGroupId ?? null) : null,
+        shopId: input.role === Role.SHOP_ADMIN ? (input.shopId ?? null) : null,
         passwordHash: await hashPassword(input.password!),
         disabled: false,
         sessionVersion: 0,
@@ -131,8 +131,8 @@ export class UsersService {
       errors.push(userError("WEAK_PASSWORD", `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`, ["input", "password"]));
     }
     const role = input.role ?? existing?.role;
-    const shopGroupId = input.shopGroupId !== undefined ? input.shopGroupId : existing?.shopGroupId ?? null;
-    const shopId = input.shopId !== undefined ? input.shopId : existing?.shopId ?? null;
+    const shopGroupId = input.shopGroupId !== undefined ? input.shopGroupId : (existing?.shopGroupId ?? null);
+    const shopId = input.shopId !== undefined ? input.shopId : (existing?.shopId ?? null);
     if (role === Role.SHOP_GROUP_ADMIN) {
       if (!shopGroupId) errors.push(userError("SCOPE_REQUIRED", "A shop-group admin needs a shopGroupId", ["input", "shopGroupId"]));
       else if (!(await em.findOne(ShopGroupEntity, { where: { id: shopGroupId } }))) {

@@ -22,7 +22,6 @@ export interface ImageRoutesOptions {
 }
 
 export function mountImageRoutes(app: Express, appContext: AppContext, { images, authenticate }: ImageRoutesOptions): void {
-
   app.post(
     "/images",
     handle(appContext, async (req, res) => {

@@ -44,7 +44,6 @@ export const IMAGE_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 /** What a print job id in a signed URL may look like (anything else is an invalid signature). */
 const JOB_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-
 const TYPE_NAMES: Record<ImageContentType, string> = { "image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF" };
 const SHARP_FORMATS: Record<ImageContentType, string> = { "image/jpeg": "jpeg", "image/png": "png", "image/tiff": "tiff" };
 const EXTENSIONS: Record<ImageContentType, string> = { "image/jpeg": "jpg", "image/png": "png", "image/tiff": "tif" };
@@ -130,7 +129,11 @@ export class ImagesService {
     this.maxBytes = opts.maxBytes ?? app.config.images.maxBytes;
     this.maxPixels = opts.maxPixels ?? app.config.images.maxPixels;
     const limits = app.config.images;
-    this.quota = new UploadQuota(opts.rateLimits ?? new RateLimits(null, ""), { uploads: limits.uploadsPerWindow, bytes: limits.bytesPerWindow, windowSeconds: limits.windowSeconds });
+    this.quota = new UploadQuota(opts.rateLimits ?? new RateLimits(null, ""), {
+      uploads: limits.uploadsPerWindow,
+      bytes: limits.bytesPerWindow,
+      windowSeconds: limits.windowSeconds,
+    });
     this.decodes = new DecodeGate(limits.decodeConcurrency, limits.decodeQueue);
     if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) throw new RangeError(`maxBytes must be a positive integer, got ${this.maxBytes}`);
     if (!Number.isSafeInteger(this.maxPixels) || this.maxPixels < 1) throw new RangeError(`maxPixels must be a positive integer, got ${this.maxPixels}`);
@@ -206,7 +209,8 @@ export class ImagesService {
     } finally {
       if (charged > 0) await this.quota.refund(uploader, charged);
       await fsp.rm(spooled.file, { force: true });
-      for (const key of stored) await this.store.delete(key).catch((e) => this.app.logger.error({ err: e, key }, "could not remove an unrecorded image object"));
+      for (const key of stored)
+        await this.store.delete(key).catch((e) => this.app.logger.error({ err: e, key }, "could not remove an unrecorded image object"));
     }
   }
 
@@ -512,7 +516,11 @@ export class ImagesService {
 
 function checkStockId(id: string): void {
   if (!IMAGE_ID_PATTERN.test(id)) {
-    throw new ImageError(400, "INVALID_ID", `An image id is 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" and "-", not starting with "."; got ${JSON.stringify(id.slice(0, 80))}`);
+    throw new ImageError(
+      400,
+      "INVALID_ID",
+      `An image id is 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" and "-", not starting with "."; got ${JSON.stringify(id.slice(0, 80))}`,
+    );
   }
 }
 

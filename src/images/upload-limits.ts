@@ -113,7 +113,8 @@ export class DecodeGate {
       if (released) return;
       released = true;
       const next = this.waiting.shift();
-      if (next) next(); // the slot passes on: running stays the same
+      if (next)
+        next(); // the slot passes on: running stays the same
       else this.running--;
     };
   }

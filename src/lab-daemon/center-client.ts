@@ -10,7 +10,17 @@
  */
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { CenterGraphQLError, CenterUnreachableError, DownloadRefusedError, KeyRefusedError, backoffDelay, describeNetworkError, operationError, sleep, verifyImage } from "./center-errors";
+import {
+  CenterGraphQLError,
+  CenterUnreachableError,
+  DownloadRefusedError,
+  KeyRefusedError,
+  backoffDelay,
+  describeNetworkError,
+  operationError,
+  sleep,
+  verifyImage,
+} from "./center-errors";
 import {
   CLAIM,
   COMPLETE,
@@ -221,7 +231,8 @@ export class CenterClient {
   }
 
   async fail(jobId: string, leaseToken: string, reason: string, retryable: boolean): Promise<JobPayload> {
-    return (await this.graphql<{ failPrintJob: JobPayload }>("LabFailPrintJob", FAIL, { jobId, leaseToken, reason: reason.slice(0, 1000), retryable })).failPrintJob;
+    return (await this.graphql<{ failPrintJob: JobPayload }>("LabFailPrintJob", FAIL, { jobId, leaseToken, reason: reason.slice(0, 1000), retryable }))
+      .failPrintJob;
   }
 
   async printJob(id: string): Promise<JobDetail | null> {
@@ -229,7 +240,8 @@ export class CenterClient {
   }
 
   async jobStatus(id: string): Promise<{ id: string; status: PrintJobStatus; attempts: number } | null> {
-    return (await this.graphql<{ printJob: { id: string; status: PrintJobStatus; attempts: number } | null }>("LabPrintJobStatus", JOB_STATUS, { id })).printJob;
+    return (await this.graphql<{ printJob: { id: string; status: PrintJobStatus; attempts: number } | null }>("LabPrintJobStatus", JOB_STATUS, { id }))
+      .printJob;
   }
 
   async reportLoad(input: LoadInput): Promise<{ accepted: boolean; errors: UserError[] }> {
@@ -237,7 +249,8 @@ export class CenterClient {
   }
 
   async reportHistory(entries: HistoryInput[]): Promise<{ stored: number; errors: UserError[] }> {
-    return (await this.graphql<{ reportPrintHistory: { stored: number; errors: UserError[] } }>("LabReportPrintHistory", HISTORY, { entries })).reportPrintHistory;
+    return (await this.graphql<{ reportPrintHistory: { stored: number; errors: UserError[] } }>("LabReportPrintHistory", HISTORY, { entries }))
+      .reportPrintHistory;
   }
 
   /**

@@ -128,8 +128,30 @@ export class LabDaemon {
       const sheetFor = (serviceId: string): SheetSize => opts.sheetByService?.get(serviceId) ?? opts.sheet;
       const recovery = new Recovery({ client, journal, hot, say, printer: opts.printer, completed: (jobId) => queue.markFinished(jobId) });
       const writer = new PrintFileWriter({ hot, dpi: opts.dpi, format: opts.format, center: client.baseUrl, sheetFor });
-      this.worker = new Worker({ client, journal, hot, queue, recovery, writer, templates, run, say, sheetFor, libraryDir: opts.libraryDir, pauseAfter: opts.pauseAfter });
-      this.reporters = new Reporters({ client, journal, queue, templates, run, say, loadEverySeconds: opts.loadEverySeconds, historyEverySeconds: opts.historyEverySeconds });
+      this.worker = new Worker({
+        client,
+        journal,
+        hot,
+        queue,
+        recovery,
+        writer,
+        templates,
+        run,
+        say,
+        sheetFor,
+        libraryDir: opts.libraryDir,
+        pauseAfter: opts.pauseAfter,
+      });
+      this.reporters = new Reporters({
+        client,
+        journal,
+        queue,
+        templates,
+        run,
+        say,
+        loadEverySeconds: opts.loadEverySeconds,
+        historyEverySeconds: opts.historyEverySeconds,
+      });
       for (const job of recovery.recover()) queue.enqueue(job);
     } catch (e) {
       this.releaseLock();

@@ -64,7 +64,14 @@ export class PrintFileWriter implements JobWriter {
         serviceId: plan.serviceId,
         page: plan.page,
         copies: plan.copies,
-        size: { name: plan.sheet.name, widthMm: plan.sheet.widthMm, heightMm: plan.sheet.heightMm, widthPx: rendered.widthPx, heightPx: rendered.heightPx, dpi },
+        size: {
+          name: plan.sheet.name,
+          widthMm: plan.sheet.widthMm,
+          heightMm: plan.sheet.heightMm,
+          widthPx: rendered.widthPx,
+          heightPx: rendered.heightPx,
+          dpi,
+        },
         items: plan.items.map((it) => it.itemId),
       });
     }
@@ -104,7 +111,14 @@ export class PrintFileWriter implements JobWriter {
         })),
       ),
       files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256, contentType: f.contentType })),
-      images: detail.images.map((im) => ({ imageId: im.imageId, sha256: im.sha256, bytes: im.bytes, width: im.width, height: im.height, contentType: im.contentType })),
+      images: detail.images.map((im) => ({
+        imageId: im.imageId,
+        sha256: im.sha256,
+        bytes: im.bytes,
+        width: im.width,
+        height: im.height,
+        contentType: im.contentType,
+      })),
     };
     await hot.writeFile(tmp, "ticket.json", JSON.stringify(ticket, null, 2) + "\n");
     return { files: files.length, totalSheets };

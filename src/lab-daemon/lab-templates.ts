@@ -45,7 +45,9 @@ export class LabTemplates {
       if (!st.isFile()) return null;
       const known = this.hashes.get(file);
       if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.sha256;
-      const sha256 = createHash("sha256").update(await fs.promises.readFile(file)).digest("hex");
+      const sha256 = createHash("sha256")
+        .update(await fs.promises.readFile(file))
+        .digest("hex");
       this.hashes.set(file, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
       return sha256;
     } catch {

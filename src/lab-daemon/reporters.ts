@@ -140,7 +140,9 @@ export class Reporters {
         }
         const ids = [...refused].map((n) => batch[n].jobId);
         this.journal.append({ op: "reported", jobs: ids });
-        this.say(`printing history: the center refused ${ids.length} entr${ids.length === 1 ? "y" : "ies"} (${r.errors[0].code}: ${r.errors[0].message}); dropped them, the rest is sent again`);
+        this.say(
+          `printing history: the center refused ${ids.length} entr${ids.length === 1 ? "y" : "ies"} (${r.errors[0].code}: ${r.errors[0].message}); dropped them, the rest is sent again`,
+        );
       }
       if (sent > 0) this.say(`printing history: ${sent} entr${sent === 1 ? "y" : "ies"} reported`);
     } catch (e) {

@@ -20,7 +20,10 @@ export class StoppedError extends Error {
 
 /** Whether a failed call to the center is worth trying again (it was away or overloaded). */
 export function transient(e: unknown): boolean {
-  return e instanceof CenterUnreachableError || (e instanceof CenterGraphQLError && (e.code === "INTERNAL_SERVER_ERROR" || e.code === "BAD_RESPONSE" || e.code === "RATE_LIMITED"));
+  return (
+    e instanceof CenterUnreachableError ||
+    (e instanceof CenterGraphQLError && (e.code === "INTERNAL_SERVER_ERROR" || e.code === "BAD_RESPONSE" || e.code === "RATE_LIMITED"))
+  );
 }
 
 export function reason(e: unknown): string {
@@ -75,7 +78,8 @@ export class RunState {
         return await call();
       } catch (e) {
         if (!transient(e)) throw e;
-        if (this.stoppingNow && (!opts.duringStop || Date.now() > (this.stopDeadline ??= Date.now() + (this.stopGraceMs ?? STOP_GRACE_MS)))) throw new StoppedError();
+        if (this.stoppingNow && (!opts.duringStop || Date.now() > (this.stopDeadline ??= Date.now() + (this.stopGraceMs ?? STOP_GRACE_MS))))
+          throw new StoppedError();
         // While stopping, a call that settles a job in hand is tried every second until the grace ends.
         const delay = this.stoppingNow ? 1000 : backoffDelay(attempt, 1000, 30000);
         this.say(`job ${jobId}: could not ${what}: ${reason(e)}; retrying in ${Math.max(1, Math.round(delay / 1000))}s`);

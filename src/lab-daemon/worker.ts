@@ -80,7 +80,14 @@ export class Worker {
         if (rec?.state === "completed") return;
         const known = this.queue.get(ev.id);
         // Announced again while waiting: keeps its wait and the key of a claim whose answer never came.
-        this.queue.enqueue({ id: ev.id, orderId: ev.orderId, sheets: ev.sheets, notBefore: known?.notBefore ?? 0, finish: known?.finish ?? false, claimKey: known?.claimKey });
+        this.queue.enqueue({
+          id: ev.id,
+          orderId: ev.orderId,
+          sheets: ev.sheets,
+          notBefore: known?.notBefore ?? 0,
+          finish: known?.finish ?? false,
+          claimKey: known?.claimKey,
+        });
         return;
       }
       case "FAILED":
@@ -189,10 +196,16 @@ export class Worker {
       let detail: JobDetail = fetched;
 
       const templates = this.d.templates.list();
-      const missing = [...new Set(detail.order.subOrders.flatMap((s) => s.items.map((i) => i.designTemplateId).filter((t): t is string => !!t && !templates.has(t))))];
+      const missing = [
+        ...new Set(detail.order.subOrders.flatMap((s) => s.items.map((i) => i.designTemplateId).filter((t): t is string => !!t && !templates.has(t)))),
+      ];
       if (missing.length > 0) {
         const dir = this.d.templates.dir;
-        throw new JobFailure("TEMPLATE_MISSING", `the lab does not hold design template${missing.length > 1 ? "s" : ""} ${missing.join(", ")}${dir ? ` (in ${dir})` : " (no --templates folder)"}`, true);
+        throw new JobFailure(
+          "TEMPLATE_MISSING",
+          `the lab does not hold design template${missing.length > 1 ? "s" : ""} ${missing.join(", ")}${dir ? ` (in ${dir})` : " (no --templates folder)"}`,
+          true,
+        );
       }
       // Every plan is made before any download: a bad layout fails the job at once.
       const plans: SheetPlan[] = [];
@@ -290,7 +303,11 @@ export class Worker {
     const dir = this.d.libraryDir;
     const file = dir ? findByStem(dir, image.imageId) : null;
     if (!file) {
-      throw new JobFailure("IMAGE_MISSING", `image ${image.imageId} has no download and is not in the lab's library${dir ? ` (${dir})` : " (no --library folder)"}`, true);
+      throw new JobFailure(
+        "IMAGE_MISSING",
+        `image ${image.imageId} has no download and is not in the lab's library${dir ? ` (${dir})` : " (no --library folder)"}`,
+        true,
+      );
     }
     const bytes = await fs.promises.readFile(file);
     verifyImage(image, bytes);
@@ -331,8 +348,11 @@ export class Worker {
   private async fail(jobId: string, token: string, failure: JobFailure): Promise<void> {
     this.say(`job ${jobId} failed (${failure.retryable ? "retryable" : "final"}): ${failure.message}`);
     try {
-      const r = await this.run.retrying(jobId, "report the failure", () => this.client.fail(jobId, token, failure.message, failure.retryable), { duringStop: true });
-      if (r.errors.length > 0) this.say(`job ${jobId}: the center did not take the failure (${r.errors[0].code}: ${r.errors[0].message}); its lease will run out`);
+      const r = await this.run.retrying(jobId, "report the failure", () => this.client.fail(jobId, token, failure.message, failure.retryable), {
+        duringStop: true,
+      });
+      if (r.errors.length > 0)
+        this.say(`job ${jobId}: the center did not take the failure (${r.errors[0].code}: ${r.errors[0].message}); its lease will run out`);
       else if (r.job) this.say(`job ${jobId} is ${r.job.status} at the center (attempts ${r.job.attempts})`);
     } catch (e) {
       this.say(`job ${jobId}: could not report the failure (${reason(e)}); its lease will run out`);

@@ -22,13 +22,18 @@ export class LabReportsResolver {
 
   @Authorized(LAB)
   @Mutation(() => PrintHistoryPayload, { description: "A lab sends its printing history, at most 1000 entries per call; an entry per job is stored once." })
-  async reportPrintHistory(@Ctx() ctx: RequestContext, @Arg("entries", () => [PrintHistoryInput], { validateFn: boundedList("entries", MAX_HISTORY_BATCH + 1) }) entries: PrintHistoryInput[]): Promise<PrintHistoryPayload> {
+  async reportPrintHistory(
+    @Ctx() ctx: RequestContext,
+    @Arg("entries", () => [PrintHistoryInput], { validateFn: boundedList("entries", MAX_HISTORY_BATCH + 1) }) entries: PrintHistoryInput[],
+  ): Promise<PrintHistoryPayload> {
     const r = await this.labReports.reportHistory(ctx, entries);
     return { stored: r.value ?? 0, errors: r.errors };
   }
 
   @Authorized(...ADMIN_ROLES)
-  @Query(() => LabPrintStatsType, { description: "A lab's printing per business date from its print history (admins of the lab's shop, its group, the center)." })
+  @Query(() => LabPrintStatsType, {
+    description: "A lab's printing per business date from its print history (admins of the lab's shop, its group, the center).",
+  })
   labPrintStats(
     @Ctx() ctx: RequestContext,
     @Arg("labId", () => ID) labId: string,

@@ -138,7 +138,14 @@ export class LabReportsService {
         { id: labId },
         { loadQueuedJobs: input.queuedJobs, loadQueuedSheets: input.queuedSheets, loadUtilisation: u, loadReportedAt: now, lastSeenAt: now },
       );
-      await em.insert(LabLoadReportEntity, { id: randomUUID(), labId, reportedAt: now, queuedJobs: input.queuedJobs, queuedSheets: input.queuedSheets, utilisation: u });
+      await em.insert(LabLoadReportEntity, {
+        id: randomUUID(),
+        labId,
+        reportedAt: now,
+        queuedJobs: input.queuedJobs,
+        queuedSheets: input.queuedSheets,
+        utilisation: u,
+      });
       this.lastSeenWritten.set(labId, now.getTime());
       return true;
     });
@@ -189,7 +196,17 @@ export class LabReportsService {
       }
     }
     if (report.deleted > 0) {
-      app.logger.info({ event: "lab_load_reports_pruned", deleted: report.deleted, batches: report.batches, before: cutoff.toISOString(), retentionDays, complete: report.complete }, "old lab load reports pruned");
+      app.logger.info(
+        {
+          event: "lab_load_reports_pruned",
+          deleted: report.deleted,
+          batches: report.batches,
+          before: cutoff.toISOString(),
+          retentionDays,
+          complete: report.complete,
+        },
+        "old lab load reports pruned",
+      );
     }
     return report;
   }
@@ -199,7 +216,10 @@ export class LabReportsService {
    * run that stopped at its cap); `stop` ends it for a clean shutdown. A failed run is logged and
    * the next one tries again.
    */
-  startLoadPruner(app: AppContext, opts: { firstDelayMs?: number; everyMs?: number; againMs?: number } & Pick<PruneOptions, "batchSize" | "maxBatches"> = {}): RunningPruner {
+  startLoadPruner(
+    app: AppContext,
+    opts: { firstDelayMs?: number; everyMs?: number; againMs?: number } & Pick<PruneOptions, "batchSize" | "maxBatches"> = {},
+  ): RunningPruner {
     const firstDelay = opts.firstDelayMs ?? PRUNE_FIRST_DELAY_MS + Math.floor(Math.random() * PRUNE_FIRST_DELAY_MS);
     let stopped = false;
     let timer: NodeJS.Timeout | null = null;
@@ -266,22 +286,30 @@ export class LabReportsService {
   async reportHistory(ctx: RequestContext, entries: HistoryEntry[]): Promise<Outcome<number>> {
     const labId = labOf(ctx);
     if (entries.length > MAX_HISTORY_BATCH) {
-      return { value: null, errors: [userError("TOO_MANY_ENTRIES", `At most ${MAX_HISTORY_BATCH} entries per call, got ${entries.length}; send them in batches`, ["entries"])] };
+      return {
+        value: null,
+        errors: [userError("TOO_MANY_ENTRIES", `At most ${MAX_HISTORY_BATCH} entries per call, got ${entries.length}; send them in batches`, ["entries"])],
+      };
     }
     if (entries.length === 0) return { value: 0, errors: [] };
     const errors: UserErrorData[] = [];
     const latest = Date.now() + CLOCK_SKEW_MS;
     entries.forEach((e, i) => {
       const at = (f: string) => ["entries", i, f];
-      if (!Number.isSafeInteger(e.sheets) || e.sheets < 0 || e.sheets > MAX_SHEETS) errors.push(userError("INVALID_SHEETS", `sheets must be 0 to ${MAX_SHEETS}, got ${e.sheets}`, at("sheets")));
-      if (Number.isNaN(e.printedAt.getTime()) || e.printedAt.getTime() > latest) errors.push(userError("PRINTED_IN_FUTURE", `printedAt ${e.printedAt.toISOString()} is in the future`, at("printedAt")));
-      if (e.printer && e.printer.length > MAX_PRINTER_LENGTH) errors.push(userError("INVALID_PRINTER", `printer must be at most ${MAX_PRINTER_LENGTH} characters`, at("printer")));
+      if (!Number.isSafeInteger(e.sheets) || e.sheets < 0 || e.sheets > MAX_SHEETS)
+        errors.push(userError("INVALID_SHEETS", `sheets must be 0 to ${MAX_SHEETS}, got ${e.sheets}`, at("sheets")));
+      if (Number.isNaN(e.printedAt.getTime()) || e.printedAt.getTime() > latest)
+        errors.push(userError("PRINTED_IN_FUTURE", `printedAt ${e.printedAt.toISOString()} is in the future`, at("printedAt")));
+      if (e.printer && e.printer.length > MAX_PRINTER_LENGTH)
+        errors.push(userError("INVALID_PRINTER", `printer must be at most ${MAX_PRINTER_LENGTH} characters`, at("printer")));
     });
     // Only the lab's own jobs; another lab's job reads as unknown, like everywhere a lab looks.
     const ids = [...new Set(entries.map((e) => e.jobId))];
     const orderOf = new Map<string, string>();
     for (let i = 0; i < ids.length; i += 500) {
-      const jobs = await ctx.app.ds.getRepository(PrintJobEntity).find({ where: { labId, id: In(ids.slice(i, i + 500)) }, select: { id: true, orderId: true } });
+      const jobs = await ctx.app.ds
+        .getRepository(PrintJobEntity)
+        .find({ where: { labId, id: In(ids.slice(i, i + 500)) }, select: { id: true, orderId: true } });
       for (const j of jobs) orderOf.set(j.id, j.orderId);
     }
     entries.forEach((e, i) => {
@@ -349,7 +377,16 @@ export class LabReportsService {
     const days = dates.map((date) => ({ date, ...(byDate.get(date) ?? { sheets: 0, jobsCompleted: 0, failures: 0 }) }));
     const sum = (f: "sheets" | "jobsCompleted" | "failures") => days.reduce((n, d) => n + d[f], 0);
     const sheetsPrinted = sum("sheets");
-    return { labId, from, to, days, sheetsPrinted, jobsCompleted: sum("jobsCompleted"), failures: sum("failures"), throughputSheetsPerHour: sheetsPrinted / (days.length * 24) };
+    return {
+      labId,
+      from,
+      to,
+      days,
+      sheetsPrinted,
+      jobsCompleted: sum("jobsCompleted"),
+      failures: sum("failures"),
+      throughputSheetsPerHour: sheetsPrinted / (days.length * 24),
+    };
   }
 }
 
@@ -357,4 +394,3 @@ function labOf(ctx: RequestContext): string {
   if (ctx.auth.kind !== "lab") throw new Error("lab reports called without a lab (the resolver admits labs only)");
   return ctx.auth.labId;
 }
-

@@ -11,7 +11,9 @@ export class LabsAdminResolver {
   constructor(private readonly labsAdmin: LabsAdminService) {}
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
-  @Mutation(() => LabPayload, { description: "Register a lab of a shop (center admin; a group admin for their group's shops). Issue its key with createLabApiKey." })
+  @Mutation(() => LabPayload, {
+    description: "Register a lab of a shop (center admin; a group admin for their group's shops). Issue its key with createLabApiKey.",
+  })
   async createLab(@Ctx() ctx: RequestContext, @Arg("input", () => CreateLabInput) input: CreateLabInput): Promise<LabPayload> {
     const r = await this.labsAdmin.createLab(ctx, input);
     return { lab: r.value as unknown as LabType | null, errors: r.errors };

@@ -68,7 +68,6 @@ export interface LabChange {
   disabled?: boolean | null;
 }
 
-
 /** Labs registry management: the write side of labs, with its scopes, checks and change reports. */
 export class LabsAdminService {
   constructor(private readonly notifications: NotificationsService) {}
@@ -129,7 +128,12 @@ export class LabsAdminService {
         newShop = await this.shopInScope(ctx, tx.em, input.shopId, ["input", "shopId"], errors);
         const open = await openJobs(tx.em, lab.id);
         if (newShop && open.length > 0) {
-          errors.push(userError("IN_USE", `${usesMessage(`Lab ${lab.id}`, [["print jobs not done or failed", open]])}; it moves to another shop once they are`, ["input", "shopId"]));
+          errors.push(
+            userError("IN_USE", `${usesMessage(`Lab ${lab.id}`, [["print jobs not done or failed", open]])}; it moves to another shop once they are`, [
+              "input",
+              "shopId",
+            ]),
+          );
         }
       }
       if (input.serviceIds != null) await checkIdList(tx.em, ServiceEntity, input.serviceIds, ["input", "serviceIds"], errors, SERVICES_RULE);
@@ -259,7 +263,9 @@ export class LabsAdminService {
     await tx.em.delete(LabServiceEntity, { labId });
     const links = [...new Set(serviceIds)].map((serviceId) => Object.assign(new LabServiceEntity(), { labId, serviceId }));
     // A service deleted meanwhile fails the foreign key.
-    await insertOrReject(tx.em, LabServiceEntity, links, () => [userError("UNKNOWN_SERVICE", "A service of this lab was deleted meanwhile", ["input", "serviceIds"])]);
+    await insertOrReject(tx.em, LabServiceEntity, links, () => [
+      userError("UNKNOWN_SERVICE", "A service of this lab was deleted meanwhile", ["input", "serviceIds"]),
+    ]);
   }
 
   private async view(em: EntityManager, lab: LabEntity): Promise<LabView> {
@@ -284,16 +290,12 @@ function managesShop(ctx: RequestContext, shop: Pick<ShopEntity, "shopGroupId"> 
   return shop !== null && shop.shopGroupId === adminGroupId(ctx);
 }
 
-
-
 /** Stored as "PICKUP,DELIVERY" in the enum's order, whatever order they were given in. */
 function normaliseFulfilment(methods: FulfilmentMethod[]): string {
   return Object.values(FulfilmentMethod)
     .filter((m) => methods.includes(m))
     .join(",");
 }
-
-
 
 /** A non-empty subset of the fulfilment methods (the enum admits no other value). */
 function checkFulfilment(methods: FulfilmentMethod[], field: Field, errors: UserErrorData[]): void {
@@ -311,10 +313,11 @@ function checkFulfilment(methods: FulfilmentMethod[], field: Field, errors: User
 
 function checkCapacity(capacity: number, field: Field, errors: UserErrorData[]): void {
   if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY_SHEETS_PER_HOUR) {
-    errors.push(userError("INVALID_CAPACITY", `capacitySheetsPerHour must be a whole number from 1 to ${MAX_CAPACITY_SHEETS_PER_HOUR}, got ${capacity}`, field));
+    errors.push(
+      userError("INVALID_CAPACITY", `capacitySheetsPerHour must be a whole number from 1 to ${MAX_CAPACITY_SHEETS_PER_HOUR}, got ${capacity}`, field),
+    );
   }
 }
-
 
 async function servicesOf(em: EntityManager, labId: string): Promise<string[]> {
   return (await em.find(LabServiceEntity, { where: { labId }, order: { serviceId: "ASC" } })).map((l) => l.serviceId);
@@ -322,6 +325,10 @@ async function servicesOf(em: EntityManager, labId: string): Promise<string[]> {
 
 /** The ids of a lab's print jobs that are not finished, oldest first. */
 async function openJobs(em: EntityManager, labId: string): Promise<string[]> {
-  const jobs = await em.find(PrintJobEntity, { where: { labId, status: Not(In(FINISHED_JOB_STATES)) }, select: { id: true }, order: { createdAt: "ASC", id: "ASC" } });
+  const jobs = await em.find(PrintJobEntity, {
+    where: { labId, status: Not(In(FINISHED_JOB_STATES)) },
+    select: { id: true },
+    order: { createdAt: "ASC", id: "ASC" },
+  });
   return jobs.map((j) => j.id);
 }

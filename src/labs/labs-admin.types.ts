@@ -77,7 +77,10 @@ export class UpdateLabInput {
   @IsHumanName()
   name?: string | null;
 
-  @Field(() => ID, { nullable: true, description: "Moves the lab to another shop (a group admin: within their group); not while it has unfinished print jobs." })
+  @Field(() => ID, {
+    nullable: true,
+    description: "Moves the lab to another shop (a group admin: within their group); not while it has unfinished print jobs.",
+  })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   shopId?: string | null;
@@ -128,4 +131,3 @@ export class LabPayload {
   @Field(() => [UserErrorType])
   errors!: UserErrorType[];
 }
-

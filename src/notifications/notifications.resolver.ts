@@ -38,7 +38,12 @@ export class NotificationsResolver {
     @Ctx() ctx: RequestContext,
     @Arg("ids", () => [ID], { nullable: true, validateFn: boundedList("ids", MAX_IDS + 1) }) ids?: string[] | null,
   ): Promise<MarkNotificationsReadPayload> {
-    if (ids && ids.length > MAX_IDS) return { updated: 0, unreadCount: await this.notificationsService.unreadCount(ctx), errors: [{ code: "TOO_MANY", message: `At most ${MAX_IDS} ids at once`, field: ["ids"] }] };
+    if (ids && ids.length > MAX_IDS)
+      return {
+        updated: 0,
+        unreadCount: await this.notificationsService.unreadCount(ctx),
+        errors: [{ code: "TOO_MANY", message: `At most ${MAX_IDS} ids at once`, field: ["ids"] }],
+      };
     const updated = await this.notificationsService.markRead(ctx, ids ?? null);
     return { updated, unreadCount: await this.notificationsService.unreadCount(ctx), errors: [] };
   }

@@ -40,7 +40,15 @@ export class NotificationsService {
     if (ids.length === 0) return [];
     const now = new Date();
     const rows = ids.map((userId) =>
-      Object.assign(new NotificationEntity(), { id: randomUUID(), userId, kind, message: message.slice(0, 2000), actorUserId: actor, createdAt: now, readAt: null }),
+      Object.assign(new NotificationEntity(), {
+        id: randomUUID(),
+        userId,
+        kind,
+        message: message.slice(0, 2000),
+        actorUserId: actor,
+        createdAt: now,
+        readAt: null,
+      }),
     );
     await tx.em.insert(NotificationEntity, rows);
     for (const r of rows) tx.emit("notification", r.userId, { notificationId: r.id });

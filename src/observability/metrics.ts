@@ -19,7 +19,12 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    operations: new Counter({ name: "printmesh_graphql_operations_total", help: "GraphQL operations by name, type and transport (http, ws)", labelNames: ["operation", "type", "transport"], registers: [registry] }),
+    operations: new Counter({
+      name: "printmesh_graphql_operations_total",
+      help: "GraphQL operations by name, type and transport (http, ws)",
+      labelNames: ["operation", "type", "transport"],
+      registers: [registry],
+    }),
     latency: new Histogram({
       name: "printmesh_graphql_operation_seconds",
       help: "GraphQL operation latency by name, type and transport (http, ws)",
@@ -27,9 +32,23 @@ export function createMetrics(): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    errors: new Counter({ name: "printmesh_graphql_errors_total", help: "GraphQL errors and payload errors by code", labelNames: ["code"], registers: [registry] }),
-    httpLanes: new Counter({ name: "printmesh_graphql_http_requests_total", help: "GraphQL operations over HTTP by who ran them: direct (the center's own runner) or apollo (requests Apollo refuses before running an operation are not counted)", labelNames: ["lane"], registers: [registry] }),
-    httpLaneDifferences: new Counter({ name: "printmesh_graphql_http_lane_differences_total", help: "Plain HTTP requests the center's own runner and Apollo answered differently (GRAPHQL_HTTP_DIFFERENTIAL=1 only)", registers: [registry] }),
+    errors: new Counter({
+      name: "printmesh_graphql_errors_total",
+      help: "GraphQL errors and payload errors by code",
+      labelNames: ["code"],
+      registers: [registry],
+    }),
+    httpLanes: new Counter({
+      name: "printmesh_graphql_http_requests_total",
+      help: "GraphQL operations over HTTP by who ran them: direct (the center's own runner) or apollo (requests Apollo refuses before running an operation are not counted)",
+      labelNames: ["lane"],
+      registers: [registry],
+    }),
+    httpLaneDifferences: new Counter({
+      name: "printmesh_graphql_http_lane_differences_total",
+      help: "Plain HTTP requests the center's own runner and Apollo answered differently (GRAPHQL_HTTP_DIFFERENTIAL=1 only)",
+      registers: [registry],
+    }),
     wsConnections: new Gauge({ name: "printmesh_websocket_connections", help: "Open graphql-ws connections", registers: [registry] }),
   };
 }

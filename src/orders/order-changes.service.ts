@@ -33,7 +33,10 @@ const REMEMBERED_QUOTES_SIZE = 16 * 1024 * 1024;
 const CONFIRM_ROUNDS = 3;
 
 export class OrderChangesService {
-  constructor(private readonly printJobs: PrintJobsService, private readonly assignment: AssignmentService) {}
+  constructor(
+    private readonly printJobs: PrintJobsService,
+    private readonly assignment: AssignmentService,
+  ) {}
 
   /**
    * The orders placed through this process and not yet confirmed, as committed, forgotten once
@@ -100,7 +103,11 @@ export class OrderChangesService {
     if (order.confirmedAt !== null && order.status !== "CANCELLED") return { already: order };
     if (order.status !== "QUOTED") return { errors: [illegal(order.status, "CONFIRM", ["orderId"])] };
     if (Date.now() - order.quotedAt.getTime() > ctx.app.config.quoteTtlSeconds * 1000) {
-      return { errors: [userError("QUOTE_EXPIRED", `The quote is older than ${ctx.app.config.quoteTtlSeconds} s: place the order again for a fresh quote`, ["orderId"])] };
+      return {
+        errors: [
+          userError("QUOTE_EXPIRED", `The quote is older than ${ctx.app.config.quoteTtlSeconds} s: place the order again for a fresh quote`, ["orderId"]),
+        ],
+      };
     }
     const decision = await this.assignAtShop(ctx, em, order);
     if (!decision.ok) return { errors: [userError(decision.code, decision.message, ["orderId"])] };
@@ -112,7 +119,12 @@ export class OrderChangesService {
           ...placed,
           chosenLabId: decision.chosen.labId,
           decidedAt: now.toISOString(),
-          notes: [...placed.notes, ...(placed.chosenLabId !== decision.chosen.labId ? [`on confirmation lab ${decision.chosen.labId} ranked first among shop ${order.shopId}'s labs`] : [])],
+          notes: [
+            ...placed.notes,
+            ...(placed.chosenLabId !== decision.chosen.labId
+              ? [`on confirmation lab ${decision.chosen.labId} ranked first among shop ${order.shopId}'s labs`]
+              : []),
+          ],
         }
       : { ...stored(decision, []), decidedAt: now.toISOString() };
     const move = transitionPatch(order, ["CONFIRM", "ASSIGN"], { labId: decision.chosen.labId, confirmedAt: now, assignmentJson: JSON.stringify(record) }, now);
@@ -127,7 +139,11 @@ export class OrderChangesService {
   private async assignAtShop(ctx: RequestContext, em: EntityManager, order: OrderEntity, labId?: string): Promise<AssignmentDecision> {
     const request = JSON.parse(order.requestJson) as Pick<OrderInput, "labId" | "fulfilment">;
     const subOrders = await this.servicesOf(em, order);
-    const input = { subOrders: subOrders.map((s) => ({ ...s, items: [] })), labId: labId ?? request.labId ?? null, fulfilment: request.fulfilment ?? null } as unknown as OrderInput;
+    const input = {
+      subOrders: subOrders.map((s) => ({ ...s, items: [] })),
+      labId: labId ?? request.labId ?? null,
+      fulfilment: request.fulfilment ?? null,
+    } as unknown as OrderInput;
     // Moving to a named lab: that lab's own shop (an admin may move an order between shops' labs).
     const shopId = labId ? ((await em.findOne(LabEntity, { where: { id: labId } }))?.shopId ?? null) : order.shopId;
     return this.assignment.decide(assignmentRequest(input, shopId, "NAMED"), labId ? em : undefined);
@@ -182,7 +198,10 @@ export class OrderChangesService {
       if (!old) throw new RollbackWithErrors([illegal("PRINTING", "REASSIGN", ["orderId"])]);
       const prior = JSON.parse(order.assignmentJson ?? "{}") as StoredAssignment;
       const record: StoredAssignment = {
-        ...stored(decision, [...(prior.notes ?? []), `moved from lab ${old.labId} to lab ${labId} by ${ctx.auth.kind === "user" ? ctx.auth.user.login : "the center"}`]),
+        ...stored(decision, [
+          ...(prior.notes ?? []),
+          `moved from lab ${old.labId} to lab ${labId} by ${ctx.auth.kind === "user" ? ctx.auth.user.login : "the center"}`,
+        ]),
         rule: "REASSIGNED",
       };
       await this.transition(tx.em, order, ["REASSIGN"], { labId, assignmentJson: JSON.stringify(record) });

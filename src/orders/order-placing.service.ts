@@ -29,7 +29,13 @@ import type { ImagesService } from "../images/images.service";
 import type { AssignmentService } from "../assignment/assignment.service";
 
 export class OrderPlacingService {
-  constructor(private readonly pricing: PricingService, private readonly designTemplates: DesignTemplatesService, private readonly orderChanges: OrderChangesService, private readonly images: ImagesService, private readonly assignment: AssignmentService) {}
+  constructor(
+    private readonly pricing: PricingService,
+    private readonly designTemplates: DesignTemplatesService,
+    private readonly orderChanges: OrderChangesService,
+    private readonly images: ImagesService,
+    private readonly assignment: AssignmentService,
+  ) {}
 
   async place(ctx: RequestContext, input: OrderInput, idempotencyKey: string | null): Promise<Outcome<OrderEntity>> {
     const user = person(ctx);
@@ -77,17 +83,21 @@ export class OrderPlacingService {
       updatedAt: now,
       version: 0,
     });
-    const subs = input.subOrders.map((s, i) => Object.assign(new SubOrderEntity(), { orderId: order.id, seq: i + 1, serviceId: s.serviceId, sheets: s.sheets }));
+    const subs = input.subOrders.map((s, i) =>
+      Object.assign(new SubOrderEntity(), { orderId: order.id, seq: i + 1, serviceId: s.serviceId, sheets: s.sheets }),
+    );
     const items = input.subOrders.flatMap((s, i) =>
-      s.items.map((it, position) => Object.assign(new OrderItemEntity(), {
-        id: randomUUID(),
-        orderId: order.id,
-        subOrderSeq: i + 1,
-        position,
-        imageId: it.imageId,
-        designTemplateId: (it as { designTemplateId?: string | null }).designTemplateId ?? null,
-        layoutJson: it.layout ? JSON.stringify(it.layout) : null,
-      })),
+      s.items.map((it, position) =>
+        Object.assign(new OrderItemEntity(), {
+          id: randomUUID(),
+          orderId: order.id,
+          subOrderSeq: i + 1,
+          position,
+          imageId: it.imageId,
+          designTemplateId: (it as { designTemplateId?: string | null }).designTemplateId ?? null,
+          layoutJson: it.layout ? JSON.stringify(it.layout) : null,
+        }),
+      ),
     );
     try {
       // One round trip on MySQL/MariaDB; a transaction on SQLite (in-process, no round trips).

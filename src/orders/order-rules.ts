@@ -90,7 +90,10 @@ function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
   if (typeof v === "object") {
     const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && x !== null);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(",")}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`)
+      .join(",")}}`;
   }
   return JSON.stringify(v);
 }
@@ -104,9 +107,13 @@ export function decodeCursor(s: string): { t: number; id: string } | null {
   return m ? { t: Number(m[1]), id: m[2] } : null;
 }
 
-
 /** The changes that move `order` through `events` (the transition table decides), its version raised. */
-export function transitionPatch(order: OrderEntity, events: OrderEvent[], changes: Partial<OrderEntity>, now: Date): { patch: Partial<OrderEntity> } | { errors: UserErrorData[] } {
+export function transitionPatch(
+  order: OrderEntity,
+  events: OrderEvent[],
+  changes: Partial<OrderEntity>,
+  now: Date,
+): { patch: Partial<OrderEntity> } | { errors: UserErrorData[] } {
   let status = order.status;
   for (const e of events) {
     const next = nextStatus(status, e);
@@ -115,4 +122,3 @@ export function transitionPatch(order: OrderEntity, events: OrderEvent[], change
   }
   return { patch: { ...changes, status, version: order.version + 1, updatedAt: now } };
 }
-

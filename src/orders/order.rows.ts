@@ -52,7 +52,10 @@ function insertStatements<R>(table: string, columns: readonly string[], rows: re
   const statements: Statement[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    statements.push({ sql: `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${Array(chunk.length).fill(tuple).join(", ")}`, params: chunk.flatMap(values) });
+    statements.push({
+      sql: `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${Array(chunk.length).fill(tuple).join(", ")}`,
+      params: chunk.flatMap(values),
+    });
   }
   return statements;
 }
@@ -75,7 +78,12 @@ export function orderRowStatements(order: OrderEntity, subs: readonly SubOrderEn
 }
 
 /** The order, its sub-orders and its items, in the transaction of `em`. */
-export async function insertOrderRows(em: EntityManager, order: OrderEntity, subs: readonly SubOrderEntity[], items: readonly OrderItemEntity[]): Promise<void> {
+export async function insertOrderRows(
+  em: EntityManager,
+  order: OrderEntity,
+  subs: readonly SubOrderEntity[],
+  items: readonly OrderItemEntity[],
+): Promise<void> {
   for (const s of orderRowStatements(order, subs, items)) await runSql(em, s.sql, s.params);
 }
 

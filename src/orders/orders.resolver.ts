@@ -47,7 +47,11 @@ function subOrderLoader(ctx: RequestContext, orders: OrdersService): DataLoader<
 
 @Resolver(() => OrderType)
 export class OrdersResolver {
-  constructor(private readonly orderChanges: OrderChangesService, private readonly orderPlacing: OrderPlacingService, private readonly ordersService: OrdersService) {}
+  constructor(
+    private readonly orderChanges: OrderChangesService,
+    private readonly orderPlacing: OrderPlacingService,
+    private readonly ordersService: OrdersService,
+  ) {}
 
   @Authorized(...ALL_ROLES)
   @Mutation(() => PlaceOrderPayload, { description: "Store and price an order (status QUOTED). Same idempotencyKey from the same user: the same order back." })
@@ -86,7 +90,9 @@ export class OrdersResolver {
   }
 
   @Authorized(Role.GENERAL_USER)
-  @Mutation(() => HomeShopPayload, { description: "Register (or clear, with null) the caller's home shop: their orders go there when they name neither shop nor lab." })
+  @Mutation(() => HomeShopPayload, {
+    description: "Register (or clear, with null) the caller's home shop: their orders go there when they name neither shop nor lab.",
+  })
   async setHomeShop(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null): Promise<HomeShopPayload> {
     const r = await this.ordersService.setHomeShop(ctx, shopId ?? null);
     return { homeShopId: r.value?.homeShopId ?? null, errors: r.errors };
@@ -117,7 +123,11 @@ export class OrdersResolver {
   async labCandidates(
     @Ctx() ctx: RequestContext,
     @Arg("input", () => OrderInput) input: OrderInput,
-    @Arg("first", () => Int, { nullable: true, description: `At most this many labs, best first (1 to ${MAX_LAB_CANDIDATES}; default ${DEFAULT_LAB_CANDIDATES}).` }) first?: number | null,
+    @Arg("first", () => Int, {
+      nullable: true,
+      description: `At most this many labs, best first (1 to ${MAX_LAB_CANDIDATES}; default ${DEFAULT_LAB_CANDIDATES}).`,
+    })
+    first?: number | null,
   ): Promise<LabCandidateType[]> {
     const r = await this.orderPlacing.candidates(ctx, input, first ?? DEFAULT_LAB_CANDIDATES);
     if ("errors" in r) throw badInput(r.errors.map((e) => `${e.code}: ${e.message}`).join("; "), r.errors[0]?.field ?? undefined);

@@ -57,7 +57,11 @@ export class OrdersService {
     const shop = adminShopId(ctx);
     const group = adminGroupId(ctx);
     if (shop === null && group === null) return false;
-    const qb = ctx.app.ds.getRepository(OrderItemEntity).createQueryBuilder("i").innerJoin(OrderEntity, "o", "o.id = i.order_id").where("i.image_id = :img", { img: imageId });
+    const qb = ctx.app.ds
+      .getRepository(OrderItemEntity)
+      .createQueryBuilder("i")
+      .innerJoin(OrderEntity, "o", "o.id = i.order_id")
+      .where("i.image_id = :img", { img: imageId });
     if (shop !== null) qb.andWhere("o.shop_id = :myShop", { myShop: shop });
     else qb.andWhere("o.shop_group_id = :myGroup", { myGroup: group });
     return (await qb.select("i.order_id", "orderId").limit(1).getRawOne()) !== undefined;
@@ -72,7 +76,12 @@ export class OrdersService {
   /** A page of the orders the caller may see, newest first. One query, whatever the page size. */
   async list(
     ctx: RequestContext,
-    args: { first: number; after: string | null; filter: { status?: OrderStatus[] | null; shopId?: string | null; labId?: string | null; placedFrom?: Date | null; placedBefore?: Date | null }; ids?: string[] },
+    args: {
+      first: number;
+      after: string | null;
+      filter: { status?: OrderStatus[] | null; shopId?: string | null; labId?: string | null; placedFrom?: Date | null; placedBefore?: Date | null };
+      ids?: string[];
+    },
   ): Promise<OrderPage> {
     const qb = ctx.app.ds.getRepository(OrderEntity).createQueryBuilder("o");
     const a = ctx.auth;
@@ -100,7 +109,11 @@ export class OrdersService {
       qb.andWhere(new Brackets((w) => w.where("o.placed_at < :ct", { ct: c.t }).orWhere("o.placed_at = :ct AND o.id < :cid", { ct: c.t, cid: c.id })));
     }
     const first = Math.min(Math.max(args.first, 1), MAX_PAGE);
-    const rows = await qb.orderBy("o.placed_at", "DESC").addOrderBy("o.id", "DESC").take(first + 1).getMany();
+    const rows = await qb
+      .orderBy("o.placed_at", "DESC")
+      .addOrderBy("o.id", "DESC")
+      .take(first + 1)
+      .getMany();
     return { orders: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 

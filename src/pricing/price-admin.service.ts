@@ -26,7 +26,15 @@ import { UserEntity } from "../identity/user.entity";
 import type { ChangeScope } from "../notifications/notifications.service";
 import { addDays } from "./business-date";
 import { toRowData } from "./price-book";
-import { findOverlaps, findPrice, PriceBookIndex, validatePriceRowShape, type PriceRowData, type PriceSource, type ShopPricingContext } from "./price-calculator";
+import {
+  findOverlaps,
+  findPrice,
+  PriceBookIndex,
+  validatePriceRowShape,
+  type PriceRowData,
+  type PriceSource,
+  type ShopPricingContext,
+} from "./price-calculator";
 import { PriceHistoryEntity } from "./price-history.entity";
 import { lockPriceKeys } from "./price-lock";
 import { PriceRowEntity } from "./price-row.entity";
@@ -87,7 +95,10 @@ class DryRunDone<T> extends Error {
 }
 
 export class PriceAdminService {
-  constructor(private readonly notifications: NotificationsService, private readonly pricing: PricingService) {}
+  constructor(
+    private readonly notifications: NotificationsService,
+    private readonly pricing: PricingService,
+  ) {}
 
   // ---------------------------------------------------------------- price rows
 
@@ -158,7 +169,9 @@ export class PriceAdminService {
   private async check(ctx: RequestContext, em: EntityManager, row: PriceRowEntity, old: PriceRowEntity | null): Promise<void> {
     const errors: UserErrorData[] = validatePriceRowShape(row).map((e) => userError(e.code, e.message, ["input", e.field]));
     if (row.shopGroupId && row.shopId) {
-      errors.push(userError("INVALID_SCOPE", "Give shopGroupId (a group price), shopId (a shop price) or neither (a standard price), not both", ["input", "shopId"]));
+      errors.push(
+        userError("INVALID_SCOPE", "Give shopGroupId (a group price), shopId (a shop price) or neither (a standard price), not both", ["input", "shopId"]),
+      );
       rejectIf(errors);
     }
     if (!(await em.findOne(ProductEntity, { where: { id: row.productId } }))) {
@@ -216,15 +229,29 @@ export class PriceAdminService {
       .map(([a, b]) => {
         const other = a.id === mine.id ? b : a;
         const tiers = other.minSheets !== null ? `, sheets ${other.minSheets}-${other.maxSheets ?? "and more"}` : "";
-        return userError("OVERLAPPING_PRICE", `Overlaps price row ${other.id} (${other.validFrom} to ${other.validUntil ?? "open end"}${tiers}) for the same scope and product`, ["input", "validFrom"]);
+        return userError(
+          "OVERLAPPING_PRICE",
+          `Overlaps price row ${other.id} (${other.validFrom} to ${other.validUntil ?? "open end"}${tiers}) for the same scope and product`,
+          ["input", "validFrom"],
+        );
       });
   }
 
   /** After a write: history, notices to the admins concerned, and the cached price books dropped after commit. */
-  private async written(ctx: RequestContext, tx: Tx, action: "CREATED" | "UPDATED" | "DELETED", before: PriceRowEntity | null, after: PriceRowEntity | null): Promise<void> {
+  private async written(
+    ctx: RequestContext,
+    tx: Tx,
+    action: "CREATED" | "UPDATED" | "DELETED",
+    before: PriceRowEntity | null,
+    after: PriceRowEntity | null,
+  ): Promise<void> {
     const row = (after ?? before)!;
     await this.history(ctx, tx, "PRICE_ROW", row.id, row, action, before, after);
-    const scope: ChangeScope = row.shopId ? { kind: "SHOP", shopId: row.shopId } : row.shopGroupId ? { kind: "GROUP", shopGroupId: row.shopGroupId } : { kind: "SYSTEM" };
+    const scope: ChangeScope = row.shopId
+      ? { kind: "SHOP", shopId: row.shopId }
+      : row.shopGroupId
+        ? { kind: "GROUP", shopGroupId: row.shopGroupId }
+        : { kind: "SYSTEM" };
     const what = row.shopId ? `shop ${row.shopId}` : row.shopGroupId ? `shop group ${row.shopGroupId}` : "the standard price book";
     await this.notifications.reportChange(ctx, tx, {
       kind: `PRICE_${action}`,
@@ -234,7 +261,7 @@ export class PriceAdminService {
     if (after?.shopId && adminShopId(ctx) === null) await this.warnOutOfAllowance(ctx, tx, [after]);
     // A group's rows (and its shops') live in that group's book; standard rows in every book.
     const groupId = row.shopGroupId ?? (row.shopId ? (await tx.em.findOne(ShopEntity, { where: { id: row.shopId } }))?.shopGroupId : undefined);
-    tx.emit("invalidate", { kind: "prices", key: row.shopId || row.shopGroupId ? groupId ?? undefined : undefined });
+    tx.emit("invalidate", { kind: "prices", key: row.shopId || row.shopGroupId ? (groupId ?? undefined) : undefined });
     if (before && after && before.shopGroupId !== after.shopGroupId) tx.emit("invalidate", { kind: "prices" });
   }
 
@@ -276,11 +303,14 @@ export class PriceAdminService {
         const v = input[f] as number;
         if (!Number.isSafeInteger(v) || v < 0) errors.push(userError("NEGATIVE_CHARGE", `${f} must be a whole amount of 0 or more`, ["input", f]));
       }
-      if (input.minBasicCharge > input.maxBasicCharge) errors.push(userError("INVALID_RANGE", "minBasicCharge is above maxBasicCharge", ["input", "minBasicCharge"]));
-      if (input.minAmountCharge > input.maxAmountCharge) errors.push(userError("INVALID_RANGE", "minAmountCharge is above maxAmountCharge", ["input", "minAmountCharge"]));
+      if (input.minBasicCharge > input.maxBasicCharge)
+        errors.push(userError("INVALID_RANGE", "minBasicCharge is above maxBasicCharge", ["input", "minBasicCharge"]));
+      if (input.minAmountCharge > input.maxAmountCharge)
+        errors.push(userError("INVALID_RANGE", "minAmountCharge is above maxAmountCharge", ["input", "minAmountCharge"]));
       const shop = await tx.em.findOne(ShopEntity, { where: { id: input.shopId } });
       if (!shop) errors.push(userError("UNKNOWN_SHOP", `No shop ${input.shopId}`, ["input", "shopId"]));
-      if (!(await tx.em.findOne(ProductEntity, { where: { id: input.productId } }))) errors.push(userError("UNKNOWN_PRODUCT", `No product ${input.productId}`, ["input", "productId"]));
+      if (!(await tx.em.findOne(ProductEntity, { where: { id: input.productId } })))
+        errors.push(userError("UNKNOWN_PRODUCT", `No product ${input.productId}`, ["input", "productId"]));
       if (shop) this.authorizeAllowance(ctx, shop);
       rejectIf(errors);
       const before = await tx.em.findOne(ShopPriceAllowanceEntity, { where: { shopId: input.shopId, productId: input.productId } });
@@ -289,13 +319,26 @@ export class PriceAdminService {
       const outside = shopRows.filter((r) => allowanceFaults(allowance, r).length > 0).map((r) => r.id);
       if (!dryRun) {
         await tx.em.save(ShopPriceAllowanceEntity, allowance);
-        await this.history(ctx, tx, "ALLOWANCE", `${input.shopId}/${input.productId}`, { productId: input.productId, shopGroupId: null, shopId: input.shopId }, before ? "UPDATED" : "CREATED", before, allowance);
+        await this.history(
+          ctx,
+          tx,
+          "ALLOWANCE",
+          `${input.shopId}/${input.productId}`,
+          { productId: input.productId, shopGroupId: null, shopId: input.shopId },
+          before ? "UPDATED" : "CREATED",
+          before,
+          allowance,
+        );
         await this.notifications.reportChange(ctx, tx, {
           kind: before ? "ALLOWANCE_UPDATED" : "ALLOWANCE_CREATED",
           message: `${actorName(ctx)} allowed shop ${input.shopId} to price product ${input.productId}: basic ${input.minBasicCharge}-${input.maxBasicCharge}, per sheet ${input.minAmountCharge}-${input.maxAmountCharge}`,
           scope: { kind: "SHOP", shopId: input.shopId },
         });
-        await this.warnOutOfAllowance(ctx, tx, shopRows.filter((r) => outside.includes(r.id)));
+        await this.warnOutOfAllowance(
+          ctx,
+          tx,
+          shopRows.filter((r) => outside.includes(r.id)),
+        );
       }
       return { allowance, outside };
     });
@@ -333,8 +376,17 @@ export class PriceAdminService {
   // ---------------------------------------------------------------- reading
 
   /** Price rows of a scope, as admins in scope may see them (customers read prices through quotes and offers). */
-  async priceRows(ctx: RequestContext, filter: { productId?: string | null; shopGroupId?: string | null; shopId?: string | null; standard?: boolean | null }): Promise<PriceRowEntity[]> {
-    const qb = ctx.app.ds.getRepository(PriceRowEntity).createQueryBuilder("r").orderBy("r.product_id").addOrderBy("r.valid_from").addOrderBy("r.id").limit(5000);
+  async priceRows(
+    ctx: RequestContext,
+    filter: { productId?: string | null; shopGroupId?: string | null; shopId?: string | null; standard?: boolean | null },
+  ): Promise<PriceRowEntity[]> {
+    const qb = ctx.app.ds
+      .getRepository(PriceRowEntity)
+      .createQueryBuilder("r")
+      .orderBy("r.product_id")
+      .addOrderBy("r.valid_from")
+      .addOrderBy("r.id")
+      .limit(5000);
     if (filter.productId) qb.andWhere("r.product_id = :p", { p: filter.productId });
     if (filter.standard) qb.andWhere("r.shop_group_id IS NULL AND r.shop_id IS NULL");
     if (filter.shopGroupId) qb.andWhere("r.shop_group_id = :g", { g: filter.shopGroupId });
@@ -343,9 +395,15 @@ export class PriceAdminService {
     const shop = adminShopId(ctx);
     if (!isCenterAdmin(ctx)) {
       if (group !== null) {
-        qb.andWhere("(r.shop_group_id = :vg OR r.shop_id IN (SELECT s.id FROM shops s WHERE s.shop_group_id = :vg) OR (r.shop_group_id IS NULL AND r.shop_id IS NULL))", { vg: group });
+        qb.andWhere(
+          "(r.shop_group_id = :vg OR r.shop_id IN (SELECT s.id FROM shops s WHERE s.shop_group_id = :vg) OR (r.shop_group_id IS NULL AND r.shop_id IS NULL))",
+          { vg: group },
+        );
       } else if (shop !== null) {
-        qb.andWhere("(r.shop_id = :vs OR r.shop_group_id = (SELECT s.shop_group_id FROM shops s WHERE s.id = :vs) OR (r.shop_group_id IS NULL AND r.shop_id IS NULL))", { vs: shop });
+        qb.andWhere(
+          "(r.shop_id = :vs OR r.shop_group_id = (SELECT s.shop_group_id FROM shops s WHERE s.id = :vs) OR (r.shop_group_id IS NULL AND r.shop_id IS NULL))",
+          { vs: shop },
+        );
       } else {
         throw forbidden("Price rows are for admins; customers see prices through quote and shopOffer");
       }
@@ -354,7 +412,10 @@ export class PriceAdminService {
   }
 
   /** The history of a product's prices in a scope (or all scopes the caller may see), newest first. */
-  async priceHistory(ctx: RequestContext, filter: { productId: string; shopGroupId?: string | null; shopId?: string | null; first: number }): Promise<PriceHistoryEntity[]> {
+  async priceHistory(
+    ctx: RequestContext,
+    filter: { productId: string; shopGroupId?: string | null; shopId?: string | null; first: number },
+  ): Promise<PriceHistoryEntity[]> {
     const qb = ctx.app.ds.getRepository(PriceHistoryEntity).createQueryBuilder("h").where("h.product_id = :p", { p: filter.productId });
     if (filter.shopGroupId) qb.andWhere("h.shop_group_id = :g", { g: filter.shopGroupId });
     if (filter.shopId) qb.andWhere("h.shop_id = :s", { s: filter.shopId });
@@ -362,14 +423,21 @@ export class PriceAdminService {
     const shop = adminShopId(ctx);
     if (!isCenterAdmin(ctx)) {
       if (group !== null) {
-        qb.andWhere("(h.shop_group_id = :vg OR h.shop_id IN (SELECT s.id FROM shops s WHERE s.shop_group_id = :vg) OR (h.shop_group_id IS NULL AND h.shop_id IS NULL))", { vg: group });
+        qb.andWhere(
+          "(h.shop_group_id = :vg OR h.shop_id IN (SELECT s.id FROM shops s WHERE s.shop_group_id = :vg) OR (h.shop_group_id IS NULL AND h.shop_id IS NULL))",
+          { vg: group },
+        );
       } else if (shop !== null) {
         qb.andWhere("(h.shop_id = :vs OR h.shop_group_id = (SELECT s.shop_group_id FROM shops s WHERE s.id = :vs))", { vs: shop });
       } else {
         throw forbidden("The price history is for admins");
       }
     }
-    return qb.orderBy("h.at", "DESC").addOrderBy("h.id", "DESC").limit(Math.min(Math.max(filter.first, 1), 500)).getMany();
+    return qb
+      .orderBy("h.at", "DESC")
+      .addOrderBy("h.id", "DESC")
+      .limit(Math.min(Math.max(filter.first, 1), 500))
+      .getMany();
   }
 
   private readsShop(ctx: RequestContext, shop: ShopEntity): boolean {

@@ -23,7 +23,17 @@ import { PriceBookIndex } from "./price-tiers";
 
 // The calculator's vocabulary, importable from here as before the split.
 export type { ImageFeeResult } from "./copyright-fees";
-export { validatePriceRowShape, type PriceMatch, type PriceRowData, type PriceRowShape, type PriceRowShapeError, type PriceRowShapeErrorCode, type PriceScope, type PriceSource, type TemplateData } from "./price-rows";
+export {
+  validatePriceRowShape,
+  type PriceMatch,
+  type PriceRowData,
+  type PriceRowShape,
+  type PriceRowShapeError,
+  type PriceRowShapeErrorCode,
+  type PriceScope,
+  type PriceSource,
+  type TemplateData,
+} from "./price-rows";
 export { findOverlaps, PriceBookIndex } from "./price-tiers";
 
 /** Everything needed to price orders at one shop: built once, queried many times (the hot path). */
@@ -73,7 +83,6 @@ export interface PriceLineResult {
   subtotal: number;
 }
 
-
 export interface SubOrderQuoteResult {
   serviceId: string;
   templateId: string;
@@ -83,12 +92,7 @@ export interface SubOrderQuoteResult {
   subtotal: number;
 }
 
-export type QuoteErrorCode =
-  | "SERVICE_NOT_OFFERED"
-  | "NO_PRICE"
-  | "DUPLICATE_SERVICE"
-  | "INVALID_SHEETS"
-  | "AMOUNT_TOO_LARGE";
+export type QuoteErrorCode = "SERVICE_NOT_OFFERED" | "NO_PRICE" | "DUPLICATE_SERVICE" | "INVALID_SHEETS" | "AMOUNT_TOO_LARGE";
 
 export interface QuoteError {
   code: QuoteErrorCode;
@@ -98,8 +102,7 @@ export interface QuoteError {
 }
 
 export type QuoteResult =
-  | { ok: true; shopId: string; priceDate: IsoDate; subOrders: SubOrderQuoteResult[]; total: number }
-  | { ok: false; errors: QuoteError[] };
+  { ok: true; shopId: string; priceDate: IsoDate; subOrders: SubOrderQuoteResult[]; total: number } | { ok: false; errors: QuoteError[] };
 
 type ScopeLevel = "SHOP" | "GROUP" | "STANDARD";
 
@@ -231,8 +234,7 @@ function quoteSubOrder(
       errors.push({
         code: "NO_PRICE",
         message:
-          `No price for product ${productId} on ${priceDate} for ${sheets} sheets: ` +
-          `none at shop ${ctx.shopId}, group ${ctx.shopGroupId} or standard.`,
+          `No price for product ${productId} on ${priceDate} for ${sheets} sheets: ` + `none at shop ${ctx.shopId}, group ${ctx.shopGroupId} or standard.`,
         field: [...path, "serviceId"],
       });
       continue;
@@ -275,20 +277,11 @@ function quoteSubOrder(
 /** The shop's own template for the service, else its group's. */
 function templateFor(ctx: ShopPricingContext, serviceId: string): TemplateData | null {
   // Linear: a shop or group has one template per service, a handful at most.
-  return (
-    ctx.shopTemplates.find((t) => t.serviceId === serviceId) ??
-    ctx.groupTemplates.find((t) => t.serviceId === serviceId) ??
-    null
-  );
+  return ctx.shopTemplates.find((t) => t.serviceId === serviceId) ?? ctx.groupTemplates.find((t) => t.serviceId === serviceId) ?? null;
 }
 
 /** The first row in force on `date`, walking the contract's precedence. */
-export function findPrice(
-  ctx: ShopPricingContext,
-  productId: string,
-  date: IsoDate,
-  sheets: number,
-): { row: PriceRowData; source: PriceSource } | null {
+export function findPrice(ctx: ShopPricingContext, productId: string, date: IsoDate, sheets: number): { row: PriceRowData; source: PriceSource } | null {
   for (const level of SCOPE_LEVELS) {
     const match = indexOf(ctx, level).find(productId, date, sheets);
     if (match !== null) {

@@ -7,10 +7,7 @@
  */
 import { isValidDate, type IsoDate } from "./business-date";
 
-export type PriceScope =
-  | { kind: "SHOP"; shopId: string }
-  | { kind: "GROUP"; shopGroupId: string }
-  | { kind: "STANDARD" };
+export type PriceScope = { kind: "SHOP"; shopId: string } | { kind: "GROUP"; shopGroupId: string } | { kind: "STANDARD" };
 
 export type PriceSource = "SHOP_TIER" | "SHOP" | "GROUP_TIER" | "GROUP" | "STANDARD_TIER" | "STANDARD";
 
@@ -53,17 +50,9 @@ export function isTier(row: Pick<PriceRowData, "minSheets">): boolean {
 // ---------------------------------------------------------------------------
 
 /** The fields of a price row that can be checked without looking at other rows. */
-export type PriceRowShape = Pick<
-  PriceRowData,
-  "validFrom" | "validUntil" | "basicCharge" | "amountCharge" | "minSheets" | "maxSheets"
->;
+export type PriceRowShape = Pick<PriceRowData, "validFrom" | "validUntil" | "basicCharge" | "amountCharge" | "minSheets" | "maxSheets">;
 
-export type PriceRowShapeErrorCode =
-  | "NEGATIVE_CHARGE"
-  | "INVALID_AMOUNT"
-  | "INVALID_DATE"
-  | "INVALID_PERIOD"
-  | "INVALID_TIER";
+export type PriceRowShapeErrorCode = "NEGATIVE_CHARGE" | "INVALID_AMOUNT" | "INVALID_DATE" | "INVALID_PERIOD" | "INVALID_TIER";
 
 export interface PriceRowShapeError {
   code: PriceRowShapeErrorCode;

@@ -22,12 +22,20 @@ import { PricingService } from "./pricing.service";
 const ADMINS = [Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN];
 
 function rowPayload(r: Outcome<PriceRowResult>, dryRun: boolean): PriceRowPayload {
-  return { priceRow: r.value?.row ?? null, changes: (r.value?.changes ?? []) as PriceRowPayload["changes"], dryRun: dryRun && r.errors.length === 0, errors: r.errors };
+  return {
+    priceRow: r.value?.row ?? null,
+    changes: (r.value?.changes ?? []) as PriceRowPayload["changes"],
+    dryRun: dryRun && r.errors.length === 0,
+    errors: r.errors,
+  };
 }
 
 @Resolver()
 export class PricingResolver {
-  constructor(private readonly priceAdmin: PriceAdminService, private readonly pricing: PricingService) {}
+  constructor(
+    private readonly priceAdmin: PriceAdminService,
+    private readonly pricing: PricingService,
+  ) {}
 
   @Authorized()
   @Query(() => QuotePayload, { description: "Price an order without storing it. at: price as of that instant (default now); admins only for other than now." })
@@ -40,7 +48,10 @@ export class PricingResolver {
   }
 
   @Authorized()
-  @Query(() => ShopOfferType, { nullable: true, description: "What a shop offers on a date (default today), each service with its template and the prices that would apply." })
+  @Query(() => ShopOfferType, {
+    nullable: true,
+    description: "What a shop offers on a date (default today), each service with its template and the prices that would apply.",
+  })
   shopOffer(
     @Ctx() ctx: RequestContext,
     @Arg("shopId", () => ID) shopId: string,
@@ -118,7 +129,12 @@ export class PricingResolver {
     @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
   ): Promise<ShopPriceAllowancePayload> {
     const r = await this.priceAdmin.setAllowance(ctx, input, dryRun ?? false);
-    return { allowance: r.value?.allowance ?? null, outsideRowIds: r.value?.outside ?? [], dryRun: (dryRun ?? false) && r.errors.length === 0, errors: r.errors };
+    return {
+      allowance: r.value?.allowance ?? null,
+      outsideRowIds: r.value?.outside ?? [],
+      dryRun: (dryRun ?? false) && r.errors.length === 0,
+      errors: r.errors,
+    };
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)

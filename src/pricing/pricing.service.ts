@@ -71,7 +71,9 @@ export class PricingService {
     const errors: UserErrorData[] = [];
     if (input.subOrders.length === 0) errors.push(userError("EMPTY_ORDER", "An order needs at least one sub-order", ["input", "subOrders"]));
     if (input.subOrders.length > MAX_SUB_ORDERS) {
-      errors.push(userError("TOO_MANY_SUB_ORDERS", `An order may have at most ${MAX_SUB_ORDERS} sub-orders, got ${input.subOrders.length}`, ["input", "subOrders"]));
+      errors.push(
+        userError("TOO_MANY_SUB_ORDERS", `An order may have at most ${MAX_SUB_ORDERS} sub-orders, got ${input.subOrders.length}`, ["input", "subOrders"]),
+      );
     }
     let items = 0;
     input.subOrders.forEach((s, i) => {
@@ -127,7 +129,9 @@ export class PricingService {
     }
     if (input.labId) {
       const lab = await this.app.ds.getRepository(LabEntity).findOne({ where: { id: input.labId } });
-      return lab ? { shopId: lab.shopId, pricing: await this.books.contextFor(lab.shopId) } : { error: userError("UNKNOWN_LAB", `No lab ${input.labId}`, ["input", "labId"]) };
+      return lab
+        ? { shopId: lab.shopId, pricing: await this.books.contextFor(lab.shopId) }
+        : { error: userError("UNKNOWN_LAB", `No lab ${input.labId}`, ["input", "labId"]) };
     }
     return { error: userError("SHOP_REQUIRED", "Name a shop (shopId) or a lab (labId) to price at", ["input", "shopId"]) };
   }
@@ -141,7 +145,9 @@ export class PricingService {
     if (!pricing) return null;
     const priceDate = date ?? this.priceDate(new Date());
     const own = new Set(pricing.shopTemplates.map((t) => t.serviceId));
-    const templates = [...pricing.shopTemplates, ...pricing.groupTemplates.filter((t) => !own.has(t.serviceId))].sort((a, b) => a.serviceId.localeCompare(b.serviceId));
+    const templates = [...pricing.shopTemplates, ...pricing.groupTemplates.filter((t) => !own.has(t.serviceId))].sort((a, b) =>
+      a.serviceId.localeCompare(b.serviceId),
+    );
     return {
       shopId,
       shopGroupId: pricing.shopGroupId,

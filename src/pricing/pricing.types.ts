@@ -193,7 +193,9 @@ export class PriceLevelType {
   amountCharge!: number;
 }
 
-@ObjectType("PriceChange", { description: "A shop's effective price of a product that a change moves: from a date, for a range of sheet counts, old and new (null: no price)." })
+@ObjectType("PriceChange", {
+  description: "A shop's effective price of a product that a change moves: from a date, for a range of sheet counts, old and new (null: no price).",
+})
 export class PriceChangeType {
   @Field(() => ID)
   shopId!: string;

@@ -208,8 +208,7 @@ describe("rankLabs failures", () => {
       request: req({ serviceIds: ["SV01", "SV03"], labId: "L01", fulfilment: delivery(TOKYO_ADDRESS, EXPRESS) }),
       expected: {
         code: "LAB_CANNOT_PRINT",
-        message:
-          "Lab L01 cannot print this order: does not do DELIVERY; no EXPRESS; does not offer service SV01; does not offer service SV03",
+        message: "Lab L01 cannot print this order: does not do DELIVERY; no EXPRESS; does not offer service SV01; does not offer service SV03",
         field: ["input", "labId"],
         rejected: [
           {
@@ -435,10 +434,7 @@ describe("rankLabs ranking", () => {
     },
     {
       name: "a stale report counts as unknown (0.1 stale = 50 > 0.3 fresh = 30)",
-      labs: [
-        lab("L01", { utilisation: 0.1, loadReportedAt: ago(MAX_AGE + 1) }),
-        lab("L02", { utilisation: 0.3 }),
-      ],
+      labs: [lab("L01", { utilisation: 0.1, loadReportedAt: ago(MAX_AGE + 1) }), lab("L02", { utilisation: 0.3 })],
       request: req(),
       expected: ["L02", "L01"],
     },
@@ -469,11 +465,7 @@ describe("rankLabs ranking", () => {
     },
     {
       name: "offline labs are ranked among themselves by score",
-      labs: [
-        lab("OSA", { location: OSAKA, online: false }),
-        lab("YOK", { location: YOKOHAMA, online: false }),
-        lab("NGO", { location: NAGOYA }),
-      ],
+      labs: [lab("OSA", { location: OSAKA, online: false }), lab("YOK", { location: YOKOHAMA, online: false }), lab("NGO", { location: NAGOYA })],
       request: req({ fulfilment: delivery() }),
       expected: ["NGO", "YOK", "OSA"],
     },
@@ -637,12 +629,7 @@ describe("the decision record", () => {
   test("scores of the fallbacks follow the weights exactly", () => {
     const weights: RankingWeights = { distancePerKm: 1, load: 0, unknownLoad: 0, offline: 0, postalMatch: 8, regionMatch: 3, noLocation: 7 };
     const address = { country: "JP", postalCode: "100-0005", region: "Tokyo", location: null };
-    const labs = [
-      lab("SAME", { postalCode: "100-0005" }),
-      lab("AREA", { postalCode: "100-0001" }),
-      lab("REGION", { region: "Tokyo" }),
-      lab("NONE"),
-    ];
+    const labs = [lab("SAME", { postalCode: "100-0005" }), lab("AREA", { postalCode: "100-0001" }), lab("REGION", { region: "Tokyo" }), lab("NONE")];
     const scores = ok(rank(labs, req({ fulfilment: delivery(address) }), weights)).candidates.map((c) => [c.labId, c.score]);
     expect(scores).toEqual([
       ["SAME", -8],

@@ -58,7 +58,15 @@ async function snapshot(ds: DataSource): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const t of TABLES) {
     const rows: Array<Record<string, unknown>> = await ds.query(`SELECT * FROM ${ds.driver.escape(t)}`);
-    out[t] = rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, String(r[k])]))).sort();
+    out[t] = rows
+      .map((r) =>
+        JSON.stringify(
+          Object.keys(r)
+            .sort()
+            .map((k) => [k, String(r[k])]),
+        ),
+      )
+      .sort();
   }
   return out;
 }
@@ -139,7 +147,17 @@ describe("validateBundle", () => {
     const b = patent();
     const known = { currency: "JPY", shopGroupIds: new Set(["SG01"]), productIds: new Set(["P01"]) };
     const row = { ...b.prices[1] };
-    const existing = { id: "MY-ROW", scope: { kind: "GROUP" as const, shopGroupId: "SG01" }, productId: "P01", validFrom: "2026-04-01", validUntil: null, basicCharge: 1, amountCharge: 1, minSheets: null, maxSheets: null };
+    const existing = {
+      id: "MY-ROW",
+      scope: { kind: "GROUP" as const, shopGroupId: "SG01" },
+      productId: "P01",
+      validFrom: "2026-04-01",
+      validUntil: null,
+      basicCharge: 1,
+      amountCharge: 1,
+      minSheets: null,
+      maxSheets: null,
+    };
     const { bundle, faults } = validateBundle({ prices: [row] }, { ...known, priceRows: [existing] });
     expect(faults).toEqual([]);
     expect(bundle.prices[0].id).toBe("MY-ROW");
@@ -173,7 +191,17 @@ describe("validateBundle", () => {
   });
 
   it("refuses overlapping tiers but accepts touching ones and an untiered fallback beside tiers", () => {
-    const tier = (id: string, min: number, max: number | null, from = "2026-04-01") => ({ id, shopGroupId: "SG02", productId: "P03", validFrom: from, validUntil: null, basicCharge: 0, amountCharge: 5, minSheets: min, maxSheets: max });
+    const tier = (id: string, min: number, max: number | null, from = "2026-04-01") => ({
+      id,
+      shopGroupId: "SG02",
+      productId: "P03",
+      validFrom: from,
+      validUntil: null,
+      basicCharge: 0,
+      amountCharge: 5,
+      minSheets: min,
+      maxSheets: max,
+    });
     const ok = patent();
     ok.prices.push(tier("T-1", 1, 99), tier("T-2", 100, null));
     expect(validateBundle(ok).faults).toEqual([]);
@@ -232,7 +260,9 @@ describe("importBundle and exportBundle", () => {
       expect(stored).toMatch(/^\$argon2id\$/);
       expect(await verifyHash(stored, u.password)).toBe(true);
     }
-    const keys: Array<{ lab_id: string; lookup: string; hash: string; revoked_at: unknown }> = await db.ds.query("SELECT lab_id, lookup, hash, revoked_at FROM lab_api_keys");
+    const keys: Array<{ lab_id: string; lookup: string; hash: string; revoked_at: unknown }> = await db.ds.query(
+      "SELECT lab_id, lookup, hash, revoked_at FROM lab_api_keys",
+    );
     for (const lab of fixture.labs) {
       const k = keys.find((r) => r.lab_id === lab.id)!;
       expect(k.lookup).toBe(labKeyLookup(lab.apiKey));
@@ -243,7 +273,9 @@ describe("importBundle and exportBundle", () => {
     const all = JSON.stringify(await snapshot(db.ds));
     for (const secret of [...fixture.users.map((u) => u.password), ...fixture.labs.map((l) => l.apiKey)]) expect(all).not.toContain(secret);
 
-    const rows: Array<{ id: string; basic_charge: number | string }> = await db.ds.query("SELECT id, basic_charge FROM price_rows WHERE shop_group_id = 'SG01' AND product_id = 'P01' ORDER BY valid_from");
+    const rows: Array<{ id: string; basic_charge: number | string }> = await db.ds.query(
+      "SELECT id, basic_charge FROM price_rows WHERE shop_group_id = 'SG01' AND product_id = 'P01' ORDER BY valid_from",
+    );
     expect(rows.map((r) => [r.id, Number(r.basic_charge)])).toEqual([
       ["PR-G-SG01-P01-2026-01-01", 120],
       ["PR-G-SG01-P01-2026-04-01", 100],
@@ -378,35 +410,157 @@ describe("a bundle with a fault is refused whole", () => {
     await db?.close();
   });
 
-  const price = (over: Partial<BundlePrice> & Pick<BundlePrice, "productId" | "validFrom">): BundlePrice => ({ basicCharge: 0, amountCharge: 10, validUntil: null, minSheets: null, maxSheets: null, ...over });
+  const price = (over: Partial<BundlePrice> & Pick<BundlePrice, "productId" | "validFrom">): BundlePrice => ({
+    basicCharge: 0,
+    amountCharge: 10,
+    validUntil: null,
+    minSheets: null,
+    maxSheets: null,
+    ...over,
+  });
 
   const cases: Array<[string, () => unknown, Array<[string, string]>]> = [
-    ["an unknown reference", () => { const b = patent(); b.shops[0].shopGroupId = "SG99"; return b; }, [["$.shops[0].shopGroupId", "UNKNOWN_REFERENCE"]]],
-    ["an unknown product in a template", () => { const b = patent(); b.templates[0].productIds.push("P99"); return b; }, [["$.templates[0].productIds[2]", "UNKNOWN_REFERENCE"]]],
-    ["a duplicate id", () => { const b = patent(); b.products.push({ id: "P01", name: "Again" }); return b; }, [["$.products[5].id", "DUPLICATE_ID"]]],
-    ["an id that differs only in case", () => { const b = patent(); b.shopGroups.push({ id: "sg01", name: "Lower" }); return b; }, [["$.shopGroups[2].id", "DUPLICATE_ID"]]],
-    ["a negative charge", () => { const b = patent(); b.prices[0].basicCharge = -1; return b; }, [["$.prices[0].basicCharge", "NEGATIVE_CHARGE"]]],
-    ["a fractional charge", () => { const b = patent(); b.prices[0].amountCharge = 1.5; return b; }, [["$.prices[0].amountCharge", "INVALID_AMOUNT"]]],
-    ["a charge given as a string", () => { const b = patent(); poke(b.prices[0], "basicCharge", "120"); return b; }, [["$.prices[0].basicCharge", "INVALID_AMOUNT"]]],
-    ["a negative image fee", () => { const b = patent(); b.chargedImages[0].feePerSheet = -10; return b; }, [["$.chargedImages[0].feePerSheet", "NEGATIVE_CHARGE"]]],
-    ["a date that does not exist", () => { const b = patent(); b.prices[0].validFrom = "2026-02-30"; return b; }, [["$.prices[0].validFrom", "INVALID_DATE"]]],
-    ["validUntil before validFrom", () => { const b = patent(); b.prices[0].validUntil = "2025-12-31"; return b; }, [["$.prices[0].validUntil", "INVALID_PERIOD"]]],
+    [
+      "an unknown reference",
+      () => {
+        const b = patent();
+        b.shops[0].shopGroupId = "SG99";
+        return b;
+      },
+      [["$.shops[0].shopGroupId", "UNKNOWN_REFERENCE"]],
+    ],
+    [
+      "an unknown product in a template",
+      () => {
+        const b = patent();
+        b.templates[0].productIds.push("P99");
+        return b;
+      },
+      [["$.templates[0].productIds[2]", "UNKNOWN_REFERENCE"]],
+    ],
+    [
+      "a duplicate id",
+      () => {
+        const b = patent();
+        b.products.push({ id: "P01", name: "Again" });
+        return b;
+      },
+      [["$.products[5].id", "DUPLICATE_ID"]],
+    ],
+    [
+      "an id that differs only in case",
+      () => {
+        const b = patent();
+        b.shopGroups.push({ id: "sg01", name: "Lower" });
+        return b;
+      },
+      [["$.shopGroups[2].id", "DUPLICATE_ID"]],
+    ],
+    [
+      "a negative charge",
+      () => {
+        const b = patent();
+        b.prices[0].basicCharge = -1;
+        return b;
+      },
+      [["$.prices[0].basicCharge", "NEGATIVE_CHARGE"]],
+    ],
+    [
+      "a fractional charge",
+      () => {
+        const b = patent();
+        b.prices[0].amountCharge = 1.5;
+        return b;
+      },
+      [["$.prices[0].amountCharge", "INVALID_AMOUNT"]],
+    ],
+    [
+      "a charge given as a string",
+      () => {
+        const b = patent();
+        poke(b.prices[0], "basicCharge", "120");
+        return b;
+      },
+      [["$.prices[0].basicCharge", "INVALID_AMOUNT"]],
+    ],
+    [
+      "a negative image fee",
+      () => {
+        const b = patent();
+        b.chargedImages[0].feePerSheet = -10;
+        return b;
+      },
+      [["$.chargedImages[0].feePerSheet", "NEGATIVE_CHARGE"]],
+    ],
+    [
+      "a date that does not exist",
+      () => {
+        const b = patent();
+        b.prices[0].validFrom = "2026-02-30";
+        return b;
+      },
+      [["$.prices[0].validFrom", "INVALID_DATE"]],
+    ],
+    [
+      "validUntil before validFrom",
+      () => {
+        const b = patent();
+        b.prices[0].validUntil = "2025-12-31";
+        return b;
+      },
+      [["$.prices[0].validUntil", "INVALID_PERIOD"]],
+    ],
     [
       "price rows that overlap in the bundle",
-      () => { const b = patent(); b.prices.push(price({ id: "PX", shopGroupId: "SG02", productId: "P03", validFrom: "2026-03-01", validUntil: "2026-05-31" })); return b; },
-      [["$.prices[17]", "OVERLAPPING_PRICE"], ["$.prices[17]", "OVERLAPPING_PRICE"]],
+      () => {
+        const b = patent();
+        b.prices.push(price({ id: "PX", shopGroupId: "SG02", productId: "P03", validFrom: "2026-03-01", validUntil: "2026-05-31" }));
+        return b;
+      },
+      [
+        ["$.prices[17]", "OVERLAPPING_PRICE"],
+        ["$.prices[17]", "OVERLAPPING_PRICE"],
+      ],
     ],
     [
       "a price row that overlaps one in the database",
       () => ({ currency: "JPY", prices: [price({ id: "PX", shopGroupId: "SG01", productId: "P01", validFrom: "2026-06-01" })] }),
       [["$.prices[0]", "OVERLAPPING_PRICE"]],
     ],
-    ["a lab key too short", () => { const b = patent(); b.labs[0].apiKey = "short-key-123"; return b; }, [["$.labs[0].apiKey", "KEY_TOO_SHORT"]]],
-    ["a shop admin without a shop", () => { const b = patent(); delete b.users[1].shopId; return b; }, [["$.users[1].shopId", "INVALID_SCOPE"]]],
-    ["a customer with a shop group", () => { const b = patent(); b.users[7].shopGroupId = "SG01"; return b; }, [["$.users[7].shopGroupId", "INVALID_SCOPE"]]],
+    [
+      "a lab key too short",
+      () => {
+        const b = patent();
+        b.labs[0].apiKey = "short-key-123";
+        return b;
+      },
+      [["$.labs[0].apiKey", "KEY_TOO_SHORT"]],
+    ],
+    [
+      "a shop admin without a shop",
+      () => {
+        const b = patent();
+        delete b.users[1].shopId;
+        return b;
+      },
+      [["$.users[1].shopId", "INVALID_SCOPE"]],
+    ],
+    [
+      "a customer with a shop group",
+      () => {
+        const b = patent();
+        b.users[7].shopGroupId = "SG01";
+        return b;
+      },
+      [["$.users[7].shopGroupId", "INVALID_SCOPE"]],
+    ],
     [
       "a second template for a scope and service",
-      () => { const b = patent(); b.templates.push({ id: "T09", name: "Again", shopGroupId: "SG01", serviceId: "SV01", productIds: ["P01"] }); return b; },
+      () => {
+        const b = patent();
+        b.templates.push({ id: "T09", name: "Again", shopGroupId: "SG01", serviceId: "SV01", productIds: ["P01"] });
+        return b;
+      },
       [["$.templates[4]", "DUPLICATE_TEMPLATE"]],
     ],
     [
@@ -416,9 +570,33 @@ describe("a bundle with a fault is refused whole", () => {
     ],
     ["a bad currency", () => ({ ...patent(), currency: "yen" }), [["$.currency", "INVALID_CURRENCY"]]],
     ["another currency", () => ({ ...patent(), currency: "USD" }), [["$.currency", "CURRENCY_CHANGE"]]],
-    ["a short password", () => { const b = patent(); b.users[0].password = "short"; return b; }, [["$.users[0].password", "PASSWORD_TOO_SHORT"]]],
-    ["a login taken (ignoring case)", () => { const b = patent(); b.users[1].login = "CENTER"; return b; }, [["$.users[1].login", "DUPLICATE_LOGIN"]]],
-    ["a misspelt field", () => { const b = patent(); poke(b.prices[0], "validUntill", null); return b; }, [["$.prices[0].validUntill", "UNKNOWN_FIELD"]]],
+    [
+      "a short password",
+      () => {
+        const b = patent();
+        b.users[0].password = "short";
+        return b;
+      },
+      [["$.users[0].password", "PASSWORD_TOO_SHORT"]],
+    ],
+    [
+      "a login taken (ignoring case)",
+      () => {
+        const b = patent();
+        b.users[1].login = "CENTER";
+        return b;
+      },
+      [["$.users[1].login", "DUPLICATE_LOGIN"]],
+    ],
+    [
+      "a misspelt field",
+      () => {
+        const b = patent();
+        poke(b.prices[0], "validUntill", null);
+        return b;
+      },
+      [["$.prices[0].validUntill", "UNKNOWN_FIELD"]],
+    ],
     ["not an object", () => [patent()], [["$", "INVALID_TYPE"]]],
   ];
 
@@ -435,7 +613,10 @@ describe("a bundle with a fault is refused whole", () => {
     b.prices.push(price({ id: "PX", shopGroupId: "SG02", productId: "P03", validFrom: "2026-03-01", validUntil: "2026-05-31" }));
     const report = await importBundle(db.ds, b);
     expect(report.faults.map((f) => f.message)).toEqual([expect.stringContaining("$.prices[10]"), expect.stringContaining("$.prices[11]")]);
-    const fromDb = await importBundle(db.ds, { currency: "JPY", prices: [price({ id: "PX", shopGroupId: "SG01", productId: "P01", validFrom: "2026-06-01" })] });
+    const fromDb = await importBundle(db.ds, {
+      currency: "JPY",
+      prices: [price({ id: "PX", shopGroupId: "SG01", productId: "P01", validFrom: "2026-06-01" })],
+    });
     expect(fromDb.faults[0].message).toContain("PR-G-SG01-P01-2026-04-01");
     expect(fromDb.faults[0].message).toContain("in the database");
   });
@@ -443,7 +624,14 @@ describe("a bundle with a fault is refused whole", () => {
   it("a row replacing its own database row by id does not overlap it", async () => {
     // Same id as the stored row (2026-04-01, open-ended), a later start: the stored version is
     // replaced, so the two do not overlap.
-    const report = await importBundle(db.ds, { currency: "JPY", prices: [price({ id: "PR-G-SG01-P01-2026-04-01", shopGroupId: "SG01", productId: "P01", validFrom: "2026-04-15", basicCharge: 100 })] }, { dryRun: true });
+    const report = await importBundle(
+      db.ds,
+      {
+        currency: "JPY",
+        prices: [price({ id: "PR-G-SG01-P01-2026-04-01", shopGroupId: "SG01", productId: "P01", validFrom: "2026-04-15", basicCharge: 100 })],
+      },
+      { dryRun: true },
+    );
     expectOk(report);
     expect(report.updated.prices).toBe(1);
     expect(await snapshot(db.ds)).toEqual(before);

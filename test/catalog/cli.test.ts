@@ -173,7 +173,9 @@ describe("catalog CLI", () => {
     const text = fs.readFileSync(file, "utf8");
     const bundle = JSON.parse(text);
     expect(bundle.users).toHaveLength(8);
-    expect(bundle.users.every((u: { passwordHash?: string; password?: string }) => u.passwordHash?.startsWith("$argon2id$") && u.password === undefined)).toBe(true);
+    expect(bundle.users.every((u: { passwordHash?: string; password?: string }) => u.passwordHash?.startsWith("$argon2id$") && u.password === undefined)).toBe(
+      true,
+    );
     expect(bundle.labs.every((l: { apiKey?: string; apiKeys: unknown[] }) => l.apiKey === undefined && l.apiKeys.length === 1)).toBe(true);
     for (const s of SECRETS) expect(text).not.toContain(s);
     expect(bundle).toEqual(JSON.parse(JSON.stringify(await withDb(exportBundle))));

@@ -54,8 +54,13 @@ function followsImport(name: string, env: () => Record<string, string>): void {
       const customer = await c.login("customer", "customer-pass");
       const quote = async () => (await c.gql(QUOTE, { input: WORKED_EXAMPLE_ORDER, at: "2026-04-01T03:00:00Z" }, admin)).data!.quote.quote.total as number;
       const p04 = async () => {
-        const offer = (await c.gql(OFFER, {}, admin)).data!.shopOffer as { services: Array<{ products: Array<{ productId: string; prices: Array<{ amountCharge: number }> }> }> };
-        return offer.services.flatMap((s) => s.products).find((p) => p.productId === "P04")!.prices.map((p) => p.amountCharge);
+        const offer = (await c.gql(OFFER, {}, admin)).data!.shopOffer as {
+          services: Array<{ products: Array<{ productId: string; prices: Array<{ amountCharge: number }> }> }>;
+        };
+        return offer.services
+          .flatMap((s) => s.products)
+          .find((p) => p.productId === "P04")!
+          .prices.map((p) => p.amountCharge);
       };
       // The center has read its price books, the customer and the lab key before the import.
       expect(await quote()).toBe(1050);
@@ -78,8 +83,16 @@ function followsImport(name: string, env: () => Record<string, string>): void {
       // Ten postcards at 40 instead of 50: 1050 - 100.
       await within(FOLLOW_WITHIN_MS, "the imported price in quotes", async () => (await quote()) === 950);
       expect(await p04()).toEqual([40]);
-      await within(FOLLOW_WITHIN_MS, "the disabled user refused", async () => (await c.gql(OFFER, {}, customer)).errors?.[0]?.extensions?.code === "UNAUTHENTICATED");
-      await within(FOLLOW_WITHIN_MS, "the disabled lab refused", async () => (await c.gql(LAB_PROBE, {}, LAB02_KEY)).errors?.[0]?.extensions?.code === "UNAUTHENTICATED");
+      await within(
+        FOLLOW_WITHIN_MS,
+        "the disabled user refused",
+        async () => (await c.gql(OFFER, {}, customer)).errors?.[0]?.extensions?.code === "UNAUTHENTICATED",
+      );
+      await within(
+        FOLLOW_WITHIN_MS,
+        "the disabled lab refused",
+        async () => (await c.gql(LAB_PROBE, {}, LAB02_KEY)).errors?.[0]?.extensions?.code === "UNAUTHENTICATED",
+      );
       // And it stays so: the database says 40.
       expect(await quote()).toBe(950);
     });
@@ -88,4 +101,6 @@ function followsImport(name: string, env: () => Record<string, string>): void {
 
 followsImport("a running center without Redis", () => ({}));
 // Needs a real Redis: CI's MariaDB + Redis pass sets REDIS_URL.
-(process.env.REDIS_URL ? describe : describe.skip)("with Redis", () => followsImport("a running center with Redis", () => ({ REDIS_URL: process.env.REDIS_URL! })));
+(process.env.REDIS_URL ? describe : describe.skip)("with Redis", () =>
+  followsImport("a running center with Redis", () => ({ REDIS_URL: process.env.REDIS_URL! })),
+);

@@ -30,7 +30,11 @@ describe("configuration", () => {
     expect(c.database).toMatchObject({ type: "mysql", host: "db.local", port: 3307, user: "app", password: "s@cret", database: "printmesh" });
     expect(c.demoData).toBe(false);
     expect(c.database).not.toHaveProperty("socketPath");
-    const local = loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: "mysql://app@localhost/printmesh?socket=/run/mysqld/mysqld.sock", JWT_SECRET: "x".repeat(32) });
+    const local = loadConfig({
+      DATA_DIR: dataDir(),
+      DATABASE_URL: "mysql://app@localhost/printmesh?socket=/run/mysqld/mysqld.sock",
+      JWT_SECRET: "x".repeat(32),
+    });
     expect(local.database).toMatchObject({ type: "mysql", host: "localhost", user: "app", database: "printmesh", socketPath: "/run/mysqld/mysqld.sock" });
   });
 
@@ -43,14 +47,20 @@ describe("configuration", () => {
 
   it("reads CORS_ORIGINS as a list of origins, none by default", () => {
     expect(loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(32) }).corsOrigins).toEqual([]);
-    const c = loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(32), CORS_ORIGINS: " https://shop.example.com, http://localhost:8080,,http://[::1]:3000, https://shop.example.com " });
+    const c = loadConfig({
+      DATA_DIR: dataDir(),
+      JWT_SECRET: "x".repeat(32),
+      CORS_ORIGINS: " https://shop.example.com, http://localhost:8080,,http://[::1]:3000, https://shop.example.com ",
+    });
     expect(c.corsOrigins).toEqual(["https://shop.example.com", "http://localhost:8080", "http://[::1]:3000"]);
   });
 
   it("turns the differential mode of HTTP requests on only when asked, in any NODE_ENV", () => {
     expect(loadConfig({ DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(32) }).httpDifferential).toBe(false);
     expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "production", GRAPHQL_HTTP_DIFFERENTIAL: "1", JWT_SECRET: "x".repeat(32) }).httpDifferential).toBe(true);
-    expect(() => loadConfig({ DATA_DIR: dataDir(), GRAPHQL_HTTP_DIFFERENTIAL: "maybe", JWT_SECRET: "x".repeat(32) })).toThrow(/GRAPHQL_HTTP_DIFFERENTIAL must be 1 or 0/);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), GRAPHQL_HTTP_DIFFERENTIAL: "maybe", JWT_SECRET: "x".repeat(32) })).toThrow(
+      /GRAPHQL_HTTP_DIFFERENTIAL must be 1 or 0/,
+    );
   });
 
   it.each([
@@ -96,8 +106,23 @@ describe("configuration", () => {
   });
 
   it("bounds each WebSocket by default, and reads the bounds given", () => {
-    expect(loadConfig({ DATA_DIR: dataDir() }).ws).toEqual({ maxSocketsPerCredential: 10, maxOperations: 100, maxSubscriptions: 10, sendBufferBytes: 262144, sendStallMs: 30000, lane: "center" });
-    const c = loadConfig({ DATA_DIR: dataDir(), WS_MAX_SOCKETS_PER_CREDENTIAL: "2", WS_MAX_OPERATIONS: "8", WS_MAX_SUBSCRIPTIONS: "3", WS_SEND_BUFFER_BYTES: "65536", WS_SEND_STALL_SECONDS: "5", GRAPHQL_WS_LANE: "library" });
+    expect(loadConfig({ DATA_DIR: dataDir() }).ws).toEqual({
+      maxSocketsPerCredential: 10,
+      maxOperations: 100,
+      maxSubscriptions: 10,
+      sendBufferBytes: 262144,
+      sendStallMs: 30000,
+      lane: "center",
+    });
+    const c = loadConfig({
+      DATA_DIR: dataDir(),
+      WS_MAX_SOCKETS_PER_CREDENTIAL: "2",
+      WS_MAX_OPERATIONS: "8",
+      WS_MAX_SUBSCRIPTIONS: "3",
+      WS_SEND_BUFFER_BYTES: "65536",
+      WS_SEND_STALL_SECONDS: "5",
+      GRAPHQL_WS_LANE: "library",
+    });
     expect(c.ws).toEqual({ maxSocketsPerCredential: 2, maxOperations: 8, maxSubscriptions: 3, sendBufferBytes: 65536, sendStallMs: 5000, lane: "library" });
   });
 
@@ -138,8 +163,18 @@ describe("production defaults for demo data and metrics", () => {
     const base = { DATA_DIR: dataDir(), JWT_SECRET: "x".repeat(32) };
     expect(loadConfig({ ...base, NODE_ENV: "production" }).metrics).toEqual({ token: null, port: null, host: "127.0.0.1", onPublicPort: false });
     expect(loadConfig({ ...base, NODE_ENV: "development" }).metrics).toEqual({ token: null, port: null, host: "127.0.0.1", onPublicPort: true });
-    expect(loadConfig({ ...base, NODE_ENV: "production", METRICS_TOKEN: "t".repeat(16) }).metrics).toEqual({ token: "t".repeat(16), port: null, host: "127.0.0.1", onPublicPort: true });
-    expect(loadConfig({ ...base, METRICS_PORT: "9400", METRICS_HOST: "10.0.0.5" }).metrics).toEqual({ token: null, port: 9400, host: "10.0.0.5", onPublicPort: false });
+    expect(loadConfig({ ...base, NODE_ENV: "production", METRICS_TOKEN: "t".repeat(16) }).metrics).toEqual({
+      token: "t".repeat(16),
+      port: null,
+      host: "127.0.0.1",
+      onPublicPort: true,
+    });
+    expect(loadConfig({ ...base, METRICS_PORT: "9400", METRICS_HOST: "10.0.0.5" }).metrics).toEqual({
+      token: null,
+      port: 9400,
+      host: "10.0.0.5",
+      onPublicPort: false,
+    });
     expect(() => loadConfig({ ...base, METRICS_TOKEN: "short" })).toThrow("METRICS_TOKEN must be at least 16 characters without spaces");
     expect(() => loadConfig({ ...base, METRICS_PORT: "http" })).toThrow('METRICS_PORT must be a whole number from 0 to 65535, got "http"');
   });

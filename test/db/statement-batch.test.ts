@@ -60,7 +60,9 @@ const rows = async (): Promise<Array<{ id: number; v: string }>> =>
     expect(await rows()).toEqual([{ id: 7, v: "seven" }]);
     // Had the failed batch's transaction stayed open, the next START TRANSACTION on that connection
     // would have committed its first row. Every pooled connection runs a batch here.
-    await Promise.all(Array.from({ length: 12 }, (_, i) => runBatch(ds, [{ sql: "INSERT INTO batch_probe (id, v) VALUES (?, ?)", params: [100 + i, `n${i}`] }])));
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => runBatch(ds, [{ sql: "INSERT INTO batch_probe (id, v) VALUES (?, ?)", params: [100 + i, `n${i}`] }])),
+    );
     const ids = (await rows()).map((r) => r.id);
     expect(ids).not.toContain(8);
     expect(ids).toHaveLength(13);
@@ -143,7 +145,9 @@ const rows = async (): Promise<Array<{ id: number; v: string }>> =>
     const outcomes = await Promise.allSettled([runCoalesced(ds, "INSERT INTO coalesce_probe (id, v) VALUES (?, ?)", [1, "taken"]), update(5, "fifth")]);
     expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled"]);
     // Had a transaction stayed open on a pooled connection, these would never be committed.
-    await Promise.all(Array.from({ length: 12 }, (_, i) => runBatch(ds, [{ sql: "INSERT INTO coalesce_probe (id, v) VALUES (?, ?)", params: [100 + i, `n${i}`] }])));
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => runBatch(ds, [{ sql: "INSERT INTO coalesce_probe (id, v) VALUES (?, ?)", params: [100 + i, `n${i}`] }])),
+    );
     const rows = await probe();
     expect(rows.slice(0, 5)).toEqual([
       [1, "a"],
@@ -167,7 +171,9 @@ const rows = async (): Promise<Array<{ id: number; v: string }>> =>
       const together = Promise.all([update(2, "two"), update(1, "one")]);
       // Wait until the round trip waits for row 1.
       await until("the round trip waiting for row 1", async () => {
-        const running = (await ds.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO = ?", ["UPDATE coalesce_probe SET v = 'one' WHERE id = 1"])) as Array<{ n: number | string }>;
+        const running = (await ds.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO = ?", [
+          "UPDATE coalesce_probe SET v = 'one' WHERE id = 1",
+        ])) as Array<{ n: number | string }>;
         return Number(running[0].n) > 0;
       });
       await other.query("UPDATE coalesce_probe SET v = 'other' WHERE id = 2");
@@ -201,7 +207,9 @@ const rows = async (): Promise<Array<{ id: number; v: string }>> =>
     // The round trip's connection, found while its second statement sleeps, is killed: the
     // server rolls back the transaction it had open.
     const connectionId = await until("the round trip's connection, sleeping", async () => {
-      const found = (await ds.query("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()", ["%SLEEP(30)%"])) as Array<{ id: number | string }>;
+      const found = (await ds.query("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()", [
+        "%SLEEP(30)%",
+      ])) as Array<{ id: number | string }>;
       return found.length > 0 ? Number(found[0].id) : null;
     });
     expect(connectionId).not.toBeNull();
@@ -228,7 +236,9 @@ const rows = async (): Promise<Array<{ id: number; v: string }>> =>
 
   it("refuses what cannot be sent together, sending nothing", async () => {
     const before = queryCounter.count;
-    await expect(runCoalesced(ds, "UPDATE coalesce_probe SET v = 'x'; DELETE FROM coalesce_probe", [])).rejects.toThrow("a coalesced statement must be one statement");
+    await expect(runCoalesced(ds, "UPDATE coalesce_probe SET v = 'x'; DELETE FROM coalesce_probe", [])).rejects.toThrow(
+      "a coalesced statement must be one statement",
+    );
     await expect(runCoalesced(ds, "SELECT id FROM coalesce_probe", [])).rejects.toThrow("a coalesced statement must change rows (UPDATE, INSERT, DELETE)");
     expect(queryCounter.count).toBe(before);
     expect((await probe()).map((r) => r[1])).toEqual(["a", "b", "c", "d", "e"]);

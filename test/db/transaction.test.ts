@@ -33,7 +33,8 @@ afterAll(async () => {
     await ds.query("DELETE FROM group_child");
     await ds.query("DELETE FROM group_parent");
   });
-  const probe = async (): Promise<Array<[number, string]>> => ((await ds.query("SELECT id, v FROM group_probe ORDER BY id")) as Array<{ id: number; v: string }>).map((r) => [r.id, r.v]);
+  const probe = async (): Promise<Array<[number, string]>> =>
+    ((await ds.query("SELECT id, v FROM group_probe ORDER BY id")) as Array<{ id: number; v: string }>).map((r) => [r.id, r.v]);
   const commits = (statements: string[]): number => statements.filter((s) => s === "COMMIT").length;
 
   it("runs the units of one turn under one commit, in order, each answering its own value", async () => {

@@ -33,7 +33,9 @@ const sha = () => createHash("sha256").update(randomBytes(16)).digest("hex");
 /** A template written straight to the database. */
 async function seedTemplate(id: string): Promise<{ id: string; sha256: string }> {
   const sha256 = sha();
-  await c.ds.getRepository(DesignTemplateEntity).insert({ id, name: `Template ${id}`, preview: `data:image/png;base64,${makePng(8, 6).toString("base64")}`, sha256, size: 1000, updatedAt: new Date() });
+  await c.ds
+    .getRepository(DesignTemplateEntity)
+    .insert({ id, name: `Template ${id}`, preview: `data:image/png;base64,${makePng(8, 6).toString("base64")}`, sha256, size: 1000, updatedAt: new Date() });
   return { id, sha256 };
 }
 
@@ -45,7 +47,11 @@ async function orderWithTemplates(ids: Array<string | null>, labId = "LAB01"): P
   const placed = await c.gql(PLACE, { input: { labId, fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items }] } }, t.customer);
   expect(placed.data!.placeOrder.errors).toEqual([]);
   const order = placed.data!.placeOrder.order;
-  const confirmed = await c.gql(`mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { errors { code } } }`, { id: order.id, total: order.total }, t.customer);
+  const confirmed = await c.gql(
+    `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { errors { code } } }`,
+    { id: order.id, total: order.total },
+    t.customer,
+  );
   expect(confirmed.data!.confirmOrder.errors).toEqual([]);
   const job = await c.ds.getRepository(PRINT_JOB).findOneByOrFail({ orderId: order.id });
   return { orderId: order.id, jobId: job.id };
@@ -60,7 +66,10 @@ describe("orders and print jobs", () => {
   it("checkDesignTemplates names each item whose template the center does not know", async () => {
     const ctx = requestContext(c.server.app, { kind: "anonymous" }, "test", "local");
     const errors = await service().checkDesignTemplates(ctx, {
-      subOrders: [{ items: [{ designTemplateId: frame.id }, { designTemplateId: null }] }, { items: [{}, { designTemplateId: "NOPE" }, { designTemplateId: "frame-order" }] }],
+      subOrders: [
+        { items: [{ designTemplateId: frame.id }, { designTemplateId: null }] },
+        { items: [{}, { designTemplateId: "NOPE" }, { designTemplateId: "frame-order" }] },
+      ],
     });
     expect(errors).toEqual([
       { code: "UNKNOWN_DESIGN_TEMPLATE", message: "No design template NOPE", field: ["input", "subOrders", "1", "items", "1", "designTemplateId"] },
@@ -82,7 +91,9 @@ describe("orders and print jobs", () => {
     expect([...told.value!].sort()).toEqual(["U000", "U001", "U010"]); // center, shop-1, group-a
     const notes = await c.ds.getRepository(NotificationEntity).find({ where: { kind: "TEMPLATE_MISSING" }, order: { userId: "ASC" } });
     expect(notes.map((n) => n.userId)).toEqual(["U000", "U001", "U010"]);
-    expect(notes[0].message).toBe(`Print job ${jobId} of order ${orderId} failed at lab LAB01: it lacks design template ${frame.id}; it will be retried once the lab has the file (lab's reason: ${reason})`);
+    expect(notes[0].message).toBe(
+      `Print job ${jobId} of order ${orderId} failed at lab LAB01: it lacks design template ${frame.id}; it will be retried once the lab has the file (lab's reason: ${reason})`,
+    );
     const inbox = (await c.gql("{ notifications(unreadOnly: true) { kind message } }", {}, t.center)).data!.notifications;
     expect(inbox[0]).toEqual({ kind: "TEMPLATE_MISSING", message: notes[0].message });
 

@@ -26,7 +26,11 @@ describe("previews", () => {
     ["empty", "", "INVALID_PREVIEW"],
     ["not base64", "not base64!", "INVALID_PREVIEW"],
     ["base64 of text", Buffer.from("hello, world").toString("base64"), "INVALID_PREVIEW"],
-    ["an SVG (may carry script)", `data:image/svg+xml;base64,${Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>").toString("base64")}`, "INVALID_PREVIEW"],
+    [
+      "an SVG (may carry script)",
+      `data:image/svg+xml;base64,${Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>").toString("base64")}`,
+      "INVALID_PREVIEW",
+    ],
     ["a PNG that says it is a JPEG", `data:image/jpeg;base64,${png()}`, "INVALID_PREVIEW"],
     ["a data URL of text", `data:text/plain;base64,${png()}`, "INVALID_PREVIEW"],
     ["a data URL of 65,538 characters", `data:image/png;base64,${bigPng(65_516)}`, "PREVIEW_TOO_LARGE"],

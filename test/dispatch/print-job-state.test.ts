@@ -1,5 +1,14 @@
 /** The print-job lifecycle's transition table, case by case. */
-import { isFinished, isPrintable, jobMove, nextJobStatus, PRINT_JOB_EVENTS, PRINT_JOB_STATUSES, type PrintJobEvent, type PrintJobStatus } from "../../src/dispatch/print-job-state";
+import {
+  isFinished,
+  isPrintable,
+  jobMove,
+  nextJobStatus,
+  PRINT_JOB_EVENTS,
+  PRINT_JOB_STATUSES,
+  type PrintJobEvent,
+  type PrintJobStatus,
+} from "../../src/dispatch/print-job-state";
 
 /** Every move the table allows; every other (state, event) pair is refused. */
 const ALLOWED: Array<[PrintJobStatus, PrintJobEvent, PrintJobStatus]> = [

@@ -189,7 +189,15 @@ describe("the print-job store of this engine", () => {
     const found = await store.lapsedAndDue(c.ds, 0, later, 1000);
     const lapsed = found.expired.find((j) => j.id === job.id);
     expect(lapsed).toEqual(await jobRow(job.id));
-    const end = { status: "QUEUED" as const, attempts: 1, availableAt: later, leaseToken: null, leaseExpiresAt: null, lastError: "the lease ran out", updatedAt: later };
+    const end = {
+      status: "QUEUED" as const,
+      attempts: 1,
+      availableAt: later,
+      leaseToken: null,
+      leaseExpiresAt: null,
+      lastError: "the lease ran out",
+      updatedAt: later,
+    };
     // Not lapsed yet at the lease's start: nothing ends.
     expect(await withTransaction(c.ds, (em) => store.endLease(em, lapsed!, end, l.now))).toBeNull();
     // Two sweepers at once: one ends it.
@@ -221,7 +229,9 @@ describe("what dispatch costs in statements on this engine", () => {
     for (const r of claims.results) expect(r.data!.claimPrintJob.errors).toEqual([]);
     expect(claims.count).toBe(sqlite() ? 4 : 1);
     // A lease granted here pins the row it was granted on: the completion needs no read back either.
-    const done = await leastStatements(3, (i) => c.gql(FULL_COMPLETE, { id: placed[i].job.id, token: claims.results[i].data!.claimPrintJob.leaseToken }, LAB01_KEY));
+    const done = await leastStatements(3, (i) =>
+      c.gql(FULL_COMPLETE, { id: placed[i].job.id, token: claims.results[i].data!.claimPrintJob.leaseToken }, LAB01_KEY),
+    );
     for (const r of done.results) expect(r.data!.completePrintJob.errors).toEqual([]);
     expect(done.count).toBe(sqlite() ? 4 : 1);
     watch.dispose();

@@ -87,9 +87,22 @@ describe("the Docker image", () => {
        process.on("exit", () => fs.writeFileSync(${JSON.stringify(log)}, [...seen].join("\\n")));`,
     );
     try {
-      const r = spawnSync(process.execPath, ["-r", hook, path.join(ROOT, entry), ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", DATA_DIR: dir, ...env }, encoding: "utf8", timeout: 60_000 });
+      const r = spawnSync(process.execPath, ["-r", hook, path.join(ROOT, entry), ...args], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "", DATA_DIR: dir, ...env },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
       expect(r.stdout + r.stderr).toMatch(said);
-      const packages = [...new Set(fs.readFileSync(log, "utf8").split("\n").filter(Boolean).map((r) => (r.startsWith("@") ? r.split("/").slice(0, 2).join("/") : r.split("/")[0])))];
+      const packages = [
+        ...new Set(
+          fs
+            .readFileSync(log, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((r) => (r.startsWith("@") ? r.split("/").slice(0, 2).join("/") : r.split("/")[0])),
+        ),
+      ];
       expect(packages.length).toBeGreaterThan(0);
       expect(packages.filter((p) => !(p in pkg.dependencies))).toEqual([]);
     } finally {

@@ -108,12 +108,15 @@ async function ok(op: OpName, variables: Record<string, unknown>, token: string)
 const read = {
   shopGroups: async (token = t.center) => (await c.gql("{ shopGroups { id name } }", {}, token)).data!.shopGroups as Array<{ id: string; name: string }>,
   shops: async (token = t.center, shopGroupId: string | null = null) =>
-    (await c.gql("query($g: ID) { shops(shopGroupId: $g) { id name shopGroupId location { lat lng } postalCode region } }", { g: shopGroupId }, token)).data!.shops as any[],
-  shop: async (id: string, token = t.center) => (await c.gql("query($id: ID!) { shop(id: $id) { id name shopGroupId location { lat lng } postalCode region } }", { id }, token)).data!.shop,
+    (await c.gql("query($g: ID) { shops(shopGroupId: $g) { id name shopGroupId location { lat lng } postalCode region } }", { g: shopGroupId }, token)).data!
+      .shops as any[],
+  shop: async (id: string, token = t.center) =>
+    (await c.gql("query($id: ID!) { shop(id: $id) { id name shopGroupId location { lat lng } postalCode region } }", { id }, token)).data!.shop,
   services: async (token = t.center) => (await c.gql("{ services { id name } }", {}, token)).data!.services as Array<{ id: string; name: string }>,
   products: async (token = t.center) => (await c.gql("{ products { id name } }", {}, token)).data!.products as Array<{ id: string; name: string }>,
   templates: async (token = t.center, filter: { g?: string; s?: string } = {}) =>
-    (await c.gql("query($g: ID, $s: ID) { templates(shopGroupId: $g, shopId: $s) { id name serviceId shopGroupId shopId productIds } }", filter, token)).data!.templates as any[],
+    (await c.gql("query($g: ID, $s: ID) { templates(shopGroupId: $g, shopId: $s) { id name serviceId shopGroupId shopId productIds } }", filter, token)).data!
+      .templates as any[],
   chargedImages: async (token = t.center) => (await c.gql("{ chargedImages { imageId feePerSheet rightsHolder } }", {}, token)).data!.chargedImages as any[],
 };
 
@@ -215,21 +218,70 @@ describe("faults: each reported with its code and field, nothing written", () =>
     ["renaming a group named in other letter case", "updateShopGroup", { id: "sg01", input: { name: "X" } }, "NOT_FOUND", ["id"], null],
     ["renaming a group to nothing", "updateShopGroup", { id: "SG01", input: { name: "" } }, "INVALID_NAME", ["input", "name"], null],
     ["a group admin renaming an unknown group", "updateShopGroup", { id: "SG99", input: { name: "X" } }, "NOT_FOUND", ["id"], "groupA"],
-    ["a group admin renaming their group to 201 characters", "updateShopGroup", { id: "SG01", input: { name: long } }, "INVALID_NAME", ["input", "name"], "groupA"],
+    [
+      "a group admin renaming their group to 201 characters",
+      "updateShopGroup",
+      { id: "SG01", input: { name: long } },
+      "INVALID_NAME",
+      ["input", "name"],
+      "groupA",
+    ],
     ["deleting an unknown group", "deleteShopGroup", { id: "SG99" }, "NOT_FOUND", ["id"], null],
-    ["a shop in an unknown group", "createShop", { input: { id: "SPV1", name: "X", shopGroupId: "SG99" } }, "UNKNOWN_SHOP_GROUP", ["input", "shopGroupId"], null],
-    ["a shop in a group named in other letter case", "createShop", { input: { id: "SPV1", name: "X", shopGroupId: "sg01" } }, "UNKNOWN_SHOP_GROUP", ["input", "shopGroupId"], null],
+    [
+      "a shop in an unknown group",
+      "createShop",
+      { input: { id: "SPV1", name: "X", shopGroupId: "SG99" } },
+      "UNKNOWN_SHOP_GROUP",
+      ["input", "shopGroupId"],
+      null,
+    ],
+    [
+      "a shop in a group named in other letter case",
+      "createShop",
+      { input: { id: "SPV1", name: "X", shopGroupId: "sg01" } },
+      "UNKNOWN_SHOP_GROUP",
+      ["input", "shopGroupId"],
+      null,
+    ],
     ["shop id taken", "createShop", { input: { id: "SP01", name: "X", shopGroupId: "SG01" } }, "DUPLICATE_ID", ["input", "id"], null],
     ["shop id taken in other letter case", "createShop", { input: { id: "sp01", name: "X", shopGroupId: "SG01" } }, "DUPLICATE_ID", ["input", "id"], null],
     ["shop id with a space", "createShop", { input: { id: "SP 01", name: "X", shopGroupId: "SG01" } }, "INVALID_ID", ["input", "id"], null],
     ["shop name empty", "createShop", { input: { id: "SPV1", name: "", shopGroupId: "SG01" } }, "INVALID_NAME", ["input", "name"], null],
-    ["shop latitude above 90", "createShop", { input: { id: "SPV1", name: "X", shopGroupId: "SG01", location: { lat: 90.5, lng: 0 } } }, "INVALID_LOCATION", ["input", "location", "lat"], null],
-    ["shop longitude below -180", "createShop", { input: { id: "SPV1", name: "X", shopGroupId: "SG01", location: { lat: 0, lng: -180.5 } } }, "INVALID_LOCATION", ["input", "location", "lng"], null],
+    [
+      "shop latitude above 90",
+      "createShop",
+      { input: { id: "SPV1", name: "X", shopGroupId: "SG01", location: { lat: 90.5, lng: 0 } } },
+      "INVALID_LOCATION",
+      ["input", "location", "lat"],
+      null,
+    ],
+    [
+      "shop longitude below -180",
+      "createShop",
+      { input: { id: "SPV1", name: "X", shopGroupId: "SG01", location: { lat: 0, lng: -180.5 } } },
+      "INVALID_LOCATION",
+      ["input", "location", "lng"],
+      null,
+    ],
     ["correcting an unknown shop", "updateShop", { id: "SP99", input: { name: "X" } }, "NOT_FOUND", ["id"], null],
-    ["correcting a shop's latitude to -91", "updateShop", { id: "SP01", input: { location: { lat: -91, lng: 0 } } }, "INVALID_LOCATION", ["input", "location", "lat"], null],
+    [
+      "correcting a shop's latitude to -91",
+      "updateShop",
+      { id: "SP01", input: { location: { lat: -91, lng: 0 } } },
+      "INVALID_LOCATION",
+      ["input", "location", "lat"],
+      null,
+    ],
     ["correcting a shop's name to nothing", "updateShop", { id: "SP01", input: { name: " " } }, "INVALID_NAME", ["input", "name"], null],
     ["moving an unknown shop", "moveShopToGroup", { shopId: "SP99", shopGroupId: "SG02" }, "NOT_FOUND", ["shopId"], null],
-    ["moving a shop to an unknown group (it would be left without one)", "moveShopToGroup", { shopId: "SP01", shopGroupId: "SG99" }, "UNKNOWN_SHOP_GROUP", ["shopGroupId"], null],
+    [
+      "moving a shop to an unknown group (it would be left without one)",
+      "moveShopToGroup",
+      { shopId: "SP01", shopGroupId: "SG99" },
+      "UNKNOWN_SHOP_GROUP",
+      ["shopGroupId"],
+      null,
+    ],
     ["deleting an unknown shop", "deleteShop", { id: "SP99" }, "NOT_FOUND", ["id"], null],
     ["service id taken", "createService", { input: { id: "SV01", name: "X" } }, "DUPLICATE_ID", ["input", "id"], null],
     ["service id taken in other letter case", "createService", { input: { id: "sv01", name: "X" } }, "DUPLICATE_ID", ["input", "id"], null],
@@ -245,37 +297,191 @@ describe("faults: each reported with its code and field, nothing written", () =>
     ["correcting an unknown product", "updateProduct", { id: "P99", input: { name: "X" } }, "NOT_FOUND", ["id"], null],
     ["correcting a product's name to 201 characters", "updateProduct", { id: "P01", input: { name: long } }, "INVALID_NAME", ["input", "name"], null],
     ["deleting an unknown product", "deleteProduct", { id: "P99" }, "NOT_FOUND", ["id"], null],
-    ["a template of a group and a shop at once", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG01", shopId: "SP01", productIds: ["P01"] } }, "INVALID_SCOPE", ["input", "shopId"], "groupA"],
-    ["a template of neither a group nor a shop", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SVX", productIds: ["P01"] } }, "INVALID_SCOPE", ["input", "shopGroupId"], null],
-    ["a template for an unknown service", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SV99", shopGroupId: "SG01", productIds: ["P01"] } }, "UNKNOWN_SERVICE", ["input", "serviceId"], "groupA"],
-    ["a second template of a group for a service", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SV01", shopGroupId: "SG01", productIds: ["P01"] } }, "DUPLICATE_TEMPLATE", ["input", "serviceId"], "groupA"],
-    ["a second template of a shop for a service", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SVX", shopId: "SP04", productIds: ["P01"] } }, "DUPLICATE_TEMPLATE", ["input", "serviceId"], "groupB"],
-    ["a template without products", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: [] } }, "NO_PRODUCTS", ["input", "productIds"], "groupA"],
-    ["a template listing a product twice", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: ["P01", "P01"] } }, "DUPLICATE_PRODUCT", ["input", "productIds", "1"], "groupA"],
-    ["a template with an unknown product", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: ["P01", "P99"] } }, "UNKNOWN_PRODUCT", ["input", "productIds", "1"], "groupA"],
-    ["a template naming a product in other letter case", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: ["p01"] } }, "UNKNOWN_PRODUCT", ["input", "productIds", "0"], null],
-    ["a template of an unknown shop", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SVX", shopId: "SP99", productIds: ["P01"] } }, "UNKNOWN_SHOP", ["input", "shopId"], "groupA"],
-    ["a template of an unknown group", "createTemplate", { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG99", productIds: ["P01"] } }, "UNKNOWN_SHOP_GROUP", ["input", "shopGroupId"], null],
-    ["template id taken", "createTemplate", { input: { id: "T01", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: ["P01"] } }, "DUPLICATE_ID", ["input", "id"], "groupA"],
-    ["template id taken in other letter case", "createTemplate", { input: { id: "t-sp04", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: ["P01"] } }, "DUPLICATE_ID", ["input", "id"], null],
-    ["template name empty", "createTemplate", { input: { id: "TV1", name: "", serviceId: "SVX", shopGroupId: "SG01", productIds: ["P01"] } }, "INVALID_NAME", ["input", "name"], "groupA"],
+    [
+      "a template of a group and a shop at once",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG01", shopId: "SP01", productIds: ["P01"] } },
+      "INVALID_SCOPE",
+      ["input", "shopId"],
+      "groupA",
+    ],
+    [
+      "a template of neither a group nor a shop",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SVX", productIds: ["P01"] } },
+      "INVALID_SCOPE",
+      ["input", "shopGroupId"],
+      null,
+    ],
+    [
+      "a template for an unknown service",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SV99", shopGroupId: "SG01", productIds: ["P01"] } },
+      "UNKNOWN_SERVICE",
+      ["input", "serviceId"],
+      "groupA",
+    ],
+    [
+      "a second template of a group for a service",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SV01", shopGroupId: "SG01", productIds: ["P01"] } },
+      "DUPLICATE_TEMPLATE",
+      ["input", "serviceId"],
+      "groupA",
+    ],
+    [
+      "a second template of a shop for a service",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SVX", shopId: "SP04", productIds: ["P01"] } },
+      "DUPLICATE_TEMPLATE",
+      ["input", "serviceId"],
+      "groupB",
+    ],
+    [
+      "a template without products",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: [] } },
+      "NO_PRODUCTS",
+      ["input", "productIds"],
+      "groupA",
+    ],
+    [
+      "a template listing a product twice",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: ["P01", "P01"] } },
+      "DUPLICATE_PRODUCT",
+      ["input", "productIds", "1"],
+      "groupA",
+    ],
+    [
+      "a template with an unknown product",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: ["P01", "P99"] } },
+      "UNKNOWN_PRODUCT",
+      ["input", "productIds", "1"],
+      "groupA",
+    ],
+    [
+      "a template naming a product in other letter case",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: ["p01"] } },
+      "UNKNOWN_PRODUCT",
+      ["input", "productIds", "0"],
+      null,
+    ],
+    [
+      "a template of an unknown shop",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SVX", shopId: "SP99", productIds: ["P01"] } },
+      "UNKNOWN_SHOP",
+      ["input", "shopId"],
+      "groupA",
+    ],
+    [
+      "a template of an unknown group",
+      "createTemplate",
+      { input: { id: "TV1", name: "X", serviceId: "SVX", shopGroupId: "SG99", productIds: ["P01"] } },
+      "UNKNOWN_SHOP_GROUP",
+      ["input", "shopGroupId"],
+      null,
+    ],
+    [
+      "template id taken",
+      "createTemplate",
+      { input: { id: "T01", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: ["P01"] } },
+      "DUPLICATE_ID",
+      ["input", "id"],
+      "groupA",
+    ],
+    [
+      "template id taken in other letter case",
+      "createTemplate",
+      { input: { id: "t-sp04", name: "X", serviceId: "SVX", shopGroupId: "SG01", productIds: ["P01"] } },
+      "DUPLICATE_ID",
+      ["input", "id"],
+      null,
+    ],
+    [
+      "template name empty",
+      "createTemplate",
+      { input: { id: "TV1", name: "", serviceId: "SVX", shopGroupId: "SG01", productIds: ["P01"] } },
+      "INVALID_NAME",
+      ["input", "name"],
+      "groupA",
+    ],
     ["correcting an unknown template", "updateTemplate", { id: "T99", input: { name: "X" } }, "NOT_FOUND", ["id"], "groupA"],
     ["correcting a template to no products", "updateTemplate", { id: "T01", input: { productIds: [] } }, "NO_PRODUCTS", ["input", "productIds"], "groupA"],
     ["correcting a template's name to nothing", "updateTemplate", { id: "T01", input: { name: " " } }, "INVALID_NAME", ["input", "name"], "groupA"],
-    ["correcting a template to an unknown product", "updateTemplate", { id: "T01", input: { productIds: ["P01", "P99"] } }, "UNKNOWN_PRODUCT", ["input", "productIds", "1"], null],
+    [
+      "correcting a template to an unknown product",
+      "updateTemplate",
+      { id: "T01", input: { productIds: ["P01", "P99"] } },
+      "UNKNOWN_PRODUCT",
+      ["input", "productIds", "1"],
+      null,
+    ],
     ["setting the products of an unknown template", "setTemplateProducts", { templateId: "T99", productIds: ["P01"] }, "NOT_FOUND", ["templateId"], "groupA"],
-    ["setting a product twice", "setTemplateProducts", { templateId: "T01", productIds: ["P03", "P01", "P03"] }, "DUPLICATE_PRODUCT", ["productIds", "2"], "groupA"],
+    [
+      "setting a product twice",
+      "setTemplateProducts",
+      { templateId: "T01", productIds: ["P03", "P01", "P03"] },
+      "DUPLICATE_PRODUCT",
+      ["productIds", "2"],
+      "groupA",
+    ],
     ["setting no products", "setTemplateProducts", { templateId: "T01", productIds: [] }, "NO_PRODUCTS", ["productIds"], "groupA"],
     ["setting an unknown product", "setTemplateProducts", { templateId: "T03", productIds: ["P99"] }, "UNKNOWN_PRODUCT", ["productIds", "0"], "groupB"],
     ["setting 101 products", "setTemplateProducts", { templateId: "T01", productIds: many }, "TOO_MANY_PRODUCTS", ["productIds"], null],
     ["deleting an unknown template", "deleteTemplate", { id: "T99" }, "NOT_FOUND", ["id"], "groupA"],
-    ["a negative fee", "createChargedImage", { input: { imageId: "IMG-V1", feePerSheet: -1, rightsHolder: "X" } }, "NEGATIVE_CHARGE", ["input", "feePerSheet"], null],
-    ["charged image id taken", "createChargedImage", { input: { imageId: "IMG-C01", feePerSheet: 1, rightsHolder: "X" } }, "DUPLICATE_ID", ["input", "imageId"], null],
-    ["charged image id taken in other letter case", "createChargedImage", { input: { imageId: "img-c01", feePerSheet: 1, rightsHolder: "X" } }, "DUPLICATE_ID", ["input", "imageId"], null],
-    ["charged image id with a slash", "createChargedImage", { input: { imageId: "bad/id", feePerSheet: 1, rightsHolder: "X" } }, "INVALID_ID", ["input", "imageId"], null],
-    ["no rights holder", "createChargedImage", { input: { imageId: "IMG-V1", feePerSheet: 1, rightsHolder: "" } }, "INVALID_NAME", ["input", "rightsHolder"], null],
+    [
+      "a negative fee",
+      "createChargedImage",
+      { input: { imageId: "IMG-V1", feePerSheet: -1, rightsHolder: "X" } },
+      "NEGATIVE_CHARGE",
+      ["input", "feePerSheet"],
+      null,
+    ],
+    [
+      "charged image id taken",
+      "createChargedImage",
+      { input: { imageId: "IMG-C01", feePerSheet: 1, rightsHolder: "X" } },
+      "DUPLICATE_ID",
+      ["input", "imageId"],
+      null,
+    ],
+    [
+      "charged image id taken in other letter case",
+      "createChargedImage",
+      { input: { imageId: "img-c01", feePerSheet: 1, rightsHolder: "X" } },
+      "DUPLICATE_ID",
+      ["input", "imageId"],
+      null,
+    ],
+    [
+      "charged image id with a slash",
+      "createChargedImage",
+      { input: { imageId: "bad/id", feePerSheet: 1, rightsHolder: "X" } },
+      "INVALID_ID",
+      ["input", "imageId"],
+      null,
+    ],
+    [
+      "no rights holder",
+      "createChargedImage",
+      { input: { imageId: "IMG-V1", feePerSheet: 1, rightsHolder: "" } },
+      "INVALID_NAME",
+      ["input", "rightsHolder"],
+      null,
+    ],
     ["correcting an unknown charged image", "updateChargedImage", { imageId: "IMG-X", input: { feePerSheet: 1 } }, "NOT_FOUND", ["imageId"], null],
-    ["correcting a fee to a negative one", "updateChargedImage", { imageId: "IMG-C01", input: { feePerSheet: -5 } }, "NEGATIVE_CHARGE", ["input", "feePerSheet"], null],
+    [
+      "correcting a fee to a negative one",
+      "updateChargedImage",
+      { imageId: "IMG-C01", input: { feePerSheet: -5 } },
+      "NEGATIVE_CHARGE",
+      ["input", "feePerSheet"],
+      null,
+    ],
     ["deleting an unknown charged image", "deleteChargedImage", { imageId: "IMG-X" }, "NOT_FOUND", ["imageId"], null],
   ];
 
@@ -324,7 +530,11 @@ describe("faults: each reported with its code and field, nothing written", () =>
       const rows = await idsOf(repo.priceRows().find({ where: { shopGroupId: "SG01" }, order: { id: "ASC" } }), "id");
       const payload = await ok("deleteShopGroup", { id: "SG01" }, t.center);
       expect(payload.errors).toEqual([
-        { code: "IN_USE", field: ["id"], message: `Shop group SG01 is still used by shops SP01, SP02, templates T01, T02, T04, price rows ${rows} and users group-a` },
+        {
+          code: "IN_USE",
+          field: ["id"],
+          message: `Shop group SG01 is still used by shops SP01, SP02, templates T01, T02, T04, price rows ${rows} and users group-a`,
+        },
       ]);
       expect(payload.shopGroup).toBeNull();
       expect(await snapshot()).toEqual(before);
@@ -333,7 +543,9 @@ describe("faults: each reported with its code and field, nothing written", () =>
     it("a shop group with one shop only; a long list is cut after ten", async () => {
       const group = await seedGroup();
       const shop = await seedShop(group);
-      expect((await ok("deleteShopGroup", { id: group }, t.center)).errors).toEqual([{ code: "IN_USE", field: ["id"], message: `Shop group ${group} is still used by shops ${shop}` }]);
+      expect((await ok("deleteShopGroup", { id: group }, t.center)).errors).toEqual([
+        { code: "IN_USE", field: ["id"], message: `Shop group ${group} is still used by shops ${shop}` },
+      ]);
 
       const big = await seedGroup();
       const shops: string[] = [];
@@ -346,12 +558,26 @@ describe("faults: each reported with its code and field, nothing written", () =>
 
     it("a shop with a lab and its admin; a shop with a template, a price row and an allowance", async () => {
       const before = await snapshot();
-      expect((await ok("deleteShop", { id: "SP01" }, t.center)).errors).toEqual([{ code: "IN_USE", field: ["id"], message: "Shop SP01 is still used by labs LAB01 and users shop-1" }]);
+      expect((await ok("deleteShop", { id: "SP01" }, t.center)).errors).toEqual([
+        { code: "IN_USE", field: ["id"], message: "Shop SP01 is still used by labs LAB01 and users shop-1" },
+      ]);
       expect(await snapshot()).toEqual(before);
 
       const shop = await seedShop("SG01");
       const template = await seedTemplate({ shopId: shop });
-      await repo.priceRows().insert({ id: `PR-${shop}`, shopGroupId: null, shopId: shop, productId: "P01", validFrom: "2026-01-01", validUntil: null, basicCharge: 1, amountCharge: 1, minSheets: null, maxSheets: null, updatedAt: new Date() });
+      await repo.priceRows().insert({
+        id: `PR-${shop}`,
+        shopGroupId: null,
+        shopId: shop,
+        productId: "P01",
+        validFrom: "2026-01-01",
+        validUntil: null,
+        basicCharge: 1,
+        amountCharge: 1,
+        minSheets: null,
+        maxSheets: null,
+        updatedAt: new Date(),
+      });
       await repo.allowances().insert({ shopId: shop, productId: "P02", minBasicCharge: 0, maxBasicCharge: 10, minAmountCharge: 0, maxAmountCharge: 10 });
       const payload = await ok("deleteShop", { id: shop }, t.center);
       expect(payload.errors).toEqual([
@@ -430,16 +656,55 @@ describe("shop groups", () => {
 
 describe("shops", () => {
   it("registers a shop in a group, corrects it, moves it to another group and deletes it", async () => {
-    const created = await ok("createShop", { input: { id: "SP05", name: "Printing shop 5", shopGroupId: "SG02", location: { lat: 43.0621, lng: 141.3544 }, postalCode: "060-0001", region: "Hokkaido" } }, t.center);
-    const shop = { id: "SP05", name: "Printing shop 5", shopGroupId: "SG02", location: { lat: 43.0621, lng: 141.3544 }, postalCode: "060-0001", region: "Hokkaido" };
+    const created = await ok(
+      "createShop",
+      {
+        input: {
+          id: "SP05",
+          name: "Printing shop 5",
+          shopGroupId: "SG02",
+          location: { lat: 43.0621, lng: 141.3544 },
+          postalCode: "060-0001",
+          region: "Hokkaido",
+        },
+      },
+      t.center,
+    );
+    const shop = {
+      id: "SP05",
+      name: "Printing shop 5",
+      shopGroupId: "SG02",
+      location: { lat: 43.0621, lng: 141.3544 },
+      postalCode: "060-0001",
+      region: "Hokkaido",
+    };
     expect(created).toEqual({ shop, errors: [] });
-    expect(await repo.shops().findOneBy({ id: "SP05" })).toEqual({ id: "SP05", name: "Printing shop 5", shopGroupId: "SG02", adminUserId: null, lat: 43.0621, lng: 141.3544, postalCode: "060-0001", region: "Hokkaido" });
+    expect(await repo.shops().findOneBy({ id: "SP05" })).toEqual({
+      id: "SP05",
+      name: "Printing shop 5",
+      shopGroupId: "SG02",
+      adminUserId: null,
+      lat: 43.0621,
+      lng: 141.3544,
+      postalCode: "060-0001",
+      region: "Hokkaido",
+    });
     expect(await read.shop("SP05")).toEqual(shop);
     expect((await read.shops(t.groupB)).map((s) => s.id)).toContain("SP05");
 
-    const corrected = await ok("updateShop", { id: "SP05", input: { name: "Printing shop 5 (Sapporo)", location: { lat: 43.07, lng: 141.35 }, postalCode: null } }, t.center);
+    const corrected = await ok(
+      "updateShop",
+      { id: "SP05", input: { name: "Printing shop 5 (Sapporo)", location: { lat: 43.07, lng: 141.35 }, postalCode: null } },
+      t.center,
+    );
     expect(corrected.shop).toEqual({ ...shop, name: "Printing shop 5 (Sapporo)", location: { lat: 43.07, lng: 141.35 }, postalCode: null });
-    expect(await repo.shops().findOneBy({ id: "SP05" })).toMatchObject({ name: "Printing shop 5 (Sapporo)", lat: 43.07, lng: 141.35, postalCode: null, region: "Hokkaido" });
+    expect(await repo.shops().findOneBy({ id: "SP05" })).toMatchObject({
+      name: "Printing shop 5 (Sapporo)",
+      lat: 43.07,
+      lng: 141.35,
+      postalCode: null,
+      region: "Hokkaido",
+    });
 
     const cleared = await ok("updateShop", { id: "SP05", input: { location: null } }, t.center);
     expect(cleared.shop.location).toBeNull();
@@ -462,10 +727,16 @@ describe("shops", () => {
 
 describe("services and products", () => {
   it("registers, corrects and deletes a service", async () => {
-    expect(await ok("createService", { input: { id: "SV04", name: "Poster printing" } }, t.center)).toEqual({ service: { id: "SV04", name: "Poster printing" }, errors: [] });
+    expect(await ok("createService", { input: { id: "SV04", name: "Poster printing" } }, t.center)).toEqual({
+      service: { id: "SV04", name: "Poster printing" },
+      errors: [],
+    });
     expect(await repo.services().findOneBy({ id: "SV04" })).toEqual({ id: "SV04", name: "Poster printing" });
     expect(await read.services(t.customer)).toContainEqual({ id: "SV04", name: "Poster printing" });
-    expect(await ok("updateService", { id: "SV04", input: { name: "A2 poster printing" } }, t.center)).toEqual({ service: { id: "SV04", name: "A2 poster printing" }, errors: [] });
+    expect(await ok("updateService", { id: "SV04", input: { name: "A2 poster printing" } }, t.center)).toEqual({
+      service: { id: "SV04", name: "A2 poster printing" },
+      errors: [],
+    });
     expect((await repo.services().findOneByOrFail({ id: "SV04" })).name).toBe("A2 poster printing");
     expect(await ok("deleteService", { id: "SV04" }, t.center)).toEqual({ service: { id: "SV04", name: "A2 poster printing" }, errors: [] });
     expect(await repo.services().countBy({ id: "SV04" })).toBe(0);
@@ -473,10 +744,16 @@ describe("services and products", () => {
   });
 
   it("registers, corrects and deletes a product", async () => {
-    expect(await ok("createProduct", { input: { id: "P06", name: "Lamination" } }, t.center)).toEqual({ product: { id: "P06", name: "Lamination" }, errors: [] });
+    expect(await ok("createProduct", { input: { id: "P06", name: "Lamination" } }, t.center)).toEqual({
+      product: { id: "P06", name: "Lamination" },
+      errors: [],
+    });
     expect(await repo.products().findOneBy({ id: "P06" })).toEqual({ id: "P06", name: "Lamination" });
     expect(await read.products(t.groupA)).toContainEqual({ id: "P06", name: "Lamination" });
-    expect(await ok("updateProduct", { id: "P06", input: { name: "Gloss lamination" } }, t.center)).toEqual({ product: { id: "P06", name: "Gloss lamination" }, errors: [] });
+    expect(await ok("updateProduct", { id: "P06", input: { name: "Gloss lamination" } }, t.center)).toEqual({
+      product: { id: "P06", name: "Gloss lamination" },
+      errors: [],
+    });
     expect((await repo.products().findOneByOrFail({ id: "P06" })).name).toBe("Gloss lamination");
     expect(await ok("deleteProduct", { id: "P06" }, t.center)).toEqual({ product: { id: "P06", name: "Gloss lamination" }, errors: [] });
     expect(await repo.products().countBy({ id: "P06" })).toBe(0);
@@ -490,7 +767,11 @@ describe("templates", () => {
   });
 
   it("a group admin registers a template of their group with ordered products, corrects it, sets its products and deletes it", async () => {
-    const created = await ok("createTemplate", { input: { id: "T10", name: "Calendar", serviceId: "SV05", shopGroupId: "SG01", productIds: ["P05", "P01", "P03"] } }, t.groupA);
+    const created = await ok(
+      "createTemplate",
+      { input: { id: "T10", name: "Calendar", serviceId: "SV05", shopGroupId: "SG01", productIds: ["P05", "P01", "P03"] } },
+      t.groupA,
+    );
     const template = { id: "T10", name: "Calendar", serviceId: "SV05", shopGroupId: "SG01", shopId: null, productIds: ["P05", "P01", "P03"] };
     expect(created).toEqual({ template, errors: [] });
     expect(await repo.templates().findOneBy({ id: "T10" })).toEqual({ id: "T10", name: "Calendar", serviceId: "SV05", shopGroupId: "SG01", shopId: null });
@@ -525,7 +806,10 @@ describe("templates", () => {
     expect(before.data!.quote.quote.subOrders[0].templateId).toBe("T01");
 
     const created = await ok("createTemplate", { input: { id: "T11", name: "SP01's A4", serviceId: "SV01", shopId: "SP01", productIds: ["P03"] } }, t.groupA);
-    expect(created).toEqual({ template: { id: "T11", name: "SP01's A4", serviceId: "SV01", shopGroupId: null, shopId: "SP01", productIds: ["P03"] }, errors: [] });
+    expect(created).toEqual({
+      template: { id: "T11", name: "SP01's A4", serviceId: "SV01", shopGroupId: null, shopId: "SP01", productIds: ["P03"] },
+      errors: [],
+    });
     expect(await repo.templates().findOneBy({ id: "T11" })).toEqual({ id: "T11", name: "SP01's A4", serviceId: "SV01", shopGroupId: null, shopId: "SP01" });
     expect((await read.templates(t.shop1, { s: "SP01" })).map((x) => x.id)).toEqual(["T11"]);
     expect((await read.templates(t.shop2)).map((x) => x.id)).not.toContain("T11");
@@ -576,14 +860,19 @@ describe("charged images", () => {
     expect(corrected).toEqual({ chargedImage: { imageId: "IMG-C02", feePerSheet: 0, rightsHolder: "Studio K Ltd." }, errors: [] });
     expect(await repo.images().findOneBy({ imageId: "IMG-C02" })).toEqual({ imageId: "IMG-C02", feePerSheet: 0, rightsHolder: "Studio K Ltd." });
 
-    expect(await ok("deleteChargedImage", { imageId: "IMG-C02" }, t.center)).toEqual({ chargedImage: { imageId: "IMG-C02", feePerSheet: 0, rightsHolder: "Studio K Ltd." }, errors: [] });
+    expect(await ok("deleteChargedImage", { imageId: "IMG-C02" }, t.center)).toEqual({
+      chargedImage: { imageId: "IMG-C02", feePerSheet: 0, rightsHolder: "Studio K Ltd." },
+      errors: [],
+    });
     expect(await repo.images().countBy({ imageId: "IMG-C02" })).toBe(0);
     expect((await read.chargedImages(t.shop1)).map((i) => i.imageId)).toEqual(["IMG-C01"]);
   });
 
   it("keeps a fee exact up to 2^53 - 1", async () => {
     const max = Number.MAX_SAFE_INTEGER;
-    expect((await ok("createChargedImage", { input: { imageId: "IMG-MAX", feePerSheet: max, rightsHolder: "Big" } }, t.center)).chargedImage.feePerSheet).toBe(max);
+    expect((await ok("createChargedImage", { input: { imageId: "IMG-MAX", feePerSheet: max, rightsHolder: "Big" } }, t.center)).chargedImage.feePerSheet).toBe(
+      max,
+    );
     expect((await repo.images().findOneByOrFail({ imageId: "IMG-MAX" })).feePerSheet).toBe(max);
     await ok("deleteChargedImage", { imageId: "IMG-MAX" }, t.center);
   });
@@ -604,7 +893,10 @@ describe("charged images", () => {
 
 describe("changes that affect quotes", () => {
   const quote = `query($input: OrderInput!, $at: DateTime) { quote(input: $input, at: $at) { quote { total subOrders { templateId subtotal } } errors { code } } }`;
-  const order = (shopId: string) => ({ input: { shopId, subOrders: [{ serviceId: "SV01", sheets: 5, items: [{ imageId: "IMG-C01" }] }] }, at: "2026-04-01T00:00:00Z" });
+  const order = (shopId: string) => ({
+    input: { shopId, subOrders: [{ serviceId: "SV01", sheets: 5, items: [{ imageId: "IMG-C01" }] }] },
+    at: "2026-04-01T00:00:00Z",
+  });
   const total = async (shopId: string) => {
     const r = await c.gql(quote, order(shopId), t.center);
     expect(r.data!.quote.errors).toEqual([]);
@@ -658,7 +950,9 @@ describe("change notices", () => {
   it("a group admin creating a template in SG01 tells shop-1 and shop-2 only", async () => {
     await clearInbox(...everyone());
     await repo.services().insert({ id: "SV06", name: "Photo book" });
-    expect((await ok("createTemplate", { input: { id: "T20", name: "Photo book", serviceId: "SV06", shopGroupId: "SG01", productIds: ["P02"] } }, t.groupA)).errors).toEqual([]);
+    expect(
+      (await ok("createTemplate", { input: { id: "T20", name: "Photo book", serviceId: "SV06", shopGroupId: "SG01", productIds: ["P02"] } }, t.groupA)).errors,
+    ).toEqual([]);
     for (const who of [t.shop1, t.shop2]) {
       expect(await received(who, "TEMPLATE_CREATED", "T20")).toEqual([
         'Template T20 "Photo book" for service SV06 (shop group SG01, products P02) was created by group-a',
@@ -710,14 +1004,20 @@ describe("change notices", () => {
     const client = c.ws(t.shop3);
     const sub = nextEvent<{ notifications: { kind: string; message: string } }>(client, "subscription { notifications { kind message } }");
     await new Promise((r) => setTimeout(r, 200)); // no "subscribed" acknowledgement in the protocol
-    expect((await ok("createTemplate", { input: { id: "T-LIVE", name: "Postcards B", serviceId: "SV02", shopGroupId: "SG02", productIds: ["P04"] } }, t.groupB)).errors).toEqual([]);
+    expect(
+      (await ok("createTemplate", { input: { id: "T-LIVE", name: "Postcards B", serviceId: "SV02", shopGroupId: "SG02", productIds: ["P04"] } }, t.groupB))
+        .errors,
+    ).toEqual([]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no notice within 5 s")), 5000)));
     const event = await Promise.race([sub.value, timeout]).finally(() => {
       clearTimeout(timer);
       sub.dispose();
     });
-    expect(event.notifications).toEqual({ kind: "TEMPLATE_CREATED", message: 'Template T-LIVE "Postcards B" for service SV02 (shop group SG02, products P04) was created by group-b' });
+    expect(event.notifications).toEqual({
+      kind: "TEMPLATE_CREATED",
+      message: 'Template T-LIVE "Postcards B" for service SV02 (shop group SG02, products P04) was created by group-b',
+    });
   });
 });
 
@@ -727,7 +1027,10 @@ describe("change notices", () => {
 
 describe("racing writers", () => {
   it("two registrations of one id (in two letter cases): one wins, the other is DUPLICATE_ID", async () => {
-    for (const [a, b] of [["RACE-1", "RACE-1"], ["RACE-2", "race-2"]]) {
+    for (const [a, b] of [
+      ["RACE-1", "RACE-1"],
+      ["RACE-2", "race-2"],
+    ]) {
       const [x, y] = await Promise.all([
         ok("createShopGroup", { input: { id: a, name: "A" } }, t.center),
         ok("createShopGroup", { input: { id: b, name: "B" } }, t.center),
@@ -791,15 +1094,30 @@ describe("authorization table", () => {
   }
   const exists = async (r: () => { countBy(w: object): Promise<number> }, where: object) => (await r().countBy(where)) === 1;
   const rows: Row[] = [
-    { op: "createShopGroup", groupAdmin: false, prepare: async () => ({ input: { id: fresh("AG"), name: "New group" } }), applied: (v) => exists(repo.groups, { id: v.input.id }) },
+    {
+      op: "createShopGroup",
+      groupAdmin: false,
+      prepare: async () => ({ input: { id: fresh("AG"), name: "New group" } }),
+      applied: (v) => exists(repo.groups, { id: v.input.id }),
+    },
     {
       op: "updateShopGroup",
       groupAdmin: true,
       prepare: async () => ({ id: "SG01", input: { name: `Shop group A ${fresh("n")}` } }),
       applied: async (v) => (await repo.groups().findOneByOrFail({ id: "SG01" })).name === v.input.name,
     },
-    { op: "deleteShopGroup", groupAdmin: false, prepare: async () => ({ id: await seedGroup() }), applied: async (v) => !(await exists(repo.groups, { id: v.id })) },
-    { op: "createShop", groupAdmin: false, prepare: async () => ({ input: { id: fresh("AS"), name: "New shop", shopGroupId: "SG01" } }), applied: (v) => exists(repo.shops, { id: v.input.id }) },
+    {
+      op: "deleteShopGroup",
+      groupAdmin: false,
+      prepare: async () => ({ id: await seedGroup() }),
+      applied: async (v) => !(await exists(repo.groups, { id: v.id })),
+    },
+    {
+      op: "createShop",
+      groupAdmin: false,
+      prepare: async () => ({ input: { id: fresh("AS"), name: "New shop", shopGroupId: "SG01" } }),
+      applied: (v) => exists(repo.shops, { id: v.input.id }),
+    },
     {
       op: "updateShop",
       groupAdmin: false,
@@ -812,27 +1130,54 @@ describe("authorization table", () => {
       prepare: async () => ({ shopId: await seedShop("SG01"), shopGroupId: "SG02" }),
       applied: async (v) => (await repo.shops().findOneByOrFail({ id: v.shopId })).shopGroupId === "SG02",
     },
-    { op: "deleteShop", groupAdmin: false, prepare: async () => ({ id: await seedShop("SG01") }), applied: async (v) => !(await exists(repo.shops, { id: v.id })) },
-    { op: "createService", groupAdmin: false, prepare: async () => ({ input: { id: fresh("AV"), name: "New service" } }), applied: (v) => exists(repo.services, { id: v.input.id }) },
+    {
+      op: "deleteShop",
+      groupAdmin: false,
+      prepare: async () => ({ id: await seedShop("SG01") }),
+      applied: async (v) => !(await exists(repo.shops, { id: v.id })),
+    },
+    {
+      op: "createService",
+      groupAdmin: false,
+      prepare: async () => ({ input: { id: fresh("AV"), name: "New service" } }),
+      applied: (v) => exists(repo.services, { id: v.input.id }),
+    },
     {
       op: "updateService",
       groupAdmin: false,
       prepare: async () => ({ id: await seedService(), input: { name: "Corrected" } }),
       applied: async (v) => (await repo.services().findOneByOrFail({ id: v.id })).name === "Corrected",
     },
-    { op: "deleteService", groupAdmin: false, prepare: async () => ({ id: await seedService() }), applied: async (v) => !(await exists(repo.services, { id: v.id })) },
-    { op: "createProduct", groupAdmin: false, prepare: async () => ({ input: { id: fresh("AP"), name: "New product" } }), applied: (v) => exists(repo.products, { id: v.input.id }) },
+    {
+      op: "deleteService",
+      groupAdmin: false,
+      prepare: async () => ({ id: await seedService() }),
+      applied: async (v) => !(await exists(repo.services, { id: v.id })),
+    },
+    {
+      op: "createProduct",
+      groupAdmin: false,
+      prepare: async () => ({ input: { id: fresh("AP"), name: "New product" } }),
+      applied: (v) => exists(repo.products, { id: v.input.id }),
+    },
     {
       op: "updateProduct",
       groupAdmin: false,
       prepare: async () => ({ id: await seedProduct(), input: { name: "Corrected" } }),
       applied: async (v) => (await repo.products().findOneByOrFail({ id: v.id })).name === "Corrected",
     },
-    { op: "deleteProduct", groupAdmin: false, prepare: async () => ({ id: await seedProduct() }), applied: async (v) => !(await exists(repo.products, { id: v.id })) },
+    {
+      op: "deleteProduct",
+      groupAdmin: false,
+      prepare: async () => ({ id: await seedProduct() }),
+      applied: async (v) => !(await exists(repo.products, { id: v.id })),
+    },
     {
       op: "createTemplate",
       groupAdmin: true,
-      prepare: async () => ({ input: { id: fresh("AT"), name: "New template", serviceId: await seedService(), shopGroupId: "SG01", productIds: ["P01", "P02"] } }),
+      prepare: async () => ({
+        input: { id: fresh("AT"), name: "New template", serviceId: await seedService(), shopGroupId: "SG01", productIds: ["P01", "P02"] },
+      }),
       applied: (v) => exists(repo.templates, { id: v.input.id }),
     },
     {
@@ -848,7 +1193,12 @@ describe("authorization table", () => {
       prepare: async () => ({ templateId: await seedTemplate({ shopId: "SP02" }), productIds: ["P03", "P01"] }),
       applied: async (v) => (await productsOf(v.templateId)).join() === "P03,P01",
     },
-    { op: "deleteTemplate", groupAdmin: true, prepare: async () => ({ id: await seedTemplate({ shopGroupId: "SG01" }) }), applied: async (v) => !(await exists(repo.templates, { id: v.id })) },
+    {
+      op: "deleteTemplate",
+      groupAdmin: true,
+      prepare: async () => ({ id: await seedTemplate({ shopGroupId: "SG01" }) }),
+      applied: async (v) => !(await exists(repo.templates, { id: v.id })),
+    },
     {
       op: "createChargedImage",
       groupAdmin: false,
@@ -861,7 +1211,12 @@ describe("authorization table", () => {
       prepare: async () => ({ imageId: await seedImage(), input: { feePerSheet: 8 } }),
       applied: async (v) => (await repo.images().findOneByOrFail({ imageId: v.imageId })).feePerSheet === 8,
     },
-    { op: "deleteChargedImage", groupAdmin: false, prepare: async () => ({ imageId: await seedImage() }), applied: async (v) => !(await exists(repo.images, { imageId: v.imageId })) },
+    {
+      op: "deleteChargedImage",
+      groupAdmin: false,
+      prepare: async () => ({ imageId: await seedImage() }),
+      applied: async (v) => !(await exists(repo.images, { imageId: v.imageId })),
+    },
   ];
 
   const operations = rows.map((row) => ({
@@ -885,7 +1240,9 @@ describe("authorization table", () => {
   for (const cell of authzMatrix({ operations, callers, snapshot })) it(cell.title, cell.run);
 
   it("covers every mutation of catalog management, and each is in the schema", async () => {
-    const declared = getMetadataStorage().mutations.filter((m) => m.target === CatalogAdminResolver).map((m) => m.schemaName);
+    const declared = getMetadataStorage()
+      .mutations.filter((m) => m.target === CatalogAdminResolver)
+      .map((m) => m.schemaName);
     expect(declared.sort()).toEqual(rows.map((x) => x.op).sort());
     const inSchema = Object.keys((await appSchema()).getMutationType()!.getFields());
     expect(inSchema).toEqual(expect.arrayContaining(declared));

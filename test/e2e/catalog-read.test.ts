@@ -44,7 +44,14 @@ describe("catalog queries by role", () => {
     expect(d.templates).toContainEqual({ id: "T01", shopGroupId: "SG01", shopId: null, serviceId: "SV01", productIds: ["P01", "P03"] });
     expect(ids(d.templates)).toEqual(["T01", "T02", "T03", "T04"]);
     expect(ids(d.labs)).toEqual(["LAB01", "LAB02", "LAB03", "LAB04"]);
-    expect(d.labs[0]).toEqual({ id: "LAB01", shopId: "SP01", serviceIds: ["SV01", "SV02", "SV03"], fulfilment: ["PICKUP", "DELIVERY"], express: true, capacitySheetsPerHour: 1200 });
+    expect(d.labs[0]).toEqual({
+      id: "LAB01",
+      shopId: "SP01",
+      serviceIds: ["SV01", "SV02", "SV03"],
+      fulfilment: ["PICKUP", "DELIVERY"],
+      express: true,
+      capacitySheetsPerHour: 1200,
+    });
     expect(d.shops[0].location).toEqual({ lat: 35.6812, lng: 139.7671 });
   });
 
@@ -83,7 +90,16 @@ describe("catalog queries by role", () => {
   });
 
   it("refuses anonymous callers every catalog query", async () => {
-    for (const q of ["{ shopGroups { id } }", "{ shops { id } }", "{ services { id } }", "{ products { id } }", "{ templates { id } }", "{ labs { id } }", '{ shop(id: "SP01") { id } }', '{ lab(id: "LAB01") { id } }']) {
+    for (const q of [
+      "{ shopGroups { id } }",
+      "{ shops { id } }",
+      "{ services { id } }",
+      "{ products { id } }",
+      "{ templates { id } }",
+      "{ labs { id } }",
+      '{ shop(id: "SP01") { id } }',
+      '{ lab(id: "LAB01") { id } }',
+    ]) {
       const r = await c.gql(q);
       expect(r.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
       expect(Object.values(r.data ?? {}).every((v) => v === null)).toBe(true);

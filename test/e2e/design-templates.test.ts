@@ -79,7 +79,8 @@ async function seedTemplate(id = fresh("XT"), sha256 = sha()): Promise<{ id: str
 }
 
 async function readHeld(labId: string, bearer: string) {
-  return (await c.gql(`query($l: ID!) { labDesignTemplates(labId: $l) { labId designTemplateId sha256 current } }`, { l: labId }, bearer)).data?.labDesignTemplates;
+  return (await c.gql(`query($l: ID!) { labDesignTemplates(labId: $l) { labId designTemplateId sha256 current } }`, { l: labId }, bearer)).data
+    ?.labDesignTemplates;
 }
 
 const PLACE = `mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total subOrders { items { imageId designTemplateId } } } errors { code message field } } }`;
@@ -90,7 +91,11 @@ async function orderWithTemplates(ids: Array<string | null>, labId = "LAB01"): P
   const placed = await c.gql(PLACE, { input: { labId, fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items }] } }, t.customer);
   expect(placed.data!.placeOrder.errors).toEqual([]);
   const order = placed.data!.placeOrder.order;
-  const confirmed = await c.gql(`mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { errors { code } } }`, { id: order.id, total: order.total }, t.customer);
+  const confirmed = await c.gql(
+    `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { errors { code } } }`,
+    { id: order.id, total: order.total },
+    t.customer,
+  );
   expect(confirmed.data!.confirmOrder.errors).toEqual([]);
   const job = await c.ds.getRepository(PrintJobEntity).findOneByOrFail({ orderId: order.id });
   return { orderId: order.id, jobId: job.id };
@@ -103,12 +108,21 @@ async function orderWithTemplates(ids: Array<string | null>, labId = "LAB01"): P
 describe("registering, correcting and deleting", () => {
   it("registers a template (name trimmed, checksum in lower case), everyone logged in reads it, corrects it, deletes it", async () => {
     const sum = sha().toUpperCase();
-    const created = await ok("createDesignTemplate", { input: { id: "FRAME-GOLD", name: "  Gold frame ", preview: png(7), sha256: sum, size: 123456 } }, t.center);
+    const created = await ok(
+      "createDesignTemplate",
+      { input: { id: "FRAME-GOLD", name: "  Gold frame ", preview: png(7), sha256: sum, size: 123456 } },
+      t.center,
+    );
     expect(created).toEqual({
       designTemplate: { id: "FRAME-GOLD", name: "Gold frame", preview: dataUrl(7), sha256: sum.toLowerCase(), size: 123456, updatedAt: expect.any(String) },
       errors: [],
     });
-    expect(await templates().findOneByOrFail({ id: "FRAME-GOLD" })).toMatchObject({ name: "Gold frame", preview: dataUrl(7), sha256: sum.toLowerCase(), size: 123456 });
+    expect(await templates().findOneByOrFail({ id: "FRAME-GOLD" })).toMatchObject({
+      name: "Gold frame",
+      preview: dataUrl(7),
+      sha256: sum.toLowerCase(),
+      size: 123456,
+    });
     for (const who of ["customer", "shop1", "lab01"]) {
       const list = (await c.gql("{ designTemplates { id name preview sha256 size } }", {}, t[who])).data!.designTemplates;
       expect(list).toContainEqual({ id: "FRAME-GOLD", name: "Gold frame", preview: dataUrl(7), sha256: sum.toLowerCase(), size: 123456 });
@@ -118,9 +132,19 @@ describe("registering, correcting and deleting", () => {
     expect((await c.gql("{ designTemplates { id } }", {}, null)).errors![0].extensions!.code).toBe("UNAUTHENTICATED");
 
     const next = sha();
-    const corrected = await ok("updateDesignTemplate", { id: "FRAME-GOLD", input: { name: "Golden frame", preview: `data:image/jpeg;base64,${jpegB64}`, sha256: next, size: 2000 } }, t.center);
+    const corrected = await ok(
+      "updateDesignTemplate",
+      { id: "FRAME-GOLD", input: { name: "Golden frame", preview: `data:image/jpeg;base64,${jpegB64}`, sha256: next, size: 2000 } },
+      t.center,
+    );
     expect(corrected.errors).toEqual([]);
-    expect(corrected.designTemplate).toMatchObject({ id: "FRAME-GOLD", name: "Golden frame", preview: `data:image/jpeg;base64,${jpegB64}`, sha256: next, size: 2000 });
+    expect(corrected.designTemplate).toMatchObject({
+      id: "FRAME-GOLD",
+      name: "Golden frame",
+      preview: `data:image/jpeg;base64,${jpegB64}`,
+      sha256: next,
+      size: 2000,
+    });
     expect(await templates().findOneByOrFail({ id: "FRAME-GOLD" })).toMatchObject({ name: "Golden frame", sha256: next, size: 2000 });
 
     const deleted = await ok("deleteDesignTemplate", { id: "FRAME-GOLD" }, t.center);
@@ -146,7 +170,12 @@ describe("registering, correcting and deleting", () => {
     await ok("updateDesignTemplate", { id, input: { sha256: next } }, t.center);
     for (const token of [t.groupA, t.groupB, t.shop1, t.shop3]) {
       const inbox = (await c.gql("{ notifications(unreadOnly: true) { kind message } }", {}, token)).data!.notifications;
-      expect(inbox).toEqual([{ kind: "DESIGN_TEMPLATE_UPDATED", message: `Design template ${id} was corrected by center: a new file (sha256 ${next}); labs holding the old one must fetch it` }]);
+      expect(inbox).toEqual([
+        {
+          kind: "DESIGN_TEMPLATE_UPDATED",
+          message: `Design template ${id} was corrected by center: a new file (sha256 ${next}); labs holding the old one must fetch it`,
+        },
+      ]);
     }
     expect(await readHeld("LAB01", t.center)).toContainEqual({ labId: "LAB01", designTemplateId: id, sha256, current: false });
     expect(await service().labHasTemplates("LAB01", [id])).toBe(false);
@@ -179,14 +208,32 @@ describe("faults: each reported with its code and field, nothing written", () =>
     ["an id taken", "createDesignTemplate", () => ({ input: input({ id: "FRAME-A" }) }), "DUPLICATE_ID", ["input", "id"]],
     ["an id taken in other letter case", "createDesignTemplate", () => ({ input: input({ id: "frame-a" }) }), "DUPLICATE_ID", ["input", "id"]],
     ["an empty name", "createDesignTemplate", () => ({ input: input({ name: " " }) }), "INVALID_NAME", ["input", "name"]],
-    ["a preview that is not an image", "createDesignTemplate", () => ({ input: input({ preview: Buffer.from("hello, world").toString("base64") }) }), "INVALID_PREVIEW", ["input", "preview"]],
-    ["a preview of 70,000 characters", "createDesignTemplate", () => ({ input: input({ preview: bigPng(70_000) }) }), "PREVIEW_TOO_LARGE", ["input", "preview"]],
+    [
+      "a preview that is not an image",
+      "createDesignTemplate",
+      () => ({ input: input({ preview: Buffer.from("hello, world").toString("base64") }) }),
+      "INVALID_PREVIEW",
+      ["input", "preview"],
+    ],
+    [
+      "a preview of 70,000 characters",
+      "createDesignTemplate",
+      () => ({ input: input({ preview: bigPng(70_000) }) }),
+      "PREVIEW_TOO_LARGE",
+      ["input", "preview"],
+    ],
     ["a checksum of 63 digits", "createDesignTemplate", () => ({ input: input({ sha256: "a".repeat(63) }) }), "INVALID_SHA256", ["input", "sha256"]],
     ["a checksum that is not hex", "createDesignTemplate", () => ({ input: input({ sha256: "g".repeat(64) }) }), "INVALID_SHA256", ["input", "sha256"]],
     ["a size of 0", "createDesignTemplate", () => ({ input: input({ size: 0 }) }), "INVALID_SIZE", ["input", "size"]],
     ["correcting an unknown template", "updateDesignTemplate", () => ({ id: "NOPE", input: { name: "X" } }), "NOT_FOUND", ["id"]],
     ["correcting a template named in other letter case", "updateDesignTemplate", () => ({ id: "frame-a", input: { name: "X" } }), "NOT_FOUND", ["id"]],
-    ["correcting the preview to an SVG", "updateDesignTemplate", () => ({ id: "FRAME-A", input: { preview: `data:image/svg+xml;base64,${Buffer.from("<svg/>").toString("base64")}` } }), "INVALID_PREVIEW", ["input", "preview"]],
+    [
+      "correcting the preview to an SVG",
+      "updateDesignTemplate",
+      () => ({ id: "FRAME-A", input: { preview: `data:image/svg+xml;base64,${Buffer.from("<svg/>").toString("base64")}` } }),
+      "INVALID_PREVIEW",
+      ["input", "preview"],
+    ],
     ["correcting the checksum to nothing", "updateDesignTemplate", () => ({ id: "FRAME-A", input: { sha256: "" } }), "INVALID_SHA256", ["input", "sha256"]],
     ["correcting the size to -1", "updateDesignTemplate", () => ({ id: "FRAME-A", input: { size: -1 } }), "INVALID_SIZE", ["input", "size"]],
     ["deleting an unknown template", "deleteDesignTemplate", () => ({ id: "NOPE" }), "NOT_FOUND", ["id"]],
@@ -228,7 +275,16 @@ describe("reportLabTemplates: what a lab holds", () => {
   });
 
   it("replaces the set a lab holds, checksums compared ignoring letter case", async () => {
-    const first = await ok("reportLabTemplates", { templates: [{ id: b.id, sha256: b.sha256.toUpperCase() }, { id: a.id, sha256: a.sha256 }] }, LAB02_KEY);
+    const first = await ok(
+      "reportLabTemplates",
+      {
+        templates: [
+          { id: b.id, sha256: b.sha256.toUpperCase() },
+          { id: a.id, sha256: a.sha256 },
+        ],
+      },
+      LAB02_KEY,
+    );
     expect(first).toEqual({
       templates: [
         { labId: "LAB02", designTemplateId: "HOLD-A", sha256: a.sha256, reportedAt: expect.any(String), current: true },
@@ -277,7 +333,11 @@ describe("reportLabTemplates: what a lab holds", () => {
     ]);
     const mismatch = await ok("reportLabTemplates", { templates: [{ id: a.id, sha256: b.sha256 }] }, LAB02_KEY);
     expect(mismatch.errors).toEqual([
-      { code: "CHECKSUM_MISMATCH", field: ["templates", "0", "sha256"], message: `The lab's copy of design template HOLD-A has sha256 ${b.sha256}, the center's file ${a.sha256}: fetch the current file` },
+      {
+        code: "CHECKSUM_MISMATCH",
+        field: ["templates", "0", "sha256"],
+        message: `The lab's copy of design template HOLD-A has sha256 ${b.sha256}, the center's file ${a.sha256}: fetch the current file`,
+      },
     ]);
     expect(await snapshot()).toEqual(before);
   });
@@ -321,11 +381,24 @@ describe("orders and print jobs", () => {
 
   it("an order item may name a template: stored with the order and pulled by the lab with its job", async () => {
     const { orderId, jobId } = await orderWithTemplates([frame.id, null]);
-    expect((await c.ds.getRepository(OrderItemEntity).find({ where: { orderId }, order: { position: "ASC" } })).map((i) => i.designTemplateId)).toEqual([frame.id, null]);
-    const pulled = await c.gql(`query($id: ID!) { printJob(id: $id) { order { subOrders { items { imageId designTemplateId } } } } }`, { id: jobId }, LAB01_KEY);
-    expect(pulled.data!.printJob.order.subOrders).toEqual([{ items: [{ imageId: "IMG-C01", designTemplateId: frame.id }, { imageId: "IMG-C01", designTemplateId: null }] }]);
+    expect((await c.ds.getRepository(OrderItemEntity).find({ where: { orderId }, order: { position: "ASC" } })).map((i) => i.designTemplateId)).toEqual([
+      frame.id,
+      null,
+    ]);
+    const pulled = await c.gql(
+      `query($id: ID!) { printJob(id: $id) { order { subOrders { items { imageId designTemplateId } } } } }`,
+      { id: jobId },
+      LAB01_KEY,
+    );
+    expect(pulled.data!.printJob.order.subOrders).toEqual([
+      {
+        items: [
+          { imageId: "IMG-C01", designTemplateId: frame.id },
+          { imageId: "IMG-C01", designTemplateId: null },
+        ],
+      },
+    ]);
   });
-
 });
 
 // =============================================================================================
@@ -353,7 +426,12 @@ describe("authorization table", () => {
       prepare: async () => ({ id: (await seedTemplate()).id, input: { name: "Corrected" } }),
       applied: async (v) => (await templates().findOneByOrFail({ id: v.id })).name === "Corrected",
     },
-    { op: "deleteDesignTemplate", allowed: center, prepare: async () => ({ id: (await seedTemplate()).id }), applied: async (v) => (await templates().countBy({ id: v.id })) === 0 },
+    {
+      op: "deleteDesignTemplate",
+      allowed: center,
+      prepare: async () => ({ id: (await seedTemplate()).id }),
+      applied: async (v) => (await templates().countBy({ id: v.id })) === 0,
+    },
     {
       op: "reportLabTemplates",
       allowed: (who) => who === "lab01",

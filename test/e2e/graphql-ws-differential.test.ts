@@ -133,9 +133,15 @@ const cases: Array<[string, string | null, Step]> = [
   [
     "a mutation refused with payload errors, writing nothing",
     "graphql-transport-ws",
-    ops("customer", [{ query: `mutation { placeOrder(input: { shopId: "NOPE", fulfilment: { method: "PICKUP" }, subOrders: [] }) { order { id } errors { code field } } }` }]),
+    ops("customer", [
+      { query: `mutation { placeOrder(input: { shopId: "NOPE", fulfilment: { method: "PICKUP" }, subOrders: [] }) { order { id } errors { code field } } }` },
+    ]),
   ],
-  ["a lab's operations", "graphql-transport-ws", ops("lab", [{ query: "{ __typename }" }, { query: `mutation { claimPrintJob(jobId: "none") { leaseToken errors { code field } } }` }])],
+  [
+    "a lab's operations",
+    "graphql-transport-ws",
+    ops("lab", [{ query: "{ __typename }" }, { query: `mutation { claimPrintJob(jobId: "none") { leaseToken errors { code field } } }` }]),
+  ],
   [
     "a message over the size limit",
     "graphql-transport-ws",
@@ -150,7 +156,10 @@ const cases: Array<[string, string | null, Step]> = [
 const overLimits: Array<[string, string]> = [
   ["depth", "{ me " + "{ a ".repeat(14) + "{ id }" + " }".repeat(14) + " }"],
   ["aliases", "{ " + Array.from({ length: 40 }, (_, i) => `a${i}: me { login }`).join(" ") + " }"],
-  ["cost", `{ ${Array.from({ length: 29 }, (_, i) => `a${i}: me { ${"...A ".repeat(60)}}`).join(" ")} } fragment A on User { login name id role shopId shopGroupId disabled }`],
+  [
+    "cost",
+    `{ ${Array.from({ length: 29 }, (_, i) => `a${i}: me { ${"...A ".repeat(60)}}`).join(" ")} } fragment A on User { login name id role shopId shopGroupId disabled }`,
+  ],
   ["tokens", "{ " + "__typename ".repeat(5100) + "}"],
   ["directives", "{ __typename " + "@skip(if: false) ".repeat(60) + "}"],
 ];
@@ -177,14 +186,20 @@ describe("the center's socket lane against graphql-ws's own server", () => {
   });
 
   it("a socket that sends nothing is closed after 3 s (4408) by both", async () => {
-    const [ours, theirs] = await Promise.all([transcript(center, tokens.center, "graphql-transport-ws", async (s) => void (await s.whenClosed())), transcript(library, tokens.library, "graphql-transport-ws", async (s) => void (await s.whenClosed()))]);
+    const [ours, theirs] = await Promise.all([
+      transcript(center, tokens.center, "graphql-transport-ws", async (s) => void (await s.whenClosed())),
+      transcript(library, tokens.library, "graphql-transport-ws", async (s) => void (await s.whenClosed())),
+    ]);
     expect(ours).toEqual(theirs);
     expect(ours).toEqual({ messages: [], closed: { code: 4408, reason: "Connection initialisation timeout" } });
   });
 
   it.each(overLimits)("a query over the %s limit: the same error over both lanes, with the code HTTP gives it", async (_limit, query) => {
     const step = ops("customer", [{ query }]);
-    const [ours, theirs] = await Promise.all([transcript(center, tokens.center, "graphql-transport-ws", step), transcript(library, tokens.library, "graphql-transport-ws", step)]);
+    const [ours, theirs] = await Promise.all([
+      transcript(center, tokens.center, "graphql-transport-ws", step),
+      transcript(library, tokens.library, "graphql-transport-ws", step),
+    ]);
     expect(ours).toEqual(theirs);
     expect(ours.closed).toBeNull();
     const overHttp = await center.gql(query, {}, tokens.center.customer);

@@ -38,7 +38,9 @@ async function metric(c: TestCenter, pattern: RegExp): Promise<number> {
 }
 
 function codesOf(messages: Array<{ type: string; payload?: any }>): string[] {
-  return messages.filter((m) => m.type === "error").flatMap((m) => (m.payload as Array<{ extensions?: { code?: string } }>).map((e) => String(e.extensions?.code)));
+  return messages
+    .filter((m) => m.type === "error")
+    .flatMap((m) => (m.payload as Array<{ extensions?: { code?: string } }>).map((e) => String(e.extensions?.code)));
 }
 
 describe("a socket's limits", () => {
@@ -72,7 +74,9 @@ describe("a socket's limits", () => {
     const socketsBefore = await openSockets();
     const before = liveBytes();
 
-    const child = spawn(process.execPath, [path.join(__dirname, "../support/unread-ws-client.js"), wsUrl(c), customer, String(COUNT), String(BYTES)], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [path.join(__dirname, "../support/unread-ws-client.js"), wsUrl(c), customer, String(COUNT), String(BYTES)], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     const lines: Array<Record<string, unknown>> = [];
     child.stdout.on("data", (d) => {
       for (const l of String(d).split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
@@ -81,7 +85,9 @@ describe("a socket's limits", () => {
       await until("the client to send everything", () => lines.some((l) => l.sent === COUNT), { timeoutMs: 20_000 });
       const stalled = () => warn.mock.calls.some((call) => call[1] === "graphql-ws: closing a socket that does not read what it is sent");
       // Either the center stopped reading and gave up on the socket, or it read and answered everything.
-      await until("the center to give up on the socket, or to answer every operation", async () => stalled() || (await answered()) === COUNT, { timeoutMs: 60_000 });
+      await until("the center to give up on the socket, or to answer every operation", async () => stalled() || (await answered()) === COUNT, {
+        timeoutMs: 60_000,
+      });
       const grown = liveBytes() - before;
       expect({ stalled: stalled(), answered: await answered() }).toEqual({ stalled: true, answered: expect.any(Number) });
       // Read no further than its bound: a few hundred of the 3,000 operations at most.
@@ -108,7 +114,10 @@ describe("a socket's limits", () => {
     // The center still answers.
     const s = await init(customer);
     s.subscribe("me", "{ me { login } }");
-    expect(await s.done("me")).toEqual([{ id: "me", type: "next", payload: { data: { me: { login: "customer" } } } }, { id: "me", type: "complete" }]);
+    expect(await s.done("me")).toEqual([
+      { id: "me", type: "next", payload: { data: { me: { login: "customer" } } } },
+      { id: "me", type: "complete" },
+    ]);
     s.close();
   });
 
@@ -119,18 +128,24 @@ describe("a socket's limits", () => {
     s.subscribe("q1", "{ me { login } }");
     await s.done("q1");
     s.subscribe("n3", NOTIFICATIONS);
-    expect(await s.done("n3")).toEqual([{ id: "n3", type: "error", payload: [{ message: "Too many subscriptions on this socket (at most 2)", extensions: { code: "TOO_MANY_SUBSCRIPTIONS" } }] }]);
+    expect(await s.done("n3")).toEqual([
+      { id: "n3", type: "error", payload: [{ message: "Too many subscriptions on this socket (at most 2)", extensions: { code: "TOO_MANY_SUBSCRIPTIONS" } }] },
+    ]);
     s.subscribe("q2", "{ me { login } }");
     expect((await s.done("q2"))[0]).toEqual({ id: "q2", type: "next", payload: { data: { me: { login: "customer" } } } });
     s.send({ id: "n1", type: "complete" });
-    await until("n1's place to be free", async () => {
-      const id = `n4-${s.messages.length}`;
-      s.subscribe(id, NOTIFICATIONS);
-      s.subscribe(`${id}-q`, "{ __typename }");
-      await s.done(`${id}-q`);
-      if (s.of(id).length === 0) return true;
-      return false;
-    }, { timeoutMs: 20_000 });
+    await until(
+      "n1's place to be free",
+      async () => {
+        const id = `n4-${s.messages.length}`;
+        s.subscribe(id, NOTIFICATIONS);
+        s.subscribe(`${id}-q`, "{ __typename }");
+        await s.done(`${id}-q`);
+        if (s.of(id).length === 0) return true;
+        return false;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(s.closed).toBeNull();
     expect(s.of("n1")).toEqual([]);
     expect(s.of("n2")).toEqual([]);
@@ -138,7 +153,11 @@ describe("a socket's limits", () => {
   });
 
   it("keeps one printJobs subscription per socket: a second replaces the first, which completes; a lab key holds no more streams than sockets", async () => {
-    const placed = await c.gql(PLACE, { input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items: [] }] } }, customer);
+    const placed = await c.gql(
+      PLACE,
+      { input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items: [] }] } },
+      customer,
+    );
     const order = placed.data!.placeOrder.order;
     expect((await c.gql(CONFIRM, { id: order.id, total: order.total }, customer)).data!.confirmOrder.order.labId).toBe("LAB01");
     const job = await c.ds.getRepository(PrintJobEntity).findOneByOrFail({ orderId: order.id });
@@ -152,8 +171,15 @@ describe("a socket's limits", () => {
     // new subscription gets the backlog, the old one completes.
     a.subscribe("p2", PRINT_JOBS);
     a.subscribe("p3", PRINT_JOBS);
-    await until("p1 and p2 to complete and p3's backlog", () => a.of("p1").length === 2 && a.of("p2").some((m) => m.type === "complete") && a.of("p3").length > 0, { timeoutMs: 10_000 });
-    expect(a.of("p1")).toEqual([{ id: "p1", type: "next", payload: event }, { id: "p1", type: "complete" }]);
+    await until(
+      "p1 and p2 to complete and p3's backlog",
+      () => a.of("p1").length === 2 && a.of("p2").some((m) => m.type === "complete") && a.of("p3").length > 0,
+      { timeoutMs: 10_000 },
+    );
+    expect(a.of("p1")).toEqual([
+      { id: "p1", type: "next", payload: event },
+      { id: "p1", type: "complete" },
+    ]);
     expect(a.of("p2").filter((m) => m.type !== "next")).toEqual([{ id: "p2", type: "complete" }]);
     expect(a.of("p3")).toEqual([{ id: "p3", type: "next", payload: event }]);
 
@@ -162,7 +188,10 @@ describe("a socket's limits", () => {
     await until("the ring's event", () => a.of("p3").length === 2, { timeoutMs: 10_000 });
     a.subscribe("q", "{ __typename }");
     await a.done("q");
-    expect(a.of("p3")).toEqual([{ id: "p3", type: "next", payload: event }, { id: "p3", type: "next", payload: event }]);
+    expect(a.of("p3")).toEqual([
+      { id: "p3", type: "next", payload: event },
+      { id: "p3", type: "next", payload: event },
+    ]);
     expect(a.of("p1")).toHaveLength(2);
 
     // A second daemon of the lab, on a socket of its own, has its own stream; a third socket of the
@@ -182,7 +211,9 @@ describe("a socket's limits", () => {
   });
 
   it("closes a socket beyond the cap per credential with 1008, not another person's; a closed one frees its place", async () => {
-    await until("the sockets of the tests before to be gone", async () => (await metric(c, /printmesh_websocket_connections (\d+)/)) === 0, { timeoutMs: 20_000 });
+    await until("the sockets of the tests before to be gone", async () => (await metric(c, /printmesh_websocket_connections (\d+)/)) === 0, {
+      timeoutMs: 20_000,
+    });
     const first = await init(customer);
     const second = await init(customer);
     const third = await init(customer);
@@ -198,10 +229,14 @@ describe("a socket's limits", () => {
     expect(someoneElse.messages).toEqual([{ type: "connection_ack" }]);
     first.close();
     await first.whenClosed();
-    await until("a place to be free", async () => {
-      const s = await init(customer);
-      return s.messages.some((m) => m.type === "connection_ack");
-    }, { timeoutMs: 20_000 });
+    await until(
+      "a place to be free",
+      async () => {
+        const s = await init(customer);
+        return s.messages.some((m) => m.type === "connection_ack");
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(second.closed).toBeNull();
   });
 });
@@ -220,15 +255,25 @@ describe("a socket's operations in flight", () => {
     s.subscribe("n1", NOTIFICATIONS);
     s.subscribe("n2", NOTIFICATIONS);
     s.subscribe("q1", "{ me { login } }");
-    expect(await s.done("q1")).toEqual([{ id: "q1", type: "error", payload: [{ message: "Too many operations in flight on this socket (at most 2)", extensions: { code: "TOO_MANY_OPERATIONS" } }] }]);
+    expect(await s.done("q1")).toEqual([
+      {
+        id: "q1",
+        type: "error",
+        payload: [{ message: "Too many operations in flight on this socket (at most 2)", extensions: { code: "TOO_MANY_OPERATIONS" } }],
+      },
+    ]);
     expect(codesOf(s.messages)).toEqual(["TOO_MANY_OPERATIONS"]);
     s.send({ id: "n1", type: "complete" });
-    await until("q2 to run", async () => {
-      const id = `q2-${s.messages.length}`;
-      s.subscribe(id, "{ me { login } }");
-      const m = await s.done(id);
-      return m[0].type === "next";
-    }, { timeoutMs: 20_000 });
+    await until(
+      "q2 to run",
+      async () => {
+        const id = `q2-${s.messages.length}`;
+        s.subscribe(id, "{ me { login } }");
+        const m = await s.done(id);
+        return m[0].type === "next";
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(s.closed).toBeNull();
     s.close();
   });

@@ -97,7 +97,11 @@ describe("GraphQL over the socket", () => {
   });
 
   it("a lab claims and completes over the socket it holds; the answers and the stored state are those of HTTP, counted as ws", async () => {
-    const placed = await c.gql(PLACE, { input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 2, items: [{ imageId: "IMG-C01" }] }] } }, t.customer);
+    const placed = await c.gql(
+      PLACE,
+      { input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 2, items: [{ imageId: "IMG-C01" }] }] } },
+      t.customer,
+    );
     expect(placed.data!.placeOrder.errors).toEqual([]);
     const order = placed.data!.placeOrder.order;
     const confirmed = await c.gql(CONFIRM, { id: order.id, total: order.total }, t.customer);
@@ -134,7 +138,11 @@ describe("GraphQL over the socket", () => {
   });
 
   it("keeps nothing of one subscription event for the next: each event reads the sub-orders it shows", async () => {
-    const placed = await c.gql(PLACE, { input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 3, items: [{ imageId: "IMG-C01" }] }] } }, t.customer);
+    const placed = await c.gql(
+      PLACE,
+      { input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 3, items: [{ imageId: "IMG-C01" }] }] } },
+      t.customer,
+    );
     const order = placed.data!.placeOrder.order;
     expect((await c.gql(CONFIRM, { id: order.id, total: order.total }, t.customer)).data!.confirmOrder.errors).toEqual([]);
     const job = await c.ds.getRepository(PrintJobEntity).findOneByOrFail({ orderId: order.id });
@@ -175,7 +183,9 @@ describe("GraphQL over the socket", () => {
     expect(aliases.data ?? null).toBeNull();
     // Variables that do not fit their types: BAD_USER_INPUT naming the variable, as over HTTP.
     const missing = await op(me.client, "query($id: ID!) { order(id: $id) { id } }", {});
-    expect(missing.errors).toEqual([expect.objectContaining({ message: 'Variable "$id" of required type "ID!" was not provided.', extensions: { code: "BAD_USER_INPUT" } })]);
+    expect(missing.errors).toEqual([
+      expect.objectContaining({ message: 'Variable "$id" of required type "ID!" was not provided.', extensions: { code: "BAD_USER_INPUT" } }),
+    ]);
     const wrong = await op(me.client, "query($id: ID!) { order(id: $id) { id } }", { id: { a: 1 } });
     expect(wrong.errors![0].extensions).toEqual({ code: "BAD_USER_INPUT" });
     expect(wrong.errors![0].message).toMatch(/^Variable "\$id" got invalid value/);
@@ -231,7 +241,9 @@ describe("GraphQL over the socket", () => {
     expect(disabled.data!.updateLab.errors).toEqual([]);
     await until("LAB01's socket to close", () => lab01.state.closes.length > 0, { timeoutMs: 8000 });
     expect(lab01.state.closes).toEqual([4403]);
-    expect((await c.gql(`mutation { updateLab(id: "LAB01", input: { disabled: false }) { errors { code } } }`, {}, t.center)).data!.updateLab.errors).toEqual([]);
+    expect((await c.gql(`mutation { updateLab(id: "LAB01", input: { disabled: false }) { errors { code } } }`, {}, t.center)).data!.updateLab.errors).toEqual(
+      [],
+    );
     const back = open(LAB01_KEY);
     expect((await op(back.client, "{ __typename }")).data).toEqual({ __typename: "Query" });
 
@@ -244,7 +256,10 @@ describe("GraphQL over the socket", () => {
     await until("the disabled customer's socket to close", () => customer.state.closes.length > 0, { timeoutMs: 8000 });
     expect(customer.state.closes).toEqual([4403]);
     expect((await op(back.client, "{ __typename }")).data).toEqual({ __typename: "Query" });
-    expect((await c.gql(`mutation($id: ID!) { setUserDisabled(id: $id, disabled: false) { errors { code } } }`, { id: userId }, t.center)).data!.setUserDisabled.errors).toEqual([]);
+    expect(
+      (await c.gql(`mutation($id: ID!) { setUserDisabled(id: $id, disabled: false) { errors { code } } }`, { id: userId }, t.center)).data!.setUserDisabled
+        .errors,
+    ).toEqual([]);
     t.customer = await c.login("customer", "customer-pass");
   });
 
@@ -311,11 +326,16 @@ describe("the lab daemon's client against the real center", () => {
 
   it("sends its operations over the socket it holds while it is up, and over HTTP before and after", async () => {
     const customer = await c.login("customer", "customer-pass");
-    const placed = await c.gql(PLACE, { input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items: [] }] } }, customer);
+    const placed = await c.gql(
+      PLACE,
+      { input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items: [] }] } },
+      customer,
+    );
     const order = placed.data!.placeOrder.order;
     expect((await c.gql(CONFIRM, { id: order.id, total: order.total }, customer)).data!.confirmOrder.errors).toEqual([]);
     const job = await c.ds.getRepository(PrintJobEntity).findOneByOrFail({ orderId: order.id });
-    const count = (name: string, transport: string) => metric(c, new RegExp(`printmesh_graphql_operations_total\\{operation="${name}",type="[a-z]+",transport="${transport}"\\} (\\d+)`));
+    const count = (name: string, transport: string) =>
+      metric(c, new RegExp(`printmesh_graphql_operations_total\\{operation="${name}",type="[a-z]+",transport="${transport}"\\} (\\d+)`));
 
     const client = new CenterClient({ url: c.url, key: LAB01_KEY });
     expect(client.transport).toBe("http");
@@ -352,4 +372,3 @@ describe("the lab daemon's client against the real center", () => {
     expect(await count("printJob", "http")).toBe(2);
   });
 });
-

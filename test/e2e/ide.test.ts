@@ -155,7 +155,15 @@ describeInBrowser(browserSuite, () => {
       headless: true,
       executablePath: CHROMIUM,
       // Root needs --no-sandbox; the others keep Chromium from calling home on a closed network.
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
@@ -210,7 +218,11 @@ describeInBrowser(browserSuite, () => {
   async function waitForResult(needle: string): Promise<string> {
     // Polled from here: page.waitForFunction with a string polls through eval, which the page's CSP forbids.
     let value = "";
-    await until(`the result to contain ${needle}`, async () => (value = await editorValue(RESULT_EDITOR)).includes(needle), { timeoutMs: 10_000, intervalMs: 100, detail: () => value });
+    await until(`the result to contain ${needle}`, async () => (value = await editorValue(RESULT_EDITOR)).includes(needle), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      detail: () => value,
+    });
     return value;
   }
 
@@ -249,7 +261,10 @@ describeInBrowser(browserSuite, () => {
 
     // The IDE sends the typed header in connection_init, then the operation, over /graphql.
     const sent = () => wsFrames.map((f) => JSON.parse(f) as { type: string; payload?: Record<string, unknown> });
-    await until("the subscribe message", () => sent().some((m) => m.type === "subscribe" && m.payload?.query === query), { timeoutMs: 10_000, intervalMs: 100 });
+    await until("the subscribe message", () => sent().some((m) => m.type === "subscribe" && m.payload?.query === query), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     expect(sent().find((m) => m.type === "connection_init")?.payload).toEqual({ authorization: `Bearer ${token}` });
     expect(posts.some((p) => p.body.includes("notifications {"))).toBe(false);
 

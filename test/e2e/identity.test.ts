@@ -6,8 +6,6 @@ import { startCenter, type TestCenter } from "../support/center";
 import { authzMatrix, graphqlAttempt, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
 import { UserEntity } from "../../src/identity/user.entity";
 import { LabApiKeyEntity } from "../../src/labs/lab-api-key.entity";
-import { INVALID_CREDENTIAL, type CredentialMemo } from "../../src/identity/identity.service";
-import { queryCounter } from "../../src/db/query-counter";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 const LAB03_KEY = "lab03-key-0123456789abcdef";
@@ -32,11 +30,19 @@ const ME = "{ me { id login name role shopGroupId shopId disabled } }";
 
 describe("login and sessions", () => {
   it("logs in and answers me with the user and role", async () => {
-    const r = await c.gql("mutation { login(login: \"group-a\", password: \"group-a-pass\") { token user { login role shopGroupId } errors { code } } }");
+    const r = await c.gql('mutation { login(login: "group-a", password: "group-a-pass") { token user { login role shopGroupId } errors { code } } }');
     expect(r.data!.login.errors).toEqual([]);
     expect(r.data!.login.user).toEqual({ login: "group-a", role: "SHOP_GROUP_ADMIN", shopGroupId: "SG01" });
     const me = await c.gql(ME, {}, r.data!.login.token);
-    expect(me.data!.me).toEqual({ id: "U010", login: "group-a", name: "Shop group A administrator", role: "SHOP_GROUP_ADMIN", shopGroupId: "SG01", shopId: null, disabled: false });
+    expect(me.data!.me).toEqual({
+      id: "U010",
+      login: "group-a",
+      name: "Shop group A administrator",
+      role: "SHOP_GROUP_ADMIN",
+      shopGroupId: "SG01",
+      shopId: null,
+      disabled: false,
+    });
   });
 
   it("gives the same error for a wrong password and an unknown login", async () => {
@@ -48,7 +54,7 @@ describe("login and sessions", () => {
   });
 
   it("rate-limits failed logins per login, even with the right password afterwards", async () => {
-    const q = "mutation($p: String!) { login(login: \"shop-2\", password: $p) { token errors { code message } } }";
+    const q = 'mutation($p: String!) { login(login: "shop-2", password: $p) { token errors { code message } } }';
     for (let i = 0; i < 5; i++) expect((await c.gql(q, { p: "bad-password" })).data!.login.errors[0].code).toBe("INVALID_CREDENTIALS");
     const blocked = await c.gql(q, { p: "shop-2-pass" });
     expect(blocked.data!.login.token).toBeNull();
@@ -75,7 +81,11 @@ describe("user management by center admins", () => {
   const CREATE = `mutation($input: CreateUserInput!) { createUser(input: $input) { user { id login role shopGroupId shopId } errors { code field message } } }`;
 
   it("creates users with roles and scopes, and refuses bad ones naming the field", async () => {
-    const ok = await c.gql(CREATE, { input: { id: "U200", login: "newshop", name: "New shop admin", password: "long-enough-1", role: "SHOP_ADMIN", shopId: "SP02" } }, tokens.center);
+    const ok = await c.gql(
+      CREATE,
+      { input: { id: "U200", login: "newshop", name: "New shop admin", password: "long-enough-1", role: "SHOP_ADMIN", shopId: "SP02" } },
+      tokens.center,
+    );
     expect(ok.data!.createUser).toEqual({ user: { id: "U200", login: "newshop", role: "SHOP_ADMIN", shopGroupId: null, shopId: "SP02" }, errors: [] });
     await c.login("newshop", "long-enough-1");
 
@@ -83,7 +93,11 @@ describe("user management by center admins", () => {
     const cases: Array<[Record<string, unknown>, string, string[]]> = [
       [{ login: "newshop", name: "x", password: "long-enough-1", role: "GENERAL_USER" }, "LOGIN_TAKEN", ["input", "login"]],
       [{ login: "group-two", name: "x", password: "long-enough-1", role: "SHOP_GROUP_ADMIN" }, "SCOPE_REQUIRED", ["input", "shopGroupId"]],
-      [{ login: "group-three", name: "x", password: "long-enough-1", role: "SHOP_GROUP_ADMIN", shopGroupId: "SG99" }, "UNKNOWN_SHOP_GROUP", ["input", "shopGroupId"]],
+      [
+        { login: "group-three", name: "x", password: "long-enough-1", role: "SHOP_GROUP_ADMIN", shopGroupId: "SG99" },
+        "UNKNOWN_SHOP_GROUP",
+        ["input", "shopGroupId"],
+      ],
       [{ login: "shop-three", name: "x", password: "long-enough-1", role: "SHOP_ADMIN", shopId: "SP99" }, "UNKNOWN_SHOP", ["input", "shopId"]],
       [{ id: "U000", login: "dup", name: "x", password: "long-enough-1", role: "GENERAL_USER" }, "DUPLICATE_ID", ["input", "id"]],
     ];
@@ -105,7 +119,11 @@ describe("user management by center admins", () => {
     expect(r.data!.updateUser).toEqual({ user: { role: "GENERAL_USER", shopId: null }, errors: [] });
     expect((await c.gql(ME, {}, token)).errors![0].extensions!.code).toBe("UNAUTHENTICATED");
     expect((await c.gql(ME, {}, await c.login("shop-4", "shop-4-pass"))).data!.me).toMatchObject({ role: "GENERAL_USER", shopId: null });
-    const back = await c.gql(`mutation { updateUser(id: "U004", input: { role: SHOP_ADMIN, shopId: "SP04" }) { user { role shopId } errors { code } } }`, {}, tokens.center);
+    const back = await c.gql(
+      `mutation { updateUser(id: "U004", input: { role: SHOP_ADMIN, shopId: "SP04" }) { user { role shopId } errors { code } } }`,
+      {},
+      tokens.center,
+    );
     expect(back.data!.updateUser.user).toEqual({ role: "SHOP_ADMIN", shopId: "SP04" });
   });
 
@@ -162,7 +180,11 @@ describe("lab API keys", () => {
   });
 
   it("issues a key shown once, stores only its hash, and revokes it", async () => {
-    const r = await c.gql(`mutation { createLabApiKey(labId: "LAB02", label: "spare") { key apiKey { id labId label revokedAt } errors { code } } }`, {}, tokens.center);
+    const r = await c.gql(
+      `mutation { createLabApiKey(labId: "LAB02", label: "spare") { key apiKey { id labId label revokedAt } errors { code } } }`,
+      {},
+      tokens.center,
+    );
     const { key, apiKey } = r.data!.createLabApiKey;
     // The key's id (its lookup), then the secret.
     expect(key).toMatch(/^pmk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
@@ -175,7 +197,11 @@ describe("lab API keys", () => {
     const listed = await c.gql(`{ labApiKeys(labId: "LAB02") { id label revokedAt } }`, {}, tokens.center);
     expect(listed.data!.labApiKeys).toContainEqual({ id: apiKey.id, label: "spare", revokedAt: null });
 
-    const revoked = await c.gql(`mutation($id: ID!) { revokeLabApiKey(id: $id) { key apiKey { revokedAt } errors { code } } }`, { id: apiKey.id }, tokens.center);
+    const revoked = await c.gql(
+      `mutation($id: ID!) { revokeLabApiKey(id: $id) { key apiKey { revokedAt } errors { code } } }`,
+      { id: apiKey.id },
+      tokens.center,
+    );
     expect(revoked.data!.revokeLabApiKey.key).toBeNull();
     expect(revoked.data!.revokeLabApiKey.apiKey.revokedAt).not.toBeNull();
     const refused = await c.gql(LABS, {}, key);
@@ -189,7 +215,11 @@ describe("lab API keys", () => {
     const created = await c.gql(`mutation { createLabApiKey(labId: "LAB01") { key apiKey { id } } }`, {}, tokens.groupA);
     const old = created.data!.createLabApiKey;
     expect((await c.gql(LABS, {}, old.key)).data!.labs).toEqual([{ id: "LAB01" }]);
-    const rotated = await c.gql(`mutation($id: ID!) { rotateLabApiKey(id: $id) { key apiKey { id labId } errors { code } } }`, { id: old.apiKey.id }, tokens.groupA);
+    const rotated = await c.gql(
+      `mutation($id: ID!) { rotateLabApiKey(id: $id) { key apiKey { id labId } errors { code } } }`,
+      { id: old.apiKey.id },
+      tokens.groupA,
+    );
     const fresh = rotated.data!.rotateLabApiKey;
     expect(fresh.errors).toEqual([]);
     expect(fresh.apiKey.labId).toBe("LAB01");

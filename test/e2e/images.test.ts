@@ -44,7 +44,9 @@ beforeAll(async () => {
   );
   expect(created.data!.createUser.errors).toEqual([]);
   tokens.customer2 = await c.login("customer-2", "customer-2-pass");
-  jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 60 } } }).jpeg({ quality: 90 }).toBuffer();
+  jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 60 } } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 });
 afterAll(async () => {
   await c?.stop();
@@ -61,7 +63,11 @@ interface Answer {
   bytes: Buffer;
 }
 
-async function send(method: string, url: string, opts: { body?: Buffer; type?: string; bearer?: string | null; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function send(
+  method: string,
+  url: string,
+  opts: { body?: Buffer; type?: string; bearer?: string | null; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.type) headers["content-type"] = opts.type;
   if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
@@ -72,7 +78,8 @@ async function send(method: string, url: string, opts: { body?: Buffer; type?: s
 }
 
 const post = (body: Buffer, type: string, bearer: string | null = tokens.customer) => send("POST", "/images", { body, type, bearer });
-const put = (id: string, body: Buffer, type: string, bearer: string | null = tokens.center) => send("PUT", `/images/${encodeURIComponent(id)}`, { body, type, bearer });
+const put = (id: string, body: Buffer, type: string, bearer: string | null = tokens.center) =>
+  send("PUT", `/images/${encodeURIComponent(id)}`, { body, type, bearer });
 
 const images = () => c.server.services.images;
 /** Another images service over this center, with other options (its collaborators are the center's). */
@@ -103,10 +110,6 @@ async function snapshot(): Promise<{ rows: number; files: string[] }> {
   return { rows: await c.ds.getRepository(ImageEntity).count(), files: files() };
 }
 
-async function userId(login: string): Promise<string> {
-  return (await c.ds.getRepository(UserEntity).findOneOrFail({ where: { login } })).id;
-}
-
 // --- uploads -----------------------------------------------------------------------------------------
 
 describe("POST /images", () => {
@@ -121,7 +124,16 @@ describe("POST /images", () => {
     expect(r.json).toEqual({ id: expect.stringMatching(/^IMG-[0-9A-F]{20}$/), sha256: sha256(body), width, height });
 
     const saved = await row(r.json.id);
-    expect(saved).toMatchObject({ id: r.json.id, ownerUserId: "U100", stock: false, contentType: type, bytes: body.length, sha256: sha256(body), width, height });
+    expect(saved).toMatchObject({
+      id: r.json.id,
+      ownerUserId: "U100",
+      stock: false,
+      contentType: type,
+      bytes: body.length,
+      sha256: sha256(body),
+      width,
+      height,
+    });
     expect(saved!.storageKey).toMatch(new RegExp(`^[0-9a-f]{2}/[0-9a-f]{2}/${r.json.id}$`));
     expect(Math.abs(saved!.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
     expect(fs.readFileSync(storeFile(saved!.storageKey)).equals(body)).toBe(true);
@@ -137,7 +149,12 @@ describe("POST /images", () => {
   });
 
   it("accepts an upload of exactly the size limit and refuses one byte more, streamed without Content-Length", async () => {
-    const ctx = requestContext(c.server.app, { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id: "U100" } }) }, "t", "local");
+    const ctx = requestContext(
+      c.server.app,
+      { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id: "U100" } }) },
+      "t",
+      "local",
+    );
     const exact = imagesWith({ maxBytes: bigPng.length });
     const ok = await exact.upload(ctx, "image/png", Readable.from(chunks(bigPng, 100)));
     expect(ok.image).toMatchObject({ sha256: sha256(bigPng), width: 64, height: 64, bytes: bigPng.length });
@@ -194,7 +211,11 @@ describe("refused uploads leave no row and no file", () => {
       const r = await post(bigPng, "image/png");
       expect(r.status).toBe(413);
       expect(r.json.error).toEqual({ code: "PAYLOAD_TOO_LARGE", message: "An image may have at most 1000 bytes (0.0 MiB)" });
-      const chunked = await rawUpload(chunks(bigPng, 300), { "content-type": "image/png", authorization: `Bearer ${tokens.customer}`, "transfer-encoding": "chunked" });
+      const chunked = await rawUpload(chunks(bigPng, 300), {
+        "content-type": "image/png",
+        authorization: `Bearer ${tokens.customer}`,
+        "transfer-encoding": "chunked",
+      });
       expect(chunked.status).toBe(413);
       expect(JSON.parse(chunked.body).error.code).toBe("PAYLOAD_TOO_LARGE");
       // A small image still passes the small limit.
@@ -224,10 +245,17 @@ describe("refused uploads leave no row and no file", () => {
 
   it("survives a body that fails while the spool file is still being opened", async () => {
     const before = await snapshot();
-    const ctx = requestContext(c.server.app, { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id: "U100" } }) }, "t", "local");
+    const ctx = requestContext(
+      c.server.app,
+      { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id: "U100" } }) },
+      "t",
+      "local",
+    );
     for (let i = 0; i < 20; i++) {
       const body = new Readable({ read() {} });
-      const pending = images().upload(ctx, "image/png", body).catch((e) => e);
+      const pending = images()
+        .upload(ctx, "image/png", body)
+        .catch((e) => e);
       body.push(bigPng.subarray(0, 100));
       setImmediate(() => body.destroy(new Error("connection reset")));
       const e = await pending;
@@ -239,9 +267,16 @@ describe("refused uploads leave no row and no file", () => {
 
   it("cleans up after a body stream that fails (the service, directly)", async () => {
     const before = await snapshot();
-    const ctx = requestContext(c.server.app, { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id: "U100" } }) }, "t", "local");
+    const ctx = requestContext(
+      c.server.app,
+      { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id: "U100" } }) },
+      "t",
+      "local",
+    );
     const body = new Readable({ read() {} });
-    const pending = images().upload(ctx, "image/png", body).catch((e) => e);
+    const pending = images()
+      .upload(ctx, "image/png", body)
+      .catch((e) => e);
     body.push(bigPng.subarray(0, 500));
     await until("the upload to be spooled", () => files().some((f) => f.startsWith("tmp/upload-")), { timeoutMs: 5000 });
     body.destroy(new Error("connection reset"));
@@ -334,7 +369,16 @@ describe("PUT /images/<id>", () => {
         await inner.put(key, stream);
         if (key.endsWith(".thumb.jpg")) {
           await c.ds.getRepository(ImageEntity).insert({
-            id: "RACE-1", ownerUserId: "U100", stock: false, contentType: "image/png", bytes: 1, sha256: "0".repeat(64), width: 1, height: 1, storageKey: "zz/zz/RACE-1", createdAt: new Date(),
+            id: "RACE-1",
+            ownerUserId: "U100",
+            stock: false,
+            contentType: "image/png",
+            bytes: 1,
+            sha256: "0".repeat(64),
+            width: 1,
+            height: 1,
+            storageKey: "zz/zz/RACE-1",
+            createdAt: new Date(),
           });
         }
       },
@@ -371,13 +415,23 @@ describe("GET /images/<id> and thumbnails", () => {
   let big: string;
   beforeAll(async () => {
     mine = (await post(png, "image/png")).json.id;
-    const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#3366cc" } }).jpeg().toBuffer();
+    const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#3366cc" } })
+      .jpeg()
+      .toBuffer();
     big = (await post(photo, "image/jpeg")).json.id;
     await put("STOCK-T", tiff, "image/tiff");
     // Admins read a customer's image through an order of their scope: here shop SP01 of group SG01.
-    const placed = await c.gql(`mutation($input: OrderInput!) { placeOrder(input: $input) { errors { code } } }`, {
-      input: { shopId: "SP01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items: [{ imageId: mine }, { imageId: big }] }] },
-    }, tokens.customer);
+    const placed = await c.gql(
+      `mutation($input: OrderInput!) { placeOrder(input: $input) { errors { code } } }`,
+      {
+        input: {
+          shopId: "SP01",
+          fulfilment: { method: "PICKUP" },
+          subOrders: [{ serviceId: "SV01", sheets: 1, items: [{ imageId: mine }, { imageId: big }] }],
+        },
+      },
+      tokens.customer,
+    );
     expect(placed.data!.placeOrder.errors).toEqual([]);
   });
 

@@ -47,8 +47,22 @@ describe("list arguments are bounded", () => {
   });
 
   it.each([
-    ["markNotificationsRead(ids)", `mutation($v: [ID!]) { markNotificationsRead(ids: $v) { updated ${ERR} } }`, () => Array.from({ length: 50_000 }, (_, i) => `N${i}`), "center", "ids", 1001],
-    ["setTemplateProducts(productIds)", `mutation($v: [ID!]!) { setTemplateProducts(templateId: "T01", productIds: $v) { template { id } ${ERR} } }`, () => Array.from({ length: 50_000 }, (_, i) => `P${i}`), "center", "productIds", 101],
+    [
+      "markNotificationsRead(ids)",
+      `mutation($v: [ID!]) { markNotificationsRead(ids: $v) { updated ${ERR} } }`,
+      () => Array.from({ length: 50_000 }, (_, i) => `N${i}`),
+      "center",
+      "ids",
+      1001,
+    ],
+    [
+      "setTemplateProducts(productIds)",
+      `mutation($v: [ID!]!) { setTemplateProducts(templateId: "T01", productIds: $v) { template { id } ${ERR} } }`,
+      () => Array.from({ length: 50_000 }, (_, i) => `P${i}`),
+      "center",
+      "productIds",
+      101,
+    ],
     [
       "reportPrintHistory(entries)",
       `mutation($v: [PrintHistoryInput!]!) { reportPrintHistory(entries: $v) { stored ${ERR} } }`,
@@ -72,7 +86,12 @@ describe("list arguments are bounded", () => {
     const r = await c.gql(query, { v }, bearer);
     expect(r.data).toBeNull();
     expect(r.errors).toEqual([
-      { message: `${arg} lists at most ${max} values, got ${v.length}`, locations: expect.any(Array), path: expect.any(Array), extensions: { code: "BAD_USER_INPUT", field: [arg] } },
+      {
+        message: `${arg} lists at most ${max} values, got ${v.length}`,
+        locations: expect.any(Array),
+        path: expect.any(Array),
+        extensions: { code: "BAD_USER_INPUT", field: [arg] },
+      },
     ]);
     expect(await c.ds.getRepository(NotificationEntity).count()).toBe(before);
   });
@@ -94,10 +113,30 @@ describe("names", () => {
   ];
 
   const MUTATIONS: Array<[string, string, (name: string) => Record<string, unknown>, () => Promise<number>]> = [
-    ["createUser", `mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } ${ERR} } }`, (name) => ({ input: { login: "nm-user", name, password: "long-enough-pw", role: "GENERAL_USER" } }), () => c.ds.getRepository(UserEntity).count()],
-    ["createShopGroup", `mutation($input: CreateShopGroupInput!) { createShopGroup(input: $input) { shopGroup { id } ${ERR} } }`, (name) => ({ input: { id: "SG-NM", name } }), () => c.ds.getRepository(ShopGroupEntity).count()],
-    ["createService", `mutation($input: CreateServiceInput!) { createService(input: $input) { service { id } ${ERR} } }`, (name) => ({ input: { id: "SV-NM", name } }), () => c.ds.getRepository(ServiceEntity).count()],
-    ["createProduct", `mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } ${ERR} } }`, (name) => ({ input: { id: "P-NM", name } }), () => c.ds.getRepository(ProductEntity).count()],
+    [
+      "createUser",
+      `mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } ${ERR} } }`,
+      (name) => ({ input: { login: "nm-user", name, password: "long-enough-pw", role: "GENERAL_USER" } }),
+      () => c.ds.getRepository(UserEntity).count(),
+    ],
+    [
+      "createShopGroup",
+      `mutation($input: CreateShopGroupInput!) { createShopGroup(input: $input) { shopGroup { id } ${ERR} } }`,
+      (name) => ({ input: { id: "SG-NM", name } }),
+      () => c.ds.getRepository(ShopGroupEntity).count(),
+    ],
+    [
+      "createService",
+      `mutation($input: CreateServiceInput!) { createService(input: $input) { service { id } ${ERR} } }`,
+      (name) => ({ input: { id: "SV-NM", name } }),
+      () => c.ds.getRepository(ServiceEntity).count(),
+    ],
+    [
+      "createProduct",
+      `mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } ${ERR} } }`,
+      (name) => ({ input: { id: "P-NM", name } }),
+      () => c.ds.getRepository(ProductEntity).count(),
+    ],
     [
       "createTemplate",
       `mutation($input: CreateTemplateInput!) { createTemplate(input: $input) { template { id } ${ERR} } }`,
@@ -116,10 +155,17 @@ describe("names", () => {
       (name) => ({ input: { id: "DT-NM", name, preview: "data:image/png;base64,iVBORw0KGgo=", sha256: "a".repeat(64), size: 10 } }),
       () => c.ds.getRepository(DesignTemplateEntity).count(),
     ],
-    ["updateShopGroup", `mutation($input: UpdateShopGroupInput!) { updateShopGroup(id: "SG01", input: $input) { shopGroup { id } ${ERR} } }`, (name) => ({ input: { name } }), async () => ((await c.ds.getRepository(ShopGroupEntity).findOneByOrFail({ id: "SG01" })).name === "Bad" ? -1 : 0)],
+    [
+      "updateShopGroup",
+      `mutation($input: UpdateShopGroupInput!) { updateShopGroup(id: "SG01", input: $input) { shopGroup { id } ${ERR} } }`,
+      (name) => ({ input: { name } }),
+      async () => ((await c.ds.getRepository(ShopGroupEntity).findOneByOrFail({ id: "SG01" })).name === "Bad" ? -1 : 0),
+    ],
   ];
 
-  const cases = MUTATIONS.flatMap(([mutation, query, vars, count]) => BAD_NAMES.map(([what, name, message]) => [mutation, what, query, vars, count, name, message] as const));
+  const cases = MUTATIONS.flatMap(([mutation, query, vars, count]) =>
+    BAD_NAMES.map(([what, name, message]) => [mutation, what, query, vars, count, name, message] as const),
+  );
 
   it.each(cases)("%s refuses a name with %s: BAD_USER_INPUT naming the field, nothing written", async (mutation, _what, query, vars, count, name, message) => {
     const before = await count();
@@ -133,7 +179,11 @@ describe("names", () => {
 
   it("accepts names with letters of any script, emoji sequences with joiners and inner spaces", async () => {
     for (const [i, name] of ["Café Ünter", "写真館 本店", "فوتو", "Family 👨\u200D👩\u200D👧 prints"].entries()) {
-      const r = await c.gql(`mutation($input: CreateServiceInput!) { createService(input: $input) { service { id name } ${ERR} } }`, { input: { id: `SV-OK${i}`, name } }, t.center);
+      const r = await c.gql(
+        `mutation($input: CreateServiceInput!) { createService(input: $input) { service { id name } ${ERR} } }`,
+        { input: { id: `SV-OK${i}`, name } },
+        t.center,
+      );
       expect(r.data!.createService).toEqual({ service: { id: `SV-OK${i}`, name }, errors: [] });
     }
   });
@@ -147,11 +197,18 @@ describe("names", () => {
 
   it("a catalog bundle with such names is refused with each fault's path, and nothing is written", async () => {
     const before = { groups: await c.ds.getRepository(ShopGroupEntity).count(), services: await c.ds.getRepository(ServiceEntity).count() };
-    const report = await importBundle(c.ds, {
-      shopGroups: [{ id: "SG-B1", name: "Group\u202Eevil" }],
-      services: [{ id: "SV-B1", name: "\u200B" }, { id: "SV-B2", name: "Fine service" }],
-      products: [{ id: "P-B1", name: "Line\r\nbreak" }],
-    }, {});
+    const report = await importBundle(
+      c.ds,
+      {
+        shopGroups: [{ id: "SG-B1", name: "Group\u202Eevil" }],
+        services: [
+          { id: "SV-B1", name: "\u200B" },
+          { id: "SV-B2", name: "Fine service" },
+        ],
+        products: [{ id: "P-B1", name: "Line\r\nbreak" }],
+      },
+      {},
+    );
     expect(report.ok).toBe(false);
     expect(report.faults).toEqual([
       { path: "$.shopGroups[0].name", code: "INVALID_NAME", message: "name must not contain bidirectional override or isolate characters (U+202E at 5)" },

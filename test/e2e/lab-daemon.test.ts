@@ -63,7 +63,11 @@ interface World {
   stopCenter(signal?: NodeJS.Signals): Promise<void>;
   daemon(name: string, args?: string[], env?: Record<string, string>): Proc;
   out(name: string): string;
-  gql<T = any>(query: string, variables?: Record<string, unknown>, bearer?: string | null): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> }>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    bearer?: string | null,
+  ): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> }>;
   placeOrders(n: number, input?: (i: number) => object, parallel?: number): Promise<string[]>;
   jobs(orderIds?: string[]): Promise<PrintJobEntity[]>;
   close(): Promise<void>;
@@ -125,7 +129,23 @@ async function world(): Promise<World> {
     },
     daemon(name, args = [], env = {}) {
       return run(
-        [DAEMON_MAIN, "--url", w.url, "--key", LAB01_KEY, "--out", w.out(name), ...TEST_SHEET, "--load-every", "1", "--history-every", "1", "--resync-every", "2", ...args],
+        [
+          DAEMON_MAIN,
+          "--url",
+          w.url,
+          "--key",
+          LAB01_KEY,
+          "--out",
+          w.out(name),
+          ...TEST_SHEET,
+          "--load-every",
+          "1",
+          "--history-every",
+          "1",
+          "--resync-every",
+          "2",
+          ...args,
+        ],
         env,
       );
     },
@@ -141,13 +161,18 @@ async function world(): Promise<World> {
       let next = 0;
       const worker = async () => {
         for (let i = next++; i < n; i = next++) {
-          const placed = await w.gql(`mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code message } } }`, { input: input(i) });
+          const placed = await w.gql(`mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code message } } }`, {
+            input: input(i),
+          });
           const o = placed.data?.placeOrder?.order;
           if (!o) throw new Error(`placeOrder failed: ${JSON.stringify(placed)}`);
-          const confirmed = await w.gql(`mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id labId } errors { code message } } }`, {
-            id: o.id,
-            total: o.total,
-          });
+          const confirmed = await w.gql(
+            `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id labId } errors { code message } } }`,
+            {
+              id: o.id,
+              total: o.total,
+            },
+          );
           if (confirmed.data?.confirmOrder?.order?.labId !== "LAB01") throw new Error(`confirmOrder failed: ${JSON.stringify(confirmed)}`);
           ids[i] = o.id;
         }
@@ -173,7 +198,11 @@ async function world(): Promise<World> {
   const login = await w.gql(`mutation { login(login: "customer", password: "customer-pass") { token } }`, {}, null);
   w.token = login.data.login.token;
   const png = makePng(40, 30, 7);
-  const up = await fetch(`${w.url}/images`, { method: "POST", headers: { authorization: `Bearer ${w.token}`, "content-type": "image/png" }, body: new Uint8Array(png) });
+  const up = await fetch(`${w.url}/images`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${w.token}`, "content-type": "image/png" },
+    body: new Uint8Array(png),
+  });
   const image = (await up.json()) as { id: string; sha256: string };
   w.imageId = image.id;
   w.imageSha256 = image.sha256;
@@ -200,7 +229,11 @@ function printedJobs(...outs: string[]): string[] {
       expect(name).toBe(`job-${ticket.jobId}`);
       for (const f of ticket.files) {
         const bytes = fs.readFileSync(path.join(dir, f.name));
-        expect({ name: f.name, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") }).toEqual({ name: f.name, bytes: f.bytes, sha256: f.sha256 });
+        expect({ name: f.name, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") }).toEqual({
+          name: f.name,
+          bytes: f.bytes,
+          sha256: f.sha256,
+        });
       }
       expect(fs.readdirSync(dir).sort()).toEqual([...ticket.files.map((f: { name: string }) => f.name), "ticket.json"].sort());
       ids.push(ticket.jobId);
@@ -218,7 +251,8 @@ async function allDone(w: World, orderIds: string[]): Promise<boolean> {
 
 /** Lines that would mean the daemon met something it did not expect, or the center refused a report. */
 function expectNothingOdd(...procs: Proc[]): void {
-  for (const p of procs) expect(p.output()).not.toMatch(/unexpected error|not taken|scheduled task failed|not reported|refused:|UnhandledPromiseRejection|Error:/);
+  for (const p of procs)
+    expect(p.output()).not.toMatch(/unexpected error|not taken|scheduled task failed|not reported|refused:|UnhandledPromiseRejection|Error:/);
 }
 
 /**
@@ -232,7 +266,15 @@ function expectNothingOdd(...procs: Proc[]): void {
  * line about the job is too.
  */
 async function expectWrittenOnce(jobIds: string[], ...procs: Proc[]): Promise<void> {
-  const settled = () => new Set([...procs.map((p) => p.output()).join("\n").matchAll(/job (\S+) completed/g)].map((m) => m[1]));
+  const settled = () =>
+    new Set(
+      [
+        ...procs
+          .map((p) => p.output())
+          .join("\n")
+          .matchAll(/job (\S+) completed/g),
+      ].map((m) => m[1]),
+    );
   await until(
     "the daemons' output to catch up with the jobs they completed",
     () => {
@@ -270,7 +312,14 @@ describe(`lab daemon end to end (${engine})`, () => {
       labId: "LAB01",
       fulfilment: { method: "PICKUP" },
       subOrders: [
-        { serviceId: "SV01", sheets: 3, items: [{ imageId: w.imageId, layout: { x: 5, y: 10, width: 20, height: 15 } }, { imageId: w.imageId, layout: { page: 2, x: 0, y: 0, width: 40, height: 60 } }] },
+        {
+          serviceId: "SV01",
+          sheets: 3,
+          items: [
+            { imageId: w.imageId, layout: { x: 5, y: 10, width: 20, height: 15 } },
+            { imageId: w.imageId, layout: { page: 2, x: 0, y: 0, width: 40, height: 60 } },
+          ],
+        },
         { serviceId: "SV02", sheets: 2, items: [{ imageId: w.imageId }] },
       ],
     }));
@@ -299,7 +348,9 @@ describe(`lab daemon end to end (${engine})`, () => {
       ["sheet-002.jpg", "1", 2, 1, 79, 118],
       ["sheet-003.jpg", "2", 1, 2, 59, 39],
     ]);
-    expect(ticket.images).toEqual([{ imageId: w.imageId, sha256: w.imageSha256, bytes: makePng(40, 30, 7).length, width: 40, height: 30, contentType: "image/png" }]);
+    expect(ticket.images).toEqual([
+      { imageId: w.imageId, sha256: w.imageSha256, bytes: makePng(40, 30, 7).length, width: 40, height: 30, contentType: "image/png" },
+    ]);
     expect(ticket.items.map((i: any) => [i.subOrderId, i.imageId, i.sha256, i.file, i.layout?.x ?? null])).toEqual([
       ["1", w.imageId, w.imageSha256, "sheet-001.jpg", 5],
       ["1", w.imageId, w.imageSha256, "sheet-002.jpg", 0],
@@ -317,7 +368,11 @@ describe(`lab daemon end to end (${engine})`, () => {
     const [after] = await w.jobs([orderId]);
     expect([after.status, after.attempts]).toEqual(["DONE", 0]);
     expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("PRINTED");
-    await until("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { jobId: job.id } })) === 1, { timeoutMs: 10000, intervalMs: 100, detail: d.output });
+    await until("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { jobId: job.id } })) === 1, {
+      timeoutMs: 10000,
+      intervalMs: 100,
+      detail: d.output,
+    });
     expect(await w.ds.getRepository(PrintHistoryEntity).findOneByOrFail({ jobId: job.id })).toMatchObject({ labId: "LAB01", orderId, sheets: 5, ok: true });
     // Load reports come every second; once idle they say so.
     const done = Date.now();
@@ -384,7 +439,11 @@ describe(`lab daemon end to end (${engine})`, () => {
     const after = fs.statSync(ticket);
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
     expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("PRINTED");
-    await until("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { jobId: job.id } })) === 1, { timeoutMs: 10000, intervalMs: 100, detail: second.output });
+    await until("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { jobId: job.id } })) === 1, {
+      timeoutMs: 10000,
+      intervalMs: 100,
+      detail: second.output,
+    });
     expect(await stopDaemon(second)).toEqual({ code: 0, signal: null });
     expectNothingOdd(second);
   }, 60000);
@@ -436,7 +495,10 @@ describe(`lab daemon end to end (${engine})`, () => {
     await until("every job DONE", () => allDone(w, all), { timeoutMs: 90000, intervalMs: 100, detail: () => d.output().slice(-3000) });
     const jobs = await w.jobs(all);
     expect(printedJobs(w.out("lab"))).toEqual(jobs.map((j) => j.id).sort());
-    await expectWrittenOnce(jobs.map((j) => j.id), d);
+    await expectWrittenOnce(
+      jobs.map((j) => j.id),
+      d,
+    );
     const orders = await w.ds.getRepository(OrderEntity).find({ where: { id: In(all) } });
     expect(orders.every((o) => o.status === "PRINTED")).toBe(true);
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
@@ -450,7 +512,11 @@ describe(`lab daemon end to end (${engine})`, () => {
     const b = w.daemon("lab-b");
     const live = await w.placeOrders(20);
     const all = [...queued, ...live];
-    await until("every job DONE", () => allDone(w, all), { timeoutMs: 90000, intervalMs: 100, detail: () => a.output().slice(-2000) + b.output().slice(-2000) });
+    await until("every job DONE", () => allDone(w, all), {
+      timeoutMs: 90000,
+      intervalMs: 100,
+      detail: () => a.output().slice(-2000) + b.output().slice(-2000),
+    });
     const ids = (await w.jobs(all)).map((j) => j.id).sort();
     const printedA = printedJobs(w.out("lab-a"));
     const printedB = printedJobs(w.out("lab-b"));
@@ -506,12 +572,22 @@ describe(`lab daemon end to end (${engine})`, () => {
     const printedMs = Date.now() - t1;
     const jobs = await w.jobs(orderIds);
     expect(printedJobs(w.out("lab"))).toEqual(jobs.map((j) => j.id).sort());
-    await expectWrittenOnce(jobs.map((j) => j.id), d);
+    await expectWrittenOnce(
+      jobs.map((j) => j.id),
+      d,
+    );
     expect(jobs.every((j) => j.attempts === 0)).toBe(true);
-    await until("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { labId: "LAB01" } })) === orderIds.length, { timeoutMs: 60000, intervalMs: 100, detail: d.output });
+    await until("the history reported", async () => (await w.ds.getRepository(PrintHistoryEntity).count({ where: { labId: "LAB01" } })) === orderIds.length, {
+      timeoutMs: 60000,
+      intervalMs: 100,
+      detail: d.output,
+    });
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
     // Its whole output now: nothing was written a second time after it was completed either.
-    await expectWrittenOnce(jobs.map((j) => j.id), d);
+    await expectWrittenOnce(
+      jobs.map((j) => j.id),
+      d,
+    );
     expectNothingOdd(d);
     process.stdout.write(`[${engine}] 1,000 jobs: queued in ${queuedMs} ms, printed in ${printedMs} ms\n`);
   }, 900000);
@@ -553,7 +629,9 @@ describe(`lab daemon end to end (${engine})`, () => {
     expect(jobFolders(w.out("lab"))).toEqual([]);
     expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("FAILED");
     const notes = await w.gql(`{ notifications { kind message } }`, {}, admin);
-    expect(notes.data.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "PRINT_JOB_FAILED", message: expect.stringContaining(job.id) })]));
+    expect(notes.data.notifications).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: "PRINT_JOB_FAILED", message: expect.stringContaining(job.id) })]),
+    );
     // A job naming the template the lab holds prints, the frame laid over its item.
     const [framed] = await w.placeOrders(1, () => order(w.imageId, 1, { designTemplateId: "T01" }));
     await until("the framed job DONE", () => allDone(w, [framed]), { timeoutMs: 30000, intervalMs: 100, detail: d.output });
@@ -575,7 +653,9 @@ describe(`lab daemon end to end (${engine})`, () => {
     bytes[bytes.length - 20] ^= 0xff; // same size, other bytes
     fs.writeFileSync(stored, bytes);
     const d = w.daemon("lab");
-    await d.waitFor(new RegExp(`job ${job.id} failed \\(retryable\\): CHECKSUM_MISMATCH: image ${w.imageId}: expected sha256 ${w.imageSha256}, got [0-9a-f]{64}`));
+    await d.waitFor(
+      new RegExp(`job ${job.id} failed \\(retryable\\): CHECKSUM_MISMATCH: image ${w.imageId}: expected sha256 ${w.imageSha256}, got [0-9a-f]{64}`),
+    );
     await until("the failure recorded", async () => (await w.jobs([orderId]))[0].attempts === 1, { timeoutMs: 10000, intervalMs: 100, detail: d.output });
     const after = (await w.jobs([orderId]))[0];
     expect(after).toMatchObject({ status: "QUEUED", attempts: 1 });
@@ -668,7 +748,12 @@ describe("lab daemon command line", () => {
       {},
     );
     expect(await p.exited).toEqual({ code: 0, signal: null });
-    expect(p.output().split("\n").filter((l) => l.startsWith("job J")).length).toBe(3000);
+    expect(
+      p
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("job J")).length,
+    ).toBe(3000);
     expect(p.output()).toMatch(/completed x+\nstopped\n$/);
   }, 60000);
 

@@ -102,7 +102,9 @@ describe("lab keys", () => {
 
   it("runs no argon2 for a flood of bogus keys, looks up no more than the limit from one address, and serves a real lab meanwhile", async () => {
     const before = checks();
-    const bogus = Array.from({ length: 100 }, (_, i) => (i % 2 ? `pmk_${randomBytes(8).toString("hex")}_${randomBytes(32).toString("base64url")}` : randomBytes(30).toString("base64url")));
+    const bogus = Array.from({ length: 100 }, (_, i) =>
+      i % 2 ? `pmk_${randomBytes(8).toString("hex")}_${randomBytes(32).toString("base64url")}` : randomBytes(30).toString("base64url"),
+    );
     // One after another: a bad key is counted once found bad (keys sent together are all looked up).
     const flood = async () => {
       const answers = [];

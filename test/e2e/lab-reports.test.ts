@@ -14,7 +14,12 @@ import { LabEntity } from "../../src/labs/lab.entity";
 import { LabLoadReportEntity, PrintHistoryEntity } from "../../src/labs/lab-report.entity";
 import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 
-const KEY = { LAB01: "lab01-key-0123456789abcdef", LAB02: "lab02-key-0123456789abcdef", LAB03: "lab03-key-0123456789abcdef", LAB04: "lab04-key-0123456789abcdef" };
+const KEY = {
+  LAB01: "lab01-key-0123456789abcdef",
+  LAB02: "lab02-key-0123456789abcdef",
+  LAB03: "lab03-key-0123456789abcdef",
+  LAB04: "lab04-key-0123456789abcdef",
+};
 
 const LOAD = `mutation($input: LabLoadInput!) { reportLabLoad(input: $input) { accepted errors { code message field } } }`;
 const HISTORY = `mutation($entries: [PrintHistoryInput!]!) { reportPrintHistory(entries: $entries) { stored errors { code message field } } }`;
@@ -33,12 +38,20 @@ function poke<T extends ObjectLiteral>(entity: EntityTarget<T>, where: FindOptio
 }
 
 async function queueJob(shopId: string): Promise<string> {
-  const placed = await c.gql(`mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code } } }`, {
-    input: { shopId, fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items: [] }] },
-  }, t.customer);
+  const placed = await c.gql(
+    `mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code } } }`,
+    {
+      input: { shopId, fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items: [] }] },
+    },
+    t.customer,
+  );
   expect(placed.data!.placeOrder.errors).toEqual([]);
   const o = placed.data!.placeOrder.order;
-  const confirmed = await c.gql(`mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { errors { code } } }`, { id: o.id, total: o.total }, t.customer);
+  const confirmed = await c.gql(
+    `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { errors { code } } }`,
+    { id: o.id, total: o.total },
+    t.customer,
+  );
   expect(confirmed.data!.confirmOrder.errors).toEqual([]);
   return (await c.ds.getRepository(PrintJobEntity).findOneByOrFail({ orderId: o.id })).id;
 }
@@ -94,10 +107,26 @@ describe("load reports", () => {
   });
 
   const faults: Array<[string, object, Array<[string, string[]]>]> = [
-    ["negative queued jobs", { queuedJobs: -1, queuedSheets: 0, utilisation: 0.5 }, [["queuedJobs must be a whole number of 0 or more, got -1", ["input", "queuedJobs"]]]],
-    ["negative queued sheets", { queuedJobs: 0, queuedSheets: -20, utilisation: 0.5 }, [["queuedSheets must be a whole number of 0 or more, got -20", ["input", "queuedSheets"]]]],
-    ["negative utilisation", { queuedJobs: 0, queuedSheets: 0, utilisation: -0.01 }, [["utilisation must be a number from 0 to 100, got -0.01", ["input", "utilisation"]]]],
-    ["utilisation over 100", { queuedJobs: 0, queuedSheets: 0, utilisation: 100.5 }, [["utilisation must be a number from 0 to 100, got 100.5", ["input", "utilisation"]]]],
+    [
+      "negative queued jobs",
+      { queuedJobs: -1, queuedSheets: 0, utilisation: 0.5 },
+      [["queuedJobs must be a whole number of 0 or more, got -1", ["input", "queuedJobs"]]],
+    ],
+    [
+      "negative queued sheets",
+      { queuedJobs: 0, queuedSheets: -20, utilisation: 0.5 },
+      [["queuedSheets must be a whole number of 0 or more, got -20", ["input", "queuedSheets"]]],
+    ],
+    [
+      "negative utilisation",
+      { queuedJobs: 0, queuedSheets: 0, utilisation: -0.01 },
+      [["utilisation must be a number from 0 to 100, got -0.01", ["input", "utilisation"]]],
+    ],
+    [
+      "utilisation over 100",
+      { queuedJobs: 0, queuedSheets: 0, utilisation: 100.5 },
+      [["utilisation must be a number from 0 to 100, got 100.5", ["input", "utilisation"]]],
+    ],
     [
       "every field at once",
       { queuedJobs: -3, queuedSheets: -4, utilisation: 1000 },
@@ -120,7 +149,10 @@ describe("load reports", () => {
   }
 
   it("accepts the bounds exactly, and leaves non-numbers to GraphQL (Int, finite Float)", async () => {
-    expect((await c.gql(LOAD, { input: { queuedJobs: 0, queuedSheets: 0, utilisation: 100 } }, KEY.LAB03)).data!.reportLabLoad).toEqual({ accepted: true, errors: [] });
+    expect((await c.gql(LOAD, { input: { queuedJobs: 0, queuedSheets: 0, utilisation: 100 } }, KEY.LAB03)).data!.reportLabLoad).toEqual({
+      accepted: true,
+      errors: [],
+    });
     expect((await c.gql(LOAD, { input: { queuedJobs: 1.5, queuedSheets: 0, utilisation: 0 } }, KEY.LAB03)).errors![0].extensions!.code).toBe("BAD_USER_INPUT");
     // 1e400 is Infinity once parsed: not a Float GraphQL accepts.
     const raw = await fetch(`${c.url}/graphql`, {
@@ -165,7 +197,11 @@ describe("printing history", () => {
 
   it("refuses another lab's job and unknown jobs, naming the entry, and then stores nothing of the batch", async () => {
     const before = await stored();
-    const entries = [entry(jobs.lab01[4], "2026-04-03T01:00:00Z", 3), entry(jobs.lab02[0], "2026-04-03T01:00:00Z", 3), entry("no-such-job", "2026-04-03T01:00:00Z", 3)];
+    const entries = [
+      entry(jobs.lab01[4], "2026-04-03T01:00:00Z", 3),
+      entry(jobs.lab02[0], "2026-04-03T01:00:00Z", 3),
+      entry("no-such-job", "2026-04-03T01:00:00Z", 3),
+    ];
     expect((await c.gql(HISTORY, { entries }, KEY.LAB01)).data!.reportPrintHistory).toEqual({
       stored: 0,
       errors: [
@@ -179,14 +215,21 @@ describe("printing history", () => {
       { code: "UNKNOWN_JOB", message: `No job ${jobs.lab01[4]} of this lab`, field: ["entries", "0", "jobId"] },
     ]);
     // Its own job is fine.
-    expect((await c.gql(HISTORY, { entries: [entry(jobs.lab02[0], "2026-04-01T01:00:00Z", 8)] }, KEY.LAB02)).data!.reportPrintHistory).toEqual({ stored: 1, errors: [] });
+    expect((await c.gql(HISTORY, { entries: [entry(jobs.lab02[0], "2026-04-01T01:00:00Z", 8)] }, KEY.LAB02)).data!.reportPrintHistory).toEqual({
+      stored: 1,
+      errors: [],
+    });
     expect(await stored()).toBe(before + 1);
   });
 
   it("refuses bad entries and oversized batches, naming the field", async () => {
     const before = await stored();
     const future = new Date(Date.now() + 3600_000).toISOString();
-    const bad = [entry(jobs.lab01[4], "2026-04-03T01:00:00Z", -1), entry(jobs.lab01[5], future, 1), entry(jobs.lab01[4], "2026-04-03T01:00:00Z", 1, true, "x".repeat(201))];
+    const bad = [
+      entry(jobs.lab01[4], "2026-04-03T01:00:00Z", -1),
+      entry(jobs.lab01[5], future, 1),
+      entry(jobs.lab01[4], "2026-04-03T01:00:00Z", 1, true, "x".repeat(201)),
+    ];
     expect((await c.gql(HISTORY, { entries: bad }, KEY.LAB01)).data!.reportPrintHistory).toEqual({
       stored: 0,
       errors: [
@@ -239,14 +282,29 @@ describe("statistics", () => {
     const oneDay = (await c.gql(STATS, { lab: "LAB01", from: "2026-04-01", to: "2026-04-01" }, t.groupA)).data!.labPrintStats;
     expect(oneDay).toMatchObject({ sheetsPrinted: 7, jobsCompleted: 1, failures: 1, throughputSheetsPerHour: 7 / 24 });
     // LAB02's history is its own.
-    expect((await c.gql(STATS, { lab: "LAB02", from: "2026-04-01", to: "2026-04-01" }, t.shop2)).data!.labPrintStats).toMatchObject({ sheetsPrinted: 8, jobsCompleted: 1 });
+    expect((await c.gql(STATS, { lab: "LAB02", from: "2026-04-01", to: "2026-04-01" }, t.shop2)).data!.labPrintStats).toMatchObject({
+      sheetsPrinted: 8,
+      jobsCompleted: 1,
+    });
     const empty = (await c.gql(STATS, { lab: "LAB03", from: "2026-04-01", to: "2026-04-02" }, t.center)).data!.labPrintStats;
-    expect(empty).toMatchObject({ sheetsPrinted: 0, jobsCompleted: 0, failures: 0, throughputSheetsPerHour: 0, days: [expect.objectContaining({ sheets: 0 }), expect.objectContaining({ sheets: 0 })] });
+    expect(empty).toMatchObject({
+      sheetsPrinted: 0,
+      jobsCompleted: 0,
+      failures: 0,
+      throughputSheetsPerHour: 0,
+      days: [expect.objectContaining({ sheets: 0 }), expect.objectContaining({ sheets: 0 })],
+    });
   });
 
   it("refuses a backwards or too long period and an unknown lab", async () => {
-    expect((await c.gql(STATS, { lab: "LAB01", from: "2026-04-02", to: "2026-04-01" }, t.center)).errors![0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: ["to"] });
-    expect((await c.gql(STATS, { lab: "LAB01", from: "2025-01-01", to: "2026-01-02" }, t.center)).errors![0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: ["to"] });
+    expect((await c.gql(STATS, { lab: "LAB01", from: "2026-04-02", to: "2026-04-01" }, t.center)).errors![0].extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      field: ["to"],
+    });
+    expect((await c.gql(STATS, { lab: "LAB01", from: "2025-01-01", to: "2026-01-02" }, t.center)).errors![0].extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      field: ["to"],
+    });
     expect((await c.gql(STATS, { lab: "LAB01", from: "2025-01-01", to: "2026-01-01" }, t.center)).data!.labPrintStats.days).toHaveLength(366);
     expect((await c.gql(STATS, { lab: "LAB99", from: "2026-04-01", to: "2026-04-01" }, t.center)).errors![0].extensions!.code).toBe("NOT_FOUND");
     expect((await c.gql(STATS, { lab: "LAB01", from: "2026-02-30", to: "2026-04-01" }, t.center)).errors![0].extensions!.code).toBe("BAD_USER_INPUT");
@@ -307,7 +365,11 @@ describe("who may", () => {
   // Lab reports are for labs: nobody else writes one.
   const writes: MatrixOperation[] = [
     { op: "reportLabLoad", prepare: () => ({ input: { queuedJobs: 1, queuedSheets: 1, utilisation: 0.1 } }), send: send(LOAD) },
-    { op: "reportPrintHistory", prepare: () => ({ entries: [{ jobId: jobs.lab01[4], printedAt: "2026-04-03T01:00:00Z", sheets: 1, ok: true }] }), send: send(HISTORY) },
+    {
+      op: "reportPrintHistory",
+      prepare: () => ({ entries: [{ jobId: jobs.lab01[4], printedAt: "2026-04-03T01:00:00Z", sheets: 1, ok: true }] }),
+      send: send(HISTORY),
+    },
   ];
   const counts = async () => [await c.ds.getRepository(LabLoadReportEntity).count(), await c.ds.getRepository(PrintHistoryEntity).count()];
   for (const cell of authzMatrix({ operations: writes, callers: people, snapshot: counts })) it(cell.title, cell.run);
@@ -343,5 +405,10 @@ describe("who may", () => {
       },
     },
   ];
-  for (const cell of authzMatrix({ operations: reads, callers: readers, title: (op, who, o) => `lets ${who} ${o === "allowed" ? "read" : `not read (${o})`} ${op.op}` })) it(cell.title, cell.run);
+  for (const cell of authzMatrix({
+    operations: reads,
+    callers: readers,
+    title: (op, who, o) => `lets ${who} ${o === "allowed" ? "read" : `not read (${o})`} ${op.op}`,
+  }))
+    it(cell.title, cell.run);
 });

@@ -30,7 +30,8 @@ afterAll(async () => {
 // --- Operations -------------------------------------------------------------------------------
 
 const ERR = "errors { code field message }";
-const LAB = "lab { id name shopId serviceIds fulfilment express capacitySheetsPerHour location { lat lng } postalCode region disabled online lastSeenAt latestLoad { utilisation queuedJobs queuedSheets reportedAt } }";
+const LAB =
+  "lab { id name shopId serviceIds fulfilment express capacitySheetsPerHour location { lat lng } postalCode region disabled online lastSeenAt latestLoad { utilisation queuedJobs queuedSheets reportedAt } }";
 const OPS = {
   createLab: `mutation($input: CreateLabInput!) { createLab(input: $input) { ${LAB} ${ERR} } }`,
   updateLab: `mutation($id: ID!, $input: UpdateLabInput!) { updateLab(id: $id, input: $input) { ${LAB} ${ERR} } }`,
@@ -71,7 +72,19 @@ const fresh = (prefix: string) => `${prefix}-${String(++seq).padStart(3, "0")}`;
 
 /** A lab written straight to the database. */
 async function seedLab(shopId = "SP01", id = fresh("XL")): Promise<string> {
-  await labs().insert({ id, name: `Lab ${id}`, shopId, fulfilment: "PICKUP", express: false, capacitySheetsPerHour: 100, lat: null, lng: null, postalCode: null, region: null, disabled: false });
+  await labs().insert({
+    id,
+    name: `Lab ${id}`,
+    shopId,
+    fulfilment: "PICKUP",
+    express: false,
+    capacitySheetsPerHour: 100,
+    lat: null,
+    lng: null,
+    postalCode: null,
+    region: null,
+    disabled: false,
+  });
   await links().insert({ labId: id, serviceId: "SV01" });
   return id;
 }
@@ -95,7 +108,11 @@ async function queueJobAt(labId: string): Promise<{ orderId: string; jobId: stri
   );
   expect(placed.data!.placeOrder.errors).toEqual([]);
   const order = placed.data!.placeOrder.order;
-  const confirmed = await c.gql(`mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { labId } errors { code } } }`, { id: order.id, total: order.total }, t.customer);
+  const confirmed = await c.gql(
+    `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { labId } errors { code } } }`,
+    { id: order.id, total: order.total },
+    t.customer,
+  );
   expect(confirmed.data!.confirmOrder).toEqual({ order: { labId }, errors: [] });
   const job = await jobs().findOneByOrFail({ orderId: order.id });
   return { orderId: order.id, jobId: job.id };
@@ -132,26 +149,103 @@ describe("faults: each reported with its code and field, nothing written", () =>
     ["an unknown shop, by a group admin", "createLab", () => ({ input: newLab({ shopId: "SP99" }) }), "UNKNOWN_SHOP", ["input", "shopId"], "groupA"],
     ["no services", "createLab", () => ({ input: newLab({ serviceIds: [] }) }), "NO_SERVICES", ["input", "serviceIds"], null],
     ["an unknown service", "createLab", () => ({ input: newLab({ serviceIds: ["SV01", "SV99"] }) }), "UNKNOWN_SERVICE", ["input", "serviceIds", "1"], null],
-    ["a service in other letter case", "createLab", () => ({ input: newLab({ serviceIds: ["sv01"] }) }), "UNKNOWN_SERVICE", ["input", "serviceIds", "0"], "groupA"],
-    ["a service twice", "createLab", () => ({ input: newLab({ serviceIds: ["SV02", "SV01", "SV02"] }) }), "DUPLICATE_SERVICE", ["input", "serviceIds", "2"], null],
-    ["101 services", "createLab", () => ({ input: newLab({ serviceIds: Array.from({ length: 101 }, (_, i) => `S${i}`) }) }), "TOO_MANY_SERVICES", ["input", "serviceIds"], null],
+    [
+      "a service in other letter case",
+      "createLab",
+      () => ({ input: newLab({ serviceIds: ["sv01"] }) }),
+      "UNKNOWN_SERVICE",
+      ["input", "serviceIds", "0"],
+      "groupA",
+    ],
+    [
+      "a service twice",
+      "createLab",
+      () => ({ input: newLab({ serviceIds: ["SV02", "SV01", "SV02"] }) }),
+      "DUPLICATE_SERVICE",
+      ["input", "serviceIds", "2"],
+      null,
+    ],
+    [
+      "101 services",
+      "createLab",
+      () => ({ input: newLab({ serviceIds: Array.from({ length: 101 }, (_, i) => `S${i}`) }) }),
+      "TOO_MANY_SERVICES",
+      ["input", "serviceIds"],
+      null,
+    ],
     ["no fulfilment", "createLab", () => ({ input: newLab({ fulfilment: [] }) }), "NO_FULFILMENT", ["input", "fulfilment"], null],
-    ["a fulfilment method twice", "createLab", () => ({ input: newLab({ fulfilment: ["PICKUP", "DELIVERY", "PICKUP"] }) }), "DUPLICATE_FULFILMENT", ["input", "fulfilment", "2"], null],
+    [
+      "a fulfilment method twice",
+      "createLab",
+      () => ({ input: newLab({ fulfilment: ["PICKUP", "DELIVERY", "PICKUP"] }) }),
+      "DUPLICATE_FULFILMENT",
+      ["input", "fulfilment", "2"],
+      null,
+    ],
     ["a capacity of 0", "createLab", () => ({ input: newLab({ capacitySheetsPerHour: 0 }) }), "INVALID_CAPACITY", ["input", "capacitySheetsPerHour"], null],
-    ["a negative capacity", "createLab", () => ({ input: newLab({ capacitySheetsPerHour: -5 }) }), "INVALID_CAPACITY", ["input", "capacitySheetsPerHour"], "groupA"],
-    ["a capacity above a million", "createLab", () => ({ input: newLab({ capacitySheetsPerHour: 1_000_001 }) }), "INVALID_CAPACITY", ["input", "capacitySheetsPerHour"], null],
-    ["a latitude above 90", "createLab", () => ({ input: newLab({ location: { lat: 90.5, lng: 0 } }) }), "INVALID_LOCATION", ["input", "location", "lat"], null],
-    ["a longitude below -180", "createLab", () => ({ input: newLab({ location: { lat: 0, lng: -180.5 } }) }), "INVALID_LOCATION", ["input", "location", "lng"], null],
+    [
+      "a negative capacity",
+      "createLab",
+      () => ({ input: newLab({ capacitySheetsPerHour: -5 }) }),
+      "INVALID_CAPACITY",
+      ["input", "capacitySheetsPerHour"],
+      "groupA",
+    ],
+    [
+      "a capacity above a million",
+      "createLab",
+      () => ({ input: newLab({ capacitySheetsPerHour: 1_000_001 }) }),
+      "INVALID_CAPACITY",
+      ["input", "capacitySheetsPerHour"],
+      null,
+    ],
+    [
+      "a latitude above 90",
+      "createLab",
+      () => ({ input: newLab({ location: { lat: 90.5, lng: 0 } }) }),
+      "INVALID_LOCATION",
+      ["input", "location", "lat"],
+      null,
+    ],
+    [
+      "a longitude below -180",
+      "createLab",
+      () => ({ input: newLab({ location: { lat: 0, lng: -180.5 } }) }),
+      "INVALID_LOCATION",
+      ["input", "location", "lng"],
+      null,
+    ],
     ["correcting an unknown lab", "updateLab", () => ({ id: "LAB99", input: { name: "X" } }), "NOT_FOUND", ["id"], null],
     ["correcting a lab named in other letter case", "updateLab", () => ({ id: "lab01", input: { name: "X" } }), "NOT_FOUND", ["id"], "groupA"],
     ["correcting a name to nothing", "updateLab", () => ({ id: "LAB01", input: { name: "" } }), "INVALID_NAME", ["input", "name"], null],
     ["moving to an unknown shop", "updateLab", () => ({ id: "LAB01", input: { shopId: "SP99" } }), "UNKNOWN_SHOP", ["input", "shopId"], "groupA"],
     ["moving a lab with a queued job", "updateLab", () => ({ id: busy, input: { shopId: "SP01" } }), "IN_USE", ["input", "shopId"], "groupA"],
     ["correcting to no services", "updateLab", () => ({ id: "LAB01", input: { serviceIds: [] } }), "NO_SERVICES", ["input", "serviceIds"], null],
-    ["correcting to an unknown service", "updateLab", () => ({ id: "LAB01", input: { serviceIds: ["SV99"] } }), "UNKNOWN_SERVICE", ["input", "serviceIds", "0"], null],
+    [
+      "correcting to an unknown service",
+      "updateLab",
+      () => ({ id: "LAB01", input: { serviceIds: ["SV99"] } }),
+      "UNKNOWN_SERVICE",
+      ["input", "serviceIds", "0"],
+      null,
+    ],
     ["correcting to no fulfilment", "updateLab", () => ({ id: "LAB01", input: { fulfilment: [] } }), "NO_FULFILMENT", ["input", "fulfilment"], null],
-    ["correcting the capacity to 0", "updateLab", () => ({ id: "LAB01", input: { capacitySheetsPerHour: 0 } }), "INVALID_CAPACITY", ["input", "capacitySheetsPerHour"], "groupA"],
-    ["correcting the latitude to -91", "updateLab", () => ({ id: "LAB01", input: { location: { lat: -91, lng: 0 } } }), "INVALID_LOCATION", ["input", "location", "lat"], null],
+    [
+      "correcting the capacity to 0",
+      "updateLab",
+      () => ({ id: "LAB01", input: { capacitySheetsPerHour: 0 } }),
+      "INVALID_CAPACITY",
+      ["input", "capacitySheetsPerHour"],
+      "groupA",
+    ],
+    [
+      "correcting the latitude to -91",
+      "updateLab",
+      () => ({ id: "LAB01", input: { location: { lat: -91, lng: 0 } } }),
+      "INVALID_LOCATION",
+      ["input", "location", "lat"],
+      null,
+    ],
     ["deleting an unknown lab", "deleteLab", () => ({ id: "LAB99" }), "NOT_FOUND", ["id"], null],
     ["deleting a lab named in other letter case", "deleteLab", () => ({ id: "lab01" }), "NOT_FOUND", ["id"], null],
   ];
@@ -169,9 +263,18 @@ describe("faults: each reported with its code and field, nothing written", () =>
   it("names the unfinished print jobs that hold a lab, for a move and for a delete", async () => {
     const before = await snapshot();
     const move = await ok("updateLab", { id: busy, input: { shopId: "SP01", name: "Renamed" } }, t.center);
-    expect(move.errors).toEqual([{ code: "IN_USE", field: ["input", "shopId"], message: `Lab ${busy} is still used by print jobs not done or failed ${busyJob}; it moves to another shop once they are` }]);
+    expect(move.errors).toEqual([
+      {
+        code: "IN_USE",
+        field: ["input", "shopId"],
+        message: `Lab ${busy} is still used by print jobs not done or failed ${busyJob}; it moves to another shop once they are`,
+      },
+    ]);
     const del = await ok("deleteLab", { id: busy }, t.center);
-    expect(del).toEqual({ lab: null, errors: [{ code: "IN_USE", field: ["id"], message: `Lab ${busy} is still used by print jobs not done or failed ${busyJob}` }] });
+    expect(del).toEqual({
+      lab: null,
+      errors: [{ code: "IN_USE", field: ["id"], message: `Lab ${busy} is still used by print jobs not done or failed ${busyJob}` }],
+    });
     // A leased job holds it too.
     await jobs().update({ id: busyJob }, { status: "LEASED" });
     expect((await ok("deleteLab", { id: busy }, t.groupA)).errors.map((e) => e.code)).toEqual(["IN_USE"]);
@@ -249,7 +352,15 @@ describe("registering, correcting and deleting", () => {
       latestLoad: null,
     };
     expect(payload).toEqual({ lab: expected, errors: [] });
-    expect(await labs().findOneByOrFail({ id: "LAB-OSAKA-2" })).toMatchObject({ name: "Osaka second server", shopId: "SP03", fulfilment: "PICKUP,DELIVERY", express: true, capacitySheetsPerHour: 900, lat: 34.7, lng: 135.5 });
+    expect(await labs().findOneByOrFail({ id: "LAB-OSAKA-2" })).toMatchObject({
+      name: "Osaka second server",
+      shopId: "SP03",
+      fulfilment: "PICKUP,DELIVERY",
+      express: true,
+      capacitySheetsPerHour: 900,
+      lat: 34.7,
+      lng: 135.5,
+    });
     expect((await links().find({ where: { labId: "LAB-OSAKA-2" }, order: { serviceId: "ASC" } })).map((l) => l.serviceId)).toEqual(["SV01", "SV02"]);
     const read = await c.gql(`query { lab(id: "LAB-OSAKA-2") ${LAB.slice(4)} }`, {}, t.groupB);
     expect(read.data!.lab).toEqual(expected);
@@ -261,24 +372,60 @@ describe("registering, correcting and deleting", () => {
   });
 
   it("a group admin registers a lab of their group's shop, corrects it, moves it within the group and deletes it", async () => {
-    const created = await ok("createLab", { input: newLab({ id: "GA-LAB", shopId: "SP02", serviceIds: ["SV02"], fulfilment: ["PICKUP"], capacitySheetsPerHour: 50, postalCode: "220-0011" }) }, t.groupA);
+    const created = await ok(
+      "createLab",
+      { input: newLab({ id: "GA-LAB", shopId: "SP02", serviceIds: ["SV02"], fulfilment: ["PICKUP"], capacitySheetsPerHour: 50, postalCode: "220-0011" }) },
+      t.groupA,
+    );
     expect(created.errors).toEqual([]);
     expect(created.lab).toMatchObject({ id: "GA-LAB", shopId: "SP02", serviceIds: ["SV02"], express: false, postalCode: "220-0011", location: null });
 
     const corrected = await ok(
       "updateLab",
-      { id: "GA-LAB", input: { name: "Yokohama lab", serviceIds: ["SV03", "SV01"], fulfilment: ["DELIVERY"], express: true, capacitySheetsPerHour: 75, location: { lat: 35.44, lng: 139.64 }, postalCode: null } },
+      {
+        id: "GA-LAB",
+        input: {
+          name: "Yokohama lab",
+          serviceIds: ["SV03", "SV01"],
+          fulfilment: ["DELIVERY"],
+          express: true,
+          capacitySheetsPerHour: 75,
+          location: { lat: 35.44, lng: 139.64 },
+          postalCode: null,
+        },
+      },
       t.groupA,
     );
     expect(corrected).toEqual({
-      lab: expect.objectContaining({ id: "GA-LAB", name: "Yokohama lab", shopId: "SP02", serviceIds: ["SV01", "SV03"], fulfilment: ["DELIVERY"], express: true, capacitySheetsPerHour: 75, location: { lat: 35.44, lng: 139.64 }, postalCode: null }),
+      lab: expect.objectContaining({
+        id: "GA-LAB",
+        name: "Yokohama lab",
+        shopId: "SP02",
+        serviceIds: ["SV01", "SV03"],
+        fulfilment: ["DELIVERY"],
+        express: true,
+        capacitySheetsPerHour: 75,
+        location: { lat: 35.44, lng: 139.64 },
+        postalCode: null,
+      }),
       errors: [],
     });
-    expect(await labs().findOneByOrFail({ id: "GA-LAB" })).toMatchObject({ name: "Yokohama lab", fulfilment: "DELIVERY", express: true, capacitySheetsPerHour: 75, lat: 35.44, lng: 139.64, postalCode: null });
+    expect(await labs().findOneByOrFail({ id: "GA-LAB" })).toMatchObject({
+      name: "Yokohama lab",
+      fulfilment: "DELIVERY",
+      express: true,
+      capacitySheetsPerHour: 75,
+      lat: 35.44,
+      lng: 139.64,
+      postalCode: null,
+    });
     expect((await links().find({ where: { labId: "GA-LAB" }, order: { serviceId: "ASC" } })).map((l) => l.serviceId)).toEqual(["SV01", "SV03"]);
 
     // Within the group: SP02 -> SP01. Out of it: refused, nothing changed.
-    expect((await ok("updateLab", { id: "GA-LAB", input: { shopId: "SP01", location: null } }, t.groupA)).lab).toMatchObject({ shopId: "SP01", location: null });
+    expect((await ok("updateLab", { id: "GA-LAB", input: { shopId: "SP01", location: null } }, t.groupA)).lab).toMatchObject({
+      shopId: "SP01",
+      location: null,
+    });
     const before = await snapshot();
     const out = await run("updateLab", { id: "GA-LAB", input: { shopId: "SP03" } }, t.groupA);
     expect(out.errors![0].extensions!.code).toBe("FORBIDDEN");
@@ -294,7 +441,11 @@ describe("registering, correcting and deleting", () => {
   it("changes nothing (and tells no one) when nothing differs", async () => {
     const id = await seedLab("SP01");
     const before = await snapshot();
-    const same = await ok("updateLab", { id, input: { name: `Lab ${id}`, serviceIds: ["SV01"], fulfilment: ["PICKUP"], capacitySheetsPerHour: 100, express: false } }, t.center);
+    const same = await ok(
+      "updateLab",
+      { id, input: { name: `Lab ${id}`, serviceIds: ["SV01"], fulfilment: ["PICKUP"], capacitySheetsPerHour: 100, express: false } },
+      t.center,
+    );
     expect(same.errors).toEqual([]);
     expect(same.lab).toMatchObject({ id, name: `Lab ${id}` });
     expect(await snapshot()).toEqual(before);
@@ -308,7 +459,9 @@ describe("registering, correcting and deleting", () => {
     expect(key.data!.createLabApiKey.errors).toEqual([]);
     expect((await ok("deleteLab", { id }, t.groupB)).errors.map((e) => e.code)).toEqual(["IN_USE"]);
     await jobs().update({ id: done.jobId }, { status: "DONE" });
-    expect((await ok("deleteLab", { id }, t.groupB)).errors).toEqual([{ code: "IN_USE", field: ["id"], message: `Lab ${id} is still used by print jobs not done or failed ${failed.jobId}` }]);
+    expect((await ok("deleteLab", { id }, t.groupB)).errors).toEqual([
+      { code: "IN_USE", field: ["id"], message: `Lab ${id} is still used by print jobs not done or failed ${failed.jobId}` },
+    ]);
     await jobs().update({ id: failed.jobId }, { status: "FAILED" });
 
     const deleted = await ok("deleteLab", { id }, t.groupB);
@@ -341,7 +494,9 @@ describe("registering, correcting and deleting", () => {
 });
 
 describe("presence: online, last seen, last load", () => {
-  const read = async (id: string) => (await c.gql(`query($id: ID!) { lab(id: $id) { online lastSeenAt latestLoad { utilisation queuedJobs queuedSheets reportedAt } } }`, { id }, t.center)).data!.lab;
+  const read = async (id: string) =>
+    (await c.gql(`query($id: ID!) { lab(id: $id) { online lastSeenAt latestLoad { utilisation queuedJobs queuedSheets reportedAt } } }`, { id }, t.center))
+      .data!.lab;
 
   it("is online while its daemon holds a printJobs subscription", async () => {
     expect(await read("LAB02")).toEqual({ online: false, lastSeenAt: null, latestLoad: null });
@@ -382,7 +537,8 @@ describe("change notices", () => {
   it("a lab registered by the center admin at SP01 tells group-a and shop-1, not group B, shop-2 or the actor", async () => {
     const id = fresh("NL");
     expect((await ok("createLab", { input: newLab({ id, shopId: "SP01" }) }, t.center)).errors).toEqual([]);
-    for (const token of [t.groupA, t.shop1]) expect(await inbox(token)).toEqual([{ kind: "LAB_CREATED", message: expect.stringContaining(`Lab ${id} "New lab" of shop SP01`) }]);
+    for (const token of [t.groupA, t.shop1])
+      expect(await inbox(token)).toEqual([{ kind: "LAB_CREATED", message: expect.stringContaining(`Lab ${id} "New lab" of shop SP01`) }]);
     for (const token of [t.groupB, t.shop2, t.shop3, t.center]) expect((await inbox(token)).filter((n) => n.kind.startsWith("LAB_"))).toEqual([]);
   });
 
@@ -394,7 +550,8 @@ describe("change notices", () => {
     expect(await inbox(t.groupA)).toEqual([]);
     await clearInbox(t.shop2);
     await ok("updateLab", { id, input: { shopId: "SP01" } }, t.groupA);
-    for (const token of [t.shop1, t.shop2]) expect(await inbox(token)).toEqual([{ kind: "LAB_UPDATED", message: expect.stringContaining("shop SP02 -> SP01") }]);
+    for (const token of [t.shop1, t.shop2])
+      expect(await inbox(token)).toEqual([{ kind: "LAB_UPDATED", message: expect.stringContaining("shop SP02 -> SP01") }]);
   });
 
   it("a deletion reaches a live subscriber once committed; a refused change tells no one", async () => {
@@ -419,7 +576,13 @@ describe("authorization table", () => {
   };
   // Every target is in SP01 (shop group SG01): group-a's scope, not group-b's.
   const rows: MatrixOperation[] = [
-    { op: "createLab", prepare: () => ({ input: newLab({ shopId: "SP01" }) }), send: send("createLab"), whenAllowed: allowed("createLab"), applied: async (v) => (await labs().countBy({ id: v.input.id })) === 1 },
+    {
+      op: "createLab",
+      prepare: () => ({ input: newLab({ shopId: "SP01" }) }),
+      send: send("createLab"),
+      whenAllowed: allowed("createLab"),
+      applied: async (v) => (await labs().countBy({ id: v.input.id })) === 1,
+    },
     {
       op: "updateLab",
       prepare: async () => ({ id: await seedLab("SP01"), input: { capacitySheetsPerHour: 777, serviceIds: ["SV02"] } }),
@@ -427,7 +590,13 @@ describe("authorization table", () => {
       whenAllowed: allowed("updateLab"),
       applied: async (v) => (await labs().findOneByOrFail({ id: v.id })).capacitySheetsPerHour === 777,
     },
-    { op: "deleteLab", prepare: async () => ({ id: await seedLab("SP01") }), send: send("deleteLab"), whenAllowed: allowed("deleteLab"), applied: async (v) => (await labs().countBy({ id: v.id })) === 0 },
+    {
+      op: "deleteLab",
+      prepare: async () => ({ id: await seedLab("SP01") }),
+      send: send("deleteLab"),
+      whenAllowed: allowed("deleteLab"),
+      applied: async (v) => (await labs().countBy({ id: v.id })) === 0,
+    },
   ];
   const callers: MatrixCaller[] = [
     ["anonymous", () => null, "UNAUTHENTICATED"],

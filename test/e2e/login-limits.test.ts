@@ -29,7 +29,15 @@ function loginFrom(url: string, from: string, login: string, password: string): 
   return new Promise((resolve, reject) => {
     const req = http.request(
       // A fresh connection per request: the address is the connection's.
-      { host: u.hostname, port: u.port, path: u.pathname, method: "POST", localAddress: from, agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: "POST",
+        localAddress: from,
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -52,7 +60,7 @@ function loginFrom(url: string, from: string, login: string, password: string): 
 function tally(answers: LoginAnswer[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const a of answers) {
-    const k = a.token ? "token" : a.errors[0]?.code ?? "none";
+    const k = a.token ? "token" : (a.errors[0]?.code ?? "none");
     out[k] = (out[k] ?? 0) + 1;
   }
   return out;
@@ -101,7 +109,10 @@ describe("login rate limits", () => {
 
   it("counts a successful login as no failure", async () => {
     for (let i = 0; i < 12; i++) expect((await loginFrom(c.url, "127.0.0.8", "customer", "customer-pass")).errors).toEqual([]);
-    expect(tally(await Promise.all(Array.from({ length: 12 }, () => loginFrom(c.url, "127.0.0.8", "customer", "wrong-password"))))).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 2 });
+    expect(tally(await Promise.all(Array.from({ length: 12 }, () => loginFrom(c.url, "127.0.0.8", "customer", "wrong-password"))))).toEqual({
+      INVALID_CREDENTIALS: 10,
+      RATE_LIMITED: 2,
+    });
   });
 });
 

@@ -118,7 +118,10 @@ async function stopCenter(center: Center | undefined): Promise<void> {
   function collect<T>(client: Client, query: string): { values: T[]; errors: unknown[]; dispose(): void } {
     const values: T[] = [];
     const errors: unknown[] = [];
-    const dispose = client.subscribe<T>({ query }, { next: (v) => (v.errors ? errors.push(v.errors) : values.push(v.data as T)), error: (e) => errors.push(e), complete: () => undefined });
+    const dispose = client.subscribe<T>(
+      { query },
+      { next: (v) => (v.errors ? errors.push(v.errors) : values.push(v.data as T)), error: (e) => errors.push(e), complete: () => undefined },
+    );
     return { values, errors, dispose };
   }
 
@@ -166,7 +169,10 @@ async function stopCenter(center: Center | undefined): Promise<void> {
   });
 
   it("a lab subscribed on A receives the job of an order confirmed through B", async () => {
-    const lab = collect<{ printJobs: { job: { id: string; orderId: string; labId: string; status: string } } }>(ws(a, LAB01_KEY), "subscription { printJobs { job { id orderId labId status } } }");
+    const lab = collect<{ printJobs: { job: { id: string; orderId: string; labId: string; status: string } } }>(
+      ws(a, LAB01_KEY),
+      "subscription { printJobs { job { id orderId labId status } } }",
+    );
     await waitFor("the lab's subscription on A", async () => (await listeners("printJob:LAB01")) >= 1);
 
     const placed = await gql(
@@ -177,7 +183,12 @@ async function stopCenter(center: Center | undefined): Promise<void> {
     );
     expect(placed.data!.placeOrder.errors).toEqual([]);
     const order = placed.data!.placeOrder.order;
-    const confirmed = await gql(b, `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { labId } errors { code } } }`, { id: order.id, total: order.total }, t.customerB);
+    const confirmed = await gql(
+      b,
+      `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { labId } errors { code } } }`,
+      { id: order.id, total: order.total },
+      t.customerB,
+    );
     expect(confirmed.data!.confirmOrder).toEqual({ order: { labId: "LAB01" }, errors: [] });
 
     const event = await waitFor("the job rung on A", async () => lab.values.find((v) => v.printJobs.job.orderId === order.id));
@@ -194,7 +205,10 @@ async function stopCenter(center: Center | undefined): Promise<void> {
     expect(renamed.data!.updateShopGroup.errors).toEqual([]);
 
     const notice = await waitFor("the notice on A", async () => inbox.values[0]);
-    expect(notice.notifications).toEqual({ kind: "SHOP_GROUP_UPDATED", message: `Shop group SG01 was renamed from "Shop group A" to "Shop group A, renamed on B" by center` });
+    expect(notice.notifications).toEqual({
+      kind: "SHOP_GROUP_UPDATED",
+      message: `Shop group SG01 was renamed from "Shop group A" to "Shop group A, renamed on B" by center`,
+    });
     expect(inbox.errors).toEqual([]);
     inbox.dispose();
   });
@@ -271,9 +285,17 @@ async function stopCenter(center: Center | undefined): Promise<void> {
       void drain(ours, heardByUs);
       void drain(theirs, heardByThem);
       await waitFor("the two extra listeners", async () => (await listeners("invalidate")) >= 3);
-      await waitFor("the other database's listener", async () => Number(((await redis.pubsub("NUMSUB", `${prefix.slice(0, -1)}_other:invalidate`)) as [string, number])[1]) >= 1);
+      await waitFor(
+        "the other database's listener",
+        async () => Number(((await redis.pubsub("NUMSUB", `${prefix.slice(0, -1)}_other:invalidate`)) as [string, number])[1]) >= 1,
+      );
 
-      const renamed = await gql(a, `mutation { updateShopGroup(id: "SG02", input: { name: "Shop group B, renamed on A" }) { errors { code } } }`, {}, t.centerA);
+      const renamed = await gql(
+        a,
+        `mutation { updateShopGroup(id: "SG02", input: { name: "Shop group B, renamed on A" }) { errors { code } } }`,
+        {},
+        t.centerA,
+      );
       expect(renamed.data!.updateShopGroup.errors).toEqual([]);
       await waitFor("the invalidation on this database's channel", async () => heardByUs.length > 0);
       expect(heardByUs).toContainEqual({ kind: "catalog" });

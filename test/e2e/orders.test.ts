@@ -9,7 +9,6 @@ import { uploadPng } from "../support/images";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "../../src/orders/order.entity";
 import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { LabEntity } from "../../src/labs/lab.entity";
-import { queryCounter } from "../../src/db/query-counter";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 const LAB02_KEY = "lab02-key-0123456789abcdef";
@@ -21,7 +20,8 @@ const t: Record<string, string> = {};
 let photo: string; // the customer's own image
 let otherPhoto: string; // another customer's image
 
-const ORDER_FIELDS = "id status shopId labId total currency placedAt confirmedAt customerUserId quote { shopId total priceDate } subOrders { id serviceId sheets items { id imageId } }";
+const ORDER_FIELDS =
+  "id status shopId labId total currency placedAt confirmedAt customerUserId quote { shopId total priceDate } subOrders { id serviceId sheets items { id imageId } }";
 const PLACE = `mutation($input: OrderInput!, $key: String) { placeOrder(input: $input, idempotencyKey: $key) { order { ${ORDER_FIELDS} } errors { code message field } } }`;
 const CONFIRM = `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { ${ORDER_FIELDS} assignment { rule chosenLabId notes candidates { labId reasons } rejected { labId reasons } } } errors { code message field } } }`;
 
@@ -33,7 +33,11 @@ beforeAll(async () => {
   t.groupB = await c.login("group-b", "group-b-pass");
   t.shop1 = await c.login("shop-1", "shop-1-pass");
   t.shop2 = await c.login("shop-2", "shop-2-pass");
-  const made = await c.gql(`mutation { createUser(input: { id: "U101", login: "bob", name: "Bob", password: "bob-password", role: GENERAL_USER }) { errors { code } } }`, {}, t.center);
+  const made = await c.gql(
+    `mutation { createUser(input: { id: "U101", login: "bob", name: "Bob", password: "bob-password", role: GENERAL_USER }) { errors { code } } }`,
+    {},
+    t.center,
+  );
   expect(made.data!.createUser.errors).toEqual([]);
   t.bob = await c.login("bob", "bob-password");
   photo = (await uploadPng(c.url, t.customer, 1)).id;
@@ -44,7 +48,11 @@ afterAll(async () => {
 });
 
 const pickup = (shopId: string | null, subOrders: object[], extra: object = {}) => ({ shopId, fulfilment: { method: "PICKUP" }, subOrders, ...extra });
-const a4 = (sheets = 5, images: string[] = []) => ({ serviceId: "SV01", sheets, items: images.map((imageId) => ({ imageId, layout: { x: 10, y: 10, width: 100, height: 150 } })) });
+const a4 = (sheets = 5, images: string[] = []) => ({
+  serviceId: "SV01",
+  sheets,
+  items: images.map((imageId) => ({ imageId, layout: { x: 10, y: 10, width: 100, height: 150 } })),
+});
 const cards = (sheets = 10, images: string[] = []) => ({ serviceId: "SV02", sheets, items: images.map((imageId) => ({ imageId })) });
 
 async function placeAndConfirm(input: object, token = t.customer) {
@@ -66,7 +74,15 @@ describe("the whole flow", () => {
     const placed = await c.gql(PLACE, { input, key: "flow-1" }, t.customer);
     expect(placed.data!.placeOrder.errors).toEqual([]);
     const order = placed.data!.placeOrder.order;
-    expect(order).toMatchObject({ status: "QUOTED", shopId: "SP01", labId: null, total: q.data!.quote.quote.total, currency: "JPY", customerUserId: "U100", confirmedAt: null });
+    expect(order).toMatchObject({
+      status: "QUOTED",
+      shopId: "SP01",
+      labId: null,
+      total: q.data!.quote.quote.total,
+      currency: "JPY",
+      customerUserId: "U100",
+      confirmedAt: null,
+    });
     expect(order.subOrders).toEqual([
       { id: "1", serviceId: "SV01", sheets: 5, items: [expect.objectContaining({ imageId: photo }), expect.objectContaining({ imageId: "IMG-C01" })] },
       { id: "2", serviceId: "SV02", sheets: 10, items: [expect.objectContaining({ imageId: photo })] },
@@ -98,7 +114,10 @@ describe("the whole flow", () => {
   it("refuses a wrong total, a stranger's confirm, a cancelled order and an expired quote, writing nothing", async () => {
     const placed = (await c.gql(PLACE, { input: pickup("SP01", [a4(3, [photo])]) }, t.customer)).data!.placeOrder.order;
     const mismatch = await c.gql(CONFIRM, { id: placed.id, total: placed.total + 1 }, t.customer);
-    expect(mismatch.data!.confirmOrder).toEqual({ order: null, errors: [{ code: "QUOTE_MISMATCH", message: `The accepted total ${placed.total + 1} is not the quoted total ${placed.total}`, field: ["acceptedTotal"] }] });
+    expect(mismatch.data!.confirmOrder).toEqual({
+      order: null,
+      errors: [{ code: "QUOTE_MISMATCH", message: `The accepted total ${placed.total + 1} is not the quoted total ${placed.total}`, field: ["acceptedTotal"] }],
+    });
     const stranger = await c.gql(CONFIRM, { id: placed.id, total: placed.total }, t.bob);
     expect(stranger.data!.confirmOrder.errors).toEqual([expect.objectContaining({ code: "NOT_FOUND", field: ["orderId"] })]);
     expect((await c.ds.getRepository(OrderEntity).findOneByOrFail({ id: placed.id })).status).toBe("QUOTED");
@@ -126,7 +145,10 @@ describe("confirming an order this process remembers", () => {
     // The memory says QUOTED: its version-checked UPDATE misses, the job's INSERT with it, and the
     // order read again says why (what that costs: test/dispatch/print-job-store).
     const late = await c.gql(LEAN, { id: placed.id, total: placed.total }, t.customer);
-    expect(late.data!.confirmOrder).toEqual({ order: null, errors: [{ code: "ILLEGAL_TRANSITION", message: expect.stringContaining("CANCELLED"), field: ["orderId"] }] });
+    expect(late.data!.confirmOrder).toEqual({
+      order: null,
+      errors: [{ code: "ILLEGAL_TRANSITION", message: expect.stringContaining("CANCELLED"), field: ["orderId"] }],
+    });
     expect(await jobsOf(placed.id)).toEqual([]);
     const stored = await c.ds.getRepository(OrderEntity).findOneByOrFail({ id: placed.id });
     expect([stored.status, stored.labId, stored.confirmedAt, stored.version]).toEqual(["CANCELLED", null, null, 1]);
@@ -152,7 +174,10 @@ describe("idempotency", () => {
     expect(second.data!.placeOrder.order.id).toBe(first.data!.placeOrder.order.id);
     const before = await c.ds.getRepository(OrderEntity).count();
     const other = await c.gql(PLACE, { input: pickup("SP02", [a4(5, [photo])]), key: "idem-42" }, t.customer);
-    expect(other.data!.placeOrder).toEqual({ order: null, errors: [{ code: "IDEMPOTENCY_KEY_REUSED", message: "This idempotencyKey was used for a different order", field: ["idempotencyKey"] }] });
+    expect(other.data!.placeOrder).toEqual({
+      order: null,
+      errors: [{ code: "IDEMPOTENCY_KEY_REUSED", message: "This idempotencyKey was used for a different order", field: ["idempotencyKey"] }],
+    });
     // Keys are per user: bob's same key is a new order.
     const bobs = await c.gql(PLACE, { input: pickup("SP02", [a4(4, [otherPhoto])]), key: "idem-42" }, t.bob);
     expect(bobs.data!.placeOrder.errors).toEqual([]);
@@ -197,7 +222,11 @@ describe("assignment", () => {
     expect(order).toMatchObject({ shopId: "SP03", labId: "LAB03" });
     // SG02 prices A4 at 9/sheet (no P01 in its template): 45, where SG01 would charge 150 + 50.
     expect(order.total).toBe(45);
-    const admin = await c.gql(`query($id: ID!) { order(id: $id) { assignment { rule chosenLabId notes candidates { labId reasons } rejected { labId reasons } } } }`, { id: order.id }, t.center);
+    const admin = await c.gql(
+      `query($id: ID!) { order(id: $id) { assignment { rule chosenLabId notes candidates { labId reasons } rejected { labId reasons } } } }`,
+      { id: order.id },
+      t.center,
+    );
     const a = admin.data!.order.assignment;
     expect(a.rule).toBe("RANKED");
     expect(a.candidates[0].labId).toBe("LAB03");
@@ -215,15 +244,25 @@ describe("assignment", () => {
   });
 
   it("sends express orders to express labs only, and orders to labs that offer every service", async () => {
-    const express = { fulfilment: { method: "DELIVERY", speed: "EXPRESS", address: { country: "JP", postalCode: "530-0001", location: OSAKA } }, subOrders: [a4(1, [photo])] };
+    const express = {
+      fulfilment: { method: "DELIVERY", speed: "EXPRESS", address: { country: "JP", postalCode: "530-0001", location: OSAKA } },
+      subOrders: [a4(1, [photo])],
+    };
     expect(await placeAndConfirm(express)).toMatchObject({ labId: "LAB01" });
-    const stickers = { fulfilment: { method: "DELIVERY", address: { country: "JP", postalCode: "530-0001", location: OSAKA } }, subOrders: [{ serviceId: "SV03", sheets: 1, items: [] }] };
+    const stickers = {
+      fulfilment: { method: "DELIVERY", address: { country: "JP", postalCode: "530-0001", location: OSAKA } },
+      subOrders: [{ serviceId: "SV03", sheets: 1, items: [] }],
+    };
     expect(await placeAndConfirm(stickers)).toMatchObject({ labId: "LAB01" });
   });
 
   it("lets a named lab win over distance and load", async () => {
     await c.ds.getRepository(LabEntity).update({ id: "LAB01" }, { loadUtilisation: 3, loadReportedAt: new Date() });
-    const far = { labId: "LAB01", fulfilment: { method: "DELIVERY", address: { country: "JP", postalCode: "530-0001", location: OSAKA } }, subOrders: [a4(1, [photo])] };
+    const far = {
+      labId: "LAB01",
+      fulfilment: { method: "DELIVERY", address: { country: "JP", postalCode: "530-0001", location: OSAKA } },
+      subOrders: [a4(1, [photo])],
+    };
     expect(await placeAndConfirm(far)).toMatchObject({ labId: "LAB01" });
     await c.ds.getRepository(LabEntity).update({ id: "LAB01" }, { loadUtilisation: null, loadReportedAt: null });
   });
@@ -243,7 +282,11 @@ describe("assignment", () => {
 describe("two-phase pick", () => {
   it("shows the capable labs best first with their quotes, then takes the customer's choice", async () => {
     const input = { fulfilment: { method: "DELIVERY", address: { country: "JP", postalCode: "100-0005", location: TOKYO } }, subOrders: [a4(5, [photo])] };
-    const r = await c.gql(`query($input: OrderInput!) { labCandidates(input: $input) { labId shopId distanceKm load reasons quote { shopId total } } }`, { input }, t.customer);
+    const r = await c.gql(
+      `query($input: OrderInput!) { labCandidates(input: $input) { labId shopId distanceKm load reasons quote { shopId total } } }`,
+      { input },
+      t.customer,
+    );
     const list = r.data!.labCandidates as Array<{ labId: string; shopId: string; distanceKm: number; quote: { shopId: string; total: number } }>;
     expect(list.map((l) => l.labId)).toEqual(["LAB01", "LAB02", "LAB03"]);
     expect(list[0].distanceKm).toBeLessThan(1);
@@ -252,7 +295,11 @@ describe("two-phase pick", () => {
     const chosen = await placeAndConfirm({ ...input, labId: "LAB03" });
     expect(chosen).toMatchObject({ labId: "LAB03", shopId: "SP03", total: 45 });
     // The stored decision says how many labs it left out (none here).
-    const admin = await c.gql(`query($id: ID!) { order(id: $id) { assignment { candidatesOmitted rejectedOmitted rejected { labId } } } }`, { id: chosen.id }, t.center);
+    const admin = await c.gql(
+      `query($id: ID!) { order(id: $id) { assignment { candidatesOmitted rejectedOmitted rejected { labId } } } }`,
+      { id: chosen.id },
+      t.center,
+    );
     expect(admin.data!.order.assignment).toMatchObject({ candidatesOmitted: 0, rejectedOmitted: 0 });
   });
 
@@ -306,8 +353,12 @@ describe("reassignment", () => {
     expect(r.data!.cancelOrder).toEqual({ order: { status: "CANCELLED" }, errors: [] });
     expect((await jobsOf(order.id)).map((j) => j.status)).toEqual(["FAILED"]);
     const other = await placeAndConfirm(pickup("SP01", [a4(2, [photo])]));
-    expect((await c.gql(`mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }`, { id: other.id }, t.shop2)).errors![0].extensions!.code).toBe("FORBIDDEN");
-    expect((await c.gql(`mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }`, { id: other.id }, t.bob)).data!.cancelOrder.errors).toEqual([{ code: "NOT_FOUND" }]);
+    expect((await c.gql(`mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }`, { id: other.id }, t.shop2)).errors![0].extensions!.code).toBe(
+      "FORBIDDEN",
+    );
+    expect((await c.gql(`mutation($id: ID!) { cancelOrder(orderId: $id) { errors { code } } }`, { id: other.id }, t.bob)).data!.cancelOrder.errors).toEqual([
+      { code: "NOT_FOUND" },
+    ]);
   });
 });
 
@@ -315,20 +366,38 @@ describe("bad input", () => {
   const cases: Array<[string, () => object, string, Array<string | number>]> = [
     ["an unknown image", () => pickup("SP01", [a4(1, ["IMG-nope"])]), "UNKNOWN_IMAGE", ["input", "subOrders", "0", "items", "0", "imageId"]],
     ["someone else's image", () => pickup("SP01", [a4(1, [photo, otherPhoto])]), "FOREIGN_IMAGE", ["input", "subOrders", "0", "items", "1", "imageId"]],
-    ["an unknown service", () => pickup("SP01", [{ serviceId: "SV99", sheets: 1, items: [] }]), "SERVICE_NOT_OFFERED", ["input", "subOrders", "0", "serviceId"]],
+    [
+      "an unknown service",
+      () => pickup("SP01", [{ serviceId: "SV99", sheets: 1, items: [] }]),
+      "SERVICE_NOT_OFFERED",
+      ["input", "subOrders", "0", "serviceId"],
+    ],
     ["an unknown shop", () => pickup("SP99", [a4(1)]), "UNKNOWN_SHOP", ["input", "shopId"]],
     ["sheets below 1", () => pickup("SP01", [a4(0)]), "INVALID_SHEETS", ["input", "subOrders", "0", "sheets"]],
     ["absurdly many sheets", () => pickup("SP01", [a4(5_000_000)]), "TOO_MANY_SHEETS", ["input", "subOrders", "0", "sheets"]],
     ["no sub-orders", () => pickup("SP01", []), "EMPTY_ORDER", ["input", "subOrders"]],
-    ["too many items", () => pickup("SP01", [a4(1, Array(600).fill("IMG-C01")), cards(1, Array(600).fill("IMG-C01"))]), "TOO_MANY_ITEMS", ["input", "subOrders"]],
+    [
+      "too many items",
+      () => pickup("SP01", [a4(1, Array(600).fill("IMG-C01")), cards(1, Array(600).fill("IMG-C01"))]),
+      "TOO_MANY_ITEMS",
+      ["input", "subOrders"],
+    ],
   ];
   for (const [what, input, code, field] of cases) {
     it(`refuses ${what} (${code}) and writes nothing`, async () => {
-      const before = [await c.ds.getRepository(OrderEntity).count(), await c.ds.getRepository(SubOrderEntity).count(), await c.ds.getRepository(OrderItemEntity).count()];
+      const before = [
+        await c.ds.getRepository(OrderEntity).count(),
+        await c.ds.getRepository(SubOrderEntity).count(),
+        await c.ds.getRepository(OrderItemEntity).count(),
+      ];
       const r = await c.gql(PLACE, { input: input() }, t.customer);
       expect(r.data!.placeOrder.order).toBeNull();
       expect(r.data!.placeOrder.errors).toContainEqual(expect.objectContaining({ code, field: field.map(String) }));
-      expect([await c.ds.getRepository(OrderEntity).count(), await c.ds.getRepository(SubOrderEntity).count(), await c.ds.getRepository(OrderItemEntity).count()]).toEqual(before);
+      expect([
+        await c.ds.getRepository(OrderEntity).count(),
+        await c.ds.getRepository(SubOrderEntity).count(),
+        await c.ds.getRepository(OrderItemEntity).count(),
+      ]).toEqual(before);
     });
   }
 
@@ -414,7 +483,15 @@ describe("what an order costs", () => {
       for (const placed of place.results) {
         expect(placed.data!.placeOrder.errors).toEqual([]);
         expect(placed.data!.placeOrder.order.subOrders).toEqual([
-          { id: "1", serviceId: "SV01", sheets: 2, items: [{ id: expect.any(String), imageId: photo }, { id: expect.any(String), imageId: "IMG-C01" }] },
+          {
+            id: "1",
+            serviceId: "SV01",
+            sheets: 2,
+            items: [
+              { id: expect.any(String), imageId: photo },
+              { id: expect.any(String), imageId: "IMG-C01" },
+            ],
+          },
           { id: "2", serviceId: "SV02", sheets: 3, items: [{ id: expect.any(String), imageId: photo }] },
         ]);
       }
@@ -434,7 +511,10 @@ describe("what an order costs", () => {
       expect(await c.ds.getRepository(OrderEntity).count({ where: { idempotencyKey: "cost-0" } })).toBe(1);
 
       // A load report drops the list: the next order ranks with the reported load.
-      expect((await c.gql(LOAD, { input: { queuedJobs: 4, queuedSheets: 40, utilisation: 0.75 } }, LAB01_KEY)).data!.reportLabLoad).toEqual({ accepted: true, errors: [] });
+      expect((await c.gql(LOAD, { input: { queuedJobs: 4, queuedSheets: 40, utilisation: 0.75 } }, LAB01_KEY)).data!.reportLabLoad).toEqual({
+        accepted: true,
+        errors: [],
+      });
       const next = await placeAndConfirm(input);
       expect(assignment.stats.loads).toBe(loads + 1);
       const explained = await c.gql(ASSIGNMENT, { id: next.id }, t.center);
@@ -476,7 +556,16 @@ describe("the lab is told", () => {
     expect(queued.length).toBeGreaterThan(0);
     const client = c.ws(LAB02_KEY);
     const events: Ev[] = [];
-    const dispose = client.subscribe<Ev>({ query: SUB }, { next: (v) => events.push(v.data as Ev), error: (e) => { throw e; }, complete: () => undefined });
+    const dispose = client.subscribe<Ev>(
+      { query: SUB },
+      {
+        next: (v) => events.push(v.data as Ev),
+        error: (e) => {
+          throw e;
+        },
+        complete: () => undefined,
+      },
+    );
     const waitFor = (n: number) => waitUntil(`${n} jobs sent to LAB02`, () => events.length >= n, { detail: () => `${events.length} sent` });
     await waitFor(queued.length);
     expect(events.map((e) => e.printJobs.job.id)).toEqual(queued.map((j) => j.id));

@@ -86,7 +86,11 @@ describe("quote", () => {
   it("applies the earlier period's prices on 2026-03-31 and the standard price where a group has none", async () => {
     expect(await quoteTotal(EXAMPLE, t.center, "2026-03-31T12:00:00Z")).toBe(180 + 60 + 50 + 320 + 550);
     // SG02 has a template for SV01 with P03 only, priced by the group; SP03 is in SG02.
-    const r = await c.gql(QUOTE, { input: { shopId: "SP03", subOrders: [{ serviceId: "SV01", sheets: 4, items: [] }] }, at: APRIL_FIRST }, t.customer.length ? t.center : t.center);
+    const r = await c.gql(
+      QUOTE,
+      { input: { shopId: "SP03", subOrders: [{ serviceId: "SV01", sheets: 4, items: [] }] }, at: APRIL_FIRST },
+      t.customer.length ? t.center : t.center,
+    );
     expect(r.data!.quote.quote.subOrders[0].lines).toEqual([{ productId: "P03", source: "GROUP", basicCharge: 0, amountCharge: 9, sheets: 4, subtotal: 36 }]);
   });
 
@@ -112,13 +116,30 @@ describe("quote", () => {
       [{ shopId: "SP01", subOrders: [{ serviceId: "SV01", sheets: 0, items: [] }] }, "INVALID_SHEETS", ["input", "subOrders", "0", "sheets"]],
       [{ shopId: "SP01", subOrders: [{ serviceId: "SV01", sheets: 100001, items: [] }] }, "TOO_MANY_SHEETS", ["input", "subOrders", "0", "sheets"]],
       [{ shopId: "SP01", subOrders: [] }, "EMPTY_ORDER", ["input", "subOrders"]],
-      [{ shopId: "SP01", subOrders: Array.from({ length: 21 }, (_, i) => ({ serviceId: `SV${i}`, sheets: 1, items: [] })) }, "TOO_MANY_SUB_ORDERS", ["input", "subOrders"]],
       [
-        { shopId: "SP01", subOrders: ["SV01", "SV02"].map((serviceId) => ({ serviceId, sheets: 1, items: Array.from({ length: 501 }, () => ({ imageId: "x" })) })) },
+        { shopId: "SP01", subOrders: Array.from({ length: 21 }, (_, i) => ({ serviceId: `SV${i}`, sheets: 1, items: [] })) },
+        "TOO_MANY_SUB_ORDERS",
+        ["input", "subOrders"],
+      ],
+      [
+        {
+          shopId: "SP01",
+          subOrders: ["SV01", "SV02"].map((serviceId) => ({ serviceId, sheets: 1, items: Array.from({ length: 501 }, () => ({ imageId: "x" })) })),
+        },
         "TOO_MANY_ITEMS",
         ["input", "subOrders"],
       ],
-      [{ shopId: "SP01", subOrders: [{ serviceId: "SV01", sheets: 1, items: [] }, { serviceId: "SV01", sheets: 2, items: [] }] }, "DUPLICATE_SERVICE", ["input", "subOrders", "1", "serviceId"]],
+      [
+        {
+          shopId: "SP01",
+          subOrders: [
+            { serviceId: "SV01", sheets: 1, items: [] },
+            { serviceId: "SV01", sheets: 2, items: [] },
+          ],
+        },
+        "DUPLICATE_SERVICE",
+        ["input", "subOrders", "1", "serviceId"],
+      ],
       [{ subOrders: [{ serviceId: "SV01", sheets: 1, items: [] }] }, "SHOP_REQUIRED", ["input", "shopId"]],
     ];
     for (const [input, code, field] of cases) {
@@ -151,7 +172,16 @@ const rowsSnapshot = async () => (await c.ds.getRepository(PriceRowEntity).find(
 
 describe("price rows", () => {
   it("registers a group tier row that takes effect in quotes at once", async () => {
-    const input = { shopGroupId: "SG01", productId: "P04", validFrom: "2026-04-01", validUntil: null, basicCharge: 0, amountCharge: 40, minSheets: 10, maxSheets: 49 };
+    const input = {
+      shopGroupId: "SG01",
+      productId: "P04",
+      validFrom: "2026-04-01",
+      validUntil: null,
+      basicCharge: 0,
+      amountCharge: 40,
+      minSheets: 10,
+      maxSheets: 49,
+    };
     expect(await quoteTotal(EXAMPLE)).toBe(1050);
     const r = await c.gql(CREATE, { input }, t.groupA);
     expect(r.data!.createPriceRow.errors).toEqual([]);
@@ -162,7 +192,14 @@ describe("price rows", () => {
     // 10 postcards now hit the tier: 40/sheet instead of 50.
     const q = await c.gql(QUOTE, { input: EXAMPLE, at: APRIL_FIRST }, t.center);
     expect(q.data!.quote.quote.total).toBe(950);
-    expect(q.data!.quote.quote.subOrders[1].lines[1]).toEqual({ productId: "P04", source: "GROUP_TIER", basicCharge: 0, amountCharge: 40, sheets: 10, subtotal: 400 });
+    expect(q.data!.quote.quote.subOrders[1].lines[1]).toEqual({
+      productId: "P04",
+      source: "GROUP_TIER",
+      basicCharge: 0,
+      amountCharge: 40,
+      sheets: 10,
+      subtotal: 400,
+    });
     // 9 sheets is below the tier: the untiered row applies; 50 is above it.
     const nine = await c.gql(QUOTE, { input: { shopId: "SP01", subOrders: [{ serviceId: "SV02", sheets: 9, items: [] }] }, at: APRIL_FIRST }, t.center);
     expect(nine.data!.quote.quote.subOrders[0].lines[1].source).toBe("GROUP");
@@ -177,7 +214,16 @@ describe("price rows", () => {
   });
 
   it("refuses every validation fault with its field, writing nothing", async () => {
-    const base = { shopGroupId: "SG01", productId: "P01", validFrom: "2027-01-01", validUntil: "2027-12-31", basicCharge: 100, amountCharge: 10, minSheets: null, maxSheets: null };
+    const base = {
+      shopGroupId: "SG01",
+      productId: "P01",
+      validFrom: "2027-01-01",
+      validUntil: "2027-12-31",
+      basicCharge: 100,
+      amountCharge: 10,
+      minSheets: null,
+      maxSheets: null,
+    };
     const cases: Array<[object, string, string[]]> = [
       [{ basicCharge: -1 }, "NEGATIVE_CHARGE", ["input", "basicCharge"]],
       [{ amountCharge: -5 }, "NEGATIVE_CHARGE", ["input", "amountCharge"]],
@@ -205,7 +251,16 @@ describe("price rows", () => {
   });
 
   it("refuses overlapping tiers of the same scope and product but not touching ones", async () => {
-    const tier = (min: number, max: number | null, from = "2028-01-01") => ({ shopGroupId: "SG02", productId: "P03", validFrom: from, validUntil: "2028-12-31", basicCharge: 0, amountCharge: 8, minSheets: min, maxSheets: max });
+    const tier = (min: number, max: number | null, from = "2028-01-01") => ({
+      shopGroupId: "SG02",
+      productId: "P03",
+      validFrom: from,
+      validUntil: "2028-12-31",
+      basicCharge: 0,
+      amountCharge: 8,
+      minSheets: min,
+      maxSheets: max,
+    });
     // SG02/P03 has an open-ended untiered row from 2026-04-01: tiers do not overlap untiered rows.
     const a = await c.gql(CREATE, { input: tier(1, 9) }, t.groupB);
     expect(a.data!.createPriceRow.errors).toEqual([]);
@@ -217,9 +272,17 @@ describe("price rows", () => {
   });
 
   it("corrects a row, keeping who changed what in the price history", async () => {
-    const created = await c.gql(CREATE, { input: { shopGroupId: "SG02", productId: "P03", validFrom: "2025-01-01", validUntil: "2025-12-31", basicCharge: 0, amountCharge: 13 } }, t.groupB);
+    const created = await c.gql(
+      CREATE,
+      { input: { shopGroupId: "SG02", productId: "P03", validFrom: "2025-01-01", validUntil: "2025-12-31", basicCharge: 0, amountCharge: 13 } },
+      t.groupB,
+    );
     const id = created.data!.createPriceRow.priceRow.id;
-    const upd = await c.gql(UPDATE, { id, input: { shopGroupId: "SG02", productId: "P03", validFrom: "2025-01-01", validUntil: "2025-12-31", basicCharge: 5, amountCharge: 14 } }, t.groupB);
+    const upd = await c.gql(
+      UPDATE,
+      { id, input: { shopGroupId: "SG02", productId: "P03", validFrom: "2025-01-01", validUntil: "2025-12-31", basicCharge: 5, amountCharge: 14 } },
+      t.groupB,
+    );
     expect(upd.data!.updatePriceRow.errors).toEqual([]);
     expect(upd.data!.updatePriceRow.priceRow).toMatchObject({ id, basicCharge: 5, amountCharge: 14 });
     expect(await c.ds.getRepository(PriceRowEntity).findOneByOrFail({ id })).toMatchObject({ basicCharge: 5, amountCharge: 14 });
@@ -271,7 +334,11 @@ describe("price rows", () => {
         after: { source: "GROUP", amountCharge: 55 },
       })),
     );
-    const del = await c.gql(`mutation($id: ID!) { deletePriceRow(id: $id, dryRun: true) { dryRun changes { shopId before { source amountCharge } after { source amountCharge } } errors { code } } }`, { id: aprilRow }, t.groupA);
+    const del = await c.gql(
+      `mutation($id: ID!) { deletePriceRow(id: $id, dryRun: true) { dryRun changes { shopId before { source amountCharge } after { source amountCharge } } errors { code } } }`,
+      { id: aprilRow },
+      t.groupA,
+    );
     // Without the group row, the standard price (60) applies.
     expect(del.data!.deletePriceRow.changes).toEqual([
       { shopId: "SP01", before: { source: "GROUP", amountCharge: 50 }, after: { source: "STANDARD", amountCharge: 60 } },
@@ -285,7 +352,14 @@ describe("price rows", () => {
 });
 
 describe("shop prices and allowances", () => {
-  const shopRow = (basic: number, amount: number) => ({ shopId: "SP02", productId: "P03", validFrom: "2026-05-01", validUntil: "2026-05-31", basicCharge: basic, amountCharge: amount });
+  const shopRow = (basic: number, amount: number) => ({
+    shopId: "SP02",
+    productId: "P03",
+    validFrom: "2026-05-01",
+    validUntil: "2026-05-31",
+    basicCharge: basic,
+    amountCharge: amount,
+  });
 
   it("refuses a shop admin's own price without an allowance (FORBIDDEN), then within it only", async () => {
     const before = await rowsSnapshot();
@@ -293,9 +367,16 @@ describe("shop prices and allowances", () => {
     expect(none.errors![0].extensions!.code).toBe("FORBIDDEN");
     expect(await rowsSnapshot()).toEqual(before);
 
-    const granted = await c.gql(ALLOW, { input: { shopId: "SP02", productId: "P03", minBasicCharge: 0, maxBasicCharge: 50, minAmountCharge: 5, maxAmountCharge: 15 } }, t.groupA);
+    const granted = await c.gql(
+      ALLOW,
+      { input: { shopId: "SP02", productId: "P03", minBasicCharge: 0, maxBasicCharge: 50, minAmountCharge: 5, maxAmountCharge: 15 } },
+      t.groupA,
+    );
     expect(granted.data!.setShopPriceAllowance.errors).toEqual([]);
-    expect(await c.ds.getRepository(ShopPriceAllowanceEntity).findOneByOrFail({ shopId: "SP02", productId: "P03" })).toMatchObject({ maxBasicCharge: 50, minAmountCharge: 5 });
+    expect(await c.ds.getRepository(ShopPriceAllowanceEntity).findOneByOrFail({ shopId: "SP02", productId: "P03" })).toMatchObject({
+      maxBasicCharge: 50,
+      minAmountCharge: 5,
+    });
 
     const out = await c.gql(CREATE, { input: shopRow(60, 4) }, t.shop2);
     expect(out.data!.createPriceRow.errors).toEqual([
@@ -322,7 +403,11 @@ describe("shop prices and allowances", () => {
   it("tells the shop admin and the group admin when an allowance change leaves a shop price outside it", async () => {
     const countFor = (userId: string) => c.ds.getRepository(NotificationEntity).count({ where: { userId, kind: "SHOP_PRICE_OUT_OF_ALLOWANCE" } });
     const [shopBefore, groupBefore] = [await countFor("U002"), await countFor("U010")];
-    const r = await c.gql(ALLOW, { input: { shopId: "SP02", productId: "P03", minBasicCharge: 0, maxBasicCharge: 10, minAmountCharge: 5, maxAmountCharge: 15 } }, t.center);
+    const r = await c.gql(
+      ALLOW,
+      { input: { shopId: "SP02", productId: "P03", minBasicCharge: 0, maxBasicCharge: 10, minAmountCharge: 5, maxAmountCharge: 15 } },
+      t.center,
+    );
     expect(r.data!.setShopPriceAllowance.outsideRowIds).toHaveLength(1);
     expect(await countFor("U002")).toBe(shopBefore + 1);
     expect(await countFor("U010")).toBe(groupBefore + 1);
@@ -330,14 +415,20 @@ describe("shop prices and allowances", () => {
 
   it("keeps allowances to the center admin and the shop's own group admin", async () => {
     const input = { shopId: "SP03", productId: "P03", minBasicCharge: 0, maxBasicCharge: 10, minAmountCharge: 0, maxAmountCharge: 10 };
-    for (const [who, code] of [["groupA", "FORBIDDEN"], ["shop3", "FORBIDDEN"], ["customer", "FORBIDDEN"]] as const) {
+    for (const [who, code] of [
+      ["groupA", "FORBIDDEN"],
+      ["shop3", "FORBIDDEN"],
+      ["customer", "FORBIDDEN"],
+    ] as const) {
       expect((await c.gql(ALLOW, { input }, t[who])).errors![0].extensions!.code).toBe(code);
     }
     expect((await c.gql(ALLOW, { input }, LAB01_KEY)).errors![0].extensions!.code).toBe("FORBIDDEN");
     expect((await c.gql(ALLOW, { input })).errors![0].extensions!.code).toBe("UNAUTHENTICATED");
     expect(await c.ds.getRepository(ShopPriceAllowanceEntity).findOneBy({ shopId: "SP03" })).toBeNull();
     const bad = await c.gql(ALLOW, { input: { ...input, minBasicCharge: 20 } }, t.groupB);
-    expect(bad.data!.setShopPriceAllowance.errors).toEqual([{ code: "INVALID_RANGE", message: "minBasicCharge is above maxBasicCharge", field: ["input", "minBasicCharge"] }]);
+    expect(bad.data!.setShopPriceAllowance.errors).toEqual([
+      { code: "INVALID_RANGE", message: "minBasicCharge is above maxBasicCharge", field: ["input", "minBasicCharge"] },
+    ]);
     const ok = await c.gql(ALLOW, { input }, t.groupB);
     expect(ok.data!.setShopPriceAllowance.errors).toEqual([]);
     const rm = await c.gql(`mutation { removeShopPriceAllowance(shopId: "SP03", productId: "P03") { allowance { shopId } errors { code } } }`, {}, t.groupA);
@@ -396,11 +487,22 @@ describe("authority over price rows", () => {
           const d = await c.gql(DELETE, { id }, bearer);
           return { code: null, result: { r, u, d } };
         }
-        const existing = (await c.ds.getRepository(PriceRowEntity).findOneByOrFail(input === group ? { shopGroupId: "SG02", productId: "P03", validFrom: "2026-04-01" } : { shopGroupId: IsNull(), shopId: IsNull(), productId: "P05" })).id;
+        const existing = (
+          await c.ds
+            .getRepository(PriceRowEntity)
+            .findOneByOrFail(
+              input === group
+                ? { shopGroupId: "SG02", productId: "P03", validFrom: "2026-04-01" }
+                : { shopGroupId: IsNull(), shopId: IsNull(), productId: "P05" },
+            )
+        ).id;
         const u = await c.gql(UPDATE, { id: existing, input }, bearer);
         const d = await c.gql(DELETE, { id: existing }, bearer);
         const codes = [refused, code(u), code(d)];
-        return { code: codes.every((x) => x === refused) ? refused : codes.join(" / "), value: r.data?.createPriceRow ?? u.data?.updatePriceRow ?? d.data?.deletePriceRow ?? null };
+        return {
+          code: codes.every((x) => x === refused) ? refused : codes.join(" / "),
+          value: r.data?.createPriceRow ?? u.data?.updatePriceRow ?? d.data?.deletePriceRow ?? null,
+        };
       },
       async whenAllowed({ result: { r, u, d } }, _v, before) {
         expect(r.data!.createPriceRow.errors).toEqual([]);
@@ -426,8 +528,16 @@ describe("change notices", () => {
     const client = c.ws(t.shop1);
     const live = nextEvent<{ notifications: { kind: string; message: string } }>(client, "subscription { notifications { kind message read } }");
     await new Promise((r) => setTimeout(r, 300)); // no "subscribed" acknowledgement in the protocol
-    const [shop1Before, shop3Before, groupABefore] = [(await notes(t.shop1)).unreadNotificationCount, (await notes(t.shop3)).unreadNotificationCount, (await notes(t.groupA)).unreadNotificationCount];
-    const r = await c.gql(CREATE, { input: { shopGroupId: "SG01", productId: "P05", validFrom: "2024-01-01", validUntil: "2024-12-31", basicCharge: 0, amountCharge: 33 } }, t.groupA);
+    const [shop1Before, shop3Before, groupABefore] = [
+      (await notes(t.shop1)).unreadNotificationCount,
+      (await notes(t.shop3)).unreadNotificationCount,
+      (await notes(t.groupA)).unreadNotificationCount,
+    ];
+    const r = await c.gql(
+      CREATE,
+      { input: { shopGroupId: "SG01", productId: "P05", validFrom: "2024-01-01", validUntil: "2024-12-31", basicCharge: 0, amountCharge: 33 } },
+      t.groupA,
+    );
     expect(r.data!.createPriceRow.errors).toEqual([]);
     const event = await live.value;
     expect(event.notifications.kind).toBe("PRICE_CREATED");
@@ -441,8 +551,16 @@ describe("change notices", () => {
   });
 
   it("reports a center admin's change to the group admin and the shop admins concerned", async () => {
-    const before = { groupB: (await notes(t.groupB)).unreadNotificationCount, shop3: (await notes(t.shop3)).unreadNotificationCount, groupA: (await notes(t.groupA)).unreadNotificationCount };
-    await c.gql(CREATE, { input: { shopGroupId: "SG02", productId: "P03", validFrom: "2024-01-01", validUntil: "2024-12-31", basicCharge: 0, amountCharge: 9 } }, t.center);
+    const before = {
+      groupB: (await notes(t.groupB)).unreadNotificationCount,
+      shop3: (await notes(t.shop3)).unreadNotificationCount,
+      groupA: (await notes(t.groupA)).unreadNotificationCount,
+    };
+    await c.gql(
+      CREATE,
+      { input: { shopGroupId: "SG02", productId: "P03", validFrom: "2024-01-01", validUntil: "2024-12-31", basicCharge: 0, amountCharge: 9 } },
+      t.center,
+    );
     expect((await notes(t.groupB)).unreadNotificationCount).toBe(before.groupB + 1);
     expect((await notes(t.shop3)).unreadNotificationCount).toBe(before.shop3 + 1);
     expect((await notes(t.groupA)).unreadNotificationCount).toBe(before.groupA);
@@ -450,8 +568,16 @@ describe("change notices", () => {
 
   it("reports a shop admin's change to their group's admin, and marks notices read", async () => {
     const before = (await notes(t.groupA)).unreadNotificationCount;
-    await c.gql(ALLOW, { input: { shopId: "SP01", productId: "P01", minBasicCharge: 0, maxBasicCharge: 500, minAmountCharge: 0, maxAmountCharge: 50 } }, t.groupA);
-    const r = await c.gql(CREATE, { input: { shopId: "SP01", productId: "P01", validFrom: "2026-06-01", validUntil: "2026-06-30", basicCharge: 90, amountCharge: 9 } }, t.shop1);
+    await c.gql(
+      ALLOW,
+      { input: { shopId: "SP01", productId: "P01", minBasicCharge: 0, maxBasicCharge: 500, minAmountCharge: 0, maxAmountCharge: 50 } },
+      t.groupA,
+    );
+    const r = await c.gql(
+      CREATE,
+      { input: { shopId: "SP01", productId: "P01", validFrom: "2026-06-01", validUntil: "2026-06-30", basicCharge: 90, amountCharge: 9 } },
+      t.shop1,
+    );
     expect(r.data!.createPriceRow.errors).toEqual([]);
     const after = await notes(t.groupA);
     expect(after.unreadNotificationCount).toBe(before + 1);
@@ -471,7 +597,11 @@ describe("change notices", () => {
 
 describe("what a shop offers", () => {
   it("lists each service with its template and the price ladder per product, with sources", async () => {
-    const r = await c.gql(`{ shopOffer(shopId: "SP03", date: "2026-04-01") { shopId shopGroupId currency priceDate services { serviceId templateId ownTemplate products { productId prices { source basicCharge amountCharge minSheets maxSheets validFrom validUntil } } } } }`, {}, t.customer);
+    const r = await c.gql(
+      `{ shopOffer(shopId: "SP03", date: "2026-04-01") { shopId shopGroupId currency priceDate services { serviceId templateId ownTemplate products { productId prices { source basicCharge amountCharge minSheets maxSheets validFrom validUntil } } } } }`,
+      {},
+      t.customer,
+    );
     expect(r.data!.shopOffer).toEqual({
       shopId: "SP03",
       shopGroupId: "SG02",
@@ -482,7 +612,12 @@ describe("what a shop offers", () => {
           serviceId: "SV01",
           templateId: "T03",
           ownTemplate: false,
-          products: [{ productId: "P03", prices: [{ source: "GROUP", basicCharge: 0, amountCharge: 9, minSheets: 1, maxSheets: null, validFrom: "2026-04-01", validUntil: null }] }],
+          products: [
+            {
+              productId: "P03",
+              prices: [{ source: "GROUP", basicCharge: 0, amountCharge: 9, minSheets: 1, maxSheets: null, validFrom: "2026-04-01", validUntil: null }],
+            },
+          ],
         },
       ],
     });

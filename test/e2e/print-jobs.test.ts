@@ -207,7 +207,10 @@ describe("print jobs (lease of 600 s)", () => {
     expect(orderAfterFirst).toMatchObject({ status: "PRINTED", version: 3 }); // confirm, claim, complete
 
     const other = (await c.gql(COMPLETE, { id: job.id, token: "0".repeat(48) }, LAB01_KEY)).data!.completePrintJob;
-    expect(other).toEqual({ job: null, errors: [{ code: "LEASE_LOST", message: `This lease on job ${job.id} is not (or no longer) held: the job is DONE`, field: ["leaseToken"] }] });
+    expect(other).toEqual({
+      job: null,
+      errors: [{ code: "LEASE_LOST", message: `This lease on job ${job.id} is not (or no longer) held: the job is DONE`, field: ["leaseToken"] }],
+    });
     // A DONE job cannot be failed either.
     const fail = (await c.gql(FAIL, { id: job.id, token, reason: "late", retryable: false }, LAB01_KEY)).data!.failPrintJob;
     expect(fail.errors).toEqual([expect.objectContaining({ code: "LEASE_LOST" })]);
@@ -219,7 +222,12 @@ describe("print jobs (lease of 600 s)", () => {
     const { orderId, job } = await placeAndConfirm(c, t.customer, pickup("SP01", [a4(1)]));
     for (const bad of ["short", "x".repeat(65), "has spaces in it 123", "ünïcode-ünïcode-ünïcode"]) {
       const r = (await c.gql(KEYED, { id: job.id, key: bad }, LAB01_KEY)).data!.claimPrintJob;
-      expect(r).toEqual({ job: null, leaseToken: null, leaseExpiresAt: null, errors: [{ code: "INVALID_CLAIM_KEY", message: "claimKey must be 16 to 64 characters of A-Z, a-z, 0-9, _ and -", field: ["claimKey"] }] });
+      expect(r).toEqual({
+        job: null,
+        leaseToken: null,
+        leaseExpiresAt: null,
+        errors: [{ code: "INVALID_CLAIM_KEY", message: "claimKey must be 16 to 64 characters of A-Z, a-z, 0-9, _ and -", field: ["claimKey"] }],
+      });
     }
     expect(await jobRow(c, job.id)).toMatchObject({ status: "QUEUED", leaseToken: null, claimKey: null });
 
@@ -270,7 +278,8 @@ describe("print jobs (lease of 600 s)", () => {
     for (const [i, r] of claims.results.entries()) expect(r.data!.claimPrintJob.job).toEqual(await stored(c, placed[i].job.id));
     // A lease granted here pins the row it was granted on: the completion needs no read back either.
     const done = { results: [] as Array<{ data?: Record<string, any> | null }> };
-    for (const [i, { job }] of placed.entries()) done.results.push(await c.gql(FULL_COMPLETE, { id: job.id, token: claims.results[i].data!.claimPrintJob.leaseToken }, LAB01_KEY));
+    for (const [i, { job }] of placed.entries())
+      done.results.push(await c.gql(FULL_COMPLETE, { id: job.id, token: claims.results[i].data!.claimPrintJob.leaseToken }, LAB01_KEY));
     for (const r of done.results) expect(r.data!.completePrintJob.errors).toEqual([]);
     for (const [i, r] of done.results.entries()) expect(r.data!.completePrintJob.job).toEqual(await stored(c, placed[i].job.id));
     watch.dispose();
@@ -323,7 +332,12 @@ describe("print jobs (lease of 600 s)", () => {
     const heldJob = await jobRow(c, job.id);
     const heldOrder = await orderRow(c, orderId);
     const refused = (await c.gql(CLAIM, { id: job.id }, LAB01_KEY)).data!.claimPrintJob;
-    expect(refused).toEqual({ job: null, leaseToken: null, leaseExpiresAt: null, errors: [{ code: "ILLEGAL_TRANSITION", message: expect.stringContaining("PRINTED"), field: ["orderId"] }] });
+    expect(refused).toEqual({
+      job: null,
+      leaseToken: null,
+      leaseExpiresAt: null,
+      errors: [{ code: "ILLEGAL_TRANSITION", message: expect.stringContaining("PRINTED"), field: ["orderId"] }],
+    });
     expect(await jobRow(c, job.id)).toEqual(heldJob);
     expect(await orderRow(c, orderId)).toEqual(heldOrder);
 
@@ -360,14 +374,19 @@ describe("print jobs (lease of 600 s)", () => {
     ];
     for (const bad of wrong) {
       const r = (await c.gql(COMPLETE, { id: job.id, token: bad }, LAB01_KEY)).data!.completePrintJob;
-      expect(r).toEqual({ job: null, errors: [{ code: "LEASE_LOST", message: `This lease on job ${job.id} is not (or no longer) held: the job is LEASED`, field: ["leaseToken"] }] });
+      expect(r).toEqual({
+        job: null,
+        errors: [{ code: "LEASE_LOST", message: `This lease on job ${job.id} is not (or no longer) held: the job is LEASED`, field: ["leaseToken"] }],
+      });
       const f = (await c.gql(FAIL, { id: job.id, token: bad, reason: "jam", retryable: true }, LAB01_KEY)).data!.failPrintJob;
       expect(f.errors).toEqual([expect.objectContaining({ code: "LEASE_LOST" })]);
     }
     expect(await jobRow(c, job.id)).toEqual(held);
     expect(await orderRow(c, orderId)).toEqual(heldOrder);
     // An unknown job, or a bad reason, says so.
-    expect((await c.gql(COMPLETE, { id: "no-such-job", token }, LAB01_KEY)).data!.completePrintJob.errors).toEqual([{ code: "NOT_FOUND", message: "No job no-such-job of this lab", field: ["jobId"] }]);
+    expect((await c.gql(COMPLETE, { id: "no-such-job", token }, LAB01_KEY)).data!.completePrintJob.errors).toEqual([
+      { code: "NOT_FOUND", message: "No job no-such-job of this lab", field: ["jobId"] },
+    ]);
     const blank = (await c.gql(FAIL, { id: job.id, token, reason: "  ", retryable: true }, LAB01_KEY)).data!.failPrintJob;
     expect(blank.errors).toEqual([{ code: "INVALID_REASON", message: "reason must be 1 to 1000 characters", field: ["reason"] }]);
     expect(await jobRow(c, job.id)).toEqual(held);
@@ -388,7 +407,12 @@ describe("print jobs (lease of 600 s)", () => {
     expect(winners[0].errors).toEqual([]);
     expect(losers).toHaveLength(19);
     for (const l of losers) {
-      expect(l).toEqual({ job: null, leaseToken: null, leaseExpiresAt: null, errors: [{ code: "ALREADY_CLAIMED", message: `Job ${job.id} is LEASED: another claim won it`, field: ["jobId"] }] });
+      expect(l).toEqual({
+        job: null,
+        leaseToken: null,
+        leaseExpiresAt: null,
+        errors: [{ code: "ALREADY_CLAIMED", message: `Job ${job.id} is LEASED: another claim won it`, field: ["jobId"] }],
+      });
     }
     expect(await jobRow(c, job.id)).toMatchObject({ status: "LEASED", leaseToken: winners[0].leaseToken, attempts: 0 });
     // The order moved once.
@@ -412,7 +436,9 @@ describe("print jobs (lease of 600 s)", () => {
     const token = (await c.gql(CLAIM, { id: job.id }, LAB01_KEY)).data!.claimPrintJob.leaseToken;
     expect((await c.gql(CLAIM, { id: job.id }, LAB01_KEY)).data!.claimPrintJob.errors).toEqual([expect.objectContaining({ code: "ALREADY_CLAIMED" })]);
     await c.gql(COMPLETE, { id: job.id, token }, LAB01_KEY);
-    expect((await c.gql(CLAIM, { id: job.id }, LAB01_KEY)).data!.claimPrintJob.errors).toEqual([{ code: "NOT_CLAIMABLE", message: `Job ${job.id} is DONE`, field: ["jobId"] }]);
+    expect((await c.gql(CLAIM, { id: job.id }, LAB01_KEY)).data!.claimPrintJob.errors).toEqual([
+      { code: "NOT_CLAIMABLE", message: `Job ${job.id} is DONE`, field: ["jobId"] },
+    ]);
 
     // Withdrawn: the customer cancels, the job is FAILED with the reason, and stays unclaimable.
     const cancelled = await placeAndConfirm(c, t.customer, pickup("SP01", [a4(1)]));
@@ -444,7 +470,9 @@ describe("print jobs (lease of 600 s)", () => {
       expect((await orderRow(c, orderId)).status).toBe("ASSIGNED");
       // Not claimable before then, and not in the backlog a (re)connecting lab is sent.
       const early = (await c.gql(CLAIM, { id: job.id }, LAB01_KEY)).data!.claimPrintJob;
-      expect(early.errors).toEqual([{ code: "NOT_CLAIMABLE", message: `Job ${job.id} is QUEUED for a retry and may be claimed from ${r.job.availableAt}`, field: ["jobId"] }]);
+      expect(early.errors).toEqual([
+        { code: "NOT_CLAIMABLE", message: `Job ${job.id} is QUEUED for a retry and may be claimed from ${r.job.availableAt}`, field: ["jobId"] },
+      ]);
       const due = await c.ds.getRepository(PrintJobEntity).find({ where: { labId: "LAB01", status: "QUEUED" } });
       const backlog = due.filter((j) => j.availableAt.getTime() <= Date.now()).length;
       const watch = watchJobs(c.ws(LAB01_KEY));
@@ -523,7 +551,10 @@ describe("print jobs (lease of 600 s)", () => {
         ["group admin", () => t.groupA, "FORBIDDEN"],
         ["center admin", () => t.center, "FORBIDDEN"],
       ];
-      const operations: MatrixOperation[] = ops(job.id, token).map((op) => ({ op: op.name, send: (_v, bearer) => graphqlAttempt(c, op.query, op.name, op.vars, bearer) }));
+      const operations: MatrixOperation[] = ops(job.id, token).map((op) => ({
+        op: op.name,
+        send: (_v, bearer) => graphqlAttempt(c, op.query, op.name, op.vars, bearer),
+      }));
       const snapshot = async () => [await jobRow(c, job.id), await orderRow(c, orderId)];
       for (const cell of authzMatrix({ operations, callers: people, snapshot })) await cell.run();
       for (const op of ops(job.id, token)) {
@@ -531,7 +562,8 @@ describe("print jobs (lease of 600 s)", () => {
         const other = await c.gql(op.query, op.vars, LAB02_KEY);
         expect(other.errors).toBeUndefined();
         if (op.name === "printJob") expect(other.data).toEqual({ printJob: null });
-        else expect(other.data![op.name]).toMatchObject({ job: null, errors: [{ code: "NOT_FOUND", message: `No job ${job.id} of this lab`, field: ["jobId"] }] });
+        else
+          expect(other.data![op.name]).toMatchObject({ job: null, errors: [{ code: "NOT_FOUND", message: `No job ${job.id} of this lab`, field: ["jobId"] }] });
       }
       expect(await jobRow(c, job.id)).toEqual(held);
       expect(await orderRow(c, orderId)).toEqual(heldOrder);
@@ -602,17 +634,31 @@ describe("print jobs (lease of 1 s: the sweeper)", () => {
 
     // The daemon goes quiet; within a few sweeps the job is back and rung.
     expect(await watch.waitFor((j) => j.id === job.id && j.attempts === 1)).toEqual({ id: job.id, orderId, status: "QUEUED", attempts: 1 });
-    expect(await jobRow(c, job.id)).toMatchObject({ status: "QUEUED", attempts: 1, leaseToken: null, leaseExpiresAt: null, lastError: "the lease of 1 s ran out" });
+    expect(await jobRow(c, job.id)).toMatchObject({
+      status: "QUEUED",
+      attempts: 1,
+      leaseToken: null,
+      leaseExpiresAt: null,
+      lastError: "the lease of 1 s ran out",
+    });
     expect((await orderRow(c, orderId)).status).toBe("ASSIGNED");
     const stale = (await c.gql(COMPLETE, { id: job.id, token: claim.leaseToken }, LAB01_KEY)).data!.completePrintJob;
-    expect(stale).toEqual({ job: null, errors: [{ code: "LEASE_LOST", message: `This lease on job ${job.id} is not (or no longer) held: the job is QUEUED`, field: ["leaseToken"] }] });
-    expect((await c.gql(FAIL, { id: job.id, token: claim.leaseToken, reason: "x", retryable: false }, LAB01_KEY)).data!.failPrintJob.errors[0].code).toBe("LEASE_LOST");
+    expect(stale).toEqual({
+      job: null,
+      errors: [{ code: "LEASE_LOST", message: `This lease on job ${job.id} is not (or no longer) held: the job is QUEUED`, field: ["leaseToken"] }],
+    });
+    expect((await c.gql(FAIL, { id: job.id, token: claim.leaseToken, reason: "x", retryable: false }, LAB01_KEY)).data!.failPrintJob.errors[0].code).toBe(
+      "LEASE_LOST",
+    );
 
     // Claimed again with a new lease, and completed in time.
     const again = (await c.gql(CLAIM, { id: job.id }, LAB01_KEY)).data!.claimPrintJob;
     expect(again.errors).toEqual([]);
     expect(again.leaseToken).not.toBe(claim.leaseToken);
-    expect((await c.gql(COMPLETE, { id: job.id, token: again.leaseToken }, LAB01_KEY)).data!.completePrintJob.job).toMatchObject({ status: "DONE", attempts: 1 });
+    expect((await c.gql(COMPLETE, { id: job.id, token: again.leaseToken }, LAB01_KEY)).data!.completePrintJob.job).toMatchObject({
+      status: "DONE",
+      attempts: 1,
+    });
     expect((await orderRow(c, orderId)).status).toBe("PRINTED");
     watch.dispose();
   });

@@ -37,13 +37,31 @@ describe("refusals over a plain HTTP POST in production configuration", () => {
 
   const refusals = [
     { what: "an anonymous placeOrder", query: PLACE, variables: { input: WORKED_EXAMPLE_ORDER }, who: null, field: "placeOrder", code: "UNAUTHENTICATED" },
-    { what: "a customer's createPriceRow", query: CREATE_ROW, variables: { input: rowInput("SG01") }, who: "customer", field: "createPriceRow", code: "FORBIDDEN" },
-    { what: "a group admin's price row for another group", query: CREATE_ROW, variables: { input: rowInput("SG02") }, who: "groupA", field: "createPriceRow", code: "FORBIDDEN" },
+    {
+      what: "a customer's createPriceRow",
+      query: CREATE_ROW,
+      variables: { input: rowInput("SG01") },
+      who: "customer",
+      field: "createPriceRow",
+      code: "FORBIDDEN",
+    },
+    {
+      what: "a group admin's price row for another group",
+      query: CREATE_ROW,
+      variables: { input: rowInput("SG02") },
+      who: "groupA",
+      field: "createPriceRow",
+      code: "FORBIDDEN",
+    },
   ];
   it.each(refusals)("$what answers 200 with $code, nothing written", async ({ query, variables, who, field, code }) => {
     const before = await snapshot();
     const r = await c.gql(query, variables, who ? t[who] : null);
-    expect({ status: r.status, data: r.data, codes: r.errors?.map((e) => [e.extensions?.code, e.path]) }).toEqual({ status: 200, data: null, codes: [[code, [field]]] });
+    expect({ status: r.status, data: r.data, codes: r.errors?.map((e) => [e.extensions?.code, e.path]) }).toEqual({
+      status: 200,
+      data: null,
+      codes: [[code, [field]]],
+    });
     expect(await snapshot()).toEqual(before);
   });
 
@@ -68,7 +86,11 @@ describe("refusals over a plain HTTP POST in production configuration", () => {
     expect([variable.status, variable.errors!.map((e) => e.extensions?.code)]).toEqual([400, ["BAD_USER_INPUT"]]);
     expect(variable.errors![0].message).toMatch(/CENTER_ADMN/);
     expect(variable.errors![0].message).not.toMatch(/Did you mean|CENTER_ADMIN/);
-    const literal = await c.gql('mutation { createUser(input: { id: "U900", login: "typo", name: "Typo", password: "typo-password", role: CENTER_ADMN }) { errors { code } } }', {}, t0);
+    const literal = await c.gql(
+      'mutation { createUser(input: { id: "U900", login: "typo", name: "Typo", password: "typo-password", role: CENTER_ADMN }) { errors { code } } }',
+      {},
+      t0,
+    );
     expect([literal.status, literal.errors!.map((e) => e.extensions?.code)]).toEqual([400, ["GRAPHQL_VALIDATION_FAILED"]]);
     expect(literal.errors![0].message).not.toMatch(/Did you mean|CENTER_ADMIN/);
     expect(await c.ds.getRepository(UserEntity).countBy({ login: "typo" })).toBe(0);

@@ -55,7 +55,11 @@ describe("a production center on a fresh database", () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("on SQLite loads no demo data: the demo logins and lab keys open nothing, and no password is printed", async () => {
-    const p = run(process.execPath, [MAIN], baseEnv({ NODE_ENV: "production", DATABASE_URL: `sqlite:${dir}/db.sqlite`, DATA_DIR: dir, PORT: "0", LOG_LEVEL: "info" }));
+    const p = run(
+      process.execPath,
+      [MAIN],
+      baseEnv({ NODE_ENV: "production", DATABASE_URL: `sqlite:${dir}/db.sqlite`, DATA_DIR: dir, PORT: "0", LOG_LEVEL: "info" }),
+    );
     try {
       const [, url] = await p.waitFor(/ready at (http:\/\/\S+)\/graphql/);
       const login = await gql(url, LOGIN_ADMIN);
@@ -128,7 +132,11 @@ describe("npm scripts stop on a SIGTERM sent to npm alone", () => {
 
   it("npm run lab: the daemon stops, exits 0, and leaves no process behind", async () => {
     const port = await freePort();
-    const p = run("npm", ["run", "lab", "--", "--url", `http://127.0.0.1:${port}`, "--out", path.join(dir, "out")], baseEnv({ PRINTMESH_LAB_KEY: "lab01-key-0123456789abcdef" }));
+    const p = run(
+      "npm",
+      ["run", "lab", "--", "--url", `http://127.0.0.1:${port}`, "--out", path.join(dir, "out")],
+      baseEnv({ PRINTMESH_LAB_KEY: "lab01-key-0123456789abcdef" }),
+    );
     await p.waitFor(/center unreachable at http:\/\/127\.0\.0\.1:\d+, retrying/);
     await stopsCleanly(p);
   }, 180_000);

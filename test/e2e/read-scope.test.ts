@@ -47,12 +47,25 @@ beforeAll(async () => {
   }
   photo = (await uploadPng(c.url, t.customer, 11)).id;
   loose = (await uploadPng(c.url, t.customer, 12)).id;
-  const placed = await c.gql(`mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code } } }`, {
-    input: { shopId: "SP01", labId: "LAB01", fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items: [{ imageId: photo }, { imageId: "IMG-C01" }] }] },
-  }, t.customer);
+  const placed = await c.gql(
+    `mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code } } }`,
+    {
+      input: {
+        shopId: "SP01",
+        labId: "LAB01",
+        fulfilment: { method: "PICKUP" },
+        subOrders: [{ serviceId: "SV01", sheets: 1, items: [{ imageId: photo }, { imageId: "IMG-C01" }] }],
+      },
+    },
+    t.customer,
+  );
   expect(placed.data!.placeOrder.errors).toEqual([]);
   orderId = placed.data!.placeOrder.order.id;
-  const confirmed = await c.gql(`mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { labId } errors { code } } }`, { id: orderId, total: placed.data!.placeOrder.order.total }, t.customer);
+  const confirmed = await c.gql(
+    `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { labId } errors { code } } }`,
+    { id: orderId, total: placed.data!.placeOrder.order.total },
+    t.customer,
+  );
   expect(confirmed.data!.confirmOrder).toEqual({ order: { labId: "LAB01" }, errors: [] });
   const lab = await c.gql<{ orders: { edges: Array<{ node: { id: string } }> } }>(`{ orders { edges { node { id } } } }`, {}, KEY.LAB01);
   expect(lab.data!.orders.edges.map((e) => e.node.id)).toContain(orderId);
@@ -81,7 +94,8 @@ describe("a customer's image, by role", () => {
     ["a lab", bearerOf("LAB01"), { status: 403, code: "FORBIDDEN" }],
   ];
   const ofOrder = [read("metadata", () => `/images/${photo}`), read("thumbnail", () => `/images/${photo}/thumbnail`)];
-  for (const cell of authzMatrix({ operations: ofOrder, callers: inOrder, title: (op, who, o) => `${who}: ${op.op} answers ${describeOutcome(o)}` })) it(cell.title, cell.run);
+  for (const cell of authzMatrix({ operations: ofOrder, callers: inOrder, title: (op, who, o) => `${who}: ${op.op} answers ${describeOutcome(o)}` }))
+    it(cell.title, cell.run);
 
   const inNoOrder: MatrixCaller[] = [
     ["the owner", bearerOf("customer"), { status: 200, code: "allowed" }],
@@ -90,11 +104,20 @@ describe("a customer's image, by role", () => {
     ["a group admin", bearerOf("groupA"), { status: 403, code: "FORBIDDEN" }],
   ];
   const loose_ = read("metadata", () => `/images/${loose}`);
-  for (const cell of authzMatrix({ operations: [loose_], callers: inNoOrder, title: (_op, who, o) => `an image in no order: ${who} answers ${describeOutcome(o)}` })) it(cell.title, cell.run);
+  for (const cell of authzMatrix({
+    operations: [loose_],
+    callers: inNoOrder,
+    title: (_op, who, o) => `an image in no order: ${who} answers ${describeOutcome(o)}`,
+  }))
+    it(cell.title, cell.run);
 
   it("a stock image is readable by every admin (and the owner of nothing)", async () => {
     const png = makePng(8, 8, 3);
-    const put = await fetch(`${c.url}/images/STOCK-1`, { method: "PUT", headers: { authorization: `Bearer ${t.center}`, "content-type": "image/png" }, body: new Uint8Array(png) });
+    const put = await fetch(`${c.url}/images/STOCK-1`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${t.center}`, "content-type": "image/png" },
+      body: new Uint8Array(png),
+    });
     expect(put.status).toBe(201);
     for (const who of ["center", "shop1", "shop3", "groupB", "customer"]) expect(await get(`/images/STOCK-1`, t[who])).toEqual({ status: 200, code: null });
   });
@@ -111,7 +134,11 @@ describe("a lab, before and after reassignOrder", () => {
     expect((await get(url)).status).toBe(200);
     expect((await c.gql(ORDER, { id: orderId }, KEY.LAB01)).data!.order).toEqual({ id: orderId, labId: "LAB01" });
 
-    const moved = await c.gql(`mutation($id: ID!) { reassignOrder(orderId: $id, labId: "LAB02") { order { labId } errors { code } } }`, { id: orderId }, t.center);
+    const moved = await c.gql(
+      `mutation($id: ID!) { reassignOrder(orderId: $id, labId: "LAB02") { order { labId } errors { code } } }`,
+      { id: orderId },
+      t.center,
+    );
     expect(moved.data!.reassignOrder).toEqual({ order: { labId: "LAB02" }, errors: [] });
 
     // The old lab: the link it was given is refused at once, though its expiry has not come.
@@ -122,7 +149,12 @@ describe("a lab, before and after reassignOrder", () => {
     // Its withdrawn job still says so (the daemon drops it), with the order's sheets, but no items or images.
     const after = await c.gql(JOB, { id: jobId }, KEY.LAB01);
     expect(after.errors).toBeUndefined();
-    expect(after.data!.printJob).toEqual({ id: jobId, status: "FAILED", order: { id: orderId, labId: null, subOrders: [{ sheets: 1, items: [] }] }, images: [] });
+    expect(after.data!.printJob).toEqual({
+      id: jobId,
+      status: "FAILED",
+      order: { id: orderId, labId: null, subOrders: [{ sheets: 1, items: [] }] },
+      images: [],
+    });
 
     // The new lab reads it all.
     const newJob = (await c.ds.query(`SELECT id FROM print_jobs WHERE order_id = ? AND lab_id = 'LAB02'`, [orderId]))[0].id;

@@ -63,7 +63,10 @@ describe("readiness with the Redis event bus (REDIS_URL)", () => {
       const r = await fetch(`${lonely.url}/readyz`);
       expect(r.status).toBe(503);
       expect(await r.json()).toEqual({ status: "unavailable", reason: "redis does not answer" });
-      expect(await lonely.server.app.events.ready()).toEqual({ ready: false, reason: expect.stringMatching(/^the publish connection is \w+, the subscribe connection is \w+$/) });
+      expect(await lonely.server.app.events.ready()).toEqual({
+        ready: false,
+        reason: expect.stringMatching(/^the publish connection is \w+, the subscribe connection is \w+$/),
+      });
       const h = await fetch(`${lonely.url}/healthz`);
       expect([h.status, await h.json()]).toEqual([200, { status: "ok" }]);
       const q = await lonely.gql("{ __typename }");
@@ -91,7 +94,10 @@ describe("readiness with the Redis event bus (REDIS_URL)", () => {
     try {
       const r = await fetch(`${center.url}/readyz`);
       expect([r.status, await r.json()]).toEqual([503, { status: "unavailable", reason: "redis does not answer" }]);
-      expect(await center.server.app.events.ready()).toEqual({ ready: false, reason: expect.stringMatching(/^the publish connection is \w+, the subscribe connection is \w+$/) });
+      expect(await center.server.app.events.ready()).toEqual({
+        ready: false,
+        reason: expect.stringMatching(/^the publish connection is \w+, the subscribe connection is \w+$/),
+      });
       await until("the publish and subscribe connections", () => accepted.length >= 2);
       expect(accepted).toHaveLength(2); // publisher and subscriber
 
@@ -169,7 +175,10 @@ describe("readiness with the Redis event bus (REDIS_URL)", () => {
       };
       const readyzAnswers = (want: number) => {
         let last: unknown[] = [];
-        return until(`/readyz to answer ${want}`, async () => (last = await readyz())[0] === want && last, { intervalMs: 50, detail: () => `last answer: ${JSON.stringify(last)}` });
+        return until(`/readyz to answer ${want}`, async () => (last = await readyz())[0] === want && last, {
+          intervalMs: 50,
+          detail: () => `last answer: ${JSON.stringify(last)}`,
+        });
       };
       try {
         // The connections are made right after start; ready as soon as both are.
@@ -242,14 +251,25 @@ describe("security baseline", () => {
     });
     const { ds, test, close } = await openTestDatabase();
     await importBundle(ds, JSON.parse(fs.readFileSync(PATENT_FIXTURE, "utf8")), {});
-    const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: test.url, PORT: "0", JWT_SECRET: "y".repeat(40), DATA_DIR: "/tmp/printmesh-log-test", LOG_LEVEL: "trace" });
+    const config = loadConfig({
+      NODE_ENV: "test",
+      DATABASE_URL: test.url,
+      PORT: "0",
+      JWT_SECRET: "y".repeat(40),
+      DATA_DIR: "/tmp/printmesh-log-test",
+      LOG_LEVEL: "trace",
+    });
     let server: RunningServer | null = null;
     try {
       server = await createServer(config, { ds, logger: pino({ level: "trace" }, sink) });
       const post = (body: object, bearer?: string) =>
-        fetch(`${server!.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<{ data: { login: { token: string } } }>);
+        fetch(`${server!.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+          body: JSON.stringify(body),
+        }).then((r) => r.json() as Promise<{ data: { login: { token: string } } }>);
       const ok = await post({ query: 'mutation { login(login: "center", password: "center-pass-1") { token } }' });
-      await post({ query: "mutation($p: String!) { login(login: \"center\", password: $p) { token } }", variables: { p: "wrong-secret-pw" } });
+      await post({ query: 'mutation($p: String!) { login(login: "center", password: $p) { token } }', variables: { p: "wrong-secret-pw" } });
       await post({ query: "{ me { login } }" }, ok.data.login.token);
       await post({ query: "{ labs { id } }" }, "lab01-key-0123456789abcdef");
       const all = lines.join("");

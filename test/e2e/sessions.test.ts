@@ -38,7 +38,9 @@ async function openSocket(token: string): Promise<{ client: Client; closed: Prom
   client.subscribe({ query: "subscription { notifications { id } }" }, { next: () => undefined, error: () => undefined, complete: () => undefined });
   await connected;
   // The subscription is in place once an operation over the same socket has been answered.
-  const me = await new Promise<unknown>((resolve, reject) => client.subscribe({ query: ME }, { next: (v) => resolve(v.data), error: reject, complete: () => undefined }));
+  const me = await new Promise<unknown>((resolve, reject) =>
+    client.subscribe({ query: ME }, { next: (v) => resolve(v.data), error: reject, complete: () => undefined }),
+  );
   expect(me).toMatchObject({ me: { id: expect.any(String) } });
   return { client, closed };
 }

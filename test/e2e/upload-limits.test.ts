@@ -18,11 +18,20 @@ let c: TestCenter;
 const t: Record<string, string> = {};
 
 beforeAll(async () => {
-  c = await startCenter({ env: { UPLOAD_RATE_LIMIT: "5", UPLOAD_BUDGET_MIB: "1", UPLOAD_WINDOW_SECONDS: "600", IMAGE_DECODE_CONCURRENCY: "1", IMAGE_DECODE_QUEUE: "0" } });
+  c = await startCenter({
+    env: { UPLOAD_RATE_LIMIT: "5", UPLOAD_BUDGET_MIB: "1", UPLOAD_WINDOW_SECONDS: "600", IMAGE_DECODE_CONCURRENCY: "1", IMAGE_DECODE_QUEUE: "0" },
+  });
   t.center = await c.login("center", "center-pass-1");
   t.customer = await c.login("customer", "customer-pass");
-  for (const [id, login] of [["U201", "rate-user"], ["U202", "budget-user"]]) {
-    const made = await c.gql(`mutation($input: CreateUserInput!) { createUser(input: $input) { errors { code } } }`, { input: { id, login, name: login, password: "long-enough-pw", role: "GENERAL_USER" } }, t.center);
+  for (const [id, login] of [
+    ["U201", "rate-user"],
+    ["U202", "budget-user"],
+  ]) {
+    const made = await c.gql(
+      `mutation($input: CreateUserInput!) { createUser(input: $input) { errors { code } } }`,
+      { input: { id, login, name: login, password: "long-enough-pw", role: "GENERAL_USER" } },
+      t.center,
+    );
     expect(made.data!.createUser.errors).toEqual([]);
     t[login] = await c.login(login, "long-enough-pw");
   }
@@ -32,7 +41,11 @@ afterAll(async () => {
 });
 
 async function post(body: Buffer, bearer: string): Promise<{ status: number; json: any; retryAfter: string | null }> {
-  const res = await fetch(`${c.url}/images`, { method: "POST", headers: { authorization: `Bearer ${bearer}`, "content-type": "image/png" }, body: new Uint8Array(body) });
+  const res = await fetch(`${c.url}/images`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${bearer}`, "content-type": "image/png" },
+    body: new Uint8Array(body),
+  });
   return { status: res.status, json: await res.json(), retryAfter: res.headers.get("retry-after") };
 }
 const rowsOf = (userId: string) => c.ds.getRepository(ImageEntity).count({ where: { ownerUserId: userId } });
@@ -93,7 +106,9 @@ describe("per-user quota", () => {
   });
 
   it("an upload past the byte budget answers 429 UPLOAD_QUOTA_EXCEEDED, and stores nothing", async () => {
-    const big = await sharp(randomBytes(450 * 450 * 3), { raw: { width: 450, height: 450, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer(); // noise: about 0.58 MiB
+    const big = await sharp(randomBytes(450 * 450 * 3), { raw: { width: 450, height: 450, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer(); // noise: about 0.58 MiB
     const small = makePng(8, 8, 8);
     expect(big.length).toBeGreaterThan(550_000);
     expect((await post(big, t["budget-user"])).status).toBe(201);
@@ -102,7 +117,9 @@ describe("per-user quota", () => {
     const r = await post(big, t["budget-user"]);
     expect(r.status).toBe(429);
     expect(r.json.error.code).toBe("UPLOAD_QUOTA_EXCEEDED");
-    expect(r.json.error.message).toBe(`Uploads may store at most 1048576 bytes per 600 s; ${big.length + small.length} are used and this image has ${big.length}`);
+    expect(r.json.error.message).toBe(
+      `Uploads may store at most 1048576 bytes per 600 s; ${big.length + small.length} are used and this image has ${big.length}`,
+    );
     expect(Number(r.retryAfter)).toBeGreaterThan(0);
     expect(await rowsOf("U202")).toBe(2);
     expect(storedFiles()).toBe(files);
@@ -112,7 +129,9 @@ describe("per-user quota", () => {
 describe("pixel cap", () => {
   it("defaults to 100 MP and is read from IMAGE_MAX_PIXELS; an image over it is refused from its header (422 TOO_MANY_PIXELS)", async () => {
     expect(loadConfig({ JWT_SECRET: "x".repeat(40), DATA_DIR: c.config.dataDir }).images.maxPixels).toBe(100_000_000);
-    expect(() => loadConfig({ JWT_SECRET: "x".repeat(40), DATA_DIR: c.config.dataDir, IMAGE_MAX_PIXELS: "0" })).toThrow(/IMAGE_MAX_PIXELS must be a whole number from 1 to 268402689/);
+    expect(() => loadConfig({ JWT_SECRET: "x".repeat(40), DATA_DIR: c.config.dataDir, IMAGE_MAX_PIXELS: "0" })).toThrow(
+      /IMAGE_MAX_PIXELS must be a whole number from 1 to 268402689/,
+    );
     const before = await c.ds.getRepository(ImageEntity).count();
     const files = storedFiles();
     // 12,000 x 10,000 = 120 MP: under libvips' own cap (which used to be the center's), over the center's.

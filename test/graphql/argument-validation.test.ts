@@ -21,7 +21,8 @@ const make = <T extends object>(cls: new () => T, props: Partial<T>): T => Objec
 
 const layout = (props: Partial<LayoutInput> = {}): LayoutInput => make(LayoutInput, { page: 1, x: 0, y: 0, width: 100, height: 150, rotation: 0, ...props });
 const item = (props: Partial<OrderItemInput> = {}): OrderItemInput => make(OrderItemInput, { imageId: "img-1", ...props });
-const subOrder = (props: Partial<SubOrderInput> = {}): SubOrderInput => make(SubOrderInput, { serviceId: "svc-1", sheets: 2, items: [item(), item({ layout: layout() })], ...props });
+const subOrder = (props: Partial<SubOrderInput> = {}): SubOrderInput =>
+  make(SubOrderInput, { serviceId: "svc-1", sheets: 2, items: [item(), item({ layout: layout() })], ...props });
 const order = (props: Partial<OrderInput> = {}): OrderInput => make(OrderInput, { shopId: "shop-1", subOrders: [subOrder()], ...props });
 const address = (props: Partial<AddressInput> = {}): AddressInput => make(AddressInput, { country: "JP", postalCode: "100-0001", ...props });
 
@@ -46,9 +47,27 @@ describe("argument validation", () => {
 
   it.each([
     ["a long shop id", order({ shopId: "s".repeat(65) }), ["shopId:maxLength"]],
-    ["a long image id deep down", order({ subOrders: [subOrder(), subOrder({ items: [item(), item(), item({ imageId: "i".repeat(65) })] })] }), ["subOrders.1.items.2.imageId:maxLength"]],
-    ["a layout off the sheet", order({ subOrders: [subOrder({ items: [item({ layout: layout({ x: 10001, rotation: -361 }) })] })] }), ["subOrders.0.items.0.layout.x:max", "subOrders.0.items.0.layout.rotation:min"]],
-    ["a latitude past the pole", order({ fulfilment: make(FulfilmentInput, { method: FulfilmentMethod.DELIVERY, speed: FulfilmentSpeed.STANDARD, address: address({ location: make(GeoPointInput, { lat: 91, lng: 0 }) }) }) }), ["fulfilment.address.location.lat:max"]],
+    [
+      "a long image id deep down",
+      order({ subOrders: [subOrder(), subOrder({ items: [item(), item(), item({ imageId: "i".repeat(65) })] })] }),
+      ["subOrders.1.items.2.imageId:maxLength"],
+    ],
+    [
+      "a layout off the sheet",
+      order({ subOrders: [subOrder({ items: [item({ layout: layout({ x: 10001, rotation: -361 }) })] })] }),
+      ["subOrders.0.items.0.layout.x:max", "subOrders.0.items.0.layout.rotation:min"],
+    ],
+    [
+      "a latitude past the pole",
+      order({
+        fulfilment: make(FulfilmentInput, {
+          method: FulfilmentMethod.DELIVERY,
+          speed: FulfilmentSpeed.STANDARD,
+          address: address({ location: make(GeoPointInput, { lat: 91, lng: 0 }) }),
+        }),
+      }),
+      ["fulfilment.address.location.lat:max"],
+    ],
     ["too many items", order({ subOrders: [subOrder({ items: Array.from({ length: 1001 }, () => item()) })] }), ["subOrders.0.items:arrayMaxSize"]],
   ])("refuses %s with class-validator's own errors", (_name, o, expected) => {
     const errors = argumentErrors(o);

@@ -40,10 +40,28 @@ const Layout = new GraphQLInputObjectType({
 });
 const Filter = new GraphQLInputObjectType({ name: "Filter", fields: { name: { type: GraphQLString }, from: { type: Day } } });
 
-const Echo = new GraphQLObjectType({ name: "Echo", fields: { json: { type: GraphQLString }, day: { type: Day }, failing: { type: new GraphQLNonNull(GraphQLString), resolve: () => { throw new GraphQLError("no such thing", { extensions: { code: "NOT_FOUND" } }); } } } });
+const Echo = new GraphQLObjectType({
+  name: "Echo",
+  fields: {
+    json: { type: GraphQLString },
+    day: { type: Day },
+    failing: {
+      type: new GraphQLNonNull(GraphQLString),
+      resolve: () => {
+        throw new GraphQLError("no such thing", { extensions: { code: "NOT_FOUND" } });
+      },
+    },
+  },
+});
 /** Arguments as the resolver got them, a Date marked as one (JSON would make it a plain string). */
 const show = (v: unknown): unknown =>
-  v instanceof Date ? `Date(${v.toISOString()})` : Array.isArray(v) ? v.map(show) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, show(x)])) : v;
+  v instanceof Date
+    ? `Date(${v.toISOString()})`
+    : Array.isArray(v)
+      ? v.map(show)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, show(x)]))
+        : v;
 const echo = (_: unknown, args: Record<string, unknown>) => ({ json: JSON.stringify(show(args)), day: args.from ?? null });
 
 const schema = new GraphQLSchema({
@@ -92,7 +110,9 @@ describe("compiled execution", () => {
   it("applies an input field's default for a missing non-null field, as the specification says", async () => {
     const q = "query($l: Layout!) { layout(layout: $l) { json } }";
     expect(await both(q, { l: {} })).toEqual({ data: { layout: { json: '{"layout":{"page":1,"speed":1}}' } } });
-    expect(await both(q, { l: { page: 3, speed: "EXPRESS", note: "x" } })).toEqual({ data: { layout: { json: '{"layout":{"page":3,"speed":2,"note":"x"}}' } } });
+    expect(await both(q, { l: { page: 3, speed: "EXPRESS", note: "x" } })).toEqual({
+      data: { layout: { json: '{"layout":{"page":3,"speed":2,"note":"x"}}' } },
+    });
     // Again: compiled once, for as long as the document is kept.
     const before = operations.compilations;
     expect(await both(q, { l: { speed: "EXPRESS" } })).toEqual({ data: { layout: { json: '{"layout":{"page":1,"speed":2}}' } } });
@@ -105,8 +125,14 @@ describe("compiled execution", () => {
 
   it("coerces each variable once: enums to their values, custom scalars parsed once", async () => {
     parsedDays = 0;
-    const result = await viaCompiled("query($n: Int, $s: Speed, $f: Filter) { count(n: $n, speed: $s) { json } filter(filter: $f) { json } }", { n: 4, s: "EXPRESS", f: { name: "a", from: "2026-11-21" } });
-    expect(result).toEqual({ data: { count: { json: '{"n":4,"speed":2}' }, filter: { json: '{"filter":{"name":"a","from":"Date(2026-11-21T00:00:00.000Z)"}}' } } });
+    const result = await viaCompiled("query($n: Int, $s: Speed, $f: Filter) { count(n: $n, speed: $s) { json } filter(filter: $f) { json } }", {
+      n: 4,
+      s: "EXPRESS",
+      f: { name: "a", from: "2026-11-21" },
+    });
+    expect(result).toEqual({
+      data: { count: { json: '{"n":4,"speed":2}' }, filter: { json: '{"filter":{"name":"a","from":"Date(2026-11-21T00:00:00.000Z)"}}' } },
+    });
     expect(parsedDays).toBe(1);
     const day = await viaCompiled("query($d: Day) { filter(from: $d) { day } }", { d: "2026-01-31" });
     expect(day).toEqual({ data: { filter: { day: "2026-01-31" } } });
@@ -115,10 +141,22 @@ describe("compiled execution", () => {
   it("refuses bad variables with graphql-js's own messages", async () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ["query($n: Int) { count(n: $n) { json } }", { n: "x" }, 'Variable "$n" got invalid value "x"; Int cannot represent non-integer value: "x"'],
-      ["query($l: Layout!) { layout(layout: $l) { json } }", { l: { page: null } }, 'Variable "$l" got invalid value null at "l.page"; Expected non-nullable type "Int!" not to be null.'],
-      ["query($l: Layout!) { layout(layout: $l) { json } }", { l: { pages: 2 } }, 'Variable "$l" got invalid value { pages: 2 }; Field "pages" is not defined by type "Layout". Did you mean "page"?'],
+      [
+        "query($l: Layout!) { layout(layout: $l) { json } }",
+        { l: { page: null } },
+        'Variable "$l" got invalid value null at "l.page"; Expected non-nullable type "Int!" not to be null.',
+      ],
+      [
+        "query($l: Layout!) { layout(layout: $l) { json } }",
+        { l: { pages: 2 } },
+        'Variable "$l" got invalid value { pages: 2 }; Field "pages" is not defined by type "Layout". Did you mean "page"?',
+      ],
       ["query($s: Speed) { count(speed: $s) { json } }", { s: "SLOW" }, 'Variable "$s" got invalid value "SLOW"; Value "SLOW" does not exist in "Speed" enum.'],
-      ["query($f: Filter) { filter(filter: $f) { json } }", { f: { from: "yesterday" } }, 'Variable "$f" got invalid value "yesterday" at "f.from"; Expected type "Day". not a day: yesterday'],
+      [
+        "query($f: Filter) { filter(filter: $f) { json } }",
+        { f: { from: "yesterday" } },
+        'Variable "$f" got invalid value "yesterday" at "f.from"; Expected type "Day". not a day: yesterday',
+      ],
       ["query($l: Layout!) { layout(layout: $l) { json } }", {}, 'Variable "$l" of required type "Layout!" was not provided.'],
     ];
     for (const [q, v, message] of cases) {
@@ -159,7 +197,10 @@ describe("compiled execution", () => {
   });
 
   it("reports a resolver's error with its path, code and the null it leaves, as graphql-js does", async () => {
-    const result = (await both("{ layout(layout: {}) { json failing } }")) as { data: unknown; errors: Array<{ message: string; path: unknown[]; extensions: unknown }> };
+    const result = (await both("{ layout(layout: {}) { json failing } }")) as {
+      data: unknown;
+      errors: Array<{ message: string; path: unknown[]; extensions: unknown }>;
+    };
     expect(result.data).toEqual({ layout: null });
     expect(result.errors.map((e) => [e.message, e.path, e.extensions])).toEqual([["no such thing", ["layout", "failing"], { code: "NOT_FOUND" }]]);
   });

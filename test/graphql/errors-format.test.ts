@@ -67,10 +67,13 @@ describe("makeFormatError", () => {
   });
 
   it("hides every kind of suggestion when suggestions are off, and keeps them otherwise", () => {
-    const message = 'Variable "$input" got invalid value "CENTER_ADMN" at "input.role"; Value "CENTER_ADMN" does not exist in "Role" enum. Did you mean the enum value "CENTER_ADMIN"?';
+    const message =
+      'Variable "$input" got invalid value "CENTER_ADMN" at "input.role"; Value "CENTER_ADMN" does not exist in "Role" enum. Did you mean the enum value "CENTER_ADMIN"?';
     const error = new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
     const off = makeFormatError(pino({ level: "silent" }), { suggestions: false });
-    expect(off(formattedOf(error), error).message).toBe('Variable "$input" got invalid value "CENTER_ADMN" at "input.role"; Value "CENTER_ADMN" does not exist in "Role" enum. [Suggestion hidden]');
+    expect(off(formattedOf(error), error).message).toBe(
+      'Variable "$input" got invalid value "CENTER_ADMN" at "input.role"; Value "CENTER_ADMN" does not exist in "Role" enum. [Suggestion hidden]',
+    );
     const field = new GraphQLError('Cannot query field "mee" on type "Query". Did you mean "me"?', { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
     expect(off(formattedOf(field), field).message).toBe('Cannot query field "mee" on type "Query". [Suggestion hidden]');
     expect(harness().format(formattedOf(error), error).message).toBe(message);

@@ -47,9 +47,14 @@ describe("the mechanism, on a small schema", () => {
       }),
     });
     const operations = compiledOperations(schema);
-    apollo = new ApolloServer<RequestContext>({ gateway: compiledExecution(schema, replayingOperations(operations)), formatError: plain, stringifyResult: (r) => JSON.stringify(r) });
+    apollo = new ApolloServer<RequestContext>({
+      gateway: compiledExecution(schema, replayingOperations(operations)),
+      formatError: plain,
+      stringifyResult: (r) => JSON.stringify(r),
+    });
     await apollo.start();
-    const context = async (req: http.IncomingMessage, requestId: string) => ({ auth: { kind: "anonymous" }, requestId, ip: "local", memo: new Map() }) as unknown as RequestContext;
+    const context = async (req: http.IncomingMessage, requestId: string) =>
+      ({ auth: { kind: "anonymous" }, requestId, ip: "local", memo: new Map() }) as unknown as RequestContext;
     const direct = httpOperations({
       schema,
       documents: new DocumentCache({ maxEntries: 10, maxChars: 10_000, maxTokens: 1000 }),
@@ -107,7 +112,9 @@ describe("the mechanism, on a small schema", () => {
     const before = executions;
     const r = await post("{ refused }");
     expect(r.status).toBe(500);
-    expect(JSON.parse(r.body)).toEqual({ errors: [{ message: "The center's HTTP lane and Apollo answered differently: the answers differ in body", extensions: { code: "HTTP_LANE_DIFFERENCE" } }] });
+    expect(JSON.parse(r.body)).toEqual({
+      errors: [{ message: "The center's HTTP lane and Apollo answered differently: the answers differ in body", extensions: { code: "HTTP_LANE_DIFFERENCE" } }],
+    });
     expect(executions).toBe(before + 1);
     expect(differences).toHaveLength(1);
     expect(differences[0].direct).toMatchObject({ status: 200, body: expect.stringContaining('"message":"Not allowed!"') });

@@ -96,7 +96,10 @@ describe("answered by the center's own runner, as Apollo answers", () => {
   });
 
   it("the worked example's quote (1050), with the operation named and extensions given", async () => {
-    const r = await both({ query: QUOTE, operationName: "Quote", variables: { input: EXAMPLE }, extensions: { clientLibrary: { name: "web" } } }, bearer("customer"));
+    const r = await both(
+      { query: QUOTE, operationName: "Quote", variables: { input: EXAMPLE }, extensions: { clientLibrary: { name: "web" } } },
+      bearer("customer"),
+    );
     expect(r.direct).toBe(true);
     expect(r.plain).toEqual(r.viaApollo);
     expect(JSON.parse(r.plain.text).data.quote.quote.total).toBe(1050);
@@ -157,13 +160,37 @@ describe("handed to Apollo before anything runs, answered as before", () => {
     ["a field the schema lacks", { query: "{ nothingHere }" }, {}, 400, "GRAPHQL_VALIDATION_FAILED"],
     ["an operation name the document lacks", { query: "query A { __typename }", operationName: "B" }, {}, 400, "OPERATION_RESOLUTION_FAILURE"],
     ["two operations and no name", { query: "query A { __typename } query B { __typename }" }, {}, 400, "OPERATION_RESOLUTION_FAILURE"],
-    ["a variable of the wrong type", { query: QUOTE, variables: { input: { ...EXAMPLE, subOrders: [{ serviceId: "SV01", sheets: "five", items: [] }] } } }, {}, 400, "BAD_USER_INPUT"],
+    [
+      "a variable of the wrong type",
+      { query: QUOTE, variables: { input: { ...EXAMPLE, subOrders: [{ serviceId: "SV01", sheets: "five", items: [] }] } } },
+      {},
+      400,
+      "BAD_USER_INPUT",
+    ],
     ["a required variable missing", { query: QUOTE }, {}, 400, "BAD_USER_INPUT"],
     ["variables as a string", { query: "{ __typename }", variables: "{}" }, {}, 400, "BAD_REQUEST"],
     ["an operation name that is not a string", { query: "{ __typename }", operationName: 7 }, {}, 400, "BAD_REQUEST"],
-    ["a persisted query", { query: "{ __typename }", extensions: { persistedQuery: { version: 1, sha256Hash: createHash("sha256").update("{ __typename }").digest("hex") } } }, {}, 200, null],
-    ["a persisted query whose hash is not the query's", { query: "{ __typename }", extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } }, {}, 400, "BAD_REQUEST"],
-    ["a persisted query by hash alone, unknown to the center", { extensions: { persistedQuery: { version: 1, sha256Hash: "1".repeat(64) } } }, {}, 200, "PERSISTED_QUERY_NOT_FOUND"],
+    [
+      "a persisted query",
+      { query: "{ __typename }", extensions: { persistedQuery: { version: 1, sha256Hash: createHash("sha256").update("{ __typename }").digest("hex") } } },
+      {},
+      200,
+      null,
+    ],
+    [
+      "a persisted query whose hash is not the query's",
+      { query: "{ __typename }", extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } },
+      {},
+      400,
+      "BAD_REQUEST",
+    ],
+    [
+      "a persisted query by hash alone, unknown to the center",
+      { extensions: { persistedQuery: { version: 1, sha256Hash: "1".repeat(64) } } },
+      {},
+      200,
+      "PERSISTED_QUERY_NOT_FOUND",
+    ],
     ["a subscription", { query: "subscription { notifications { id } }" }, {}, 400, "BAD_REQUEST"],
     ["a credential that does not hold", { query: "{ __typename }" }, { authorization: "Bearer not-a-token" }, 401, "UNAUTHENTICATED"],
     ["an Accept header without JSON", { query: "{ __typename }" }, { accept: "text/html" }, 406, "BAD_REQUEST"],

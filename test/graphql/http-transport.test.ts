@@ -20,7 +20,13 @@ interface Answer {
 }
 
 /** A raw HTTP request: the body written as given (in chunks when `chunked`), headers as given. */
-function send(method: string, path: string, headers: Record<string, string | number>, body?: string | Buffer, opts: { chunked?: boolean } = {}): Promise<Answer> {
+function send(
+  method: string,
+  path: string,
+  headers: Record<string, string | number>,
+  body?: string | Buffer,
+  opts: { chunked?: boolean } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = http.request(new URL(path, c.url), { method, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -39,7 +45,12 @@ function send(method: string, path: string, headers: Record<string, string | num
 }
 
 const ME = JSON.stringify({ query: "{ me { login role } }" });
-const json = (body: string, extra: Record<string, string | number> = {}) => ({ "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${token}`, ...extra });
+const json = (body: string, extra: Record<string, string | number> = {}) => ({
+  "content-type": "application/json",
+  "content-length": Buffer.byteLength(body),
+  authorization: `Bearer ${token}`,
+  ...extra,
+});
 /** POST /graphql with a JSON body of a declared length. */
 const post = (body: string, extra: Record<string, string | number> = {}): Promise<Answer> => send("POST", "/graphql", json(body, extra), body);
 
@@ -106,7 +117,9 @@ describe("what still goes through Express", () => {
     const r = await post(big);
     expect(r.status).toBe(413);
     expect(r.headers["content-type"]).toBe("application/json; charset=utf-8");
-    expect(JSON.parse(r.text)).toEqual({ errors: [{ message: "The request body is larger than 1048576 bytes (1 MiB)", extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+    expect(JSON.parse(r.text)).toEqual({
+      errors: [{ message: "The request body is larger than 1048576 bytes (1 MiB)", extensions: { code: "PAYLOAD_TOO_LARGE" } }],
+    });
   });
 
   it("another charset, refused as before (415), as JSON without a stack", async () => {
@@ -117,7 +130,10 @@ describe("what still goes through Express", () => {
   });
 
   it("a GET query with the preflight header, and health", async () => {
-    const r = await send("GET", `/graphql?query=${encodeURIComponent("{ me { login } }")}`, { authorization: `Bearer ${token}`, "apollo-require-preflight": "1" });
+    const r = await send("GET", `/graphql?query=${encodeURIComponent("{ me { login } }")}`, {
+      authorization: `Bearer ${token}`,
+      "apollo-require-preflight": "1",
+    });
     expect(r.status).toBe(200);
     expect(JSON.parse(r.text)).toEqual({ data: { me: { login: "center" } } });
     expect((await send("GET", "/healthz", {})).status).toBe(200);

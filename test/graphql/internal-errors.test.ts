@@ -29,7 +29,14 @@ describe("internal errors", () => {
     const { ds, test, close } = await openTestDatabase();
     await importBundle(ds, JSON.parse(fs.readFileSync(PATENT_FIXTURE, "utf8")), {});
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-log-"));
-    const config = loadConfig({ NODE_ENV: CENTER_NODE_ENV, DATABASE_URL: test.url, PORT: "0", JWT_SECRET: "y".repeat(40), DATA_DIR: dataDir, LOG_LEVEL: "info" });
+    const config = loadConfig({
+      NODE_ENV: CENTER_NODE_ENV,
+      DATABASE_URL: test.url,
+      PORT: "0",
+      JWT_SECRET: "y".repeat(40),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "info",
+    });
     let server: RunningServer | null = null;
     try {
       server = await createServer(config, { ds, logger: pino({ level: "info" }, sink) });

@@ -107,7 +107,14 @@ describe("the graphql-ws transport", () => {
   });
 
   function client(closes: number[] = []): Client {
-    const c = createClient({ url: h.url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined, on: { closed: (e) => closes.push((e as { code: number }).code) } });
+    const c = createClient({
+      url: h.url,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => undefined,
+      on: { closed: (e) => closes.push((e as { code: number }).code) },
+    });
     clients.push(c);
     return c;
   }
@@ -158,7 +165,9 @@ describe("the graphql-ws transport", () => {
   it("closes the socket with 4500 (internal error) when handling a message fails, and logs it", async () => {
     const closes: number[] = [];
     const c = client(closes);
-    const r = await new Promise<unknown>((resolve) => c.subscribe({ query: "{ hello } # boom" }, { next: () => undefined, error: resolve, complete: () => resolve("completed") }));
+    const r = await new Promise<unknown>((resolve) =>
+      c.subscribe({ query: "{ hello } # boom" }, { next: () => undefined, error: resolve, complete: () => resolve("completed") }),
+    );
     expect(r).not.toBe("completed");
     await until("the socket to close", () => closes.length > 0, { timeoutMs: 8000 });
     expect(closes).toEqual([CloseCode.InternalServerError]); // 4500
@@ -169,7 +178,9 @@ describe("the graphql-ws transport", () => {
     const closes: number[] = [];
     const c = client(closes);
     const consoleError = jest.spyOn(console, "error");
-    void new Promise((resolve) => c.subscribe({ query: `{ hello } # ${"x".repeat(2048)}` }, { next: () => undefined, error: resolve, complete: () => resolve(null) }));
+    void new Promise((resolve) =>
+      c.subscribe({ query: `{ hello } # ${"x".repeat(2048)}` }, { next: () => undefined, error: resolve, complete: () => resolve(null) }),
+    );
     await until("the socket to close", () => closes.length > 0, { timeoutMs: 8000 });
     expect(closes).toEqual([1009]);
     expect(h.logs.filter((l) => l.msg === "graphql-ws: socket error" && l.level === 40)).toHaveLength(1);

@@ -19,7 +19,8 @@ const ROOT = path.resolve(__dirname, "../..");
 const CLI = path.join(ROOT, "dist/src/identity/admin-cli.js");
 const JWT_SECRET = "admin-cli-test-secret-".padEnd(48, "x");
 const GOOD = "correct horse battery staple";
-const RULE = "A password must be at least 12 characters, not the login, not one character repeated, not a run of keys or digits, and not a commonly used password";
+const RULE =
+  "A password must be at least 12 characters, not the login, not one character repeated, not a run of keys or digits, and not a commonly used password";
 
 interface Run {
   code: number | null;
@@ -93,11 +94,18 @@ async function withCenter<T>(work: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function login(url: string, l: string, p: string): Promise<{ token: string | null; errors: Array<{ code: string }>; user: { login: string; name: string; role: string } | null }> {
+async function login(
+  url: string,
+  l: string,
+  p: string,
+): Promise<{ token: string | null; errors: Array<{ code: string }>; user: { login: string; name: string; role: string } | null }> {
   const res = await fetch(`${url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token user { login name role } errors { code } } }", variables: { l, p } }),
+    body: JSON.stringify({
+      query: "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token user { login name role } errors { code } } }",
+      variables: { l, p },
+    }),
   });
   return ((await res.json()) as { data: { login: never } }).data.login;
 }
@@ -200,7 +208,12 @@ describe(`admin create (${usingMysql() ? "MariaDB" : "SQLite"})`, () => {
   (usingMysql() ? it : it.skip)("says how to create the database when the account may not", async () => {
     db = await missingDatabase("denied");
     const user = `pm_nodb_${process.pid}`;
-    const root = await createConnection({ host: (db.config as { host: string }).host, port: (db.config as { port: number }).port, user: (db.config as { user: string }).user, password: (db.config as { password: string }).password });
+    const root = await createConnection({
+      host: (db.config as { host: string }).host,
+      port: (db.config as { port: number }).port,
+      user: (db.config as { user: string }).user,
+      password: (db.config as { password: string }).password,
+    });
     await root.query(`DROP USER IF EXISTS '${user}'@'%', '${user}'@'localhost'`);
     await root.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw-${user}'`);
     await root.query(`CREATE USER '${user}'@'localhost' IDENTIFIED BY 'pw-${user}'`);

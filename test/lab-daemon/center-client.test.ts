@@ -77,7 +77,15 @@ function recorder() {
   return { log, jobs, handlers };
 }
 
-const job = (id: string) => ({ id, orderId: `O-${id}`, labId: "LAB01", status: "QUEUED", attempts: 0, lastError: null, order: { subOrders: [{ sheets: 2 }, { sheets: 3 }] } });
+const job = (id: string) => ({
+  id,
+  orderId: `O-${id}`,
+  labId: "LAB01",
+  status: "QUEUED",
+  attempts: 0,
+  lastError: null,
+  order: { subOrders: [{ sheets: 2 }, { sheets: 3 }] },
+});
 const fast = { backoff: { baseMs: 20, capMs: 100 } };
 
 describe("the printJobs connection", () => {

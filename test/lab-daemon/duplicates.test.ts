@@ -55,7 +55,8 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
   const ring = (jobId: string, status?: FakeJob["status"]) => {
     const sub = subscriptions[subscriptions.length - 1];
     const j = jobs.get(jobId)!;
-    if (sub && sub.socket.readyState === sub.socket.OPEN) sub.socket.send(JSON.stringify({ type: "next", id: sub.id, payload: { data: { printJobs: { job: event(j, status) } } } }));
+    if (sub && sub.socket.readyState === sub.socket.OPEN)
+      sub.socket.send(JSON.stringify({ type: "next", id: sub.id, payload: { data: { printJobs: { job: event(j, status) } } } }));
   };
   const answer = async (op: string, v: Record<string, any>): Promise<unknown> => {
     await hooks.hold?.(op);
@@ -65,16 +66,35 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
         await hooks.onClaim?.(v.jobId);
         if (j && j.status === "LEASED" && v.claimKey && j.claimKey === v.claimKey) {
           // The same claim again: the same lease (as the center answers it).
-          return { claimPrintJob: { job: { id: j.id, orderId: `O-${j.id}`, status: j.status, attempts: j.attempts }, leaseToken: j.token, leaseExpiresAt: new Date(Date.now() + 60000).toISOString(), errors: [] } };
+          return {
+            claimPrintJob: {
+              job: { id: j.id, orderId: `O-${j.id}`, status: j.status, attempts: j.attempts },
+              leaseToken: j.token,
+              leaseExpiresAt: new Date(Date.now() + 60000).toISOString(),
+              errors: [],
+            },
+          };
         }
         if (!j || j.status !== "QUEUED") {
-          return { claimPrintJob: { job: null, leaseToken: null, leaseExpiresAt: null, errors: [{ code: "ALREADY_CLAIMED", message: `job ${v.jobId} is ${j?.status}`, field: ["jobId"] }] } };
+          return {
+            claimPrintJob: {
+              job: null,
+              leaseToken: null,
+              leaseExpiresAt: null,
+              errors: [{ code: "ALREADY_CLAIMED", message: `job ${v.jobId} is ${j?.status}`, field: ["jobId"] }],
+            },
+          };
         }
         j.status = "LEASED";
         j.token = randomBytes(24).toString("hex");
         j.claimKey = v.claimKey ?? null;
         return {
-          claimPrintJob: { job: { id: j.id, orderId: `O-${j.id}`, status: j.status, attempts: j.attempts }, leaseToken: j.token, leaseExpiresAt: new Date(Date.now() + 60000).toISOString(), errors: [] },
+          claimPrintJob: {
+            job: { id: j.id, orderId: `O-${j.id}`, status: j.status, attempts: j.attempts },
+            leaseToken: j.token,
+            leaseExpiresAt: new Date(Date.now() + 60000).toISOString(),
+            errors: [],
+          },
         };
       }
       case "LabPrintJob":
@@ -85,7 +105,11 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
             labId: "LAB01",
             status: j.status,
             attempts: j.attempts,
-            order: { id: `O-${j.id}`, status: "PRINTING", subOrders: [{ id: "1", serviceId: "SV01", sheets: 1, items: [{ id: `IT-${j.id}`, imageId: "I1", designTemplateId: null, layout: null }] }] },
+            order: {
+              id: `O-${j.id}`,
+              status: "PRINTING",
+              subOrders: [{ id: "1", serviceId: "SV01", sheets: 1, items: [{ id: `IT-${j.id}`, imageId: "I1", designTemplateId: null, layout: null }] }],
+            },
             images: [{ imageId: "I1", url: "/img/I1", sha256: PNG_SHA, bytes: PNG.length, width: 40, height: 30, contentType: "image/png" }],
           },
         };
@@ -94,7 +118,12 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
       case "LabCompletePrintJob": {
         if (j && j.status === "LEASED" && j.token === v.leaseToken) j.status = "DONE";
         const ok = j && j.status === "DONE" && j.token === v.leaseToken;
-        return { completePrintJob: { job: j && { id: j.id, status: j.status, attempts: j.attempts }, errors: ok ? [] : [{ code: "LEASE_LOST", message: "not held", field: ["leaseToken"] }] } };
+        return {
+          completePrintJob: {
+            job: j && { id: j.id, status: j.status, attempts: j.attempts },
+            errors: ok ? [] : [{ code: "LEASE_LOST", message: "not held", field: ["leaseToken"] }],
+          },
+        };
       }
       case "LabReportLoad":
         return { reportLabLoad: { accepted: true, errors: [] } };
@@ -120,7 +149,10 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
       }
       answer(operationName, variables).then(
         (data) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ data })),
-        (e) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: String(e), extensions: { code: "BAD_USER_INPUT" } }] })),
+        (e) =>
+          res
+            .writeHead(200, { "content-type": "application/json" })
+            .end(JSON.stringify({ errors: [{ message: String(e), extensions: { code: "BAD_USER_INPUT" } }] })),
       );
     });
   });
@@ -247,8 +279,18 @@ describe("a job announced again while the daemon holds it", () => {
       expect(keysOf(id)[0]).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
       expect(new Set(keysOf(id)).size).toBe(1);
     }
-    expect(center.calls.filter((c) => c.op === "LabCompletePrintJob").map((c) => c.jobId).sort()).toEqual(["J1", "J2"]);
-    expect(fs.readdirSync(out).filter((n) => !n.startsWith(".")).sort()).toEqual(["job-J1", "job-J2"]);
+    expect(
+      center.calls
+        .filter((c) => c.op === "LabCompletePrintJob")
+        .map((c) => c.jobId)
+        .sort(),
+    ).toEqual(["J1", "J2"]);
+    expect(
+      fs
+        .readdirSync(out)
+        .filter((n) => !n.startsWith("."))
+        .sort(),
+    ).toEqual(["job-J1", "job-J2"]);
     const about = (id: string) => lines.filter((l) => l.startsWith(`job ${id} `)).map((l) => l.replace(/ \(order .*\)$| to .*$/, ""));
     expect(about("J1")).toEqual(["job J1 claimed", "job J1 written", "job J1 completed"]);
     expect(about("J2")).toEqual(["job J2 claimed", "job J2 written", "job J2 completed"]);
@@ -262,8 +304,8 @@ describe("a job announced again while the daemon holds it", () => {
     const center = await fakeCenter(["J1"], {
       lose: (op, via) => {
         if (op !== "LabClaimPrintJob") return null;
-        if (via === "ws" && lost === 0) return (lost = 1), "cut";
-        if (via === "http" && lost === 1) return (lost = 2), "unavailable";
+        if (via === "ws" && lost === 0) return ((lost = 1), "cut");
+        if (via === "http" && lost === 1) return ((lost = 2), "unavailable");
         return null;
       },
     });

@@ -16,7 +16,12 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const history = (jobId: string): HistoryEntry => ({ jobId, printedAt: "2026-04-01T09:00:00.000Z", sheets: 3, printer: "p1", ok: true });
-const lines = () => fs.readFileSync(path.join(dir, JOURNAL_FILE), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const lines = () =>
+  fs
+    .readFileSync(path.join(dir, JOURNAL_FILE), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 describe("journal", () => {
   it("replays each job's steps after a reopen, and drops jobs forgotten or reported", () => {
@@ -114,7 +119,11 @@ describe("journal", () => {
     // 1201 appends, well past the threshold: the file holds a handful of lines, not 1201.
     expect(lines().length).toBeLessThan(210);
     journal.close();
-    expect(Journal.open(dir).journal.all().map((r) => r.jobId)).toEqual(["LIVE"]);
+    expect(
+      Journal.open(dir)
+        .journal.all()
+        .map((r) => r.jobId),
+    ).toEqual(["LIVE"]);
   });
 
   it("survives SIGKILL while another process appends: every whole line counts, nothing is unreadable", async () => {

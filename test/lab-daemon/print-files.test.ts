@@ -3,7 +3,17 @@
  * often, and the rendered pixels themselves (a colour where an item was placed, white elsewhere).
  */
 import sharp from "sharp";
-import { jpegToPdf, mmToPx, parseLayout, parseSheetSize, planSheets, renderSheet, sheetPixels, SHEET_SIZES, type SheetPlan } from "../../src/lab-daemon/print-files";
+import {
+  jpegToPdf,
+  mmToPx,
+  parseLayout,
+  parseSheetSize,
+  planSheets,
+  renderSheet,
+  sheetPixels,
+  SHEET_SIZES,
+  type SheetPlan,
+} from "../../src/lab-daemon/print-files";
 
 const A4 = SHEET_SIZES.A4;
 
@@ -15,7 +25,9 @@ async function solid(width: number, height: number, rgb: [number, number, number
 
 /** Left half red, right half blue. */
 async function halves(width: number, height: number): Promise<Buffer> {
-  const left = await sharp({ create: { width: width / 2, height, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+  const left = await sharp({ create: { width: width / 2, height, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+    .png()
+    .toBuffer();
   return sharp({ create: { width, height, channels: 3, background: { r: 0, g: 0, b: 255 } } })
     .composite([{ input: left, left: 0, top: 0 }])
     .png()
@@ -99,7 +111,20 @@ describe("layouts", () => {
     ]);
     // One page and ten sheets: ten copies; more pages than sheets: every page once.
     expect(planSheets({ id: "2", serviceId: "SV02", sheets: 10, items: [{ id: "x", imageId: "I" }] }, A4).map((p) => p.copies)).toEqual([10]);
-    expect(planSheets({ id: "3", serviceId: "SV02", sheets: 1, items: [{ id: "x", imageId: "I" }, { id: "y", imageId: "J" }] }, A4).map((p) => p.copies)).toEqual([1, 1]);
+    expect(
+      planSheets(
+        {
+          id: "3",
+          serviceId: "SV02",
+          sheets: 1,
+          items: [
+            { id: "x", imageId: "I" },
+            { id: "y", imageId: "J" },
+          ],
+        },
+        A4,
+      ).map((p) => p.copies),
+    ).toEqual([1, 1]);
   });
 });
 

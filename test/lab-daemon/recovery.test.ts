@@ -96,7 +96,11 @@ describe("recovery on start", () => {
       expect(fs.readdirSync(tmpRoot)).toEqual([]);
       expect(fs.readdirSync(out).filter((n) => !n.startsWith("."))).toEqual(["job-J3"]);
       // The center is not there: the daemon says so and keeps trying.
-      await until("the daemon to say the center is unreachable", () => lines.some((l) => /^center unreachable at http:\/\/127\.0\.0\.1:\d+, retrying in \d+s$/.test(l)), { timeoutMs: 5000, detail: () => lines.join("\n") });
+      await until(
+        "the daemon to say the center is unreachable",
+        () => lines.some((l) => /^center unreachable at http:\/\/127\.0\.0\.1:\d+, retrying in \d+s$/.test(l)),
+        { timeoutMs: 5000, detail: () => lines.join("\n") },
+      );
       // A second daemon on the same state folder is refused.
       await expect(new LabDaemon(options("http://127.0.0.1:1", [])).start()).rejects.toBeInstanceOf(StateLockedError);
     } finally {

@@ -16,7 +16,12 @@ import { until } from "../support/until";
 import { LabEntity } from "../../src/labs/lab.entity";
 import { LabLoadReportEntity } from "../../src/labs/lab-report.entity";
 
-const KEY = { LAB01: "lab01-key-0123456789abcdef", LAB02: "lab02-key-0123456789abcdef", LAB03: "lab03-key-0123456789abcdef", LAB04: "lab04-key-0123456789abcdef" };
+const KEY = {
+  LAB01: "lab01-key-0123456789abcdef",
+  LAB02: "lab02-key-0123456789abcdef",
+  LAB03: "lab03-key-0123456789abcdef",
+  LAB04: "lab04-key-0123456789abcdef",
+};
 const LOAD = `mutation($input: LabLoadInput!) { reportLabLoad(input: $input) { accepted errors { code message field } } }`;
 const LOAD_HISTORY = `query($lab: ID!, $first: Int) { labLoadHistory(labId: $lab, first: $first) { reportedAt queuedJobs queuedSheets utilisation } }`;
 const LABS = `{ labs { id online lastSeenAt latestLoad { reportedAt queuedJobs queuedSheets utilisation } } }`;
@@ -29,7 +34,10 @@ beforeAll(async () => {
   t.center = await c.login("center", "center-pass-1");
   // Recent reports, as labs send them: three of LAB01, one of LAB03, none of LAB02 and LAB04.
   for (const lab of ["LAB01", "LAB01", "LAB01", "LAB03"] as const) {
-    expect((await c.gql(LOAD, { input: { queuedJobs: 1, queuedSheets: 10, utilisation: 0.5 } }, KEY[lab])).data!.reportLabLoad).toEqual({ accepted: true, errors: [] });
+    expect((await c.gql(LOAD, { input: { queuedJobs: 1, queuedSheets: 10, utilisation: 0.5 } }, KEY[lab])).data!.reportLabLoad).toEqual({
+      accepted: true,
+      errors: [],
+    });
   }
 });
 afterAll(async () => {
@@ -95,14 +103,18 @@ describe("retention of load reports", () => {
   }
   /** A lab's report instants, oldest first. */
   const instantsOf = async (labId: string) => (await reports().find({ where: { labId }, order: { reportedAt: "ASC" } })).map((r) => r.reportedAt.getTime());
-  const countsByLab = async () => Object.fromEntries(await Promise.all(["LAB01", "LAB02", "LAB03", "LAB04"].map(async (id) => [id, await reports().count({ where: { labId: id } })])));
+  const countsByLab = async () =>
+    Object.fromEntries(await Promise.all(["LAB01", "LAB02", "LAB03", "LAB04"].map(async (id) => [id, await reports().count({ where: { labId: id } })])));
 
   it("uses LAB_LOAD_RETENTION_DAYS (30 by default)", () => {
     expect(c.config.labLoadRetentionDays).toBe(30);
   });
 
   it("deletes the reports older than the retention, keeps the rest and the latest load on the lab, and logs what it pruned", async () => {
-    expect((await c.gql(LOAD, { input: { queuedJobs: 4, queuedSheets: 44, utilisation: 0.75 } }, KEY.LAB04)).data!.reportLabLoad).toEqual({ accepted: true, errors: [] });
+    expect((await c.gql(LOAD, { input: { queuedJobs: 4, queuedSheets: 44, utilisation: 0.75 } }, KEY.LAB04)).data!.reportLabLoad).toEqual({
+      accepted: true,
+      errors: [],
+    });
     const latest = await instantsOf("LAB04");
     expect(latest).toHaveLength(1);
     const now = Date.now();
@@ -145,7 +157,12 @@ describe("retention of load reports", () => {
     });
 
     // Nothing left to prune: nothing deleted, nothing logged.
-    expect(await service().pruneLoadReports({ ...c.server.app, logger }, { now: new Date(now) })).toEqual({ deleted: 0, batches: 4, cutoff: new Date(cutoff), complete: true });
+    expect(await service().pruneLoadReports({ ...c.server.app, logger }, { now: new Date(now) })).toEqual({
+      deleted: 0,
+      batches: 4,
+      cutoff: new Date(cutoff),
+      complete: true,
+    });
     expect(lines).toHaveLength(1);
     // A shorter retention reaches further: 1 day leaves LAB04 the two reports of the last hour.
     expect((await service().pruneLoadReports(c.server.app, { now: new Date(now), retentionDays: 1 })).deleted).toBe(2 + 0 + 0 + 0);
@@ -155,7 +172,10 @@ describe("retention of load reports", () => {
 
   it("deletes in batches: 5 old reports with a batch size of 2 take 3 DELETEs", async () => {
     const now = Date.now();
-    await insertReports("LAB03", [1, 2, 3, 4, 5].map((d) => now - (40 + d) * DAY));
+    await insertReports(
+      "LAB03",
+      [1, 2, 3, 4, 5].map((d) => now - (40 + d) * DAY),
+    );
     expect(await countsByLab()).toEqual({ LAB01: 3, LAB02: 1, LAB03: 6, LAB04: 2 });
     const r = await service().pruneLoadReports(c.server.app, { now: new Date(now), batchSize: 2 });
     // LAB01, LAB02, LAB04: one DELETE each finding nothing; LAB03: 2 + 2 + 1.
@@ -165,7 +185,10 @@ describe("retention of load reports", () => {
 
   it("stops a run at its cap of batches, and the next run goes on", async () => {
     const now = Date.now();
-    await insertReports("LAB01", [1, 2, 3, 4, 5].map((d) => now - (40 + d) * DAY));
+    await insertReports(
+      "LAB01",
+      [1, 2, 3, 4, 5].map((d) => now - (40 + d) * DAY),
+    );
     const first = await service().pruneLoadReports(c.server.app, { now: new Date(now), batchSize: 2, maxBatches: 2 });
     expect(first).toMatchObject({ deleted: 4, batches: 2, complete: false });
     expect(await instantsOf("LAB01").then((all) => all.filter((at) => at < now - 30 * DAY))).toEqual([now - 41 * DAY]);
@@ -177,7 +200,11 @@ describe("retention of load reports", () => {
 
   it("is harmless when several processes prune at once: each old report is deleted once, the others stay", async () => {
     const now = Date.now();
-    for (const lab of ["LAB01", "LAB02", "LAB03", "LAB04"]) await insertReports(lab, Array.from({ length: 25 }, (_, i) => now - 31 * DAY - i * 60_000));
+    for (const lab of ["LAB01", "LAB02", "LAB03", "LAB04"])
+      await insertReports(
+        lab,
+        Array.from({ length: 25 }, (_, i) => now - 31 * DAY - i * 60_000),
+      );
     expect(await countsByLab()).toEqual({ LAB01: 28, LAB02: 26, LAB03: 26, LAB04: 27 });
     // Two other center processes (the compiled code, as `npm start` runs it) and two runs in this one, all at once.
     const others = await Promise.all([pruner(now, 1), pruner(now, 1)]);
@@ -198,7 +225,9 @@ describe("retention of load reports", () => {
     await insertReports("LAB02", old);
     const pruner = service().startLoadPruner(c.server.app, { firstDelayMs: 0, everyMs: 3600_000, batchSize: 1 });
     try {
-      await until("the timer's run down to LAB02's last report", async () => (await reports().count({ where: { labId: "LAB02" } })) <= 1, { timeoutMs: 10_000 });
+      await until("the timer's run down to LAB02's last report", async () => (await reports().count({ where: { labId: "LAB02" } })) <= 1, {
+        timeoutMs: 10_000,
+      });
       expect(await instantsOf("LAB02")).toHaveLength(1);
     } finally {
       await pruner.stop();

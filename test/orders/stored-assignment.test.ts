@@ -2,7 +2,14 @@
 import type { AssignmentDecision, Candidate } from "../../src/assignment/lab-ranking";
 import { stored, STORED_CANDIDATES, STORED_REJECTIONS } from "../../src/orders/order-rules";
 
-const candidate = (n: number): Candidate => ({ labId: `LAB${String(n).padStart(4, "0")}`, shopId: "SP01", score: n, distanceKm: null, load: null, reasons: [`rank ${n}`] });
+const candidate = (n: number): Candidate => ({
+  labId: `LAB${String(n).padStart(4, "0")}`,
+  shopId: "SP01",
+  score: n,
+  distanceKm: null,
+  load: null,
+  reasons: [`rank ${n}`],
+});
 
 function decision(capable: number, rejected: number, chosenAt = 0): Extract<AssignmentDecision, { ok: true }> {
   const candidates = Array.from({ length: capable }, (_, i) => candidate(i));

@@ -59,13 +59,22 @@ function expectOneAccepted(answers: Payload[]): { winner: Payload; loser: Payloa
   const winner = accepted[0];
   const loser = answers.find((a) => a !== winner)!;
   expect(loser.priceRow).toBeNull();
-  expect(loser.errors).toEqual([{ code: "OVERLAPPING_PRICE", message: expect.stringContaining(`Overlaps price row ${winner.priceRow!.id} `), field: ["input", "validFrom"] }]);
+  expect(loser.errors).toEqual([
+    { code: "OVERLAPPING_PRICE", message: expect.stringContaining(`Overlaps price row ${winner.priceRow!.id} `), field: ["input", "validFrom"] },
+  ]);
   return { winner, loser };
 }
 
 describe("concurrent price row writes in one scope and product", () => {
   // SG02 has no rows for P01: each round works on its own year there.
-  const input = (year: number, from: string, until: string, amountCharge: number) => ({ shopGroupId: "SG02", productId: "P01", validFrom: `${year}-${from}`, validUntil: `${year}-${until}`, basicCharge: 0, amountCharge });
+  const input = (year: number, from: string, until: string, amountCharge: number) => ({
+    shopGroupId: "SG02",
+    productId: "P01",
+    validFrom: `${year}-${from}`,
+    validUntil: `${year}-${until}`,
+    basicCharge: 0,
+    amountCharge,
+  });
 
   it("accepts exactly one of two updates moving their rows onto the same free period, round after round", async () => {
     for (let round = 0; round < ROUNDS; round++) {
@@ -107,7 +116,14 @@ describe("concurrent price row writes in one scope and product", () => {
 });
 
 describe("concurrent allowance writes", () => {
-  const allowance = (shopId: string, productId: string, maxBasicCharge: number) => ({ shopId, productId, minBasicCharge: 0, maxBasicCharge, minAmountCharge: 0, maxAmountCharge: 100 });
+  const allowance = (shopId: string, productId: string, maxBasicCharge: number) => ({
+    shopId,
+    productId,
+    minBasicCharge: 0,
+    maxBasicCharge,
+    minAmountCharge: 0,
+    maxAmountCharge: 100,
+  });
 
   it("stores two grants of a new allowance one after the other: one creates, the other updates", async () => {
     const pairs = ["SP03", "SP04"].flatMap((shopId) => ["P01", "P02", "P03", "P04", "P05"].map((productId) => [shopId, productId] as const));
@@ -119,7 +135,9 @@ describe("concurrent allowance writes", () => {
       expect(answers.map((a) => a.errors)).toEqual([[], []]);
       const stored = await c.ds.getRepository(ShopPriceAllowanceEntity).findOneByOrFail({ shopId, productId });
       expect([100, 200]).toContain(stored.maxBasicCharge);
-      const history = await c.ds.getRepository(PriceHistoryEntity).find({ where: { entityKind: "ALLOWANCE", entityId: `${shopId}/${productId}` }, order: { at: "ASC" } });
+      const history = await c.ds
+        .getRepository(PriceHistoryEntity)
+        .find({ where: { entityKind: "ALLOWANCE", entityId: `${shopId}/${productId}` }, order: { at: "ASC" } });
       expect(history.map((h) => h.action).sort()).toEqual(["CREATED", "UPDATED"]);
       // The later write is the one stored, and it saw the earlier one as its "before".
       const updated = history.find((h) => h.action === "UPDATED")!;

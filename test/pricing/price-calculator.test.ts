@@ -283,12 +283,7 @@ describe("PriceBookIndex", () => {
     ];
     for (const order of [rows, [...rows].reverse(), [rows[1], rows[2], rows[0]]]) {
       const index = PriceBookIndex.from(order);
-      expect(["2026-01-31", "2026-02-01", "2026-02-28", "2026-03-01"].map((d) => index.find("P01", d, 1)?.row.id)).toEqual([
-        "A",
-        "B",
-        "B",
-        "C",
-      ]);
+      expect(["2026-01-31", "2026-02-01", "2026-02-28", "2026-03-01"].map((d) => index.find("P01", d, 1)?.row.id)).toEqual(["A", "B", "B", "C"]);
     }
   });
 
@@ -306,7 +301,16 @@ describe("PriceBookIndex", () => {
   it("keeps each product's rows apart and lists them tiers first, each kind by validFrom", () => {
     const p1Flat = row({ id: "P1-U", productId: "P1", validFrom: "2026-01-01", basicCharge: 1, amountCharge: 0 });
     const p1TierLate = row({ id: "P1-T2", productId: "P1", validFrom: "2026-06-01", minSheets: 1, maxSheets: 9, basicCharge: 2, amountCharge: 0 });
-    const p1TierEarly = row({ id: "P1-T1", productId: "P1", validFrom: "2026-01-01", validUntil: "2026-05-31", minSheets: 1, maxSheets: 9, basicCharge: 3, amountCharge: 0 });
+    const p1TierEarly = row({
+      id: "P1-T1",
+      productId: "P1",
+      validFrom: "2026-01-01",
+      validUntil: "2026-05-31",
+      minSheets: 1,
+      maxSheets: 9,
+      basicCharge: 3,
+      amountCharge: 0,
+    });
     const p2Flat = row({ id: "P2-U", productId: "P2", validFrom: "2026-01-01", basicCharge: 4, amountCharge: 0 });
     const index = PriceBookIndex.from([p2Flat, p1Flat, p1TierLate, p1TierEarly]);
     expect(index.rowsFor("P1").map((r) => r.id)).toEqual(["P1-T1", "P1-T2", "P1-U"]);
@@ -440,9 +444,7 @@ describe("quoteOrder", () => {
   });
 
   it("SERVICE_NOT_OFFERED when neither shop nor group has a template", () => {
-    const errors = errorsOf(
-      quoteOrder(ctx, { priceDate: "2026-04-01", subOrders: [{ serviceId: "SV99", sheets: 1, items: [] }] }),
-    );
+    const errors = errorsOf(quoteOrder(ctx, { priceDate: "2026-04-01", subOrders: [{ serviceId: "SV99", sheets: 1, items: [] }] }));
     expect(errors).toEqual([
       {
         code: "SERVICE_NOT_OFFERED",
@@ -453,9 +455,7 @@ describe("quoteOrder", () => {
   });
 
   it("NO_PRICE for each product without a row, naming the product and date", () => {
-    const errors = errorsOf(
-      quoteOrder(ctx, { priceDate: "2026-04-01", subOrders: [{ serviceId: "SV03", sheets: 4, items: [] }] }),
-    );
+    const errors = errorsOf(quoteOrder(ctx, { priceDate: "2026-04-01", subOrders: [{ serviceId: "SV03", sheets: 4, items: [] }] }));
     expect(errors).toHaveLength(1);
     expect(errors[0].code).toBe("NO_PRICE");
     expect(errors[0].field).toEqual(["input", "subOrders", "0", "serviceId"]);
@@ -538,7 +538,14 @@ describe("quoteOrder", () => {
       ["a line", [{ serviceId: "SV01", sheets: 4, items: [] }], "input.subOrders.0.sheets"],
       ["an image fee", [{ serviceId: "SV03", sheets: 4, items: [{ imageId: "IMG-BIG" }] }], "input.subOrders.0.sheets"],
       ["a sub-order subtotal", [{ serviceId: "SV01", sheets: 2, items: [{ imageId: "IMG-BIG" }, { imageId: "IMG-BIG" }] }], "input.subOrders.0.sheets"],
-      ["the total", [{ serviceId: "SV01", sheets: 3, items: [] }, { serviceId: "SV02", sheets: 1, items: [] }], "input.subOrders"],
+      [
+        "the total",
+        [
+          { serviceId: "SV01", sheets: 3, items: [] },
+          { serviceId: "SV02", sheets: 1, items: [] },
+        ],
+        "input.subOrders",
+      ],
     ])("is raised when %s passes 2^53 - 1", (_what, subOrders, field) => {
       const errors = errorsOf(quoteOrder(huge, { priceDate: "2026-04-01", subOrders }));
       expect(errors.map((e) => [e.code, e.field.join(".")])).toEqual([["AMOUNT_TOO_LARGE", field]]);
@@ -563,9 +570,7 @@ interface Bundle {
 }
 
 describe("the worked example (fixtures/patent-example.json)", () => {
-  const bundle = JSON.parse(
-    fs.readFileSync(path.join(__dirname, "../../fixtures/patent-example.json"), "utf8"),
-  ) as Bundle;
+  const bundle = JSON.parse(fs.readFileSync(path.join(__dirname, "../../fixtures/patent-example.json"), "utf8")) as Bundle;
 
   /** What the service layer will build from the database, built here from the bundle. */
   function contextFor(shopId: string): ShopPricingContext {
@@ -594,9 +599,7 @@ describe("the worked example (fixtures/patent-example.json)", () => {
       shopTemplates: bundle.templates.filter((t) => t.shopId === shopId).map(template),
       groupTemplates: bundle.templates.filter((t) => t.shopGroupId === shop.shopGroupId).map(template),
       shopRows: PriceBookIndex.from(all.filter((r) => r.scope.kind === "SHOP" && r.scope.shopId === shopId)),
-      groupRows: PriceBookIndex.from(
-        all.filter((r) => r.scope.kind === "GROUP" && r.scope.shopGroupId === shop.shopGroupId),
-      ),
+      groupRows: PriceBookIndex.from(all.filter((r) => r.scope.kind === "GROUP" && r.scope.shopGroupId === shop.shopGroupId)),
       standardRows: PriceBookIndex.from(all.filter((r) => r.scope.kind === "STANDARD")),
       chargedImages: new Map(bundle.chargedImages.map((c) => [c.imageId, c.feePerSheet])),
     };
@@ -698,9 +701,7 @@ describe("the worked example (fixtures/patent-example.json)", () => {
     const a4 = quoteOrder(ctx, { priceDate: "2026-04-01", subOrders: [order("2026-04-01").subOrders[0]] });
     expect(summary(a4)).toEqual({
       total: 95,
-      subOrders: [
-        { templateId: "T03", lines: [["P03", "GROUP", 0, 9, 45]], imageFees: [["IMG-C01", 10, 5, 50]], subtotal: 95 },
-      ],
+      subOrders: [{ templateId: "T03", lines: [["P03", "GROUP", 0, 9, 45]], imageFees: [["IMG-C01", 10, 5, 50]], subtotal: 95 }],
     });
   });
 });
@@ -725,18 +726,102 @@ describe("findOverlaps", () => {
     }));
 
   it.each<[string, Spec[], Array<[string, string]>]>([
-    ["touching periods do not overlap", [["2026-01-01", "2026-03-31", null, null], ["2026-04-01", null, null, null]], []],
-    ["one shared day overlaps", [["2026-01-01", "2026-04-01", null, null], ["2026-04-01", null, null, null]], [["R0", "R1"]]],
-    ["two open-ended periods overlap", [["2026-01-01", null, null, null], ["2027-01-01", null, null, null]], [["R0", "R1"]]],
-    ["a period inside an open-ended one overlaps", [["2026-06-01", "2026-06-30", null, null], ["2026-01-01", null, null, null]], [["R1", "R0"]]],
-    ["a tier and an untiered row never overlap", [["2026-01-01", null, 1, 10], ["2026-01-01", null, null, null]], []],
-    ["tiers with touching sheet ranges do not overlap", [["2026-01-01", null, 1, 10], ["2026-01-01", null, 11, 20]], []],
-    ["tiers sharing a sheet overlap", [["2026-01-01", null, 1, 10], ["2026-01-01", null, 10, 20]], [["R0", "R1"]]],
-    ["an open-ended tier overlaps every tier above its start", [["2026-01-01", null, 11, null], ["2026-01-01", null, 500, 1000]], [["R0", "R1"]]],
-    ["an open-ended tier does not overlap a tier below its start", [["2026-01-01", null, 11, null], ["2026-01-01", null, 1, 10]], []],
-    ["tiers with intersecting ranges in disjoint periods do not overlap", [["2026-01-01", "2026-03-31", 1, 10], ["2026-04-01", null, 1, 10]], []],
-    ["tiers with intersecting ranges in intersecting periods overlap", [["2026-01-01", "2026-04-30", 1, 10], ["2026-04-01", null, 5, 15]], [["R0", "R1"]]],
-    ["different products do not overlap", [["2026-01-01", null, null, null, GROUP, "P01"], ["2026-01-01", null, null, null, GROUP, "P02"]], []],
+    [
+      "touching periods do not overlap",
+      [
+        ["2026-01-01", "2026-03-31", null, null],
+        ["2026-04-01", null, null, null],
+      ],
+      [],
+    ],
+    [
+      "one shared day overlaps",
+      [
+        ["2026-01-01", "2026-04-01", null, null],
+        ["2026-04-01", null, null, null],
+      ],
+      [["R0", "R1"]],
+    ],
+    [
+      "two open-ended periods overlap",
+      [
+        ["2026-01-01", null, null, null],
+        ["2027-01-01", null, null, null],
+      ],
+      [["R0", "R1"]],
+    ],
+    [
+      "a period inside an open-ended one overlaps",
+      [
+        ["2026-06-01", "2026-06-30", null, null],
+        ["2026-01-01", null, null, null],
+      ],
+      [["R1", "R0"]],
+    ],
+    [
+      "a tier and an untiered row never overlap",
+      [
+        ["2026-01-01", null, 1, 10],
+        ["2026-01-01", null, null, null],
+      ],
+      [],
+    ],
+    [
+      "tiers with touching sheet ranges do not overlap",
+      [
+        ["2026-01-01", null, 1, 10],
+        ["2026-01-01", null, 11, 20],
+      ],
+      [],
+    ],
+    [
+      "tiers sharing a sheet overlap",
+      [
+        ["2026-01-01", null, 1, 10],
+        ["2026-01-01", null, 10, 20],
+      ],
+      [["R0", "R1"]],
+    ],
+    [
+      "an open-ended tier overlaps every tier above its start",
+      [
+        ["2026-01-01", null, 11, null],
+        ["2026-01-01", null, 500, 1000],
+      ],
+      [["R0", "R1"]],
+    ],
+    [
+      "an open-ended tier does not overlap a tier below its start",
+      [
+        ["2026-01-01", null, 11, null],
+        ["2026-01-01", null, 1, 10],
+      ],
+      [],
+    ],
+    [
+      "tiers with intersecting ranges in disjoint periods do not overlap",
+      [
+        ["2026-01-01", "2026-03-31", 1, 10],
+        ["2026-04-01", null, 1, 10],
+      ],
+      [],
+    ],
+    [
+      "tiers with intersecting ranges in intersecting periods overlap",
+      [
+        ["2026-01-01", "2026-04-30", 1, 10],
+        ["2026-04-01", null, 5, 15],
+      ],
+      [["R0", "R1"]],
+    ],
+    [
+      "different products do not overlap",
+      [
+        ["2026-01-01", null, null, null, GROUP, "P01"],
+        ["2026-01-01", null, null, null, GROUP, "P02"],
+      ],
+      [],
+    ],
     [
       "different scopes do not overlap",
       [
@@ -750,8 +835,16 @@ describe("findOverlaps", () => {
     ],
     [
       "every overlapping pair is reported",
-      [["2026-01-01", null, null, null], ["2026-02-01", "2026-02-28", null, null], ["2026-02-28", "2026-03-31", null, null]],
-      [["R0", "R1"], ["R0", "R2"], ["R1", "R2"]],
+      [
+        ["2026-01-01", null, null, null],
+        ["2026-02-01", "2026-02-28", null, null],
+        ["2026-02-28", "2026-03-31", null, null],
+      ],
+      [
+        ["R0", "R1"],
+        ["R0", "R2"],
+        ["R1", "R2"],
+      ],
     ],
   ])("%s", (_name, specs, expected) => {
     expect(findOverlaps(build(specs)).map(([a, b]) => [a.id, b.id])).toEqual(expected);

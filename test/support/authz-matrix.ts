@@ -95,8 +95,16 @@ export function authzMatrix<O extends MatrixOperation>(spec: MatrixSpec<O>): Mat
  * Sends a GraphQL operation whose answer is the field `field`: the attempt's code is its first
  * error's code, its value the field's value.
  */
-export function graphqlAttempt(c: TestCenter, query: string, field: string, variables: Record<string, unknown> | undefined, bearer: string | null): Promise<Attempt<GqlResult<any>>> {
-  return c.gql(query, variables ?? {}, bearer).then((r) => ({ code: (r.errors?.[0]?.extensions?.code as string | undefined) ?? null, value: r.data?.[field] ?? null, result: r }));
+export function graphqlAttempt(
+  c: TestCenter,
+  query: string,
+  field: string,
+  variables: Record<string, unknown> | undefined,
+  bearer: string | null,
+): Promise<Attempt<GqlResult<any>>> {
+  return c
+    .gql(query, variables ?? {}, bearer)
+    .then((r) => ({ code: (r.errors?.[0]?.extensions?.code as string | undefined) ?? null, value: r.data?.[field] ?? null, result: r }));
 }
 
 /** The usual check of an allowed mutation: no GraphQL error, and a payload with no errors. */

@@ -109,7 +109,10 @@ export async function startCenter(opts: { env?: Record<string, string>; bundle?:
       await close();
       fs.rmSync(dataDir, { recursive: true, force: true });
       // Differential mode: a request its two HTTP lanes answered differently fails the test file.
-      if (differences > 0) throw new Error(`${differences} HTTP request(s) answered differently by the center's own lane and Apollo (HTTP_LANE_DIFFERENCE; the center's log has both answers)`);
+      if (differences > 0)
+        throw new Error(
+          `${differences} HTTP request(s) answered differently by the center's own lane and Apollo (HTTP_LANE_DIFFERENCE; the center's log has both answers)`,
+        );
     },
   };
 }
@@ -127,7 +130,10 @@ export const FIXTURE_PEOPLE = {
 } as const;
 
 /** Session tokens for the fixture's people, by those names. */
-export async function loginPeople(c: TestCenter, names: Array<keyof typeof FIXTURE_PEOPLE> = Object.keys(FIXTURE_PEOPLE) as Array<keyof typeof FIXTURE_PEOPLE>): Promise<Record<string, string>> {
+export async function loginPeople(
+  c: TestCenter,
+  names: Array<keyof typeof FIXTURE_PEOPLE> = Object.keys(FIXTURE_PEOPLE) as Array<keyof typeof FIXTURE_PEOPLE>,
+): Promise<Record<string, string>> {
   const tokens: Record<string, string> = {};
   for (const name of names) {
     const [login, password] = FIXTURE_PEOPLE[name];

@@ -39,7 +39,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const base = loadConfig({ DATABASE_URL: process.env.DATABASE_URL, JWT_SECRET: "x".repeat(32) }).database;
   if (base.type !== "mysql") throw new Error("unreachable");
   const name = `${base.database}_w${worker}_${process.pid}_${counter}`.slice(0, 64);
-  const admin = await createConnection({ host: base.host, port: base.port, ...(base.socketPath ? { socketPath: base.socketPath } : {}), user: base.user, password: base.password });
+  const admin = await createConnection({
+    host: base.host,
+    port: base.port,
+    ...(base.socketPath ? { socketPath: base.socketPath } : {}),
+    user: base.user,
+    password: base.password,
+  });
   await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await admin.end();
@@ -50,7 +56,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     db,
     url: u.toString(),
     drop: async () => {
-      const c = await createConnection({ host: base.host, port: base.port, ...(base.socketPath ? { socketPath: base.socketPath } : {}), user: base.user, password: base.password });
+      const c = await createConnection({
+        host: base.host,
+        port: base.port,
+        ...(base.socketPath ? { socketPath: base.socketPath } : {}),
+        user: base.user,
+        password: base.password,
+      });
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await c.end();
     },

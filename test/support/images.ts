@@ -30,10 +30,20 @@ export function makePng(width: number, height: number, seed = 0): Buffer {
   const row = Buffer.alloc(1 + width * 3);
   for (let x = 0; x < width; x++) row.set([(seed * 37 + x) & 255, (seed * 91) & 255, 128], 1 + x * 3);
   const raw = Buffer.concat(Array.from({ length: height }, () => row));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
-export async function uploadPng(baseUrl: string, token: string, seed = 0, size: [number, number] = [40, 30]): Promise<{ id: string; sha256: string; width: number; height: number }> {
+export async function uploadPng(
+  baseUrl: string,
+  token: string,
+  seed = 0,
+  size: [number, number] = [40, 30],
+): Promise<{ id: string; sha256: string; width: number; height: number }> {
   const res = await fetch(`${baseUrl}/images`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "image/png" },

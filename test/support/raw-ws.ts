@@ -63,7 +63,9 @@ export class RawSocket {
 
   /** Resolves once the operation has ended (complete or error), with its messages. */
   async done(id: string, ms = 10_000): Promise<Message[]> {
-    await until(`operation ${id} to end`, () => this.closed !== null || this.of(id).some((m) => m.type === "complete" || m.type === "error"), { timeoutMs: ms });
+    await until(`operation ${id} to end`, () => this.closed !== null || this.of(id).some((m) => m.type === "complete" || m.type === "error"), {
+      timeoutMs: ms,
+    });
     return this.of(id);
   }
 

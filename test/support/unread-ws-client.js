@@ -25,7 +25,9 @@ ws.once("open", () => {
     // Variables that do not fit: the answer echoes them, so each answer is as big as its message.
     const big = "x".repeat(Number(bytes));
     for (let i = 0; i < Number(count); i++) {
-      ws.send(JSON.stringify({ id: String(i), type: "subscribe", payload: { query: "query($id: ID!) { order(id: $id) { id } }", variables: { id: { big } } } }));
+      ws.send(
+        JSON.stringify({ id: String(i), type: "subscribe", payload: { query: "query($id: ID!) { order(id: $id) { id } }", variables: { id: { big } } } }),
+      );
     }
     say({ sent: Number(count) });
   });

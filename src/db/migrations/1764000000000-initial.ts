@@ -11,14 +11,34 @@ export class Initial1764000000000 implements MigrationInterface {
     await q.createTable(
       table(
         "shops",
-        [id(), str("name", 200), ref("shop_group_id"), ref("admin_user_id", true), dbl("lat"), dbl("lng"), str("postal_code", 20, true), str("region", 100, true)],
+        [
+          id(),
+          str("name", 200),
+          ref("shop_group_id"),
+          ref("admin_user_id", true),
+          dbl("lat"),
+          dbl("lng"),
+          str("postal_code", 20, true),
+          str("region", 100, true),
+        ],
         { indices: [{ name: "ix_shops_group", columns: ["shop_group_id"] }], foreignKeys: [{ columns: ["shop_group_id"], table: "shop_groups" }] },
       ),
     );
     await q.createTable(
       table(
         "users",
-        [id(), str("login", 100), str("name", 200), str("role", 20), ref("shop_group_id", true), ref("shop_id", true), str("password_hash", 255), bool("disabled"), big("created_at"), big("updated_at")],
+        [
+          id(),
+          str("login", 100),
+          str("name", 200),
+          str("role", 20),
+          ref("shop_group_id", true),
+          ref("shop_id", true),
+          str("password_hash", 255),
+          bool("disabled"),
+          big("created_at"),
+          big("updated_at"),
+        ],
         {
           indices: [{ name: "uq_users_login", columns: ["login"], unique: true }],
           foreignKeys: [
@@ -55,7 +75,19 @@ export class Initial1764000000000 implements MigrationInterface {
     await q.createTable(
       table(
         "price_rows",
-        [id(), ref("shop_group_id", true), ref("shop_id", true), ref("product_id"), date("valid_from"), date("valid_until", true), big("basic_charge"), big("amount_charge"), int("min_sheets", true), int("max_sheets", true), big("updated_at")],
+        [
+          id(),
+          ref("shop_group_id", true),
+          ref("shop_id", true),
+          ref("product_id"),
+          date("valid_from"),
+          date("valid_until", true),
+          big("basic_charge"),
+          big("amount_charge"),
+          int("min_sheets", true),
+          int("max_sheets", true),
+          big("updated_at"),
+        ],
         {
           indices: [
             { name: "ix_price_rows_group", columns: ["shop_group_id", "product_id"] },
@@ -71,19 +103,37 @@ export class Initial1764000000000 implements MigrationInterface {
       ),
     );
     await q.createTable(
-      table("shop_price_allowances", [ref("shop_id"), ref("product_id"), big("min_basic_charge"), big("max_basic_charge"), big("min_amount_charge"), big("max_amount_charge")], {
-        primary: ["shop_id", "product_id"],
-        foreignKeys: [
-          { columns: ["shop_id"], table: "shops" },
-          { columns: ["product_id"], table: "products" },
-        ],
-      }),
+      table(
+        "shop_price_allowances",
+        [ref("shop_id"), ref("product_id"), big("min_basic_charge"), big("max_basic_charge"), big("min_amount_charge"), big("max_amount_charge")],
+        {
+          primary: ["shop_id", "product_id"],
+          foreignKeys: [
+            { columns: ["shop_id"], table: "shops" },
+            { columns: ["product_id"], table: "products" },
+          ],
+        },
+      ),
     );
-    await q.createTable(table("charged_images", [{ name: "image_id", type: "varchar", length: "64", isPrimary: true }, big("fee_per_sheet"), str("rights_holder", 200)]));
+    await q.createTable(
+      table("charged_images", [{ name: "image_id", type: "varchar", length: "64", isPrimary: true }, big("fee_per_sheet"), str("rights_holder", 200)]),
+    );
     await q.createTable(
       table(
         "labs",
-        [id(), str("name", 200), ref("shop_id"), str("fulfilment", 100), bool("express"), int("capacity_sheets_per_hour"), dbl("lat"), dbl("lng"), str("postal_code", 20, true), str("region", 100, true), bool("disabled")],
+        [
+          id(),
+          str("name", 200),
+          ref("shop_id"),
+          str("fulfilment", 100),
+          bool("express"),
+          int("capacity_sheets_per_hour"),
+          dbl("lat"),
+          dbl("lng"),
+          str("postal_code", 20, true),
+          str("region", 100, true),
+          bool("disabled"),
+        ],
         { indices: [{ name: "ix_labs_shop", columns: ["shop_id"] }], foreignKeys: [{ columns: ["shop_id"], table: "shops" }] },
       ),
     );
@@ -108,7 +158,22 @@ export class Initial1764000000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ["lab_api_keys", "lab_services", "labs", "charged_images", "shop_price_allowances", "price_rows", "template_products", "templates", "products", "services", "users", "shops", "shop_groups", "settings"]) {
+    for (const t of [
+      "lab_api_keys",
+      "lab_services",
+      "labs",
+      "charged_images",
+      "shop_price_allowances",
+      "price_rows",
+      "template_products",
+      "templates",
+      "products",
+      "services",
+      "users",
+      "shops",
+      "shop_groups",
+      "settings",
+    ]) {
       await q.dropTable(t);
     }
   }

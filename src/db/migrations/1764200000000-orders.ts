@@ -8,9 +8,24 @@ export class Orders1764200000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.createTable(
-      table("images", [id(), ref("owner_user_id", true), bool("stock"), str("content_type", 40), big("bytes"), str("sha256", 64), int("width"), int("height"), str("storage_key", 200), big("created_at")], {
-        indices: [{ name: "ix_images_owner", columns: ["owner_user_id", "created_at"] }],
-      }),
+      table(
+        "images",
+        [
+          id(),
+          ref("owner_user_id", true),
+          bool("stock"),
+          str("content_type", 40),
+          big("bytes"),
+          str("sha256", 64),
+          int("width"),
+          int("height"),
+          str("storage_key", 200),
+          big("created_at"),
+        ],
+        {
+          indices: [{ name: "ix_images_owner", columns: ["owner_user_id", "created_at"] }],
+        },
+      ),
     );
     const uuid = (name = "id") => ({ ...id(name), length: "36" });
     await q.createTable(
@@ -55,15 +70,39 @@ export class Orders1764200000000 implements MigrationInterface {
       }),
     );
     await q.createTable(
-      table("order_items", [uuid(), { ...ref("order_id"), length: "36" }, int("sub_order_seq"), int("position"), ref("image_id"), ref("design_template_id", true), text("layout_json", true)], {
-        indices: [{ name: "ix_order_items_order", columns: ["order_id", "sub_order_seq", "position"] }],
-        foreignKeys: [{ columns: ["order_id"], table: "orders", onDelete: "CASCADE" }],
-      }),
+      table(
+        "order_items",
+        [
+          uuid(),
+          { ...ref("order_id"), length: "36" },
+          int("sub_order_seq"),
+          int("position"),
+          ref("image_id"),
+          ref("design_template_id", true),
+          text("layout_json", true),
+        ],
+        {
+          indices: [{ name: "ix_order_items_order", columns: ["order_id", "sub_order_seq", "position"] }],
+          foreignKeys: [{ columns: ["order_id"], table: "orders", onDelete: "CASCADE" }],
+        },
+      ),
     );
     await q.createTable(
       table(
         "print_jobs",
-        [uuid(), { ...ref("order_id"), length: "36" }, ref("lab_id"), str("status", 10), { name: "attempts", type: "int", default: 0 }, big("available_at"), str("lease_token", 64, true), big("lease_expires_at", true), str("last_error", 1000, true), big("created_at"), big("updated_at")],
+        [
+          uuid(),
+          { ...ref("order_id"), length: "36" },
+          ref("lab_id"),
+          str("status", 10),
+          { name: "attempts", type: "int", default: 0 },
+          big("available_at"),
+          str("lease_token", 64, true),
+          big("lease_expires_at", true),
+          str("last_error", 1000, true),
+          big("created_at"),
+          big("updated_at"),
+        ],
         {
           indices: [
             { name: "ix_print_jobs_claimable", columns: ["lab_id", "status", "available_at"] },

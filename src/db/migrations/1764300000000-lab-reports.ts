@@ -8,15 +8,29 @@ export class LabReports1764300000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     const uuid = (name: string) => ({ ...ref(name), length: "36" });
     await q.createTable(
-      table("lab_load_reports", [{ ...uuid("id"), isPrimary: true }, ref("lab_id"), big("reported_at"), int("queued_jobs"), int("queued_sheets"), dbl("utilisation", false)], {
-        indices: [{ name: "ix_lab_load_reports_lab", columns: ["lab_id", "reported_at"] }],
-        foreignKeys: [{ columns: ["lab_id"], table: "labs", onDelete: "CASCADE" }],
-      }),
+      table(
+        "lab_load_reports",
+        [{ ...uuid("id"), isPrimary: true }, ref("lab_id"), big("reported_at"), int("queued_jobs"), int("queued_sheets"), dbl("utilisation", false)],
+        {
+          indices: [{ name: "ix_lab_load_reports_lab", columns: ["lab_id", "reported_at"] }],
+          foreignKeys: [{ columns: ["lab_id"], table: "labs", onDelete: "CASCADE" }],
+        },
+      ),
     );
     await q.createTable(
       table(
         "print_history",
-        [ref("lab_id"), uuid("job_id"), uuid("order_id"), big("printed_at"), date("business_date"), int("sheets"), str("printer", 200, true), bool("ok"), big("reported_at")],
+        [
+          ref("lab_id"),
+          uuid("job_id"),
+          uuid("order_id"),
+          big("printed_at"),
+          date("business_date"),
+          int("sheets"),
+          str("printer", 200, true),
+          bool("ok"),
+          big("reported_at"),
+        ],
         {
           primary: ["lab_id", "job_id"],
           indices: [{ name: "ix_print_history_day", columns: ["lab_id", "business_date"] }],

@@ -13,8 +13,18 @@ export class WriteLocksAndCacheVersions1764610000000 implements MigrationInterfa
   name = "WriteLocksAndCacheVersions1764610000000";
 
   async up(q: QueryRunner): Promise<void> {
-    await q.createTable(table("price_write_locks", [{ ...int("slot"), isPrimary: true }, { ...big("version"), default: 0 }]));
-    await q.createTable(table("cache_versions", [{ ...str("kind", 32), isPrimary: true }, { ...big("version"), default: 0 }]));
+    await q.createTable(
+      table("price_write_locks", [
+        { ...int("slot"), isPrimary: true },
+        { ...big("version"), default: 0 },
+      ]),
+    );
+    await q.createTable(
+      table("cache_versions", [
+        { ...str("kind", 32), isPrimary: true },
+        { ...big("version"), default: 0 },
+      ]),
+    );
     for (let from = 0; from < SLOTS; from += 256) {
       const slots = Array.from({ length: Math.min(256, SLOTS - from) }, (_, i) => from + i);
       await q.query(`INSERT INTO price_write_locks (slot, version) VALUES ${slots.map(() => "(?, 0)").join(", ")}`, slots);
