@@ -17,6 +17,9 @@ import type { OrdersService } from "../orders/orders.service";
 import type { LabPresence } from "../labs/lab-presence.service";
 import type { PrintJobLifecycleService } from "./print-job-lifecycle.service";
 
+/** What confirming an order asks of dispatch (the plan orders make for it): part of this service's surface. */
+export type { ConfirmPlan } from "./print-job-store";
+
 export class PrintJobsService {
   constructor(
     private readonly store: PrintJobStore,

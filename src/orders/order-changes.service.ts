@@ -19,7 +19,7 @@ import type { OrderInput } from "./order.input";
 import { updateOrderAt } from "./order.rows";
 import { adminManagesShop, orderInScope, person } from "./order-access";
 import { assignmentRequest, illegal, stored, transitionPatch, type StoredAssignment } from "./order-rules";
-import type { ConfirmPlan } from "../dispatch/print-job-store";
+import type { ConfirmPlan } from "../dispatch/print-jobs.service";
 import type { PrintJobsService } from "../dispatch/print-jobs.service";
 import type { AssignmentService } from "../assignment/assignment.service";
 
