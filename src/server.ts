@@ -65,6 +65,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   // the caches here within about a second; the baseline is read before any cache is filled.
   const versions = await watchCacheVersions(ds, (kind) => events.invalidateLocally({ kind }), logger);
   const metrics = createMetrics();
+  metrics.countCredentialChecks(() => identity.checks);
   const schema = await appSchema();
   // Queries and mutations run compiled, over HTTP and over the socket alike.
   const operations = compiledOperations(schema);

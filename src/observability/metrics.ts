@@ -1,4 +1,7 @@
-/** Prometheus metrics (GET /metrics): operations, latencies, errors by code, open WebSockets. */
+/**
+ * Prometheus metrics (GET /metrics): operations, latencies, errors by code, open WebSockets, and the
+ * secrets this process checked by kind.
+ */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export interface Metrics {
@@ -11,12 +14,28 @@ export interface Metrics {
   /** Requests the center's runner and Apollo answered differently (differential mode only). */
   httpLaneDifferences: Counter;
   wsConnections: Gauge;
+  /**
+   * Secrets this process checked, by kind: `password` (argon2, a login's), `lab_key_argon2` (a lab
+   * key still stored with argon2) and `lab_key_lookup` (a lab key looked up in the database). The
+   * slow hashes are what a flood of logins or keys costs, and what the rate limits bound.
+   */
+  credentialChecks: Counter<"kind">;
+  /** Where `credentialChecks` reads its counts at each scrape (the composition root names it). */
+  countCredentialChecks(read: () => CredentialCounts): void;
+}
+
+/** The counts `credentialChecks` reports, as the service that checks secrets keeps them. */
+export interface CredentialCounts {
+  passwords: number;
+  labKeyArgon2: number;
+  labKeyLookups: number;
 }
 
 export function createMetrics(): Metrics {
   // One registry per center (tests run several in one process).
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  let readChecks: () => CredentialCounts = () => ({ passwords: 0, labKeyArgon2: 0, labKeyLookups: 0 });
   return {
     registry,
     operations: new Counter({
@@ -50,5 +69,22 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     wsConnections: new Gauge({ name: "printmesh_websocket_connections", help: "Open graphql-ws connections", registers: [registry] }),
+    credentialChecks: new Counter({
+      name: "printmesh_credential_checks_total",
+      help: "Secrets checked by this process by kind: password (argon2), lab_key_argon2 (a lab key stored with argon2), lab_key_lookup (a lab key looked up in the database)",
+      labelNames: ["kind"],
+      registers: [registry],
+      // Read at each scrape from the counts the checking service keeps, which only grow.
+      collect() {
+        const counts = readChecks();
+        this.reset();
+        this.inc({ kind: "password" }, counts.passwords);
+        this.inc({ kind: "lab_key_argon2" }, counts.labKeyArgon2);
+        this.inc({ kind: "lab_key_lookup" }, counts.labKeyLookups);
+      },
+    }),
+    countCredentialChecks(read) {
+      readChecks = read;
+    },
   };
 }

@@ -167,6 +167,14 @@ describe("the print-job store of this engine", () => {
     // A second completion wins nothing.
     expect(await store.finishAtOnce(c.ds, { ...finish, now: new Date() }, undefined)).toBeNull();
     expect(await withTransaction(c.ds, (em) => store.finish(em, { ...finish, now: new Date() }, undefined))).toBeNull();
+    // From PRINTED the table has no START_PRINTING: the update matches nothing, the order is read
+    // to say why, and nothing changes.
+    const printed = await orderRow(orderId);
+    let refused: unknown;
+    await withTransaction(c.ds, (em) => store.moveOrder(em, orderId, "START_PRINTING")).catch((e: unknown) => (refused = e));
+    expect(refused).toBeInstanceOf(RollbackWithErrors);
+    expect((refused as RollbackWithErrors).errors).toEqual([{ code: "ILLEGAL_TRANSITION", message: expect.stringContaining("PRINTED"), field: ["orderId"] }]);
+    expect(await orderRow(orderId)).toEqual(printed);
   });
 
   it("moves an order with its job only as the orders' table allows, and otherwise changes nothing", async () => {

@@ -2,7 +2,8 @@
  * Login rate limits end to end: an attempt is counted before its password is checked, so a burst of
  * concurrent guesses gets exactly the allowed number of argon2 checks; the strict limit is per login
  * and address, so guesses from one address do not lock the user out from another; a slower limit
- * per login holds across addresses; with REDIS_URL, centers sharing Redis share the counters.
+ * per login holds across addresses; with REDIS_URL, centers sharing Redis share the counters. The
+ * password checks are counted on each center's metrics (printmesh_credential_checks_total).
  *
  * Addresses: the center listens on 127.0.0.1, and a client may connect from any 127.0.0.x, which
  * the center sees as a different address.
@@ -11,6 +12,7 @@ import * as http from "node:http";
 import { createServer, type RunningServer } from "../../src/server";
 import { openDatabase } from "../../src/entities";
 import { startCenter, type TestCenter } from "../support/center";
+import { credentialChecks } from "../support/metrics";
 
 const REDIS_URL = process.env.REDIS_URL ?? "";
 // argon2 is slow on purpose: a test checks a dozen or more passwords at once.
@@ -76,16 +78,16 @@ describe("login rate limits", () => {
   afterAll(async () => {
     await c?.stop();
   });
-  const passwordChecks = () => c.server.services.identity.checks.passwords;
+  const passwordChecks = async () => (await credentialChecks(c.server)).passwords;
 
   it("checks exactly 10 of 150 concurrent guesses for one login from one address", async () => {
-    const before = passwordChecks();
+    const before = await passwordChecks();
     const answers = await Promise.all(Array.from({ length: 150 }, () => loginFrom(c.url, "127.0.0.1", "shop-2", "wrong-password")));
     expect(tally(answers)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 140 });
-    expect(passwordChecks() - before).toBe(10);
+    expect((await passwordChecks()) - before).toBe(10);
     // Still refused with the right password, without a check.
     expect(tally([await loginFrom(c.url, "127.0.0.1", "shop-2", "shop-2-pass")])).toEqual({ RATE_LIMITED: 1 });
-    expect(passwordChecks() - before).toBe(10);
+    expect((await passwordChecks()) - before).toBe(10);
   });
 
   it("does not lock the user out from another address", async () => {
@@ -98,12 +100,12 @@ describe("login rate limits", () => {
   });
 
   it("holds a slower limit per login across addresses", async () => {
-    const before = passwordChecks();
+    const before = await passwordChecks();
     const addresses = ["127.0.0.4", "127.0.0.5", "127.0.0.6"];
     const answers = await Promise.all(addresses.flatMap((a) => Array.from({ length: 10 }, () => loginFrom(c.url, a, "shop-4", "wrong-password"))));
     // 30 guesses within the per-address limits, 25 within the per-login one.
     expect(tally(answers)).toEqual({ INVALID_CREDENTIALS: 25, RATE_LIMITED: 5 });
-    expect(passwordChecks() - before).toBe(25);
+    expect((await passwordChecks()) - before).toBe(25);
     expect(tally([await loginFrom(c.url, "127.0.0.7", "shop-4", "shop-4-pass")])).toEqual({ RATE_LIMITED: 1 });
   });
 
@@ -137,10 +139,11 @@ describe("login rate limits", () => {
 
   it("checks exactly 10 of 150 concurrent guesses spread over both", async () => {
     const centers = [c.server, second];
-    const before = centers.map((s) => s.services.identity.checks.passwords);
+    const passwords = () => Promise.all(centers.map(async (s) => (await credentialChecks(s)).passwords));
+    const before = await passwords();
     const answers = await Promise.all(Array.from({ length: 150 }, (_, i) => loginFrom(centers[i % 2].url, "127.0.0.1", "shop-1", "wrong-password")));
     expect(tally(answers)).toEqual({ INVALID_CREDENTIALS: 10, RATE_LIMITED: 140 });
-    const checked = centers.map((s, i) => s.services.identity.checks.passwords - before[i]);
+    const checked = (await passwords()).map((n, i) => n - before[i]);
     expect(checked[0] + checked[1]).toBe(10);
     // Blocked at either center.
     for (const s of centers) expect(tally([await loginFrom(s.url, "127.0.0.1", "shop-1", "shop-1-pass")])).toEqual({ RATE_LIMITED: 1 });

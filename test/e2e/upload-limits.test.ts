@@ -1,8 +1,9 @@
 /**
  * What bounds uploads, through the real center: a per-user rate and byte budget per window (429
  * with a code and Retry-After, nothing stored), a pixel cap judged from the header before any
- * decoding (IMAGE_MAX_PIXELS, 100 MP by default), and a bound on concurrent decodes (503 BUSY with
- * Retry-After once the queue is full).
+ * decoding (IMAGE_MAX_PIXELS, 100 MP by default). The bound on concurrent decodes (503 BUSY with
+ * Retry-After once the queue is full) needs a decode slot held, which no upload can do on cue: it
+ * is test/images/decode-gate.test.ts.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -19,7 +20,7 @@ const t: Record<string, string> = {};
 
 beforeAll(async () => {
   c = await startCenter({
-    env: { UPLOAD_RATE_LIMIT: "5", UPLOAD_BUDGET_MIB: "1", UPLOAD_WINDOW_SECONDS: "600", IMAGE_DECODE_CONCURRENCY: "1", IMAGE_DECODE_QUEUE: "0" },
+    env: { UPLOAD_RATE_LIMIT: "5", UPLOAD_BUDGET_MIB: "1", UPLOAD_WINDOW_SECONDS: "600" },
   });
   t.center = await c.login("center", "center-pass-1");
   t.customer = await c.login("customer", "customer-pass");
@@ -140,25 +141,5 @@ describe("pixel cap", () => {
     expect(r.json.error).toEqual({ code: "TOO_MANY_PIXELS", message: "The image has 12000 x 10000 pixels; at most 100000000 pixels are accepted" });
     expect(await c.ds.getRepository(ImageEntity).count()).toBe(before);
     expect(storedFiles()).toBe(files);
-  });
-});
-
-describe("concurrent decodes", () => {
-  it("are bounded: with the one slot taken and no queue, an upload answers 503 BUSY with Retry-After and stores nothing; then it goes through", async () => {
-    const gate = c.server.services.images.decodes;
-    expect([gate.concurrency, gate.queue]).toEqual([1, 0]);
-    const release = await gate.acquire();
-    expect(release).not.toBeNull();
-    const files = storedFiles();
-    const before = await c.ds.getRepository(ImageEntity).count();
-    const r = await post(makePng(8, 8, 300), t.customer);
-    expect(r.status).toBe(503);
-    expect(r.json.error.code).toBe("BUSY");
-    expect(r.retryAfter).toBe("1");
-    expect(await c.ds.getRepository(ImageEntity).count()).toBe(before);
-    expect(storedFiles()).toBe(files);
-    release!();
-    expect(gate.active).toBe(0);
-    expect((await post(makePng(8, 8, 300), t.customer)).status).toBe(201);
   });
 });

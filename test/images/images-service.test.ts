@@ -1,19 +1,29 @@
 /**
  * The images service's own checks, asked of it directly against a real center: signatures of
- * download links (id, expiry, clock, the center's secret) and the usability check orders rely on
- * (own, stock and charged images; foreign and unknown ids, in the order given; by request context).
+ * download links (id, expiry, clock, the center's secret), the usability check orders rely on
+ * (own, stock and charged images; foreign and unknown ids, in the order given; by request context),
+ * and uploads no HTTP client can stage: a body stream that fails under the service, the ids "." and
+ * "..", and a race for an id lost after the bytes were stored.
  * Uploads and downloads through HTTP are test/e2e/images.test.ts.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Readable } from "node:stream";
 import { startCenter, type TestCenter } from "../support/center";
 import { makePng } from "../support/images";
-import { requestContext } from "../../src/core/request-context";
-import { ImagesService } from "../../src/images/images.service";
+import { until } from "../support/until";
+import { requestContext, type RequestContext } from "../../src/core/request-context";
+import { ImageEntity } from "../../src/images/image.entity";
+import { LocalImageStore, type ImageStore } from "../../src/images/image-store";
+import { ImageError, ImagesService, type ImagesServiceOptions } from "../../src/images/images.service";
 import { ImageUrlSigner } from "../../src/images/image-urls";
 import { UserEntity } from "../../src/identity/user.entity";
 
 let c: TestCenter;
 const tokens: Record<string, string> = {};
 const png = makePng(37, 21);
+/** A PNG of a few kilobytes: its first 500 bytes are only a part of it. */
+const bigPng = makePng(400, 300, 9);
 
 beforeAll(async () => {
   c = await startCenter();
@@ -39,6 +49,36 @@ async function upload(method: "POST" | "PUT", url: string, body: Buffer, type: s
 const post = (body: Buffer, type: string, bearer: string = tokens.customer) => upload("POST", "/images", body, type, bearer);
 const put = (id: string, body: Buffer, type: string) => upload("PUT", `/images/${encodeURIComponent(id)}`, body, type, tokens.center);
 const images = () => c.server.services.images;
+/** Another images service over this center, with other options (its collaborators are the center's). */
+const imagesWith = (opts: ImagesServiceOptions) => {
+  const s = c.server.services;
+  return new ImagesService(c.server.app, { printJobs: s.printJobs, pricing: s.pricing, orders: s.orders, urls: new ImageUrlSigner(c.config.jwtSecret) }, opts);
+};
+const row = (id: string) => c.ds.getRepository(ImageEntity).findOne({ where: { id } });
+/** A request context for the user `id`, as the HTTP edge makes one. */
+async function asUser(id: string): Promise<RequestContext> {
+  return requestContext(c.server.app, { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id } }) }, "t", "local");
+}
+
+/** Every file under the data directory's images/ and tmp/ (the store, its temp files, upload spools). */
+function files(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(c.config.dataDir, p));
+    }
+  };
+  walk(path.join(c.config.dataDir, "images"));
+  walk(path.join(c.config.dataDir, "tmp"));
+  return out.sort();
+}
+
+async function snapshot(): Promise<{ rows: number; files: string[] }> {
+  return { rows: await c.ds.getRepository(ImageEntity).count(), files: files() };
+}
 
 async function userId(login: string): Promise<string> {
   return (await c.ds.getRepository(UserEntity).findOneOrFail({ where: { login } })).id;
@@ -98,5 +138,82 @@ describe("assertUsable", () => {
     expect(await images().assertUsable(asCustomer, [own, "STOCK-U"])).toEqual({ ok: true });
     const asLab = requestContext(c.server.app, { kind: "lab", labId: "LAB01", shopId: "SP01", keyId: "k" }, "t", "local");
     expect(await images().assertUsable(asLab, [own, "STOCK-U", "IMG-C01"])).toEqual({ ok: false, unknown: [], foreign: [own] });
+  });
+});
+
+describe("uploads asked of the service directly", () => {
+  it("survives a body that fails while the spool file is still being opened", async () => {
+    const before = await snapshot();
+    const ctx = await asUser("U100");
+    for (let i = 0; i < 20; i++) {
+      const body = new Readable({ read() {} });
+      const pending = images()
+        .upload(ctx, "image/png", body)
+        .catch((e) => e);
+      body.push(bigPng.subarray(0, 100));
+      setImmediate(() => body.destroy(new Error("connection reset")));
+      const e = await pending;
+      expect(e).toBeInstanceOf(ImageError);
+      expect(e.code).toBe("CLIENT_ABORTED");
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("cleans up after a body stream that fails", async () => {
+    const before = await snapshot();
+    const ctx = await asUser("U100");
+    const body = new Readable({ read() {} });
+    const pending = images()
+      .upload(ctx, "image/png", body)
+      .catch((e) => e);
+    body.push(bigPng.subarray(0, 500));
+    await until("the upload to be spooled", () => files().some((f) => f.startsWith("tmp/upload-")), { timeoutMs: 5000 });
+    body.destroy(new Error("connection reset"));
+    const e = await pending;
+    expect(e).toBeInstanceOf(ImageError);
+    expect(e.code).toBe("CLIENT_ABORTED");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses the ids "." and ".." (which no HTTP client sends as a path segment)', async () => {
+    const ctx = await asUser("U000");
+    for (const id of [".", ".."]) {
+      await expect(images().upload(ctx, "image/png", Readable.from([png]), { id })).rejects.toMatchObject({ status: 400, code: "INVALID_ID" });
+    }
+  });
+
+  it("removes the stored bytes when the row cannot be written (a customer's image took the id meanwhile)", async () => {
+    const inner = new LocalImageStore(path.join(c.config.dataDir, "images"));
+    // Stands for a race lost after the early check: the id becomes a customer's once the bytes are stored.
+    const racing: ImageStore = {
+      put: async (key, stream) => {
+        await inner.put(key, stream);
+        if (key.endsWith(".thumb.jpg")) {
+          await c.ds.getRepository(ImageEntity).insert({
+            id: "RACE-1",
+            ownerUserId: "U100",
+            stock: false,
+            contentType: "image/png",
+            bytes: 1,
+            sha256: "0".repeat(64),
+            width: 1,
+            height: 1,
+            storageKey: "zz/zz/RACE-1",
+            createdAt: new Date(),
+          });
+        }
+      },
+      get: (key) => inner.get(key),
+      delete: (key) => inner.delete(key),
+      exists: (key) => inner.exists(key),
+    };
+    const ctx = await asUser("U000");
+    const before = files();
+    await expect(imagesWith({ store: racing }).upload(ctx, "image/png", Readable.from([png]), { id: "RACE-1" })).rejects.toMatchObject({
+      status: 409,
+      code: "IMAGE_ID_TAKEN",
+    });
+    expect(files()).toEqual(before);
+    expect(await row("RACE-1")).toMatchObject({ ownerUserId: "U100", stock: false, sha256: "0".repeat(64) });
   });
 });
