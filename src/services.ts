@@ -20,6 +20,7 @@ import { LabPresence } from "./labs/lab-presence.service";
 import { OrdersService } from "./orders/orders.service";
 import { OrderPlacingService } from "./orders/order-placing.service";
 import { OrderChangesService } from "./orders/order-changes.service";
+import { PrintJobRecordsService } from "./dispatch/print-job-records.service";
 import { PrintJobsService } from "./dispatch/print-jobs.service";
 import { PrintJobLifecycleService } from "./dispatch/print-job-lifecycle.service";
 import { LabReportsService } from "./labs/lab-reports.service";
@@ -88,7 +89,8 @@ export function createServices(app: AppContext): Services {
   const orders = new OrdersService();
   const pricing = new PricingService(app);
   const imageUrls = new ImageUrlSigner(app.config.jwtSecret);
-  const labReports = new LabReportsService(presence);
+  const printJobRecords = new PrintJobRecordsService();
+  const labReports = new LabReportsService(presence, printJobRecords);
   const designTemplates = new DesignTemplatesService(app, notifications);
   const printJobLifecycle = new PrintJobLifecycleService(printJobStore, orders, imageUrls, labReports, designTemplates, notifications);
   const printJobs = new PrintJobsService(printJobStore, orders, presence, printJobLifecycle);
@@ -117,7 +119,7 @@ export function createServices(app: AppContext): Services {
     printJobs,
     printJobLifecycle,
     labReports,
-    labsAdmin: new LabsAdminService(notifications),
+    labsAdmin: new LabsAdminService(notifications, printJobRecords),
     designTemplates,
   };
 }

@@ -15,7 +15,7 @@ import { inTransaction, type Outcome } from "../core/unit-of-work";
 import type { AppContext, RequestContext } from "../core/request-context";
 import { addDays, businessDate, isValidDate } from "../pricing/business-date";
 import { LabLoadReportEntity, PrintHistoryEntity } from "./lab-report.entity";
-import { PrintJobEntity } from "../dispatch/print-job.entity";
+import type { PrintJobRecordsService } from "../dispatch/print-job-records.service";
 import { deleteOldLoadReports, printDayRows, pruneLoadReportsSql } from "./lab-report.rows";
 import { labInScope } from "./lab-scope";
 import type { LabPresence } from "./lab-presence.service";
@@ -110,7 +110,10 @@ export interface RunningPruner {
 }
 
 export class LabReportsService {
-  constructor(private readonly presence: LabPresence) {}
+  constructor(
+    private readonly presence: LabPresence,
+    private readonly printJobs: PrintJobRecordsService,
+  ) {}
 
   private readonly lastSeenWritten = new Map<string, number>();
 
@@ -304,14 +307,11 @@ export class LabReportsService {
         errors.push(userError("INVALID_PRINTER", `printer must be at most ${MAX_PRINTER_LENGTH} characters`, at("printer")));
     });
     // Only the lab's own jobs; another lab's job reads as unknown, like everywhere a lab looks.
-    const ids = [...new Set(entries.map((e) => e.jobId))];
-    const orderOf = new Map<string, string>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const jobs = await ctx.app.ds
-        .getRepository(PrintJobEntity)
-        .find({ where: { labId, id: In(ids.slice(i, i + 500)) }, select: { id: true, orderId: true } });
-      for (const j of jobs) orderOf.set(j.id, j.orderId);
-    }
+    const orderOf = await this.printJobs.ordersOfLabJobs(
+      ctx.app.ds.manager,
+      labId,
+      entries.map((e) => e.jobId),
+    );
     entries.forEach((e, i) => {
       // Exact match: a case-insensitive collation must not let "ABC" stand for job "abc".
       if (!orderOf.has(e.jobId)) errors.push(userError("UNKNOWN_JOB", `No job ${e.jobId} of this lab`, ["entries", i, "jobId"]));

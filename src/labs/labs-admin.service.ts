@@ -14,7 +14,6 @@
  * lab is refused at once) are dropped on every center process.
  */
 import type { EntityManager } from "typeorm";
-import { In, Not } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
 import { checkLocation, checkIdList, checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
 import { blankToNull, deleteOrReject, exact, insertOrReject, sameList, usesMessage, type GeoPointData } from "../common/catalog-writes";
@@ -26,8 +25,7 @@ import { constraintKind } from "../db/driver-errors";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import { adminGroupId, isCenterAdmin } from "../identity/scope";
-import { PrintJobEntity } from "../dispatch/print-job.entity";
-import { isFinished, PRINT_JOB_STATUSES } from "../dispatch/print-job-state";
+import type { PrintJobRecordsService } from "../dispatch/print-job-records.service";
 import { LabEntity, LabServiceEntity } from "./lab.entity";
 import { labInScope } from "./lab-scope";
 import { actorName } from "../notifications/notifications.service";
@@ -39,7 +37,6 @@ const SERVICES_RULE = { noun: "service", owner: "A lab", emptyMessage: "A lab pr
 /** Sheets per hour: above this is a typing error, not a print server. */
 export const MAX_CAPACITY_SHEETS_PER_HOUR = 1_000_000;
 /** Print jobs in these states are finished: they no longer hold their lab. */
-const FINISHED_JOB_STATES = PRINT_JOB_STATUSES.filter(isFinished);
 
 export type { GeoPointData };
 export interface LabInput {
@@ -70,7 +67,10 @@ export interface LabChange {
 
 /** Labs registry management: the write side of labs, with its scopes, checks and change reports. */
 export class LabsAdminService {
-  constructor(private readonly notifications: NotificationsService) {}
+  constructor(
+    private readonly notifications: NotificationsService,
+    private readonly printJobs: PrintJobRecordsService,
+  ) {}
 
   async createLab(ctx: RequestContext, input: LabInput): Promise<Outcome<LabView>> {
     requireCenterOrGroupAdmin(ctx);
@@ -126,7 +126,7 @@ export class LabsAdminService {
       let newShop: ShopEntity | null = null;
       if (input.shopId != null && input.shopId !== lab.shopId) {
         newShop = await this.shopInScope(ctx, tx.em, input.shopId, ["input", "shopId"], errors);
-        const open = await openJobs(tx.em, lab.id);
+        const open = await this.printJobs.openJobIds(tx.em, lab.id);
         if (newShop && open.length > 0) {
           errors.push(
             userError("IN_USE", `${usesMessage(`Lab ${lab.id}`, [["print jobs not done or failed", open]])}; it moves to another shop once they are`, [
@@ -228,10 +228,10 @@ export class LabsAdminService {
     return inTransaction(ctx, async (tx) => {
       const lab = await labInScope(ctx, tx.em, id, { field: ["id"], forUpdate: true });
       const subject = `Lab ${lab.id}`;
-      const inUse = usesMessage(subject, [["print jobs not done or failed", await openJobs(tx.em, lab.id)]]);
+      const inUse = usesMessage(subject, [["print jobs not done or failed", await this.printJobs.openJobIds(tx.em, lab.id)]]);
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
       const view = await this.view(tx.em, lab);
-      await tx.em.delete(PrintJobEntity, { labId: lab.id, status: In(FINISHED_JOB_STATES) });
+      await this.printJobs.deleteFinished(tx.em, lab.id);
       // Told before the row goes: the lab's shop (whose admins are concerned) is read from it.
       await this.notifications.reportChange(ctx, tx, {
         kind: "LAB_DELETED",
@@ -321,14 +321,4 @@ function checkCapacity(capacity: number, field: Field, errors: UserErrorData[]):
 
 async function servicesOf(em: EntityManager, labId: string): Promise<string[]> {
   return (await em.find(LabServiceEntity, { where: { labId }, order: { serviceId: "ASC" } })).map((l) => l.serviceId);
-}
-
-/** The ids of a lab's print jobs that are not finished, oldest first. */
-async function openJobs(em: EntityManager, labId: string): Promise<string[]> {
-  const jobs = await em.find(PrintJobEntity, {
-    where: { labId, status: Not(In(FINISHED_JOB_STATES)) },
-    select: { id: true },
-    order: { createdAt: "ASC", id: "ASC" },
-  });
-  return jobs.map((j) => j.id);
 }

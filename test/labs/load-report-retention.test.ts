@@ -57,6 +57,7 @@ async function pruner(now: number, batchSize: number): Promise<{ go(): Promise<{
     const { openDatabase } = require("./dist/src/entities");
     const { LabReportsService } = require("./dist/src/labs/lab-reports.service");
     const { LabPresence } = require("./dist/src/labs/lab-presence.service");
+    const { PrintJobRecordsService } = require("./dist/src/dispatch/print-job-records.service");
     (async () => {
       const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: process.env.DATABASE_URL, JWT_SECRET: "x".repeat(32), DATA_DIR: process.env.DATA_DIR });
       const ds = await openDatabase(config.database, { migrate: false, poolSize: 2 });
@@ -64,7 +65,7 @@ async function pruner(now: number, batchSize: number): Promise<{ go(): Promise<{
         await ds.query("SELECT 1");
         process.stdout.write("ready\\n");
         await new Promise((resolve) => process.stdin.once("data", resolve));
-        const r = await new LabReportsService(new LabPresence()).pruneLoadReports({ ds, config, logger: pino({ level: "silent" }) }, { now: new Date(${now}), batchSize: ${batchSize} });
+        const r = await new LabReportsService(new LabPresence(), new PrintJobRecordsService()).pruneLoadReports({ ds, config, logger: pino({ level: "silent" }) }, { now: new Date(${now}), batchSize: ${batchSize} });
         process.stdout.write(JSON.stringify(r) + "\\n");
       } finally {
         await ds.destroy();
