@@ -87,6 +87,12 @@ export interface Config {
    * may call /graphql and /images; empty: no cross-origin allowance at all.
    */
   corsOrigins: string[];
+  /** PUBLIC_CATALOG: anonymous callers may read shops, services, what a shop offers, and quote at now. */
+  publicCatalog: boolean;
+  /** CUSTOMER_SIGNUP: registerCustomer is open. */
+  customerSignup: boolean;
+  /** Sign-ups one address may make per window (registerCustomer), counted before the password is hashed. */
+  signupRateLimit: { attempts: number; windowSeconds: number };
 }
 
 export interface WsConfig {
@@ -279,6 +285,12 @@ export function loadConfig(env: Env = process.env): Config {
       decodeQueue: int("IMAGE_DECODE_QUEUE", 16, 0, 10_000),
     },
     corsOrigins,
+    publicCatalog: bool("PUBLIC_CATALOG", true),
+    customerSignup: bool("CUSTOMER_SIGNUP", true),
+    signupRateLimit: {
+      attempts: int("SIGNUP_RATE_LIMIT", 5, 1, 1_000_000),
+      windowSeconds: int("SIGNUP_RATE_WINDOW_SECONDS", 3600, 1, 7 * 24 * 3600),
+    },
   };
   if (faults.length > 0) throw new ConfigError(faults);
   config.jwtSecret = jwtRaw !== undefined ? new TextEncoder().encode(jwtRaw) : persistentSecret(dataDir);

@@ -9,6 +9,7 @@ import { ProductsAdminService } from "./catalog/products-admin.service";
 import { ShopsAdminService } from "./catalog/shops-admin.service";
 import { CatalogService } from "./catalog/catalog.service";
 import { IdentityService } from "./identity/identity.service";
+import { CustomerAccountsService } from "./identity/customer-accounts.service";
 import { ImagesService } from "./images/images.service";
 import { LabKeysService } from "./labs/lab-keys.service";
 import { UsersService } from "./identity/users.service";
@@ -36,6 +37,7 @@ import { ImageUrlSigner } from "./images/image-urls";
 import { CatalogAdminResolver } from "./catalog/catalog-admin.resolver";
 import { CatalogResolver } from "./catalog/catalog.resolver";
 import { IdentityResolver } from "./identity/identity.resolver";
+import { CustomerAccountsResolver } from "./identity/customer-accounts.resolver";
 import { NotificationsResolver } from "./notifications/notifications.resolver";
 import { PricingResolver } from "./pricing/pricing.resolver";
 import { OrdersResolver } from "./orders/orders.resolver";
@@ -48,6 +50,8 @@ export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
   rateLimits: RateLimits;
   identity: IdentityService;
+  /** Sign-ups, password changes and sign-outs. */
+  accounts: CustomerAccountsService;
   users: UsersService;
   labKeys: LabKeysService;
   catalog: CatalogService;
@@ -97,9 +101,11 @@ export function createServices(app: AppContext): Services {
   const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
   const assignment = new AssignmentService(app, presence);
   const orderChanges = new OrderChangesService(printJobs, assignment);
+  const identity = new IdentityService(app, rateLimits);
   return {
     rateLimits,
-    identity: new IdentityService(app, rateLimits),
+    identity,
+    accounts: new CustomerAccountsService(app, rateLimits, identity),
     users: new UsersService(),
     labKeys: new LabKeysService(),
     catalog: new CatalogService(),
@@ -132,6 +138,7 @@ export function createServices(app: AppContext): Services {
 export function createResolvers(s: Services): ResolverInstances {
   const instances = new Map<unknown, unknown>([
     [IdentityResolver, new IdentityResolver(s.identity, s.labKeys, s.users)],
+    [CustomerAccountsResolver, new CustomerAccountsResolver(s.accounts)],
     [CatalogResolver, new CatalogResolver(s.catalog)],
     [CatalogAdminResolver, new CatalogAdminResolver(s.chargedImagesAdmin, s.productsAdmin, s.shopsAdmin)],
     [NotificationsResolver, new NotificationsResolver(s.notifications)],

@@ -3,42 +3,43 @@ import type { RequestContext } from "../core/request-context";
 import { GeoPoint, LabType, ProductType, ServiceType, ShopGroupType, ShopType, TemplateType } from "./catalog.types";
 import type { ShopEntity } from "./shop.entity";
 import { CatalogService } from "./catalog.service";
+import { PUBLIC_READ } from "../identity/role";
 
 @Resolver(() => ShopType)
 export class CatalogResolver {
   constructor(private readonly catalog: CatalogService) {}
 
-  @Authorized()
+  @Authorized(PUBLIC_READ)
   @Query(() => [ShopGroupType], { description: "The shop groups the caller may see." })
   shopGroups(@Ctx() ctx: RequestContext): Promise<ShopGroupType[]> {
     return this.catalog.shopGroups(ctx);
   }
 
-  @Authorized()
+  @Authorized(PUBLIC_READ)
   @Query(() => [ShopType], { description: "The shops the caller may see, optionally of one group." })
   shops(@Ctx() ctx: RequestContext, @Arg("shopGroupId", () => ID, { nullable: true }) shopGroupId?: string | null): Promise<ShopType[]> {
     return this.catalog.shops(ctx, { shopGroupId });
   }
 
-  @Authorized()
+  @Authorized(PUBLIC_READ)
   @Query(() => ShopType, { nullable: true })
   async shop(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ShopType | null> {
     return (await this.catalog.shops(ctx, {})).find((s) => s.id === id) ?? null;
   }
 
-  @Authorized()
+  @Authorized(PUBLIC_READ)
   @Query(() => [ServiceType])
   services(@Ctx() ctx: RequestContext): Promise<ServiceType[]> {
     return this.catalog.services(ctx);
   }
 
-  @Authorized()
+  @Authorized(PUBLIC_READ)
   @Query(() => [ProductType])
   products(@Ctx() ctx: RequestContext): Promise<ProductType[]> {
     return this.catalog.products(ctx);
   }
 
-  @Authorized()
+  @Authorized(PUBLIC_READ)
   @Query(() => [TemplateType], { description: "Templates the caller may see, optionally of one group or one shop." })
   templates(
     @Ctx() ctx: RequestContext,

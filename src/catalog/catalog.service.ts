@@ -1,7 +1,8 @@
 /**
  * Reading the catalog, as each caller may see it: center admins everything; a group admin their
  * group, its shops and labs; a shop admin their shop, its group and labs; customers what shops offer
- * (groups, shops, services, products, templates, but no labs); a lab its own shop and itself.
+ * (groups, shops, services, products, templates, but no labs), and so do anonymous callers with
+ * PUBLIC_CATALOG; a lab its own shop and itself.
  */
 import { In, type FindOptionsWhere } from "typeorm";
 import type { RequestContext } from "../core/request-context";
@@ -33,7 +34,8 @@ export class CatalogService {
     const a = ctx.auth;
     switch (a.kind) {
       case "anonymous":
-        return { all: false, groupId: null, shopId: null, labs: false };
+        // With PUBLIC_CATALOG, what a customer sees (the auth checker has refused them otherwise).
+        return ctx.app.config.publicCatalog ? { all: true } : { all: false, groupId: null, shopId: null, labs: false };
       case "lab": {
         const shop = await ctx.app.ds.getRepository(ShopEntity).findOne({ where: { id: a.shopId } });
         return { all: false, groupId: shop?.shopGroupId ?? null, shopId: a.shopId, labs: true };

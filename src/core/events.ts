@@ -21,6 +21,12 @@ export interface NotificationEvent {
 export interface PrintJobRing {
   jobId: string;
 }
+/** An order's status changed (committed): sent to its customer. */
+export interface OrderUpdate {
+  orderId: string;
+  /** The status it entered, as the change made it (the order may have moved on by the time it is read). */
+  status: string;
+}
 export interface CacheInvalidation {
   /** What changed: "prices" (a group's or the standard price book), "catalog", "labs" (a lab's load), "lab-keys", "users". */
   kind: string;
@@ -37,6 +43,7 @@ export const CACHE_KINDS: readonly string[] = ["catalog", "prices", "labs", "lab
 export type Topics = {
   notification: [userId: string, event: NotificationEvent];
   printJob: [labId: string, event: PrintJobRing];
+  orderUpdate: [customerUserId: string, event: OrderUpdate];
   invalidate: [event: CacheInvalidation];
 };
 

@@ -11,7 +11,7 @@
  * and its order in one statement; anything unusual (a claim sent again, a lost lease, an order
  * that cannot move) takes the transactional way, which says why.
  */
-import { In } from "typeorm";
+import { In, type EntityManager } from "typeorm";
 import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
 import { randomHex } from "../common/random-tokens";
 import { LabEntity } from "../labs/lab.entity";
@@ -20,11 +20,12 @@ import { systemContext, type AppContext, type RequestContext } from "../core/req
 import { Role } from "../identity/role";
 import { UserEntity } from "../identity/user.entity";
 import { ImageEntity } from "../images/image.entity";
-import type { OrderEvent } from "../orders/order-state";
+import { movesOf, type OrderEvent, type OrderStatus } from "../orders/order-state";
 import { OrderEntity } from "../orders/order.entity";
 import { PrintJobEntity } from "./print-job.entity";
 import { isPrintable, jobMove, nextJobStatus, type PrintJobStatus } from "./print-job-state";
-import type { Lease, LeaseEnd, PrintJobStore } from "./print-job-store";
+import { FINISH_PRINTING, START_PRINTING, type Lease, type LeaseEnd, type PrintJobStore } from "./print-job-store";
+import type { Topics } from "../core/events";
 import type { OrdersService } from "../orders/orders.service";
 import type { LabReportsService } from "../labs/lab-reports.service";
 import type { DesignTemplatesService } from "../design-templates/design-templates.service";
@@ -213,6 +214,7 @@ export class PrintJobLifecycleService {
     const first = newLease(ctx, jobId, labId, claimKey);
     const won = await this.store.claimAtOnce(ctx.app.ds, first, known);
     if (won) {
+      await this.tellCustomer(ctx.app.ds.manager, won.orderId, START_PRINTING.to, (...a) => ctx.app.events.publish("orderUpdate", ...a));
       this.granted.remember(won);
       await this.labReports.seen(ctx);
       return { value: { job: won, leaseToken: first.leaseToken, leaseExpiresAt: first.leaseExpiresAt }, errors: [] };
@@ -229,7 +231,7 @@ export class PrintJobLifecycleService {
         }
         throw new RollbackWithErrors([whyNotClaimable(held, jobId, now)]);
       }
-      await this.store.moveOrder(tx.em, job.orderId, "START_PRINTING");
+      await this.moveOrder(tx, job.orderId, "START_PRINTING");
       return { job, leaseToken, leaseExpiresAt };
     });
     if (r.value) this.granted.remember(r.value.job);
@@ -255,6 +257,7 @@ export class PrintJobLifecycleService {
     if (LEASE_TOKEN.test(leaseToken)) {
       const job = await this.store.finishAtOnce(ctx.app.ds, { jobId, labId, leaseToken, now: new Date() }, granted);
       if (job) {
+        await this.tellCustomer(ctx.app.ds.manager, job.orderId, FINISH_PRINTING.to, (...a) => ctx.app.events.publish("orderUpdate", ...a));
         await this.labReports.seen(ctx);
         return { value: job, errors: [] };
       }
@@ -263,7 +266,7 @@ export class PrintJobLifecycleService {
       if (LEASE_TOKEN.test(leaseToken)) {
         const job = await this.store.finish(tx.em, { jobId, labId, leaseToken, now: new Date() }, granted);
         if (job) {
-          await this.store.moveOrder(tx.em, job.orderId, "FINISH_PRINTING");
+          await this.moveOrder(tx, job.orderId, "FINISH_PRINTING");
           return job;
         }
       }
@@ -354,7 +357,17 @@ export class PrintJobLifecycleService {
    */
   private async moveOrder(tx: Tx, orderId: string, event: OrderEvent): Promise<OrderEntity | null> {
     await this.store.moveOrder(tx.em, orderId, event);
+    await this.tellCustomer(tx.em, orderId, movesOf(event).to, (...a) => tx.emit("orderUpdate", ...a));
     return event === "FAIL" ? tx.em.findOneOrFail(OrderEntity, { where: { id: orderId } }) : null;
+  }
+
+  /**
+   * The order's customer is told of its new status (`send`: after commit, through the transaction's
+   * outbox, or at once after a statement that committed by itself).
+   */
+  private async tellCustomer(em: EntityManager, orderId: string, status: OrderStatus, send: (...args: Topics["orderUpdate"]) => void): Promise<void> {
+    const customer = await this.store.owners.of(em, orderId);
+    if (customer !== null) send(customer, { orderId, status });
   }
 
   /** PRINT_JOB_FAILED to the admins of the order's shop and the lab's shop, their groups' admins, and the center admins. */

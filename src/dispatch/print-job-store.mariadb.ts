@@ -50,6 +50,8 @@ export class MariaDbPrintJobStore extends SqlPrintJobStore {
     if (queued.affected !== 1) throw new Error(`confirming order ${p.order.id} queued ${queued.affected} print jobs`);
     Object.assign(p.order, p.patch);
     ctx.app.events.publish("printJob", job.labId, { jobId: job.id });
+    this.owners.remember(p.order.id, p.order.customerUserId);
+    ctx.app.events.publish("orderUpdate", p.order.customerUserId, { orderId: p.order.id, status: p.order.status });
     return { value: p.order, errors: [] };
   }
 

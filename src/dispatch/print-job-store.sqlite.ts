@@ -38,6 +38,8 @@ export class SqlitePrintJobStore extends SqlPrintJobStore {
         if (!(await updateOrderAt(tx.em, p.order.id, p.order.version, p.patch))) throw new ReadAgain();
         Object.assign(p.order, p.patch);
         await this.queue(tx, p.order.id, p.labId);
+        this.owners.remember(p.order.id, p.order.customerUserId);
+        tx.emit("orderUpdate", p.order.customerUserId, { orderId: p.order.id, status: p.order.status });
         return p.order;
       });
     } catch (e) {

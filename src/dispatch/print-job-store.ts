@@ -14,6 +14,7 @@ import type { Outcome, Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import { movesOf, type OrderEvent, type OrderMove } from "../orders/order-state";
 import { OrderEntity } from "../orders/order.entity";
+import { OrderOwners } from "./order-owners";
 import { PrintJobEntity } from "./print-job.entity";
 import { isFinished, jobMove, PRINT_JOB_STATUSES, type PrintJobEvent } from "./print-job-state";
 import { finishJob, insertJob, leaseJob, readJob, type NullSafeEquals } from "./print-job.rows";
@@ -54,11 +55,13 @@ export type LeaseEnd = Pick<PrintJobEntity, "status" | "attempts" | "leaseToken"
 
 export interface PrintJobStore {
   readonly engine: "sqlite" | "mariadb";
+  /** The customers of the orders confirmed here, for their order updates (see OrderOwners). */
+  readonly owners: OrderOwners;
 
   /**
    * One round of confirming an order: reads it (unless `known`), lets `plan` decide, and when it
    * decides to write, makes the order's version-checked UPDATE and the new job's INSERT together
-   * (the job only when the order changed), the lab rung after commit. READ_AGAIN when the UPDATE
+   * (the job only when the order changed), the lab rung and the customer told after commit. READ_AGAIN when the UPDATE
    * missed, or when `known` would not be confirmed as it is.
    */
   confirmWithJob(ctx: RequestContext, orderId: string, known: OrderEntity | null, plan: ConfirmPlanner): Promise<Outcome<OrderEntity> | typeof READ_AGAIN>;
@@ -116,6 +119,7 @@ const WITHDRAW = jobMove("WITHDRAW");
 /** The statements both engines run alike. */
 export abstract class SqlPrintJobStore implements PrintJobStore {
   abstract readonly engine: "sqlite" | "mariadb";
+  readonly owners = new OrderOwners();
   /** The engine's null-safe equality, for a claim that expects the columns it read. */
   protected abstract readonly nullSafeEquals: NullSafeEquals;
   abstract confirmWithJob(

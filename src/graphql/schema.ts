@@ -7,6 +7,7 @@ import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { CatalogAdminResolver } from "../catalog/catalog-admin.resolver";
 import { CatalogResolver } from "../catalog/catalog.resolver";
 import { IdentityResolver } from "../identity/identity.resolver";
+import { CustomerAccountsResolver } from "../identity/customer-accounts.resolver";
 import { NotificationsResolver } from "../notifications/notifications.resolver";
 import { PricingResolver } from "../pricing/pricing.resolver";
 import { OrdersResolver } from "../orders/orders.resolver";
@@ -23,6 +24,7 @@ import type { RequestContext } from "../core/request-context";
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const resolvers: NonEmptyArray<Function> = [
   IdentityResolver,
+  CustomerAccountsResolver,
   CatalogResolver,
   CatalogAdminResolver,
   NotificationsResolver,

@@ -115,6 +115,21 @@ export class IdentityService {
   }
 
   async login(ctx: RequestContext, login: string, password: string): Promise<{ token: string; user: UserEntity } | UserErrorData[]> {
+    const user = await this.checkPassword(ctx, login, password);
+    if (Array.isArray(user)) return user;
+    return { token: await this.issue(user), user };
+  }
+
+  /** A fresh session token for the user, under their current session version. */
+  issue(user: UserEntity): Promise<string> {
+    return issueToken(this.app.config.jwtSecret, user.id, this.app.config.sessionTtlSeconds, user.sessionVersion);
+  }
+
+  /**
+   * The user whose login and password these are (enabled), or why not: the check of `login`, and
+   * of a password change's current password, counted against the same limits.
+   */
+  async checkPassword(ctx: RequestContext, login: string, password: string, field?: string[]): Promise<UserEntity | UserErrorData[]> {
     const loginKey = login.trim().toLowerCase();
     const pairKey = JSON.stringify([loginKey, ctx.ip]);
     const taken: Array<[AttemptCounter, string]> = [
@@ -124,7 +139,7 @@ export class IdentityService {
     ];
     for (const [counter, key] of taken) {
       const t = await counter.take(key);
-      if (!t.ok) return [userError("RATE_LIMITED", `Too many failed logins; try again in ${t.retryAfterSeconds} s`)];
+      if (!t.ok) return [userError("RATE_LIMITED", `Too many failed logins; try again in ${t.retryAfterSeconds} s`, field)];
     }
     const user = await this.app.ds.getRepository(UserEntity).findOne({ where: { login: login.trim() } });
     // Verify against a dummy hash for an unknown login so that timing does not tell logins apart.
@@ -132,12 +147,11 @@ export class IdentityService {
     const ok = await verifyHash(user?.passwordHash ?? (await timingDummyHash()), password);
     if (!user || !ok || user.disabled) {
       this.app.logger.info({ requestId: ctx.requestId, event: "login_failed" }, "login failed");
-      return [userError("INVALID_CREDENTIALS", "Wrong login or password")];
+      return [userError("INVALID_CREDENTIALS", "Wrong login or password", field)];
     }
     // A good login is no failure: its attempt is given back, and this address's failures forgotten.
     await Promise.all([this.byLoginAndAddress.reset(pairKey), this.byAddress.giveBack(ctx.ip), this.byLogin.giveBack(loginKey)]);
-    const token = await issueToken(this.app.config.jwtSecret, user.id, this.app.config.sessionTtlSeconds, user.sessionVersion);
-    return { token, user };
+    return user;
   }
 
   /**

@@ -181,6 +181,7 @@ export class OrderChangesService {
       // The queued job is withdrawn with a conditional update: if the lab claimed it meanwhile, it is printing.
       if (!(await this.printJobs.withdraw(tx, orderId, "order cancelled"))) throw new RollbackWithErrors([illegal("PRINTING", "CANCEL", ["orderId"])]);
       await this.transition(tx.em, order, ["CANCEL"]);
+      tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
       return order;
     });
   }

@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import type { OrderUpdate } from "../core/events";
 import { badInput } from "../common/errors";
 import type { RequestContext } from "../core/request-context";
 import { MoneyScalar } from "../graphql/scalars";
@@ -50,7 +51,7 @@ export class OrdersResolver {
   constructor(
     private readonly orderChanges: OrderChangesService,
     private readonly orderPlacing: OrderPlacingService,
-    private readonly ordersService: OrdersService,
+    readonly ordersService: OrdersService,
   ) {}
 
   @Authorized(...ALL_ROLES)
@@ -96,6 +97,21 @@ export class OrdersResolver {
   async setHomeShop(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null): Promise<HomeShopPayload> {
     const r = await this.ordersService.setHomeShop(ctx, shopId ?? null);
     return { homeShopId: r.value?.homeShopId ?? null, errors: r.errors };
+  }
+
+  @Authorized(Role.GENERAL_USER)
+  @Subscription(() => OrderType, {
+    name: "orderUpdates",
+    description:
+      "For a customer: each of their orders as its status changes (assigned, printing, printed, shipped, ...), in the order the changes were made, " +
+      "each in the status that change gave it. Anonymous callers: UNAUTHENTICATED; admins and labs: FORBIDDEN.",
+    subscribe: ({ context }: SubscribeResolverData<unknown, unknown, RequestContext>) =>
+      context.resolvers.get(OrdersResolver).ordersService.orderUpdates(context),
+  })
+  async orderUpdatesLive(@Root() event: OrderUpdate, @Ctx() ctx: RequestContext): Promise<OrderType> {
+    const order = await this.ordersService.updated(ctx, event);
+    if (!order) throw new Error(`order ${event.orderId} not found after its update`);
+    return order as unknown as OrderType;
   }
 
   @Authorized<Principal>(...ALL_ROLES, LAB)

@@ -4,7 +4,8 @@
  * the customer's home shop.
  */
 import { Brackets, In, type EntityManager } from "typeorm";
-import { badInput, RollbackWithErrors, userError } from "../common/errors";
+import { badInput, forbidden, RollbackWithErrors, unauthenticated, userError } from "../common/errors";
+import type { OrderUpdate } from "../core/events";
 import { ShopEntity } from "../catalog/shop.entity";
 import { inTransaction, type Outcome } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
@@ -68,6 +69,26 @@ export class OrdersService {
   }
 
   /** One order, if the caller may see it (else null, as if it did not exist). */
+  /**
+   * A customer's order updates (the events of their own orders only: the topic is routed by
+   * customer). Anonymous callers: UNAUTHENTICATED; admins and labs: FORBIDDEN (admins follow
+   * orders through `orders`; labs through `printJobs`).
+   */
+  orderUpdates(ctx: RequestContext): AsyncIterable<OrderUpdate> {
+    if (ctx.auth.kind === "anonymous") throw unauthenticated();
+    if (ctx.auth.kind !== "user" || ctx.auth.user.role !== Role.GENERAL_USER) throw forbidden("Order updates are for customers");
+    return ctx.app.events.subscribe("orderUpdate", ctx.auth.user.id);
+  }
+
+  /**
+   * The order an update names, as the caller may read it, in the status the change made (it may
+   * have moved on since: each change is sent in turn); null when the caller may no longer read it.
+   */
+  async updated(ctx: RequestContext, event: OrderUpdate): Promise<OrderEntity | null> {
+    const order = await this.get(ctx, event.orderId);
+    return order ? Object.assign(order, { status: event.status as OrderStatus }) : null;
+  }
+
   async get(ctx: RequestContext, id: string): Promise<OrderEntity | null> {
     const page = await this.list(ctx, { first: 1, after: null, filter: {}, ids: [id] });
     return page.orders[0] ?? null;

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import type { RequestContext } from "../core/request-context";
 import { DateScalar } from "../graphql/scalars";
-import { Role } from "../identity/role";
+import { PUBLIC_READ, Role } from "../identity/role";
 import { OrderInput } from "../orders/order.input";
 import {
   PriceHistoryEntryType,
@@ -37,7 +37,7 @@ export class PricingResolver {
     private readonly pricing: PricingService,
   ) {}
 
-  @Authorized()
+  @Authorized(PUBLIC_READ)
   @Query(() => QuotePayload, { description: "Price an order without storing it. at: price as of that instant (default now); admins only for other than now." })
   async quote(
     @Ctx() ctx: RequestContext,
@@ -47,7 +47,7 @@ export class PricingResolver {
     return this.pricing.quote(ctx, input, at) as Promise<QuotePayload>;
   }
 
-  @Authorized()
+  @Authorized(PUBLIC_READ)
   @Query(() => ShopOfferType, {
     nullable: true,
     description: "What a shop offers on a date (default today), each service with its template and the prices that would apply.",

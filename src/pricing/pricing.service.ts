@@ -3,7 +3,7 @@
  * calculator's; this service resolves the shop and the business date, bounds the input and feeds the
  * calculator from the in-memory price books (no query per line).
  */
-import { forbidden, userError, type UserErrorData } from "../common/errors";
+import { forbidden, unauthenticated, userError, type UserErrorData } from "../common/errors";
 import { LabEntity } from "../labs/lab.entity";
 import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
@@ -93,6 +93,8 @@ export class PricingService {
    * scheduled change; the shop is the one named, else the named lab's.
    */
   async quote(ctx: RequestContext, input: QuoteRequest, at?: Date | null): Promise<{ quote: QuoteView | null; errors: UserErrorData[] }> {
+    // Anonymous callers (PUBLIC_CATALOG) price at now only: another instant needs an admin's login.
+    if (at && ctx.auth.kind === "anonymous") throw unauthenticated();
     if (at && !(ctx.auth.kind === "user" && ctx.auth.user.role !== Role.GENERAL_USER)) {
       throw forbidden("Only admins may price as of another instant (at)");
     }

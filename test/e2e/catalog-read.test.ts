@@ -1,7 +1,8 @@
 /**
  * Reading the catalog, as each role may see it: center admins everything; a group admin their
  * group, its shops and labs; a shop admin their shop, its group and labs; customers what shops
- * offer but no labs; a lab its own shop and itself; anonymous callers nothing.
+ * offer but no labs; a lab its own shop and itself; anonymous callers what customers see but no labs
+ * (PUBLIC_CATALOG=1, the default), nothing with PUBLIC_CATALOG=0.
  */
 import { startCenter, type TestCenter } from "../support/center";
 
@@ -89,20 +90,41 @@ describe("catalog queries by role", () => {
     expect(ids(d.templates)).toEqual(["T03"]);
   });
 
-  it("refuses anonymous callers every catalog query", async () => {
-    for (const q of [
-      "{ shopGroups { id } }",
-      "{ shops { id } }",
-      "{ services { id } }",
-      "{ products { id } }",
-      "{ templates { id } }",
-      "{ labs { id } }",
-      '{ shop(id: "SP01") { id } }',
-      '{ lab(id: "LAB01") { id } }',
-    ]) {
+  it("shows anonymous callers what customers see, but no labs (PUBLIC_CATALOG=1)", async () => {
+    const d = (await c.gql("{ shopGroups { id } shops { id } services { id } products { id } templates { id } }")).data!;
+    const customer = (await c.gql("{ shopGroups { id } shops { id } services { id } products { id } templates { id } }", {}, t.customer)).data!;
+    expect(d).toEqual(customer);
+    expect(ids(d.shops)).toEqual(["SP01", "SP02", "SP03", "SP04"]);
+    for (const q of ["{ labs { id } }", '{ lab(id: "LAB01") { id } }']) {
       const r = await c.gql(q);
       expect(r.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
       expect(Object.values(r.data ?? {}).every((v) => v === null)).toBe(true);
     }
   });
+
+  it("refuses anonymous callers every catalog query with PUBLIC_CATALOG=0", async () => {
+    const closed = await startCenter({ env: { PUBLIC_CATALOG: "0" } });
+    try {
+      await refusesAnonymous(closed);
+    } finally {
+      await closed.stop();
+    }
+  });
 });
+
+async function refusesAnonymous(c: TestCenter): Promise<void> {
+  for (const q of [
+    "{ shopGroups { id } }",
+    "{ shops { id } }",
+    "{ services { id } }",
+    "{ products { id } }",
+    "{ templates { id } }",
+    "{ labs { id } }",
+    '{ shop(id: "SP01") { id } }',
+    '{ lab(id: "LAB01") { id } }',
+  ]) {
+    const r = await c.gql(q);
+    expect(r.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
+    expect(Object.values(r.data ?? {}).every((v) => v === null)).toBe(true);
+  }
+}
