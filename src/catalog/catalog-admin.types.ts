@@ -258,7 +258,7 @@ export class ChargedImageType {
   @Field(() => ID, { description: "The image that carries a copyright fee." })
   imageId!: string;
 
-  @Field(() => MoneyScalar, { description: "Copyright fee per printed sheet of the image, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Copyright fee per printed sheet of the image, in the currency's minor unit (cents for EUR, yen for JPY)." })
   feePerSheet!: number;
 
   @Field(() => String, { description: "Who the fee is for." })
@@ -283,7 +283,7 @@ export class CreateChargedImageInput {
 @InputType("UpdateChargedImageInput", { description: "Fields to change; omitted fields stay as they are." })
 export class UpdateChargedImageInput {
   @Field(() => MoneyScalar, {
-    description: "Copyright fee per printed sheet of the image, in the currency's minor unit (cents: 1250 is 12.50). Unset: unchanged.",
+    description: "Copyright fee per printed sheet of the image, in the currency's minor unit (cents for EUR, yen for JPY). Unset: unchanged.",
     nullable: true,
   })
   @IsOptional()

@@ -74,7 +74,8 @@ export class OrdersResolver {
     @Ctx() ctx: RequestContext,
     @Arg("orderId", () => ID, { description: "The order's id." }) orderId: string,
     @Arg("acceptedTotal", () => MoneyScalar, {
-      description: "The quoted total the customer accepted, in the currency's minor unit (cents: 1250 is 12.50); any other amount is refused (QUOTE_MISMATCH).",
+      description:
+        "The quoted total the customer accepted, in the currency's minor unit (cents for EUR, yen for JPY); any other amount is refused (QUOTE_MISMATCH).",
     })
     acceptedTotal: number,
   ): Promise<ConfirmOrderPayload> {

@@ -36,10 +36,10 @@ export class PriceLineType {
   @Field(() => ID, { description: "The price row applied." })
   priceRowId!: string;
 
-  @Field(() => MoneyScalar, { description: "Fixed charge per sub-order line, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Fixed charge per sub-order line, in the currency's minor unit (cents for EUR, yen for JPY)." })
   basicCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Charge per sheet, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Charge per sheet, in the currency's minor unit (cents for EUR, yen for JPY)." })
   amountCharge!: number;
 
   @Field(() => Int, { description: "Sheets of this product in the sub-order (selects the tier)." })
@@ -54,13 +54,13 @@ export class ImageFeeType {
   @Field(() => ID, { description: "The charged image." })
   imageId!: string;
 
-  @Field(() => MoneyScalar, { description: "Copyright fee per printed sheet of the image, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Copyright fee per printed sheet of the image, in the currency's minor unit (cents for EUR, yen for JPY)." })
   feePerSheet!: number;
 
   @Field(() => Int, { description: "Sheets of the image printed in the sub-order." })
   sheets!: number;
 
-  @Field(() => MoneyScalar, { description: "feePerSheet x sheets, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "feePerSheet x sheets, in the currency's minor unit (cents for EUR, yen for JPY)." })
   subtotal!: number;
 }
 
@@ -81,7 +81,7 @@ export class SubOrderQuoteType {
   @Field(() => [ImageFeeType], { description: "Copyright fees of charged images in it." })
   imageFees!: ImageFeeType[];
 
-  @Field(() => MoneyScalar, { description: "Total of this part, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Total of this part, in the currency's minor unit (cents for EUR, yen for JPY)." })
   subtotal!: number;
 }
 
@@ -99,7 +99,7 @@ export class QuoteType {
   @Field(() => [SubOrderQuoteType], { description: "Each sub-order priced." })
   subOrders!: SubOrderQuoteType[];
 
-  @Field(() => MoneyScalar, { description: "Grand total, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Grand total, in the currency's minor unit (cents for EUR, yen for JPY)." })
   total!: number;
 }
 
@@ -137,10 +137,10 @@ export class PriceRowType {
   @Field(() => DateScalar, { description: "Last business day the price applies (inclusive; null: open-ended).", nullable: true })
   validUntil?: string | null;
 
-  @Field(() => MoneyScalar, { description: "Fixed charge per sub-order line, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Fixed charge per sub-order line, in the currency's minor unit (cents for EUR, yen for JPY)." })
   basicCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Charge per sheet, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Charge per sheet, in the currency's minor unit (cents for EUR, yen for JPY)." })
   amountCharge!: number;
 
   @Field(() => Int, { description: "Smallest sheet count this tier applies to (inclusive; 1 when unset).", nullable: true })
@@ -177,10 +177,10 @@ export class PriceRowInput {
   @IsOptional()
   validUntil?: string | null;
 
-  @Field(() => MoneyScalar, { description: "Fixed charge per sub-order line, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Fixed charge per sub-order line, in the currency's minor unit (cents for EUR, yen for JPY)." })
   basicCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Charge per sheet, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Charge per sheet, in the currency's minor unit (cents for EUR, yen for JPY)." })
   amountCharge!: number;
 
   @Field(() => Int, { description: "Smallest sheet count this tier applies to (inclusive; 1 when unset).", nullable: true })
@@ -200,10 +200,10 @@ export class PriceLevelType {
   @Field(() => ID, { description: "The price row the price came from." })
   priceRowId!: string;
 
-  @Field(() => MoneyScalar, { description: "Fixed charge per sub-order line, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Fixed charge per sub-order line, in the currency's minor unit (cents for EUR, yen for JPY)." })
   basicCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Charge per sheet, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Charge per sheet, in the currency's minor unit (cents for EUR, yen for JPY)." })
   amountCharge!: number;
 }
 
@@ -261,16 +261,16 @@ export class ShopPriceAllowanceType {
   @Field(() => ID, { description: "The product." })
   productId!: string;
 
-  @Field(() => MoneyScalar, { description: "Lowest basic charge a shop may set, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Lowest basic charge a shop may set, in the currency's minor unit (cents for EUR, yen for JPY)." })
   minBasicCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Highest basic charge a shop may set, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Highest basic charge a shop may set, in the currency's minor unit (cents for EUR, yen for JPY)." })
   maxBasicCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Lowest per-sheet charge a shop may set, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Lowest per-sheet charge a shop may set, in the currency's minor unit (cents for EUR, yen for JPY)." })
   minAmountCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Highest per-sheet charge a shop may set, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Highest per-sheet charge a shop may set, in the currency's minor unit (cents for EUR, yen for JPY)." })
   maxAmountCharge!: number;
 }
 
@@ -284,16 +284,16 @@ export class ShopPriceAllowanceInput {
   @MaxLength(64)
   productId!: string;
 
-  @Field(() => MoneyScalar, { description: "Lowest basic charge the shop may set, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Lowest basic charge the shop may set, in the currency's minor unit (cents for EUR, yen for JPY)." })
   minBasicCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Highest basic charge the shop may set, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Highest basic charge the shop may set, in the currency's minor unit (cents for EUR, yen for JPY)." })
   maxBasicCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Lowest per-sheet charge the shop may set, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Lowest per-sheet charge the shop may set, in the currency's minor unit (cents for EUR, yen for JPY)." })
   minAmountCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Highest per-sheet charge the shop may set, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Highest per-sheet charge the shop may set, in the currency's minor unit (cents for EUR, yen for JPY)." })
   maxAmountCharge!: number;
 }
 
@@ -358,10 +358,10 @@ export class OfferedPriceType {
   @Field(() => ID, { description: "The price row the price comes from." })
   priceRowId!: string;
 
-  @Field(() => MoneyScalar, { description: "Fixed charge per sub-order line, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Fixed charge per sub-order line, in the currency's minor unit (cents for EUR, yen for JPY)." })
   basicCharge!: number;
 
-  @Field(() => MoneyScalar, { description: "Charge per sheet, in the currency's minor unit (cents: 1250 is 12.50)." })
+  @Field(() => MoneyScalar, { description: "Charge per sheet, in the currency's minor unit (cents for EUR, yen for JPY)." })
   amountCharge!: number;
 
   @Field(() => Int, { description: "Smallest sheet count this tier applies to (inclusive; 1 when unset)." })
