@@ -123,10 +123,10 @@ export class OrdersResolver {
   @Query(() => OrderConnection, { description: "Orders the caller may see, newest first, a page at a time." })
   async orders(
     @Ctx() ctx: RequestContext,
-    @Arg("first", () => Int, { description: "Page size.", nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg("first", () => Int, { description: "Page size, 1 to 100.", nullable: true, defaultValue: 20 }) first: number | null,
     @Arg("after", () => String, { description: "A cursor from a previous page (OrderEdge.cursor); unset: from the newest.", nullable: true })
     after?: string | null,
-    @Arg("filter", () => OrderFilter, { description: "Narrow the list (admins).", nullable: true }) filter?: OrderFilter | null,
+    @Arg("filter", () => OrderFilter, { description: "Narrow the list.", nullable: true }) filter?: OrderFilter | null,
   ): Promise<OrderConnection> {
     if (first !== null && (first < 1 || first > 100)) throw badInput("first must be 1 to 100", ["first"]);
     const page = await this.ordersService.list(ctx, { first: first ?? 20, after: after ?? null, filter: filter ?? {} });

@@ -202,7 +202,7 @@ export class LabCandidateType {
   reasons!: string[];
 }
 
-@InputType("OrderFilter", { description: "Narrows a list of orders; admins only (customers see their own)." })
+@InputType("OrderFilter", { description: "Narrows a list of orders, within those the caller may see." })
 export class OrderFilter {
   @Field(() => [OrderStatusEnum], { nullable: true, description: `Any of these statuses (at most ${ORDER_STATUSES.length}: each status once).` })
   @IsOptional()
