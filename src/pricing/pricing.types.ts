@@ -158,8 +158,7 @@ export class PriceRowInput {
   shopGroupId?: string | null;
 
   @Field(() => ID, {
-    description:
-      "Set for a shop price (within the group's allowance); unset for the group's price (or, for center admins without a group, the standard price).",
+    description: "The shop, for a shop's own price (within the allowance its group's admin set); at most one of shopGroupId and shopId.",
     nullable: true,
   })
   @IsOptional()
