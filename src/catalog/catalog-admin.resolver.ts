@@ -41,7 +41,10 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopGroupPayload, { description: "Register a shop group (center admin)." })
-  async createShopGroup(@Ctx() ctx: RequestContext, @Arg("input", () => CreateShopGroupInput) input: CreateShopGroupInput): Promise<ShopGroupPayload> {
+  async createShopGroup(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => CreateShopGroupInput, { description: "What to create or set." }) input: CreateShopGroupInput,
+  ): Promise<ShopGroupPayload> {
     const r = await this.shopsAdmin.createShopGroup(ctx, input);
     return { shopGroup: r.value, errors: r.errors };
   }
@@ -50,8 +53,8 @@ export class CatalogAdminResolver {
   @Mutation(() => ShopGroupPayload, { description: "Correct a shop group: the center admin any, a group admin the name of their own." })
   async updateShopGroup(
     @Ctx() ctx: RequestContext,
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => UpdateShopGroupInput) input: UpdateShopGroupInput,
+    @Arg("id", () => ID, { description: "Id of the shop group." }) id: string,
+    @Arg("input", () => UpdateShopGroupInput, { description: "What to set; unset fields stay as they are." }) input: UpdateShopGroupInput,
   ): Promise<ShopGroupPayload> {
     const r = await this.shopsAdmin.updateShopGroup(ctx, id, input);
     return { shopGroup: r.value, errors: r.errors };
@@ -59,7 +62,7 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopGroupPayload, { description: "Delete a shop group nothing uses any more (center admin); answers the group as it was." })
-  async deleteShopGroup(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ShopGroupPayload> {
+  async deleteShopGroup(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the shop group." }) id: string): Promise<ShopGroupPayload> {
     const r = await this.shopsAdmin.deleteShopGroup(ctx, id);
     return { shopGroup: r.value, errors: r.errors };
   }
@@ -68,7 +71,10 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopPayload, { description: "Register a shop in a shop group (center admin)." })
-  async createShop(@Ctx() ctx: RequestContext, @Arg("input", () => CreateShopInput) input: CreateShopInput): Promise<ShopPayload> {
+  async createShop(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => CreateShopInput, { description: "What to create or set." }) input: CreateShopInput,
+  ): Promise<ShopPayload> {
     const r = await this.shopsAdmin.createShop(ctx, input);
     return { shop: r.value, errors: r.errors };
   }
@@ -77,8 +83,8 @@ export class CatalogAdminResolver {
   @Mutation(() => ShopPayload, { description: "Correct a shop (center admin)." })
   async updateShop(
     @Ctx() ctx: RequestContext,
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => UpdateShopInput) input: UpdateShopInput,
+    @Arg("id", () => ID, { description: "Id of the shop." }) id: string,
+    @Arg("input", () => UpdateShopInput, { description: "What to set; unset fields stay as they are." }) input: UpdateShopInput,
   ): Promise<ShopPayload> {
     const r = await this.shopsAdmin.updateShop(ctx, id, input);
     return { shop: r.value, errors: r.errors };
@@ -88,8 +94,8 @@ export class CatalogAdminResolver {
   @Mutation(() => ShopPayload, { description: "Move a shop to another shop group (center admin): that group's templates and prices apply to it from now on." })
   async moveShopToGroup(
     @Ctx() ctx: RequestContext,
-    @Arg("shopId", () => ID) shopId: string,
-    @Arg("shopGroupId", () => ID) shopGroupId: string,
+    @Arg("shopId", () => ID, { description: "The shop's id." }) shopId: string,
+    @Arg("shopGroupId", () => ID, { description: "The group to move the shop to." }) shopGroupId: string,
   ): Promise<ShopPayload> {
     const r = await this.shopsAdmin.moveShopToGroup(ctx, shopId, shopGroupId);
     return { shop: r.value, errors: r.errors };
@@ -97,7 +103,7 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ShopPayload, { description: "Delete a shop nothing uses any more (center admin); answers the shop as it was." })
-  async deleteShop(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ShopPayload> {
+  async deleteShop(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the shop." }) id: string): Promise<ShopPayload> {
     const r = await this.shopsAdmin.deleteShop(ctx, id);
     return { shop: r.value, errors: r.errors };
   }
@@ -106,7 +112,10 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ServicePayload, { description: "Register a service (center admin)." })
-  async createService(@Ctx() ctx: RequestContext, @Arg("input", () => CreateServiceInput) input: CreateServiceInput): Promise<ServicePayload> {
+  async createService(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => CreateServiceInput, { description: "What to create or set." }) input: CreateServiceInput,
+  ): Promise<ServicePayload> {
     const r = await this.productsAdmin.createService(ctx, input);
     return { service: r.value, errors: r.errors };
   }
@@ -115,8 +124,8 @@ export class CatalogAdminResolver {
   @Mutation(() => ServicePayload, { description: "Correct a service (center admin)." })
   async updateService(
     @Ctx() ctx: RequestContext,
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => UpdateServiceInput) input: UpdateServiceInput,
+    @Arg("id", () => ID, { description: "Id of the service." }) id: string,
+    @Arg("input", () => UpdateServiceInput, { description: "What to set; unset fields stay as they are." }) input: UpdateServiceInput,
   ): Promise<ServicePayload> {
     const r = await this.productsAdmin.updateService(ctx, id, input);
     return { service: r.value, errors: r.errors };
@@ -124,14 +133,17 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ServicePayload, { description: "Delete a service no template or lab uses (center admin)." })
-  async deleteService(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ServicePayload> {
+  async deleteService(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the service." }) id: string): Promise<ServicePayload> {
     const r = await this.productsAdmin.deleteService(ctx, id);
     return { service: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ProductPayload, { description: "Register a product (center admin)." })
-  async createProduct(@Ctx() ctx: RequestContext, @Arg("input", () => CreateProductInput) input: CreateProductInput): Promise<ProductPayload> {
+  async createProduct(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => CreateProductInput, { description: "What to create or set." }) input: CreateProductInput,
+  ): Promise<ProductPayload> {
     const r = await this.productsAdmin.createProduct(ctx, input);
     return { product: r.value, errors: r.errors };
   }
@@ -140,8 +152,8 @@ export class CatalogAdminResolver {
   @Mutation(() => ProductPayload, { description: "Correct a product (center admin)." })
   async updateProduct(
     @Ctx() ctx: RequestContext,
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => UpdateProductInput) input: UpdateProductInput,
+    @Arg("id", () => ID, { description: "Id of the product." }) id: string,
+    @Arg("input", () => UpdateProductInput, { description: "What to set; unset fields stay as they are." }) input: UpdateProductInput,
   ): Promise<ProductPayload> {
     const r = await this.productsAdmin.updateProduct(ctx, id, input);
     return { product: r.value, errors: r.errors };
@@ -149,7 +161,7 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ProductPayload, { description: "Delete a product no template, price row or allowance uses (center admin)." })
-  async deleteProduct(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ProductPayload> {
+  async deleteProduct(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the product." }) id: string): Promise<ProductPayload> {
     const r = await this.productsAdmin.deleteProduct(ctx, id);
     return { product: r.value, errors: r.errors };
   }
@@ -160,7 +172,10 @@ export class CatalogAdminResolver {
   @Mutation(() => TemplatePayload, {
     description: "Register a template of a shop group, or a shop's own (center admin; a group admin for their group and its shops).",
   })
-  async createTemplate(@Ctx() ctx: RequestContext, @Arg("input", () => CreateTemplateInput) input: CreateTemplateInput): Promise<TemplatePayload> {
+  async createTemplate(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => CreateTemplateInput, { description: "What to create or set." }) input: CreateTemplateInput,
+  ): Promise<TemplatePayload> {
     const r = await this.productsAdmin.createTemplate(ctx, input);
     return { template: r.value, errors: r.errors };
   }
@@ -169,8 +184,8 @@ export class CatalogAdminResolver {
   @Mutation(() => TemplatePayload, { description: "Correct a template's name or products." })
   async updateTemplate(
     @Ctx() ctx: RequestContext,
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => UpdateTemplateInput) input: UpdateTemplateInput,
+    @Arg("id", () => ID, { description: "Id of the template." }) id: string,
+    @Arg("input", () => UpdateTemplateInput, { description: "What to set; unset fields stay as they are." }) input: UpdateTemplateInput,
   ): Promise<TemplatePayload> {
     const r = await this.productsAdmin.updateTemplate(ctx, id, input);
     return { template: r.value, errors: r.errors };
@@ -180,8 +195,12 @@ export class CatalogAdminResolver {
   @Mutation(() => TemplatePayload, { description: "Replace a template's products, in this order." })
   async setTemplateProducts(
     @Ctx() ctx: RequestContext,
-    @Arg("templateId", () => ID) templateId: string,
-    @Arg("productIds", () => [ID], { validateFn: boundedList("productIds", MAX_TEMPLATE_PRODUCTS + 1) }) productIds: string[],
+    @Arg("templateId", () => ID, { description: "The template's id." }) templateId: string,
+    @Arg("productIds", () => [ID], {
+      description: "The products the template offers, replacing the previous set.",
+      validateFn: boundedList("productIds", MAX_TEMPLATE_PRODUCTS + 1),
+    })
+    productIds: string[],
   ): Promise<TemplatePayload> {
     const r = await this.productsAdmin.setTemplateProducts(ctx, templateId, productIds);
     return { template: r.value, errors: r.errors };
@@ -189,7 +208,7 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => TemplatePayload, { description: "Delete a template (and its product list); answers the template as it was." })
-  async deleteTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<TemplatePayload> {
+  async deleteTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the template." }) id: string): Promise<TemplatePayload> {
     const r = await this.productsAdmin.deleteTemplate(ctx, id);
     return { template: r.value, errors: r.errors };
   }
@@ -206,7 +225,7 @@ export class CatalogAdminResolver {
   @Mutation(() => ChargedImagePayload, { description: "Register a charged image (center admin)." })
   async createChargedImage(
     @Ctx() ctx: RequestContext,
-    @Arg("input", () => CreateChargedImageInput) input: CreateChargedImageInput,
+    @Arg("input", () => CreateChargedImageInput, { description: "What to create or set." }) input: CreateChargedImageInput,
   ): Promise<ChargedImagePayload> {
     const r = await this.chargedImagesAdmin.createChargedImage(ctx, input);
     return { chargedImage: r.value, errors: r.errors };
@@ -216,8 +235,8 @@ export class CatalogAdminResolver {
   @Mutation(() => ChargedImagePayload, { description: "Correct a charged image's fee or rights holder (center admin)." })
   async updateChargedImage(
     @Ctx() ctx: RequestContext,
-    @Arg("imageId", () => ID) imageId: string,
-    @Arg("input", () => UpdateChargedImageInput) input: UpdateChargedImageInput,
+    @Arg("imageId", () => ID, { description: "The uploaded image's id." }) imageId: string,
+    @Arg("input", () => UpdateChargedImageInput, { description: "What to set; unset fields stay as they are." }) input: UpdateChargedImageInput,
   ): Promise<ChargedImagePayload> {
     const r = await this.chargedImagesAdmin.updateChargedImage(ctx, imageId, input);
     return { chargedImage: r.value, errors: r.errors };
@@ -225,7 +244,10 @@ export class CatalogAdminResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => ChargedImagePayload, { description: "Delete a charged image (center admin): it is printed free of fees from then on." })
-  async deleteChargedImage(@Ctx() ctx: RequestContext, @Arg("imageId", () => ID) imageId: string): Promise<ChargedImagePayload> {
+  async deleteChargedImage(
+    @Ctx() ctx: RequestContext,
+    @Arg("imageId", () => ID, { description: "The uploaded image's id." }) imageId: string,
+  ): Promise<ChargedImagePayload> {
     const r = await this.chargedImagesAdmin.deleteChargedImage(ctx, imageId);
     return { chargedImage: r.value, errors: r.errors };
   }

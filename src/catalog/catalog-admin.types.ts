@@ -22,7 +22,7 @@ const ID_DESCRIPTION = "Chosen by the caller: 1 to 64 letters, digits, '.', '_' 
 
 // --- Shop groups -------------------------------------------------------------------------------
 
-@InputType("CreateShopGroupInput")
+@InputType("CreateShopGroupInput", { description: "A new shop group (shops sharing one price list)." })
 export class CreateShopGroupInput {
   @Field(() => ID, { description: ID_DESCRIPTION })
   @MaxLength(MAX_EDGE_TEXT)
@@ -36,25 +36,27 @@ export class CreateShopGroupInput {
 
 @InputType("UpdateShopGroupInput", { description: "Fields to change; omitted fields stay as they are. A group admin may rename their own group." })
 export class UpdateShopGroupInput {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Display name. Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   @IsHumanName()
   name?: string | null;
 }
 
-@ObjectType("ShopGroupPayload")
+@ObjectType("ShopGroupPayload", { description: "Result of a mutation on a shop group." })
 export class ShopGroupPayload {
   @Field(() => ShopGroupType, { nullable: true, description: "The group as written (as it was, for a delete); null when errors is not empty." })
   shopGroup?: ShopGroupType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }
 
 // --- Shops -------------------------------------------------------------------------------------
 
-@InputType("CreateShopInput")
+@InputType("CreateShopInput", { description: "A new shop within a shop group." })
 export class CreateShopInput {
   @Field(() => ID, { description: ID_DESCRIPTION })
   @MaxLength(MAX_EDGE_TEXT)
@@ -71,16 +73,16 @@ export class CreateShopInput {
 
   // No @ValidateNested on purpose: an out-of-range point is a business fault (INVALID_LOCATION,
   // naming lat or lng), reported by the service in the payload like every other.
-  @Field(() => GeoPointInput, { nullable: true })
+  @Field(() => GeoPointInput, { description: "Coordinates, for the distance to customers when ranking labs.", nullable: true })
   @IsOptional()
   location?: GeoPointInput | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Postal code (used with region when no coordinates are known).", nullable: true })
   @IsOptional()
   @MaxLength(20)
   postalCode?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Region or state, free text.", nullable: true })
   @IsOptional()
   @MaxLength(100)
   region?: string | null;
@@ -90,39 +92,41 @@ export class CreateShopInput {
   description: "Fields to change; omitted fields stay as they are, null clears an optional one. The group changes with moveShopToGroup.",
 })
 export class UpdateShopInput {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Display name. Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   @IsHumanName()
   name?: string | null;
 
-  @Field(() => GeoPointInput, { nullable: true })
+  @Field(() => GeoPointInput, { description: "Coordinates, for the distance to customers when ranking labs. Unset: unchanged.", nullable: true })
   @IsOptional()
   location?: GeoPointInput | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Postal code (used with region when no coordinates are known). Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(20)
   postalCode?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Region or state, free text. Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(100)
   region?: string | null;
 }
 
-@ObjectType("ShopPayload")
+@ObjectType("ShopPayload", { description: "Result of a mutation on a shop." })
 export class ShopPayload {
   @Field(() => ShopType, { nullable: true, description: "The shop as written (as it was, for a delete); null when errors is not empty." })
   shop?: ShopType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }
 
 // --- Services and products ---------------------------------------------------------------------
 
-@InputType("CreateServiceInput")
+@InputType("CreateServiceInput", { description: "A new service (a kind of print product: prints, posters, ...)." })
 export class CreateServiceInput {
   @Field(() => ID, { description: ID_DESCRIPTION })
   @MaxLength(MAX_EDGE_TEXT)
@@ -136,23 +140,25 @@ export class CreateServiceInput {
 
 @InputType("UpdateServiceInput", { description: "Fields to change; omitted fields stay as they are." })
 export class UpdateServiceInput {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Display name. Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   @IsHumanName()
   name?: string | null;
 }
 
-@ObjectType("ServicePayload")
+@ObjectType("ServicePayload", { description: "Result of a mutation on a service." })
 export class ServicePayload {
-  @Field(() => ServiceType, { nullable: true })
+  @Field(() => ServiceType, { description: "The service.", nullable: true })
   service?: ServiceType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }
 
-@InputType("CreateProductInput")
+@InputType("CreateProductInput", { description: "A new product (a printable format) of a service." })
 export class CreateProductInput {
   @Field(() => ID, { description: ID_DESCRIPTION })
   @MaxLength(MAX_EDGE_TEXT)
@@ -166,19 +172,21 @@ export class CreateProductInput {
 
 @InputType("UpdateProductInput", { description: "Fields to change; omitted fields stay as they are." })
 export class UpdateProductInput {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Display name. Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   @IsHumanName()
   name?: string | null;
 }
 
-@ObjectType("ProductPayload")
+@ObjectType("ProductPayload", { description: "Result of a mutation on a product." })
 export class ProductPayload {
-  @Field(() => ProductType, { nullable: true })
+  @Field(() => ProductType, { description: "The product.", nullable: true })
   product?: ProductType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }
 
@@ -197,11 +205,11 @@ export class CreateTemplateInput {
   @IsHumanName()
   name!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The service the template offers." })
   @MaxLength(MAX_EDGE_TEXT)
   serviceId!: string;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { description: "The shop group the template belongs to; null: a center-wide template.", nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   shopGroupId?: string | null;
@@ -219,7 +227,7 @@ export class CreateTemplateInput {
 
 @InputType("UpdateTemplateInput", { description: "Fields to change; omitted fields stay as they are. The service and the owner of a template do not change." })
 export class UpdateTemplateInput {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Display name. Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   @IsHumanName()
@@ -232,12 +240,14 @@ export class UpdateTemplateInput {
   productIds?: string[] | null;
 }
 
-@ObjectType("TemplatePayload")
+@ObjectType("TemplatePayload", { description: "Result of a mutation on a template." })
 export class TemplatePayload {
   @Field(() => TemplateType, { nullable: true, description: "The template as written (as it was, for a delete); null when errors is not empty." })
   template?: TemplateType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }
 
@@ -245,17 +255,17 @@ export class TemplatePayload {
 
 @ObjectType("ChargedImage", { description: "A copyrighted stock image: every sheet it is printed on adds feePerSheet to the order." })
 export class ChargedImageType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The image that carries a copyright fee." })
   imageId!: string;
 
-  @Field(() => MoneyScalar)
+  @Field(() => MoneyScalar, { description: "Copyright fee per printed sheet of the image, in the currency's minor unit (cents for EUR, yen for JPY)." })
   feePerSheet!: number;
 
   @Field(() => String, { description: "Who the fee is for." })
   rightsHolder!: string;
 }
 
-@InputType("CreateChargedImageInput")
+@InputType("CreateChargedImageInput", { description: "An image that carries a copyright fee per printed sheet." })
 export class CreateChargedImageInput {
   @Field(() => ID, { description: "The stock image's id. " + ID_DESCRIPTION })
   @MaxLength(MAX_EDGE_TEXT)
@@ -272,22 +282,27 @@ export class CreateChargedImageInput {
 
 @InputType("UpdateChargedImageInput", { description: "Fields to change; omitted fields stay as they are." })
 export class UpdateChargedImageInput {
-  @Field(() => MoneyScalar, { nullable: true })
+  @Field(() => MoneyScalar, {
+    description: "Copyright fee per printed sheet of the image, in the currency's minor unit (cents for EUR, yen for JPY). Unset: unchanged.",
+    nullable: true,
+  })
   @IsOptional()
   feePerSheet?: number | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Who holds the rights, free text.", nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   @IsHumanName()
   rightsHolder?: string | null;
 }
 
-@ObjectType("ChargedImagePayload")
+@ObjectType("ChargedImagePayload", { description: "Result of a mutation on a charged image." })
 export class ChargedImagePayload {
-  @Field(() => ChargedImageType, { nullable: true })
+  @Field(() => ChargedImageType, { description: "The charged image.", nullable: true })
   chargedImage?: ChargedImageType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }

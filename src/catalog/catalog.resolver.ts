@@ -17,24 +17,27 @@ export class CatalogResolver {
 
   @Authorized(PUBLIC_READ)
   @Query(() => [ShopType], { description: "The shops the caller may see, optionally of one group." })
-  shops(@Ctx() ctx: RequestContext, @Arg("shopGroupId", () => ID, { nullable: true }) shopGroupId?: string | null): Promise<ShopType[]> {
+  shops(
+    @Ctx() ctx: RequestContext,
+    @Arg("shopGroupId", () => ID, { description: "The shop group's id.", nullable: true }) shopGroupId?: string | null,
+  ): Promise<ShopType[]> {
     return this.catalog.shops(ctx, { shopGroupId });
   }
 
   @Authorized(PUBLIC_READ)
-  @Query(() => ShopType, { nullable: true })
-  async shop(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ShopType | null> {
+  @Query(() => ShopType, { description: "One shop; null when not found.", nullable: true })
+  async shop(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the shop." }) id: string): Promise<ShopType | null> {
     return (await this.catalog.shops(ctx, {})).find((s) => s.id === id) ?? null;
   }
 
   @Authorized(PUBLIC_READ)
-  @Query(() => [ServiceType])
+  @Query(() => [ServiceType], { description: "Every service." })
   services(@Ctx() ctx: RequestContext): Promise<ServiceType[]> {
     return this.catalog.services(ctx);
   }
 
   @Authorized(PUBLIC_READ)
-  @Query(() => [ProductType])
+  @Query(() => [ProductType], { description: "Every product." })
   products(@Ctx() ctx: RequestContext): Promise<ProductType[]> {
     return this.catalog.products(ctx);
   }
@@ -43,21 +46,21 @@ export class CatalogResolver {
   @Query(() => [TemplateType], { description: "Templates the caller may see, optionally of one group or one shop." })
   templates(
     @Ctx() ctx: RequestContext,
-    @Arg("shopGroupId", () => ID, { nullable: true }) shopGroupId?: string | null,
-    @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null,
+    @Arg("shopGroupId", () => ID, { description: "The shop group's id.", nullable: true }) shopGroupId?: string | null,
+    @Arg("shopId", () => ID, { description: "The shop's id.", nullable: true }) shopId?: string | null,
   ): Promise<TemplateType[]> {
     return this.catalog.templates(ctx, { shopGroupId, shopId });
   }
 
   @Authorized()
   @Query(() => [LabType], { description: "Labs the caller administers (a lab sees itself); none for customers." })
-  labs(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null): Promise<LabType[]> {
+  labs(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID, { description: "The shop's id.", nullable: true }) shopId?: string | null): Promise<LabType[]> {
     return this.catalog.labs(ctx, { shopId });
   }
 
   @Authorized()
-  @Query(() => LabType, { nullable: true })
-  async lab(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<LabType | null> {
+  @Query(() => LabType, { description: "One lab; null when not found or outside the caller's scope.", nullable: true })
+  async lab(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the lab." }) id: string): Promise<LabType | null> {
     return (await this.catalog.labs(ctx, {})).find((l) => l.id === id) ?? null;
   }
 

@@ -1,75 +1,89 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { FulfilmentMethod, FulfilmentSpeed } from "./fulfilment";
 
-registerEnumType(FulfilmentMethod, { name: "FulfilmentMethod", description: "How the prints reach the customer: the flow information used to pick a lab." });
-registerEnumType(FulfilmentSpeed, { name: "FulfilmentSpeed" });
+registerEnumType(FulfilmentMethod, {
+  name: "FulfilmentMethod",
+  description: "How the prints reach the customer: the flow information used to pick a lab.",
+  valuesConfig: {
+    PICKUP: { description: "The customer collects the prints at a shop." },
+    DELIVERY: { description: "The prints are sent to the customer's address." },
+  },
+});
+registerEnumType(FulfilmentSpeed, {
+  name: "FulfilmentSpeed",
+  description: "How fast the prints are wanted: express narrows the labs to those that print express.",
+  valuesConfig: {
+    STANDARD: { description: "The lab's usual turnaround." },
+    EXPRESS: { description: "Printed first; only labs marked express are chosen." },
+  },
+});
 
-@ObjectType("GeoPoint")
+@ObjectType("GeoPoint", { description: "A point on the earth (WGS 84 decimal degrees)." })
 export class GeoPoint {
-  @Field(() => Float)
+  @Field(() => Float, { description: "Latitude in decimal degrees (WGS 84), -90 to 90." })
   lat!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Longitude in decimal degrees (WGS 84), -180 to 180." })
   lng!: number;
 }
 
 @ObjectType("ShopGroup", { description: "A group of shops whose templates and prices are managed together." })
 export class ShopGroupType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Unique id of this shop group." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "Display name." })
   name!: string;
 }
 
 @ObjectType("Shop", { description: "A printing shop. Its group's prices apply unless it has its own." })
 export class ShopType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Unique id of this shop." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "Display name." })
   name!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The shop group's id." })
   shopGroupId!: string;
 
-  @Field(() => GeoPoint, { nullable: true })
+  @Field(() => GeoPoint, { nullable: true, description: "Coordinates of the shop; null when unknown." })
   location?: GeoPoint | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Postal code (used with region when no coordinates are known).", nullable: true })
   postalCode?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Region or state, free text.", nullable: true })
   region?: string | null;
 }
 
 @ObjectType("Service", { description: "A kind of print, e.g. A4 printing." })
 export class ServiceType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Unique id of this service." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "Display name." })
   name!: string;
 }
 
 @ObjectType("Product", { description: "A chargeable part of a service; price rows price products." })
 export class ProductType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Unique id of this product." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "Display name." })
   name!: string;
 }
 
 @ObjectType("Template", { description: "How a group (or one shop) makes up a service from products." })
 export class TemplateType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Unique id of this template." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "Display name." })
   name!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The service it offers." })
   serviceId!: string;
 
   @Field(() => ID, { nullable: true, description: "Set for a group's template." })
@@ -84,36 +98,36 @@ export class TemplateType {
 
 @ObjectType("Lab", { description: "A lab's print server: pulls its print jobs from the center." })
 export class LabType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Unique id of this lab." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "Display name." })
   name!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The shop the lab belongs to; its prices apply to orders printed there." })
   shopId!: string;
 
-  @Field(() => [ID])
+  @Field(() => [ID], { description: "Services the lab can print." })
   serviceIds!: string[];
 
-  @Field(() => [FulfilmentMethod])
+  @Field(() => [FulfilmentMethod], { description: "Fulfilment methods the lab offers." })
   fulfilment!: FulfilmentMethod[];
 
-  @Field(() => Boolean)
+  @Field(() => Boolean, { description: "Can print express orders." })
   express!: boolean;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "Sheets the lab can print per hour; feeds the ranking." })
   capacitySheetsPerHour!: number;
 
-  @Field(() => GeoPoint, { nullable: true })
+  @Field(() => GeoPoint, { description: "Coordinates of the lab; null when unknown.", nullable: true })
   location?: GeoPoint | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Postal code (used with region when no coordinates are known).", nullable: true })
   postalCode?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Region or state, free text.", nullable: true })
   region?: string | null;
 
-  @Field(() => Boolean)
+  @Field(() => Boolean, { description: "true: the lab gets no new jobs." })
   disabled!: boolean;
 }

@@ -26,8 +26,11 @@ export class DesignTemplatesResolver {
   }
 
   @Authorized()
-  @Query(() => DesignTemplateType, { nullable: true })
-  designTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<DesignTemplateType | null> {
+  @Query(() => DesignTemplateType, { description: "One design template; null when not found.", nullable: true })
+  designTemplate(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID, { description: "Id of the design template." }) id: string,
+  ): Promise<DesignTemplateType | null> {
     return this.designTemplatesService.get(ctx, id);
   }
 
@@ -35,7 +38,7 @@ export class DesignTemplatesResolver {
   @Query(() => [LabDesignTemplateType], {
     description: "The design templates a lab reported holding (admins of its shop and group, the center admin, the lab itself).",
   })
-  labDesignTemplates(@Ctx() ctx: RequestContext, @Arg("labId", () => ID) labId: string): Promise<LabDesignTemplateType[]> {
+  labDesignTemplates(@Ctx() ctx: RequestContext, @Arg("labId", () => ID, { description: "The lab's id." }) labId: string): Promise<LabDesignTemplateType[]> {
     return this.designTemplatesService.labTemplates(ctx, labId);
   }
 
@@ -45,7 +48,7 @@ export class DesignTemplatesResolver {
   })
   async createDesignTemplate(
     @Ctx() ctx: RequestContext,
-    @Arg("input", () => CreateDesignTemplateInput) input: CreateDesignTemplateInput,
+    @Arg("input", () => CreateDesignTemplateInput, { description: "What to create or set." }) input: CreateDesignTemplateInput,
   ): Promise<DesignTemplatePayload> {
     const r = await this.designTemplatesService.create(ctx, input);
     return { designTemplate: r.value, errors: r.errors };
@@ -57,8 +60,8 @@ export class DesignTemplatesResolver {
   })
   async updateDesignTemplate(
     @Ctx() ctx: RequestContext,
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => UpdateDesignTemplateInput) input: UpdateDesignTemplateInput,
+    @Arg("id", () => ID, { description: "Id of the design template." }) id: string,
+    @Arg("input", () => UpdateDesignTemplateInput, { description: "What to set; unset fields stay as they are." }) input: UpdateDesignTemplateInput,
   ): Promise<DesignTemplatePayload> {
     const r = await this.designTemplatesService.update(ctx, id, input);
     return { designTemplate: r.value, errors: r.errors };
@@ -66,7 +69,10 @@ export class DesignTemplatesResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => DesignTemplatePayload, { description: "Delete a design template no open order names (center admin); answers it as it was." })
-  async deleteDesignTemplate(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<DesignTemplatePayload> {
+  async deleteDesignTemplate(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID, { description: "Id of the design template." }) id: string,
+  ): Promise<DesignTemplatePayload> {
     const r = await this.designTemplatesService.delete(ctx, id);
     return { designTemplate: r.value, errors: r.errors };
   }
@@ -77,7 +83,11 @@ export class DesignTemplatesResolver {
   })
   async reportLabTemplates(
     @Ctx() ctx: RequestContext,
-    @Arg("templates", () => [HeldDesignTemplateInput], { validateFn: boundedList("templates", MAX_LAB_TEMPLATES + 1) }) templates: HeldDesignTemplateInput[],
+    @Arg("templates", () => [HeldDesignTemplateInput], {
+      description: "Every design template the lab holds now, with its hash.",
+      validateFn: boundedList("templates", MAX_LAB_TEMPLATES + 1),
+    })
+    templates: HeldDesignTemplateInput[],
   ): Promise<ReportLabTemplatesPayload> {
     const r = await this.designTemplatesService.reportLabTemplates(ctx, templates);
     return { templates: r.value, errors: r.errors };

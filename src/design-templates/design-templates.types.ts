@@ -20,10 +20,10 @@ const PREVIEW_DESCRIPTION = `A small image: a data URL (data:image/png;base64,..
   description: "A design template (frame, card layout) as the center knows it: the labs hold the full file (seed 001, claims 5-6).",
 })
 export class DesignTemplateType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Unique id of this design template." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "Display name." })
   name!: string;
 
   @Field(() => String, { description: "A small preview, as a data URL (image/png, jpeg, gif or webp)." })
@@ -35,29 +35,29 @@ export class DesignTemplateType {
   @Field(() => Int, { description: "Size of the full file in bytes." })
   size!: number;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: "When it last changed (UTC instant)." })
   updatedAt!: Date;
 }
 
 @ObjectType("LabDesignTemplate", { description: "A design template a lab reported holding." })
 export class LabDesignTemplateType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The lab holding it." })
   labId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The design template." })
   designTemplateId!: string;
 
   @Field(() => String, { description: "The checksum of the lab's copy when it reported it." })
   sha256!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: "When the lab last reported holding it (UTC instant)." })
   reportedAt!: Date;
 
   @Field(() => Boolean, { description: "False when the center's file changed since: the lab holds an old version, which counts as not held." })
   current!: boolean;
 }
 
-@InputType("CreateDesignTemplateInput")
+@InputType("CreateDesignTemplateInput", { description: "A design template file (frame, card layout) registered with the center." })
 export class CreateDesignTemplateInput {
   @Field(() => ID, { description: ID_DESCRIPTION })
   @MaxLength(MAX_EDGE_TEXT)
@@ -84,7 +84,7 @@ export class CreateDesignTemplateInput {
   description: "Fields to change; omitted fields stay as they are. A new file is a new sha256 (and size): labs must fetch it.",
 })
 export class UpdateDesignTemplateInput {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Display name. Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   @IsHumanName()
@@ -95,37 +95,39 @@ export class UpdateDesignTemplateInput {
   @MaxLength(MAX_EDGE_PREVIEW)
   preview?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "SHA-256 of the new file, lowercase hex.", nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   sha256?: string | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { description: "Size of the new file in bytes.", nullable: true })
   @IsOptional()
   size?: number | null;
 }
 
-@ObjectType("DesignTemplatePayload")
+@ObjectType("DesignTemplatePayload", { description: "Result of a mutation on a design template: the template, or errors." })
 export class DesignTemplatePayload {
   @Field(() => DesignTemplateType, { nullable: true, description: "The template as written (as it was, for a delete); null when errors is not empty." })
   designTemplate?: DesignTemplateType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }
 
 @InputType("HeldDesignTemplateInput", { description: "A design template a lab holds, and the SHA-256 of its copy of the full file." })
 export class HeldDesignTemplateInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The design template's id." })
   @MaxLength(MAX_EDGE_TEXT)
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "SHA-256 of the file the lab holds, lowercase hex (64 characters)." })
   @MaxLength(MAX_EDGE_TEXT)
   sha256!: string;
 }
 
-@ObjectType("ReportLabTemplatesPayload")
+@ObjectType("ReportLabTemplatesPayload", { description: "Result of a lab's report of the design templates it holds." })
 export class ReportLabTemplatesPayload {
   @Field(() => [LabDesignTemplateType], {
     nullable: true,
@@ -133,6 +135,8 @@ export class ReportLabTemplatesPayload {
   })
   templates?: LabDesignTemplateType[] | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }

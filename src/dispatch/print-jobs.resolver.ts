@@ -19,7 +19,7 @@ export class PrintJobsResolver {
 
   @Authorized(LAB)
   @Query(() => PrintJobType, { nullable: true, description: "A lab fetches its job's full content (pull)." })
-  printJob(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<PrintJobType | null> {
+  printJob(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the print job." }) id: string): Promise<PrintJobType | null> {
     return this.printJobs.get(ctx, id) as unknown as Promise<PrintJobType | null>;
   }
 
@@ -30,7 +30,7 @@ export class PrintJobsResolver {
   })
   async claimPrintJob(
     @Ctx() ctx: RequestContext,
-    @Arg("jobId", () => ID) jobId: string,
+    @Arg("jobId", () => ID, { description: "The print job's id." }) jobId: string,
     @Arg("claimKey", () => String, {
       nullable: true,
       description: "16 to 64 characters of A-Z, a-z, 0-9, _ and -, new for each claim (INVALID_CLAIM_KEY otherwise).",
@@ -48,8 +48,8 @@ export class PrintJobsResolver {
   })
   async completePrintJob(
     @Ctx() ctx: RequestContext,
-    @Arg("jobId", () => ID) jobId: string,
-    @Arg("leaseToken", () => String) leaseToken: string,
+    @Arg("jobId", () => ID, { description: "The print job's id." }) jobId: string,
+    @Arg("leaseToken", () => String, { description: "The lease token claimPrintJob returned." }) leaseToken: string,
   ): Promise<PrintJobPayload> {
     const r = await this.printJobLifecycle.complete(ctx, jobId, leaseToken);
     return { job: asJob(r.value), errors: r.errors };
@@ -62,10 +62,10 @@ export class PrintJobsResolver {
   })
   async failPrintJob(
     @Ctx() ctx: RequestContext,
-    @Arg("jobId", () => ID) jobId: string,
-    @Arg("leaseToken", () => String) leaseToken: string,
-    @Arg("reason", () => String) reason: string,
-    @Arg("retryable", () => Boolean) retryable: boolean,
+    @Arg("jobId", () => ID, { description: "The print job's id." }) jobId: string,
+    @Arg("leaseToken", () => String, { description: "The lease token claimPrintJob returned." }) leaseToken: string,
+    @Arg("reason", () => String, { description: "Why it failed, for admins." }) reason: string,
+    @Arg("retryable", () => Boolean, { description: "true: offer the job again (up to the attempt limit); false: fail job and order now." }) retryable: boolean,
   ): Promise<PrintJobPayload> {
     const r = await this.printJobLifecycle.fail(ctx, jobId, leaseToken, reason, retryable);
     return { job: asJob(r.value), errors: r.errors };

@@ -5,7 +5,7 @@
  * A transport lane. Replaces: Apollo Server's request pipeline for a plain POST
  * (`GRAPHQL_HTTP_LANE=apollo` serves it by Apollo only). Why: `npm run bench:transport` measured
  * 1.4 to 1.7 times the requests per second and half to two thirds of the server's CPU per request
- * for a small query and a quote (README, Benchmarks). Proven equal by: `GRAPHQL_HTTP_DIFFERENTIAL=1`
+ * for a small query and a quote (docs/benchmarks.md). Proven equal by: `GRAPHQL_HTTP_DIFFERENTIAL=1`
  * (http-differential.ts; CI runs the whole suite with it, in the test and production
  * configurations) and test/graphql/http-operations.test.ts.
  *

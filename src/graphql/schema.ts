@@ -2,7 +2,7 @@
  * The GraphQL schema, built from the type-graphql resolvers of every domain. Built once per
  * process; `npm run schema:emit` prints it into the committed schema.graphql.
  */
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
+import { lexicographicSortSchema, printSchema, type GraphQLObjectType, type GraphQLSchema } from "graphql";
 import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { CatalogAdminResolver } from "../catalog/catalog-admin.resolver";
 import { CatalogResolver } from "../catalog/catalog.resolver";
@@ -38,6 +38,17 @@ export const resolvers: NonEmptyArray<Function> = [
 
 let built: Promise<GraphQLSchema> | null = null;
 
+/** The root types have no class to carry a description: they get theirs once the schema is built. */
+function describeRoots(schema: GraphQLSchema): GraphQLSchema {
+  const roots: [GraphQLObjectType | null | undefined, string][] = [
+    [schema.getQueryType(), "Reads: catalog, offers and quotes, orders, prices, labs and users, within the caller's scope."],
+    [schema.getMutationType(), "Writes: each runs in one transaction and reports business failures in its payload's errors."],
+    [schema.getSubscriptionType(), "Live events over graphql-ws (WebSocket), sent once the change that made them has committed."],
+  ];
+  for (const [type, description] of roots) if (type) type.description = description;
+  return schema;
+}
+
 export function appSchema(): Promise<GraphQLSchema> {
   keepValidationMetadata();
   built ??= buildSchema({
@@ -57,7 +68,7 @@ export function appSchema(): Promise<GraphQLSchema> {
         throw new Error("subscriptions use their own subscribe function");
       },
     },
-  });
+  }).then(describeRoots);
   return built;
 }
 

@@ -5,7 +5,7 @@
  * A transport lane. Replaces: graphql-ws's `useServer` (`GRAPHQL_WS_LANE=library` serves with it,
  * with the same options). Why: `npm run bench:transport` measured 1.6 to 2.2 times the operations
  * per second and about 0.55 of the server's CPU per operation for a small query and a quote
- * (README, Benchmarks), and the send bound below, which `useServer` lacks. Proven equal by:
+ * (docs/benchmarks.md), and the send bound below, which `useServer` lacks. Proven equal by:
  * test/e2e/graphql-ws-differential.test.ts (the same messages, order and close codes from both, in
  * the test and production configurations) and test/graphql/ws-transport.test.ts.
  *

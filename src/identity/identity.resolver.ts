@@ -20,27 +20,34 @@ export class IdentityResolver {
     return ctx.auth.kind === "user" ? ctx.auth.user : null;
   }
 
-  @Mutation(() => LoginPayload)
-  async login(@Ctx() ctx: RequestContext, @Arg("login", () => String) login: string, @Arg("password", () => String) password: string): Promise<LoginPayload> {
+  @Mutation(() => LoginPayload, { description: "Log in with login and password: a session token (Authorization: Bearer <token>)." })
+  async login(
+    @Ctx() ctx: RequestContext,
+    @Arg("login", () => String, { description: "The login name." }) login: string,
+    @Arg("password", () => String, { description: "The password." }) password: string,
+  ): Promise<LoginPayload> {
     const r = await this.identity.login(ctx, login, password);
     return Array.isArray(r) ? { token: null, user: null, errors: r } : { token: r.token, user: r.user, errors: [] };
   }
 
   @Authorized(Role.CENTER_ADMIN)
-  @Query(() => [UserType])
+  @Query(() => [UserType], { description: "Users within the caller's scope." })
   users(@Ctx() ctx: RequestContext): Promise<UserType[]> {
     return this.usersService.list(ctx);
   }
 
   @Authorized(Role.CENTER_ADMIN)
-  @Query(() => UserType, { nullable: true })
-  user(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<UserType | null> {
+  @Query(() => UserType, { description: "One user; null when not found or outside the caller's scope.", nullable: true })
+  user(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the user." }) id: string): Promise<UserType | null> {
     return this.usersService.get(ctx, id);
   }
 
   @Authorized(Role.CENTER_ADMIN)
-  @Mutation(() => UserPayload)
-  async createUser(@Ctx() ctx: RequestContext, @Arg("input", () => CreateUserInput) input: CreateUserInput): Promise<UserPayload> {
+  @Mutation(() => UserPayload, { description: "Create a user (center admins; shop-group admins within their group)." })
+  async createUser(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => CreateUserInput, { description: "What to create or set." }) input: CreateUserInput,
+  ): Promise<UserPayload> {
     const r = await this.usersService.create(ctx, input);
     return { user: r.value, errors: r.errors };
   }
@@ -49,8 +56,8 @@ export class IdentityResolver {
   @Mutation(() => UserPayload, { description: "Correct a user, change their role and scope, or reset their password." })
   async updateUser(
     @Ctx() ctx: RequestContext,
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => UpdateUserInput) input: UpdateUserInput,
+    @Arg("id", () => ID, { description: "Id of the user." }) id: string,
+    @Arg("input", () => UpdateUserInput, { description: "What to set; unset fields stay as they are." }) input: UpdateUserInput,
   ): Promise<UserPayload> {
     const r = await this.usersService.update(ctx, id, input);
     return { user: r.value, errors: r.errors };
@@ -58,14 +65,18 @@ export class IdentityResolver {
 
   @Authorized(Role.CENTER_ADMIN)
   @Mutation(() => UserPayload, { description: "Disable (or enable again) a user; a disabled user's tokens stop working at once." })
-  async setUserDisabled(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("disabled", () => Boolean) disabled: boolean): Promise<UserPayload> {
+  async setUserDisabled(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID, { description: "Id of the set user disabled." }) id: string,
+    @Arg("disabled", () => Boolean, { description: "true: the user can no longer log in and their sessions end." }) disabled: boolean,
+  ): Promise<UserPayload> {
     const r = await this.usersService.setDisabled(ctx, id, disabled);
     return { user: r.value, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Query(() => [LabApiKeyType], { description: "A lab's API keys (never the secrets)." })
-  labApiKeys(@Ctx() ctx: RequestContext, @Arg("labId", () => ID) labId: string): Promise<LabApiKeyType[]> {
+  labApiKeys(@Ctx() ctx: RequestContext, @Arg("labId", () => ID, { description: "The lab's id." }) labId: string): Promise<LabApiKeyType[]> {
     return this.labKeys.list(ctx, labId);
   }
 
@@ -73,8 +84,9 @@ export class IdentityResolver {
   @Mutation(() => LabApiKeyPayload, { description: "Issue a new API key for a lab; the secret is in this answer only." })
   async createLabApiKey(
     @Ctx() ctx: RequestContext,
-    @Arg("labId", () => ID) labId: string,
-    @Arg("label", () => String, { defaultValue: "", validateFn: humanNameArg("label") }) label: string,
+    @Arg("labId", () => ID, { description: "The lab's id." }) labId: string,
+    @Arg("label", () => String, { description: "A name for the key (which machine holds it).", defaultValue: "", validateFn: humanNameArg("label") })
+    label: string,
   ): Promise<LabApiKeyPayload> {
     const r = await this.labKeys.create(ctx, labId, label.slice(0, 200));
     return { key: r.value?.key ?? null, apiKey: r.value?.apiKey ?? null, errors: r.errors };
@@ -82,14 +94,14 @@ export class IdentityResolver {
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => LabApiKeyPayload, { description: "Revoke a key and issue its successor in one step." })
-  async rotateLabApiKey(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<LabApiKeyPayload> {
+  async rotateLabApiKey(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the lab api key." }) id: string): Promise<LabApiKeyPayload> {
     const r = await this.labKeys.rotate(ctx, id);
     return { key: r.value?.key ?? null, apiKey: r.value?.apiKey ?? null, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => LabApiKeyPayload, { description: "Revoke a key: it stops working at once." })
-  async revokeLabApiKey(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<LabApiKeyPayload> {
+  async revokeLabApiKey(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the lab api key." }) id: string): Promise<LabApiKeyPayload> {
     const r = await this.labKeys.revoke(ctx, id);
     return { key: null, apiKey: r.value, errors: r.errors };
   }

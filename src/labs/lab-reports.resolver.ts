@@ -15,7 +15,10 @@ export class LabReportsResolver {
 
   @Authorized(LAB)
   @Mutation(() => LabLoadPayload, { description: "A lab reports its load: kept as its latest (for the assignment) and in its load history." })
-  async reportLabLoad(@Ctx() ctx: RequestContext, @Arg("input", () => LabLoadInput) input: LabLoadInput): Promise<LabLoadPayload> {
+  async reportLabLoad(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => LabLoadInput, { description: "What to create or set." }) input: LabLoadInput,
+  ): Promise<LabLoadPayload> {
     const r = await this.labReports.reportLoad(ctx, input);
     return { accepted: r.value === true, errors: r.errors };
   }
@@ -24,7 +27,8 @@ export class LabReportsResolver {
   @Mutation(() => PrintHistoryPayload, { description: "A lab sends its printing history, at most 1000 entries per call; an entry per job is stored once." })
   async reportPrintHistory(
     @Ctx() ctx: RequestContext,
-    @Arg("entries", () => [PrintHistoryInput], { validateFn: boundedList("entries", MAX_HISTORY_BATCH + 1) }) entries: PrintHistoryInput[],
+    @Arg("entries", () => [PrintHistoryInput], { description: "Prints made since the last report.", validateFn: boundedList("entries", MAX_HISTORY_BATCH + 1) })
+    entries: PrintHistoryInput[],
   ): Promise<PrintHistoryPayload> {
     const r = await this.labReports.reportHistory(ctx, entries);
     return { stored: r.value ?? 0, errors: r.errors };
@@ -36,9 +40,9 @@ export class LabReportsResolver {
   })
   labPrintStats(
     @Ctx() ctx: RequestContext,
-    @Arg("labId", () => ID) labId: string,
-    @Arg("from", () => DateScalar) from: string,
-    @Arg("to", () => DateScalar) to: string,
+    @Arg("labId", () => ID, { description: "The lab's id." }) labId: string,
+    @Arg("from", () => DateScalar, { description: "First business day (inclusive)." }) from: string,
+    @Arg("to", () => DateScalar, { description: "Last business day (inclusive)." }) to: string,
   ): Promise<LabPrintStatsType> {
     return this.labReports.printStats(ctx, labId, from, to);
   }
@@ -47,8 +51,8 @@ export class LabReportsResolver {
   @Query(() => [LabLoadReportType], { description: "A lab's load reports, newest first (admins of the lab's shop, its group, the center)." })
   labLoadHistory(
     @Ctx() ctx: RequestContext,
-    @Arg("labId", () => ID) labId: string,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 100 }) first: number | null,
+    @Arg("labId", () => ID, { description: "The lab's id." }) labId: string,
+    @Arg("first", () => Int, { description: "Most recent reports to return.", nullable: true, defaultValue: 100 }) first: number | null,
   ): Promise<LabLoadReportType[]> {
     return this.labReports.loadHistory(ctx, labId, first ?? 100);
   }

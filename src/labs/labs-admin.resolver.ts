@@ -14,14 +14,21 @@ export class LabsAdminResolver {
   @Mutation(() => LabPayload, {
     description: "Register a lab of a shop (center admin; a group admin for their group's shops). Issue its key with createLabApiKey.",
   })
-  async createLab(@Ctx() ctx: RequestContext, @Arg("input", () => CreateLabInput) input: CreateLabInput): Promise<LabPayload> {
+  async createLab(
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => CreateLabInput, { description: "What to create or set." }) input: CreateLabInput,
+  ): Promise<LabPayload> {
     const r = await this.labsAdmin.createLab(ctx, input);
     return { lab: r.value as unknown as LabType | null, errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
   @Mutation(() => LabPayload, { description: "Correct a lab: its shop, services, fulfilment, express, capacity, location, or disable it." })
-  async updateLab(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string, @Arg("input", () => UpdateLabInput) input: UpdateLabInput): Promise<LabPayload> {
+  async updateLab(
+    @Ctx() ctx: RequestContext,
+    @Arg("id", () => ID, { description: "Id of the lab." }) id: string,
+    @Arg("input", () => UpdateLabInput, { description: "What to set; unset fields stay as they are." }) input: UpdateLabInput,
+  ): Promise<LabPayload> {
     const r = await this.labsAdmin.updateLab(ctx, id, input);
     return { lab: r.value as unknown as LabType | null, errors: r.errors };
   }
@@ -30,7 +37,7 @@ export class LabsAdminResolver {
   @Mutation(() => LabPayload, {
     description: "Delete a lab with no unfinished print job (IN_USE names them); its finished jobs, keys and reports go with it. Answers the lab as it was.",
   })
-  async deleteLab(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<LabPayload> {
+  async deleteLab(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the lab." }) id: string): Promise<LabPayload> {
     const r = await this.labsAdmin.deleteLab(ctx, id);
     return { lab: r.value as unknown as LabType | null, errors: r.errors };
   }

@@ -58,12 +58,12 @@ export class CreateLabInput {
   @IsOptional()
   location?: GeoPointInput | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Postal code (used with region when no coordinates are known).", nullable: true })
   @IsOptional()
   @MaxLength(20)
   postalCode?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Region or state, free text.", nullable: true })
   @IsOptional()
   @MaxLength(100)
   region?: string | null;
@@ -71,7 +71,7 @@ export class CreateLabInput {
 
 @InputType("UpdateLabInput", { description: "Fields to change; omitted fields stay as they are, null clears location, postalCode or region." })
 export class UpdateLabInput {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Display name. Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(MAX_EDGE_TEXT)
   @IsHumanName()
@@ -96,24 +96,24 @@ export class UpdateLabInput {
   @ArrayMaxSize(10)
   fulfilment?: FulfilmentMethod[] | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { description: "Can print express orders.", nullable: true })
   @IsOptional()
   express?: boolean | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { description: "Sheets the lab can print per hour; feeds the ranking. Unset: unchanged.", nullable: true })
   @IsOptional()
   capacitySheetsPerHour?: number | null;
 
-  @Field(() => GeoPointInput, { nullable: true })
+  @Field(() => GeoPointInput, { description: "Coordinates, for the distance to customers when ranking labs. Unset: unchanged.", nullable: true })
   @IsOptional()
   location?: GeoPointInput | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Postal code (used with region when no coordinates are known). Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(20)
   postalCode?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Region or state, free text. Unset: unchanged.", nullable: true })
   @IsOptional()
   @MaxLength(100)
   region?: string | null;
@@ -123,11 +123,13 @@ export class UpdateLabInput {
   disabled?: boolean | null;
 }
 
-@ObjectType("LabPayload")
+@ObjectType("LabPayload", { description: "Result of a mutation on a lab: the lab, or errors." })
 export class LabPayload {
   @Field(() => LabType, { nullable: true, description: "The lab as written (as it was, for a delete); null when errors is not empty." })
   lab?: LabType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }

@@ -19,8 +19,8 @@ export class NotificationsResolver {
   @Query(() => [NotificationType], { description: "The caller's notices, newest first." })
   async notifications(
     @Ctx() ctx: RequestContext,
-    @Arg("unreadOnly", () => Boolean, { nullable: true, defaultValue: false }) unreadOnly: boolean | null,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number | null,
+    @Arg("unreadOnly", () => Boolean, { description: "true: only unread ones.", nullable: true, defaultValue: false }) unreadOnly: boolean | null,
+    @Arg("first", () => Int, { description: "Most recent notifications to return.", nullable: true, defaultValue: 50 }) first: number | null,
   ): Promise<NotificationType[]> {
     if (ctx.auth.kind === "anonymous") throw unauthenticated();
     return (await this.notificationsService.list(ctx, unreadOnly ?? false, first ?? 50)).map(view);
@@ -36,7 +36,12 @@ export class NotificationsResolver {
   @Mutation(() => MarkNotificationsReadPayload, { description: "Mark the caller's notices read: those named, or all when ids is omitted." })
   async markNotificationsRead(
     @Ctx() ctx: RequestContext,
-    @Arg("ids", () => [ID], { nullable: true, validateFn: boundedList("ids", MAX_IDS + 1) }) ids?: string[] | null,
+    @Arg("ids", () => [ID], {
+      description: "The notifications to mark; unset: all of the caller's.",
+      nullable: true,
+      validateFn: boundedList("ids", MAX_IDS + 1),
+    })
+    ids?: string[] | null,
   ): Promise<MarkNotificationsReadPayload> {
     if (ids && ids.length > MAX_IDS)
       return {

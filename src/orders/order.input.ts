@@ -10,66 +10,66 @@ export const MAX_SUB_ORDERS = 20;
 export const MAX_ITEMS_PER_ORDER = 1000;
 export const MAX_SHEETS = 100_000;
 
-@InputType("GeoPointInput")
+@InputType("GeoPointInput", { description: "A point on the earth (WGS 84 decimal degrees)." })
 export class GeoPointInput {
-  @Field(() => Float)
+  @Field(() => Float, { description: "Latitude in decimal degrees (WGS 84), -90 to 90." })
   @Min(-90)
   @Max(90)
   lat!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Longitude in decimal degrees (WGS 84), -180 to 180." })
   @Min(-180)
   @Max(180)
   lng!: number;
 }
 
-@InputType("AddressInput")
+@InputType("AddressInput", { description: "A postal address; country and postal code required, coordinates optional." })
 export class AddressInput {
-  @Field(() => String)
+  @Field(() => String, { description: "ISO 3166-1 alpha-2 country code (e.g. DE)." })
   @MaxLength(56)
   country!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "Postal code." })
   @MaxLength(20)
   postalCode!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Region or state.", nullable: true })
   @IsOptional()
   @MaxLength(100)
   region?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "City or town.", nullable: true })
   @IsOptional()
   @MaxLength(100)
   city?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Street and number.", nullable: true })
   @IsOptional()
   @MaxLength(200)
   line1?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Further address line.", nullable: true })
   @IsOptional()
   @MaxLength(200)
   line2?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Name on the parcel.", nullable: true })
   @IsOptional()
   @MaxLength(200)
   recipient?: string | null;
 
-  @Field(() => GeoPointInput, { nullable: true })
+  @Field(() => GeoPointInput, { description: "Coordinates of the address, when known (better lab ranking than the postal code).", nullable: true })
   @IsOptional()
   @ValidateNested()
   location?: GeoPointInput | null;
 }
 
-@InputType("FulfilmentInput")
+@InputType("FulfilmentInput", { description: "How the customer wants the prints: the flow information that narrows the labs." })
 export class FulfilmentInput {
-  @Field(() => FulfilmentMethod)
+  @Field(() => FulfilmentMethod, { description: "Pick-up at a shop or delivery." })
   method!: FulfilmentMethod;
 
-  @Field(() => FulfilmentSpeed, { defaultValue: FulfilmentSpeed.STANDARD })
+  @Field(() => FulfilmentSpeed, { description: "Standard or express (only labs that print express).", defaultValue: FulfilmentSpeed.STANDARD })
   speed!: FulfilmentSpeed;
 
   @Field(() => AddressInput, { nullable: true, description: "Required for DELIVERY; used to rank labs by distance." })
@@ -80,40 +80,40 @@ export class FulfilmentInput {
 
 @InputType("LayoutInput", { description: "Where an image lands on a sheet, in millimetres from the sheet's top-left corner." })
 export class LayoutInput {
-  @Field(() => Int, { defaultValue: 1 })
+  @Field(() => Int, { description: "Page of the product the image lands on, from 1.", defaultValue: 1 })
   @Min(1)
   @Max(10000)
   page!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Distance of the left edge from the sheet's left edge, in millimetres." })
   @Min(-10000)
   @Max(10000)
   x!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Distance of the top edge from the sheet's top edge, in millimetres." })
   @Min(-10000)
   @Max(10000)
   y!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Width in millimetres (0 to 10000)." })
   @Min(0)
   @Max(10000)
   width!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Height in millimetres (0 to 10000)." })
   @Min(0)
   @Max(10000)
   height!: number;
 
-  @Field(() => Float, { defaultValue: 0 })
+  @Field(() => Float, { description: "Clockwise rotation in degrees (-360 to 360).", defaultValue: 0 })
   @Min(-360)
   @Max(360)
   rotation!: number;
 }
 
-@InputType("OrderItemInput")
+@InputType("OrderItemInput", { description: "One image in a sub-order." })
 export class OrderItemInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: "An image uploaded by the caller (POST /images)." })
   @MaxLength(64)
   imageId!: string;
 
@@ -122,7 +122,7 @@ export class OrderItemInput {
   @MaxLength(64)
   designTemplateId?: string | null;
 
-  @Field(() => LayoutInput, { nullable: true })
+  @Field(() => LayoutInput, { description: "Where the image lands on the sheet; default: the whole page.", nullable: true })
   @IsOptional()
   @ValidateNested()
   layout?: LayoutInput | null;
@@ -130,20 +130,20 @@ export class OrderItemInput {
 
 @InputType("SubOrderInput", { description: "One sub-order per service (A4 printing, postcard printing, ...)." })
 export class SubOrderInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The service (prints, posters, ...)." })
   @MaxLength(64)
   serviceId!: string;
 
   @Field(() => Int, { description: "Number of sheets ordered for this service; 1 or more." })
   sheets!: number;
 
-  @Field(() => [OrderItemInput])
+  @Field(() => [OrderItemInput], { description: "The images to print (at most 1000)." })
   @ArrayMaxSize(MAX_ITEMS_PER_ORDER)
   @ValidateNested({ each: true })
   items!: OrderItemInput[];
 }
 
-@InputType("OrderInput")
+@InputType("OrderInput", { description: "An order to quote or place: sub-orders (one per service) of images." })
 export class OrderInput {
   @Field(() => ID, { nullable: true, description: "The printing shop the customer designates. Omit it to let the center assign a lab (and so its shop)." })
   @IsOptional()
@@ -155,12 +155,12 @@ export class OrderInput {
   @MaxLength(64)
   labId?: string | null;
 
-  @Field(() => FulfilmentInput, { nullable: true })
+  @Field(() => FulfilmentInput, { description: "Pick-up or delivery, standard or express; default pick-up, standard.", nullable: true })
   @IsOptional()
   @ValidateNested()
   fulfilment?: FulfilmentInput | null;
 
-  @Field(() => [SubOrderInput])
+  @Field(() => [SubOrderInput], { description: "One per service." })
   @ArrayMaxSize(MAX_SUB_ORDERS * 5)
   @ValidateNested({ each: true })
   subOrders!: SubOrderInput[];

@@ -58,8 +58,12 @@ export class OrdersResolver {
   @Mutation(() => PlaceOrderPayload, { description: "Store and price an order (status QUOTED). Same idempotencyKey from the same user: the same order back." })
   async placeOrder(
     @Ctx() ctx: RequestContext,
-    @Arg("input", () => OrderInput) input: OrderInput,
-    @Arg("idempotencyKey", () => String, { nullable: true }) idempotencyKey?: string | null,
+    @Arg("input", () => OrderInput, { description: "The order." }) input: OrderInput,
+    @Arg("idempotencyKey", () => String, {
+      description: "A key of the client's choosing: the same key from the same user returns the same order instead of a second one.",
+      nullable: true,
+    })
+    idempotencyKey?: string | null,
   ): Promise<PlaceOrderPayload> {
     const r = await this.orderPlacing.place(ctx, input, idempotencyKey ?? null);
     return { order: r.value as unknown as OrderType, errors: r.errors };
@@ -69,8 +73,12 @@ export class OrdersResolver {
   @Mutation(() => ConfirmOrderPayload, { description: "The customer accepts the quoted total; the order is assigned to a lab and a print job is queued." })
   async confirmOrder(
     @Ctx() ctx: RequestContext,
-    @Arg("orderId", () => ID) orderId: string,
-    @Arg("acceptedTotal", () => MoneyScalar) acceptedTotal: number,
+    @Arg("orderId", () => ID, { description: "The order's id." }) orderId: string,
+    @Arg("acceptedTotal", () => MoneyScalar, {
+      description:
+        "The quoted total the customer accepted, in the currency's minor unit (cents for EUR, yen for JPY); any other amount is refused (QUOTE_MISMATCH).",
+    })
+    acceptedTotal: number,
   ): Promise<ConfirmOrderPayload> {
     const r = await this.orderChanges.confirm(ctx, orderId, acceptedTotal);
     return { order: r.value as unknown as OrderType, errors: r.errors };
@@ -78,14 +86,18 @@ export class OrdersResolver {
 
   @Authorized(...ALL_ROLES)
   @Mutation(() => OrderPayload, { description: "Cancel an order before printing: customers their own, admins those in scope." })
-  async cancelOrder(@Ctx() ctx: RequestContext, @Arg("orderId", () => ID) orderId: string): Promise<OrderPayload> {
+  async cancelOrder(@Ctx() ctx: RequestContext, @Arg("orderId", () => ID, { description: "The order's id." }) orderId: string): Promise<OrderPayload> {
     const r = await this.orderChanges.cancel(ctx, orderId);
     return { order: r.value as unknown as OrderType, errors: r.errors };
   }
 
   @Authorized(...ADMIN_ROLES)
   @Mutation(() => OrderPayload, { description: "Move an order that is not printing yet to another capable lab; both labs are told." })
-  async reassignOrder(@Ctx() ctx: RequestContext, @Arg("orderId", () => ID) orderId: string, @Arg("labId", () => ID) labId: string): Promise<OrderPayload> {
+  async reassignOrder(
+    @Ctx() ctx: RequestContext,
+    @Arg("orderId", () => ID, { description: "The order's id." }) orderId: string,
+    @Arg("labId", () => ID, { description: "The lab's id." }) labId: string,
+  ): Promise<OrderPayload> {
     const r = await this.orderChanges.reassign(ctx, orderId, labId);
     return { order: r.value as unknown as OrderType, errors: r.errors };
   }
@@ -94,7 +106,10 @@ export class OrdersResolver {
   @Mutation(() => HomeShopPayload, {
     description: "Register (or clear, with null) the caller's home shop: their orders go there when they name neither shop nor lab.",
   })
-  async setHomeShop(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null): Promise<HomeShopPayload> {
+  async setHomeShop(
+    @Ctx() ctx: RequestContext,
+    @Arg("shopId", () => ID, { description: "The shop; null clears it.", nullable: true }) shopId?: string | null,
+  ): Promise<HomeShopPayload> {
     const r = await this.ordersService.setHomeShop(ctx, shopId ?? null);
     return { homeShopId: r.value?.homeShopId ?? null, errors: r.errors };
   }
@@ -116,7 +131,7 @@ export class OrdersResolver {
 
   @Authorized<Principal>(...ALL_ROLES, LAB)
   @Query(() => OrderType, { nullable: true, description: "An order the caller may see: a customer their own, admins in scope, a lab its jobs' orders." })
-  order(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<OrderType | null> {
+  order(@Ctx() ctx: RequestContext, @Arg("id", () => ID, { description: "Id of the order." }) id: string): Promise<OrderType | null> {
     return this.ordersService.get(ctx, id) as unknown as Promise<OrderType | null>;
   }
 
@@ -124,9 +139,10 @@ export class OrdersResolver {
   @Query(() => OrderConnection, { description: "Orders the caller may see, newest first, a page at a time." })
   async orders(
     @Ctx() ctx: RequestContext,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
-    @Arg("after", () => String, { nullable: true }) after?: string | null,
-    @Arg("filter", () => OrderFilter, { nullable: true }) filter?: OrderFilter | null,
+    @Arg("first", () => Int, { description: "Page size, 1 to 100.", nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg("after", () => String, { description: "A cursor from a previous page (OrderEdge.cursor); unset: from the newest.", nullable: true })
+    after?: string | null,
+    @Arg("filter", () => OrderFilter, { description: "Narrow the list.", nullable: true }) filter?: OrderFilter | null,
   ): Promise<OrderConnection> {
     if (first !== null && (first < 1 || first > 100)) throw badInput("first must be 1 to 100", ["first"]);
     const page = await this.ordersService.list(ctx, { first: first ?? 20, after: after ?? null, filter: filter ?? {} });
@@ -138,7 +154,7 @@ export class OrdersResolver {
   @Query(() => [LabCandidateType], { description: "Two-phase pick: the labs that could print this order, best first, each with its quote." })
   async labCandidates(
     @Ctx() ctx: RequestContext,
-    @Arg("input", () => OrderInput) input: OrderInput,
+    @Arg("input", () => OrderInput, { description: "The order to place." }) input: OrderInput,
     @Arg("first", () => Int, {
       nullable: true,
       description: `At most this many labs, best first (1 to ${MAX_LAB_CANDIDATES}; default ${DEFAULT_LAB_CANDIDATES}).`,

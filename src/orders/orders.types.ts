@@ -6,14 +6,28 @@ import { QuoteType } from "../pricing/pricing.types";
 import { ORDER_STATUSES, type OrderStatus } from "./order-state";
 
 export const OrderStatusEnum = Object.fromEntries(ORDER_STATUSES.map((s) => [s, s])) as { [K in OrderStatus]: K };
-registerEnumType(OrderStatusEnum, { name: "OrderStatus", description: "Order lifecycle. More states may be added." });
+registerEnumType(OrderStatusEnum, {
+  name: "OrderStatus",
+  description: "Order lifecycle. More states may be added.",
+  valuesConfig: {
+    QUOTED: { description: "Placed and priced; waiting for the customer to confirm the total." },
+    CONFIRMED: { description: "The customer accepted the total; a lab is being chosen." },
+    ASSIGNED: { description: "A lab is chosen and its print job queued." },
+    PRINTING: { description: "The lab claimed the print job and is printing." },
+    PRINTED: { description: "The lab finished printing." },
+    SHIPPED: { description: "Sent to the customer (delivery)." },
+    COMPLETED: { description: "Handed over: the order is done." },
+    CANCELLED: { description: "Cancelled before printing; final." },
+    FAILED: { description: "No lab could print it, or printing failed too often; final." },
+  },
+});
 
-@ObjectType("OrderItem")
+@ObjectType("OrderItem", { description: "One image in a sub-order." })
 export class OrderItemType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Unique id of this order item." })
   id!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The uploaded image (POST /images)." })
   imageId!: string;
 
   @Field(() => ID, { nullable: true, description: "A design template (frame, card layout) the lab applies." })
@@ -23,48 +37,48 @@ export class OrderItemType {
   layout?: string | null;
 }
 
-@ObjectType("SubOrder")
+@ObjectType("SubOrder", { description: "The part of an order for one service." })
 export class SubOrderType {
   @Field(() => ID, { description: "Unique within its order: 1, 2, ..." })
   id!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The service." })
   serviceId!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "Sheets the sub-order prints." })
   sheets!: number;
 
-  @Field(() => [OrderItemType])
+  @Field(() => [OrderItemType], { description: "The images to print." })
   items!: OrderItemType[];
 }
 
 @ObjectType("AssignmentCandidate", { description: "A lab considered for an order, with its score (lower is better) and the reasons." })
 export class AssignmentCandidateType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The candidate lab." })
   labId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The shop the lab belongs to (its prices apply)." })
   shopId!: string;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Ranking score; lower is better." })
   score!: number;
 
-  @Field(() => Float, { nullable: true })
+  @Field(() => Float, { description: "Distance from the customer in kilometres; null when unknown.", nullable: true })
   distanceKm?: number | null;
 
-  @Field(() => Float, { nullable: true })
+  @Field(() => Float, { description: "The lab's last reported load; null when unknown or too old.", nullable: true })
   load?: number | null;
 
-  @Field(() => [String])
+  @Field(() => [String], { description: "Why, in words for an admin (not stable codes)." })
   reasons!: string[];
 }
 
 @ObjectType("AssignmentRejection", { description: "A lab that could not print the order, and why." })
 export class AssignmentRejectionType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The lab that was rejected." })
   labId!: string;
 
-  @Field(() => [String])
+  @Field(() => [String], { description: "Why, in words for an admin (not stable codes)." })
   reasons!: string[];
 }
 
@@ -73,10 +87,10 @@ export class AssignmentType {
   @Field(() => String, { description: "NAMED_LAB (the customer's pick), RANKED, or REASSIGNED (an admin's move)." })
   rule!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: "When the choice was made (UTC instant)." })
   decidedAt!: Date;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { description: "The lab the order went to; null when none could print it.", nullable: true })
   chosenLabId?: string | null;
 
   @Field(() => [String], { description: "Why the pricing shop was what it was (named, home shop, best lab's shop)." })
@@ -95,78 +109,84 @@ export class AssignmentType {
   rejectedOmitted!: number;
 }
 
-@ObjectType("Order")
+@ObjectType("Order", { description: "A customer's order: sub-orders (one per service) of items, its price, status and lab." })
 export class OrderType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Unique id of this order." })
   id!: string;
 
-  @Field(() => OrderStatusEnum)
+  @Field(() => OrderStatusEnum, { description: "Where the order is in its lifecycle." })
   status!: OrderStatus;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { description: "The shop whose prices apply; null until decided.", nullable: true })
   shopId?: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { description: "The lab printing it; null until assigned.", nullable: true })
   labId?: string | null;
 
-  @Field(() => QuoteType, { nullable: true })
+  @Field(() => QuoteType, { nullable: true, description: "The quote the order was placed with, frozen (money in minor units); null when it has none." })
   quote?: QuoteType | null;
 
-  @Field(() => [SubOrderType])
+  @Field(() => [SubOrderType], { description: "The order's parts, one per service, with their items." })
   subOrders!: SubOrderType[];
 
-  @Field(() => Date)
+  @Field(() => Date, { description: "When it was placed (UTC instant)." })
   placedAt!: Date;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The customer who placed it." })
   customerUserId!: string;
 
   @Field(() => MoneyScalar, { nullable: true, description: "The quoted total, frozen with the order." })
   total?: number | null;
 
-  @Field(() => String)
+  @Field(() => String, { description: "ISO 4217 currency code (e.g. EUR); every Money amount of it is in its minor unit." })
   currency!: string;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { description: "When it was confirmed (UTC instant); null while QUOTED.", nullable: true })
   confirmedAt?: Date | null;
 
   @Field(() => AssignmentType, { nullable: true, description: "The assignment decision; admins in scope only (null for others)." })
   assignment?: AssignmentType | null;
 }
 
-@ObjectType("PlaceOrderPayload")
+@ObjectType("PlaceOrderPayload", { description: "Result of placing an order: the QUOTED order with its quote, or errors." })
 export class PlaceOrderPayload {
-  @Field(() => OrderType, { nullable: true })
+  @Field(() => OrderType, { description: "The placed order (status QUOTED).", nullable: true })
   order?: OrderType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }
 
-@ObjectType("ConfirmOrderPayload")
+@ObjectType("ConfirmOrderPayload", { description: "Result of confirming an order: the order (CONFIRMED or already assigned), or errors." })
 export class ConfirmOrderPayload {
-  @Field(() => OrderType, { nullable: true })
+  @Field(() => OrderType, { description: "The confirmed order.", nullable: true })
   order?: OrderType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }
 
-@ObjectType("OrderPayload")
+@ObjectType("OrderPayload", { description: "Result of a mutation on an order: the order, or errors." })
 export class OrderPayload {
-  @Field(() => OrderType, { nullable: true })
+  @Field(() => OrderType, { description: "The order as it now stands.", nullable: true })
   order?: OrderType | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }
 
-@ObjectType("LabCandidate")
+@ObjectType("LabCandidate", { description: "A lab that could print an order, with the quote at its shop's prices." })
 export class LabCandidateType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The candidate lab." })
   labId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: "The shop the lab belongs to." })
   shopId!: string;
 
   @Field(() => Float, { nullable: true, description: "Great-circle distance to the delivery address, when both locations are known." })
@@ -175,26 +195,26 @@ export class LabCandidateType {
   @Field(() => Float, { nullable: true, description: "The lab's last reported load, 0 (idle) to 1 (full) or more (overbooked)." })
   load?: number | null;
 
-  @Field(() => QuoteType, { nullable: true })
+  @Field(() => QuoteType, { description: "The order priced at the lab's shop; null when it cannot be priced there.", nullable: true })
   quote?: QuoteType | null;
 
   @Field(() => [String], { description: "Why this lab ranks where it does, in words a person can read." })
   reasons!: string[];
 }
 
-@InputType("OrderFilter")
+@InputType("OrderFilter", { description: "Narrows a list of orders, within those the caller may see." })
 export class OrderFilter {
   @Field(() => [OrderStatusEnum], { nullable: true, description: `Any of these statuses (at most ${ORDER_STATUSES.length}: each status once).` })
   @IsOptional()
   @ArrayMaxSize(ORDER_STATUSES.length)
   status?: OrderStatus[] | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { description: "Only orders priced at this shop.", nullable: true })
   @IsOptional()
   @MaxLength(64)
   shopId?: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { description: "Only orders printed by this lab.", nullable: true })
   @IsOptional()
   @MaxLength(64)
   labId?: string | null;
@@ -208,38 +228,40 @@ export class OrderFilter {
   placedBefore?: Date | null;
 }
 
-@ObjectType("PageInfo")
+@ObjectType("PageInfo", { description: "Where a page of a connection stands (Relay)." })
 export class PageInfo {
-  @Field(() => Boolean)
+  @Field(() => Boolean, { description: "true when more items follow." })
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: "Cursor of the last edge; null on an empty page.", nullable: true })
   endCursor?: string | null;
 }
 
-@ObjectType("OrderEdge")
+@ObjectType("OrderEdge", { description: "An order in a page of orders." })
 export class OrderEdge {
-  @Field(() => String)
+  @Field(() => String, { description: "Opaque cursor: pass as after for the orders after this one." })
   cursor!: string;
 
-  @Field(() => OrderType)
+  @Field(() => OrderType, { description: "The order." })
   node!: OrderType;
 }
 
 @ObjectType("OrderConnection", { description: "Orders newest first, a page at a time (cursor-based)." })
 export class OrderConnection {
-  @Field(() => [OrderEdge])
+  @Field(() => [OrderEdge], { description: "The orders of this page, newest first." })
   edges!: OrderEdge[];
 
-  @Field(() => PageInfo)
+  @Field(() => PageInfo, { description: "Whether there is a next page and its cursor." })
   pageInfo!: PageInfo;
 }
 
-@ObjectType("HomeShopPayload")
+@ObjectType("HomeShopPayload", { description: "Result of setting the caller's home shop." })
 export class HomeShopPayload {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { description: "The home shop now set; null when cleared.", nullable: true })
   homeShopId?: string | null;
 
-  @Field(() => [UserErrorType])
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
   errors!: UserErrorType[];
 }

@@ -41,8 +41,8 @@ export class PricingResolver {
   @Query(() => QuotePayload, { description: "Price an order without storing it. at: price as of that instant (default now); admins only for other than now." })
   async quote(
     @Ctx() ctx: RequestContext,
-    @Arg("input", () => OrderInput) input: OrderInput,
-    @Arg("at", () => Date, { nullable: true }) at?: Date | null,
+    @Arg("input", () => OrderInput, { description: "The order to price." }) input: OrderInput,
+    @Arg("at", () => Date, { description: "Price the order as of this instant (for dry runs and previews); default now.", nullable: true }) at?: Date | null,
   ): Promise<QuotePayload> {
     return this.pricing.quote(ctx, input, at) as Promise<QuotePayload>;
   }
@@ -54,8 +54,9 @@ export class PricingResolver {
   })
   shopOffer(
     @Ctx() ctx: RequestContext,
-    @Arg("shopId", () => ID) shopId: string,
-    @Arg("date", () => DateScalar, { nullable: true }) date?: string | null,
+    @Arg("shopId", () => ID, { description: "The shop's id." }) shopId: string,
+    @Arg("date", () => DateScalar, { description: "The business day to show prices for; default today in the business time zone.", nullable: true })
+    date?: string | null,
   ): Promise<ShopOfferType | null> {
     return this.pricing.offer(ctx, shopId, date ?? null) as Promise<ShopOfferType | null>;
   }
@@ -64,9 +65,9 @@ export class PricingResolver {
   @Query(() => [PriceRowType], { description: "Price rows the caller may see (at most 5000), by product and scope." })
   priceRows(
     @Ctx() ctx: RequestContext,
-    @Arg("productId", () => ID, { nullable: true }) productId?: string | null,
-    @Arg("shopGroupId", () => ID, { nullable: true }) shopGroupId?: string | null,
-    @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null,
+    @Arg("productId", () => ID, { description: "The product's id.", nullable: true }) productId?: string | null,
+    @Arg("shopGroupId", () => ID, { description: "The shop group's id.", nullable: true }) shopGroupId?: string | null,
+    @Arg("shopId", () => ID, { description: "The shop's id.", nullable: true }) shopId?: string | null,
     @Arg("standard", () => Boolean, { nullable: true, description: "Only standard rows." }) standard?: boolean | null,
   ): Promise<PriceRowType[]> {
     return this.priceAdmin.priceRows(ctx, { productId, shopGroupId, shopId, standard });
@@ -76,17 +77,20 @@ export class PricingResolver {
   @Query(() => [PriceHistoryEntryType], { description: "Every change to a product's prices and allowances in the scopes the caller may see, newest first." })
   priceHistory(
     @Ctx() ctx: RequestContext,
-    @Arg("productId", () => ID) productId: string,
-    @Arg("shopGroupId", () => ID, { nullable: true }) shopGroupId?: string | null,
-    @Arg("shopId", () => ID, { nullable: true }) shopId?: string | null,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first?: number | null,
+    @Arg("productId", () => ID, { description: "The product's id." }) productId: string,
+    @Arg("shopGroupId", () => ID, { description: "The shop group's id.", nullable: true }) shopGroupId?: string | null,
+    @Arg("shopId", () => ID, { description: "The shop's id.", nullable: true }) shopId?: string | null,
+    @Arg("first", () => Int, { description: "Most recent entries to return.", nullable: true, defaultValue: 50 }) first?: number | null,
   ): Promise<PriceHistoryEntryType[]> {
     return this.priceAdmin.priceHistory(ctx, { productId, shopGroupId, shopId, first: first ?? 50 });
   }
 
   @Authorized(...ADMINS)
   @Query(() => [ShopPriceAllowanceType], { description: "A shop's allowances, for admins in scope." })
-  shopPriceAllowances(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID) shopId: string): Promise<ShopPriceAllowanceType[]> {
+  shopPriceAllowances(
+    @Ctx() ctx: RequestContext,
+    @Arg("shopId", () => ID, { description: "The shop's id." }) shopId: string,
+  ): Promise<ShopPriceAllowanceType[]> {
     return this.priceAdmin.allowances(ctx, shopId);
   }
 
@@ -94,29 +98,44 @@ export class PricingResolver {
   @Mutation(() => PriceRowPayload, { description: "Register, correct and delete price rows. dryRun: check and report, write nothing." })
   async createPriceRow(
     @Ctx() ctx: RequestContext,
-    @Arg("input", () => PriceRowInput) input: PriceRowInput,
-    @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
+    @Arg("input", () => PriceRowInput, { description: "What to create or set." }) input: PriceRowInput,
+    @Arg("dryRun", () => Boolean, {
+      description: "true: check and report what would change (errors, change notices) without writing anything.",
+      nullable: true,
+      defaultValue: false,
+    })
+    dryRun: boolean | null,
   ): Promise<PriceRowPayload> {
     return rowPayload(await this.priceAdmin.createPriceRow(ctx, input, dryRun ?? false), dryRun ?? false);
   }
 
   @Authorized(...ADMINS)
-  @Mutation(() => PriceRowPayload)
+  @Mutation(() => PriceRowPayload, { description: "Change a price row; change notices go to the admins concerned." })
   async updatePriceRow(
     @Ctx() ctx: RequestContext,
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => PriceRowInput) input: PriceRowInput,
-    @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
+    @Arg("id", () => ID, { description: "Id of the price row." }) id: string,
+    @Arg("input", () => PriceRowInput, { description: "What to set; unset fields stay as they are." }) input: PriceRowInput,
+    @Arg("dryRun", () => Boolean, {
+      description: "true: check and report what would change (errors, change notices) without writing anything.",
+      nullable: true,
+      defaultValue: false,
+    })
+    dryRun: boolean | null,
   ): Promise<PriceRowPayload> {
     return rowPayload(await this.priceAdmin.updatePriceRow(ctx, id, input, dryRun ?? false), dryRun ?? false);
   }
 
   @Authorized(...ADMINS)
-  @Mutation(() => PriceRowPayload)
+  @Mutation(() => PriceRowPayload, { description: "Delete a price row; its change notices go to the admins concerned." })
   async deletePriceRow(
     @Ctx() ctx: RequestContext,
-    @Arg("id", () => ID) id: string,
-    @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
+    @Arg("id", () => ID, { description: "Id of the price row." }) id: string,
+    @Arg("dryRun", () => Boolean, {
+      description: "true: check and report what would change (errors, change notices) without writing anything.",
+      nullable: true,
+      defaultValue: false,
+    })
+    dryRun: boolean | null,
   ): Promise<PriceRowPayload> {
     return rowPayload(await this.priceAdmin.deletePriceRow(ctx, id, dryRun ?? false), dryRun ?? false);
   }
@@ -125,8 +144,13 @@ export class PricingResolver {
   @Mutation(() => ShopPriceAllowancePayload, { description: "Grant or change what a shop admin may set for their shop's price of a product." })
   async setShopPriceAllowance(
     @Ctx() ctx: RequestContext,
-    @Arg("input", () => ShopPriceAllowanceInput) input: ShopPriceAllowanceInput,
-    @Arg("dryRun", () => Boolean, { nullable: true, defaultValue: false }) dryRun: boolean | null,
+    @Arg("input", () => ShopPriceAllowanceInput, { description: "What to create or set." }) input: ShopPriceAllowanceInput,
+    @Arg("dryRun", () => Boolean, {
+      description: "true: check and report what would change (errors, change notices) without writing anything.",
+      nullable: true,
+      defaultValue: false,
+    })
+    dryRun: boolean | null,
   ): Promise<ShopPriceAllowancePayload> {
     const r = await this.priceAdmin.setAllowance(ctx, input, dryRun ?? false);
     return {
@@ -141,8 +165,8 @@ export class PricingResolver {
   @Mutation(() => ShopPriceAllowancePayload, { description: "Withdraw a shop's allowance for a product." })
   async removeShopPriceAllowance(
     @Ctx() ctx: RequestContext,
-    @Arg("shopId", () => ID) shopId: string,
-    @Arg("productId", () => ID) productId: string,
+    @Arg("shopId", () => ID, { description: "The shop's id." }) shopId: string,
+    @Arg("productId", () => ID, { description: "The product's id." }) productId: string,
   ): Promise<ShopPriceAllowancePayload> {
     const r = await this.priceAdmin.removeAllowance(ctx, shopId, productId);
     return { allowance: r.value, outsideRowIds: [], dryRun: false, errors: r.errors };
