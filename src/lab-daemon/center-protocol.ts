@@ -47,9 +47,28 @@ export interface JobItem {
 
 export interface JobSubOrder {
   id: string;
+  /** 1, 2, ...: the sub-order's place in its order. */
+  number: number;
   serviceId: string;
   sheets: number;
   items: JobItem[];
+}
+
+export interface JobAddress {
+  country: string;
+  postalCode: string;
+  region: string | null;
+  city: string | null;
+  line1: string | null;
+  line2: string | null;
+  recipient: string | null;
+}
+
+/** How the prints are handed over, as the customer gave it; the address is set for DELIVERY. */
+export interface JobFulfilment {
+  method: "PICKUP" | "DELIVERY";
+  speed: "STANDARD" | "EXPRESS";
+  address: JobAddress | null;
 }
 
 /** The whole job, as the printJob query gives it to its lab. */
@@ -59,7 +78,7 @@ export interface JobDetail {
   labId: string;
   status: PrintJobStatus;
   attempts: number;
-  order: { id: string; status: string; subOrders: JobSubOrder[] };
+  order: { id: string; status: string; subOrders: JobSubOrder[]; fulfilment: JobFulfilment | null };
   images: JobImage[];
 }
 
@@ -97,7 +116,7 @@ export const ERRORS = "errors { code message field }";
 export const CLAIM = `mutation LabClaimPrintJob($jobId: ID!, $claimKey: String) { claimPrintJob(jobId: $jobId, claimKey: $claimKey) { job { id orderId status attempts } leaseToken leaseExpiresAt ${ERRORS} } }`;
 export const COMPLETE = `mutation LabCompletePrintJob($jobId: ID!, $leaseToken: String!) { completePrintJob(jobId: $jobId, leaseToken: $leaseToken) { job { id status attempts } ${ERRORS} } }`;
 export const FAIL = `mutation LabFailPrintJob($jobId: ID!, $leaseToken: String!, $reason: String!, $retryable: Boolean!) { failPrintJob(jobId: $jobId, leaseToken: $leaseToken, reason: $reason, retryable: $retryable) { job { id status attempts } ${ERRORS} } }`;
-export const PRINT_JOB = `query LabPrintJob($id: ID!) { printJob(id: $id) { id orderId labId status attempts order { id status subOrders { id serviceId sheets items { id imageId designTemplateId layout } } } images { imageId url sha256 bytes width height contentType } } }`;
+export const PRINT_JOB = `query LabPrintJob($id: ID!) { printJob(id: $id) { id orderId labId status attempts order { id status subOrders { id number serviceId sheets items { id imageId designTemplateId layout } } fulfilment { method speed address { country postalCode region city line1 line2 recipient } } } images { imageId url sha256 bytes width height contentType } } }`;
 export const JOB_STATUS = `query LabPrintJobStatus($id: ID!) { printJob(id: $id) { id status attempts } }`;
 export const TEMPLATES = `mutation LabReportTemplates($templates: [HeldDesignTemplateInput!]!) { reportLabTemplates(templates: $templates) { ${ERRORS} } }`;
 export const LOAD = `mutation LabReportLoad($input: LabLoadInput!) { reportLabLoad(input: $input) { accepted ${ERRORS} } }`;

@@ -4,7 +4,7 @@
  * Today's one format is rendered print files (JPEG or PDF) and a JSON ticket; a minilab
  * controller format is another JobWriter.
  */
-import type { JobDetail } from "./center-protocol";
+import type { JobDetail, JobFulfilment } from "./center-protocol";
 import type { HotFolder, WrittenFile } from "./hot-folder";
 import { JobFailure } from "./job-failure";
 import { parseLayout, renderSheet, type PrintFormat, type SheetPlan, type SheetSize } from "./print-files";
@@ -35,6 +35,18 @@ export interface PrintFileWriterOptions {
   sheetFor: (serviceId: string) => SheetSize;
 }
 
+/** What the ticket says of the handover: how, how fast, to whom and where (null: none given). */
+function handoverOf(f: JobFulfilment | null | undefined): Record<string, unknown> | null {
+  if (!f) return null;
+  const a = f.address;
+  return {
+    method: f.method,
+    speed: f.speed,
+    recipient: a?.recipient ?? null,
+    address: a ? { country: a.country, postalCode: a.postalCode, region: a.region, city: a.city, line1: a.line1, line2: a.line2 } : null,
+  };
+}
+
 /** Rendered print files (`sheet-001.jpg` ...) and a `ticket.json` describing them. */
 export class PrintFileWriter implements JobWriter {
   constructor(private readonly o: PrintFileWriterOptions) {}
@@ -46,6 +58,9 @@ export class PrintFileWriter implements JobWriter {
     const offSheet = new Set<string>();
     let totalSheets = 0;
     const ext = format === "pdf" ? "pdf" : "jpg";
+    // The ticket names a sub-order by its place in the order ("1", "2", ...), as tickets always
+    // have: a lab's tooling reads it beside the order id.
+    const placeOf = new Map(detail.order.subOrders.map((s) => [s.id, String(s.number)]));
     for (const [i, plan] of plans.entries()) {
       let rendered;
       try {
@@ -60,7 +75,7 @@ export class PrintFileWriter implements JobWriter {
       totalSheets += plan.copies;
       sheetsOut.push({
         file: name,
-        subOrderId: plan.subOrderId,
+        subOrderId: placeOf.get(plan.subOrderId),
         serviceId: plan.serviceId,
         page: plan.page,
         copies: plan.copies,
@@ -88,8 +103,9 @@ export class PrintFileWriter implements JobWriter {
       center: this.o.center,
       format,
       dpi,
+      handover: handoverOf(detail.order.fulfilment),
       services: detail.order.subOrders.map((s) => ({
-        subOrderId: s.id,
+        subOrderId: placeOf.get(s.id),
         serviceId: s.serviceId,
         sheetsOrdered: s.sheets,
         sheetSize: this.o.sheetFor(s.serviceId).name,
@@ -100,7 +116,7 @@ export class PrintFileWriter implements JobWriter {
       items: detail.order.subOrders.flatMap((s) =>
         s.items.map((it) => ({
           itemId: it.id,
-          subOrderId: s.id,
+          subOrderId: placeOf.get(s.id),
           imageId: it.imageId,
           sha256: imageOf.get(it.imageId)?.sha256 ?? null,
           designTemplateId: it.designTemplateId ?? null,

@@ -122,3 +122,11 @@ export function transitionPatch(
   }
   return { patch: { ...changes, status, version: order.version + 1, updatedAt: now } };
 }
+
+/**
+ * A sub-order's id: its order's id and its number, so that it is unique across all orders (a
+ * client's normalised cache keys on type and id) and stable for as long as the order exists.
+ */
+export function subOrderId(orderId: string, number: number): string {
+  return `${orderId}:${number}`;
+}

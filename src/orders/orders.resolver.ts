@@ -6,10 +6,11 @@ import type { RequestContext } from "../core/request-context";
 import { MoneyScalar } from "../graphql/scalars";
 import { ALL_ROLES, ADMIN_ROLES, LAB, Role, type Principal } from "../identity/role";
 import { QuoteType } from "../pricing/pricing.types";
+import { FulfilmentType } from "./order-fulfilment.types";
 import type { QuoteView } from "../pricing/pricing.service";
 import { OrderInput } from "./order.input";
 import type { OrderEntity } from "./order.entity";
-import { DEFAULT_LAB_CANDIDATES, encodeCursor, MAX_LAB_CANDIDATES, type StoredAssignment } from "./order-rules";
+import { DEFAULT_LAB_CANDIDATES, encodeCursor, MAX_LAB_CANDIDATES, subOrderId, type StoredAssignment } from "./order-rules";
 import {
   AssignmentType,
   ConfirmOrderPayload,
@@ -34,7 +35,8 @@ function subOrderLoader(ctx: RequestContext, orders: OrdersService): DataLoader<
       const byOrder = await orders.subOrdersOf(ctx, ids);
       return ids.map((id) =>
         (byOrder.get(id) ?? []).map((s) => ({
-          id: String(s.seq),
+          id: subOrderId(s.orderId, s.seq),
+          number: s.seq,
           serviceId: s.serviceId,
           sheets: s.sheets,
           items: s.items.map((i) => ({ id: i.id, imageId: i.imageId, designTemplateId: i.designTemplateId, layout: i.layoutJson })),
@@ -184,6 +186,11 @@ export class OrdersResolver {
   @FieldResolver(() => QuoteType, { nullable: true })
   quote(@Root() order: OrderEntity): QuoteView | null {
     return order.quoteJson ? (JSON.parse(order.quoteJson) as QuoteView) : null;
+  }
+
+  @FieldResolver(() => FulfilmentType, { nullable: true })
+  fulfilment(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): FulfilmentType | null {
+    return this.ordersService.fulfilment(ctx, order);
   }
 
   @FieldResolver(() => MoneyScalar, { nullable: true })

@@ -16,6 +16,7 @@ import type { OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import { adminManagesShop, person, placedHere } from "./order-access";
 import { decodeCursor } from "./order-rules";
+import { fulfilmentOf, type FulfilmentView } from "./order-fulfilment";
 
 export interface OrderPage {
   orders: OrderEntity[];
@@ -173,6 +174,15 @@ export class OrdersService {
       out.set(s.orderId, list);
     }
     return out;
+  }
+
+  /**
+   * The order's handover (method, speed, address and recipient) as the customer gave it. The
+   * address is personal: a lab sees it only while the order is at that lab, like the items.
+   */
+  fulfilment(ctx: RequestContext, order: OrderEntity): FulfilmentView | null {
+    if (ctx.auth.kind === "lab" && order.labId !== ctx.auth.labId) return null;
+    return order.requestJson ? fulfilmentOf(order.requestJson) : null;
   }
 
   /** Whether the caller may read an order's assignment decision: admins in scope. */

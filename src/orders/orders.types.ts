@@ -3,6 +3,7 @@ import { ArrayMaxSize, IsOptional, MaxLength } from "class-validator";
 import { UserErrorType } from "../graphql/user-error.types";
 import { MoneyScalar } from "../graphql/scalars";
 import { QuoteType } from "../pricing/pricing.types";
+import { FulfilmentType } from "./order-fulfilment.types";
 import { ORDER_STATUSES, type OrderStatus } from "./order-state";
 
 export const OrderStatusEnum = Object.fromEntries(ORDER_STATUSES.map((s) => [s, s])) as { [K in OrderStatus]: K };
@@ -22,9 +23,9 @@ registerEnumType(OrderStatusEnum, {
   },
 });
 
-@ObjectType("OrderItem", { description: "One image in a sub-order." })
+@ObjectType("OrderItem", { description: "An image of a sub-order and its place on the sheet." })
 export class OrderItemType {
-  @Field(() => ID, { description: "Unique id of this order item." })
+  @Field(() => ID, { description: "Made by the center when the order is placed; unique across all orders." })
   id!: string;
 
   @Field(() => ID, { description: "The uploaded image (POST /images)." })
@@ -37,10 +38,16 @@ export class OrderItemType {
   layout?: string | null;
 }
 
-@ObjectType("SubOrder", { description: "The part of an order for one service." })
+@ObjectType("SubOrder", { description: "The part of an order for one service: its sheets and items." })
 export class SubOrderType {
-  @Field(() => ID, { description: "Unique within its order: 1, 2, ..." })
+  @Field(() => ID, {
+    description:
+      "Unique across all orders, so that a client's normalised cache (keyed on type and id) never mixes two orders: `<orderId>:<number>`. Its place in the order is `number`.",
+  })
   id!: string;
+
+  @Field(() => Int, { description: "1, 2, ... in the order the sub-orders were given." })
+  number!: number;
 
   @Field(() => ID, { description: "The service." })
   serviceId!: string;
@@ -146,6 +153,13 @@ export class OrderType {
 
   @Field(() => AssignmentType, { nullable: true, description: "The assignment decision; admins in scope only (null for others)." })
   assignment?: AssignmentType | null;
+
+  @Field(() => FulfilmentType, {
+    nullable: true,
+    description:
+      "Where and how the order is handed over, as the customer gave it at placeOrder; null when none was given. A lab sees it only while the order is at that lab.",
+  })
+  fulfilment?: FulfilmentType | null;
 }
 
 @ObjectType("PlaceOrderPayload", { description: "Result of placing an order: the QUOTED order with its quote, or errors." })

@@ -339,6 +339,7 @@ describe(`lab daemon end to end (${engine})`, () => {
     const folder = path.join(w.out("lab"), `job-${job.id}`);
     const ticket = JSON.parse(fs.readFileSync(path.join(folder, "ticket.json"), "utf8"));
     expect(ticket).toMatchObject({ jobId: job.id, orderId, labId: "LAB01", format: "jpeg", dpi: 50, totalSheets: 5 });
+    expect(ticket.handover).toEqual({ method: "PICKUP", speed: "STANDARD", recipient: null, address: null });
     expect(ticket.services).toEqual([
       { subOrderId: "1", serviceId: "SV01", sheetsOrdered: 3, sheetSize: "40x60", pages: 2 },
       { subOrderId: "2", serviceId: "SV02", sheetsOrdered: 2, sheetSize: "30x20", pages: 1 },
@@ -393,6 +394,22 @@ describe(`lab daemon end to end (${engine})`, () => {
     expect(journal.all()).toEqual([]);
     journal.close();
   }, 90000);
+
+  it("writes the handover into the ticket: a delivery's method, speed, recipient and address", async () => {
+    w = await world();
+    const address = { country: "JP", postalCode: "100-0005", region: "Tokyo", city: "Chiyoda-ku", line1: "1-9-1 Marunouchi", line2: "3F" };
+    const [orderId] = await w.placeOrders(1, () => ({
+      ...order(w.imageId),
+      fulfilment: { method: "DELIVERY", speed: "EXPRESS", address: { ...address, recipient: "Carol Example" } },
+    }));
+    const [job] = await w.jobs([orderId]);
+    const d = w.daemon("lab");
+    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 30000, intervalMs: 100, detail: d.output });
+    const ticket = JSON.parse(fs.readFileSync(path.join(w.out("lab"), `job-${job.id}`, "ticket.json"), "utf8"));
+    expect(ticket).toMatchObject({ jobId: job.id, orderId });
+    expect(ticket.handover).toEqual({ method: "DELIVERY", speed: "EXPRESS", recipient: "Carol Example", address });
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+  }, 60000);
 
   it("after kill -9 right after a claim, prints the job exactly once once its lease runs out", async () => {
     w = await world();

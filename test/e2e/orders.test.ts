@@ -21,7 +21,7 @@ let photo: string; // the customer's own image
 let otherPhoto: string; // another customer's image
 
 const ORDER_FIELDS =
-  "id status shopId labId total currency placedAt confirmedAt customerUserId quote { shopId total priceDate } subOrders { id serviceId sheets items { id imageId } }";
+  "id status shopId labId total currency placedAt confirmedAt customerUserId quote { shopId total priceDate } subOrders { id number serviceId sheets items { id imageId } }";
 const PLACE = `mutation($input: OrderInput!, $key: String) { placeOrder(input: $input, idempotencyKey: $key) { order { ${ORDER_FIELDS} } errors { code message field } } }`;
 const CONFIRM = `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { ${ORDER_FIELDS} assignment { rule chosenLabId notes candidates { labId reasons } rejected { labId reasons } } } errors { code message field } } }`;
 
@@ -84,8 +84,14 @@ describe("the whole flow", () => {
       confirmedAt: null,
     });
     expect(order.subOrders).toEqual([
-      { id: "1", serviceId: "SV01", sheets: 5, items: [expect.objectContaining({ imageId: photo }), expect.objectContaining({ imageId: "IMG-C01" })] },
-      { id: "2", serviceId: "SV02", sheets: 10, items: [expect.objectContaining({ imageId: photo })] },
+      {
+        id: `${order.id}:1`,
+        number: 1,
+        serviceId: "SV01",
+        sheets: 5,
+        items: [expect.objectContaining({ imageId: photo }), expect.objectContaining({ imageId: "IMG-C01" })],
+      },
+      { id: `${order.id}:2`, number: 2, serviceId: "SV02", sheets: 10, items: [expect.objectContaining({ imageId: photo })] },
     ]);
     expect(await jobsOf(order.id)).toEqual([]);
 
@@ -254,6 +260,36 @@ describe("assignment", () => {
       subOrders: [{ serviceId: "SV03", sheets: 1, items: [] }],
     };
     expect(await placeAndConfirm(stickers)).toMatchObject({ labId: "LAB01" });
+  });
+
+  it("keeps the handover the customer gave on the order: method, speed, address and recipient", async () => {
+    const FULFILMENT = `query($id: ID!) { order(id: $id) { id fulfilment { method speed address { country postalCode region city line1 line2 recipient } } } }`;
+    const address = {
+      country: "JP",
+      postalCode: "530-0001",
+      region: "Osaka",
+      city: "Kita-ku",
+      line1: "1-1 Umeda",
+      line2: "Room 2",
+      recipient: "Alice Example",
+    };
+    const delivered = await placeAndConfirm({
+      labId: "LAB01",
+      fulfilment: { method: "DELIVERY", speed: "EXPRESS", address: { ...address, location: OSAKA } },
+      subOrders: [a4(1, [photo])],
+    });
+    const expected = { id: delivered.id, fulfilment: { method: "DELIVERY", speed: "EXPRESS", address } };
+    for (const token of [t.customer, t.groupA, t.center, LAB01_KEY]) {
+      expect((await c.gql(FULFILMENT, { id: delivered.id }, token)).data!.order).toEqual(expected);
+    }
+    // Another lab does not see the order at all.
+    expect((await c.gql(FULFILMENT, { id: delivered.id }, LAB02_KEY)).data!.order).toBeNull();
+
+    const picked = await placeAndConfirm(pickup("SP01", [a4(1, [photo])]));
+    expect((await c.gql(FULFILMENT, { id: picked.id }, t.customer)).data!.order).toEqual({
+      id: picked.id,
+      fulfilment: { method: "PICKUP", speed: "STANDARD", address: null },
+    });
   });
 
   it("lets a named lab win over distance and load", async () => {
@@ -484,7 +520,8 @@ describe("what an order costs", () => {
         expect(placed.data!.placeOrder.errors).toEqual([]);
         expect(placed.data!.placeOrder.order.subOrders).toEqual([
           {
-            id: "1",
+            id: `${placed.data!.placeOrder.order.id}:1`,
+            number: 1,
             serviceId: "SV01",
             sheets: 2,
             items: [
@@ -492,7 +529,7 @@ describe("what an order costs", () => {
               { id: expect.any(String), imageId: "IMG-C01" },
             ],
           },
-          { id: "2", serviceId: "SV02", sheets: 3, items: [{ id: expect.any(String), imageId: photo }] },
+          { id: `${placed.data!.placeOrder.order.id}:2`, number: 2, serviceId: "SV02", sheets: 3, items: [{ id: expect.any(String), imageId: photo }] },
         ]);
       }
       expect(place.count).toBe(6);

@@ -27,7 +27,7 @@ const PLACE = `mutation($input: OrderInput!) { placeOrder(input: $input) { order
 const CONFIRM = `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id status labId } errors { code message } } }`;
 const SUB = `subscription { printJobs { job { id orderId status attempts } } }`;
 const PULL = `query($id: ID!) { printJob(id: $id) { id orderId labId status attempts leaseExpiresAt lastError availableAt
-  order { id status subOrders { id sheets items { imageId } } }
+  order { id status subOrders { id number sheets items { imageId } } fulfilment { method speed address { country postalCode recipient } } }
   images { imageId url urlExpiresAt sha256 bytes width height contentType } } }`;
 const CLAIM = `mutation($id: ID!) { claimPrintJob(jobId: $id) { job { id status attempts leaseExpiresAt } leaseToken leaseExpiresAt errors { code message field } } }`;
 const COMPLETE = `mutation($id: ID!, $token: String!) { completePrintJob(jobId: $id, leaseToken: $token) { job { id status attempts updatedAt } errors { code message field } } }`;
@@ -130,9 +130,10 @@ describe("print jobs (lease of 600 s)", () => {
       id: orderId,
       status: "ASSIGNED",
       subOrders: [
-        { id: "1", sheets: 2, items: [{ imageId: photoA.id }, { imageId: "IMG-C01" }] },
-        { id: "2", sheets: 3, items: [{ imageId: photoB.id }, { imageId: photoA.id }] },
+        { id: `${orderId}:1`, number: 1, sheets: 2, items: [{ imageId: photoA.id }, { imageId: "IMG-C01" }] },
+        { id: `${orderId}:2`, number: 2, sheets: 3, items: [{ imageId: photoB.id }, { imageId: photoA.id }] },
       ],
+      fulfilment: { method: "PICKUP", speed: "STANDARD", address: null },
     });
     expect(p.images.map((i: { imageId: string }) => i.imageId)).toEqual([photoA.id, "IMG-C01", photoB.id]);
     const [imgA, charged, imgB] = p.images;
@@ -414,6 +415,28 @@ describe("print jobs (lease of 600 s)", () => {
     const completions = await Promise.all(Array.from({ length: 20 }, () => c.gql(COMPLETE, { id: job.id, token: winners[0].leaseToken }, LAB01_KEY)));
     for (const r of completions) expect(r.data!.completePrintJob).toMatchObject({ job: { id: job.id, status: "DONE" }, errors: [] });
     expect(await orderRow(c, orderId)).toMatchObject({ status: "PRINTED", version: 3 });
+  });
+
+  it("gives the lab the handover of a delivery order: method, speed, address and recipient", async () => {
+    const address = {
+      country: "JP",
+      postalCode: "100-0005",
+      region: "Tokyo",
+      city: "Chiyoda-ku",
+      line1: "1-9-1 Marunouchi",
+      line2: null,
+      recipient: "Bob Example",
+    };
+    const { orderId, job } = await placeAndConfirm(c, t.customer, {
+      labId: "LAB01",
+      fulfilment: { method: "DELIVERY", speed: "EXPRESS", address },
+      subOrders: [a4(1, ["IMG-C01"])],
+    });
+    const ADDRESS = `query($id: ID!) { printJob(id: $id) { orderId order { fulfilment { method speed address { country postalCode region city line1 line2 recipient } } } } }`;
+    expect((await c.gql(ADDRESS, { id: job.id }, LAB01_KEY)).data!.printJob).toEqual({
+      orderId,
+      order: { fulfilment: { method: "DELIVERY", speed: "EXPRESS", address } },
+    });
   });
 
   it("refuses to claim a leased, a withdrawn, a done or another lab's job, saying why", async () => {

@@ -108,7 +108,16 @@ async function fakeCenter(ids: string[], hooks: { onClaim?: (jobId: string) => P
             order: {
               id: `O-${j.id}`,
               status: "PRINTING",
-              subOrders: [{ id: "1", serviceId: "SV01", sheets: 1, items: [{ id: `IT-${j.id}`, imageId: "I1", designTemplateId: null, layout: null }] }],
+              subOrders: [
+                {
+                  id: `O-${j.id}:1`,
+                  number: 1,
+                  serviceId: "SV01",
+                  sheets: 1,
+                  items: [{ id: `IT-${j.id}`, imageId: "I1", designTemplateId: null, layout: null }],
+                },
+              ],
+              fulfilment: null,
             },
             images: [{ imageId: "I1", url: "/img/I1", sha256: PNG_SHA, bytes: PNG.length, width: 40, height: 30, contentType: "image/png" }],
           },
