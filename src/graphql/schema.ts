@@ -10,6 +10,8 @@ import { IdentityResolver } from "../identity/identity.resolver";
 import { NotificationsResolver } from "../notifications/notifications.resolver";
 import { PricingResolver } from "../pricing/pricing.resolver";
 import { OrdersResolver } from "../orders/orders.resolver";
+import { OrderItemsResolver } from "../orders/order-items.resolver";
+import { PriceRowsResolver } from "../pricing/price-rows.resolver";
 import { PrintJobsResolver } from "../dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
@@ -28,6 +30,8 @@ export const resolvers: NonEmptyArray<Function> = [
   NotificationsResolver,
   PricingResolver,
   OrdersResolver,
+  OrderItemsResolver,
+  PriceRowsResolver,
   PrintJobsResolver,
   LabReportsResolver,
   LabsAdminResolver,

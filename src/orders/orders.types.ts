@@ -8,6 +8,27 @@ import { ORDER_STATUSES, type OrderStatus } from "./order-state";
 export const OrderStatusEnum = Object.fromEntries(ORDER_STATUSES.map((s) => [s, s])) as { [K in OrderStatus]: K };
 registerEnumType(OrderStatusEnum, { name: "OrderStatus", description: "Order lifecycle. More states may be added." });
 
+@ObjectType("Layout", { description: "Where an image lands on a sheet, in millimetres from the sheet's top-left corner (as LayoutInput gave it)." })
+export class LayoutType {
+  @Field(() => Int, { description: "The page of the sub-order the image is on, 1 or more." })
+  page!: number;
+
+  @Field(() => Float, { description: "Distance of the image's left edge from the sheet's left edge." })
+  x!: number;
+
+  @Field(() => Float, { description: "Distance of the image's top edge from the sheet's top edge." })
+  y!: number;
+
+  @Field(() => Float, { description: "Width of the image's box." })
+  width!: number;
+
+  @Field(() => Float, { description: "Height of the image's box." })
+  height!: number;
+
+  @Field(() => Float, { description: "Rotation in degrees (-360 to 360), as LayoutInput gave it." })
+  rotation!: number;
+}
+
 @ObjectType("OrderItem")
 export class OrderItemType {
   @Field(() => ID)
@@ -19,7 +40,11 @@ export class OrderItemType {
   @Field(() => ID, { nullable: true, description: "A design template (frame, card layout) the lab applies." })
   designTemplateId?: string | null;
 
-  @Field(() => String, { nullable: true, description: "Where the image lands on the sheet, as JSON (LayoutInput)." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Where the image lands on the sheet, as JSON (LayoutInput). Kept for the lab daemons that read it.",
+    deprecationReason: "Use placement, the same layout typed.",
+  })
   layout?: string | null;
 }
 
