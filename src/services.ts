@@ -40,6 +40,7 @@ import { PricingResolver } from "./pricing/pricing.resolver";
 import { OrdersResolver } from "./orders/orders.resolver";
 import { OrderItemsResolver } from "./orders/order-items.resolver";
 import { PriceRowsResolver } from "./pricing/price-rows.resolver";
+import { PriceHistoryResolver } from "./pricing/price-history.resolver";
 import { ImageReadsService } from "./images/image-reads.service";
 import { PrintJobsResolver } from "./dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "./labs/lab-reports.resolver";
@@ -141,6 +142,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [NotificationsResolver, new NotificationsResolver(s.notifications)],
     [PricingResolver, new PricingResolver(s.priceAdmin, s.pricing)],
     [OrdersResolver, new OrdersResolver(s.orderChanges, s.orderPlacing, s.orders, s.catalog)],
+    [PriceHistoryResolver, new PriceHistoryResolver()],
     [PriceRowsResolver, new PriceRowsResolver(s.catalog)],
     [OrderItemsResolver, new OrderItemsResolver(s.imageReads)],
     [PrintJobsResolver, new PrintJobsResolver(s.printJobLifecycle, s.printJobs)],

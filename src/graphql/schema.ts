@@ -12,6 +12,7 @@ import { PricingResolver } from "../pricing/pricing.resolver";
 import { OrdersResolver } from "../orders/orders.resolver";
 import { OrderItemsResolver } from "../orders/order-items.resolver";
 import { PriceRowsResolver } from "../pricing/price-rows.resolver";
+import { PriceHistoryResolver } from "../pricing/price-history.resolver";
 import { PrintJobsResolver } from "../dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
@@ -32,6 +33,7 @@ export const resolvers: NonEmptyArray<Function> = [
   OrdersResolver,
   OrderItemsResolver,
   PriceRowsResolver,
+  PriceHistoryResolver,
   PrintJobsResolver,
   LabReportsResolver,
   LabsAdminResolver,
