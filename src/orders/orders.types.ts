@@ -1,6 +1,7 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { ArrayMaxSize, IsOptional, MaxLength } from "class-validator";
 import { UserErrorType } from "../graphql/user-error.types";
+import { PageInfo } from "../graphql/connection.types";
 import { MoneyScalar } from "../graphql/scalars";
 import { QuoteType } from "../pricing/pricing.types";
 import { ORDER_STATUSES, type OrderStatus } from "./order-state";
@@ -231,15 +232,6 @@ export class OrderFilter {
   @Field(() => Date, { nullable: true, description: "Placed before." })
   @IsOptional()
   placedBefore?: Date | null;
-}
-
-@ObjectType("PageInfo")
-export class PageInfo {
-  @Field(() => Boolean)
-  hasNextPage!: boolean;
-
-  @Field(() => String, { nullable: true })
-  endCursor?: string | null;
 }
 
 @ObjectType("OrderEdge")

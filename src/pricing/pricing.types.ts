@@ -2,6 +2,7 @@ import { IsOptional, MaxLength } from "class-validator";
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { UserErrorType } from "../graphql/user-error.types";
 import { DateScalar, MoneyScalar } from "../graphql/scalars";
+import { connectionType } from "../graphql/connection.types";
 
 export enum PriceSourceEnum {
   SHOP_TIER = "SHOP_TIER",
@@ -469,3 +470,9 @@ export class ShopOfferType {
   @Field(() => [OfferedServiceType])
   services!: OfferedServiceType[];
 }
+
+export const PriceHistoryEntryConnection = connectionType(
+  "PriceHistoryEntry",
+  PriceHistoryEntryType,
+  "Changes to a product's prices and allowances, newest first, a page at a time (cursor-based).",
+);
