@@ -6,11 +6,13 @@
 import { startCenter, type TestCenter } from "../support/center";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { PriceHistoryEntity } from "../../src/pricing/price-history.entity";
+import { LabLoadReportEntity } from "../../src/labs/lab-report.entity";
 
 let c: TestCenter;
 const t: Record<string, string> = {};
 const AT = new Date("2026-04-01T09:00:00Z");
 
+type LoadPage = { edges: Array<{ node: { queuedJobs: number } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 type Page = { edges: Array<{ cursor: string; node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 
 beforeAll(async () => {
@@ -20,6 +22,7 @@ beforeAll(async () => {
   t.groupA = await c.login("group-a", "group-a-pass");
   t.groupB = await c.login("group-b", "group-b-pass");
   t.customer = await c.login("customer", "customer-pass");
+  t.center = await c.login("center", "center-pass-1");
   // Seven notices of shop 1's admin, three of them at one instant (the id breaks the tie), one read.
   const notices = Array.from({ length: 7 }, (_, i) => ({
     id: `N-${String(i).padStart(2, "0")}`,
@@ -46,6 +49,17 @@ beforeAll(async () => {
       at: new Date(AT.getTime() + Math.min(i, 3) * 1000),
       before: null,
       after: null,
+    })),
+  );
+  // Four load reports of LAB01, two at one instant.
+  await c.ds.getRepository(LabLoadReportEntity).insert(
+    Array.from({ length: 4 }, (_, i) => ({
+      id: `L-${i}`,
+      labId: "LAB01",
+      reportedAt: new Date(AT.getTime() + Math.min(i, 2) * 1000),
+      queuedJobs: i,
+      queuedSheets: i * 10,
+      utilisation: i / 10,
     })),
   );
 });
@@ -104,5 +118,29 @@ describe("priceHistoryConnection", () => {
     expect(ids).toEqual(["H-4", "H-3", "H-2", "H-1", "H-0"]);
     expect((await all(Q, "priceHistoryConnection", t.groupA, 2)).ids).toEqual([]);
     expect((await c.gql(Q, { first: 2 }, t.customer)).errors![0].extensions!.code).toBe("FORBIDDEN");
+  });
+});
+
+describe("labLoadHistoryConnection", () => {
+  const Q = `query($first: Int, $after: String) { labLoadHistoryConnection(labId: "LAB01", first: $first, after: $after) { edges { cursor node { queuedJobs } } pageInfo { hasNextPage endCursor } } }`;
+
+  it("pages a lab's load reports newest first for admins in scope only", async () => {
+    for (const who of ["center", "shop1", "groupA"]) {
+      const pages: number[][] = [];
+      let after: string | null = null;
+      for (;;) {
+        const r = await c.gql<{ labLoadHistoryConnection: LoadPage }>(Q, { first: 3, after }, t[who]);
+        expect(r.errors).toBeUndefined();
+        const page: LoadPage = r.data!.labLoadHistoryConnection;
+        pages.push(page.edges.map((e) => e.node.queuedJobs));
+        if (!page.pageInfo.hasNextPage) break;
+        after = page.pageInfo.endCursor;
+      }
+      expect([who, pages]).toEqual([who, [[3, 2, 1], [0]]]);
+    }
+    for (const who of ["shop2", "groupB"]) {
+      const r = await c.gql(Q, { first: 3 }, t[who]);
+      expect([who, r.data?.labLoadHistoryConnection ?? null, r.errors![0].extensions!.code]).toEqual([who, null, "FORBIDDEN"]);
+    }
   });
 });
