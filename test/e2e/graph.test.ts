@@ -161,3 +161,19 @@ describe("batches, not one read per row", () => {
     expect(large).toBeLessThanOrEqual(12);
   });
 });
+
+describe("scalar errors", () => {
+  it("name the scalar the client sees, in a literal and in a variable", async () => {
+    const literal = await c.gql(`{ shopOffer(shopId: "SP01", date: "2026-02-30") { shopId } }`, {}, t.customer);
+    expect(literal.errors![0].message).toContain("Value is not a valid Date: 2026-02-30");
+    const variable = await c.gql(`query($d: Date) { shopOffer(shopId: "SP01", date: $d) { shopId } }`, { d: "2026-13-01" }, t.customer);
+    expect(variable.errors![0].message).toContain("Value is not a valid Date: 2026-13-01");
+    const money = await c.gql(
+      `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { errors { code } } }`,
+      { id: placed[0].id, total: 1.5 },
+      t.customer,
+    );
+    expect(money.errors![0].message).toContain("Money cannot represent non-integer value: 1.5");
+    for (const r of [literal, variable, money]) expect(r.errors![0].message).not.toMatch(/LocalDate|SafeInt/);
+  });
+});
