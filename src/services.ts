@@ -41,6 +41,10 @@ import { CustomerAccountsResolver } from "./identity/customer-accounts.resolver"
 import { NotificationsResolver } from "./notifications/notifications.resolver";
 import { PricingResolver } from "./pricing/pricing.resolver";
 import { OrdersResolver } from "./orders/orders.resolver";
+import { OrderItemsResolver } from "./orders/order-items.resolver";
+import { PriceRowsResolver } from "./pricing/price-rows.resolver";
+import { PriceHistoryResolver } from "./pricing/price-history.resolver";
+import { ImageReadsService } from "./images/image-reads.service";
 import { PrintJobsResolver } from "./dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "./labs/lab-reports.resolver";
 import { LabsAdminResolver } from "./labs/labs-admin.resolver";
@@ -62,6 +66,8 @@ export interface Services {
   pricing: PricingService;
   priceAdmin: PriceAdminService;
   images: ImagesService;
+  /** Images as the graph shows them (order items' images), in batches. */
+  imageReads: ImageReadsService;
   presence: LabPresence;
   assignment: AssignmentService;
   /** Reading orders (and the customer's home shop). */
@@ -116,6 +122,7 @@ export function createServices(app: AppContext): Services {
     pricing,
     priceAdmin: new PriceAdminService(notifications, pricing),
     images,
+    imageReads: new ImageReadsService(orders, imageUrls),
     presence,
     assignment,
     orders,
@@ -143,7 +150,10 @@ export function createResolvers(s: Services): ResolverInstances {
     [CatalogAdminResolver, new CatalogAdminResolver(s.chargedImagesAdmin, s.productsAdmin, s.shopsAdmin)],
     [NotificationsResolver, new NotificationsResolver(s.notifications)],
     [PricingResolver, new PricingResolver(s.priceAdmin, s.pricing)],
-    [OrdersResolver, new OrdersResolver(s.orderChanges, s.orderPlacing, s.orders)],
+    [OrdersResolver, new OrdersResolver(s.orderChanges, s.orderPlacing, s.orders, s.catalog)],
+    [PriceHistoryResolver, new PriceHistoryResolver()],
+    [PriceRowsResolver, new PriceRowsResolver(s.catalog)],
+    [OrderItemsResolver, new OrderItemsResolver(s.imageReads)],
     [PrintJobsResolver, new PrintJobsResolver(s.printJobLifecycle, s.printJobs)],
     [LabReportsResolver, new LabReportsResolver(s.labReports)],
     [LabsAdminResolver, new LabsAdminResolver(s.labsAdmin)],

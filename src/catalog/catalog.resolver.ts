@@ -64,6 +64,14 @@ export class CatalogResolver {
     return (await this.catalog.labs(ctx, {})).find((l) => l.id === id) ?? null;
   }
 
+  @FieldResolver(() => ShopGroupType, {
+    nullable: true,
+    description: "The shop's group (beside shopGroupId), as the caller may see it: null when they may not.",
+  })
+  group(@Root() shop: ShopEntity, @Ctx() ctx: RequestContext): Promise<ShopGroupType | null> {
+    return this.catalog.shopGroup(ctx, shop.shopGroupId);
+  }
+
   @FieldResolver(() => GeoPoint, { nullable: true })
   location(@Root() shop: ShopEntity): GeoPoint | null {
     return shop.lat !== null && shop.lng !== null ? { lat: shop.lat, lng: shop.lng } : null;

@@ -5,6 +5,7 @@
  * PUBLIC_CATALOG; a lab its own shop and itself.
  */
 import { In, type FindOptionsWhere } from "typeorm";
+import { loadOne } from "../core/loaders";
 import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
@@ -63,20 +64,24 @@ export class CatalogService {
     return ctx.auth.kind === "user" && ctx.auth.user.role === Role.GENERAL_USER;
   }
 
-  async shopGroups(ctx: RequestContext): Promise<ShopGroupEntity[]> {
+  async shopGroups(ctx: RequestContext, ids?: readonly string[]): Promise<ShopGroupEntity[]> {
     const v = await this.visibility(ctx);
     const repo = ctx.app.ds.getRepository(ShopGroupEntity);
-    if (v.all) return repo.find({ order: { id: "ASC" } });
-    return v.groupId ? repo.find({ where: { id: v.groupId } }) : [];
+    if (v.all) return repo.find({ where: ids ? { id: In([...ids]) } : {}, order: { id: "ASC" } });
+    if (!v.groupId || (ids && !ids.includes(v.groupId))) return [];
+    return repo.find({ where: { id: v.groupId } });
   }
 
-  async shops(ctx: RequestContext, filter: { shopGroupId?: string | null }): Promise<ShopEntity[]> {
+  async shops(ctx: RequestContext, filter: { shopGroupId?: string | null; ids?: readonly string[] }): Promise<ShopEntity[]> {
     const v = await this.visibility(ctx);
     const where: FindOptionsWhere<ShopEntity> = {};
     if (filter.shopGroupId) where.shopGroupId = filter.shopGroupId;
+    if (filter.ids) where.id = In([...filter.ids]);
     if (!v.all) {
-      if (v.shopId !== null) where.id = v.shopId;
-      else if (v.groupId !== null) {
+      if (v.shopId !== null) {
+        if (filter.ids && !filter.ids.includes(v.shopId)) return [];
+        where.id = v.shopId;
+      } else if (v.groupId !== null) {
         if (filter.shopGroupId && filter.shopGroupId !== v.groupId) return [];
         where.shopGroupId = v.groupId;
       } else return [];
@@ -116,11 +121,13 @@ export class CatalogService {
     return templates.map((t) => Object.assign(t, { productIds: byTemplate.get(t.id) ?? [] }));
   }
 
-  async labs(ctx: RequestContext, filter: { shopId?: string | null }): Promise<LabView[]> {
+  async labs(ctx: RequestContext, filter: { shopId?: string | null; ids?: readonly string[] }): Promise<LabView[]> {
     if (this.isCustomer(ctx)) return [];
+    if (filter.ids && filter.ids.length === 0) return [];
     const v = await this.visibility(ctx);
     const qb = ctx.app.ds.getRepository(LabEntity).createQueryBuilder("l").orderBy("l.id", "ASC");
     if (filter.shopId) qb.andWhere("l.shop_id = :s", { s: filter.shopId });
+    if (filter.ids) qb.andWhere("l.id IN (:...ids)", { ids: [...filter.ids] });
     if (!v.all) {
       if (!v.labs || v.groupId === null) return [];
       if (ctx.auth.kind === "lab") qb.andWhere("l.id = :me", { me: ctx.auth.labId });
@@ -142,4 +149,30 @@ export class CatalogService {
       location: l.lat !== null && l.lng !== null ? { lat: l.lat, lng: l.lng } : null,
     }));
   }
+
+  // ------------------------------------------------------------ the graph's object fields
+
+  /** A shop the caller may see (as `shops` shows it), read with the request's others in one batch; else null. */
+  shop(ctx: RequestContext, id: string | null | undefined): Promise<ShopEntity | null> {
+    return loadOne(ctx, "catalog:shop", id, async (ids) => byId(await this.shops(ctx, { ids })));
+  }
+
+  /** A shop group the caller may see, batched as `shop`; else null. */
+  shopGroup(ctx: RequestContext, id: string | null | undefined): Promise<ShopGroupEntity | null> {
+    return loadOne(ctx, "catalog:shopGroup", id, async (ids) => byId(await this.shopGroups(ctx, ids)));
+  }
+
+  /** A lab the caller may see (as `labs` shows it: never a customer), batched as `shop`; else null. */
+  lab(ctx: RequestContext, id: string | null | undefined): Promise<LabView | null> {
+    return loadOne(ctx, "catalog:lab", id, async (ids) => byId(await this.labs(ctx, { ids })));
+  }
+
+  /** A product (every caller sees products), batched as `shop`; else null. */
+  product(ctx: RequestContext, id: string | null | undefined): Promise<ProductEntity | null> {
+    return loadOne(ctx, "catalog:product", id, async (ids) => byId(await ctx.app.ds.getRepository(ProductEntity).find({ where: { id: In([...ids]) } })));
+  }
+}
+
+function byId<T extends { id: string }>(rows: T[]): Map<string, T> {
+  return new Map(rows.map((r) => [r.id, r]));
 }

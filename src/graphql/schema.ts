@@ -11,6 +11,9 @@ import { CustomerAccountsResolver } from "../identity/customer-accounts.resolver
 import { NotificationsResolver } from "../notifications/notifications.resolver";
 import { PricingResolver } from "../pricing/pricing.resolver";
 import { OrdersResolver } from "../orders/orders.resolver";
+import { OrderItemsResolver } from "../orders/order-items.resolver";
+import { PriceRowsResolver } from "../pricing/price-rows.resolver";
+import { PriceHistoryResolver } from "../pricing/price-history.resolver";
 import { PrintJobsResolver } from "../dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
@@ -30,6 +33,9 @@ export const resolvers: NonEmptyArray<Function> = [
   NotificationsResolver,
   PricingResolver,
   OrdersResolver,
+  OrderItemsResolver,
+  PriceRowsResolver,
+  PriceHistoryResolver,
   PrintJobsResolver,
   LabReportsResolver,
   LabsAdminResolver,

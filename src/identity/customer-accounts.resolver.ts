@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from "type-graphql";
 import type { RequestContext } from "../core/request-context";
-import { LoginPayload } from "./identity.types";
+import { LoginPayload, LogoutPayload } from "./identity.types";
 import { ALL_ROLES } from "./role";
 import { CustomerAccountsService, PASSWORD_RULE } from "./customer-accounts.service";
 
@@ -37,12 +37,12 @@ export class CustomerAccountsResolver {
   }
 
   @Authorized(...ALL_ROLES)
-  @Mutation(() => Boolean, {
+  @Mutation(() => LogoutPayload, {
     description:
       "Signs the caller out: this token stops working at once (UNAUTHENTICATED), and so does every other session of theirs, " +
-      "open WebSockets included (closed with 4403). True once done.",
+      "open WebSockets included (closed with 4403).",
   })
-  logout(@Ctx() ctx: RequestContext): Promise<boolean> {
+  logout(@Ctx() ctx: RequestContext): Promise<LogoutPayload> {
     return this.accounts.logout(ctx);
   }
 }

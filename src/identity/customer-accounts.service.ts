@@ -104,10 +104,10 @@ export class CustomerAccountsService {
   }
 
   /** Signs the caller out: their session version moves on, so this token (and every other of theirs) stops working. */
-  async logout(ctx: RequestContext): Promise<boolean> {
+  async logout(ctx: RequestContext): Promise<{ signedOut: boolean; errors: UserErrorData[] }> {
     const caller = callerOf(ctx);
     const r = await this.endSessions(ctx, caller, {});
-    return r.errors.length === 0;
+    return { signedOut: r.errors.length === 0, errors: r.errors };
   }
 
   /**

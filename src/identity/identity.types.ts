@@ -39,6 +39,17 @@ export class UserType {
   disabled!: boolean;
 }
 
+@ObjectType("LogoutPayload", { description: "Result of logout: whether the caller's sessions ended, or errors." })
+export class LogoutPayload {
+  @Field(() => Boolean, { description: "true once every session of the caller has ended (this token included)." })
+  signedOut!: boolean;
+
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes (SESSION_ENDED: the session had ended already); when not empty, nothing was written.",
+  })
+  errors!: UserErrorType[];
+}
+
 @ObjectType("LoginPayload", { description: "Result of a login: a session token and the user, or errors." })
 export class LoginPayload {
   @Field(() => String, { nullable: true, description: "Bearer token for the Authorization header; null when errors is not empty." })

@@ -19,7 +19,8 @@ import { In, type EntityManager } from "typeorm";
 import { lockForUpdate } from "../db/locks";
 import { withTransaction } from "../db/transaction";
 import type { AppContext, Auth, RequestContext } from "../core/request-context";
-import { ADMIN_ROLES, Role } from "../identity/role";
+import { Role } from "../identity/role";
+import { imageReadRule } from "./image-access";
 import { ChargedImageEntity } from "../pricing/charged-image.entity";
 import type { PricingService } from "../pricing/pricing.service";
 import type { OrdersService } from "../orders/orders.service";
@@ -316,11 +317,8 @@ export class ImagesService {
   // --- internals --------------------------------------------------------------------------------
 
   private async mayView(ctx: RequestContext, image: ImageEntity): Promise<boolean> {
-    const auth = ctx.auth;
-    if (image.stock) return auth.kind !== "anonymous";
-    if (auth.kind !== "user") return false;
-    if (image.ownerUserId === auth.user.id) return true;
-    return ADMIN_ROLES.includes(auth.user.role) && (await this.orders.imageInAdminScope(ctx, image.id));
+    const rule = imageReadRule(ctx.auth, image);
+    return rule === "yes" || (rule === "if-in-admin-scope" && (await this.orders.imageInAdminScope(ctx, image.id)));
   }
 
   /** People upload; labs and anonymous callers do not; stock images are for center admins. Returns the owner. */

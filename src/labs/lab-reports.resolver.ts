@@ -6,7 +6,16 @@ import type { LabEntity } from "./lab.entity";
 import type { RequestContext } from "../core/request-context";
 import { DateScalar } from "../graphql/scalars";
 import { ADMIN_ROLES, LAB } from "../identity/role";
-import { LabLoadInput, LabLoadPayload, LabLoadReportType, LabPrintStatsType, PrintHistoryInput, PrintHistoryPayload } from "./lab-reports.types";
+import type { Connection } from "../core/pagination";
+import {
+  LabLoadInput,
+  LabLoadPayload,
+  LabLoadReportConnection,
+  LabLoadReportType,
+  LabPrintStatsType,
+  PrintHistoryInput,
+  PrintHistoryPayload,
+} from "./lab-reports.types";
 import { LabReportsService } from "./lab-reports.service";
 
 @Resolver(() => LabType)
@@ -55,6 +64,20 @@ export class LabReportsResolver {
     @Arg("first", () => Int, { description: "Most recent reports to return.", nullable: true, defaultValue: 100 }) first: number | null,
   ): Promise<LabLoadReportType[]> {
     return this.labReports.loadHistory(ctx, labId, first ?? 100);
+  }
+
+  @Authorized(...ADMIN_ROLES)
+  @Query(() => LabLoadReportConnection, {
+    description:
+      "The same reports as labLoadHistory (which stays a plain list of the first ones), as a Relay connection: newest first, a page at a time with first (1 to 100) and after.",
+  })
+  labLoadHistoryConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("labId", () => ID, { description: "The lab whose reports to read." }) labId: string,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "At most this many reports (1 to 100)." }) first: number | null,
+    @Arg("after", () => String, { nullable: true, description: "The endCursor of the page before." }) after?: string | null,
+  ): Promise<Connection<LabLoadReportType>> {
+    return this.labReports.loadHistoryPage(ctx, labId, { first: first ?? 20, after: after ?? null });
   }
 
   @FieldResolver(() => Boolean, { description: "Its daemon is connected, or was heard from within LAB_ONLINE_GRACE_SECONDS." })

@@ -13,6 +13,7 @@ import { isUniqueViolation } from "../db/driver-errors";
 import { withTransaction } from "../db/transaction";
 import { inTransaction, type Outcome } from "../core/unit-of-work";
 import type { AppContext, RequestContext } from "../core/request-context";
+import { keysetPage, type Connection } from "../core/pagination";
 import { addDays, businessDate, isValidDate } from "../pricing/business-date";
 import { LabLoadReportEntity, PrintHistoryEntity } from "./lab-report.entity";
 import type { PrintJobRecordsService } from "../dispatch/print-job-records.service";
@@ -159,6 +160,19 @@ export class LabReportsService {
     if (!Number.isInteger(first) || first < 1 || first > MAX_LOAD_HISTORY) throw badInput(`first must be 1 to ${MAX_LOAD_HISTORY}`, ["first"]);
     await labInScope(ctx, ctx.app.ds.manager, labId, { shopAdmins: true });
     return ctx.app.ds.getRepository(LabLoadReportEntity).find({ where: { labId }, order: { reportedAt: "DESC", id: "DESC" }, take: first });
+  }
+
+  /** The same reports a page at a time (a Relay connection), for the same callers. */
+  async loadHistoryPage(ctx: RequestContext, labId: string, page: { first: number; after: string | null }): Promise<Connection<LabLoadReportEntity>> {
+    await labInScope(ctx, ctx.app.ds.manager, labId, { shopAdmins: true });
+    const qb = ctx.app.ds.getRepository(LabLoadReportEntity).createQueryBuilder("r").where("r.lab_id = :lab", { lab: labId });
+    return keysetPage(
+      qb,
+      { at: "r.reported_at", id: "r.id" },
+      page,
+      (r) => ({ at: r.reportedAt, id: r.id }),
+      (r) => r,
+    );
   }
 
   /** The latest report kept on the labs row, or null before the first. */

@@ -1,6 +1,7 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import { UserErrorType } from "../graphql/user-error.types";
 import { DateScalar } from "../graphql/scalars";
+import { connectionType } from "../graphql/connection.types";
 
 @InputType("LabLoadInput", { description: "A lab's current load, reported by its daemon." })
 export class LabLoadInput {
@@ -110,3 +111,9 @@ export class LabPrintStatsType {
   @Field(() => Float, { description: "sheetsPrinted per hour over the period, counting 24 hours per business date." })
   throughputSheetsPerHour!: number;
 }
+
+export const LabLoadReportConnection = connectionType(
+  "LabLoadReport",
+  LabLoadReportType,
+  "A lab's load reports, newest first, a page at a time (cursor-based).",
+);

@@ -7,7 +7,8 @@ import { forbidden, unauthenticated } from "../common/errors";
 import type { RequestContext } from "../core/request-context";
 import type { NotificationEvent } from "../core/events";
 import type { NotificationEntity } from "./notification.entity";
-import { MarkNotificationsReadPayload, NotificationType } from "./notifications.types";
+import { MarkNotificationsReadPayload, NotificationConnection, NotificationType } from "./notifications.types";
+import type { Connection } from "../core/pagination";
 import { NotificationsService } from "./notifications.service";
 
 const view = (n: NotificationEntity): NotificationType => ({ id: n.id, kind: n.kind, message: n.message, createdAt: n.createdAt, read: n.readAt !== null });
@@ -24,6 +25,20 @@ export class NotificationsResolver {
   ): Promise<NotificationType[]> {
     if (ctx.auth.kind === "anonymous") throw unauthenticated();
     return (await this.notificationsService.list(ctx, unreadOnly ?? false, first ?? 50)).map(view);
+  }
+
+  @Query(() => NotificationConnection, {
+    description:
+      "The caller's notices, newest first, as a Relay connection: the same list as notifications (which stays a plain list of the first ones), a page at a time with first (1 to 100) and after.",
+  })
+  notificationsConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("unreadOnly", () => Boolean, { nullable: true, defaultValue: false, description: "Only notices not read yet." }) unreadOnly: boolean | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "At most this many notices (1 to 100)." }) first: number | null,
+    @Arg("after", () => String, { nullable: true, description: "The endCursor of the page before." }) after?: string | null,
+  ): Promise<Connection<NotificationType>> {
+    if (ctx.auth.kind === "anonymous") throw unauthenticated();
+    return this.notificationsService.page(ctx, { unreadOnly: unreadOnly ?? false, first: first ?? 20, after: after ?? null }, view);
   }
 
   @Authorized()

@@ -11,6 +11,7 @@ import { unreachable } from "../common/errors";
 import { ShopEntity } from "../catalog/shop.entity";
 import type { Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
+import { keysetPage, type Connection } from "../core/pagination";
 import { Role } from "../identity/role";
 import { UserEntity } from "../identity/user.entity";
 import { NotificationEntity } from "./notification.entity";
@@ -112,6 +113,19 @@ export class NotificationsService {
     if (ctx.auth.kind !== "user") return [];
     const where = unreadOnly ? { userId: ctx.auth.user.id, readAt: IsNull() } : { userId: ctx.auth.user.id };
     return ctx.app.ds.getRepository(NotificationEntity).find({ where, order: { createdAt: "DESC", id: "DESC" }, take: Math.min(Math.max(first, 0), MAX_PAGE) });
+  }
+
+  /** A page of the caller's notices, newest first (anyone but a person: an empty page). */
+  async page<T>(
+    ctx: RequestContext,
+    args: { unreadOnly: boolean; first: number; after: string | null },
+    view: (n: NotificationEntity) => T,
+  ): Promise<Connection<T>> {
+    const qb = ctx.app.ds.getRepository(NotificationEntity).createQueryBuilder("n");
+    qb.where("n.user_id = :me", { me: ctx.auth.kind === "user" ? ctx.auth.user.id : "" });
+    if (ctx.auth.kind !== "user") qb.andWhere("1 = 0");
+    if (args.unreadOnly) qb.andWhere("n.read_at IS NULL");
+    return keysetPage(qb, { at: "n.created_at", id: "n.id" }, args, (n) => ({ at: n.createdAt, id: n.id }), view);
   }
 
   async unreadCount(ctx: RequestContext): Promise<number> {

@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { UserErrorType } from "../graphql/user-error.types";
+import { connectionType } from "../graphql/connection.types";
 
 @ObjectType("Notification", { description: "A report of a change, to an administrator concerned by it." })
 export class NotificationType {
@@ -32,3 +33,5 @@ export class MarkNotificationsReadPayload {
   })
   errors!: UserErrorType[];
 }
+
+export const NotificationConnection = connectionType("Notification", NotificationType, "The caller's notices, newest first, a page at a time (cursor-based).");

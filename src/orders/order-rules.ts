@@ -130,3 +130,16 @@ export function transitionPatch(
 export function subOrderId(orderId: string, number: number): string {
   return `${orderId}:${number}`;
 }
+
+/** A stored item layout (the JSON of a checked LayoutInput), typed; null for none or one that cannot be read. */
+export function layoutOf(json: string | null): { page: number; x: number; y: number; width: number; height: number; rotation: number } | null {
+  if (json === null) return null;
+  try {
+    const v = JSON.parse(json) as Record<string, unknown>;
+    const num = (k: string, dflt?: number): number => (typeof v[k] === "number" ? (v[k] as number) : (dflt ?? NaN));
+    const layout = { page: num("page", 1), x: num("x"), y: num("y"), width: num("width"), height: num("height"), rotation: num("rotation", 0) };
+    return Object.values(layout).every(Number.isFinite) ? layout : null;
+  } catch {
+    return null;
+  }
+}

@@ -4,6 +4,9 @@ import type { OrderUpdate } from "../core/events";
 import { badInput } from "../common/errors";
 import type { RequestContext } from "../core/request-context";
 import { MoneyScalar } from "../graphql/scalars";
+import { CatalogService, type LabView } from "../catalog/catalog.service";
+import { LabType, ShopType } from "../catalog/catalog.types";
+import type { ShopEntity } from "../catalog/shop.entity";
 import { ALL_ROLES, ADMIN_ROLES, LAB, Role, type Principal } from "../identity/role";
 import { QuoteType } from "../pricing/pricing.types";
 import { FulfilmentType } from "./order-fulfilment.types";
@@ -54,6 +57,7 @@ export class OrdersResolver {
     private readonly orderChanges: OrderChangesService,
     private readonly orderPlacing: OrderPlacingService,
     readonly ordersService: OrdersService,
+    private readonly catalog: CatalogService,
   ) {}
 
   @Authorized(...ALL_ROLES)
@@ -181,6 +185,22 @@ export class OrdersResolver {
     // A lab sees the items (images, layouts) of an order only while the order is at that lab.
     if (ctx.auth.kind === "lab" && order.labId !== ctx.auth.labId) return subs.map((s) => ({ ...s, items: [] }));
     return subs;
+  }
+
+  @FieldResolver(() => ShopType, {
+    nullable: true,
+    description: "The order's shop (beside shopId), as the caller may see shops: null when there is none or they may not.",
+  })
+  shop(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<ShopEntity | null> {
+    return this.catalog.shop(ctx, order.shopId);
+  }
+
+  @FieldResolver(() => LabType, {
+    nullable: true,
+    description: "The order's lab (beside labId), as the caller may see labs (admins in scope, the lab itself; never customers): else null.",
+  })
+  lab(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<LabView | null> {
+    return this.catalog.lab(ctx, order.labId);
   }
 
   @FieldResolver(() => QuoteType, { nullable: true })

@@ -69,6 +69,23 @@ export class OrdersService {
     return (await qb.select("i.order_id", "orderId").limit(1).getRawOne()) !== undefined;
   }
 
+  /** Of these images, those an order the calling admin administers holds (a center admin: all), in one query. */
+  async imagesInAdminScope(ctx: RequestContext, imageIds: readonly string[]): Promise<Set<string>> {
+    if (isCenterAdmin(ctx)) return new Set(imageIds);
+    const shop = adminShopId(ctx);
+    const group = adminGroupId(ctx);
+    if ((shop === null && group === null) || imageIds.length === 0) return new Set();
+    const qb = ctx.app.ds
+      .getRepository(OrderItemEntity)
+      .createQueryBuilder("i")
+      .innerJoin(OrderEntity, "o", "o.id = i.order_id")
+      .where("i.image_id IN (:...imgs)", { imgs: [...imageIds] });
+    if (shop !== null) qb.andWhere("o.shop_id = :myShop", { myShop: shop });
+    else qb.andWhere("o.shop_group_id = :myGroup", { myGroup: group });
+    const rows = await qb.select("DISTINCT i.image_id", "imageId").getRawMany<{ imageId: string }>();
+    return new Set(rows.map((r) => r.imageId));
+  }
+
   /** One order, if the caller may see it (else null, as if it did not exist). */
   /**
    * A customer's order updates (the events of their own orders only: the topic is routed by

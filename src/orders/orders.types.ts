@@ -1,6 +1,7 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { ArrayMaxSize, IsOptional, MaxLength } from "class-validator";
 import { UserErrorType } from "../graphql/user-error.types";
+import { PageInfo } from "../graphql/connection.types";
 import { MoneyScalar } from "../graphql/scalars";
 import { QuoteType } from "../pricing/pricing.types";
 import { FulfilmentType } from "./order-fulfilment.types";
@@ -23,6 +24,27 @@ registerEnumType(OrderStatusEnum, {
   },
 });
 
+@ObjectType("Layout", { description: "Where an image lands on a sheet, in millimetres from the sheet's top-left corner (as LayoutInput gave it)." })
+export class LayoutType {
+  @Field(() => Int, { description: "The page of the sub-order the image is on, 1 or more." })
+  page!: number;
+
+  @Field(() => Float, { description: "Distance of the image's left edge from the sheet's left edge." })
+  x!: number;
+
+  @Field(() => Float, { description: "Distance of the image's top edge from the sheet's top edge." })
+  y!: number;
+
+  @Field(() => Float, { description: "Width of the image's box." })
+  width!: number;
+
+  @Field(() => Float, { description: "Height of the image's box." })
+  height!: number;
+
+  @Field(() => Float, { description: "Rotation in degrees (-360 to 360), as LayoutInput gave it." })
+  rotation!: number;
+}
+
 @ObjectType("OrderItem", { description: "An image of a sub-order and its place on the sheet." })
 export class OrderItemType {
   @Field(() => ID, { description: "Made by the center when the order is placed; unique across all orders." })
@@ -34,7 +56,11 @@ export class OrderItemType {
   @Field(() => ID, { nullable: true, description: "A design template (frame, card layout) the lab applies." })
   designTemplateId?: string | null;
 
-  @Field(() => String, { nullable: true, description: "Where the image lands on the sheet, as JSON (LayoutInput)." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Where the image lands on the sheet, as JSON (LayoutInput). Kept for the lab daemons that read it.",
+    deprecationReason: "Use placement, the same layout typed.",
+  })
   layout?: string | null;
 }
 
@@ -240,15 +266,6 @@ export class OrderFilter {
   @Field(() => Date, { nullable: true, description: "Placed before." })
   @IsOptional()
   placedBefore?: Date | null;
-}
-
-@ObjectType("PageInfo", { description: "Where a page of a connection stands (Relay)." })
-export class PageInfo {
-  @Field(() => Boolean, { description: "true when more items follow." })
-  hasNextPage!: boolean;
-
-  @Field(() => String, { description: "Cursor of the last edge; null on an empty page.", nullable: true })
-  endCursor?: string | null;
 }
 
 @ObjectType("OrderEdge", { description: "An order in a page of orders." })

@@ -20,6 +20,7 @@ import { ShopEntity } from "../catalog/shop.entity";
 import { inTransaction, rejectIf, type Outcome, type Tx } from "../core/unit-of-work";
 import { forUpdate } from "../db/locks";
 import type { RequestContext } from "../core/request-context";
+import { keysetPage, type Connection } from "../core/pagination";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";
@@ -412,10 +413,26 @@ export class PriceAdminService {
   }
 
   /** The history of a product's prices in a scope (or all scopes the caller may see), newest first. */
-  async priceHistory(
-    ctx: RequestContext,
-    filter: { productId: string; shopGroupId?: string | null; shopId?: string | null; first: number },
-  ): Promise<PriceHistoryEntity[]> {
+  async priceHistory(ctx: RequestContext, filter: HistoryFilter & { first: number }): Promise<PriceHistoryEntity[]> {
+    return this.historyQuery(ctx, filter)
+      .orderBy("h.at", "DESC")
+      .addOrderBy("h.id", "DESC")
+      .limit(Math.min(Math.max(filter.first, 1), 500))
+      .getMany();
+  }
+
+  /** The same history, a page at a time (a Relay connection). */
+  priceHistoryPage(ctx: RequestContext, filter: HistoryFilter, page: { first: number; after: string | null }): Promise<Connection<PriceHistoryEntity>> {
+    return keysetPage(
+      this.historyQuery(ctx, filter),
+      { at: "h.at", id: "h.id" },
+      page,
+      (h) => ({ at: h.at, id: h.id }),
+      (h) => h,
+    );
+  }
+
+  private historyQuery(ctx: RequestContext, filter: HistoryFilter) {
     const qb = ctx.app.ds.getRepository(PriceHistoryEntity).createQueryBuilder("h").where("h.product_id = :p", { p: filter.productId });
     if (filter.shopGroupId) qb.andWhere("h.shop_group_id = :g", { g: filter.shopGroupId });
     if (filter.shopId) qb.andWhere("h.shop_id = :s", { s: filter.shopId });
@@ -433,11 +450,7 @@ export class PriceAdminService {
         throw forbidden("The price history is for admins");
       }
     }
-    return qb
-      .orderBy("h.at", "DESC")
-      .addOrderBy("h.id", "DESC")
-      .limit(Math.min(Math.max(filter.first, 1), 500))
-      .getMany();
+    return qb;
   }
 
   private readsShop(ctx: RequestContext, shop: ShopEntity): boolean {
@@ -579,6 +592,8 @@ function actorName(ctx: RequestContext): string {
 }
 
 /** The fields of a price row or allowance worth keeping in history (no timestamps). */
+type HistoryFilter = { productId: string; shopGroupId?: string | null; shopId?: string | null };
+
 function snapshot(o: object): Record<string, unknown> {
   const { updatedAt: _u, ...rest } = o as Record<string, unknown>;
   return rest;

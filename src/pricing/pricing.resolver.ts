@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import type { RequestContext } from "../core/request-context";
+import type { Connection } from "../core/pagination";
 import { DateScalar } from "../graphql/scalars";
 import { PUBLIC_READ, Role } from "../identity/role";
 import { OrderInput } from "../orders/order.input";
@@ -8,6 +9,7 @@ import {
   PriceRowInput,
   PriceRowPayload,
   PriceRowType,
+  PriceHistoryEntryConnection,
   QuotePayload,
   ShopOfferType,
   ShopPriceAllowanceInput,
@@ -71,6 +73,22 @@ export class PricingResolver {
     @Arg("standard", () => Boolean, { nullable: true, description: "Only standard rows." }) standard?: boolean | null,
   ): Promise<PriceRowType[]> {
     return this.priceAdmin.priceRows(ctx, { productId, shopGroupId, shopId, standard });
+  }
+
+  @Authorized(...ADMINS)
+  @Query(() => PriceHistoryEntryConnection, {
+    description:
+      "The same changes as priceHistory (which stays a plain list of the first ones), as a Relay connection: newest first, a page at a time with first (1 to 100) and after.",
+  })
+  priceHistoryConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("productId", () => ID, { description: "The product whose prices changed." }) productId: string,
+    @Arg("shopGroupId", () => ID, { nullable: true, description: "Only changes to this group's prices." }) shopGroupId?: string | null,
+    @Arg("shopId", () => ID, { nullable: true, description: "Only changes to this shop's prices and allowances." }) shopId?: string | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "At most this many changes (1 to 100)." }) first?: number | null,
+    @Arg("after", () => String, { nullable: true, description: "The endCursor of the page before." }) after?: string | null,
+  ): Promise<Connection<PriceHistoryEntryType>> {
+    return this.priceAdmin.priceHistoryPage(ctx, { productId, shopGroupId, shopId }, { first: first ?? 20, after: after ?? null });
   }
 
   @Authorized(...ADMINS)

@@ -2,6 +2,7 @@ import { IsOptional, MaxLength } from "class-validator";
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { UserErrorType } from "../graphql/user-error.types";
 import { DateScalar, MoneyScalar } from "../graphql/scalars";
+import { connectionType } from "../graphql/connection.types";
 
 export enum PriceSourceEnum {
   SHOP_TIER = "SHOP_TIER",
@@ -313,7 +314,78 @@ export class ShopPriceAllowancePayload {
   errors!: UserErrorType[];
 }
 
-@ObjectType("PriceHistoryEntry", { description: "One change to a price row or an allowance: who, when, before and after (JSON)." })
+@ObjectType("PriceRowValue", {
+  description: "A price row as it was at one point of its history (no id of its own: a client's cache never mixes it with the row as it is now).",
+})
+export class PriceRowValueType {
+  @Field(() => ID, { description: "The price row this is a state of." })
+  priceRowId!: string;
+
+  @Field(() => ID, { nullable: true, description: "The group of a group price." })
+  shopGroupId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: "The shop of a shop price." })
+  shopId?: string | null;
+
+  @Field(() => ID, { description: "The product priced." })
+  productId!: string;
+
+  @Field(() => DateScalar, { description: "First business date the row applied." })
+  validFrom!: string;
+
+  @Field(() => DateScalar, { nullable: true, description: "Last business date the row applied; null for open-ended." })
+  validUntil?: string | null;
+
+  @Field(() => MoneyScalar, { description: "The fixed charge." })
+  basicCharge!: number;
+
+  @Field(() => MoneyScalar, { description: "The charge per sheet." })
+  amountCharge!: number;
+
+  @Field(() => Int, { nullable: true, description: "Least sheet count of a tier." })
+  minSheets?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "Most sheet count of a tier." })
+  maxSheets?: number | null;
+}
+
+@ObjectType("ShopPriceAllowanceValue", { description: "A shop's allowance for a product as it was at one point of its history." })
+export class ShopPriceAllowanceValueType {
+  @Field(() => ID, { description: "The shop allowed." })
+  shopId!: string;
+
+  @Field(() => ID, { description: "The product the allowance bounds." })
+  productId!: string;
+
+  @Field(() => MoneyScalar, { description: "Least basic charge the shop may set." })
+  minBasicCharge!: number;
+
+  @Field(() => MoneyScalar, { description: "Most basic charge the shop may set." })
+  maxBasicCharge!: number;
+
+  @Field(() => MoneyScalar, { description: "Least charge per sheet the shop may set." })
+  minAmountCharge!: number;
+
+  @Field(() => MoneyScalar, { description: "Most charge per sheet the shop may set." })
+  maxAmountCharge!: number;
+}
+
+/**
+ * An object with one of two fields set, not a GraphQL union: the center's compiled execution
+ * (graphql-jit) does not resolve type-graphql's abstract types.
+ */
+@ObjectType("PriceHistoryValue", {
+  description: "What a price history entry changed, as it was: priceRow for entityKind PRICE_ROW, allowance for ALLOWANCE (the other null).",
+})
+export class PriceHistoryValueType {
+  @Field(() => PriceRowValueType, { nullable: true, description: "The price row, for entityKind PRICE_ROW." })
+  priceRow?: PriceRowValueType | null;
+
+  @Field(() => ShopPriceAllowanceValueType, { nullable: true, description: "The allowance, for entityKind ALLOWANCE." })
+  allowance?: ShopPriceAllowanceValueType | null;
+}
+
+@ObjectType("PriceHistoryEntry", { description: "One change to a price row or an allowance: who, when, before and after." })
 export class PriceHistoryEntryType {
   @Field(() => ID, { description: "Unique id of this history entry." })
   id!: string;
@@ -342,10 +414,8 @@ export class PriceHistoryEntryType {
   @Field(() => Date, { description: "When (UTC instant)." })
   at!: Date;
 
-  @Field(() => String, { nullable: true, description: "The row before the change, as JSON." })
+  /** The stored snapshots (JSON), typed by PriceHistoryResolver. */
   before?: string | null;
-
-  @Field(() => String, { nullable: true, description: "The row after the change, as JSON." })
   after?: string | null;
 }
 
@@ -417,3 +487,9 @@ export class ShopOfferType {
   @Field(() => [OfferedServiceType], { description: "The services on offer with their prices." })
   services!: OfferedServiceType[];
 }
+
+export const PriceHistoryEntryConnection = connectionType(
+  "PriceHistoryEntry",
+  PriceHistoryEntryType,
+  "Changes to a product's prices and allowances, newest first, a page at a time (cursor-based).",
+);

@@ -18,7 +18,7 @@ const REGISTER = `mutation($l: String!, $p: String!, $n: String!) {
 const CHANGE = `mutation($c: String!, $n: String!) {
   changePassword(currentPassword: $c, newPassword: $n) { token user { login } errors { code field message } }
 }`;
-const LOGOUT = "mutation { logout }";
+const LOGOUT = "mutation { logout { signedOut errors { code } } }";
 const GOOD_PASSWORD = "violet-harbour-lantern";
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 
@@ -262,7 +262,7 @@ describe("changePassword and logout", () => {
   it("signs out: the token is refused over HTTP and its socket is closed", async () => {
     const token = await signUp("leaver");
     const socket = await openSocket(c, token);
-    expect((await c.gql(LOGOUT, {}, token)).data).toEqual({ logout: true });
+    expect((await c.gql(LOGOUT, {}, token)).data).toEqual({ logout: { signedOut: true, errors: [] } });
     expect(await socket.closed).toBe(4403);
     const after = await c.gql(ME, {}, token);
     expect(after.errors![0].extensions!.code).toBe("UNAUTHENTICATED");

@@ -291,12 +291,18 @@ describe("price rows", () => {
     await c.gql(DELETE, { id }, t.groupB);
     expect(await c.ds.getRepository(PriceRowEntity).findOneBy({ id })).toBeNull();
 
-    const h = await c.gql(`query { priceHistory(productId: "P03", shopGroupId: "SG02") { entityId action actorUserId before after } }`, {}, t.groupB);
+    const VALUE = "priceRow { priceRowId shopGroupId basicCharge amountCharge validFrom } allowance { shopId }";
+    const h = await c.gql(
+      `query { priceHistory(productId: "P03", shopGroupId: "SG02") { entityId action actorUserId before { ${VALUE} } after { ${VALUE} } } }`,
+      {},
+      t.groupB,
+    );
     const mine = h.data!.priceHistory.filter((e: { entityId: string }) => e.entityId === id);
     expect(mine.map((e: { action: string }) => e.action)).toEqual(["DELETED", "UPDATED", "CREATED"]);
     expect(mine.every((e: { actorUserId: string }) => e.actorUserId === "U020")).toBe(true);
-    expect(JSON.parse(mine[1].before)).toMatchObject({ basicCharge: 0, amountCharge: 13 });
-    expect(JSON.parse(mine[1].after)).toMatchObject({ basicCharge: 5, amountCharge: 14 });
+    expect(mine[1].before).toMatchObject({ priceRow: { priceRowId: id, shopGroupId: "SG02", basicCharge: 0, amountCharge: 13 }, allowance: null });
+    expect(mine[1].after).toMatchObject({ priceRow: { priceRowId: id, shopGroupId: "SG02", basicCharge: 5, amountCharge: 14 }, allowance: null });
+    expect(mine[2].before).toBeNull();
     expect(mine[0].after).toBeNull();
     // Another group's admin does not see SG02's history; customers see none.
     const other = await c.gql(`query { priceHistory(productId: "P03", shopGroupId: "SG02") { entityId } }`, {}, t.groupA);

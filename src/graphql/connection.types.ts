@@ -1,0 +1,36 @@
+/**
+ * Relay connection types, one generic factory for every list that grows (see core/pagination.ts):
+ * `<Name>Connection { edges { node cursor } pageInfo }`, a page at a time with `first`/`after`.
+ */
+import { Field, ObjectType, type ClassType } from "type-graphql";
+
+@ObjectType("PageInfo", { description: "Where a page of a connection ends, and whether another follows." })
+export class PageInfo {
+  @Field(() => Boolean, { description: "Whether a page follows this one (ask again with after: endCursor)." })
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: "The cursor of the page's last edge; null for an empty page." })
+  endCursor?: string | null;
+}
+
+/** The `<name>Connection` and `<name>Edge` types of `node`, with descriptions. */
+export function connectionType<T extends object>(name: string, node: ClassType<T>, description: string) {
+  @ObjectType(`${name}Edge`, { description: `One ${name} of a page, with its cursor.` })
+  class Edge {
+    @Field(() => String, { description: "Opaque; pass it as after to read what follows this edge." })
+    cursor!: string;
+
+    @Field(() => node, { description: `The ${name}.` })
+    node!: T;
+  }
+
+  @ObjectType(`${name}Connection`, { description })
+  class Connection {
+    @Field(() => [Edge], { description: "This page's edges, in the connection's order." })
+    edges!: Edge[];
+
+    @Field(() => PageInfo, { description: "Whether another page follows, and the cursor to ask for it." })
+    pageInfo!: PageInfo;
+  }
+  return Connection;
+}
