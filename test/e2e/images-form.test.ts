@@ -11,7 +11,7 @@ import sharp from "sharp";
 import { ImageEntity } from "../../src/images/image.entity";
 import { FORM_MAX_FIELD_BYTES } from "../../src/images/multipart-upload";
 import { startCenter, type TestCenter } from "../support/center";
-import { makePng } from "../support/images";
+import { imageFiles, imageStore, makePng } from "../support/images";
 import { until } from "../support/until";
 
 let c: TestCenter;
@@ -74,25 +74,8 @@ async function postForm(
   return { status: res.status, json: await res.json() };
 }
 
-/** Every file under the data directory's images/ and tmp/ (the store and upload spools). */
-function files(on: TestCenter = c): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    if (!fs.existsSync(dir)) return;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(path.relative(on.config.dataDir, p));
-    }
-  };
-  walk(path.join(on.config.dataDir, "images"));
-  walk(path.join(on.config.dataDir, "tmp"));
-  return out.sort();
-}
-
-async function snapshot(on: TestCenter = c): Promise<{ rows: number; files: string[] }> {
-  return { rows: await on.ds.getRepository(ImageEntity).count(), files: files(on) };
-}
+const files = (on: TestCenter = c): string[] => imageFiles(on.config.dataDir);
+const snapshot = (on: TestCenter = c) => imageStore(on);
 
 const pngPart = (bytes = png): Part => ({ name: "file", filename: "photo.png", type: "image/png", bytes });
 

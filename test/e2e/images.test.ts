@@ -18,6 +18,7 @@ import { ImageEntity } from "../../src/images/image.entity";
 import { sniffImageType } from "../../src/images/images.service";
 import { ImageUrlSigner } from "../../src/images/image-urls";
 import { until } from "../support/until";
+import { imageFiles, imageStore } from "../support/images";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 
@@ -88,25 +89,8 @@ const urls = () => new ImageUrlSigner(c.config.jwtSecret);
 const row = (id: string) => c.ds.getRepository(ImageEntity).findOne({ where: { id } });
 const storeFile = (key: string) => path.join(c.config.dataDir, "images", key);
 
-/** Every file under the data directory's images/ and tmp/ (the store, its temp files, upload spools). */
-function files(on: TestCenter = c): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    if (!fs.existsSync(dir)) return;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(path.relative(on.config.dataDir, p));
-    }
-  };
-  walk(path.join(on.config.dataDir, "images"));
-  walk(path.join(on.config.dataDir, "tmp"));
-  return out.sort();
-}
-
-async function snapshot(on: TestCenter = c): Promise<{ rows: number; files: string[] }> {
-  return { rows: await on.ds.getRepository(ImageEntity).count(), files: files(on) };
-}
+const files = (on: TestCenter = c): string[] => imageFiles(on.config.dataDir);
+const snapshot = (on: TestCenter = c) => imageStore(on);
 
 // --- uploads -----------------------------------------------------------------------------------------
 

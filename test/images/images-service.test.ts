@@ -6,11 +6,10 @@
  * "..", and a race for an id lost after the bytes were stored.
  * Uploads and downloads through HTTP are test/e2e/images.test.ts.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { startCenter, type TestCenter } from "../support/center";
-import { makePng } from "../support/images";
+import { makePng, imageFiles, imageStore } from "../support/images";
 import { until } from "../support/until";
 import { requestContext, type RequestContext } from "../../src/core/request-context";
 import { ImageEntity } from "../../src/images/image.entity";
@@ -60,25 +59,8 @@ async function asUser(id: string): Promise<RequestContext> {
   return requestContext(c.server.app, { kind: "user", user: await c.ds.getRepository(UserEntity).findOneOrFail({ where: { id } }) }, "t", "local");
 }
 
-/** Every file under the data directory's images/ and tmp/ (the store, its temp files, upload spools). */
-function files(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    if (!fs.existsSync(dir)) return;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(path.relative(c.config.dataDir, p));
-    }
-  };
-  walk(path.join(c.config.dataDir, "images"));
-  walk(path.join(c.config.dataDir, "tmp"));
-  return out.sort();
-}
-
-async function snapshot(): Promise<{ rows: number; files: string[] }> {
-  return { rows: await c.ds.getRepository(ImageEntity).count(), files: files() };
-}
+const files = (): string[] => imageFiles(c.config.dataDir);
+const snapshot = () => imageStore(c);
 
 async function userId(login: string): Promise<string> {
   return (await c.ds.getRepository(UserEntity).findOneOrFail({ where: { login } })).id;

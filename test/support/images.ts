@@ -1,5 +1,9 @@
-/** Small, valid image files made in the test, and an upload helper. */
+/** Small, valid image files made in the test, an upload helper, and what a refused upload must leave alone. */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { deflateSync } from "node:zlib";
+import { ImageEntity } from "../../src/images/image.entity";
+import type { TestCenter } from "./center";
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -51,4 +55,25 @@ export async function uploadPng(
   });
   if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string; sha256: string; width: number; height: number };
+}
+
+/** Every file under a center's data directory's images/ and tmp/ (the store, its temp files, upload spools). */
+export function imageFiles(dataDir: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(dataDir, p));
+    }
+  };
+  walk(path.join(dataDir, "images"));
+  walk(path.join(dataDir, "tmp"));
+  return out.sort();
+}
+
+/** What a refused upload must leave as it was: the image rows and the files of the store and spools. */
+export async function imageStore(center: Pick<TestCenter, "ds" | "config">): Promise<{ rows: number; files: string[] }> {
+  return { rows: await center.ds.getRepository(ImageEntity).count(), files: imageFiles(center.config.dataDir) };
 }
