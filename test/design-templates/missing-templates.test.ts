@@ -4,6 +4,7 @@
  * failed with TEMPLATE_MISSING telling the center admin and the lab's shop and group admins, once
  * in a while. The order and its job are made over the API.
  */
+import { orderWithTemplates as placeWithTemplates } from "../support/design-templates";
 import { createHash, randomBytes } from "node:crypto";
 import { loginPeople, startCenter, type TestCenter } from "../support/center";
 import { makePng } from "../support/images";
@@ -39,23 +40,8 @@ async function seedTemplate(id: string): Promise<{ id: string; sha256: string }>
   return { id, sha256 };
 }
 
-const PLACE = `mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total subOrders { items { imageId designTemplateId } } } errors { code message field } } }`;
-
-/** An order at LAB01 whose items name these templates, placed and confirmed: its job is queued there. */
-async function orderWithTemplates(ids: Array<string | null>, labId = "LAB01"): Promise<{ orderId: string; jobId: string }> {
-  const items = ids.map((designTemplateId) => ({ imageId: "IMG-C01", designTemplateId }));
-  const placed = await c.gql(PLACE, { input: { labId, fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items }] } }, t.customer);
-  expect(placed.data!.placeOrder.errors).toEqual([]);
-  const order = placed.data!.placeOrder.order;
-  const confirmed = await c.gql(
-    `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { errors { code } } }`,
-    { id: order.id, total: order.total },
-    t.customer,
-  );
-  expect(confirmed.data!.confirmOrder.errors).toEqual([]);
-  const job = await c.ds.getRepository(PRINT_JOB).findOneByOrFail({ orderId: order.id });
-  return { orderId: order.id, jobId: job.id };
-}
+/** An order at LAB01 (or `labId`) whose items name these templates, placed and confirmed by the customer. */
+const orderWithTemplates = (ids: Array<string | null>, labId?: string) => placeWithTemplates(c, t.customer, ids, labId);
 
 describe("orders and print jobs", () => {
   let frame: { id: string; sha256: string };

@@ -6,12 +6,12 @@
  * operation has its authorization table. The previews' rules, the check of an order's templates
  * and the notice of a missing template are in test/design-templates/.
  */
+import { orderWithTemplates as placeWithTemplates } from "../support/design-templates";
 import { createHash, randomBytes } from "node:crypto";
 import { loginPeople, startCenter, type GqlResult, type TestCenter } from "../support/center";
 import { authzMatrix, expectCleanPayload, graphqlAttempt, type Attempt, type MatrixCaller } from "../support/authz-matrix";
 import { makePng } from "../support/images";
 import { DesignTemplateEntity, LabDesignTemplateEntity } from "../../src/design-templates/design-template.entity";
-import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { OrderItemEntity } from "../../src/orders/order.entity";
 
@@ -83,23 +83,8 @@ async function readHeld(labId: string, bearer: string) {
     ?.labDesignTemplates;
 }
 
-const PLACE = `mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total subOrders { items { imageId designTemplateId } } } errors { code message field } } }`;
-
-/** An order at LAB01 whose items name these templates, placed and confirmed: its job is queued there. */
-async function orderWithTemplates(ids: Array<string | null>, labId = "LAB01"): Promise<{ orderId: string; jobId: string }> {
-  const items = ids.map((designTemplateId) => ({ imageId: "IMG-C01", designTemplateId }));
-  const placed = await c.gql(PLACE, { input: { labId, fulfilment: { method: "PICKUP" }, subOrders: [{ serviceId: "SV01", sheets: 1, items }] } }, t.customer);
-  expect(placed.data!.placeOrder.errors).toEqual([]);
-  const order = placed.data!.placeOrder.order;
-  const confirmed = await c.gql(
-    `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { errors { code } } }`,
-    { id: order.id, total: order.total },
-    t.customer,
-  );
-  expect(confirmed.data!.confirmOrder.errors).toEqual([]);
-  const job = await c.ds.getRepository(PrintJobEntity).findOneByOrFail({ orderId: order.id });
-  return { orderId: order.id, jobId: job.id };
-}
+/** An order at LAB01 (or `labId`) whose items name these templates, placed and confirmed by the customer. */
+const orderWithTemplates = (ids: Array<string | null>, labId?: string) => placeWithTemplates(c, t.customer, ids, labId);
 
 // =============================================================================================
 // Managing templates (the center admin)
