@@ -7,18 +7,18 @@
  *
  * Needs Debian's chromium (/usr/bin/chromium); without it the browser tests are skipped.
  */
+import { CHROMIUM, launchChromium } from "../support/browser";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { createServer } from "../../src/server";
 import { ImageEntity } from "../../src/images/image.entity";
 import { startCenter, type TestCenter } from "../support/center";
 import { makePng } from "../support/images";
 import { until } from "../support/until";
 
-const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = fs.existsSync(CHROMIUM);
 const describeInBrowser = haveChromium ? describe : describe.skip;
 const browserSuite = haveChromium
@@ -281,20 +281,7 @@ describeInBrowser(browserSuite, () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      headless: true,
-      executablePath: CHROMIUM,
-      // Root needs --no-sandbox; the others keep Chromium from calling home on a closed network.
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -4,7 +4,7 @@
  * readable by the caller, and read in batches: a page of orders costs the same statements whatever
  * its size.
  */
-import { leastStatements, startCenter, type TestCenter } from "../support/center";
+import { leastStatements, startCenter, type TestCenter, loginPeople } from "../support/center";
 import { uploadPng } from "../support/images";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
@@ -44,16 +44,7 @@ async function placeAndConfirm(input: object, token: string): Promise<string> {
 
 beforeAll(async () => {
   c = await startCenter();
-  for (const [name, login, password] of [
-    ["center", "center", "center-pass-1"],
-    ["customer", "customer", "customer-pass"],
-    ["groupA", "group-a", "group-a-pass"],
-    ["groupB", "group-b", "group-b-pass"],
-    ["shop1", "shop-1", "shop-1-pass"],
-    ["shop2", "shop-2", "shop-2-pass"],
-  ]) {
-    t[name] = await c.login(login, password);
-  }
+  Object.assign(t, await loginPeople(c, ["center", "customer", "groupA", "groupB", "shop1", "shop2"]));
   const made = await c.gql(
     `mutation { createUser(input: { id: "U101", login: "bob", name: "Bob", password: "bob-password", role: GENERAL_USER }) { errors { code } } }`,
     {},

@@ -5,11 +5,12 @@
  *
  * Needs Debian's chromium (/usr/bin/chromium); without it the browser tests are skipped.
  */
+import { CHROMIUM, launchChromium } from "../support/browser";
 import "reflect-metadata";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { DataSource } from "typeorm";
 import { loadConfig } from "../../src/config";
 import { UserEntity } from "../../src/identity/user.entity";
@@ -21,7 +22,6 @@ import { openTestDatabase } from "../support/database";
 import { CENTER_NODE_ENV } from "../support/env";
 import { until } from "../support/until";
 
-const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = fs.existsSync(CHROMIUM);
 const describeInBrowser = haveChromium ? describe : describe.skip;
 const browserSuite = haveChromium
@@ -151,20 +151,7 @@ describeInBrowser(browserSuite, () => {
 
   beforeAll(async () => {
     origin = new URL(server.url).origin;
-    browser = await chromium.launch({
-      headless: true,
-      executablePath: CHROMIUM,
-      // Root needs --no-sandbox; the others keep Chromium from calling home on a closed network.
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
     page.on("request", (r) => {

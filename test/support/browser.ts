@@ -1,0 +1,23 @@
+/** Headless Chromium for the browser tests: Debian's package, launched the same way by every test. */
+import * as fs from "node:fs";
+import { chromium, type Browser } from "playwright-core";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const haveChromium = fs.existsSync(CHROMIUM);
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    headless: true,
+    executablePath: CHROMIUM,
+    // Root needs --no-sandbox; the others keep Chromium from calling home on a closed network.
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
