@@ -26,6 +26,10 @@ import { PriceRowEntity } from "./pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "./pricing/shop-price-allowance.entity";
 import { PriceWriteLockEntity } from "./pricing/price-lock";
 import { CacheVersionEntity } from "./db/cache-versions";
+import { ShootEntity } from "./shoots/shoot.entity";
+import { CaptureDeviceEntity } from "./shoots/capture-device.entity";
+import { ShootImageEntity } from "./shoots/shoot-image.entity";
+import { AccessCodeEntity } from "./shoots/access-code.entity";
 
 export const entities = [
   SettingEntity,
@@ -55,6 +59,10 @@ export const entities = [
   LabDesignTemplateEntity,
   PriceWriteLockEntity,
   CacheVersionEntity,
+  ShootEntity,
+  CaptureDeviceEntity,
+  ShootImageEntity,
+  AccessCodeEntity,
 ];
 
 /** Opens the center's database (creating the SQLite folder if needed) and brings its schema up to date. */

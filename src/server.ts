@@ -33,6 +33,7 @@ import { startWsServer } from "./graphql/ws";
 import { INVALID_CREDENTIAL } from "./core/credentials";
 import { mountIde } from "./ide/ide";
 import { mountImageRoutes } from "./images/images.routes";
+import { mountShootUploadRoutes } from "./shoots/shoot-uploads.routes";
 import { createLogger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { answerMetrics, startMetricsListener } from "./observability/metrics-endpoint";
@@ -195,6 +196,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   // Off the public port with METRICS_PORT, and in production unless METRICS_TOKEN guards it: 404.
   if (config.metrics.onPublicPort) expressApp.get("/metrics", (req, res) => answerMetrics(config.metrics, metrics, req, res));
   mountImageRoutes(expressApp, app, { images: () => services.images, authenticate: (header, memo, ip) => identity.authenticate(header, memo, ip) });
+  mountShootUploadRoutes(expressApp, app, { devices: services.captureDevices, ingest: services.shootIngest });
   if (config.ide) mountIde(expressApp, { endpoint: "/graphql" });
   expressApp.use(
     "/graphql",

@@ -49,6 +49,10 @@ import { PrintJobsResolver } from "./dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "./labs/lab-reports.resolver";
 import { LabsAdminResolver } from "./labs/labs-admin.resolver";
 import { DesignTemplatesResolver } from "./design-templates/design-templates.resolver";
+import { ShootsService } from "./shoots/shoots.service";
+import { CaptureDevicesService } from "./shoots/capture-devices.service";
+import { ShootIngestService } from "./shoots/shoot-ingest.service";
+import { ShootsResolver } from "./shoots/shoots.resolver";
 
 export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
@@ -83,6 +87,12 @@ export interface Services {
   labReports: LabReportsService;
   labsAdmin: LabsAdminService;
   designTemplates: DesignTemplatesService;
+  /** Event photography: shoots and their images. */
+  shoots: ShootsService;
+  /** Capture devices and their keys. */
+  captureDevices: CaptureDevicesService;
+  /** What capture devices send (HTTP and FTP) becomes shoot images. */
+  shootIngest: ShootIngestService;
 }
 
 /**
@@ -108,6 +118,7 @@ export function createServices(app: AppContext): Services {
   const assignment = new AssignmentService(app, presence);
   const orderChanges = new OrderChangesService(printJobs, assignment);
   const identity = new IdentityService(app, rateLimits);
+  const captureDevices = new CaptureDevicesService(app, rateLimits);
   return {
     rateLimits,
     identity,
@@ -134,6 +145,9 @@ export function createServices(app: AppContext): Services {
     labReports,
     labsAdmin: new LabsAdminService(notifications, printJobRecords),
     designTemplates,
+    shoots: new ShootsService(),
+    captureDevices,
+    shootIngest: new ShootIngestService(app, images, captureDevices),
   };
 }
 
@@ -158,6 +172,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [LabReportsResolver, new LabReportsResolver(s.labReports)],
     [LabsAdminResolver, new LabsAdminResolver(s.labsAdmin)],
     [DesignTemplatesResolver, new DesignTemplatesResolver(s.designTemplates)],
+    [ShootsResolver, new ShootsResolver(s.shoots, s.captureDevices)],
   ]);
   return {
     get<T>(cls: abstract new (...args: never[]) => T): T {

@@ -17,6 +17,7 @@ import { PriceHistoryResolver } from "../pricing/price-history.resolver";
 import { PrintJobsResolver } from "../dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
+import { ShootsResolver } from "../shoots/shoots.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
 import { validateArgument } from "./argument-validation";
 import { authChecker } from "./auth-checker";
@@ -39,6 +40,7 @@ export const resolvers: NonEmptyArray<Function> = [
   PrintJobsResolver,
   LabReportsResolver,
   LabsAdminResolver,
+  ShootsResolver,
   DesignTemplatesResolver,
 ];
 

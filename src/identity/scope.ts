@@ -35,3 +35,9 @@ export async function managesShopAsGroup(ctx: RequestContext, em: EntityManager,
   const shop = await em.findOne(ShopEntity, { where: { id: shopId }, select: { id: true, shopGroupId: true } });
   return shop !== null && shop.shopGroupId === group;
 }
+
+/** Whether the caller administers the shop: its shop admin, its group's admin, or a center admin. */
+export async function managesShop(ctx: RequestContext, em: EntityManager, shopId: string): Promise<boolean> {
+  if (adminShopId(ctx) !== null) return adminShopId(ctx) === shopId;
+  return managesShopAsGroup(ctx, em, shopId);
+}

@@ -2,6 +2,8 @@
  * What the images' HTTP edge answers on a refusal: a status, a stable code and a message, as
  * `{ error: { code, message } }`. Raised by the upload (ImagesService) and by the form reader.
  */
+import { HttpRefusal } from "../core/http-refusal";
+
 export type ImageErrorCode =
   | "UNAUTHENTICATED"
   | "FORBIDDEN"
@@ -25,16 +27,16 @@ export type ImageErrorCode =
   | "BUSY"
   | "STORAGE_ERROR";
 
-/** A refusal with its HTTP status and stable code; the routes answer `{ error: { code, message } }`. */
-export class ImageError extends Error {
+/** A refusal of the images' edge with its HTTP status and stable code. */
+export class ImageError extends HttpRefusal {
   constructor(
-    readonly status: number,
-    readonly code: ImageErrorCode,
+    status: number,
+    override readonly code: ImageErrorCode,
     message: string,
     /** Seconds after which the same request may succeed (429, 503): sent as Retry-After. */
-    readonly retryAfterSeconds?: number,
+    retryAfterSeconds?: number,
   ) {
-    super(message);
+    super(status, code, message, retryAfterSeconds);
     this.name = "ImageError";
   }
 }

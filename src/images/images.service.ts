@@ -12,12 +12,11 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { Readable, Transform, type TransformCallback } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
 import sharp from "sharp";
 import { In, type EntityManager } from "typeorm";
 import { lockForUpdate } from "../db/locks";
-import { withTransaction } from "../db/transaction";
+import { isUniqueViolation, withTransaction } from "../db/transaction";
 import type { AppContext, Auth, RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import { imageReadRule } from "./image-access";
@@ -30,6 +29,7 @@ import { ImageEntity } from "./image.entity";
 import { IMAGE_CONTENT_TYPES, mediaType, sniffImageType, type ImageContentType } from "./image-types";
 import { ImageError, type ImageErrorCode } from "./image-errors";
 import { DecodeGate, UploadQuota, type QuotaRefusal } from "./upload-limits";
+import { ACCEPTED, TYPE_NAMES, spoolUpload, tooLarge, type Spooled } from "./image-spool";
 import { RateLimits } from "../common/rate-limits";
 import { DEFAULT_SIGNED_URL_TTL_SECONDS, type ImageUrlSigner } from "./image-urls";
 
@@ -45,10 +45,8 @@ export const IMAGE_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 /** What a print job id in a signed URL may look like (anything else is an invalid signature). */
 const JOB_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-const TYPE_NAMES: Record<ImageContentType, string> = { "image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF" };
 const SHARP_FORMATS: Record<ImageContentType, string> = { "image/jpeg": "jpeg", "image/png": "png", "image/tiff": "tiff" };
 const EXTENSIONS: Record<ImageContentType, string> = { "image/jpeg": "jpg", "image/png": "png", "image/tiff": "tif" };
-const ACCEPTED = "image/jpeg, image/png or image/tiff";
 
 // Each upload is read once from a temp file that is deleted right after: libvips' operation and
 // file caches would only keep deleted files open and hold memory.
@@ -93,14 +91,19 @@ export interface UploadResult {
   created: boolean;
 }
 
-export type Usability = { ok: true } | { ok: false; unknown: string[]; foreign: string[] };
-
-interface Spooled {
-  file: string;
-  bytes: number;
-  sha256: string;
-  type: ImageContentType;
+/** A captured image's upload (see `storeCaptured`). */
+export interface CapturedUpload {
+  /** The type the sender declared; null: judged from the bytes alone (FTP sends no type). */
+  contentType: string | null;
+  /** The length the sender announced, to refuse an oversized upload before reading it. */
+  declaredBytes?: number;
+  /** The image already stored with these bytes where this one would go, if any. */
+  existing(sha256: string): Promise<ImageEntity | null>;
+  /** Records what the new image belongs to, in the transaction that inserts its row. */
+  attach(em: EntityManager, image: ImageEntity): Promise<void>;
 }
+
+export type Usability = { ok: true } | { ok: false; unknown: string[]; foreign: string[] };
 
 export class ImagesService {
   readonly store: ImageStore;
@@ -170,7 +173,7 @@ export class ImagesService {
       if (existing && !existing.stock) throw idTaken(opts.id!);
     }
 
-    const spooled = await this.spool(body, declared as ImageContentType);
+    const spooled = await spoolUpload(body, declared as ImageContentType, this.spoolDir, this.maxBytes);
     let stored: string[] = [];
     let charged = 0;
     try {
@@ -213,6 +216,76 @@ export class ImagesService {
       for (const key of stored)
         await this.store.delete(key).catch((e) => this.app.logger.error({ err: e, key }, "could not remove an unrecorded image object"));
     }
+  }
+
+  /**
+   * Stores a captured image (a capture device's upload into a shoot) with the same checks as an
+   * upload: type from the bytes (and matching `contentType` when one was declared), size, pixels, a
+   * whole decode that makes the thumbnail. The image belongs to no person. Bytes already stored
+   * (`existing` finds them by SHA-256, before any decode) are not stored again; `attach` records what
+   * the image belongs to in the transaction that inserts its row, and a unique violation there (the
+   * same bytes stored at the same moment) answers the image that won. Nothing is left behind on a
+   * refusal.
+   */
+  async storeCaptured(body: Readable, opts: CapturedUpload): Promise<UploadResult> {
+    let declared: ImageContentType | null = null;
+    if (opts.contentType !== null) {
+      const t = mediaType(opts.contentType);
+      if (t === null || !(IMAGE_CONTENT_TYPES as readonly string[]).includes(t)) {
+        throw new ImageError(415, "UNSUPPORTED_MEDIA_TYPE", `Content-Type must be ${ACCEPTED}, got ${t === null ? "none" : JSON.stringify(t)}`);
+      }
+      declared = t as ImageContentType;
+    }
+    if (opts.declaredBytes !== undefined && opts.declaredBytes > this.maxBytes) throw tooLarge(this.maxBytes);
+    const spooled = await spoolUpload(body, declared, this.spoolDir, this.maxBytes);
+    let stored: string[] = [];
+    try {
+      const known = await opts.existing(spooled.sha256);
+      if (known) return { image: known, created: false };
+      const { width, height, thumbnail } = await this.gated(() => this.inspect(spooled));
+      const id = newImageId();
+      const key = storageKey(id);
+      stored = [key, thumbnailKey(key)];
+      await this.store.put(key, fs.createReadStream(spooled.file));
+      await this.store.put(thumbnailKey(key), Readable.from([thumbnail]));
+      const row = Object.assign(new ImageEntity(), {
+        id,
+        ownerUserId: null,
+        stock: false,
+        contentType: spooled.type,
+        bytes: spooled.bytes,
+        sha256: spooled.sha256,
+        width,
+        height,
+        storageKey: key,
+        createdAt: new Date(),
+      });
+      try {
+        await withTransaction(this.app.ds, async (em) => {
+          await em.getRepository(ImageEntity).insert(row);
+          await opts.attach(em, row);
+        });
+      } catch (e) {
+        const winner = isUniqueViolation(e) ? await opts.existing(spooled.sha256) : null;
+        if (!winner) throw e;
+        return { image: winner, created: false };
+      }
+      stored = [];
+      this.app.logger.info({ event: "image_captured", imageId: id, bytes: spooled.bytes, contentType: spooled.type }, "captured image stored");
+      return { image: row, created: true };
+    } finally {
+      await fsp.rm(spooled.file, { force: true });
+      for (const key of stored)
+        await this.store.delete(key).catch((e) => this.app.logger.error({ err: e, key }, "could not remove an unrecorded image object"));
+    }
+  }
+
+  /**
+   * Removes images' bytes (originals and thumbnails) from the store. The caller has removed their
+   * rows first, so that no row ever names missing bytes (a leftover object is only space).
+   */
+  async removeStored(images: readonly Pick<ImageEntity, "id" | "storageKey">[]): Promise<void> {
+    for (const img of images) await this.forget(img.storageKey);
   }
 
   /**
@@ -330,84 +403,6 @@ export class ImagesService {
       return null;
     }
     return auth.user.id;
-  }
-
-  /**
-   * Copies the body to a temp file while hashing and counting it. The type is checked from the
-   * first bytes as soon as they arrive, and the size as it grows, so a wrong or oversized upload is
-   * refused without reading the rest.
-   */
-  private async spool(body: Readable, declared: ImageContentType): Promise<Spooled> {
-    // A body that failed while the checks above awaited will send no more events: refuse it now.
-    if (body.destroyed) throw aborted(body.errored);
-    const file = path.join(this.spoolDir, `upload-${randomBytes(12).toString("hex")}`);
-    const hash = createHash("sha256");
-    const maxBytes = this.maxBytes;
-    let bytes = 0;
-    let head: Buffer | null = Buffer.alloc(0);
-    const checkHead = (final: boolean): ImageError | null => {
-      if (head === null || (!final && head.length < 8)) return null;
-      const sniffed = sniffImageType(head);
-      head = null;
-      if (sniffed === null) {
-        return bytes === 0
-          ? new ImageError(400, "EMPTY_BODY", "The body is empty: send the image's bytes")
-          : new ImageError(415, "UNSUPPORTED_MEDIA_TYPE", `The body is not a JPEG, PNG or TIFF image (judged from its first bytes); accepted: ${ACCEPTED}`);
-      }
-      if (sniffed !== declared) {
-        return new ImageError(415, "UNSUPPORTED_MEDIA_TYPE", `The body is a ${TYPE_NAMES[sniffed]} image but Content-Type says ${declared}`);
-      }
-      return null;
-    };
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-        bytes += chunk.length;
-        if (bytes > maxBytes) return done(tooLarge(maxBytes));
-        if (head !== null) head = Buffer.concat([head, chunk.subarray(0, 16)]);
-        const bad = checkHead(false);
-        if (bad) return done(bad);
-        hash.update(chunk);
-        done(null, chunk);
-      },
-      flush(done: TransformCallback) {
-        done(checkHead(true));
-      },
-    });
-
-    // The body is watched from the first moment, before any await: it may fail while the spool file
-    // is being made; the meter then holds the error, and pipeline() reports it from the destroyed stream.
-    meter.on("error", () => undefined);
-
-    // The body is piped, not handed to pipeline(): pipeline would destroy it on a refusal, and
-    // destroying an HTTP request closes the socket before the refusal can be answered.
-    let ended = false;
-    const onEnd = () => {
-      ended = true;
-    };
-    const onError = (e: unknown) => meter.destroy(aborted(e));
-    const onClose = () => {
-      if (!ended) meter.destroy(aborted(null));
-    };
-    body.on("end", onEnd);
-    body.on("error", onError);
-    body.on("close", onClose);
-    // The file exists before any byte is read, so removing it by name on a failure always works,
-    // whatever the write stream still does with its descriptor.
-    await fsp.mkdir(this.spoolDir, { recursive: true });
-    const fh = await fsp.open(file, "wx", 0o640);
-    body.pipe(meter);
-    try {
-      await pipeline(meter, fh.createWriteStream());
-    } catch (e) {
-      body.unpipe(meter);
-      await fsp.rm(file, { force: true });
-      throw e;
-    } finally {
-      body.off("end", onEnd);
-      body.off("error", onError);
-      body.off("close", onClose);
-    }
-    return { file, bytes, sha256: hash.digest("hex"), type: declared };
   }
 
   /** Decodes the spooled image once: its pixel size, and its thumbnail (which proves it whole). */
@@ -544,22 +539,12 @@ function thumbnailPipeline(img: sharp.Sharp): sharp.Sharp {
     .jpeg({ quality: 80 });
 }
 
-function tooLarge(maxBytes: number): ImageError {
-  return new ImageError(413, "PAYLOAD_TOO_LARGE", `An image may have at most ${maxBytes} bytes (${(maxBytes / 1024 / 1024).toFixed(1)} MiB)`);
-}
-
 function quotaError(r: QuotaRefusal): ImageError {
   return new ImageError(429, r.code, r.message, r.retryAfterSeconds);
 }
 
 function idTaken(id: string): ImageError {
   return new ImageError(409, "IMAGE_ID_TAKEN", `Image ${id} is a customer's image; a stock image cannot replace it`);
-}
-
-function aborted(e: unknown): Error {
-  if (e instanceof ImageError) return e;
-  const detail = e instanceof Error ? `: ${e.message}` : "";
-  return new ImageError(400, "CLIENT_ABORTED", `The upload ended before the body was complete${detail}`);
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {

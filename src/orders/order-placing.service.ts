@@ -70,6 +70,7 @@ export class OrderPlacingService {
       shopId: chosen.shopId,
       shopGroupId: chosen.shopGroupId,
       labId: null,
+      shootId: null,
       requestJson: JSON.stringify({ shopId: input.shopId ?? null, labId: input.labId ?? null, fulfilment: input.fulfilment ?? null }),
       quoteJson: JSON.stringify(quote),
       quoteTotal: quote.total,

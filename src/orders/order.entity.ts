@@ -29,6 +29,10 @@ export class OrderEntity {
   @Column({ name: "shop_group_id", type: "varchar", length: 64, nullable: true })
   shopGroupId!: string | null;
 
+  /** For first prints and reorders: the shoot their images come from. */
+  @Column({ name: "shoot_id", type: "varchar", length: 64, nullable: true })
+  shootId!: string | null;
+
   @Column({ name: "lab_id", type: "varchar", length: 64, nullable: true })
   labId!: string | null;
 

@@ -20,6 +20,7 @@ const ORDER_COLUMNS = {
   shopId: "shop_id",
   shopGroupId: "shop_group_id",
   labId: "lab_id",
+  shootId: "shoot_id",
   requestJson: "request_json",
   quoteJson: "quote_json",
   quoteTotal: "quote_total",
@@ -126,6 +127,7 @@ export function orderFromRow(row: Record<string, unknown>): OrderEntity {
   o.shopId = textOrNull(row.shop_id);
   o.shopGroupId = textOrNull(row.shop_group_id);
   o.labId = textOrNull(row.lab_id);
+  o.shootId = textOrNull(row.shoot_id);
   o.requestJson = String(row.request_json);
   o.quoteJson = textOrNull(row.quote_json);
   o.quoteTotal = row.quote_total === null || row.quote_total === undefined ? null : toSafeInteger(row.quote_total, "quote_total");
