@@ -53,6 +53,8 @@ import { ShootsService } from "./shoots/shoots.service";
 import { CaptureDevicesService } from "./shoots/capture-devices.service";
 import { ShootIngestService } from "./shoots/shoot-ingest.service";
 import { ShootsResolver } from "./shoots/shoots.resolver";
+import { AccessCodesService } from "./shoots/access-codes.service";
+import { AccessCodesResolver } from "./shoots/access-codes.resolver";
 
 export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
@@ -93,6 +95,8 @@ export interface Services {
   captureDevices: CaptureDevicesService;
   /** What capture devices send (HTTP and FTP) becomes shoot images. */
   shootIngest: ShootIngestService;
+  /** Access codes and the galleries they open. */
+  accessCodes: AccessCodesService;
 }
 
 /**
@@ -148,6 +152,7 @@ export function createServices(app: AppContext): Services {
     shoots: new ShootsService(),
     captureDevices,
     shootIngest: new ShootIngestService(app, images, captureDevices),
+    accessCodes: new AccessCodesService(app, rateLimits, imageUrls),
   };
 }
 
@@ -173,6 +178,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [LabsAdminResolver, new LabsAdminResolver(s.labsAdmin)],
     [DesignTemplatesResolver, new DesignTemplatesResolver(s.designTemplates)],
     [ShootsResolver, new ShootsResolver(s.shoots, s.captureDevices)],
+    [AccessCodesResolver, new AccessCodesResolver(s.accessCodes)],
   ]);
   return {
     get<T>(cls: abstract new (...args: never[]) => T): T {
