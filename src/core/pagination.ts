@@ -1,7 +1,8 @@
 /**
- * One pagination style for every list that grows (Relay connections): newest first, ordered by an
- * instant with the id as tie-breaker, `first` bounded, `after` an opaque cursor naming the last row
- * seen. A page is read in one statement (one row more than asked tells whether another page follows).
+ * One pagination style for every list that grows (Relay connections): `first` bounded, `after` an
+ * opaque cursor naming the last row seen. Histories (`keysetPage`) go newest first, ordered by an
+ * instant with the id as tie-breaker, a page read in one statement (one row more than asked tells
+ * whether another page follows); lists that their plain field reads whole (`listPage`) go by key.
  */
 import { Brackets, type ObjectLiteral, type SelectQueryBuilder } from "typeorm";
 import { badInput } from "../common/errors";
