@@ -64,33 +64,29 @@ beforeAll(async () => {
   c = await startCenter();
   Object.assign(t, await loginPeople(c, ["center", "customer", "groupA", "groupB", "shop1", "shop2"]));
   t.lab01 = LAB01_KEY;
-  await c.ds
-    .getRepository(DesignTemplateEntity)
-    .insert(
-      ["DT-C", "DT-A", "DT-B"].map((id) => ({
-        id,
-        name: `Frame ${id}`,
-        preview: "data:image/png;base64,iVBORw0KGgo=",
-        sha256: "a".repeat(64),
-        size: 10,
-        updatedAt: AT,
-      })),
-    );
+  await c.ds.getRepository(DesignTemplateEntity).insert(
+    ["DT-C", "DT-A", "DT-B"].map((id) => ({
+      id,
+      name: `Frame ${id}`,
+      preview: "data:image/png;base64,iVBORw0KGgo=",
+      sha256: "a".repeat(64),
+      size: 10,
+      updatedAt: AT,
+    })),
+  );
   await c.ds
     .getRepository(LabDesignTemplateEntity)
     .insert(["DT-C", "DT-A"].map((designTemplateId) => ({ labId: "LAB01", designTemplateId, sha256: "a".repeat(64), reportedAt: AT })));
-  await c.ds
-    .getRepository(ShopPriceAllowanceEntity)
-    .insert(
-      ["P03", "P01", "P02"].map((productId) => ({
-        shopId: "SP01",
-        productId,
-        minBasicCharge: 0,
-        maxBasicCharge: 1000,
-        minAmountCharge: 0,
-        maxAmountCharge: 1000,
-      })),
-    );
+  await c.ds.getRepository(ShopPriceAllowanceEntity).insert(
+    ["P03", "P01", "P02"].map((productId) => ({
+      shopId: "SP01",
+      productId,
+      minBasicCharge: 0,
+      maxBasicCharge: 1000,
+      minAmountCharge: 0,
+      maxAmountCharge: 1000,
+    })),
+  );
   for (const label of ["second", "third"]) {
     const r = await c.gql(`mutation($l: String!) { createLabApiKey(labId: "LAB01", label: $l) { errors { code } } }`, { l: label }, t.center);
     expect(r.data!.createLabApiKey.errors).toEqual([]);
@@ -159,18 +155,16 @@ describe("paging through each list", () => {
     const first = await c.gql(connQuery(l), { first: 2 }, t.center);
     const page = first.data![l.conn] as Page;
     expect(page.edges.map((e) => e.node.id)).toEqual(["DT-A", "DT-B"]);
-    await c.ds
-      .getRepository(DesignTemplateEntity)
-      .insert(
-        ["DT-0", "DT-BB"].map((id) => ({
-          id,
-          name: `Frame ${id}`,
-          preview: "data:image/png;base64,iVBORw0KGgo=",
-          sha256: "a".repeat(64),
-          size: 10,
-          updatedAt: AT,
-        })),
-      );
+    await c.ds.getRepository(DesignTemplateEntity).insert(
+      ["DT-0", "DT-BB"].map((id) => ({
+        id,
+        name: `Frame ${id}`,
+        preview: "data:image/png;base64,iVBORw0KGgo=",
+        sha256: "a".repeat(64),
+        size: 10,
+        updatedAt: AT,
+      })),
+    );
     try {
       const next = await c.gql(connQuery(l), { first: 10, after: page.pageInfo.endCursor }, t.center);
       expect((next.data![l.conn] as Page).edges.map((e) => e.node.id)).toEqual(["DT-BB", "DT-C"]);
