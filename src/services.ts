@@ -36,9 +36,11 @@ import { MariaDbPrintJobStore } from "./dispatch/print-job-store.mariadb";
 import { ImageUrlSigner } from "./images/image-urls";
 import { CatalogAdminResolver } from "./catalog/catalog-admin.resolver";
 import { CatalogResolver } from "./catalog/catalog.resolver";
+import { ShopGroupsResolver } from "./catalog/shop-groups.resolver";
 import { IdentityResolver } from "./identity/identity.resolver";
 import { CustomerAccountsResolver } from "./identity/customer-accounts.resolver";
 import { NotificationsResolver } from "./notifications/notifications.resolver";
+import { NotificationLinksResolver } from "./notifications/notification-links.resolver";
 import { PricingResolver } from "./pricing/pricing.resolver";
 import { OrdersResolver } from "./orders/orders.resolver";
 import { OrderItemsResolver } from "./orders/order-items.resolver";
@@ -166,8 +168,10 @@ export function createResolvers(s: Services): ResolverInstances {
     [IdentityResolver, new IdentityResolver(s.identity, s.labKeys, s.users)],
     [CustomerAccountsResolver, new CustomerAccountsResolver(s.accounts)],
     [CatalogResolver, new CatalogResolver(s.catalog)],
+    [ShopGroupsResolver, new ShopGroupsResolver(s.catalog)],
     [CatalogAdminResolver, new CatalogAdminResolver(s.chargedImagesAdmin, s.productsAdmin, s.shopsAdmin)],
     [NotificationsResolver, new NotificationsResolver(s.notifications)],
+    [NotificationLinksResolver, new NotificationLinksResolver(s.catalog, s.orders)],
     [PricingResolver, new PricingResolver(s.priceAdmin, s.pricing)],
     [OrdersResolver, new OrdersResolver(s.orderChanges, s.orderPlacing, s.orders, s.catalog)],
     [PriceHistoryResolver, new PriceHistoryResolver()],

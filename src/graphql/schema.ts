@@ -6,9 +6,11 @@ import { lexicographicSortSchema, printSchema, type GraphQLObjectType, type Grap
 import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { CatalogAdminResolver } from "../catalog/catalog-admin.resolver";
 import { CatalogResolver } from "../catalog/catalog.resolver";
+import { ShopGroupsResolver } from "../catalog/shop-groups.resolver";
 import { IdentityResolver } from "../identity/identity.resolver";
 import { CustomerAccountsResolver } from "../identity/customer-accounts.resolver";
 import { NotificationsResolver } from "../notifications/notifications.resolver";
+import { NotificationLinksResolver } from "../notifications/notification-links.resolver";
 import { PricingResolver } from "../pricing/pricing.resolver";
 import { OrdersResolver } from "../orders/orders.resolver";
 import { OrderItemsResolver } from "../orders/order-items.resolver";
@@ -31,8 +33,10 @@ export const resolvers: NonEmptyArray<Function> = [
   IdentityResolver,
   CustomerAccountsResolver,
   CatalogResolver,
+  ShopGroupsResolver,
   CatalogAdminResolver,
   NotificationsResolver,
+  NotificationLinksResolver,
   PricingResolver,
   OrdersResolver,
   OrderItemsResolver,
