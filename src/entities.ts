@@ -26,6 +26,7 @@ import { PriceRowEntity } from "./pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "./pricing/shop-price-allowance.entity";
 import { PriceWriteLockEntity } from "./pricing/price-lock";
 import { CacheVersionEntity } from "./db/cache-versions";
+import { ShipmentEntity } from "./shipping/shipment.entity";
 
 export const entities = [
   SettingEntity,
@@ -55,6 +56,7 @@ export const entities = [
   LabDesignTemplateEntity,
   PriceWriteLockEntity,
   CacheVersionEntity,
+  ShipmentEntity,
 ];
 
 /** Opens the center's database (creating the SQLite folder if needed) and brings its schema up to date. */

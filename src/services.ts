@@ -49,6 +49,8 @@ import { PrintJobsResolver } from "./dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "./labs/lab-reports.resolver";
 import { LabsAdminResolver } from "./labs/labs-admin.resolver";
 import { DesignTemplatesResolver } from "./design-templates/design-templates.resolver";
+import { ShippingService } from "./shipping/shipping.service";
+import { OrderShipmentResolver, ShippingResolver } from "./shipping/shipping.resolver";
 
 export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
@@ -83,6 +85,8 @@ export interface Services {
   labReports: LabReportsService;
   labsAdmin: LabsAdminService;
   designTemplates: DesignTemplatesService;
+  /** Shipments of delivery orders (made when printed, moved by the shipping terminal) and pickup orders collected. */
+  shipping: ShippingService;
 }
 
 /**
@@ -102,11 +106,14 @@ export function createServices(app: AppContext): Services {
   const printJobRecords = new PrintJobRecordsService();
   const labReports = new LabReportsService(presence, printJobRecords);
   const designTemplates = new DesignTemplatesService(app, notifications);
-  const printJobLifecycle = new PrintJobLifecycleService(printJobStore, orders, imageUrls, labReports, designTemplates, notifications);
+  const catalog = new CatalogService();
+  // Dispatch tells shipping, in the transaction of the completion, that an order was printed.
+  const shipping = new ShippingService(orders, catalog);
+  const printJobLifecycle = new PrintJobLifecycleService(printJobStore, orders, imageUrls, labReports, designTemplates, notifications, shipping);
   const printJobs = new PrintJobsService(printJobStore, orders, presence, printJobLifecycle);
   const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
   const assignment = new AssignmentService(app, presence);
-  const orderChanges = new OrderChangesService(printJobs, assignment);
+  const orderChanges = new OrderChangesService(printJobs, assignment, orders);
   const identity = new IdentityService(app, rateLimits);
   return {
     rateLimits,
@@ -114,7 +121,7 @@ export function createServices(app: AppContext): Services {
     accounts: new CustomerAccountsService(app, rateLimits, identity),
     users: new UsersService(),
     labKeys: new LabKeysService(),
-    catalog: new CatalogService(),
+    catalog,
     shopsAdmin: new ShopsAdminService(orders, notifications),
     productsAdmin: new ProductsAdminService(orders, notifications),
     chargedImagesAdmin: new ChargedImagesAdminService(notifications),
@@ -134,6 +141,7 @@ export function createServices(app: AppContext): Services {
     labReports,
     labsAdmin: new LabsAdminService(notifications, printJobRecords),
     designTemplates,
+    shipping,
   };
 }
 
@@ -158,6 +166,8 @@ export function createResolvers(s: Services): ResolverInstances {
     [LabReportsResolver, new LabReportsResolver(s.labReports)],
     [LabsAdminResolver, new LabsAdminResolver(s.labsAdmin)],
     [DesignTemplatesResolver, new DesignTemplatesResolver(s.designTemplates)],
+    [ShippingResolver, new ShippingResolver(s.shipping)],
+    [OrderShipmentResolver, new OrderShipmentResolver(s.shipping)],
   ]);
   return {
     get<T>(cls: abstract new (...args: never[]) => T): T {

@@ -18,6 +18,7 @@ import { PrintJobsResolver } from "../dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
+import { OrderShipmentResolver, ShippingResolver } from "../shipping/shipping.resolver";
 import { validateArgument } from "./argument-validation";
 import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./scalars";
@@ -40,6 +41,8 @@ export const resolvers: NonEmptyArray<Function> = [
   LabReportsResolver,
   LabsAdminResolver,
   DesignTemplatesResolver,
+  ShippingResolver,
+  OrderShipmentResolver,
 ];
 
 let built: Promise<GraphQLSchema> | null = null;

@@ -7,6 +7,7 @@ import { DesignTemplates1764400000000 } from "./1764400000000-design-templates";
 import { ClaimKeys1764500000000 } from "./1764500000000-claim-keys";
 import { WriteLocksAndCacheVersions1764610000000 } from "./1764610000000-write-locks-and-cache-versions";
 import { SessionVersions1764620000000 } from "./1764620000000-session-versions";
+import { Shipments1764900000000 } from "./1764900000000-shipments";
 
 export const migrations = [
   Initial1764000000000,
@@ -17,4 +18,5 @@ export const migrations = [
   ClaimKeys1764500000000,
   WriteLocksAndCacheVersions1764610000000,
   SessionVersions1764620000000,
+  Shipments1764900000000,
 ];
