@@ -30,6 +30,7 @@ import { ShootEntity } from "./shoots/shoot.entity";
 import { CaptureDeviceEntity } from "./shoots/capture-device.entity";
 import { ShootImageEntity } from "./shoots/shoot-image.entity";
 import { AccessCodeEntity } from "./shoots/access-code.entity";
+import { ShipmentEntity } from "./shipping/shipment.entity";
 
 export const entities = [
   SettingEntity,
@@ -63,6 +64,7 @@ export const entities = [
   CaptureDeviceEntity,
   ShootImageEntity,
   AccessCodeEntity,
+  ShipmentEntity,
 ];
 
 /** Opens the center's database (creating the SQLite folder if needed) and brings its schema up to date. */

@@ -57,6 +57,8 @@ import { ShootIngestService } from "./shoots/shoot-ingest.service";
 import { ShootsResolver } from "./shoots/shoots.resolver";
 import { AccessCodesService } from "./shoots/access-codes.service";
 import { AccessCodesResolver } from "./shoots/access-codes.resolver";
+import { ShippingService } from "./shipping/shipping.service";
+import { OrderShipmentResolver, ShippingResolver } from "./shipping/shipping.resolver";
 
 export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
@@ -99,6 +101,8 @@ export interface Services {
   shootIngest: ShootIngestService;
   /** Access codes and the galleries they open. */
   accessCodes: AccessCodesService;
+  /** Shipments of delivery orders (made when printed, moved by the shipping terminal) and pickup orders collected. */
+  shipping: ShippingService;
 }
 
 /**
@@ -118,11 +122,14 @@ export function createServices(app: AppContext): Services {
   const printJobRecords = new PrintJobRecordsService();
   const labReports = new LabReportsService(presence, printJobRecords);
   const designTemplates = new DesignTemplatesService(app, notifications);
-  const printJobLifecycle = new PrintJobLifecycleService(printJobStore, orders, imageUrls, labReports, designTemplates, notifications);
+  const catalog = new CatalogService();
+  // Dispatch tells shipping, in the transaction of the completion, that an order was printed.
+  const shipping = new ShippingService(orders, catalog);
+  const printJobLifecycle = new PrintJobLifecycleService(printJobStore, orders, imageUrls, labReports, designTemplates, notifications, shipping);
   const printJobs = new PrintJobsService(printJobStore, orders, presence, printJobLifecycle);
   const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
   const assignment = new AssignmentService(app, presence);
-  const orderChanges = new OrderChangesService(printJobs, assignment);
+  const orderChanges = new OrderChangesService(printJobs, assignment, orders);
   const identity = new IdentityService(app, rateLimits);
   const captureDevices = new CaptureDevicesService(app, rateLimits);
   return {
@@ -131,7 +138,7 @@ export function createServices(app: AppContext): Services {
     accounts: new CustomerAccountsService(app, rateLimits, identity),
     users: new UsersService(),
     labKeys: new LabKeysService(),
-    catalog: new CatalogService(),
+    catalog,
     shopsAdmin: new ShopsAdminService(orders, notifications),
     productsAdmin: new ProductsAdminService(orders, notifications),
     chargedImagesAdmin: new ChargedImagesAdminService(notifications),
@@ -155,6 +162,7 @@ export function createServices(app: AppContext): Services {
     captureDevices,
     shootIngest: new ShootIngestService(app, images, captureDevices),
     accessCodes: new AccessCodesService(app, rateLimits, imageUrls),
+    shipping,
   };
 }
 
@@ -183,6 +191,8 @@ export function createResolvers(s: Services): ResolverInstances {
     [DesignTemplatesResolver, new DesignTemplatesResolver(s.designTemplates)],
     [ShootsResolver, new ShootsResolver(s.shoots, s.captureDevices)],
     [AccessCodesResolver, new AccessCodesResolver(s.accessCodes)],
+    [ShippingResolver, new ShippingResolver(s.shipping)],
+    [OrderShipmentResolver, new OrderShipmentResolver(s.shipping)],
   ]);
   return {
     get<T>(cls: abstract new (...args: never[]) => T): T {

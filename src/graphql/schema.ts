@@ -22,6 +22,7 @@ import { LabsAdminResolver } from "../labs/labs-admin.resolver";
 import { ShootsResolver } from "../shoots/shoots.resolver";
 import { AccessCodesResolver } from "../shoots/access-codes.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
+import { OrderShipmentResolver, ShippingResolver } from "../shipping/shipping.resolver";
 import { validateArgument } from "./argument-validation";
 import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./scalars";
@@ -48,6 +49,8 @@ export const resolvers: NonEmptyArray<Function> = [
   ShootsResolver,
   AccessCodesResolver,
   DesignTemplatesResolver,
+  ShippingResolver,
+  OrderShipmentResolver,
 ];
 
 let built: Promise<GraphQLSchema> | null = null;

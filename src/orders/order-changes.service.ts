@@ -13,15 +13,15 @@ import type { RequestContext } from "../core/request-context";
 import type { UserEntity } from "../identity/user.entity";
 import type { QuoteView } from "../pricing/pricing.service";
 import type { AssignmentDecision } from "../assignment/lab-ranking";
-import { nextStatus, type OrderEvent } from "./order-state";
+import { nextStatus } from "./order-state";
 import { OrderEntity, SubOrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
-import { updateOrderAt } from "./order.rows";
 import { adminManagesShop, orderInScope, person } from "./order-access";
 import { assignmentRequest, illegal, stored, transitionPatch, type StoredAssignment } from "./order-rules";
 import type { ConfirmPlan } from "../dispatch/print-jobs.service";
 import type { PrintJobsService } from "../dispatch/print-jobs.service";
 import type { AssignmentService } from "../assignment/assignment.service";
+import type { OrdersService } from "./orders.service";
 
 /**
  * How much of the orders it placed a process remembers until they are confirmed (the characters of
@@ -36,12 +36,13 @@ export class OrderChangesService {
   constructor(
     private readonly printJobs: PrintJobsService,
     private readonly assignment: AssignmentService,
+    private readonly orders: OrdersService,
   ) {}
 
   /**
    * The orders placed through this process and not yet confirmed, as committed, forgotten once
    * their quote expires. The UPDATE that confirms one requires its version to be the one
-   * remembered; every change to an order raises it (see `transition` and order.rows).
+   * remembered; every change to an order raises it (see OrdersService.transition and order.rows).
    */
   private readonly quoted = new LRUCache<string, OrderEntity>({
     maxSize: REMEMBERED_QUOTES_SIZE,
@@ -159,19 +160,6 @@ export class OrderChangesService {
     return subs.map((s) => ({ serviceId: s.serviceId, sheets: s.sheets }));
   }
 
-  /**
-   * Moves an order through the transition table with a conditional update on its version: if
-   * anyone changed it meanwhile, nothing is written and the caller's transaction rolls back.
-   */
-  async transition(em: EntityManager, order: OrderEntity, events: OrderEvent[], changes: Partial<OrderEntity> = {}): Promise<void> {
-    const move = transitionPatch(order, events, changes, new Date());
-    if ("errors" in move) throw new RollbackWithErrors(move.errors);
-    if (!(await updateOrderAt(em, order.id, order.version, move.patch))) {
-      throw new RollbackWithErrors([userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])]);
-    }
-    Object.assign(order, move.patch);
-  }
-
   // ---------------------------------------------------------------- cancelling and moving
 
   async cancel(ctx: RequestContext, orderId: string): Promise<Outcome<OrderEntity>> {
@@ -180,7 +168,7 @@ export class OrderChangesService {
       if (nextStatus(order.status, "CANCEL") === null) throw new RollbackWithErrors([illegal(order.status, "CANCEL", ["orderId"])]);
       // The queued job is withdrawn with a conditional update: if the lab claimed it meanwhile, it is printing.
       if (!(await this.printJobs.withdraw(tx, orderId, "order cancelled"))) throw new RollbackWithErrors([illegal("PRINTING", "CANCEL", ["orderId"])]);
-      await this.transition(tx.em, order, ["CANCEL"]);
+      await this.orders.transition(tx.em, order, ["CANCEL"]);
       tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
       return order;
     });
@@ -205,7 +193,7 @@ export class OrderChangesService {
         ]),
         rule: "REASSIGNED",
       };
-      await this.transition(tx.em, order, ["REASSIGN"], { labId, assignmentJson: JSON.stringify(record) });
+      await this.orders.transition(tx.em, order, ["REASSIGN"], { labId, assignmentJson: JSON.stringify(record) });
       return order;
     });
   }

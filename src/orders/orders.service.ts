@@ -16,8 +16,11 @@ import { UserEntity } from "../identity/user.entity";
 import type { OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import { adminManagesShop, person, placedHere } from "./order-access";
-import { decodeCursor } from "./order-rules";
+import { decodeCursor, transitionPatch } from "./order-rules";
 import { fulfilmentOf, type FulfilmentView } from "./order-fulfilment";
+import { updateOrderAt } from "./order.rows";
+import type { OrderEvent } from "./order-state";
+import { forUpdate } from "../db/locks";
 
 export interface OrderPage {
   orders: OrderEntity[];
@@ -213,6 +216,40 @@ export class OrdersService {
   fulfilment(ctx: RequestContext, order: OrderEntity): FulfilmentView | null {
     if (ctx.auth.kind === "lab" && order.labId !== ctx.auth.labId) return null;
     return order.requestJson ? fulfilmentOf(order.requestJson) : null;
+  }
+
+  /**
+   * The handover as the customer gave it, whoever asks (for the center's own decisions, such as
+   * whether a printed order is shipped); callers see it through `fulfilment`.
+   */
+  handover(order: OrderEntity): FulfilmentView | null {
+    return order.requestJson ? fulfilmentOf(order.requestJson) : null;
+  }
+
+  // ---------------------------------------------------------------- changing (for other domains)
+
+  /** The order, read to be changed in this transaction (its row held until commit on MySQL/MariaDB); null when unknown. */
+  async readForChange(em: EntityManager, orderId: string): Promise<OrderEntity | null> {
+    return em.findOne(OrderEntity, { where: { id: orderId }, ...forUpdate(em) });
+  }
+
+  /** Whether the calling admin administers the order's shop (a center admin: every order); never a customer or a lab. */
+  async adminInScope(ctx: RequestContext, em: EntityManager, order: OrderEntity): Promise<boolean> {
+    if (ctx.auth.kind !== "user" || ctx.auth.user.role === Role.GENERAL_USER || !order.shopId) return false;
+    return adminManagesShop(ctx, em, order.shopId);
+  }
+
+  /**
+   * Moves an order through the transition table with a conditional update on its version: if
+   * anyone changed it meanwhile, nothing is written and the caller's transaction rolls back.
+   */
+  async transition(em: EntityManager, order: OrderEntity, events: OrderEvent[], changes: Partial<OrderEntity> = {}): Promise<void> {
+    const move = transitionPatch(order, events, changes, new Date());
+    if ("errors" in move) throw new RollbackWithErrors(move.errors);
+    if (!(await updateOrderAt(em, order.id, order.version, move.patch))) {
+      throw new RollbackWithErrors([userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])]);
+    }
+    Object.assign(order, move.patch);
   }
 
   /** Whether the caller may read an order's assignment decision: admins in scope. */
