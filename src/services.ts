@@ -53,6 +53,9 @@ import { ShootsService } from "./shoots/shoots.service";
 import { CaptureDevicesService } from "./shoots/capture-devices.service";
 import { ShootIngestService } from "./shoots/shoot-ingest.service";
 import { ShootsResolver } from "./shoots/shoots.resolver";
+import { FirstPrintsService } from "./shoots/first-prints.service";
+import { FirstPrintsResolver } from "./shoots/first-prints.resolver";
+import { ShootRetention } from "./shoots/retention";
 
 export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
@@ -93,6 +96,10 @@ export interface Services {
   captureDevices: CaptureDevicesService;
   /** What capture devices send (HTTP and FTP) becomes shoot images. */
   shootIngest: ShootIngestService;
+  /** First prints of a shoot at its first-print lab. */
+  firstPrints: FirstPrintsService;
+  /** The sweep that removes shoot images after their retention (started by the server). */
+  shootRetention: ShootRetention;
 }
 
 /**
@@ -119,6 +126,7 @@ export function createServices(app: AppContext): Services {
   const orderChanges = new OrderChangesService(printJobs, assignment);
   const identity = new IdentityService(app, rateLimits);
   const captureDevices = new CaptureDevicesService(app, rateLimits);
+  const orderPlacing = new OrderPlacingService(pricing, designTemplates, orderChanges, images, assignment);
   return {
     rateLimits,
     identity,
@@ -137,7 +145,7 @@ export function createServices(app: AppContext): Services {
     presence,
     assignment,
     orders,
-    orderPlacing: new OrderPlacingService(pricing, designTemplates, orderChanges, images, assignment),
+    orderPlacing,
     orderChanges,
     printJobStore,
     printJobs,
@@ -148,6 +156,8 @@ export function createServices(app: AppContext): Services {
     shoots: new ShootsService(),
     captureDevices,
     shootIngest: new ShootIngestService(app, images, captureDevices),
+    firstPrints: new FirstPrintsService(orderPlacing),
+    shootRetention: new ShootRetention(images, notifications, orders),
   };
 }
 
@@ -173,6 +183,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [LabsAdminResolver, new LabsAdminResolver(s.labsAdmin)],
     [DesignTemplatesResolver, new DesignTemplatesResolver(s.designTemplates)],
     [ShootsResolver, new ShootsResolver(s.shoots, s.captureDevices)],
+    [FirstPrintsResolver, new FirstPrintsResolver(s.firstPrints)],
   ]);
   return {
     get<T>(cls: abstract new (...args: never[]) => T): T {

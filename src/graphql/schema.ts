@@ -18,6 +18,7 @@ import { PrintJobsResolver } from "../dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
 import { ShootsResolver } from "../shoots/shoots.resolver";
+import { FirstPrintsResolver } from "../shoots/first-prints.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
 import { validateArgument } from "./argument-validation";
 import { authChecker } from "./auth-checker";
@@ -41,6 +42,7 @@ export const resolvers: NonEmptyArray<Function> = [
   LabReportsResolver,
   LabsAdminResolver,
   ShootsResolver,
+  FirstPrintsResolver,
   DesignTemplatesResolver,
 ];
 
