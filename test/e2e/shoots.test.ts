@@ -9,6 +9,7 @@ import { ShootEntity } from "../../src/shoots/shoot.entity";
 import { ShootImageEntity } from "../../src/shoots/shoot-image.entity";
 import { loginPeople, startCenter, type TestCenter } from "../support/center";
 import { imageStore, makePng } from "../support/images";
+import { CREATE_SHOOT, newDevice as newDeviceAs, newShoot as newShootAs, uploadToShoot } from "../support/shoots";
 
 let c: TestCenter;
 let t: Record<string, string>;
@@ -21,27 +22,9 @@ afterAll(async () => {
   await c?.stop();
 });
 
-const CREATE_SHOOT = `mutation($input: ShootInput!) { createShoot(input: $input) { shoot { id shopId name firstPrintLabId availableUntil imageCount } errors { code field } } }`;
-const CREATE_DEVICE = `mutation($shopId: ID!, $name: String!) { createCaptureDevice(shopId: $shopId, name: $name) { device { id shopId name revoked } key errors { code field } } }`;
-
-async function newShoot(bearer: string, input: Record<string, unknown>): Promise<any> {
-  const r = await c.gql(CREATE_SHOOT, { input }, bearer);
-  expect(r.errors).toBeUndefined();
-  return r.data!.createShoot;
-}
-
-async function newDevice(bearer: string, shopId: string): Promise<{ id: string; key: string }> {
-  const r = await c.gql(CREATE_DEVICE, { shopId, name: "Camera A" }, bearer);
-  expect(r.data!.createCaptureDevice.errors).toEqual([]);
-  return { id: r.data!.createCaptureDevice.device.id, key: r.data!.createCaptureDevice.key };
-}
-
-async function upload(shootId: string, key: string | null, bytes: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const h: Record<string, string> = { "content-type": "image/png", ...headers };
-  if (key) h.authorization = `Bearer ${key}`;
-  const res = await fetch(`${c.url}/shoots/${encodeURIComponent(shootId)}/images`, { method: "POST", headers: h, body: new Uint8Array(bytes) });
-  return { status: res.status, json: await res.json() };
-}
+const newShoot = (bearer: string, input: Record<string, unknown>) => newShootAs(c, bearer, input);
+const newDevice = (bearer: string, shopId: string) => newDeviceAs(c, bearer, shopId);
+const upload = (shootId: string, key: string | null, bytes: Buffer, headers: Record<string, string> = {}) => uploadToShoot(c, shootId, key, bytes, headers);
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
