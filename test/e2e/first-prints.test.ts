@@ -199,6 +199,31 @@ describe("placeFirstPrints", () => {
   });
 });
 
+describe("the first-print lab is fixed", () => {
+  it("assigns the first-print lab even where the ranking picks another lab of the shop", async () => {
+    // LAB01 reports itself full and its daemon is long gone; a new lab of SP01 is there too, so the
+    // ranking prefers that one.
+    await c.ds
+      .getRepository(LabEntity)
+      .update({ id: "LAB01" }, { loadUtilisation: 1, loadQueuedJobs: 50, loadQueuedSheets: 5000, loadReportedAt: new Date(), lastSeenAt: null });
+    const created = await c.gql(
+      `mutation($input: CreateLabInput!) { createLab(input: $input) { lab { id } errors { code } } }`,
+      { input: { id: "LAB09", name: "Idle lab", shopId: "SP01", serviceIds: ["SV01", "SV02"], fulfilment: ["PICKUP"], capacitySheetsPerHour: 5000 } },
+      t.center,
+    );
+    expect(created.data!.createLab).toEqual({ lab: { id: "LAB09" }, errors: [] });
+    const input = { shopId: "SP01", subOrders: [{ serviceId: "SV01", sheets: 1, items: [{ imageId: customerImage }] }] };
+    const ranked = await c.gql(`query($input: OrderInput!) { labCandidates(input: $input, first: 1) { labId } }`, { input }, t.customer);
+    expect(ranked.data!.labCandidates).toEqual([{ labId: "LAB09" }]);
+
+    const r = await c.gql(PLACE, { shootId, subOrders: [{ serviceId: "SV01", sheets: 1, items: [{ imageId: shot[0].id }] }] }, t.shop1);
+    expect(r.data!.placeFirstPrints.errors).toEqual([]);
+    expect([r.data!.placeFirstPrints.order.status, r.data!.placeFirstPrints.order.labId]).toEqual(["ASSIGNED", "LAB01"]);
+    const jobs = await c.ds.getRepository(PrintJobEntity).find({ where: { orderId: r.data!.placeFirstPrints.order.id } });
+    expect(jobs.map((j) => [j.labId, j.status])).toEqual([["LAB01", "QUEUED"]]);
+  });
+});
+
 describe("authorization of the shoot operations", () => {
   const snapshot = async () => ({
     ...(await counts()),
