@@ -231,3 +231,95 @@ export function machineLine(loadGenerator: string): string {
       .join(" ")}`
   );
 }
+
+// ---------------------------------------------------------------------------
+// Options from the environment, GraphQL calls, memory over a run, the way out
+// ---------------------------------------------------------------------------
+
+/** A whole number from the environment, `fallback` when unset; an error naming the variable otherwise. */
+export function envInt(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** A `WIDTHxHEIGHT` pixel size from the environment, `fallback` when unset. */
+export function envPixels(name: string, fallback: string): { width: number; height: number } {
+  const raw = (process.env[name] ?? "").trim() || fallback;
+  const m = /^(\d{1,5})x(\d{1,5})$/.exec(raw);
+  if (!m || Number(m[1]) < 16 || Number(m[2]) < 16) throw new Error(`${name} must be WIDTHxHEIGHT (each at least 16), got ${JSON.stringify(raw)}`);
+  return { width: Number(m[1]), height: Number(m[2]) };
+}
+
+/** Runs one GraphQL operation over HTTP; its data, or an error saying what came back instead. */
+export async function graphql<T>(url: string, token: string | null, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const r = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await r.json()) as { data?: T | null; errors?: unknown[] };
+  if (!r.ok || body.errors || !body.data) throw new Error(`GraphQL answered HTTP ${r.status}: ${JSON.stringify(body).slice(0, 500)}`);
+  return body.data;
+}
+
+/** Samples a process's resident memory (VmRSS, MiB) every `everyMs` until stopped. */
+export class RssSampler {
+  readonly samples: Array<{ at: number; rss: number }> = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    everyMs = 200,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  /** Takes a sample now and returns it (null when the process is gone). */
+  sample(): number | null {
+    const { rss } = memoryMiB(this.pid);
+    if (rss !== null) this.samples.push({ at: Date.now(), rss });
+    return rss;
+  }
+
+  /** The largest sample taken at or after `since` (epoch ms). */
+  peakSince(since: number): number | null {
+    const after = this.samples.filter((s) => s.at >= since).map((s) => s.rss);
+    return after.length === 0 ? null : Math.max(...after);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+}
+
+/**
+ * Runs a benchmark's main: its exit code on the way out, 1 with its message when it throws, 130 on
+ * Ctrl-C or SIGTERM. On each of those ways, once: every child is stopped, then `cleanUp` runs.
+ */
+export function runBench(main: () => Promise<number>, cleanUp: () => Promise<void> = async () => {}): void {
+  let cleaning: Promise<void> | null = null;
+  const clean = (): Promise<void> => (cleaning ??= stopAll().then(cleanUp));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (cleaning) return;
+      progress(`${signal}: stopping`);
+      void clean().finally(() => process.exit(130));
+    });
+  }
+  main().then(
+    async (code) => {
+      await clean();
+      process.exit(code);
+    },
+    async (e: unknown) => {
+      process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+      await clean();
+      process.exit(1);
+    },
+  );
+}

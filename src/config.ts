@@ -97,6 +97,8 @@ export interface Config {
   customerSignup: boolean;
   /** Sign-ups one address may make per window (registerCustomer), counted before the password is hashed. */
   signupRateLimit: { attempts: number; windowSeconds: number };
+  /** Failed gallery look-ups (unknown, expired or closed access codes) one address may make per window before RATE_LIMITED. */
+  accessCodeRateLimit: { attempts: number; windowSeconds: number };
 }
 
 export interface WsConfig {
@@ -296,6 +298,10 @@ export function loadConfig(env: Env = process.env): Config {
     signupRateLimit: {
       attempts: int("SIGNUP_RATE_LIMIT", 5, 1, 1_000_000),
       windowSeconds: int("SIGNUP_RATE_WINDOW_SECONDS", 3600, 1, 7 * 24 * 3600),
+    },
+    accessCodeRateLimit: {
+      attempts: int("ACCESS_CODE_RATE_LIMIT", 20, 1, 1_000_000),
+      windowSeconds: int("ACCESS_CODE_RATE_WINDOW_SECONDS", 600, 1, 7 * 24 * 3600),
     },
   };
   if (faults.length > 0) throw new ConfigError(faults);

@@ -36,9 +36,11 @@ import { MariaDbPrintJobStore } from "./dispatch/print-job-store.mariadb";
 import { ImageUrlSigner } from "./images/image-urls";
 import { CatalogAdminResolver } from "./catalog/catalog-admin.resolver";
 import { CatalogResolver } from "./catalog/catalog.resolver";
+import { ShopGroupsResolver } from "./catalog/shop-groups.resolver";
 import { IdentityResolver } from "./identity/identity.resolver";
 import { CustomerAccountsResolver } from "./identity/customer-accounts.resolver";
 import { NotificationsResolver } from "./notifications/notifications.resolver";
+import { NotificationLinksResolver } from "./notifications/notification-links.resolver";
 import { PricingResolver } from "./pricing/pricing.resolver";
 import { OrdersResolver } from "./orders/orders.resolver";
 import { OrderItemsResolver } from "./orders/order-items.resolver";
@@ -56,6 +58,8 @@ import { ShootsResolver } from "./shoots/shoots.resolver";
 import { FirstPrintsService } from "./shoots/first-prints.service";
 import { FirstPrintsResolver } from "./shoots/first-prints.resolver";
 import { ShootRetention } from "./shoots/retention";
+import { AccessCodesService } from "./shoots/access-codes.service";
+import { AccessCodesResolver } from "./shoots/access-codes.resolver";
 
 export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
@@ -100,6 +104,8 @@ export interface Services {
   firstPrints: FirstPrintsService;
   /** The sweep that removes shoot images after their retention (started by the server). */
   shootRetention: ShootRetention;
+  /** Access codes and the galleries they open. */
+  accessCodes: AccessCodesService;
 }
 
 /**
@@ -158,6 +164,7 @@ export function createServices(app: AppContext): Services {
     shootIngest: new ShootIngestService(app, images, captureDevices),
     firstPrints: new FirstPrintsService(orderPlacing),
     shootRetention: new ShootRetention(images, notifications, orders),
+    accessCodes: new AccessCodesService(app, rateLimits, imageUrls),
   };
 }
 
@@ -171,8 +178,10 @@ export function createResolvers(s: Services): ResolverInstances {
     [IdentityResolver, new IdentityResolver(s.identity, s.labKeys, s.users)],
     [CustomerAccountsResolver, new CustomerAccountsResolver(s.accounts)],
     [CatalogResolver, new CatalogResolver(s.catalog)],
+    [ShopGroupsResolver, new ShopGroupsResolver(s.catalog)],
     [CatalogAdminResolver, new CatalogAdminResolver(s.chargedImagesAdmin, s.productsAdmin, s.shopsAdmin)],
     [NotificationsResolver, new NotificationsResolver(s.notifications)],
+    [NotificationLinksResolver, new NotificationLinksResolver(s.catalog, s.orders)],
     [PricingResolver, new PricingResolver(s.priceAdmin, s.pricing)],
     [OrdersResolver, new OrdersResolver(s.orderChanges, s.orderPlacing, s.orders, s.catalog)],
     [PriceHistoryResolver, new PriceHistoryResolver()],
@@ -184,6 +193,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [DesignTemplatesResolver, new DesignTemplatesResolver(s.designTemplates)],
     [ShootsResolver, new ShootsResolver(s.shoots, s.captureDevices)],
     [FirstPrintsResolver, new FirstPrintsResolver(s.firstPrints)],
+    [AccessCodesResolver, new AccessCodesResolver(s.accessCodes)],
   ]);
   return {
     get<T>(cls: abstract new (...args: never[]) => T): T {

@@ -381,7 +381,7 @@ export class PrintJobLifecycleService {
     const centerAdmins = await tx.em.find(UserEntity, { where: { role: Role.CENTER_ADMIN, disabled: false }, select: { id: true } });
     recipients.push(...centerAdmins.map((u) => u.id));
     const message = `Print job ${job.id} of order ${order.id} failed at lab ${job.labId} after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${job.lastError ?? "no reason given"}`;
-    await notifications.send(ctx, tx, recipients, "PRINT_JOB_FAILED", message);
+    await notifications.send(ctx, tx, recipients, "PRINT_JOB_FAILED", message, { orderId: order.id, labId: job.labId, shopId: order.shopId });
   }
 
   // ---------------------------------------------------------------- sweeper

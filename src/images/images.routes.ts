@@ -57,8 +57,11 @@ export function mountImageRoutes(app: Express, appContext: AppContext, { images,
   app.get(
     "/images/:id/thumbnail",
     handle(async (req, res) => {
-      const ctx = await caller(appContext, authenticate, req, res);
-      const { image, jpeg } = await images().thumbnail(ctx, param(req));
+      // A signed link (an <img> sends no bearer header) or the caller's credential.
+      const signed = req.query.sig !== undefined || req.query.exp !== undefined;
+      const { image, jpeg } = signed
+        ? await images().signedThumbnail(param(req), req.query.exp, req.query.sig)
+        : await images().thumbnail(await caller(appContext, authenticate, req, res), param(req));
       res.setHeader("content-type", "image/jpeg");
       res.setHeader("content-length", String(jpeg.length));
       res.setHeader("etag", `"${image.sha256}-thumb"`);

@@ -317,7 +317,20 @@ export class ImagesService {
    * original and cached as `<key>.thumb.jpg` if it is missing.
    */
   async thumbnail(ctx: RequestContext, id: string): Promise<{ image: ImageEntity; jpeg: Buffer }> {
-    const image = await this.get(ctx, id);
+    return this.thumbnailOf(await this.get(ctx, id));
+  }
+
+  /** A thumbnail for a holder of a valid signed thumbnail URL (no session needed: an `<img>`). */
+  async signedThumbnail(id: string, exp: unknown, sig: unknown): Promise<{ image: ImageEntity; jpeg: Buffer }> {
+    const check = this.urls.checkThumbnail(id, exp, sig);
+    if (check === "expired") throw new ImageError(403, "SIGNATURE_EXPIRED", "This signed URL has expired; ask for a new one");
+    if (check !== "ok") throw new ImageError(403, "INVALID_SIGNATURE", "This URL's signature is not valid");
+    const image = await this.app.ds.getRepository(ImageEntity).findOne({ where: { id } });
+    if (!image || image.id !== id) throw new ImageError(404, "NOT_FOUND", `No image ${id}`);
+    return this.thumbnailOf(image);
+  }
+
+  private async thumbnailOf(image: ImageEntity): Promise<{ image: ImageEntity; jpeg: Buffer }> {
     const key = thumbnailKey(image.storageKey);
     let pending = this.thumbsInFlight.get(key);
     if (!pending) {

@@ -9,6 +9,7 @@ import type { OrderUpdate } from "../core/events";
 import { ShopEntity } from "../catalog/shop.entity";
 import { inTransaction, type Outcome } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
+import { loadOne } from "../core/loaders";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";
@@ -113,6 +114,18 @@ export class OrdersService {
   async get(ctx: RequestContext, id: string): Promise<OrderEntity | null> {
     const page = await this.list(ctx, { first: 1, after: null, filter: {}, ids: [id] });
     return page.orders[0] ?? null;
+  }
+
+  /** An order the caller may see (as `get`), read with the request's others in one batch; else null. */
+  order(ctx: RequestContext, id: string | null | undefined): Promise<OrderEntity | null> {
+    return loadOne(ctx, "orders:order", id, async (ids) => {
+      const found = new Map<string, OrderEntity>();
+      for (let i = 0; i < ids.length; i += MAX_PAGE) {
+        const chunk = ids.slice(i, i + MAX_PAGE);
+        for (const o of (await this.list(ctx, { first: chunk.length, after: null, filter: {}, ids: chunk })).orders) found.set(o.id, o);
+      }
+      return found;
+    });
   }
 
   /** A page of the orders the caller may see, newest first. One query, whatever the page size. */

@@ -142,6 +142,17 @@ describe("configuration", () => {
     expect(loadConfig({ DATA_DIR: dataDir(), LAB_LOAD_RETENTION_DAYS: " 365 " }).labLoadRetentionDays).toBe(365);
   });
 
+  it("reads the access codes' guess limit, and refuses a bad one naming the variable", () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).accessCodeRateLimit).toEqual({ attempts: 20, windowSeconds: 600 });
+    expect(loadConfig({ DATA_DIR: dataDir(), ACCESS_CODE_RATE_LIMIT: "3", ACCESS_CODE_RATE_WINDOW_SECONDS: "60" }).accessCodeRateLimit).toEqual({
+      attempts: 3,
+      windowSeconds: 60,
+    });
+    for (const env of [{ ACCESS_CODE_RATE_LIMIT: "0" }, { ACCESS_CODE_RATE_LIMIT: "ten" }, { ACCESS_CODE_RATE_WINDOW_SECONDS: "-1" }]) {
+      expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(new RegExp(Object.keys(env)[0] + " must be a whole number"));
+    }
+  });
+
   it("never shows a database password in its messages", () => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: "mysql://app:topsecret@host" })).toThrow(/mysql:\/\/app:\*\*\*@host/);
     try {

@@ -7,7 +7,7 @@
  *
  * Needs Debian's chromium (/usr/bin/chromium); without it the browser tests are skipped.
  */
-import { CHROMIUM, launchChromium } from "../support/browser";
+import { CHROMIUM, haveChromium, launchChromium } from "../support/browser";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,7 +19,6 @@ import { startCenter, type TestCenter } from "../support/center";
 import { makePng } from "../support/images";
 import { until } from "../support/until";
 
-const haveChromium = fs.existsSync(CHROMIUM);
 const describeInBrowser = haveChromium ? describe : describe.skip;
 const browserSuite = haveChromium
   ? "a page on another origin, in headless Chromium"

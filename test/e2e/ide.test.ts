@@ -5,7 +5,7 @@
  *
  * Needs Debian's chromium (/usr/bin/chromium); without it the browser tests are skipped.
  */
-import { CHROMIUM, launchChromium } from "../support/browser";
+import { CHROMIUM, haveChromium, launchChromium } from "../support/browser";
 import "reflect-metadata";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -22,7 +22,6 @@ import { openTestDatabase } from "../support/database";
 import { CENTER_NODE_ENV } from "../support/env";
 import { until } from "../support/until";
 
-const haveChromium = fs.existsSync(CHROMIUM);
 const describeInBrowser = haveChromium ? describe : describe.skip;
 const browserSuite = haveChromium
   ? "GraphQL IDE in headless Chromium"

@@ -9,7 +9,7 @@ import { ShootEntity } from "../../src/shoots/shoot.entity";
 import { ShootImageEntity } from "../../src/shoots/shoot-image.entity";
 import { loginPeople, startCenter, type TestCenter } from "../support/center";
 import { imageStore, makePng } from "../support/images";
-import { CREATE_SHOOT, newDevice as newDeviceAs, newShoot as newShootAs, uploadToShoot } from "../support/shoots";
+import { newDevice as newDeviceVia, newShoot as newShootVia, uploadToShoot } from "../support/shoots";
 
 let c: TestCenter;
 let t: Record<string, string>;
@@ -22,8 +22,9 @@ afterAll(async () => {
   await c?.stop();
 });
 
-const newShoot = (bearer: string, input: Record<string, unknown>) => newShootAs(c, bearer, input);
-const newDevice = (bearer: string, shopId: string) => newDeviceAs(c, bearer, shopId);
+const CREATE_SHOOT = `mutation($input: ShootInput!) { createShoot(input: $input) { shoot { id } errors { code field } } }`;
+const newShoot = (bearer: string, input: Record<string, unknown>) => newShootVia(c, bearer, input);
+const newDevice = (bearer: string, shopId: string) => newDeviceVia(c, bearer, shopId);
 const upload = (shootId: string, key: string | null, bytes: Buffer, headers: Record<string, string> = {}) => uploadToShoot(c, shootId, key, bytes, headers);
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");

@@ -3,7 +3,14 @@ import * as fs from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
+/**
+ * Whether the browser tests can run. Where they must (CI sets REQUIRE_BROWSER=1), a missing
+ * Chromium fails the run instead of skipping them.
+ */
 export const haveChromium = fs.existsSync(CHROMIUM);
+if (!haveChromium && process.env.REQUIRE_BROWSER === "1") {
+  throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing (apt-get install -y chromium)`);
+}
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({

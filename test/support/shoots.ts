@@ -1,26 +1,29 @@
-/** Shoots and capture devices made through the API, and a capture device's HTTP upload. */
+/**
+ * Shoots and capture devices for tests: a shoot made through the API, a device with its key, and a
+ * device's HTTP upload into a shoot.
+ */
 import type { TestCenter } from "./center";
 
-export const CREATE_SHOOT = `mutation($input: ShootInput!) { createShoot(input: $input) { shoot { id shopId name firstPrintLabId availableUntil imageCount } errors { code field } } }`;
-export const CREATE_DEVICE = `mutation($shopId: ID!, $name: String!) { createCaptureDevice(shopId: $shopId, name: $name) { device { id shopId name revoked } key errors { code field } } }`;
+const CREATE_SHOOT = `mutation($input: ShootInput!) { createShoot(input: $input) { shoot { id shopId name firstPrintLabId availableUntil imageCount } errors { code field } } }`;
+const CREATE_DEVICE = `mutation($shopId: ID!, $name: String!) { createCaptureDevice(shopId: $shopId, name: $name) { device { id shopId name revoked } key errors { code field } } }`;
 
-/** createShoot's payload (no GraphQL error expected; payload errors are the caller's to check). */
+/** The createShoot payload (errors included: a test may expect some). */
 export async function newShoot(c: TestCenter, bearer: string, input: Record<string, unknown>): Promise<any> {
   const r = await c.gql(CREATE_SHOOT, { input }, bearer);
   expect(r.errors).toBeUndefined();
   return r.data!.createShoot;
 }
 
-/** A new capture device of the shop, with its key. */
+/** A new capture device of `shopId`, with its key. */
 export async function newDevice(c: TestCenter, bearer: string, shopId: string): Promise<{ id: string; key: string }> {
   const r = await c.gql(CREATE_DEVICE, { shopId, name: "Camera A" }, bearer);
   expect(r.data!.createCaptureDevice.errors).toEqual([]);
   return { id: r.data!.createCaptureDevice.device.id, key: r.data!.createCaptureDevice.key };
 }
 
-/** POST /shoots/<id>/images as a capture device (key null: no credential). */
+/** POST /shoots/<id>/images with a device's key (null: none); PNG bytes unless headers say otherwise. */
 export async function uploadToShoot(
-  c: Pick<TestCenter, "url">,
+  c: TestCenter,
   shootId: string,
   key: string | null,
   bytes: Buffer,

@@ -7,6 +7,7 @@ import { DesignTemplates1764400000000 } from "./1764400000000-design-templates";
 import { ClaimKeys1764500000000 } from "./1764500000000-claim-keys";
 import { WriteLocksAndCacheVersions1764610000000 } from "./1764610000000-write-locks-and-cache-versions";
 import { SessionVersions1764620000000 } from "./1764620000000-session-versions";
+import { NotificationLinks1764700000000 } from "./1764700000000-notification-links";
 import { Shoots1764800000000 } from "./1764800000000-shoots";
 
 export const migrations = [
@@ -18,5 +19,6 @@ export const migrations = [
   ClaimKeys1764500000000,
   WriteLocksAndCacheVersions1764610000000,
   SessionVersions1764620000000,
+  NotificationLinks1764700000000,
   Shoots1764800000000,
 ];
