@@ -62,6 +62,10 @@ export interface Config {
   labOnlineGraceSeconds: number;
   /** Lab load reports (the time series) older than this many days are pruned; the latest load on the labs row stays. */
   labLoadRetentionDays: number;
+  /** A shoot's images are removed this many whole days after its availableUntil (see shoots/retention.ts). */
+  shootRetentionDays: number;
+  /** The shop's admins are told this many days before a shoot's images are removed. */
+  shootRetirementNoticeDays: number;
   /** Lab-ranking weights (partial; the rest are the defaults). */
   assignmentWeights: Record<string, number>;
   /**
@@ -266,6 +270,8 @@ export function loadConfig(env: Env = process.env): Config {
     loadMaxAgeSeconds: int("LOAD_MAX_AGE_SECONDS", 600, 1, 7 * 24 * 3600),
     labOnlineGraceSeconds: int("LAB_ONLINE_GRACE_SECONDS", 90, 0, 24 * 3600),
     labLoadRetentionDays: int("LAB_LOAD_RETENTION_DAYS", 30, 1, 36500),
+    shootRetentionDays: int("SHOOT_RETENTION_DAYS", 90, 0, 36500),
+    shootRetirementNoticeDays: int("SHOOT_RETIREMENT_NOTICE_DAYS", 7, 0, 3650),
     assignmentWeights,
     metrics: { token: metricsToken, port: metricsPort, host: metricsHost, onPublicPort: metricsPort === null && (metricsToken !== null || !production) },
     ws: {

@@ -243,11 +243,12 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const metricsUrl = metricsListener?.url ?? (config.metrics.onPublicPort ? `${url}/metrics` : null);
   const sweeper = services.printJobLifecycle.startSweeper(app); // requeues jobs whose lease ran out
   const pruner = services.labReports.startLoadPruner(app); // deletes load reports older than LAB_LOAD_RETENTION_DAYS
+  const retention = services.shootRetention.start(app); // removes shoot images after SHOOT_RETENTION_DAYS
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
-      await Promise.all([sweeper.stop(), pruner.stop(), versions.stop()]);
+      await Promise.all([sweeper.stop(), pruner.stop(), retention.stop(), versions.stop()]);
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
       await metricsListener?.close();
       await events.close();

@@ -55,6 +55,9 @@ import { ShootsService } from "./shoots/shoots.service";
 import { CaptureDevicesService } from "./shoots/capture-devices.service";
 import { ShootIngestService } from "./shoots/shoot-ingest.service";
 import { ShootsResolver } from "./shoots/shoots.resolver";
+import { FirstPrintsService } from "./shoots/first-prints.service";
+import { FirstPrintsResolver } from "./shoots/first-prints.resolver";
+import { ShootRetention } from "./shoots/retention";
 import { AccessCodesService } from "./shoots/access-codes.service";
 import { AccessCodesResolver } from "./shoots/access-codes.resolver";
 import { ShippingService } from "./shipping/shipping.service";
@@ -99,6 +102,10 @@ export interface Services {
   captureDevices: CaptureDevicesService;
   /** What capture devices send (HTTP and FTP) becomes shoot images. */
   shootIngest: ShootIngestService;
+  /** First prints of a shoot at its first-print lab. */
+  firstPrints: FirstPrintsService;
+  /** The sweep that removes shoot images after their retention (started by the server). */
+  shootRetention: ShootRetention;
   /** Access codes and the galleries they open. */
   accessCodes: AccessCodesService;
   /** Shipments of delivery orders (made when printed, moved by the shipping terminal) and pickup orders collected. */
@@ -132,6 +139,7 @@ export function createServices(app: AppContext): Services {
   const orderChanges = new OrderChangesService(printJobs, assignment, orders);
   const identity = new IdentityService(app, rateLimits);
   const captureDevices = new CaptureDevicesService(app, rateLimits);
+  const orderPlacing = new OrderPlacingService(pricing, designTemplates, orderChanges, images, assignment);
   return {
     rateLimits,
     identity,
@@ -150,7 +158,7 @@ export function createServices(app: AppContext): Services {
     presence,
     assignment,
     orders,
-    orderPlacing: new OrderPlacingService(pricing, designTemplates, orderChanges, images, assignment),
+    orderPlacing,
     orderChanges,
     printJobStore,
     printJobs,
@@ -161,6 +169,8 @@ export function createServices(app: AppContext): Services {
     shoots: new ShootsService(),
     captureDevices,
     shootIngest: new ShootIngestService(app, images, captureDevices),
+    firstPrints: new FirstPrintsService(orderPlacing),
+    shootRetention: new ShootRetention(images, notifications, orders),
     accessCodes: new AccessCodesService(app, rateLimits, imageUrls),
     shipping,
   };
@@ -190,6 +200,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [LabsAdminResolver, new LabsAdminResolver(s.labsAdmin)],
     [DesignTemplatesResolver, new DesignTemplatesResolver(s.designTemplates)],
     [ShootsResolver, new ShootsResolver(s.shoots, s.captureDevices)],
+    [FirstPrintsResolver, new FirstPrintsResolver(s.firstPrints)],
     [AccessCodesResolver, new AccessCodesResolver(s.accessCodes)],
     [ShippingResolver, new ShippingResolver(s.shipping)],
     [OrderShipmentResolver, new OrderShipmentResolver(s.shipping)],

@@ -20,6 +20,7 @@ import { PrintJobsResolver } from "../dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
 import { ShootsResolver } from "../shoots/shoots.resolver";
+import { FirstPrintsResolver } from "../shoots/first-prints.resolver";
 import { AccessCodesResolver } from "../shoots/access-codes.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
 import { OrderShipmentResolver, ShippingResolver } from "../shipping/shipping.resolver";
@@ -47,6 +48,7 @@ export const resolvers: NonEmptyArray<Function> = [
   LabReportsResolver,
   LabsAdminResolver,
   ShootsResolver,
+  FirstPrintsResolver,
   AccessCodesResolver,
   DesignTemplatesResolver,
   ShippingResolver,

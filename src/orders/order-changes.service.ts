@@ -8,7 +8,7 @@ import type { EntityManager } from "typeorm";
 import { LRUCache } from "lru-cache";
 import { forbidden, RollbackWithErrors, userError } from "../common/errors";
 import { LabEntity } from "../labs/lab.entity";
-import { inTransaction, type Outcome } from "../core/unit-of-work";
+import { inTransaction, type Outcome, type Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import type { UserEntity } from "../identity/user.entity";
 import type { QuoteView } from "../pricing/pricing.service";
@@ -158,6 +158,17 @@ export class OrderChangesService {
     }
     const subs = await em.find(SubOrderEntity, { where: { orderId: order.id }, order: { seq: "ASC" } });
     return subs.map((s) => ({ serviceId: s.serviceId, sheets: s.sheets }));
+  }
+
+  /**
+   * An order placed in the caller's transaction (`tx`) confirmed at once at a lab fixed beforehand
+   * (first prints at their shoot's first-print lab): CONFIRM and ASSIGN through the transition
+   * table, its print job queued; the lab rung and the customer told after commit.
+   */
+  async confirmPlacedAt(tx: Tx, order: OrderEntity, labId: string, record: StoredAssignment): Promise<void> {
+    await this.orders.transition(tx.em, order, ["CONFIRM", "ASSIGN"], { labId, confirmedAt: new Date(), assignmentJson: JSON.stringify(record) });
+    await this.printJobs.queue(tx, order.id, labId);
+    tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
   }
 
   // ---------------------------------------------------------------- cancelling and moving

@@ -29,6 +29,9 @@ export interface OrderPage {
 
 const MAX_PAGE = 100;
 
+/** The order states after which an order never needs its images again (printed, or ended unprinted). */
+const ENDED_FOR_IMAGES: OrderStatus[] = ["PRINTED", "SHIPPED", "COMPLETED", "CANCELLED", "FAILED"];
+
 export class OrdersService {
   // ---------------------------------------------------------------- home shop
 
@@ -256,6 +259,25 @@ export class OrdersService {
   async mayReadAssignment(ctx: RequestContext, order: OrderEntity): Promise<boolean> {
     if (ctx.auth.kind !== "user" || ctx.auth.user.role === Role.GENERAL_USER || !order.shopId) return false;
     return adminManagesShop(ctx, ctx.app.ds.manager, order.shopId);
+  }
+
+  /**
+   * How many orders of a shoot may still be printed (in the transaction of `em`): any not yet
+   * printed and not ended, a QUOTED one only while its quote may still be confirmed. A shoot's
+   * images are kept while this is not zero (see shoots/retention.ts).
+   */
+  async unfinishedOfShoot(em: EntityManager, shootId: string, quoteTtlSeconds: number): Promise<number> {
+    return em
+      .getRepository(OrderEntity)
+      .createQueryBuilder("o")
+      .where("o.shoot_id = :shootId", { shootId })
+      .andWhere("o.status NOT IN (:...ended)", { ended: ENDED_FOR_IMAGES })
+      .andWhere(
+        new Brackets((w) =>
+          w.where("o.status <> :quoted", { quoted: "QUOTED" }).orWhere("o.quoted_at > :fresh", { fresh: Date.now() - quoteTtlSeconds * 1000 }),
+        ),
+      )
+      .getCount();
   }
 
   /** Ids of (at most 11) orders that name a shop, a shop group or a service: what deleting them would orphan. */

@@ -18,6 +18,7 @@ describe("configuration", () => {
     expect(c.demoData).toBe(true);
     expect(c.ide).toBe(true);
     expect(c.labLoadRetentionDays).toBe(30);
+    expect([c.shootRetentionDays, c.shootRetirementNoticeDays]).toEqual([90, 7]);
     // Without JWT_SECRET a random secret is made once and kept in the data directory.
     const secret = fs.readFileSync(path.join(dir, "jwt-secret"), "utf8");
     expect(secret.length).toBeGreaterThanOrEqual(48);
@@ -79,6 +80,9 @@ describe("configuration", () => {
     ["LAB_LOAD_RETENTION_DAYS", "0", /^Invalid configuration:\n {2}- LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "0"$/],
     ["LAB_LOAD_RETENTION_DAYS", "x", /^Invalid configuration:\n {2}- LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "x"$/],
     ["LAB_LOAD_RETENTION_DAYS", "1.5", /LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "1.5"/],
+    ["SHOOT_RETENTION_DAYS", "-1", /^Invalid configuration:\n {2}- SHOOT_RETENTION_DAYS must be a whole number from 0 to 36500, got "-1"$/],
+    ["SHOOT_RETENTION_DAYS", "36501", /SHOOT_RETENTION_DAYS must be a whole number from 0 to 36500, got "36501"/],
+    ["SHOOT_RETIREMENT_NOTICE_DAYS", "a week", /SHOOT_RETIREMENT_NOTICE_DAYS must be a whole number from 0 to 3650, got "a week"/],
     ["WS_MAX_SOCKETS_PER_CREDENTIAL", "0", /WS_MAX_SOCKETS_PER_CREDENTIAL must be a whole number from 1 to 100000, got "0"/],
     ["WS_MAX_OPERATIONS", "many", /WS_MAX_OPERATIONS must be a whole number from 1 to 100000, got "many"/],
     ["WS_MAX_SUBSCRIPTIONS", "-1", /WS_MAX_SUBSCRIPTIONS must be a whole number from 1 to 100000, got "-1"/],
