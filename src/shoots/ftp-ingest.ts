@@ -203,12 +203,12 @@ export async function startFtpIngest(app: AppContext, ftp: FtpConfig, { devices,
     const target = storeTargetOf(files.where, arg);
     if (conn.restByteCount !== undefined) {
       conn.restByteCount = 0;
-      conn.connector.end();
+      await dropData(conn);
       await conn.reply(550, "FORBIDDEN: resumed transfers (REST) are not taken; send the whole file again");
       return;
     }
     if (!target) {
-      conn.connector.end();
+      await dropData(conn);
       await conn.reply(553, replyText("NOT_FOUND", "store files as <shoot id>/<file> or <shoot id>/<subject>/<file>"));
       return;
     }
@@ -217,7 +217,7 @@ export async function startFtpIngest(app: AppContext, ftp: FtpConfig, { devices,
         throw new HttpRefusal(401, "UNAUTHENTICATED", "This capture device's key is not valid (unknown or revoked)");
       await admit(files.device, target.shootId, target.subject);
     } catch (e) {
-      conn.connector.end();
+      await dropData(conn);
       await refuse(conn, e, target);
       return;
     }
@@ -366,6 +366,19 @@ export async function startFtpIngest(app: AppContext, ftp: FtpConfig, { devices,
     port,
     close: () => (closed ??= server.close().then(() => undefined)),
   };
+}
+
+/**
+ * Closes the data connection of a refused transfer. The client may have opened it just before its
+ * STOR: it is taken first, so that ftp-srv's passive listener does not linger waiting for it.
+ */
+async function dropData(conn: ConnectionInternals): Promise<void> {
+  try {
+    await conn.connector.waitForConnection();
+  } catch {
+    // none was set up, or none came
+  }
+  conn.connector.end();
 }
 
 interface Session {
