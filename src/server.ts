@@ -34,6 +34,7 @@ import { INVALID_CREDENTIAL } from "./core/credentials";
 import { mountIde } from "./ide/ide";
 import { mountImageRoutes } from "./images/images.routes";
 import { mountShootUploadRoutes } from "./shoots/shoot-uploads.routes";
+import { startFtpIngest } from "./shoots/ftp-ingest";
 import { createLogger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { answerMetrics, startMetricsListener } from "./observability/metrics-endpoint";
@@ -48,6 +49,8 @@ export interface RunningServer {
   metrics: Metrics;
   /** Where GET /metrics is served (METRICS_PORT, METRICS_TOKEN), or null when it is off. */
   metricsUrl: string | null;
+  /** The FTP ingest's control port (FTP_PORT), or null when it is off. */
+  ftpPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -241,6 +244,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const url = `http://${hostForUrl}:${port}`;
   const metricsListener = config.metrics.port !== null ? await startMetricsListener(config.metrics, metrics) : null;
   const metricsUrl = metricsListener?.url ?? (config.metrics.onPublicPort ? `${url}/metrics` : null);
+  // FTP_PORT: capture devices send files by FTP too (src/shoots/ftp-ingest.ts).
+  const ftp = config.ftp ? await startFtpIngest(app, config.ftp, { devices: services.captureDevices, ingest: services.shootIngest }) : null;
   const sweeper = services.printJobLifecycle.startSweeper(app); // requeues jobs whose lease ran out
   const pruner = services.labReports.startLoadPruner(app); // deletes load reports older than LAB_LOAD_RETENTION_DAYS
   const retention = services.shootRetention.start(app); // removes shoot images after SHOOT_RETENTION_DAYS
@@ -250,6 +255,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     stopped ??= (async () => {
       await Promise.all([sweeper.stop(), pruner.stop(), retention.stop(), versions.stop()]);
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
+      await ftp?.close();
       await metricsListener?.close();
       await events.close();
       await services.rateLimits.close();
@@ -258,7 +264,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     })();
     return stopped;
   };
-  return { url, port, app, services, metrics, metricsUrl, stop };
+  return { url, port, app, services, metrics, metricsUrl, ftpPort: ftp?.port ?? null, stop };
 }
 
 /** An HTTP operation counted, timed and logged (one line), whoever answered it. */
