@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import type { TestCenter } from "./center";
 
 const CREATE_SHOOT = `mutation($input: ShootInput!) { createShoot(input: $input) { shoot { id shopId name firstPrintLabId availableUntil imageCount } errors { code field } } }`;
-const CREATE_DEVICE = `mutation($shopId: ID!, $name: String!) { createCaptureDevice(shopId: $shopId, name: $name) { device { id shopId name revoked } key errors { code field } } }`;
+export const CREATE_DEVICE = `mutation($shopId: ID!, $name: String!) { createCaptureDevice(shopId: $shopId, name: $name) { device { id shopId name revoked } key errors { code field } } }`;
 
 /** The createShoot payload (errors included: a test may expect some). */
 export async function newShoot(c: TestCenter, bearer: string, input: Record<string, unknown>): Promise<any> {
