@@ -11,6 +11,7 @@
  * and its order in one statement; anything unusual (a claim sent again, a lost lease, an order
  * that cannot move) takes the transactional way, which says why.
  */
+import { runInBackground } from "../core/background-work";
 import { In, type EntityManager } from "typeorm";
 import { RollbackWithErrors, unreachable, userError, type UserErrorData } from "../common/errors";
 import { randomHex } from "../common/random-tokens";
@@ -428,33 +429,11 @@ export class PrintJobLifecycleService {
   startSweeper(app: AppContext): RunningSweeper {
     const every = sweepIntervalMs(app.config.printJobLeaseSeconds);
     let since = Date.now();
-    let stopped = false;
-    let timer: NodeJS.Timeout | null = null;
-    let running: Promise<void> | null = null;
-    const schedule = () => {
-      timer = setTimeout(tick, every);
-      timer.unref();
-    };
-    const tick = () => {
+    return runInBackground(app.logger, "print job sweep failed; next sweep tries again", { firstDelayMs: every, everyMs: every }, async () => {
       const now = new Date();
-      running = this.sweep(app, since, now)
-        .then(() => {
-          since = now.getTime();
-        })
-        .catch((e: unknown) => app.logger.error({ err: e }, "print job sweep failed; next sweep tries again"))
-        .finally(() => {
-          running = null;
-          if (!stopped) schedule();
-        });
-    };
-    schedule();
-    return {
-      stop: async () => {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-        await running;
-      },
-    };
+      await this.sweep(app, since, now);
+      since = now.getTime();
+    });
   }
 }
 

@@ -5,6 +5,7 @@
  * read from it: per-day print statistics, the load history, and whether a lab is online. The load
  * time series is pruned to LAB_LOAD_RETENTION_DAYS on a timer (see pruneLoadReports).
  */
+import { runInBackground } from "../core/background-work";
 import { randomUUID } from "node:crypto";
 import { In } from "typeorm";
 import { badInput, userError, type UserErrorData } from "../common/errors";
@@ -237,34 +238,16 @@ export class LabReportsService {
     app: AppContext,
     opts: { firstDelayMs?: number; everyMs?: number; againMs?: number } & Pick<PruneOptions, "batchSize" | "maxBatches"> = {},
   ): RunningPruner {
-    const firstDelay = opts.firstDelayMs ?? PRUNE_FIRST_DELAY_MS + Math.floor(Math.random() * PRUNE_FIRST_DELAY_MS);
-    let stopped = false;
-    let timer: NodeJS.Timeout | null = null;
-    let running: Promise<void> | null = null;
-    const schedule = (ms: number) => {
-      timer = setTimeout(tick, ms);
-      timer.unref();
-    };
-    const tick = () => {
-      let next = opts.everyMs ?? PRUNE_EVERY_MS;
-      running = this.pruneLoadReports(app, { batchSize: opts.batchSize, maxBatches: opts.maxBatches, shouldStop: () => stopped })
-        .then((r) => {
-          if (!r.complete) next = opts.againMs ?? PRUNE_AGAIN_MS;
-        })
-        .catch((e: unknown) => app.logger.error({ err: e }, "pruning lab load reports failed; the next run tries again"))
-        .finally(() => {
-          running = null;
-          if (!stopped) schedule(next);
-        });
-    };
-    schedule(firstDelay);
-    return {
-      stop: async () => {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-        await running;
+    return runInBackground(
+      app.logger,
+      "pruning lab load reports failed; the next run tries again",
+      {
+        firstDelayMs: opts.firstDelayMs ?? PRUNE_FIRST_DELAY_MS + Math.floor(Math.random() * PRUNE_FIRST_DELAY_MS),
+        everyMs: opts.everyMs ?? PRUNE_EVERY_MS,
+        againMs: opts.againMs ?? PRUNE_AGAIN_MS,
       },
-    };
+      (shouldStop) => this.pruneLoadReports(app, { batchSize: opts.batchSize, maxBatches: opts.maxBatches, shouldStop }),
+    );
   }
 
   // ---------------------------------------------------------------- presence

@@ -15,6 +15,7 @@
  * store only after the rows are committed (a leftover object is only space, a row without bytes
  * would be a fault).
  */
+import { runInBackground } from "../core/background-work";
 import { In, IsNull, LessThanOrEqual } from "typeorm";
 import type { Config } from "../config";
 import { systemContext, type AppContext, type RequestContext } from "../core/request-context";
@@ -208,32 +209,11 @@ export class ShootRetention {
 
   /** Sweeps a while after start, then hourly (sooner when a sweep stopped with work left); `stop` ends it. */
   start(app: AppContext, opts: { firstDelayMs?: number; everyMs?: number } = {}): RunningRetention {
-    let stopped = false;
-    let timer: NodeJS.Timeout | null = null;
-    let running: Promise<void> | null = null;
-    const schedule = (ms: number) => {
-      timer = setTimeout(tick, ms);
-      timer.unref();
-    };
-    const tick = () => {
-      let next = opts.everyMs ?? EVERY_MS;
-      running = this.sweep(app, { shouldStop: () => stopped })
-        .then((r) => {
-          if (!r.complete) next = AGAIN_MS;
-        })
-        .catch((e: unknown) => app.logger.error({ err: e }, "shoot retention sweep failed; the next one tries again"))
-        .finally(() => {
-          running = null;
-          if (!stopped) schedule(next);
-        });
-    };
-    schedule(opts.firstDelayMs ?? FIRST_DELAY_MS + Math.floor(Math.random() * FIRST_DELAY_MS));
-    return {
-      stop: async () => {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-        await running;
-      },
-    };
+    return runInBackground(
+      app.logger,
+      "shoot retention sweep failed; the next one tries again",
+      { firstDelayMs: opts.firstDelayMs ?? FIRST_DELAY_MS + Math.floor(Math.random() * FIRST_DELAY_MS), everyMs: opts.everyMs ?? EVERY_MS, againMs: AGAIN_MS },
+      (shouldStop) => this.sweep(app, { shouldStop }),
+    );
   }
 }
