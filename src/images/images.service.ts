@@ -189,18 +189,7 @@ export class ImagesService {
       await this.store.put(key, fs.createReadStream(spooled.file));
       await this.store.put(thumbnailKey(key), Readable.from([thumbnail]));
 
-      const row = Object.assign(new ImageEntity(), {
-        id,
-        ownerUserId: owner,
-        stock,
-        contentType: spooled.type,
-        bytes: spooled.bytes,
-        sha256: spooled.sha256,
-        width,
-        height,
-        storageKey: key,
-        createdAt: new Date(),
-      });
+      const row = imageRow(id, { ownerUserId: owner, stock }, spooled, { width, height }, key);
       const { created, replacedKey } = await this.record(row);
       stored = [];
       charged = 0;
@@ -248,18 +237,7 @@ export class ImagesService {
       stored = [key, thumbnailKey(key)];
       await this.store.put(key, fs.createReadStream(spooled.file));
       await this.store.put(thumbnailKey(key), Readable.from([thumbnail]));
-      const row = Object.assign(new ImageEntity(), {
-        id,
-        ownerUserId: null,
-        stock: false,
-        contentType: spooled.type,
-        bytes: spooled.bytes,
-        sha256: spooled.sha256,
-        width,
-        height,
-        storageKey: key,
-        createdAt: new Date(),
-      });
+      const row = imageRow(id, { ownerUserId: null, stock: false }, spooled, { width, height }, key);
       try {
         await withTransaction(this.app.ds, async (em) => {
           await em.getRepository(ImageEntity).insert(row);
@@ -539,6 +517,26 @@ function checkStockId(id: string): void {
       `An image id is 1 to 64 characters of A-Z, a-z, 0-9, ".", "_" and "-", not starting with "."; got ${JSON.stringify(id.slice(0, 80))}`,
     );
   }
+}
+
+/** The row of an image just stored under `key`, as checked on upload. */
+function imageRow(
+  id: string,
+  owner: Pick<ImageEntity, "ownerUserId" | "stock">,
+  spooled: Spooled,
+  size: { width: number; height: number },
+  key: string,
+): ImageEntity {
+  return Object.assign(new ImageEntity(), {
+    id,
+    ...owner,
+    contentType: spooled.type,
+    bytes: spooled.bytes,
+    sha256: spooled.sha256,
+    ...size,
+    storageKey: key,
+    createdAt: new Date(),
+  });
 }
 
 function newImageId(): string {
