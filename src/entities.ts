@@ -30,6 +30,7 @@ import { ShootEntity } from "./shoots/shoot.entity";
 import { CaptureDeviceEntity } from "./shoots/capture-device.entity";
 import { ShootImageEntity } from "./shoots/shoot-image.entity";
 import { AccessCodeEntity } from "./shoots/access-code.entity";
+import { PaymentEntity, PaymentEventEntity } from "./payments/payment.entity";
 
 export const entities = [
   SettingEntity,
@@ -63,6 +64,8 @@ export const entities = [
   CaptureDeviceEntity,
   ShootImageEntity,
   AccessCodeEntity,
+  PaymentEntity,
+  PaymentEventEntity,
 ];
 
 /** Opens the center's database (creating the SQLite folder if needed) and brings its schema up to date. */

@@ -55,6 +55,10 @@ import { ShootIngestService } from "./shoots/shoot-ingest.service";
 import { ShootsResolver } from "./shoots/shoots.resolver";
 import { AccessCodesService } from "./shoots/access-codes.service";
 import { AccessCodesResolver } from "./shoots/access-codes.resolver";
+import { PaymentsService } from "./payments/payments.service";
+import { ReorderPlacingService } from "./reorders/reorder-placing.service";
+import { ReorderSettlementService } from "./reorders/reorder-settlement.service";
+import { ReordersResolver } from "./reorders/reorders.resolver";
 
 export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
@@ -97,6 +101,12 @@ export interface Services {
   shootIngest: ShootIngestService;
   /** Access codes and the galleries they open. */
   accessCodes: AccessCodesService;
+  /** Reorders' payment records, their providers and the reconciliation sweep. */
+  payments: PaymentsService;
+  /** Placing reorders (AWAITING_PAYMENT until paid). */
+  reorderPlacing: ReorderPlacingService;
+  /** Settling, refunding and the gateway's events: a settled reorder goes to a lab. */
+  reorderSettlement: ReorderSettlementService;
 }
 
 /**
@@ -123,6 +133,8 @@ export function createServices(app: AppContext): Services {
   const orderChanges = new OrderChangesService(printJobs, assignment);
   const identity = new IdentityService(app, rateLimits);
   const captureDevices = new CaptureDevicesService(app, rateLimits);
+  const accessCodes = new AccessCodesService(app, rateLimits, imageUrls);
+  const payments = new PaymentsService(app, notifications);
   return {
     rateLimits,
     identity,
@@ -152,7 +164,10 @@ export function createServices(app: AppContext): Services {
     shoots: new ShootsService(),
     captureDevices,
     shootIngest: new ShootIngestService(app, images, captureDevices),
-    accessCodes: new AccessCodesService(app, rateLimits, imageUrls),
+    accessCodes,
+    payments,
+    reorderPlacing: new ReorderPlacingService(orders, pricing, assignment, designTemplates, accessCodes, payments),
+    reorderSettlement: new ReorderSettlementService(orders, orderChanges, printJobs, assignment, payments),
   };
 }
 
@@ -179,6 +194,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [DesignTemplatesResolver, new DesignTemplatesResolver(s.designTemplates)],
     [ShootsResolver, new ShootsResolver(s.shoots, s.captureDevices)],
     [AccessCodesResolver, new AccessCodesResolver(s.accessCodes)],
+    [ReordersResolver, new ReordersResolver(s.reorderPlacing, s.reorderSettlement, s.payments)],
   ]);
   return {
     get<T>(cls: abstract new (...args: never[]) => T): T {

@@ -19,6 +19,7 @@ import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
 import { ShootsResolver } from "../shoots/shoots.resolver";
 import { AccessCodesResolver } from "../shoots/access-codes.resolver";
+import { ReordersResolver } from "../reorders/reorders.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
 import { validateArgument } from "./argument-validation";
 import { authChecker } from "./auth-checker";
@@ -43,6 +44,7 @@ export const resolvers: NonEmptyArray<Function> = [
   LabsAdminResolver,
   ShootsResolver,
   AccessCodesResolver,
+  ReordersResolver,
   DesignTemplatesResolver,
 ];
 

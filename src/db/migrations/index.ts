@@ -8,6 +8,7 @@ import { ClaimKeys1764500000000 } from "./1764500000000-claim-keys";
 import { WriteLocksAndCacheVersions1764610000000 } from "./1764610000000-write-locks-and-cache-versions";
 import { SessionVersions1764620000000 } from "./1764620000000-session-versions";
 import { Shoots1764800000000 } from "./1764800000000-shoots";
+import { Payments1764840000000 } from "./1764840000000-payments";
 
 export const migrations = [
   Initial1764000000000,
@@ -19,4 +20,5 @@ export const migrations = [
   WriteLocksAndCacheVersions1764610000000,
   SessionVersions1764620000000,
   Shoots1764800000000,
+  Payments1764840000000,
 ];
