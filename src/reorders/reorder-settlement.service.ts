@@ -102,7 +102,10 @@ export class ReorderSettlementService implements Settlement {
         if (!payment || !order || payment.method !== "GATEWAY") return "IGNORED";
         return this.applyGatewayEvent(ctx, tx, event, order, payment);
       });
-      return r.value ?? "IGNORED";
+      // A refusal here is a change that raced this event (CONCURRENT_CHANGE): nothing was kept, not
+      // even the event's id, and a 500 makes the gateway send it again.
+      if (r.value === null) throw new Error(`payment event ${event.id} not applied: ${r.errors.map((x) => x.code).join(", ")}`);
+      return r.value;
     } catch (e) {
       if (isUniqueViolation(e)) return "REPLAY";
       throw e;
@@ -114,6 +117,17 @@ export class ReorderSettlementService implements Settlement {
     switch (event.type) {
       case "payment_intent.succeeded": {
         if (payment.status !== "PENDING") return "IGNORED";
+        if (order.status !== "AWAITING_PAYMENT") {
+          // Paid for an order no longer waiting (cancelled meanwhile): nothing to print; an admin refunds it.
+          await this.payments.tellShopAdmins(
+            ctx,
+            tx,
+            payment.shopId,
+            "PAYMENT_FOR_CLOSED_ORDER",
+            `The gateway reports reorder ${order.id} paid, but the order is ${order.status}: refund it through the gateway`,
+          );
+          return "PROCESSED";
+        }
         const sameCurrency = (event.currency ?? "").toUpperCase() === payment.currency.toUpperCase();
         if (event.amount !== payment.amount || !sameCurrency) {
           const note = `the gateway reported ${event.amount ?? "no amount"} ${event.currency ?? "(no currency)"}, the order's total is ${payment.amount} ${payment.currency}`;
