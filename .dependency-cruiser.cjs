@@ -16,6 +16,7 @@ const PURE = [
   "^src/orders/order-state[.]ts$",
   "^src/dispatch/[^/]+-state[.]ts$",
   "^src/payments/payment-state[.]ts$",
+  "^src/shipping/shipment-state[.]ts$",
   "^src/catalog/fulfilment[.]ts$",
   "^src/identity/role[.]ts$",
   "^src/common/unreachable[.]ts$",

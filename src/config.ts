@@ -62,6 +62,10 @@ export interface Config {
   labOnlineGraceSeconds: number;
   /** Lab load reports (the time series) older than this many days are pruned; the latest load on the labs row stays. */
   labLoadRetentionDays: number;
+  /** A shoot's images are removed this many whole days after its availableUntil (see shoots/retention.ts). */
+  shootRetentionDays: number;
+  /** The shop's admins are told this many days before a shoot's images are removed. */
+  shootRetirementNoticeDays: number;
   /** Lab-ranking weights (partial; the rest are the defaults). */
   assignmentWeights: Record<string, number>;
   /**
@@ -99,6 +103,19 @@ export interface Config {
   paymentWebhookSecret: string | null;
   /** PAYMENT_RECONCILE_MINUTES: a payment still PENDING this long is reported to its shop's admins (once). */
   paymentReconcileMinutes: number;
+  /** FTP ingest for capture devices (FTP_PORT); null: off. */
+  ftp: FtpConfig | null;
+}
+
+export interface FtpConfig {
+  /** The control port (0: any free port, for tests); it listens on `host`, as HTTP does. */
+  port: number;
+  /** The IPv4 address PASV answers name (EPSV names only a port). */
+  pasvHost: string;
+  /** The ports passive data connections are taken from, inclusive. */
+  pasvPorts: { min: number; max: number };
+  /** Explicit FTPS (AUTH TLS) with these PEM files; null: plain FTP only. */
+  tls: { certFile: string; keyFile: string } | null;
 }
 
 export interface WsConfig {
@@ -231,6 +248,8 @@ export function loadConfig(env: Env = process.env): Config {
   const wsLane = get("GRAPHQL_WS_LANE") ?? "center";
   if (wsLane !== "center" && wsLane !== "library") faults.push(`GRAPHQL_WS_LANE must be center or library, got "${wsLane}"`);
 
+  const ftp = parseFtp(get, int, host, faults);
+
   const config: Config = {
     env: nodeEnv as Config["env"],
     database,
@@ -270,6 +289,8 @@ export function loadConfig(env: Env = process.env): Config {
     loadMaxAgeSeconds: int("LOAD_MAX_AGE_SECONDS", 600, 1, 7 * 24 * 3600),
     labOnlineGraceSeconds: int("LAB_ONLINE_GRACE_SECONDS", 90, 0, 24 * 3600),
     labLoadRetentionDays: int("LAB_LOAD_RETENTION_DAYS", 30, 1, 36500),
+    shootRetentionDays: int("SHOOT_RETENTION_DAYS", 90, 0, 36500),
+    shootRetirementNoticeDays: int("SHOOT_RETIREMENT_NOTICE_DAYS", 7, 0, 3650),
     assignmentWeights,
     metrics: { token: metricsToken, port: metricsPort, host: metricsHost, onPublicPort: metricsPort === null && (metricsToken !== null || !production) },
     ws: {
@@ -303,6 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET ? env.PAYMENT_WEBHOOK_SECRET : null,
     paymentReconcileMinutes: int("PAYMENT_RECONCILE_MINUTES", 60, 1, 30 * 24 * 60),
+    ftp,
   };
   if (faults.length > 0) throw new ConfigError(faults);
   config.jwtSecret = jwtRaw !== undefined ? new TextEncoder().encode(jwtRaw) : persistentSecret(dataDir);
@@ -322,6 +344,57 @@ export function loadConfig(env: Env = process.env): Config {
 export function adminPasswordFromEnv(env: Env = process.env): string | null {
   const v = env.ADMIN_PASSWORD;
   return v === undefined || v === "" ? null : v;
+}
+
+const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * FTP_PORT (unset: no FTP), FTP_PASV_PORTS (`min-max`), FTP_PASV_HOST (the address PASV answers
+ * name: by default HOST when that is one IPv4 address), FTP_TLS_CERT and FTP_TLS_KEY (both or
+ * neither, readable PEM files).
+ */
+function parseFtp(
+  get: (name: string) => string | undefined,
+  int: (name: string, dflt: number, min: number, max: number) => number,
+  host: string,
+  faults: string[],
+): FtpConfig | null {
+  const rawPorts = get("FTP_PASV_PORTS") ?? "30000-30009";
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(rawPorts);
+  const pasvPorts = m ? { min: Number(m[1]), max: Number(m[2]) } : { min: 0, max: 0 };
+  if (!m || pasvPorts.min < 1024 || pasvPorts.max > 65535 || pasvPorts.min > pasvPorts.max) {
+    faults.push(`FTP_PASV_PORTS must be a range of ports such as 30000-30009 (from 1024 to 65535, the first not above the last), got "${rawPorts}"`);
+  }
+  const pasvHostRaw = get("FTP_PASV_HOST");
+  if (pasvHostRaw !== undefined && !IPV4_RE.test(pasvHostRaw)) faults.push(`FTP_PASV_HOST must be an IPv4 address such as 203.0.113.7, got "${pasvHostRaw}"`);
+  const certFile = get("FTP_TLS_CERT");
+  const keyFile = get("FTP_TLS_KEY");
+  if ((certFile === undefined) !== (keyFile === undefined)) faults.push("FTP_TLS_CERT and FTP_TLS_KEY must be set together (or neither)");
+  for (const [name, file] of [
+    ["FTP_TLS_CERT", certFile],
+    ["FTP_TLS_KEY", keyFile],
+  ] as const) {
+    if (file === undefined) continue;
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch {
+      faults.push(`${name} must name a readable PEM file, got "${file}"`);
+    }
+  }
+  if (get("FTP_PORT") === undefined) return null;
+  const port = int("FTP_PORT", 0, 0, 65535);
+  const pasvHost = pasvHostRaw ?? (IPV4_RE.test(host) && host !== "0.0.0.0" ? host : null);
+  if (pasvHost === null && pasvHostRaw === undefined) {
+    faults.push(
+      `FTP_PASV_HOST must be set when FTP_PORT is and HOST ("${host}") is not one IPv4 address: it is the address cameras open passive data connections to`,
+    );
+  }
+  return {
+    port,
+    pasvHost: pasvHost ?? "",
+    pasvPorts,
+    tls: certFile !== undefined && keyFile !== undefined ? { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) } : null,
+  };
 }
 
 function parseDatabaseUrl(raw: string, faults: string[]): DatabaseConfig {

@@ -31,6 +31,7 @@ import { CaptureDeviceEntity } from "./shoots/capture-device.entity";
 import { ShootImageEntity } from "./shoots/shoot-image.entity";
 import { AccessCodeEntity } from "./shoots/access-code.entity";
 import { PaymentEntity, PaymentEventEntity } from "./payments/payment.entity";
+import { ShipmentEntity } from "./shipping/shipment.entity";
 
 export const entities = [
   SettingEntity,
@@ -66,6 +67,7 @@ export const entities = [
   AccessCodeEntity,
   PaymentEntity,
   PaymentEventEntity,
+  ShipmentEntity,
 ];
 
 /** Opens the center's database (creating the SQLite folder if needed) and brings its schema up to date. */

@@ -35,6 +35,7 @@ import { mountIde } from "./ide/ide";
 import { mountImageRoutes } from "./images/images.routes";
 import { mountShootUploadRoutes } from "./shoots/shoot-uploads.routes";
 import { mountPaymentWebhook } from "./payments/payment-webhook.routes";
+import { startFtpIngest } from "./shoots/ftp-ingest";
 import { createLogger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { answerMetrics, startMetricsListener } from "./observability/metrics-endpoint";
@@ -49,6 +50,8 @@ export interface RunningServer {
   metrics: Metrics;
   /** Where GET /metrics is served (METRICS_PORT, METRICS_TOKEN), or null when it is off. */
   metricsUrl: string | null;
+  /** The FTP ingest's control port (FTP_PORT), or null when it is off. */
+  ftpPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -243,16 +246,20 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const url = `http://${hostForUrl}:${port}`;
   const metricsListener = config.metrics.port !== null ? await startMetricsListener(config.metrics, metrics) : null;
   const metricsUrl = metricsListener?.url ?? (config.metrics.onPublicPort ? `${url}/metrics` : null);
+  // FTP_PORT: capture devices send files by FTP too (src/shoots/ftp-ingest.ts).
+  const ftp = config.ftp ? await startFtpIngest(app, config.ftp, { devices: services.captureDevices, ingest: services.shootIngest }) : null;
   const sweeper = services.printJobLifecycle.startSweeper(app); // requeues jobs whose lease ran out
   const pruner = services.labReports.startLoadPruner(app); // deletes load reports older than LAB_LOAD_RETENTION_DAYS
   // Reports payments left PENDING past PAYMENT_RECONCILE_MINUTES (once each), asking their provider first.
   const reconciler = services.payments.startReconciliation(systemContext(app, "payments-reconcile"), services.reorderSettlement);
+  const retention = services.shootRetention.start(app); // removes shoot images after SHOOT_RETENTION_DAYS
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
-      await Promise.all([sweeper.stop(), pruner.stop(), versions.stop(), reconciler.stop()]);
+      await Promise.all([sweeper.stop(), pruner.stop(), retention.stop(), versions.stop(), reconciler.stop()]);
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
+      await ftp?.close();
       await metricsListener?.close();
       await events.close();
       await services.rateLimits.close();
@@ -261,7 +268,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     })();
     return stopped;
   };
-  return { url, port, app, services, metrics, metricsUrl, stop };
+  return { url, port, app, services, metrics, metricsUrl, ftpPort: ftp?.port ?? null, stop };
 }
 
 /** An HTTP operation counted, timed and logged (one line), whoever answered it. */

@@ -36,9 +36,11 @@ import { MariaDbPrintJobStore } from "./dispatch/print-job-store.mariadb";
 import { ImageUrlSigner } from "./images/image-urls";
 import { CatalogAdminResolver } from "./catalog/catalog-admin.resolver";
 import { CatalogResolver } from "./catalog/catalog.resolver";
+import { ShopGroupsResolver } from "./catalog/shop-groups.resolver";
 import { IdentityResolver } from "./identity/identity.resolver";
 import { CustomerAccountsResolver } from "./identity/customer-accounts.resolver";
 import { NotificationsResolver } from "./notifications/notifications.resolver";
+import { NotificationLinksResolver } from "./notifications/notification-links.resolver";
 import { PricingResolver } from "./pricing/pricing.resolver";
 import { OrdersResolver } from "./orders/orders.resolver";
 import { OrderItemsResolver } from "./orders/order-items.resolver";
@@ -53,12 +55,17 @@ import { ShootsService } from "./shoots/shoots.service";
 import { CaptureDevicesService } from "./shoots/capture-devices.service";
 import { ShootIngestService } from "./shoots/shoot-ingest.service";
 import { ShootsResolver } from "./shoots/shoots.resolver";
+import { FirstPrintsService } from "./shoots/first-prints.service";
+import { FirstPrintsResolver } from "./shoots/first-prints.resolver";
+import { ShootRetention } from "./shoots/retention";
 import { AccessCodesService } from "./shoots/access-codes.service";
 import { AccessCodesResolver } from "./shoots/access-codes.resolver";
 import { PaymentsService } from "./payments/payments.service";
 import { ReorderPlacingService } from "./reorders/reorder-placing.service";
 import { ReorderSettlementService } from "./reorders/reorder-settlement.service";
 import { ReordersResolver } from "./reorders/reorders.resolver";
+import { ShippingService } from "./shipping/shipping.service";
+import { OrderShipmentResolver, ShippingResolver } from "./shipping/shipping.resolver";
 
 export interface Services {
   /** The rate limits of logins, keys and uploads (in Redis with REDIS_URL); closed with the server. */
@@ -99,6 +106,10 @@ export interface Services {
   captureDevices: CaptureDevicesService;
   /** What capture devices send (HTTP and FTP) becomes shoot images. */
   shootIngest: ShootIngestService;
+  /** First prints of a shoot at its first-print lab. */
+  firstPrints: FirstPrintsService;
+  /** The sweep that removes shoot images after their retention (started by the server). */
+  shootRetention: ShootRetention;
   /** Access codes and the galleries they open. */
   accessCodes: AccessCodesService;
   /** Reorders' payment records, their providers and the reconciliation sweep. */
@@ -107,6 +118,8 @@ export interface Services {
   reorderPlacing: ReorderPlacingService;
   /** Settling, refunding and the gateway's events: a settled reorder goes to a lab. */
   reorderSettlement: ReorderSettlementService;
+  /** Shipments of delivery orders (made when printed, moved by the shipping terminal) and pickup orders collected. */
+  shipping: ShippingService;
 }
 
 /**
@@ -126,22 +139,26 @@ export function createServices(app: AppContext): Services {
   const printJobRecords = new PrintJobRecordsService();
   const labReports = new LabReportsService(presence, printJobRecords);
   const designTemplates = new DesignTemplatesService(app, notifications);
-  const printJobLifecycle = new PrintJobLifecycleService(printJobStore, orders, imageUrls, labReports, designTemplates, notifications);
+  const catalog = new CatalogService();
+  // Dispatch tells shipping, in the transaction of the completion, that an order was printed.
+  const shipping = new ShippingService(orders, catalog);
+  const printJobLifecycle = new PrintJobLifecycleService(printJobStore, orders, imageUrls, labReports, designTemplates, notifications, shipping);
   const printJobs = new PrintJobsService(printJobStore, orders, presence, printJobLifecycle);
   const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
   const assignment = new AssignmentService(app, presence);
-  const orderChanges = new OrderChangesService(printJobs, assignment);
+  const orderChanges = new OrderChangesService(printJobs, assignment, orders);
   const identity = new IdentityService(app, rateLimits);
   const captureDevices = new CaptureDevicesService(app, rateLimits);
   const accessCodes = new AccessCodesService(app, rateLimits, imageUrls);
   const payments = new PaymentsService(app, notifications);
+  const orderPlacing = new OrderPlacingService(pricing, designTemplates, orderChanges, images, assignment);
   return {
     rateLimits,
     identity,
     accounts: new CustomerAccountsService(app, rateLimits, identity),
     users: new UsersService(),
     labKeys: new LabKeysService(),
-    catalog: new CatalogService(),
+    catalog,
     shopsAdmin: new ShopsAdminService(orders, notifications),
     productsAdmin: new ProductsAdminService(orders, notifications),
     chargedImagesAdmin: new ChargedImagesAdminService(notifications),
@@ -153,7 +170,7 @@ export function createServices(app: AppContext): Services {
     presence,
     assignment,
     orders,
-    orderPlacing: new OrderPlacingService(pricing, designTemplates, orderChanges, images, assignment),
+    orderPlacing,
     orderChanges,
     printJobStore,
     printJobs,
@@ -164,10 +181,13 @@ export function createServices(app: AppContext): Services {
     shoots: new ShootsService(),
     captureDevices,
     shootIngest: new ShootIngestService(app, images, captureDevices),
+    firstPrints: new FirstPrintsService(orderPlacing),
+    shootRetention: new ShootRetention(images, notifications, orders),
     accessCodes,
+    shipping,
     payments,
     reorderPlacing: new ReorderPlacingService(orders, pricing, assignment, designTemplates, accessCodes, payments),
-    reorderSettlement: new ReorderSettlementService(orders, orderChanges, printJobs, assignment, payments),
+    reorderSettlement: new ReorderSettlementService(orders, printJobs, assignment, payments),
   };
 }
 
@@ -181,8 +201,10 @@ export function createResolvers(s: Services): ResolverInstances {
     [IdentityResolver, new IdentityResolver(s.identity, s.labKeys, s.users)],
     [CustomerAccountsResolver, new CustomerAccountsResolver(s.accounts)],
     [CatalogResolver, new CatalogResolver(s.catalog)],
+    [ShopGroupsResolver, new ShopGroupsResolver(s.catalog)],
     [CatalogAdminResolver, new CatalogAdminResolver(s.chargedImagesAdmin, s.productsAdmin, s.shopsAdmin)],
     [NotificationsResolver, new NotificationsResolver(s.notifications)],
+    [NotificationLinksResolver, new NotificationLinksResolver(s.catalog, s.orders)],
     [PricingResolver, new PricingResolver(s.priceAdmin, s.pricing)],
     [OrdersResolver, new OrdersResolver(s.orderChanges, s.orderPlacing, s.orders, s.catalog)],
     [PriceHistoryResolver, new PriceHistoryResolver()],
@@ -193,8 +215,11 @@ export function createResolvers(s: Services): ResolverInstances {
     [LabsAdminResolver, new LabsAdminResolver(s.labsAdmin)],
     [DesignTemplatesResolver, new DesignTemplatesResolver(s.designTemplates)],
     [ShootsResolver, new ShootsResolver(s.shoots, s.captureDevices)],
+    [FirstPrintsResolver, new FirstPrintsResolver(s.firstPrints)],
     [AccessCodesResolver, new AccessCodesResolver(s.accessCodes)],
     [ReordersResolver, new ReordersResolver(s.reorderPlacing, s.reorderSettlement, s.payments)],
+    [ShippingResolver, new ShippingResolver(s.shipping)],
+    [OrderShipmentResolver, new OrderShipmentResolver(s.shipping)],
   ]);
   return {
     get<T>(cls: abstract new (...args: never[]) => T): T {

@@ -1,9 +1,12 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { listPage, type Connection } from "../core/pagination";
+import { AFTER_ARG, FIRST_ARG, page } from "../graphql/connection.types";
 import { boundedList } from "../graphql/argument-validation";
 import { MAX_TEMPLATE_PRODUCTS } from "./products-admin.service";
 import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import {
+  ChargedImageConnection,
   ChargedImagePayload,
   ChargedImageType,
   CreateChargedImageInput,
@@ -219,6 +222,18 @@ export class CatalogAdminResolver {
   @Query(() => [ChargedImageType], { description: "Copyrighted stock images and their fee per sheet (customers pay the fees, so they may read them)." })
   chargedImages(@Ctx() ctx: RequestContext): Promise<ChargedImageType[]> {
     return this.chargedImagesAdmin.chargedImages(ctx);
+  }
+
+  @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN, Role.GENERAL_USER)
+  @Query(() => ChargedImageConnection, {
+    description: "The same charged images as chargedImages, as a Relay connection: by image id, a page at a time with first (1 to 100) and after.",
+  })
+  async chargedImagesConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<ChargedImageType>> {
+    return listPage(await this.chargedImagesAdmin.chargedImages(ctx), page(first, after), (c) => c.imageId);
   }
 
   @Authorized(Role.CENTER_ADMIN)

@@ -18,7 +18,7 @@ import { forbidden, RollbackWithErrors, userError } from "../common/errors";
 import type { Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import { adminGroupId, isCenterAdmin } from "../identity/scope";
-import type { ChangeScope, NotificationsService } from "../notifications/notifications.service";
+import type { ChangeScope, NoticeLinks, NotificationsService } from "../notifications/notifications.service";
 
 export interface NamedInput {
   id: string;
@@ -49,8 +49,9 @@ export async function reportChange(
   kind: string,
   message: string,
   scope: ChangeScope,
+  links?: NoticeLinks,
 ): Promise<void> {
-  await notifications.reportChange(ctx, tx, { kind, message, scope });
+  await notifications.reportChange(ctx, tx, { kind, message, scope, links });
 }
 
 /**

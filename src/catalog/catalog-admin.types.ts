@@ -1,3 +1,4 @@
+import { connectionType } from "../graphql/connection.types";
 /**
  * GraphQL edge of catalog management (seed 003, Fig. 19-21): the inputs to register, correct and
  * delete shop groups, shops, services, products, templates and charged images, and their payloads.
@@ -306,3 +307,9 @@ export class ChargedImagePayload {
   })
   errors!: UserErrorType[];
 }
+
+export const ChargedImageConnection = connectionType(
+  "ChargedImage",
+  ChargedImageType,
+  "Charged images and their fees, by image id, a page at a time (cursor-based).",
+);

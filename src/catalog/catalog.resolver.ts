@@ -1,6 +1,22 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
 import type { RequestContext } from "../core/request-context";
-import { GeoPoint, LabType, ProductType, ServiceType, ShopGroupType, ShopType, TemplateType } from "./catalog.types";
+import { listPage, type Connection } from "../core/pagination";
+import { AFTER_ARG, FIRST_ARG, page } from "../graphql/connection.types";
+import {
+  GeoPoint,
+  LabConnection,
+  LabType,
+  ProductConnection,
+  ProductType,
+  ServiceConnection,
+  ServiceType,
+  ShopConnection,
+  ShopGroupConnection,
+  ShopGroupType,
+  ShopType,
+  TemplateConnection,
+  TemplateType,
+} from "./catalog.types";
 import type { ShopEntity } from "./shop.entity";
 import { CatalogService } from "./catalog.service";
 import { PUBLIC_READ } from "../identity/role";
@@ -64,6 +80,80 @@ export class CatalogResolver {
     return (await this.catalog.labs(ctx, {})).find((l) => l.id === id) ?? null;
   }
 
+  // ------------------------------------------------------------ the same lists as connections
+
+  @Authorized(PUBLIC_READ)
+  @Query(() => ShopGroupConnection, {
+    description: "The same groups as shopGroups, as a Relay connection: by id, a page at a time with first (1 to 100) and after.",
+  })
+  async shopGroupsConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<ShopGroupType>> {
+    return listPage(await this.catalog.shopGroups(ctx), page(first, after), byId);
+  }
+
+  @Authorized(PUBLIC_READ)
+  @Query(() => ShopConnection, { description: "The same shops as shops, as a Relay connection: by id, a page at a time with first (1 to 100) and after." })
+  async shopsConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("shopGroupId", () => ID, { description: "Only this group's shops.", nullable: true }) shopGroupId: string | null,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<ShopType>> {
+    return listPage(await this.catalog.shops(ctx, { shopGroupId }), page(first, after), byId);
+  }
+
+  @Authorized(PUBLIC_READ)
+  @Query(() => ServiceConnection, {
+    description: "The same services as services, as a Relay connection: by id, a page at a time with first (1 to 100) and after.",
+  })
+  async servicesConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<ServiceType>> {
+    return listPage(await this.catalog.services(ctx), page(first, after), byId);
+  }
+
+  @Authorized(PUBLIC_READ)
+  @Query(() => ProductConnection, {
+    description: "The same products as products, as a Relay connection: by id, a page at a time with first (1 to 100) and after.",
+  })
+  async productsConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<ProductType>> {
+    return listPage(await this.catalog.products(ctx), page(first, after), byId);
+  }
+
+  @Authorized(PUBLIC_READ)
+  @Query(() => TemplateConnection, {
+    description: "The same templates as templates, as a Relay connection: by id, a page at a time with first (1 to 100) and after.",
+  })
+  async templatesConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("shopGroupId", () => ID, { description: "Only this group's templates.", nullable: true }) shopGroupId: string | null,
+    @Arg("shopId", () => ID, { description: "Only this shop's templates.", nullable: true }) shopId: string | null,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<TemplateType>> {
+    return listPage(await this.catalog.templates(ctx, { shopGroupId, shopId }), page(first, after), byId);
+  }
+
+  @Authorized()
+  @Query(() => LabConnection, { description: "The same labs as labs, as a Relay connection: by id, a page at a time with first (1 to 100) and after." })
+  async labsConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("shopId", () => ID, { description: "Only this shop's labs.", nullable: true }) shopId: string | null,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<LabType>> {
+    return listPage(await this.catalog.labs(ctx, { shopId }), page(first, after), byId);
+  }
+
   @FieldResolver(() => ShopGroupType, {
     nullable: true,
     description: "The shop's group (beside shopGroupId), as the caller may see it: null when they may not.",
@@ -77,3 +167,5 @@ export class CatalogResolver {
     return shop.lat !== null && shop.lng !== null ? { lat: shop.lat, lng: shop.lng } : null;
   }
 }
+
+const byId = (row: { id: string }): string => row.id;

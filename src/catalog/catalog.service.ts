@@ -162,6 +162,20 @@ export class CatalogService {
     return loadOne(ctx, "catalog:shopGroup", id, async (ids) => byId(await this.shopGroups(ctx, ids)));
   }
 
+  /**
+   * The shops of a group the caller may see (as `shops` shows them), by id: the shops of every group
+   * asked in the request read in one batch, never once per group.
+   */
+  async shopsOfGroup(ctx: RequestContext, shopGroupId: string): Promise<ShopEntity[]> {
+    const loaded = await loadOne(ctx, "catalog:shopsOfGroup", shopGroupId, async (groupIds) => {
+      const byGroup = new Map<string, ShopEntity[]>(groupIds.map((g) => [g, []]));
+      const shops = groupIds.length === 1 ? await this.shops(ctx, { shopGroupId: groupIds[0] }) : await this.shops(ctx, {});
+      for (const s of shops) byGroup.get(s.shopGroupId)?.push(s);
+      return byGroup;
+    });
+    return loaded ?? [];
+  }
+
   /** A lab the caller may see (as `labs` shows it: never a customer), batched as `shop`; else null. */
   lab(ctx: RequestContext, id: string | null | undefined): Promise<LabView | null> {
     return loadOne(ctx, "catalog:lab", id, async (ids) => byId(await this.labs(ctx, { ids })));

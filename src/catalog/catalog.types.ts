@@ -1,3 +1,4 @@
+import { connectionType } from "../graphql/connection.types";
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { FulfilmentMethod, FulfilmentSpeed } from "./fulfilment";
 
@@ -131,3 +132,10 @@ export class LabType {
   @Field(() => Boolean, { description: "true: the lab gets no new jobs." })
   disabled!: boolean;
 }
+
+export const ShopGroupConnection = connectionType("ShopGroup", ShopGroupType, "Shop groups the caller may see, by id, a page at a time (cursor-based).");
+export const ShopConnection = connectionType("Shop", ShopType, "Shops the caller may see, by id, a page at a time (cursor-based).");
+export const ServiceConnection = connectionType("Service", ServiceType, "Services, by id, a page at a time (cursor-based).");
+export const ProductConnection = connectionType("Product", ProductType, "Products, by id, a page at a time (cursor-based).");
+export const TemplateConnection = connectionType("Template", TemplateType, "Templates the caller may see, by id, a page at a time (cursor-based).");
+export const LabConnection = connectionType("Lab", LabType, "Labs the caller may see, by id, a page at a time (cursor-based).");

@@ -11,7 +11,7 @@ import { inTransaction, rejectIf, type Outcome, type Tx } from "../core/unit-of-
 import type { RequestContext } from "../core/request-context";
 import { managesGroup } from "../identity/scope";
 import { LabServiceEntity } from "../labs/lab.entity";
-import { actorName, type ChangeScope } from "../notifications/notifications.service";
+import { actorName, type ChangeScope, type NoticeLinks } from "../notifications/notifications.service";
 import { PriceRowEntity } from "../pricing/price-row.entity";
 import { ShopPriceAllowanceEntity } from "../pricing/shop-price-allowance.entity";
 import {
@@ -256,9 +256,15 @@ export class ProductsAdminService {
       rejectIf(errors);
       const row = Object.assign(new entity(), { id: input.id, name: name! });
       await insertOrReject(tx.em, entity, row, () => [duplicateId(what, input.id, ["input", "id"])]);
-      await reportChange(this.notifications, ctx, tx, `${kind}_CREATED`, `${capitalise(what)} ${row.id} "${row.name}" was created by ${actorName(ctx)}`, {
-        kind: "SYSTEM",
-      });
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        `${kind}_CREATED`,
+        `${capitalise(what)} ${row.id} "${row.name}" was created by ${actorName(ctx)}`,
+        { kind: "SYSTEM" },
+        productLink(kind, row.id),
+      );
       tx.emit("invalidate", { kind: "catalog" });
       return row;
     });
@@ -290,6 +296,7 @@ export class ProductsAdminService {
         `${kind}_UPDATED`,
         `${capitalise(what)} ${row.id} was renamed from "${before}" to "${name}" by ${actorName(ctx)}`,
         { kind: "SYSTEM" },
+        productLink(kind, row.id),
       );
       tx.emit("invalidate", { kind: "catalog" });
       return row;
@@ -312,7 +319,15 @@ export class ProductsAdminService {
       const inUse = usesMessage(subject, await usesOf(tx.em, row));
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
       await deleteOrReject(tx.em, entity, { id: row.id } as FindOptionsWhere<T>, subject);
-      await reportChange(this.notifications, ctx, tx, `${kind}_DELETED`, `${subject} "${row.name}" was deleted by ${actorName(ctx)}`, { kind: "SYSTEM" });
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        `${kind}_DELETED`,
+        `${subject} "${row.name}" was deleted by ${actorName(ctx)}`,
+        { kind: "SYSTEM" },
+        productLink(kind, row.id),
+      );
       tx.emit("invalidate", { kind: "catalog" });
       return row;
     });
@@ -366,4 +381,9 @@ function view(template: TemplateEntity, productIds: string[]): TemplateView {
 /** Whether a unique violation on templates is the one-per-owner-and-service index rather than the id (MariaDB names the index, SQLite its columns). */
 function violatesOneTemplatePerService(e: unknown): boolean {
   return /uq_templates_|service_id/.test(String((e as { message?: string }).message ?? ""));
+}
+
+/** A product's notices link the product (a service has no object to link). */
+function productLink(kind: string, id: string): NoticeLinks | undefined {
+  return kind === "PRODUCT" ? { productId: id } : undefined;
 }

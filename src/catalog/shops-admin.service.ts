@@ -224,6 +224,7 @@ export class ShopsAdminService {
         [...before, ...after],
         "SHOP_MOVED",
         `Shop ${shop.id} "${shop.name}" was moved from shop group ${from} to ${shopGroupId} by ${actorName(ctx)}`,
+        { shopId: shop.id, shopGroupId },
       );
       invalidatePrices(tx);
       return shop;

@@ -1,13 +1,17 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { listPage, type Connection } from "../core/pagination";
+import { AFTER_ARG, FIRST_ARG, page } from "../graphql/connection.types";
 import { boundedList } from "../graphql/argument-validation";
 import type { RequestContext } from "../core/request-context";
 import { LAB, Role, type Principal } from "../identity/role";
 import { MAX_LAB_TEMPLATES } from "./design-templates.service";
 import {
   CreateDesignTemplateInput,
+  DesignTemplateConnection,
   DesignTemplatePayload,
   DesignTemplateType,
   HeldDesignTemplateInput,
+  LabDesignTemplateConnection,
   LabDesignTemplateType,
   ReportLabTemplatesPayload,
   UpdateDesignTemplateInput,
@@ -26,6 +30,18 @@ export class DesignTemplatesResolver {
   }
 
   @Authorized()
+  @Query(() => DesignTemplateConnection, {
+    description: "The same design templates as designTemplates, as a Relay connection: by id, a page at a time with first (1 to 100) and after.",
+  })
+  async designTemplatesConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<DesignTemplateType>> {
+    return listPage(await this.designTemplatesService.list(ctx), page(first, after), (t) => t.id);
+  }
+
+  @Authorized()
   @Query(() => DesignTemplateType, { description: "One design template; null when not found.", nullable: true })
   designTemplate(
     @Ctx() ctx: RequestContext,
@@ -40,6 +56,19 @@ export class DesignTemplatesResolver {
   })
   labDesignTemplates(@Ctx() ctx: RequestContext, @Arg("labId", () => ID, { description: "The lab's id." }) labId: string): Promise<LabDesignTemplateType[]> {
     return this.designTemplatesService.labTemplates(ctx, labId);
+  }
+
+  @Authorized<Principal>(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN, LAB)
+  @Query(() => LabDesignTemplateConnection, {
+    description: "The same templates as labDesignTemplates, as a Relay connection: by design template id, a page at a time with first (1 to 100) and after.",
+  })
+  async labDesignTemplatesConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("labId", () => ID, { description: "The lab whose templates to read." }) labId: string,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<LabDesignTemplateType>> {
+    return listPage(await this.designTemplatesService.labTemplates(ctx, labId), page(first, after), (t) => t.designTemplateId);
   }
 
   @Authorized(Role.CENTER_ADMIN)

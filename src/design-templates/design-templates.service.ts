@@ -324,7 +324,11 @@ export class DesignTemplatesService {
         ? `it lacks design template${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`
         : `it reports a missing design template although it reported holding ${needed.length > 0 ? needed.join(", ") : "every one the order names"}`;
     const message = `Print job ${job.id} of order ${job.orderId} failed at lab ${job.labId}: ${lacks}; it will be retried once the lab has the file (lab's reason: ${reason.slice(0, 500)})`;
-    return notifications.send(ctx, tx, [...centerAdmins, ...shopAdmins], TEMPLATE_MISSING, message);
+    return notifications.send(ctx, tx, [...centerAdmins, ...shopAdmins], TEMPLATE_MISSING, message, {
+      orderId: job.orderId,
+      labId: job.labId,
+      shopId: lab?.shopId,
+    });
   }
 
   // --- Shared steps ----------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { connectionType } from "../graphql/connection.types";
 /**
  * GraphQL edge of design templates (seed 001, claims 5-6): the center's light version of each
  * template, what the labs hold, and the inputs to manage and report them. Only the shape is checked
@@ -140,3 +141,10 @@ export class ReportLabTemplatesPayload {
   })
   errors!: UserErrorType[];
 }
+
+export const DesignTemplateConnection = connectionType("DesignTemplate", DesignTemplateType, "Design templates, by id, a page at a time (cursor-based).");
+export const LabDesignTemplateConnection = connectionType(
+  "LabDesignTemplate",
+  LabDesignTemplateType,
+  "The design templates a lab reported holding, by design template id, a page at a time (cursor-based).",
+);

@@ -131,6 +131,17 @@ export interface JobImageUrls {
   signedUrl(imageId: string, ttlSeconds: number, now: number, jobId: string): string;
 }
 
+/**
+ * What else is written when a job is printed, in the transaction that moves its order to PRINTED:
+ * shipping's shipment of a delivery order. A narrow interface handed over by the composition root,
+ * so that dispatch does not depend on shipping (shipping reads orders, which know dispatch). The
+ * completion of a delivery order always takes the transactional way for it (see
+ * PrintJobStore.finishAtOnce).
+ */
+export interface WhenPrinted {
+  printed(ctx: RequestContext, tx: Tx, job: { orderId: string; labId: string }): Promise<void>;
+}
+
 export class PrintJobLifecycleService {
   constructor(
     private readonly store: PrintJobStore,
@@ -139,6 +150,7 @@ export class PrintJobLifecycleService {
     private readonly labReports: LabReportsService,
     private readonly designTemplates: DesignTemplatesService,
     private readonly notifications: NotificationsService,
+    private readonly whenPrinted: WhenPrinted,
   ) {}
 
   /**
@@ -242,8 +254,8 @@ export class PrintJobLifecycleService {
   // ---------------------------------------------------------------- complete
 
   /**
-   * `LEASED` with this token -> `DONE`, the order PRINTED. The same call again answers the job
-   * again (one completion); any other token, or a lease that was lost, is LEASE_LOST. A lease that
+   * `LEASED` with this token -> `DONE`, the order PRINTED (and, for a delivery order, its shipment
+   * made TO_PACK in the same transaction). The same call again answers the job again (one completion); any other token, or a lease that was lost, is LEASE_LOST. A lease that
    * ran out but was not swept yet still completes: nobody else holds the job.
    */
   async complete(ctx: RequestContext, jobId: string, leaseToken: string): Promise<Outcome<PrintJobEntity>> {
@@ -267,6 +279,8 @@ export class PrintJobLifecycleService {
         const job = await this.store.finish(tx.em, { jobId, labId, leaseToken, now: new Date() }, granted);
         if (job) {
           await this.moveOrder(tx, job.orderId, "FINISH_PRINTING");
+          // A pickup order this process confirmed needs nothing more; any other is told to shipping.
+          if (this.store.owners.delivered(job.orderId) !== false) await this.whenPrinted.printed(ctx, tx, job);
           return job;
         }
       }
@@ -381,7 +395,7 @@ export class PrintJobLifecycleService {
     const centerAdmins = await tx.em.find(UserEntity, { where: { role: Role.CENTER_ADMIN, disabled: false }, select: { id: true } });
     recipients.push(...centerAdmins.map((u) => u.id));
     const message = `Print job ${job.id} of order ${order.id} failed at lab ${job.labId} after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${job.lastError ?? "no reason given"}`;
-    await notifications.send(ctx, tx, recipients, "PRINT_JOB_FAILED", message);
+    await notifications.send(ctx, tx, recipients, "PRINT_JOB_FAILED", message, { orderId: order.id, labId: job.labId, shopId: order.shopId });
   }
 
   // ---------------------------------------------------------------- sweeper

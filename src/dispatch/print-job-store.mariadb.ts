@@ -3,14 +3,14 @@
  * UPDATE and job INSERT go in one batch; the usual claim and completion move the job and its order
  * in one multi-table UPDATE, atomic without a transaction around it (coalesced with the others of
  * the same moment). Anything unusual (a claim sent again, a lost lease, an order that cannot move)
- * takes the transactional way, where reads of the job lock it to see the latest commit.
+ * and the completion of a delivery order (its shipment is written with it) take the transactional way, where reads of the job lock it to see the latest commit.
  */
 import type { DataSource, EntityManager } from "typeorm";
 import { runBatch } from "../db/statement-batch";
 import type { Outcome } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import type { OrderEntity } from "../orders/order.entity";
-import { readOrderAlone, updateOrderStatement } from "../orders/order.rows";
+import { isForDelivery, notForDeliverySql, readOrderAlone, updateOrderStatement } from "../orders/order.rows";
 import { PrintJobEntity } from "./print-job.entity";
 import {
   done,
@@ -50,7 +50,7 @@ export class MariaDbPrintJobStore extends SqlPrintJobStore {
     if (queued.affected !== 1) throw new Error(`confirming order ${p.order.id} queued ${queued.affected} print jobs`);
     Object.assign(p.order, p.patch);
     ctx.app.events.publish("printJob", job.labId, { jobId: job.id });
-    this.owners.remember(p.order.id, p.order.customerUserId);
+    this.owners.remember(p.order.id, p.order.customerUserId, isForDelivery(p.order.requestJson));
     ctx.app.events.publish("orderUpdate", p.order.customerUserId, { orderId: p.order.id, status: p.order.status });
     return { value: p.order, errors: [] };
   }
@@ -69,8 +69,12 @@ export class MariaDbPrintJobStore extends SqlPrintJobStore {
     return this.leaseAndRead(em, lease, undefined);
   }
 
+  /**
+   * Only for an order that is not delivered: a delivery order's shipment is made in the same
+   * transaction as its move to PRINTED, so its completion takes the transactional way.
+   */
   async finishAtOnce(ds: DataSource, p: Finish, granted: PrintJobEntity | undefined): Promise<PrintJobEntity | null> {
-    if (!(await finishJobWithOrder(ds, p, FINISH_PRINTING))) return null;
+    if (!(await finishJobWithOrder(ds, p, FINISH_PRINTING, notForDeliverySql("o")))) return null;
     const job = granted ? done(granted, p.now) : await readJobAlone(ds, p.jobId);
     if (!job) throw new Error(`print job ${p.jobId} vanished after its completion`);
     return job;

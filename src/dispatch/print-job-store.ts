@@ -84,7 +84,11 @@ export interface PrintJobStore {
   /** The claim in a transaction (the order is moved by the caller): the job as leased, or null when it did not win. */
   claim(em: EntityManager, lease: Lease, known: PrintJobEntity | undefined): Promise<PrintJobEntity | null>;
 
-  /** The usual completion in one statement outside any transaction, the order moving with it; null when not taken or not won. */
+  /**
+   * The usual completion in one statement outside any transaction, the order moving with it; null
+   * when not taken or not won. Never taken for a delivery order: what is written when it is
+   * printed (its shipment) goes in the transaction of the completion.
+   */
   finishAtOnce(ds: DataSource, finish: Finish, granted: PrintJobEntity | undefined): Promise<PrintJobEntity | null>;
 
   /** The completion in a transaction (the order is moved by the caller): the job as done, or null when it did not win. */

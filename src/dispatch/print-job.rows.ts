@@ -117,18 +117,22 @@ export async function leaseJobWithOrder(
   return bothChanged(r.affected);
 }
 
-/** MySQL/MariaDB only: the completion and the order's move in one statement, as leaseJobWithOrder. */
+/**
+ * MySQL/MariaDB only: the completion and the order's move in one statement, as leaseJobWithOrder;
+ * `orderCondition` (SQL on the order, alias `o`) narrows the orders this way is taken for.
+ */
 export async function finishJobWithOrder(
   ds: DataSource,
   p: { jobId: string; labId: string; leaseToken: string; now: Date },
   move: OrderMove,
+  orderCondition = "",
 ): Promise<boolean> {
   const now = p.now.getTime();
   const r = await runCoalesced(
     ds,
     "UPDATE print_jobs j JOIN orders o ON o.id = j.order_id" +
       ` SET j.status = '${COMPLETE.to}', j.lease_expires_at = NULL, j.updated_at = ?, o.status = ?, o.version = o.version + 1, o.updated_at = ?` +
-      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = '${COMPLETE.from}' AND j.lease_token = ? AND o.status IN (${placeholders(move.from.length)})`,
+      ` WHERE j.id = ? AND j.lab_id = ? AND j.status = '${COMPLETE.from}' AND j.lease_token = ? AND o.status IN (${placeholders(move.from.length)})${orderCondition ? ` AND ${orderCondition}` : ""}`,
     [now, move.to, now, p.jobId, p.labId, p.leaseToken, ...move.from],
   );
   return bothChanged(r.affected);

@@ -34,3 +34,14 @@ export function connectionType<T extends object>(name: string, node: ClassType<T
   }
   return Connection;
 }
+
+/** The `first` argument of a connection made by `connectionType` (with `@Arg("first", () => Int, FIRST_ARG)`). */
+export const FIRST_ARG = { nullable: true, defaultValue: 20, description: "At most this many edges (1 to 100)." } as const;
+
+/** The `after` argument of a connection made by `connectionType` (with `@Arg("after", () => String, AFTER_ARG)`). */
+export const AFTER_ARG = { nullable: true, description: "The endCursor of the page before; unset: from the start." } as const;
+
+/** A connection's page arguments as the resolver received them, with the default page size. */
+export function page(first: number | null | undefined, after: string | null | undefined): { first: number; after: string | null } {
+  return { first: first ?? FIRST_ARG.defaultValue, after: after ?? null };
+}

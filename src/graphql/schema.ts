@@ -6,9 +6,11 @@ import { lexicographicSortSchema, printSchema, type GraphQLObjectType, type Grap
 import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { CatalogAdminResolver } from "../catalog/catalog-admin.resolver";
 import { CatalogResolver } from "../catalog/catalog.resolver";
+import { ShopGroupsResolver } from "../catalog/shop-groups.resolver";
 import { IdentityResolver } from "../identity/identity.resolver";
 import { CustomerAccountsResolver } from "../identity/customer-accounts.resolver";
 import { NotificationsResolver } from "../notifications/notifications.resolver";
+import { NotificationLinksResolver } from "../notifications/notification-links.resolver";
 import { PricingResolver } from "../pricing/pricing.resolver";
 import { OrdersResolver } from "../orders/orders.resolver";
 import { OrderItemsResolver } from "../orders/order-items.resolver";
@@ -18,9 +20,11 @@ import { PrintJobsResolver } from "../dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
 import { ShootsResolver } from "../shoots/shoots.resolver";
+import { FirstPrintsResolver } from "../shoots/first-prints.resolver";
 import { AccessCodesResolver } from "../shoots/access-codes.resolver";
 import { ReordersResolver } from "../reorders/reorders.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
+import { OrderShipmentResolver, ShippingResolver } from "../shipping/shipping.resolver";
 import { validateArgument } from "./argument-validation";
 import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./scalars";
@@ -32,8 +36,10 @@ export const resolvers: NonEmptyArray<Function> = [
   IdentityResolver,
   CustomerAccountsResolver,
   CatalogResolver,
+  ShopGroupsResolver,
   CatalogAdminResolver,
   NotificationsResolver,
+  NotificationLinksResolver,
   PricingResolver,
   OrdersResolver,
   OrderItemsResolver,
@@ -43,9 +49,12 @@ export const resolvers: NonEmptyArray<Function> = [
   LabReportsResolver,
   LabsAdminResolver,
   ShootsResolver,
+  FirstPrintsResolver,
   AccessCodesResolver,
   ReordersResolver,
   DesignTemplatesResolver,
+  ShippingResolver,
+  OrderShipmentResolver,
 ];
 
 let built: Promise<GraphQLSchema> | null = null;

@@ -1,7 +1,19 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { listPage, type Connection } from "../core/pagination";
+import { AFTER_ARG, FIRST_ARG, page } from "../graphql/connection.types";
 import { humanNameArg } from "../graphql/argument-validation";
 import type { RequestContext } from "../core/request-context";
-import { CreateUserInput, LabApiKeyPayload, LabApiKeyType, LoginPayload, UpdateUserInput, UserPayload, UserType } from "./identity.types";
+import {
+  CreateUserInput,
+  LabApiKeyConnection,
+  LabApiKeyPayload,
+  LabApiKeyType,
+  LoginPayload,
+  UpdateUserInput,
+  UserConnection,
+  UserPayload,
+  UserType,
+} from "./identity.types";
 import { Role } from "./role";
 import { IdentityService } from "./identity.service";
 import { LabKeysService } from "../labs/lab-keys.service";
@@ -34,6 +46,16 @@ export class IdentityResolver {
   @Query(() => [UserType], { description: "Users within the caller's scope." })
   users(@Ctx() ctx: RequestContext): Promise<UserType[]> {
     return this.usersService.list(ctx);
+  }
+
+  @Authorized(Role.CENTER_ADMIN)
+  @Query(() => UserConnection, { description: "The same users as users, as a Relay connection: by id, a page at a time with first (1 to 100) and after." })
+  async usersConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<UserType>> {
+    return listPage(await this.usersService.list(ctx), page(first, after), (u) => u.id);
   }
 
   @Authorized(Role.CENTER_ADMIN)
@@ -78,6 +100,19 @@ export class IdentityResolver {
   @Query(() => [LabApiKeyType], { description: "A lab's API keys (never the secrets)." })
   labApiKeys(@Ctx() ctx: RequestContext, @Arg("labId", () => ID, { description: "The lab's id." }) labId: string): Promise<LabApiKeyType[]> {
     return this.labKeys.list(ctx, labId);
+  }
+
+  @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
+  @Query(() => LabApiKeyConnection, {
+    description: "The same keys as labApiKeys (never the secrets), as a Relay connection: by id, a page at a time with first (1 to 100) and after.",
+  })
+  async labApiKeysConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("labId", () => ID, { description: "The lab whose keys to read." }) labId: string,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<LabApiKeyType>> {
+    return listPage(await this.labKeys.list(ctx, labId), page(first, after), (k) => k.id);
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)

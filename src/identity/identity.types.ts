@@ -1,3 +1,4 @@
+import { connectionType } from "../graphql/connection.types";
 import { IsOptional, Length, Matches, MaxLength } from "class-validator";
 import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { UserErrorType } from "../graphql/user-error.types";
@@ -176,3 +177,6 @@ export class LabApiKeyPayload {
   })
   errors!: UserErrorType[];
 }
+
+export const UserConnection = connectionType("User", UserType, "Users within the caller's scope, by id, a page at a time (cursor-based).");
+export const LabApiKeyConnection = connectionType("LabApiKey", LabApiKeyType, "A lab's API keys (never the secrets), by id, a page at a time (cursor-based).");

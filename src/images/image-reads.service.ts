@@ -19,6 +19,8 @@ export interface ImageView {
   height: number;
   sha256: string;
   url: string;
+  originalUrl: string;
+  thumbnailUrl: string;
   urlExpiresAt: Date;
 }
 
@@ -48,7 +50,9 @@ export class ImageReadsService {
       const rule = rules.get(r.id);
       if (rule !== "yes" && !(rule === "if-in-admin-scope" && inScope.has(r.id))) continue;
       const { id, contentType, bytes, width, height, sha256 } = r;
-      out.set(id, { id, contentType, bytes, width, height, sha256, url: this.urls.signedUrl(id, this.urls.ttlSeconds, now), urlExpiresAt: expires });
+      const url = this.urls.signedUrl(id, this.urls.ttlSeconds, now);
+      const thumbnailUrl = this.urls.signedThumbnailUrl(id, this.urls.ttlSeconds, now);
+      out.set(id, { id, contentType, bytes, width, height, sha256, url, originalUrl: url, thumbnailUrl, urlExpiresAt: expires });
     }
     return out;
   }

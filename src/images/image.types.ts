@@ -26,6 +26,18 @@ export class ImageType {
   })
   url!: string;
 
+  @Field(() => String, {
+    description:
+      "The same signed, short-lived link to the original as url (urlExpiresAt), under the name frontends pair with thumbnailUrl; no credential needed.",
+  })
+  originalUrl!: string;
+
+  @Field(() => String, {
+    description:
+      "Where to fetch a JPEG thumbnail: a path and query (/images/<id>/thumbnail?exp=...&sig=...) on this center, signed and short-lived (urlExpiresAt); usable by an <img> without a credential.",
+  })
+  thumbnailUrl!: string;
+
   @Field(() => Date, { description: "When url stops working; read the image again for a fresh one." })
   urlExpiresAt!: Date;
 }

@@ -281,6 +281,17 @@ export class ImagesService {
   }
 
   /**
+   * Deletes these images' rows in the caller's transaction (captured images a shoot no longer
+   * keeps) and answers where their bytes are, for `removeStored` once the transaction has committed.
+   */
+  async removeRows(em: EntityManager, imageIds: readonly string[]): Promise<Array<Pick<ImageEntity, "id" | "storageKey">>> {
+    if (imageIds.length === 0) return [];
+    const rows = await em.find(ImageEntity, { where: { id: In([...imageIds]) }, select: { id: true, storageKey: true } });
+    if (rows.length > 0) await em.delete(ImageEntity, { id: In(rows.map((r) => r.id)) });
+    return rows;
+  }
+
+  /**
    * Removes images' bytes (originals and thumbnails) from the store. The caller has removed their
    * rows first, so that no row ever names missing bytes (a leftover object is only space).
    */

@@ -1,12 +1,14 @@
 /**
  * What a job becomes in the hot folder. The worker hands a writer the job, its sheet plans and
  * verified images; the writer fills the job's temporary folder, which the worker then publishes.
- * Today's one format is rendered print files (JPEG or PDF) and a JSON ticket; a minilab
+ * Today's one format is rendered print files (JPEG or PDF), a packing slip for a delivery job, and
+ * a JSON ticket; a minilab
  * controller format is another JobWriter.
  */
 import type { JobDetail, JobFulfilment } from "./center-protocol";
 import type { HotFolder, WrittenFile } from "./hot-folder";
 import { JobFailure } from "./job-failure";
+import { needsPackingSlip, packingSlipName, packingSlipPdf } from "./packing-slip";
 import { parseLayout, renderSheet, type PrintFormat, type SheetPlan, type SheetSize } from "./print-files";
 
 export interface JobToWrite {
@@ -90,6 +92,11 @@ export class PrintFileWriter implements JobWriter {
         items: plan.items.map((it) => it.itemId),
       });
     }
+    // A delivery job's packing slip goes in the folder with its prints (published with them); the
+    // ticket names it. A pickup job's ticket is as it always was.
+    const slip = needsPackingSlip(detail)
+      ? await hot.writeFile(tmp, packingSlipName(jobId), await packingSlipPdf(detail, { sheetName: (id) => this.o.sheetFor(id).name }))
+      : null;
     const printedAt = new Date().toISOString();
     const fileOf = new Map(plans.flatMap((p, i) => p.items.map((it) => [it.itemId, { file: files[i].name, page: p.page }] as const)));
     const imageOf = new Map(detail.images.map((im) => [im.imageId, im]));
@@ -104,6 +111,7 @@ export class PrintFileWriter implements JobWriter {
       format,
       dpi,
       handover: handoverOf(detail.order.fulfilment),
+      ...(slip ? { packingSlip: { name: slip.name, bytes: slip.bytes, sha256: slip.sha256, contentType: "application/pdf" } } : {}),
       services: detail.order.subOrders.map((s) => ({
         subOrderId: placeOf.get(s.id),
         serviceId: s.serviceId,

@@ -111,6 +111,7 @@ export class LabsAdminService {
         kind: "LAB_CREATED",
         message: `Lab ${lab.id} "${lab.name}" of shop ${lab.shopId} (services ${[...input.serviceIds].sort().join(", ")}) was registered by ${actorName(ctx)}`,
         scope: { kind: "SHOP", shopId: lab.shopId },
+        links: { labId: lab.id },
       });
       tx.emit("invalidate", { kind: "catalog" });
       return this.view(tx.em, lab);
@@ -204,14 +205,14 @@ export class LabsAdminService {
       const notifications = this.notifications;
       const message = `Lab ${lab.id} "${lab.name}" was corrected by ${actorName(ctx)}: ${said.join(", ")}`;
       if (before === lab.shopId) {
-        await notifications.reportChange(ctx, tx, { kind: "LAB_UPDATED", message, scope: { kind: "SHOP", shopId: lab.shopId } });
+        await notifications.reportChange(ctx, tx, { kind: "LAB_UPDATED", message, scope: { kind: "SHOP", shopId: lab.shopId }, links: { labId: lab.id } });
       } else {
         // Moved: the admins of both shops (and so of both groups' shops concerned) are told.
         const told = [
           ...(await notifications.recipients(ctx, tx.em, { kind: "SHOP", shopId: before })),
           ...(await notifications.recipients(ctx, tx.em, { kind: "SHOP", shopId: lab.shopId })),
         ];
-        await notifications.send(ctx, tx, told, "LAB_UPDATED", message);
+        await notifications.send(ctx, tx, told, "LAB_UPDATED", message, { labId: lab.id, shopId: lab.shopId });
       }
       tx.emit("invalidate", { kind: "catalog" });
       return this.view(tx.em, lab);
@@ -237,6 +238,7 @@ export class LabsAdminService {
         kind: "LAB_DELETED",
         message: `Lab ${lab.id} "${lab.name}" of shop ${lab.shopId} was deleted by ${actorName(ctx)}`,
         scope: { kind: "SHOP", shopId: lab.shopId },
+        links: { labId: lab.id },
       });
       // A job queued for it meanwhile holds it (the foreign key is the truth).
       await deleteOrReject(tx.em, LabEntity, { id: lab.id }, subject);

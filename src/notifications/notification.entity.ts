@@ -24,6 +24,22 @@ export class NotificationEntity {
   @Column({ name: "actor_user_id", type: "varchar", length: 64, nullable: true })
   actorUserId!: string | null;
 
+  /** What the notice is about (typed links beside the message); null when it is not about one. */
+  @Column({ name: "order_id", type: "varchar", length: 64, nullable: true })
+  orderId!: string | null;
+
+  @Column({ name: "product_id", type: "varchar", length: 64, nullable: true })
+  productId!: string | null;
+
+  @Column({ name: "lab_id", type: "varchar", length: 64, nullable: true })
+  labId!: string | null;
+
+  @Column({ name: "shop_id", type: "varchar", length: 64, nullable: true })
+  shopId!: string | null;
+
+  @Column({ name: "shop_group_id", type: "varchar", length: 64, nullable: true })
+  shopGroupId!: string | null;
+
   @Column({ name: "created_at", ...instant })
   createdAt!: Date;
 

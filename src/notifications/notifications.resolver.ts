@@ -11,7 +11,18 @@ import { MarkNotificationsReadPayload, NotificationConnection, NotificationType 
 import type { Connection } from "../core/pagination";
 import { NotificationsService } from "./notifications.service";
 
-const view = (n: NotificationEntity): NotificationType => ({ id: n.id, kind: n.kind, message: n.message, createdAt: n.createdAt, read: n.readAt !== null });
+const view = (n: NotificationEntity): NotificationType => ({
+  id: n.id,
+  kind: n.kind,
+  message: n.message,
+  createdAt: n.createdAt,
+  read: n.readAt !== null,
+  orderId: n.orderId,
+  productId: n.productId,
+  labId: n.labId,
+  shopId: n.shopId,
+  shopGroupId: n.shopGroupId,
+});
 
 @Resolver()
 export class NotificationsResolver {

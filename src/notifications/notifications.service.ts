@@ -19,10 +19,21 @@ import { NotificationEntity } from "./notification.entity";
 /** What a change concerns: the whole system, one shop group, or one shop. */
 export type ChangeScope = { kind: "SYSTEM" } | { kind: "GROUP"; shopGroupId: string } | { kind: "SHOP"; shopId: string };
 
+/** What a notice is about, stored as typed links beside its message (each optional). */
+export interface NoticeLinks {
+  orderId?: string | null;
+  productId?: string | null;
+  labId?: string | null;
+  shopId?: string | null;
+  shopGroupId?: string | null;
+}
+
 export interface ChangeNotice {
   kind: string;
   message: string;
   scope: ChangeScope;
+  /** What the change is about beyond its scope (a change in a shop's scope links that shop, in a group's that group, unless said here). */
+  links?: NoticeLinks;
 }
 
 export const MAX_PAGE = 200;
@@ -31,11 +42,13 @@ export class NotificationsService {
   /** Records a change notice for everyone concerned (never the actor) and rings them after commit. */
   async reportChange(ctx: RequestContext, tx: Tx, notice: ChangeNotice): Promise<string[]> {
     const recipients = await this.recipients(ctx, tx.em, notice.scope);
-    return this.send(ctx, tx, recipients, notice.kind, notice.message);
+    const scoped: NoticeLinks =
+      notice.scope.kind === "SHOP" ? { shopId: notice.scope.shopId } : notice.scope.kind === "GROUP" ? { shopGroupId: notice.scope.shopGroupId } : {};
+    return this.send(ctx, tx, recipients, notice.kind, notice.message, { ...scoped, ...notice.links });
   }
 
   /** Sends a notice to the given users (e.g. a shop admin and their group admin). */
-  async send(ctx: RequestContext, tx: Tx, userIds: Iterable<string>, kind: string, message: string): Promise<string[]> {
+  async send(ctx: RequestContext, tx: Tx, userIds: Iterable<string>, kind: string, message: string, links: NoticeLinks = {}): Promise<string[]> {
     const actor = ctx.auth.kind === "user" ? ctx.auth.user.id : null;
     const ids = [...new Set(userIds)].filter((id) => id !== actor);
     if (ids.length === 0) return [];
@@ -47,6 +60,11 @@ export class NotificationsService {
         kind,
         message: message.slice(0, 2000),
         actorUserId: actor,
+        orderId: links.orderId ?? null,
+        productId: links.productId ?? null,
+        labId: links.labId ?? null,
+        shopId: links.shopId ?? null,
+        shopGroupId: links.shopGroupId ?? null,
         createdAt: now,
         readAt: null,
       }),

@@ -18,6 +18,24 @@ export class NotificationType {
 
   @Field(() => Boolean, { description: "true once marked read." })
   read!: boolean;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: "The order the notice is about (e.g. a failed print job's); null when none, and for notices older than links.",
+  })
+  orderId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: "The product the notice is about (a product or one of its prices or allowances); null when none." })
+  productId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: "The lab the notice is about; null when none." })
+  labId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: "The shop the notice is about (a change in a shop's scope); null when none." })
+  shopId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: "The shop group the notice is about (a change in a group's scope); null when none." })
+  shopGroupId!: string | null;
 }
 
 @ObjectType("MarkNotificationsReadPayload", { description: "Result of marking notifications read." })

@@ -8,20 +8,20 @@ import type { EntityManager } from "typeorm";
 import { LRUCache } from "lru-cache";
 import { forbidden, RollbackWithErrors, userError } from "../common/errors";
 import { LabEntity } from "../labs/lab.entity";
-import { inTransaction, type Outcome } from "../core/unit-of-work";
+import { inTransaction, type Outcome, type Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import type { UserEntity } from "../identity/user.entity";
 import type { QuoteView } from "../pricing/pricing.service";
 import type { AssignmentDecision } from "../assignment/lab-ranking";
-import { nextStatus, type OrderEvent } from "./order-state";
+import { nextStatus } from "./order-state";
 import { OrderEntity, SubOrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
-import { updateOrderAt } from "./order.rows";
 import { adminManagesShop, orderInScope, person } from "./order-access";
 import { assignmentRequest, illegal, stored, transitionPatch, type StoredAssignment } from "./order-rules";
 import type { ConfirmPlan } from "../dispatch/print-jobs.service";
 import type { PrintJobsService } from "../dispatch/print-jobs.service";
 import type { AssignmentService } from "../assignment/assignment.service";
+import type { OrdersService } from "./orders.service";
 
 /**
  * How much of the orders it placed a process remembers until they are confirmed (the characters of
@@ -36,12 +36,13 @@ export class OrderChangesService {
   constructor(
     private readonly printJobs: PrintJobsService,
     private readonly assignment: AssignmentService,
+    private readonly orders: OrdersService,
   ) {}
 
   /**
    * The orders placed through this process and not yet confirmed, as committed, forgotten once
    * their quote expires. The UPDATE that confirms one requires its version to be the one
-   * remembered; every change to an order raises it (see `transition` and order.rows).
+   * remembered; every change to an order raises it (see OrdersService.transition and order.rows).
    */
   private readonly quoted = new LRUCache<string, OrderEntity>({
     maxSize: REMEMBERED_QUOTES_SIZE,
@@ -160,16 +161,14 @@ export class OrderChangesService {
   }
 
   /**
-   * Moves an order through the transition table with a conditional update on its version: if
-   * anyone changed it meanwhile, nothing is written and the caller's transaction rolls back.
+   * An order placed in the caller's transaction (`tx`) confirmed at once at a lab fixed beforehand
+   * (first prints at their shoot's first-print lab): CONFIRM and ASSIGN through the transition
+   * table, its print job queued; the lab rung and the customer told after commit.
    */
-  async transition(em: EntityManager, order: OrderEntity, events: OrderEvent[], changes: Partial<OrderEntity> = {}): Promise<void> {
-    const move = transitionPatch(order, events, changes, new Date());
-    if ("errors" in move) throw new RollbackWithErrors(move.errors);
-    if (!(await updateOrderAt(em, order.id, order.version, move.patch))) {
-      throw new RollbackWithErrors([userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])]);
-    }
-    Object.assign(order, move.patch);
+  async confirmPlacedAt(tx: Tx, order: OrderEntity, labId: string, record: StoredAssignment): Promise<void> {
+    await this.orders.transition(tx.em, order, ["CONFIRM", "ASSIGN"], { labId, confirmedAt: new Date(), assignmentJson: JSON.stringify(record) });
+    await this.printJobs.queue(tx, order.id, labId);
+    tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
   }
 
   // ---------------------------------------------------------------- cancelling and moving
@@ -180,7 +179,7 @@ export class OrderChangesService {
       if (nextStatus(order.status, "CANCEL") === null) throw new RollbackWithErrors([illegal(order.status, "CANCEL", ["orderId"])]);
       // The queued job is withdrawn with a conditional update: if the lab claimed it meanwhile, it is printing.
       if (!(await this.printJobs.withdraw(tx, orderId, "order cancelled"))) throw new RollbackWithErrors([illegal("PRINTING", "CANCEL", ["orderId"])]);
-      await this.transition(tx.em, order, ["CANCEL"]);
+      await this.orders.transition(tx.em, order, ["CANCEL"]);
       tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
       return order;
     });
@@ -205,7 +204,7 @@ export class OrderChangesService {
         ]),
         rule: "REASSIGNED",
       };
-      await this.transition(tx.em, order, ["REASSIGN"], { labId, assignmentJson: JSON.stringify(record) });
+      await this.orders.transition(tx.em, order, ["REASSIGN"], { labId, assignmentJson: JSON.stringify(record) });
       return order;
     });
   }

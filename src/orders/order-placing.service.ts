@@ -6,10 +6,10 @@
  * two-phase pick answers the labs that could print an order, each with its quote.
  */
 import { randomUUID } from "node:crypto";
-import { userError, type UserErrorData } from "../common/errors";
+import { RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
 import { LabEntity } from "../labs/lab.entity";
 import { FulfilmentMethod } from "../catalog/fulfilment";
-import type { Outcome } from "../core/unit-of-work";
+import type { Outcome, Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import type { UserEntity } from "../identity/user.entity";
 import type { QuoteView } from "../pricing/pricing.service";
@@ -84,22 +84,7 @@ export class OrderPlacingService {
       updatedAt: now,
       version: 0,
     });
-    const subs = input.subOrders.map((s, i) =>
-      Object.assign(new SubOrderEntity(), { orderId: order.id, seq: i + 1, serviceId: s.serviceId, sheets: s.sheets }),
-    );
-    const items = input.subOrders.flatMap((s, i) =>
-      s.items.map((it, position) =>
-        Object.assign(new OrderItemEntity(), {
-          id: randomUUID(),
-          orderId: order.id,
-          subOrderSeq: i + 1,
-          position,
-          imageId: it.imageId,
-          designTemplateId: (it as { designTemplateId?: string | null }).designTemplateId ?? null,
-          layoutJson: it.layout ? JSON.stringify(it.layout) : null,
-        }),
-      ),
-    );
+    const { subs, items } = orderParts(order.id, input);
     try {
       // One round trip on MySQL/MariaDB; a transaction on SQLite (in-process, no round trips).
       if (batchesSupported(ctx.app.ds)) await runBatch(ctx.app.ds, orderRowStatements(order, subs, items));
@@ -117,6 +102,56 @@ export class OrderPlacingService {
     // Committed: its confirmation may start from it (a copy: the answer's entity is the request's).
     this.orderChanges.rememberPlaced(ctx, order);
     return { value: order, errors: [] };
+  }
+
+  /**
+   * An order placed and confirmed at once in the caller's transaction, at a lab fixed beforehand
+   * (first prints: the shoot's first-print lab, even where the ranking would pick another). It is
+   * priced at the lab's shop by the normal rules and checked like any order, except its images: the
+   * caller has checked them (a shoot's images belong to no one). Refusals roll the transaction back
+   * (RollbackWithErrors), their fields relative to the sub-orders (`["subOrders", i, ...]`); a lab
+   * that cannot print it is named at `labField`.
+   */
+  async placeConfirmedAt(ctx: RequestContext, tx: Tx, spec: FixedPlacement): Promise<OrderEntity> {
+    const user = person(ctx);
+    const input = { shopId: spec.shopId, labId: spec.labId, fulfilment: null, subOrders: spec.subOrders } as unknown as OrderInput;
+    const errors = [...this.pricing.checkBounds(input), ...(await this.designTemplates.checkDesignTemplates(ctx, input))];
+    if (errors.length > 0) throw new RollbackWithErrors(errors.map(outsideInput));
+    // The lab's capability as the transaction sees it (a lab disabled a moment ago is refused).
+    const decision = await this.assignment.decide(assignmentRequest(input, spec.shopId, "NAMED"), tx.em);
+    if (!decision.ok) throw new RollbackWithErrors([userError(decision.code, decision.message, spec.labField)]);
+    const now = new Date();
+    const priced = await this.pricing.quoteAt(spec.shopId, input, now);
+    if (!priced.quote) throw new RollbackWithErrors(priced.errors.map(outsideInput));
+    const pricing = await this.pricing.books.contextFor(spec.shopId);
+    if (!pricing) throw new RollbackWithErrors([userError("UNKNOWN_SHOP", `No shop ${spec.shopId}`, spec.labField)]);
+    const quote = priced.quote;
+    const order = Object.assign(new OrderEntity(), {
+      id: randomUUID(),
+      customerUserId: user.id,
+      status: "QUOTED" as OrderStatus,
+      shopId: spec.shopId,
+      shopGroupId: pricing.shopGroupId,
+      labId: null,
+      shootId: spec.shootId,
+      requestJson: JSON.stringify({ shopId: spec.shopId, labId: spec.labId, fulfilment: null, shootId: spec.shootId }),
+      quoteJson: JSON.stringify(quote),
+      quoteTotal: quote.total,
+      currency: quote.currency,
+      assignmentJson: null,
+      idempotencyKey: null,
+      requestHash: hashInput({ shootId: spec.shootId, subOrders: spec.subOrders }),
+      placedAt: now,
+      quotedAt: now,
+      confirmedAt: null,
+      updatedAt: now,
+      version: 0,
+    });
+    const { subs, items } = orderParts(order.id, input);
+    await insertOrderRows(tx.em, order, subs, items);
+    await this.orderChanges.confirmPlacedAt(tx, order, spec.labId, stored(decision, spec.notes));
+    placedHere(ctx).set(order.id, { subs, items });
+    return order;
   }
 
   private async replay(ctx: RequestContext, userId: string, key: string, hash: string): Promise<Outcome<OrderEntity> | null> {
@@ -223,4 +258,40 @@ export class OrderPlacingService {
     }
     return { candidates, quotes };
   }
+}
+
+/** What `placeConfirmedAt` is asked to place: at this shop and lab, for this shoot. */
+export interface FixedPlacement {
+  shopId: string;
+  labId: string;
+  shootId: string;
+  subOrders: OrderInput["subOrders"];
+  /** Where a refusal of the lab points (the field that fixed it). */
+  labField: string[];
+  /** Why this lab, kept with the order's assignment record. */
+  notes: string[];
+}
+
+/** The sub-order and item rows of a new order. */
+function orderParts(orderId: string, input: OrderInput): { subs: SubOrderEntity[]; items: OrderItemEntity[] } {
+  const subs = input.subOrders.map((s, i) => Object.assign(new SubOrderEntity(), { orderId, seq: i + 1, serviceId: s.serviceId, sheets: s.sheets }));
+  const items = input.subOrders.flatMap((s, i) =>
+    s.items.map((it, position) =>
+      Object.assign(new OrderItemEntity(), {
+        id: randomUUID(),
+        orderId,
+        subOrderSeq: i + 1,
+        position,
+        imageId: it.imageId,
+        designTemplateId: (it as { designTemplateId?: string | null }).designTemplateId ?? null,
+        layoutJson: it.layout ? JSON.stringify(it.layout) : null,
+      }),
+    ),
+  );
+  return { subs, items };
+}
+
+/** A refusal's field without the leading "input" of an order input (the sub-orders are an argument of their own). */
+function outsideInput(e: UserErrorData): UserErrorData {
+  return e.field?.[0] === "input" ? { ...e, field: e.field.slice(1) } : e;
 }

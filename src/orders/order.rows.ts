@@ -9,6 +9,7 @@ import type { DataSource, EntityManager } from "typeorm";
 import { firstRow, instantOrNull, textOrNull, toSafeInteger } from "../db/columns";
 import type { Statement } from "../db/statement-batch";
 import { placeholders, runSql, runSqlAlone } from "../db/transaction";
+import { FulfilmentMethod } from "../catalog/fulfilment";
 import type { OrderStatus } from "./order-state";
 import { OrderEntity, type OrderItemEntity, type SubOrderEntity } from "./order.entity";
 
@@ -105,6 +106,22 @@ export function updateOrderStatement(orderId: string, version: number, patch: Pa
 export async function updateOrderAt(em: EntityManager, orderId: string, version: number, patch: Partial<OrderEntity>): Promise<boolean> {
   const s = updateOrderStatement(orderId, version, patch);
   return (await runSql(em, s.sql, s.params)).affected === 1;
+}
+
+/**
+ * MySQL/MariaDB: the condition that the order (under the table alias `alias`) is not to be
+ * delivered, its stored request naming no DELIVERY (the request's shape, as order-fulfilment.ts
+ * reads it). A statement that moves an order to PRINTED by itself takes only such orders: a
+ * delivery order's shipment is made in the same transaction as that move (see dispatch).
+ */
+export function notForDeliverySql(alias: string): string {
+  return `COALESCE(JSON_VALUE(${alias}.request_json, '$.fulfilment.method'), '') <> '${FulfilmentMethod.DELIVERY}'`;
+}
+
+/** Whether the order's stored request names a DELIVERY (what notForDeliverySql tells in SQL). */
+export function isForDelivery(requestJson: string): boolean {
+  const request = JSON.parse(requestJson) as { fulfilment?: { method?: unknown } | null };
+  return request.fulfilment?.method === FulfilmentMethod.DELIVERY;
 }
 
 /** The order as stored now (in the transaction of `em`), or null. */

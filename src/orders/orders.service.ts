@@ -9,16 +9,20 @@ import type { OrderUpdate } from "../core/events";
 import { ShopEntity } from "../catalog/shop.entity";
 import { inTransaction, type Outcome } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
+import { loadOne } from "../core/loaders";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";
 import type { OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import { adminManagesShop, orderInScope, person, placedHere } from "./order-access";
-import { decodeCursor, hashInput, stored } from "./order-rules";
+import { decodeCursor, hashInput, stored, transitionPatch } from "./order-rules";
 import { insertOrderRows } from "./order.rows";
 import type { AssignmentDecision } from "../assignment/lab-ranking";
 import { fulfilmentOf, type FulfilmentView } from "./order-fulfilment";
+import { updateOrderAt } from "./order.rows";
+import type { OrderEvent } from "./order-state";
+import { forUpdate } from "../db/locks";
 
 export interface OrderPage {
   orders: OrderEntity[];
@@ -26,6 +30,9 @@ export interface OrderPage {
 }
 
 const MAX_PAGE = 100;
+
+/** The order states after which an order never needs its images again (printed, or ended unprinted). */
+const ENDED_FOR_IMAGES: OrderStatus[] = ["PRINTED", "SHIPPED", "COMPLETED", "CANCELLED", "FAILED"];
 
 export class OrdersService {
   /**
@@ -137,6 +144,18 @@ export class OrdersService {
     return page.orders[0] ?? null;
   }
 
+  /** An order the caller may see (as `get`), read with the request's others in one batch; else null. */
+  order(ctx: RequestContext, id: string | null | undefined): Promise<OrderEntity | null> {
+    return loadOne(ctx, "orders:order", id, async (ids) => {
+      const found = new Map<string, OrderEntity>();
+      for (let i = 0; i < ids.length; i += MAX_PAGE) {
+        const chunk = ids.slice(i, i + MAX_PAGE);
+        for (const o of (await this.list(ctx, { first: chunk.length, after: null, filter: {}, ids: chunk })).orders) found.set(o.id, o);
+      }
+      return found;
+    });
+  }
+
   /** A page of the orders the caller may see, newest first. One query, whatever the page size. */
   async list(
     ctx: RequestContext,
@@ -227,10 +246,63 @@ export class OrdersService {
     return order.requestJson ? fulfilmentOf(order.requestJson) : null;
   }
 
+  /**
+   * The handover as the customer gave it, whoever asks (for the center's own decisions, such as
+   * whether a printed order is shipped); callers see it through `fulfilment`.
+   */
+  handover(order: OrderEntity): FulfilmentView | null {
+    return order.requestJson ? fulfilmentOf(order.requestJson) : null;
+  }
+
+  // ---------------------------------------------------------------- changing (for other domains)
+
+  /** The order, read to be changed in this transaction (its row held until commit on MySQL/MariaDB); null when unknown. */
+  async readForChange(em: EntityManager, orderId: string): Promise<OrderEntity | null> {
+    return em.findOne(OrderEntity, { where: { id: orderId }, ...forUpdate(em) });
+  }
+
+  /** Whether the calling admin administers the order's shop (a center admin: every order); never a customer or a lab. */
+  async adminInScope(ctx: RequestContext, em: EntityManager, order: OrderEntity): Promise<boolean> {
+    if (ctx.auth.kind !== "user" || ctx.auth.user.role === Role.GENERAL_USER || !order.shopId) return false;
+    return adminManagesShop(ctx, em, order.shopId);
+  }
+
+  /**
+   * Moves an order through the transition table with a conditional update on its version: if
+   * anyone changed it meanwhile, nothing is written and the caller's transaction rolls back.
+   */
+  async transition(em: EntityManager, order: OrderEntity, events: OrderEvent[], changes: Partial<OrderEntity> = {}): Promise<void> {
+    const move = transitionPatch(order, events, changes, new Date());
+    if ("errors" in move) throw new RollbackWithErrors(move.errors);
+    if (!(await updateOrderAt(em, order.id, order.version, move.patch))) {
+      throw new RollbackWithErrors([userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])]);
+    }
+    Object.assign(order, move.patch);
+  }
+
   /** Whether the caller may read an order's assignment decision: admins in scope. */
   async mayReadAssignment(ctx: RequestContext, order: OrderEntity): Promise<boolean> {
     if (ctx.auth.kind !== "user" || ctx.auth.user.role === Role.GENERAL_USER || !order.shopId) return false;
     return adminManagesShop(ctx, ctx.app.ds.manager, order.shopId);
+  }
+
+  /**
+   * How many orders of a shoot may still be printed (in the transaction of `em`): any not yet
+   * printed and not ended, a QUOTED one only while its quote may still be confirmed. A shoot's
+   * images are kept while this is not zero (see shoots/retention.ts).
+   */
+  async unfinishedOfShoot(em: EntityManager, shootId: string, quoteTtlSeconds: number): Promise<number> {
+    return em
+      .getRepository(OrderEntity)
+      .createQueryBuilder("o")
+      .where("o.shoot_id = :shootId", { shootId })
+      .andWhere("o.status NOT IN (:...ended)", { ended: ENDED_FOR_IMAGES })
+      .andWhere(
+        new Brackets((w) =>
+          w.where("o.status <> :quoted", { quoted: "QUOTED" }).orWhere("o.quoted_at > :fresh", { fresh: Date.now() - quoteTtlSeconds * 1000 }),
+        ),
+      )
+      .getCount();
   }
 
   /** Ids of (at most 11) orders that name a shop, a shop group or a service: what deleting them would orphan. */

@@ -181,6 +181,9 @@ export class OrderType {
   @Field(() => AssignmentType, { nullable: true, description: "The assignment decision; admins in scope only (null for others)." })
   assignment?: AssignmentType | null;
 
+  @Field(() => ID, { nullable: true, description: "For first prints and reorders: the shoot their images come from; null for other orders." })
+  shootId?: string | null;
+
   @Field(() => FulfilmentType, {
     nullable: true,
     description:

@@ -24,7 +24,7 @@ import { keysetPage, type Connection } from "../core/pagination";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";
-import type { ChangeScope } from "../notifications/notifications.service";
+import type { ChangeScope, NotificationsService } from "../notifications/notifications.service";
 import { addDays } from "./business-date";
 import { toRowData } from "./price-book";
 import {
@@ -40,7 +40,6 @@ import { PriceHistoryEntity } from "./price-history.entity";
 import { lockPriceKeys } from "./price-lock";
 import { PriceRowEntity } from "./price-row.entity";
 import { ShopPriceAllowanceEntity } from "./shop-price-allowance.entity";
-import type { NotificationsService } from "../notifications/notifications.service";
 import type { PricingService } from "./pricing.service";
 
 export interface PriceRowInputData {
@@ -258,6 +257,7 @@ export class PriceAdminService {
       kind: `PRICE_${action}`,
       message: `${actorName(ctx)} ${action.toLowerCase()} a price of product ${row.productId} for ${what}: ${describe(before)}${before && after ? " -> " : ""}${describe(after)}`,
       scope,
+      links: { productId: row.productId },
     });
     if (after?.shopId && adminShopId(ctx) === null) await this.warnOutOfAllowance(ctx, tx, [after]);
     // A group's rows (and its shops') live in that group's book; standard rows in every book.
@@ -287,6 +287,7 @@ export class PriceAdminService {
         admins.map((u) => u.id),
         "SHOP_PRICE_OUT_OF_ALLOWANCE",
         `Shop ${row.shopId}'s price ${row.id} of product ${row.productId} is outside its allowance: ${faults.map((f) => f.message).join("; ")}`,
+        { shopId: row.shopId, shopGroupId: shop?.shopGroupId, productId: row.productId },
       );
     }
   }
@@ -334,12 +335,10 @@ export class PriceAdminService {
           kind: before ? "ALLOWANCE_UPDATED" : "ALLOWANCE_CREATED",
           message: `${actorName(ctx)} allowed shop ${input.shopId} to price product ${input.productId}: basic ${input.minBasicCharge}-${input.maxBasicCharge}, per sheet ${input.minAmountCharge}-${input.maxAmountCharge}`,
           scope: { kind: "SHOP", shopId: input.shopId },
+          links: { productId: input.productId },
         });
-        await this.warnOutOfAllowance(
-          ctx,
-          tx,
-          shopRows.filter((r) => outside.includes(r.id)),
-        );
+        const outsideRows = shopRows.filter((r) => outside.includes(r.id));
+        await this.warnOutOfAllowance(ctx, tx, outsideRows);
       }
       return { allowance, outside };
     });
@@ -358,6 +357,7 @@ export class PriceAdminService {
         kind: "ALLOWANCE_DELETED",
         message: `${actorName(ctx)} withdrew shop ${shopId}'s allowance to price product ${productId}`,
         scope: { kind: "SHOP", shopId },
+        links: { productId },
       });
       return before;
     });

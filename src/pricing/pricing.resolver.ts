@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import type { RequestContext } from "../core/request-context";
-import type { Connection } from "../core/pagination";
+import { listPage, type Connection } from "../core/pagination";
+import { AFTER_ARG, FIRST_ARG, page } from "../graphql/connection.types";
 import { DateScalar } from "../graphql/scalars";
 import { PUBLIC_READ, Role } from "../identity/role";
 import { OrderInput } from "../orders/order.input";
@@ -8,10 +9,12 @@ import {
   PriceHistoryEntryType,
   PriceRowInput,
   PriceRowPayload,
+  PriceRowConnection,
   PriceRowType,
   PriceHistoryEntryConnection,
   QuotePayload,
   ShopOfferType,
+  ShopPriceAllowanceConnection,
   ShopPriceAllowanceInput,
   ShopPriceAllowancePayload,
   ShopPriceAllowanceType,
@@ -76,6 +79,22 @@ export class PricingResolver {
   }
 
   @Authorized(...ADMINS)
+  @Query(() => PriceRowConnection, {
+    description: "The same rows as priceRows (at most 5000), as a Relay connection: by id, a page at a time with first (1 to 100) and after.",
+  })
+  async priceRowsConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("productId", () => ID, { description: "Only this product's rows.", nullable: true }) productId: string | null,
+    @Arg("shopGroupId", () => ID, { description: "Only this group's rows.", nullable: true }) shopGroupId: string | null,
+    @Arg("shopId", () => ID, { description: "Only this shop's rows.", nullable: true }) shopId: string | null,
+    @Arg("standard", () => Boolean, { nullable: true, description: "Only standard rows." }) standard: boolean | null,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<PriceRowType>> {
+    return listPage(await this.priceAdmin.priceRows(ctx, { productId, shopGroupId, shopId, standard }), page(first, after), (r) => r.id);
+  }
+
+  @Authorized(...ADMINS)
   @Query(() => PriceHistoryEntryConnection, {
     description:
       "The same changes as priceHistory (which stays a plain list of the first ones), as a Relay connection: newest first, a page at a time with first (1 to 100) and after.",
@@ -110,6 +129,19 @@ export class PricingResolver {
     @Arg("shopId", () => ID, { description: "The shop's id." }) shopId: string,
   ): Promise<ShopPriceAllowanceType[]> {
     return this.priceAdmin.allowances(ctx, shopId);
+  }
+
+  @Authorized(...ADMINS)
+  @Query(() => ShopPriceAllowanceConnection, {
+    description: "The same allowances as shopPriceAllowances, as a Relay connection: by product id, a page at a time with first (1 to 100) and after.",
+  })
+  async shopPriceAllowancesConnection(
+    @Ctx() ctx: RequestContext,
+    @Arg("shopId", () => ID, { description: "The shop whose allowances to read." }) shopId: string,
+    @Arg("first", () => Int, FIRST_ARG) first: number | null,
+    @Arg("after", () => String, AFTER_ARG) after?: string | null,
+  ): Promise<Connection<ShopPriceAllowanceType>> {
+    return listPage(await this.priceAdmin.allowances(ctx, shopId), page(first, after), (a) => a.productId);
   }
 
   @Authorized(...ADMINS)

@@ -493,3 +493,10 @@ export const PriceHistoryEntryConnection = connectionType(
   PriceHistoryEntryType,
   "Changes to a product's prices and allowances, newest first, a page at a time (cursor-based).",
 );
+
+export const PriceRowConnection = connectionType("PriceRow", PriceRowType, "Price rows the caller may see, by id, a page at a time (cursor-based).");
+export const ShopPriceAllowanceConnection = connectionType(
+  "ShopPriceAllowance",
+  ShopPriceAllowanceType,
+  "A shop's allowances, by product id, a page at a time (cursor-based).",
+);

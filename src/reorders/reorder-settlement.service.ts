@@ -14,7 +14,6 @@ import { isUniqueViolation } from "../db/transaction";
 import { OrderEntity } from "../orders/order.entity";
 import { nextStatus } from "../orders/order-state";
 import type { OrdersService } from "../orders/orders.service";
-import type { OrderChangesService } from "../orders/order-changes.service";
 import type { PrintJobsService } from "../dispatch/print-jobs.service";
 import type { AssignmentService } from "../assignment/assignment.service";
 import type { QuoteView } from "../pricing/pricing.service";
@@ -33,7 +32,6 @@ const MAX_REASON = 500;
 export class ReorderSettlementService implements Settlement {
   constructor(
     private readonly orders: OrdersService,
-    private readonly orderChanges: OrderChangesService,
     private readonly printJobs: PrintJobsService,
     private readonly assignment: AssignmentService,
     private readonly payments: PaymentsService,
@@ -188,7 +186,7 @@ export class ReorderSettlementService implements Settlement {
     const now = new Date();
     const decided = await this.assignment.decide(reorderAssignment(order.shopId!, services, request.fulfilment), tx.em);
     if (!decided.ok) {
-      await this.orderChanges.transition(tx.em, order, ["CONFIRM"], { confirmedAt: now });
+      await this.orders.transition(tx.em, order, ["CONFIRM"], { confirmedAt: now });
       await this.payments.tellShopAdmins(
         ctx,
         tx,
@@ -202,7 +200,7 @@ export class ReorderSettlementService implements Settlement {
         `a reorder of shoot ${request.reorder?.shootIds.join(", ") ?? order.shootId}, paid (${how})`,
         ...notes,
       ]);
-      await this.orderChanges.transition(tx.em, order, ["CONFIRM", "ASSIGN"], { labId: decision.chosen.labId, confirmedAt: now, assignmentJson: record });
+      await this.orders.transition(tx.em, order, ["CONFIRM", "ASSIGN"], { labId: decision.chosen.labId, confirmedAt: now, assignmentJson: record });
       await this.printJobs.queue(tx, order.id, decision.chosen.labId);
     }
     tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
@@ -227,7 +225,7 @@ export class ReorderSettlementService implements Settlement {
     // Conditional: if the lab claimed the job meanwhile, it is printing, and nothing changes.
     if (!(await this.printJobs.withdraw(tx, order.id, `order refunded: ${reason}`))) throw started();
     await this.payments.move(tx.em, payment, "REFUND", { note: reason.slice(0, 500) });
-    await this.orderChanges.transition(tx.em, order, ["CANCEL"]);
+    await this.orders.transition(tx.em, order, ["CANCEL"]);
     tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
     await this.payments.tellCustomer(
       ctx,

@@ -22,7 +22,7 @@ const payload = (r: Outcome<Reorder>): ReorderPayload => ({
 /**
  * Reorders and their payments (contract part "events"): a customer places one; a shop admin of its
  * shop (or a group or center admin in scope) records a counter payment or refunds it. Scopes are the
- * services'. An order's payment and shoot are read here, the payments of a page in one batch.
+ * services'. An order's payment is read here, the payments of a page in one batch.
  */
 @Resolver(() => OrderType)
 export class ReordersResolver {
@@ -78,10 +78,5 @@ export class ReordersResolver {
   @FieldResolver(() => PaymentType, { nullable: true, description: "A reorder's payment; null for other orders." })
   payment(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<PaymentEntity | null> {
     return batchLoader<string, PaymentEntity>(ctx, "payments:of-order", (ids) => this.payments.ofOrders(ctx.app.ds.manager, ids)).load(order.id);
-  }
-
-  @FieldResolver(() => ID, { nullable: true, description: "For first prints and reorders: the shoot their images come from." })
-  shootId(@Root() order: OrderEntity): string | null {
-    return order.shootId ?? null;
   }
 }

@@ -5,6 +5,7 @@
  * A revoked device is refused from the next file it sends, whatever transport it uses.
  */
 import { randomBytes } from "node:crypto";
+import { IsNull } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
 import { checkName } from "../common/catalog-checks";
 import type { AttemptCounter, RateLimits } from "../common/rate-limits";
@@ -17,6 +18,8 @@ import { CaptureDeviceEntity } from "./capture-device.entity";
 
 const DEVICE_KEY_RE = /^pmc_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;
 const DEVICE_ID_RE = /^[0-9a-f]{16}$/;
+/** Devices in use (not revoked) per shop: a shop has a handful; this bounds what one admin can make. */
+export const MAX_ACTIVE_DEVICES_PER_SHOP = 100;
 
 /** What a device's credential was found to be. */
 export type DeviceCheck =
@@ -46,6 +49,12 @@ export class CaptureDevicesService {
       if (!shop || shop.id !== shopId) errors.push(userError("NOT_FOUND", `No shop ${shopId}`, ["shopId"]));
       if (errors.length > 0) throw new RollbackWithErrors(errors);
       if (!(await managesShop(ctx, tx.em, shopId))) throw forbidden(`Shop ${shopId} is not one you administer`);
+      const active = await tx.em.count(CaptureDeviceEntity, { where: { shopId, revokedAt: IsNull() } });
+      if (active >= MAX_ACTIVE_DEVICES_PER_SHOP) {
+        throw new RollbackWithErrors([
+          userError("TOO_MANY_DEVICES", `Shop ${shopId} has ${active} capture devices in use, the most a shop may have; revoke one first`, ["shopId"]),
+        ]);
+      }
       const id = randomBytes(8).toString("hex");
       const key = `pmc_${id}_${randomBytes(32).toString("base64url")}`;
       const device = Object.assign(new CaptureDeviceEntity(), {

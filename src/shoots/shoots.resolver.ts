@@ -97,7 +97,9 @@ export class ShootsResolver {
   }
 
   @Authorized(...ADMIN_ROLES)
-  @Query(() => [CaptureDeviceType], { description: "The capture devices of a shop the caller administers, oldest first (a shop has a handful)." })
+  @Query(() => [CaptureDeviceType], {
+    description: "The capture devices of a shop the caller administers, oldest first (at most 100 in use per shop, plus the revoked ones).",
+  })
   async captureDevices(@Ctx() ctx: RequestContext, @Arg("shopId", () => ID, { description: "The shop." }) shopId: string): Promise<CaptureDeviceType[]> {
     return (await this.devices.list(ctx, shopId)).map(deviceView);
   }

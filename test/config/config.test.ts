@@ -18,6 +18,7 @@ describe("configuration", () => {
     expect(c.demoData).toBe(true);
     expect(c.ide).toBe(true);
     expect(c.labLoadRetentionDays).toBe(30);
+    expect([c.shootRetentionDays, c.shootRetirementNoticeDays]).toEqual([90, 7]);
     // Without JWT_SECRET a random secret is made once and kept in the data directory.
     const secret = fs.readFileSync(path.join(dir, "jwt-secret"), "utf8");
     expect(secret.length).toBeGreaterThanOrEqual(48);
@@ -79,6 +80,9 @@ describe("configuration", () => {
     ["LAB_LOAD_RETENTION_DAYS", "0", /^Invalid configuration:\n {2}- LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "0"$/],
     ["LAB_LOAD_RETENTION_DAYS", "x", /^Invalid configuration:\n {2}- LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "x"$/],
     ["LAB_LOAD_RETENTION_DAYS", "1.5", /LAB_LOAD_RETENTION_DAYS must be a whole number from 1 to 36500, got "1.5"/],
+    ["SHOOT_RETENTION_DAYS", "-1", /^Invalid configuration:\n {2}- SHOOT_RETENTION_DAYS must be a whole number from 0 to 36500, got "-1"$/],
+    ["SHOOT_RETENTION_DAYS", "36501", /SHOOT_RETENTION_DAYS must be a whole number from 0 to 36500, got "36501"/],
+    ["SHOOT_RETIREMENT_NOTICE_DAYS", "a week", /SHOOT_RETIREMENT_NOTICE_DAYS must be a whole number from 0 to 3650, got "a week"/],
     ["WS_MAX_SOCKETS_PER_CREDENTIAL", "0", /WS_MAX_SOCKETS_PER_CREDENTIAL must be a whole number from 1 to 100000, got "0"/],
     ["WS_MAX_OPERATIONS", "many", /WS_MAX_OPERATIONS must be a whole number from 1 to 100000, got "many"/],
     ["WS_MAX_SUBSCRIPTIONS", "-1", /WS_MAX_SUBSCRIPTIONS must be a whole number from 1 to 100000, got "-1"/],
@@ -156,6 +160,39 @@ describe("configuration", () => {
     } catch (e) {
       expect((e as Error).message).not.toContain("topsecret");
     }
+  });
+
+  it("keeps FTP off unless FTP_PORT is set, and checks the FTP variables", () => {
+    const dir = dataDir();
+    expect(loadConfig({ DATA_DIR: dir }).ftp).toBeNull();
+    expect(loadConfig({ DATA_DIR: dir, FTP_PORT: "2121" }).ftp).toEqual({
+      port: 2121,
+      pasvHost: "127.0.0.1",
+      pasvPorts: { min: 30000, max: 30009 },
+      tls: null,
+    });
+    expect(loadConfig({ DATA_DIR: dir, FTP_PORT: "21", HOST: "0.0.0.0", FTP_PASV_HOST: "203.0.113.7", FTP_PASV_PORTS: "31000-31049" }).ftp).toEqual({
+      port: 21,
+      pasvHost: "203.0.113.7",
+      pasvPorts: { min: 31000, max: 31049 },
+      tls: null,
+    });
+    const cert = path.join(dir, "cert.pem");
+    const key = path.join(dir, "key.pem");
+    fs.writeFileSync(cert, "-----BEGIN CERTIFICATE-----\n");
+    fs.writeFileSync(key, "-----BEGIN PRIVATE KEY-----\n");
+    expect(loadConfig({ DATA_DIR: dir, FTP_PORT: "21", FTP_TLS_CERT: cert, FTP_TLS_KEY: key }).ftp?.tls).toEqual({ certFile: cert, keyFile: key });
+
+    const fails = (env: Record<string, string>, message: RegExp) => expect(() => loadConfig({ DATA_DIR: dir, ...env })).toThrow(message);
+    fails({ FTP_PORT: "ftp" }, /FTP_PORT must be a whole number from 0 to 65535, got "ftp"/);
+    fails({ FTP_PORT: "70000" }, /FTP_PORT must be a whole number/);
+    fails({ FTP_PORT: "21", FTP_PASV_PORTS: "30009-30000" }, /FTP_PASV_PORTS must be a range of ports/);
+    fails({ FTP_PORT: "21", FTP_PASV_PORTS: "80-90" }, /FTP_PASV_PORTS must be a range of ports/);
+    fails({ FTP_PORT: "21", FTP_PASV_PORTS: "30000" }, /FTP_PASV_PORTS must be a range of ports/);
+    fails({ FTP_PORT: "21", FTP_PASV_HOST: "ftp.example.com" }, /FTP_PASV_HOST must be an IPv4 address/);
+    fails({ FTP_PORT: "21", HOST: "0.0.0.0" }, /FTP_PASV_HOST must be set when FTP_PORT is and HOST \("0.0.0.0"\)/);
+    fails({ FTP_PORT: "21", FTP_TLS_CERT: cert }, /FTP_TLS_CERT and FTP_TLS_KEY must be set together/);
+    fails({ FTP_PORT: "21", FTP_TLS_CERT: cert, FTP_TLS_KEY: path.join(dir, "missing.pem") }, /FTP_TLS_KEY must name a readable PEM file/);
   });
 
   it("reports every bad variable at once", () => {

@@ -6,6 +6,7 @@
  */
 import { leastStatements, startCenter, type TestCenter, loginPeople } from "../support/center";
 import { uploadPng } from "../support/images";
+import { ImageUrlSigner } from "../../src/images/image-urls";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 
@@ -23,7 +24,7 @@ let bobOrder: string;
 const PLACE = `mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code message } } }`;
 const CONFIRM = `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id labId } errors { code message } } }`;
 const GRAPH = `shopId labId shop { id name shopGroupId group { id name } } lab { id shopId }
-  subOrders { items { imageId image { id contentType bytes width height sha256 url urlExpiresAt } placement { page x y width height rotation } layout } }`;
+  subOrders { items { imageId image { id contentType bytes width height sha256 url originalUrl thumbnailUrl urlExpiresAt } placement { page x y width height rotation } layout } }`;
 const ORDERS = `query($first: Int) { orders(first: $first) { edges { node { id ${GRAPH} } } } }`;
 const ORDER = `query($id: ID!) { order(id: $id) { id ${GRAPH} } }`;
 
@@ -123,6 +124,48 @@ describe("object fields beside the ids", () => {
       expect(row.product).toEqual({ id: "P03", name: "A4 sheet charge" });
       expect(row.shopGroup?.id ?? null).toBe(row.shopGroupId);
       expect(row.shop?.id ?? null).toBe(row.shopId);
+    }
+  });
+});
+
+describe("signed image links an <img> can use", () => {
+  it("serves the thumbnail and the original without a credential, and refuses a tampered, swapped or expired signature", async () => {
+    const r = await c.gql(ORDER, { id: placed[0].id }, t.customer);
+    const image = r.data!.order.subOrders[0].items[0].image;
+    expect(image.originalUrl).toBe(image.url);
+    expect(image.thumbnailUrl).toMatch(new RegExp(`^/images/${photo}/thumbnail\\?exp=\\d+&sig=[A-Za-z0-9_-]{43}$`));
+    expect(new URL(image.thumbnailUrl, c.url).searchParams.get("exp")).toBe(String(Date.parse(image.urlExpiresAt) / 1000));
+    const thumb = await fetch(c.url + image.thumbnailUrl);
+    expect([thumb.status, thumb.headers.get("content-type")]).toEqual([200, "image/jpeg"]);
+    const jpeg = Buffer.from(await thumb.arrayBuffer());
+    expect(jpeg.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+    // The same bytes as the thumbnail its owner reads with a bearer header.
+    const withHeader = await fetch(`${c.url}/images/${photo}/thumbnail`, { headers: { authorization: `Bearer ${t.customer}` } });
+    expect(Buffer.from(await withHeader.arrayBuffer())).toEqual(jpeg);
+    const original = await fetch(c.url + image.originalUrl);
+    expect([original.status, Number(original.headers.get("content-length"))]).toEqual([200, image.bytes]);
+
+    const u = new URL(image.thumbnailUrl, c.url);
+    const exp = u.searchParams.get("exp")!;
+    const sig = u.searchParams.get("sig")!;
+    const flipped = (sig[0] === "A" ? "B" : "A") + sig.slice(1);
+    const signer = new ImageUrlSigner(c.config.jwtSecret);
+    const originalSig = new URL(image.originalUrl, c.url).searchParams.get("sig");
+    const refused: Array<[string, number, string]> = [
+      [`/images/${photo}/thumbnail?exp=${exp}&sig=${flipped}`, 403, "INVALID_SIGNATURE"],
+      [`/images/${photo}/thumbnail?exp=${Number(exp) + 60}&sig=${sig}`, 403, "INVALID_SIGNATURE"],
+      [`/images/${bobPhoto}/thumbnail?exp=${exp}&sig=${sig}`, 403, "INVALID_SIGNATURE"],
+      // A thumbnail's signature opens no original, and an original's no thumbnail.
+      [`/images/${photo}/original?exp=${exp}&sig=${sig}`, 403, "INVALID_SIGNATURE"],
+      [`/images/${photo}/thumbnail?exp=${exp}&sig=${originalSig}`, 403, "INVALID_SIGNATURE"],
+      [signer.signedThumbnailUrl(photo, 60, Date.now() - 120_000), 403, "SIGNATURE_EXPIRED"],
+      // Neither a signature nor a credential: the route asks for one.
+      [`/images/${photo}/thumbnail`, 401, "UNAUTHENTICATED"],
+    ];
+    for (const [path, status, code] of refused) {
+      const res = await fetch(c.url + path);
+      const body = (await res.json()) as { error: { code: string } };
+      expect([path, res.status, body.error.code]).toEqual([path, status, code]);
     }
   });
 });

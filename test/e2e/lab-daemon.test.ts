@@ -9,7 +9,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { createClient } from "graphql-ws";
 import sharp from "sharp";
+import WebSocket from "ws";
 import { In, type DataSource } from "typeorm";
 import { importBundle } from "../../src/catalog/bundle-import.service";
 import { loadConfig } from "../../src/config";
@@ -25,6 +27,7 @@ import { createServer } from "../../src/server";
 import { PATENT_FIXTURE } from "../support/center";
 import { createTestDatabase, usingMysql, type TestDatabase } from "../support/database";
 import { makePng } from "../support/images";
+import { pdfLines } from "../support/pdf-text";
 import { CENTER_NODE_ENV } from "../support/env";
 import { freePort, killLeftovers, run as runProcess, type Proc } from "../support/processes";
 import { until } from "../support/until";
@@ -395,20 +398,87 @@ describe(`lab daemon end to end (${engine})`, () => {
     journal.close();
   }, 90000);
 
-  it("writes the handover into the ticket: a delivery's method, speed, recipient and address", async () => {
+  it("writes a delivery's handover and packing slip; its shipment goes TO_PACK -> DELIVERED, the customer told", async () => {
     w = await world();
     const address = { country: "JP", postalCode: "100-0005", region: "Tokyo", city: "Chiyoda-ku", line1: "1-9-1 Marunouchi", line2: "3F" };
-    const [orderId] = await w.placeOrders(1, () => ({
-      ...order(w.imageId),
-      fulfilment: { method: "DELIVERY", speed: "EXPRESS", address: { ...address, recipient: "Carol Example" } },
-    }));
-    const [job] = await w.jobs([orderId]);
-    const d = w.daemon("lab");
-    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 30000, intervalMs: 100, detail: d.output });
-    const ticket = JSON.parse(fs.readFileSync(path.join(w.out("lab"), `job-${job.id}`, "ticket.json"), "utf8"));
-    expect(ticket).toMatchObject({ jobId: job.id, orderId });
-    expect(ticket.handover).toEqual({ method: "DELIVERY", speed: "EXPRESS", recipient: "Carol Example", address });
-    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    // The customer follows their orders, with the shipment, from before the order is placed.
+    const heard: Array<{ status: string; shipment: { status: string; carrier: string | null; trackingNumber: string | null } | null }> = [];
+    const ws = createClient({
+      url: w.url.replace(/^http/, "ws") + "/graphql",
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${w.token}` },
+    });
+    const dispose = ws.subscribe<{ orderUpdates: (typeof heard)[number] }>(
+      { query: "subscription { orderUpdates { status shipment { status carrier trackingNumber } } }" },
+      { next: (v) => heard.push(v.data!.orderUpdates), error: () => undefined, complete: () => undefined },
+    );
+    await new Promise<void>((resolve, reject) => ws.subscribe({ query: "{ me { id } }" }, { next: () => undefined, error: reject, complete: resolve }));
+    try {
+      const [orderId] = await w.placeOrders(1, () => ({
+        ...order(w.imageId),
+        fulfilment: { method: "DELIVERY", speed: "EXPRESS", address: { ...address, recipient: "Carol Example" } },
+      }));
+      const [job] = await w.jobs([orderId]);
+      const d = w.daemon("lab");
+      await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 30000, intervalMs: 100, detail: d.output });
+      const dir = path.join(w.out("lab"), `job-${job.id}`);
+      const ticket = JSON.parse(fs.readFileSync(path.join(dir, "ticket.json"), "utf8"));
+      expect(ticket).toMatchObject({ jobId: job.id, orderId });
+      expect(ticket.handover).toEqual({ method: "DELIVERY", speed: "EXPRESS", recipient: "Carol Example", address });
+      // The packing slip beside the prints, named in the ticket, read back by an independent parser.
+      const slipName = `${job.id}.packing-slip.pdf`;
+      const slip = fs.readFileSync(path.join(dir, slipName));
+      expect(ticket.packingSlip).toEqual({
+        name: slipName,
+        bytes: slip.length,
+        sha256: createHash("sha256").update(slip).digest("hex"),
+        contentType: "application/pdf",
+      });
+      expect(fs.readdirSync(dir).sort()).toEqual([...ticket.files.map((f: { name: string }) => f.name), slipName, "ticket.json"].sort());
+      const lines = await pdfLines(slip);
+      for (const want of [
+        "Carol Example",
+        "1-9-1 Marunouchi",
+        "3F",
+        "100-0005 Tokyo Chiyoda-ku",
+        "JP",
+        `Order ${orderId}`,
+        "1. SV01 (40x60): 1 sheet, 1 image",
+      ]) {
+        expect(lines).toContain(want);
+      }
+      expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+
+      // The shipping terminal: the lab's key moves the shipment; the order and its customer follow.
+      const read = async () =>
+        (await w.gql(`query($id: ID!) { order(id: $id) { status shipment { id status carrier trackingNumber } } }`, { id: orderId })).data.order;
+      const printed = await read();
+      expect(printed).toMatchObject({ status: "PRINTED", shipment: { status: "TO_PACK", carrier: null, trackingNumber: null } });
+      const toShip = await w.gql(`{ shipmentsToShip { id orderId } }`, {}, LAB01_KEY);
+      expect(toShip.data.shipmentsToShip).toEqual([{ id: printed.shipment.id, orderId }]);
+      const moves: Array<[string, Record<string, string>, string]> = [
+        ["PACKED", {}, "PRINTED"],
+        ["SHIPPED", { carrier: "Yamato", tracking: "4455-6677-8899" }, "SHIPPED"],
+        ["DELIVERED", {}, "COMPLETED"],
+      ];
+      for (const [status, more, orderStatus] of moves) {
+        const r = await w.gql(
+          `mutation($id: ID!, $s: ShipmentStatus!, $carrier: String, $tracking: String) { updateShipment(id: $id, status: $s, carrier: $carrier, trackingNumber: $tracking) { shipment { status } errors { code } } }`,
+          { id: printed.shipment.id, s: status, ...more },
+          LAB01_KEY,
+        );
+        expect(r.data.updateShipment).toEqual({ shipment: { status }, errors: [] });
+        expect((await read()).status).toBe(orderStatus);
+      }
+      expect(await read()).toMatchObject({ status: "COMPLETED", shipment: { status: "DELIVERED", carrier: "Yamato", trackingNumber: "4455-6677-8899" } });
+      await until("the customer hears every change", () => heard.length >= 6, { detail: () => JSON.stringify(heard) });
+      expect(heard.map((h) => h.status)).toEqual(["ASSIGNED", "PRINTING", "PRINTED", "PRINTED", "SHIPPED", "COMPLETED"]);
+      expect(heard[2].shipment).not.toBeNull();
+      expect(heard[5].shipment).toEqual({ status: "DELIVERED", carrier: "Yamato", trackingNumber: "4455-6677-8899" });
+    } finally {
+      dispose();
+      await ws.dispose();
+    }
   }, 60000);
 
   it("after kill -9 right after a claim, prints the job exactly once once its lease runs out", async () => {

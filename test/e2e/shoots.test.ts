@@ -9,7 +9,9 @@ import { ShootEntity } from "../../src/shoots/shoot.entity";
 import { ShootImageEntity } from "../../src/shoots/shoot-image.entity";
 import { loginPeople, startCenter, type TestCenter } from "../support/center";
 import { imageStore, makePng } from "../support/images";
-import { newDevice as newDeviceVia, newShoot as newShootVia, uploadToShoot } from "../support/shoots";
+import { CREATE_DEVICE, newDevice as newDeviceVia, newShoot as newShootVia, REVOKE_DEVICE, uploadToShoot } from "../support/shoots";
+import { CaptureDeviceEntity } from "../../src/shoots/capture-device.entity";
+import { MAX_ACTIVE_DEVICES_PER_SHOP } from "../../src/shoots/capture-devices.service";
 
 let c: TestCenter;
 let t: Record<string, string>;
@@ -130,5 +132,26 @@ describe("HTTP upload by a capture device", () => {
     const before = await imageStore(c);
     expect(await upload(shootId, d.key, makePng(8, 8, 3))).toMatchObject({ status: 401, json: { error: { code: "UNAUTHENTICATED" } } });
     expect(await imageStore(c)).toEqual(before);
+  });
+});
+
+describe("capture devices per shop", () => {
+  test(`a shop has at most ${MAX_ACTIVE_DEVICES_PER_SHOP} devices in use; revoking one makes room`, async () => {
+    const made: string[] = [];
+    for (let i = 0; i < MAX_ACTIVE_DEVICES_PER_SHOP; i++) made.push((await newDevice(t.center, "SP04")).id);
+    const over = await c.gql(CREATE_DEVICE, { shopId: "SP04", name: "One too many" }, t.center);
+    expect(over.data!.createCaptureDevice).toEqual({ device: null, key: null, errors: [{ code: "TOO_MANY_DEVICES", field: ["shopId"] }] });
+    expect(await c.ds.getRepository(CaptureDeviceEntity).count({ where: { shopId: "SP04" } })).toBe(MAX_ACTIVE_DEVICES_PER_SHOP);
+    const r = await c.gql(REVOKE_DEVICE, { id: made[0] }, t.center);
+    expect(r.data!.revokeCaptureDevice.errors).toEqual([]);
+    const again = await c.gql(CREATE_DEVICE, { shopId: "SP04", name: "Replacement" }, t.center);
+    expect(again.data!.createCaptureDevice.errors).toEqual([]);
+    const listed = await c.gql<{ captureDevices: Array<{ id: string; revoked: boolean }> }>(
+      `query { captureDevices(shopId: "SP04") { id revoked } }`,
+      {},
+      t.center,
+    );
+    expect(listed.data!.captureDevices).toHaveLength(MAX_ACTIVE_DEVICES_PER_SHOP + 1);
+    expect(listed.data!.captureDevices.filter((d) => d.revoked).map((d) => d.id)).toEqual([made[0]]);
   });
 });

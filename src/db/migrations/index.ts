@@ -7,8 +7,10 @@ import { DesignTemplates1764400000000 } from "./1764400000000-design-templates";
 import { ClaimKeys1764500000000 } from "./1764500000000-claim-keys";
 import { WriteLocksAndCacheVersions1764610000000 } from "./1764610000000-write-locks-and-cache-versions";
 import { SessionVersions1764620000000 } from "./1764620000000-session-versions";
+import { NotificationLinks1764700000000 } from "./1764700000000-notification-links";
 import { Shoots1764800000000 } from "./1764800000000-shoots";
 import { Payments1764840000000 } from "./1764840000000-payments";
+import { Shipments1764900000000 } from "./1764900000000-shipments";
 
 export const migrations = [
   Initial1764000000000,
@@ -19,6 +21,8 @@ export const migrations = [
   ClaimKeys1764500000000,
   WriteLocksAndCacheVersions1764610000000,
   SessionVersions1764620000000,
+  NotificationLinks1764700000000,
   Shoots1764800000000,
   Payments1764840000000,
+  Shipments1764900000000,
 ];
