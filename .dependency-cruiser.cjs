@@ -15,6 +15,7 @@ const PURE = [
   "^src/assignment/lab-ranking[.]ts$",
   "^src/orders/order-state[.]ts$",
   "^src/dispatch/[^/]+-state[.]ts$",
+  "^src/payments/payment-state[.]ts$",
   "^src/shipping/shipment-state[.]ts$",
   "^src/catalog/fulfilment[.]ts$",
   "^src/identity/role[.]ts$",

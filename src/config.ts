@@ -99,6 +99,10 @@ export interface Config {
   signupRateLimit: { attempts: number; windowSeconds: number };
   /** Failed gallery look-ups (unknown, expired or closed access codes) one address may make per window before RATE_LIMITED. */
   accessCodeRateLimit: { attempts: number; windowSeconds: number };
+  /** PAYMENT_WEBHOOK_SECRET: the secret that signs the payment gateway's webhooks; null: gateway payments off. */
+  paymentWebhookSecret: string | null;
+  /** PAYMENT_RECONCILE_MINUTES: a payment still PENDING this long is reported to its shop's admins (once). */
+  paymentReconcileMinutes: number;
   /** FTP ingest for capture devices (FTP_PORT); null: off. */
   ftp: FtpConfig | null;
 }
@@ -318,6 +322,8 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: int("ACCESS_CODE_RATE_LIMIT", 20, 1, 1_000_000),
       windowSeconds: int("ACCESS_CODE_RATE_WINDOW_SECONDS", 600, 1, 7 * 24 * 3600),
     },
+    paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET ? env.PAYMENT_WEBHOOK_SECRET : null,
+    paymentReconcileMinutes: int("PAYMENT_RECONCILE_MINUTES", 60, 1, 30 * 24 * 60),
     ftp,
   };
   if (faults.length > 0) throw new ConfigError(faults);

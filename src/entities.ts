@@ -30,6 +30,7 @@ import { ShootEntity } from "./shoots/shoot.entity";
 import { CaptureDeviceEntity } from "./shoots/capture-device.entity";
 import { ShootImageEntity } from "./shoots/shoot-image.entity";
 import { AccessCodeEntity } from "./shoots/access-code.entity";
+import { PaymentEntity, PaymentEventEntity } from "./payments/payment.entity";
 import { ShipmentEntity } from "./shipping/shipment.entity";
 
 export const entities = [
@@ -64,6 +65,8 @@ export const entities = [
   CaptureDeviceEntity,
   ShootImageEntity,
   AccessCodeEntity,
+  PaymentEntity,
+  PaymentEventEntity,
   ShipmentEntity,
 ];
 

@@ -17,7 +17,7 @@ import type { DataSource } from "typeorm";
 import type { Config } from "./config";
 import { openDatabase } from "./entities";
 import { closeBatches } from "./db/statement-batch";
-import { requestContext, type AppContext, type RequestContext } from "./core/request-context";
+import { requestContext, systemContext, type AppContext, type RequestContext } from "./core/request-context";
 import { makeFormatError } from "./graphql/errors-format";
 import { errorCodes } from "./graphql/operation-codes";
 import { compiledExecution, compiledOperations } from "./graphql/compiled-execution";
@@ -34,6 +34,7 @@ import { INVALID_CREDENTIAL } from "./core/credentials";
 import { mountIde } from "./ide/ide";
 import { mountImageRoutes } from "./images/images.routes";
 import { mountShootUploadRoutes } from "./shoots/shoot-uploads.routes";
+import { mountPaymentWebhook } from "./payments/payment-webhook.routes";
 import { startFtpIngest } from "./shoots/ftp-ingest";
 import { createLogger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
@@ -200,6 +201,7 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   if (config.metrics.onPublicPort) expressApp.get("/metrics", (req, res) => answerMetrics(config.metrics, metrics, req, res));
   mountImageRoutes(expressApp, app, { images: () => services.images, authenticate: (header, memo, ip) => identity.authenticate(header, memo, ip) });
   mountShootUploadRoutes(expressApp, app, { devices: services.captureDevices, ingest: services.shootIngest });
+  mountPaymentWebhook(expressApp, app, { gateway: services.payments.gateway, handle: (ctx, event) => services.reorderSettlement.gatewayEvent(ctx, event) });
   if (config.ide) mountIde(expressApp, { endpoint: "/graphql" });
   expressApp.use(
     "/graphql",
@@ -248,12 +250,14 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const ftp = config.ftp ? await startFtpIngest(app, config.ftp, { devices: services.captureDevices, ingest: services.shootIngest }) : null;
   const sweeper = services.printJobLifecycle.startSweeper(app); // requeues jobs whose lease ran out
   const pruner = services.labReports.startLoadPruner(app); // deletes load reports older than LAB_LOAD_RETENTION_DAYS
+  // Reports payments left PENDING past PAYMENT_RECONCILE_MINUTES (once each), asking their provider first.
+  const reconciler = services.payments.startReconciliation(systemContext(app, "payments-reconcile"), services.reorderSettlement);
   const retention = services.shootRetention.start(app); // removes shoot images after SHOOT_RETENTION_DAYS
 
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= (async () => {
-      await Promise.all([sweeper.stop(), pruner.stop(), retention.stop(), versions.stop()]);
+      await Promise.all([sweeper.stop(), pruner.stop(), retention.stop(), versions.stop(), reconciler.stop()]);
       await apollo.stop(); // drains HTTP and WebSocket, then stops Apollo
       await ftp?.close();
       await metricsListener?.close();

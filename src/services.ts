@@ -60,6 +60,10 @@ import { FirstPrintsResolver } from "./shoots/first-prints.resolver";
 import { ShootRetention } from "./shoots/retention";
 import { AccessCodesService } from "./shoots/access-codes.service";
 import { AccessCodesResolver } from "./shoots/access-codes.resolver";
+import { PaymentsService } from "./payments/payments.service";
+import { ReorderPlacingService } from "./reorders/reorder-placing.service";
+import { ReorderSettlementService } from "./reorders/reorder-settlement.service";
+import { ReordersResolver } from "./reorders/reorders.resolver";
 import { ShippingService } from "./shipping/shipping.service";
 import { OrderShipmentResolver, ShippingResolver } from "./shipping/shipping.resolver";
 
@@ -108,6 +112,12 @@ export interface Services {
   shootRetention: ShootRetention;
   /** Access codes and the galleries they open. */
   accessCodes: AccessCodesService;
+  /** Reorders' payment records, their providers and the reconciliation sweep. */
+  payments: PaymentsService;
+  /** Placing reorders (AWAITING_PAYMENT until paid). */
+  reorderPlacing: ReorderPlacingService;
+  /** Settling, refunding and the gateway's events: a settled reorder goes to a lab. */
+  reorderSettlement: ReorderSettlementService;
   /** Shipments of delivery orders (made when printed, moved by the shipping terminal) and pickup orders collected. */
   shipping: ShippingService;
 }
@@ -139,6 +149,8 @@ export function createServices(app: AppContext): Services {
   const orderChanges = new OrderChangesService(printJobs, assignment, orders);
   const identity = new IdentityService(app, rateLimits);
   const captureDevices = new CaptureDevicesService(app, rateLimits);
+  const accessCodes = new AccessCodesService(app, rateLimits, imageUrls);
+  const payments = new PaymentsService(app, notifications);
   const orderPlacing = new OrderPlacingService(pricing, designTemplates, orderChanges, images, assignment);
   return {
     rateLimits,
@@ -171,8 +183,11 @@ export function createServices(app: AppContext): Services {
     shootIngest: new ShootIngestService(app, images, captureDevices),
     firstPrints: new FirstPrintsService(orderPlacing),
     shootRetention: new ShootRetention(images, notifications, orders),
-    accessCodes: new AccessCodesService(app, rateLimits, imageUrls),
+    accessCodes,
     shipping,
+    payments,
+    reorderPlacing: new ReorderPlacingService(orders, pricing, assignment, designTemplates, accessCodes, payments),
+    reorderSettlement: new ReorderSettlementService(orders, printJobs, assignment, payments),
   };
 }
 
@@ -202,6 +217,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [ShootsResolver, new ShootsResolver(s.shoots, s.captureDevices)],
     [FirstPrintsResolver, new FirstPrintsResolver(s.firstPrints)],
     [AccessCodesResolver, new AccessCodesResolver(s.accessCodes)],
+    [ReordersResolver, new ReordersResolver(s.reorderPlacing, s.reorderSettlement, s.payments)],
     [ShippingResolver, new ShippingResolver(s.shipping)],
     [OrderShipmentResolver, new OrderShipmentResolver(s.shipping)],
   ]);

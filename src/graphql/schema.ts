@@ -22,6 +22,7 @@ import { LabsAdminResolver } from "../labs/labs-admin.resolver";
 import { ShootsResolver } from "../shoots/shoots.resolver";
 import { FirstPrintsResolver } from "../shoots/first-prints.resolver";
 import { AccessCodesResolver } from "../shoots/access-codes.resolver";
+import { ReordersResolver } from "../reorders/reorders.resolver";
 import { DesignTemplatesResolver } from "../design-templates/design-templates.resolver";
 import { OrderShipmentResolver, ShippingResolver } from "../shipping/shipping.resolver";
 import { validateArgument } from "./argument-validation";
@@ -50,6 +51,7 @@ export const resolvers: NonEmptyArray<Function> = [
   ShootsResolver,
   FirstPrintsResolver,
   AccessCodesResolver,
+  ReordersResolver,
   DesignTemplatesResolver,
   ShippingResolver,
   OrderShipmentResolver,

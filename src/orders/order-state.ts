@@ -2,10 +2,20 @@
  * The order lifecycle as an explicit transition table. Every state change goes through
  * `nextStatus`; a move the table does not allow is refused (ILLEGAL_TRANSITION), never forced.
  */
-export type OrderStatus = "QUOTED" | "CONFIRMED" | "ASSIGNED" | "PRINTING" | "PRINTED" | "SHIPPED" | "COMPLETED" | "CANCELLED" | "FAILED";
+export type OrderStatus =
+  | "QUOTED"
+  | "AWAITING_PAYMENT" // a reorder before its payment is settled
+  | "CONFIRMED"
+  | "ASSIGNED"
+  | "PRINTING"
+  | "PRINTED"
+  | "SHIPPED"
+  | "COMPLETED"
+  | "CANCELLED"
+  | "FAILED";
 
 export type OrderEvent =
-  | "CONFIRM" // the customer accepts the quoted total
+  | "CONFIRM" // the customer accepts the quoted total (a reorder: its payment is settled)
   | "ASSIGN" // a lab is chosen and the print job queued
   | "REASSIGN" // an admin moves the order to another lab before printing
   | "CANCEL"
@@ -18,6 +28,8 @@ export type OrderEvent =
 
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>>> = {
   QUOTED: { CONFIRM: "CONFIRMED", CANCEL: "CANCELLED" },
+  // A reorder waits here, with nothing printed, assigned or queued, until its payment is settled.
+  AWAITING_PAYMENT: { CONFIRM: "CONFIRMED", CANCEL: "CANCELLED" },
   CONFIRMED: { ASSIGN: "ASSIGNED", CANCEL: "CANCELLED", FAIL: "FAILED" },
   ASSIGNED: { REASSIGN: "ASSIGNED", START_PRINTING: "PRINTING", CANCEL: "CANCELLED", FAIL: "FAILED" },
   PRINTING: { REQUEUE: "ASSIGNED", FINISH_PRINTING: "PRINTED", FAIL: "FAILED" },

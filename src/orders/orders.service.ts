@@ -15,8 +15,10 @@ import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";
 import type { OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
-import { adminManagesShop, person, placedHere } from "./order-access";
-import { decodeCursor, transitionPatch } from "./order-rules";
+import { adminManagesShop, orderInScope, person, placedHere } from "./order-access";
+import { decodeCursor, hashInput, stored, transitionPatch } from "./order-rules";
+import { insertOrderRows } from "./order.rows";
+import type { AssignmentDecision } from "../assignment/lab-ranking";
 import { fulfilmentOf, type FulfilmentView } from "./order-fulfilment";
 import { updateOrderAt } from "./order.rows";
 import type { OrderEvent } from "./order-state";
@@ -33,6 +35,29 @@ const MAX_PAGE = 100;
 const ENDED_FOR_IMAGES: OrderStatus[] = ["PRINTED", "SHIPPED", "COMPLETED", "CANCELLED", "FAILED"];
 
 export class OrdersService {
+  /**
+   * For flows that place orders of their own (reorders): the order with its sub-orders and items
+   * inserted in the caller's transaction, as placeOrder stores them.
+   */
+  insertPlaced(em: EntityManager, order: OrderEntity, subs: readonly SubOrderEntity[], items: readonly OrderItemEntity[]): Promise<void> {
+    return insertOrderRows(em, order, subs, items);
+  }
+
+  /** The digest an order's request is stored with (the same input, the same hash, whatever the key order). */
+  requestHash(input: unknown): string {
+    return hashInput(input);
+  }
+
+  /** The assignment decision as stored with an order (what Order.assignment shows admins), as JSON. */
+  assignmentRecord(decision: Extract<AssignmentDecision, { ok: true }>, notes: string[]): string {
+    return JSON.stringify(stored(decision, notes));
+  }
+
+  /** Who may act on an order (its customer, or admins in scope), and whether the customer may. */
+  inScope(ctx: RequestContext, em: EntityManager, orderId: string, customerMay: boolean): Promise<OrderEntity> {
+    return orderInScope(ctx, em, orderId, customerMay);
+  }
+
   // ---------------------------------------------------------------- home shop
 
   async setHomeShop(ctx: RequestContext, shopId: string | null): Promise<Outcome<UserEntity>> {

@@ -13,6 +13,7 @@ registerEnumType(OrderStatusEnum, {
   description: "Order lifecycle. More states may be added.",
   valuesConfig: {
     QUOTED: { description: "Placed and priced; waiting for the customer to confirm the total." },
+    AWAITING_PAYMENT: { description: "A reorder waiting for its payment to be settled; nothing is printed before." },
     CONFIRMED: { description: "The customer accepted the total; a lab is being chosen." },
     ASSIGNED: { description: "A lab is chosen and its print job queued." },
     PRINTING: { description: "The lab claimed the print job and is printing." },

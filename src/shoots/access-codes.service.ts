@@ -6,7 +6,7 @@
  * answers the same null. Codes are made one at a time, or one per subject of a shoot at once (the
  * list a shop prints on cards).
  */
-import { Brackets, type EntityManager } from "typeorm";
+import { Brackets, In, type EntityManager } from "typeorm";
 import { badInput, codedError, forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
 import type { AttemptCounter, RateLimits } from "../common/rate-limits";
 import { HttpRefusal } from "../core/http-refusal";
@@ -68,6 +68,12 @@ export interface ThumbnailLinks {
   /** A path to the image's thumbnail, signed for `ttlSeconds` from `now`, that needs no session. */
   signedThumbnailUrl(imageId: string, ttlSeconds: number, now: number): string;
 }
+
+/** What one of a reorder's access codes opened, or why it opened nothing. */
+export type ReorderCode =
+  | { ok: true; shoot: ShootEntity; subject: string | null }
+  | { ok: false; reason: "UNKNOWN" | "EXPIRED" }
+  | { ok: false; reason: "CLOSED"; shoot: ShootEntity; subject: string | null };
 
 /** What a code opened: its row and its shoot. */
 interface Opened {
@@ -181,6 +187,54 @@ export class AccessCodesService {
     const edges = page.filter((r) => this.shows(opened, r)).map((r) => ({ cursor: encodeCursor(r.createdAt, r.imageId), node: this.view(r) }));
     const last = page.at(-1);
     return { edges, pageInfo: { hasNextPage: rows.length > args.first, endCursor: last ? encodeCursor(last.createdAt, last.imageId) : null } };
+  }
+
+  /**
+   * What a reorder's access codes open, code by code (each look-up counts against the caller's
+   * address as a gallery's does; a code that opens is given back): its shoot and subject, or why
+   * not (UNKNOWN, EXPIRED, CLOSED: the shoot is past its last day or its images are retired); and,
+   * for the image ids asked about, the index of a code that shows each one (an open code first; a
+   * CLOSED code's images are named too, so that the caller can say they are retired).
+   */
+  async forReorder(ctx: RequestContext, typed: string[], imageIds: string[]): Promise<{ codes: ReorderCode[]; shownBy: Map<string, number> }> {
+    const codes: ReorderCode[] = [];
+    for (const t of typed) {
+      const take = await this.guesses.take(ctx.ip);
+      if (!take.ok) {
+        throw codedError("RATE_LIMITED", `Too many unknown access codes from this address; try again in ${take.retryAfterSeconds} s`, {
+          retryAfterSeconds: take.retryAfterSeconds,
+        });
+      }
+      const normalised = normaliseAccessCode(t);
+      const code =
+        normalised === null
+          ? null
+          : await this.app.ds.getRepository(AccessCodeEntity).findOne({ where: { id: keyedKeyHash(this.app.config.keyHashSecret, normalised) } });
+      const shoot = code ? await this.app.ds.getRepository(ShootEntity).findOne({ where: { id: code.shootId } }) : null;
+      if (!code || !shoot) {
+        codes.push({ ok: false, reason: "UNKNOWN" });
+        continue;
+      }
+      await this.guesses.giveBack(ctx.ip);
+      if (code.expiresAt !== null && code.expiresAt.getTime() <= Date.now()) codes.push({ ok: false, reason: "EXPIRED" });
+      else if (!shootOpen(shoot, businessDate(new Date(), this.app.config.businessTimeZone)))
+        codes.push({ ok: false, reason: "CLOSED", shoot, subject: code.subject });
+      else codes.push({ ok: true, shoot, subject: code.subject });
+    }
+    const shownBy = new Map<string, number>();
+    const ids = [...new Set(imageIds)];
+    const shootIds = [...new Set(codes.flatMap((c) => ("shoot" in c ? [c.shoot.id] : [])))];
+    if (ids.length > 0 && shootIds.length > 0) {
+      const rows = await this.app.ds.getRepository(ShootImageEntity).find({ where: { imageId: In(ids), shootId: In(shootIds) } });
+      for (const r of rows) {
+        // Exactly the code's subject (MariaDB's comparison ignores case; a subject's case is part of it).
+        const shows = (c: ReorderCode) => "shoot" in c && c.shoot.id === r.shootId && (c.subject === null || c.subject === r.subject);
+        const open = codes.findIndex((c) => c.ok && shows(c));
+        const i = open >= 0 ? open : codes.findIndex(shows);
+        if (i >= 0 && ids.includes(r.imageId)) shownBy.set(r.imageId, i);
+      }
+    }
+    return { codes, shownBy };
   }
 
   /** The code's row and shoot if the code opens a gallery now; guesses counted per address. */

@@ -9,6 +9,7 @@ import { WriteLocksAndCacheVersions1764610000000 } from "./1764610000000-write-l
 import { SessionVersions1764620000000 } from "./1764620000000-session-versions";
 import { NotificationLinks1764700000000 } from "./1764700000000-notification-links";
 import { Shoots1764800000000 } from "./1764800000000-shoots";
+import { Payments1764840000000 } from "./1764840000000-payments";
 import { Shipments1764900000000 } from "./1764900000000-shipments";
 
 export const migrations = [
@@ -22,5 +23,6 @@ export const migrations = [
   SessionVersions1764620000000,
   NotificationLinks1764700000000,
   Shoots1764800000000,
+  Payments1764840000000,
   Shipments1764900000000,
 ];
