@@ -154,13 +154,8 @@ export class OrderPlacingService {
     return order;
   }
 
-  private async replay(ctx: RequestContext, userId: string, key: string, hash: string): Promise<Outcome<OrderEntity> | null> {
-    const existing = await ctx.app.ds.getRepository(OrderEntity).findOne({ where: { customerUserId: userId, idempotencyKey: key } });
-    if (!existing) return null;
-    if (existing.requestHash !== hash) {
-      return { value: null, errors: [userError("IDEMPOTENCY_KEY_REUSED", "This idempotencyKey was used for a different order", ["idempotencyKey"])] };
-    }
-    return { value: existing, errors: [] };
+  private replay(ctx: RequestContext, userId: string, key: string, hash: string): Promise<Outcome<OrderEntity> | null> {
+    return orderOfIdempotencyKey(ctx, userId, key, hash);
   }
 
   private checkFulfilment(input: OrderInput): UserErrorData[] {
@@ -294,4 +289,17 @@ function orderParts(orderId: string, input: OrderInput): { subs: SubOrderEntity[
 /** A refusal's field without the leading "input" of an order input (the sub-orders are an argument of their own). */
 function outsideInput(e: UserErrorData): UserErrorData {
   return e.field?.[0] === "input" ? { ...e, field: e.field.slice(1) } : e;
+}
+
+/**
+ * The order a customer already placed with this idempotency key (null: none): the same order for
+ * the same request, IDEMPOTENCY_KEY_REUSED for a different one. Reorders keep the same rule.
+ */
+export async function orderOfIdempotencyKey(ctx: RequestContext, userId: string, key: string, hash: string): Promise<Outcome<OrderEntity> | null> {
+  const existing = await ctx.app.ds.getRepository(OrderEntity).findOne({ where: { customerUserId: userId, idempotencyKey: key } });
+  if (!existing) return null;
+  if (existing.requestHash !== hash) {
+    return { value: null, errors: [userError("IDEMPOTENCY_KEY_REUSED", "This idempotencyKey was used for a different order", ["idempotencyKey"])] };
+  }
+  return { value: existing, errors: [] };
 }

@@ -6,6 +6,7 @@
  * (reorder-settlement.service). The same idempotency key from the same customer answers the same
  * reorder, as placeOrder does.
  */
+import { orderOfIdempotencyKey } from "../orders/order-placing.service";
 import { randomUUID } from "node:crypto";
 import { forbidden, userError, type UserErrorData } from "../common/errors";
 import { FulfilmentMethod } from "../catalog/fulfilment";
@@ -145,12 +146,9 @@ export class ReorderPlacingService {
   }
 
   private async replay(ctx: RequestContext, userId: string, key: string, hash: string): Promise<Outcome<Reorder> | null> {
-    const existing = await ctx.app.ds.getRepository(OrderEntity).findOne({ where: { customerUserId: userId, idempotencyKey: key } });
-    if (!existing) return null;
-    if (existing.requestHash !== hash) {
-      return { value: null, errors: [userError("IDEMPOTENCY_KEY_REUSED", "This idempotencyKey was used for a different order", ["idempotencyKey"])] };
-    }
-    return { value: { order: existing, payment: await this.payments.forOrder(ctx.app.ds.manager, existing.id) }, errors: [] };
+    const found = await orderOfIdempotencyKey(ctx, userId, key, hash);
+    if (!found || found.value === null) return found as Outcome<Reorder> | null;
+    return { value: { order: found.value, payment: await this.payments.forOrder(ctx.app.ds.manager, found.value.id) }, errors: [] };
   }
 
   private checkDelivery(ctx: RequestContext, input: ReorderInput): UserErrorData[] {
