@@ -59,17 +59,23 @@ export async function shootWithImages(c: TestCenter, admin: string, shopId: stri
   return { shootId: shoot.shoot.id as string, images };
 }
 
-/** The world most reorder tests start from (see ReorderWorld). */
-export async function reorderWorld(c: TestCenter, t: Record<string, string>): Promise<ReorderWorld> {
-  const { shootId, images } = await shootWithImages(c, t.shop1, "SP01", ["A1", "A1", "B2"]);
-  const codeA1 = await newAccessCode(c, t.shop1, { shootId, subject: "A1" });
-  const deliveryLab = `LABD${seed++}`;
-  // Farther from the address than LAB01: the ranking alone would pick LAB01, the shoot's first-print lab.
+/** A new key of `labId`, issued through the API by `admin`. */
+export async function newLabKey(c: TestCenter, admin: string, labId: string): Promise<string> {
+  const key = await c.gql(CREATE_KEY, { labId }, admin);
+  expect(key.data!.createLabApiKey.errors).toEqual([]);
+  return key.data!.createLabApiKey.key as string;
+}
+
+/**
+ * A second lab of SP01 made through the API by `admin`: it prints SV01 and SV02 and delivers, and
+ * lies farther from ADDRESS than LAB01 (the ranking alone would pick LAB01). Its new key.
+ */
+export async function newDeliveryLab(c: TestCenter, admin: string, labId: string): Promise<string> {
   const lab = await c.gql(
     CREATE_LAB,
     {
       input: {
-        id: deliveryLab,
+        id: labId,
         name: "Delivery lab",
         shopId: "SP01",
         serviceIds: ["SV01", "SV02"],
@@ -78,12 +84,19 @@ export async function reorderWorld(c: TestCenter, t: Record<string, string>): Pr
         location: { lat: 35.4437, lng: 139.638 },
       },
     },
-    t.center,
+    admin,
   );
   expect(lab.data!.createLab.errors).toEqual([]);
-  const key = await c.gql(CREATE_KEY, { labId: deliveryLab }, t.center);
-  expect(key.data!.createLabApiKey.errors).toEqual([]);
-  return { shootId, a1: images.slice(0, 2), b2: images[2]!, codeA1, deliveryLab, deliveryLabKey: key.data!.createLabApiKey.key as string };
+  return newLabKey(c, admin, labId);
+}
+
+/** The world most reorder tests start from (see ReorderWorld). */
+export async function reorderWorld(c: TestCenter, t: Record<string, string>): Promise<ReorderWorld> {
+  const { shootId, images } = await shootWithImages(c, t.shop1, "SP01", ["A1", "A1", "B2"]);
+  const codeA1 = await newAccessCode(c, t.shop1, { shootId, subject: "A1" });
+  const deliveryLab = `LABD${seed++}`;
+  const deliveryLabKey = await newDeliveryLab(c, t.center, deliveryLab);
+  return { shootId, a1: images.slice(0, 2), b2: images[2]!, codeA1, deliveryLab, deliveryLabKey };
 }
 
 /** A ReorderInput of one sub-order of SV01 with these images. */
