@@ -322,7 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: int("ACCESS_CODE_RATE_LIMIT", 20, 1, 1_000_000),
       windowSeconds: int("ACCESS_CODE_RATE_WINDOW_SECONDS", 600, 1, 7 * 24 * 3600),
     },
-    paymentWebhookSecret: env.PAYMENT_WEBHOOK_SECRET ? env.PAYMENT_WEBHOOK_SECRET : null,
+    paymentWebhookSecret: get("PAYMENT_WEBHOOK_SECRET") ?? null,
     paymentReconcileMinutes: int("PAYMENT_RECONCILE_MINUTES", 60, 1, 30 * 24 * 60),
     ftp,
   };
