@@ -7,10 +7,9 @@
  *
  * Needs Debian's chromium (/usr/bin/chromium); without it the browser tests are skipped.
  */
-import { CHROMIUM, haveChromium, launchChromium } from "../support/browser";
+import { CHROMIUM, haveChromium, launchChromium, servePage } from "../support/browser";
 import * as fs from "node:fs";
 import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import type { Browser } from "playwright-core";
 import { createServer } from "../../src/server";
@@ -255,25 +254,7 @@ interface PageServer {
 }
 
 async function startPageServer(): Promise<PageServer> {
-  const server = http.createServer((req, res) => {
-    if (req.url === "/photo.png") {
-      res.writeHead(200, { "content-type": "image/png", "content-length": photo.length });
-      res.end(photo);
-    } else if (req.url === "/favicon.ico") {
-      res.writeHead(204).end();
-    } else if (req.url === "/" || req.url?.startsWith("/?")) {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end(PAGE);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return servePage(PAGE, { "/photo.png": { type: "image/png", body: () => photo } });
 }
 
 describeInBrowser(browserSuite, () => {

@@ -14,8 +14,6 @@
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ApolloClient, ApolloLink, gql, HttpLink, InMemoryCache, type TypedDocumentNode } from "@apollo/client";
@@ -27,7 +25,7 @@ import WebSocket from "ws";
 import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { ImageEntity } from "../../src/images/image.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
-import { CHROMIUM, haveChromium, launchChromium } from "../support/browser";
+import { CHROMIUM, haveChromium, launchChromium, servePage } from "../support/browser";
 import { startCenter, type TestCenter } from "../support/center";
 import { makePng } from "../support/images";
 import { run, type Proc } from "../support/processes";
@@ -482,25 +480,7 @@ interface PageServer {
 
 /** The storefront's own origin: the page and graphql-ws's browser build. */
 async function startPageServer(): Promise<PageServer> {
-  const server = http.createServer((req, res) => {
-    if (req.url === "/graphql-ws.js") {
-      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
-      res.end(fs.readFileSync(GRAPHQL_WS_BROWSER));
-    } else if (req.url === "/favicon.ico") {
-      res.writeHead(204).end();
-    } else if (req.url === "/" || req.url?.startsWith("/?")) {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end(PAGE);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return servePage(PAGE, { "/graphql-ws.js": { type: "text/javascript; charset=utf-8", body: () => fs.readFileSync(GRAPHQL_WS_BROWSER) } });
 }
 
 (haveChromium ? describe : describe.skip)(
