@@ -18,6 +18,7 @@ const PURE = [
   "^src/payments/payment-state[.]ts$",
   "^src/shipping/shipment-state[.]ts$",
   "^src/catalog/fulfilment[.]ts$",
+  "^src/catalog/print-sizes[.]ts$",
   "^src/identity/role[.]ts$",
   "^src/common/unreachable[.]ts$",
 ];

@@ -17,6 +17,7 @@ import { CURRENCY_SETTING } from "./bundle-import.service";
 import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import { ProductEntity } from "./product.entity";
 import { ServiceEntity } from "./service.entity";
+import { exportedPrintSize } from "./bundle-services";
 import { SettingEntity } from "./setting.entity";
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
@@ -88,7 +89,10 @@ export async function exportBundle(ds: DataSource): Promise<Bundle> {
       postalCode: s.postalCode,
       region: s.region,
     })),
-    services: sortBy(await m.find(ServiceEntity), (s) => s.id).map((s) => ({ id: s.id, name: s.name })),
+    services: sortBy(await m.find(ServiceEntity), (s) => s.id).map((s) => {
+      const printSize = exportedPrintSize(s);
+      return { id: s.id, name: s.name, ...(printSize ? { printSize } : {}) };
+    }),
     products: sortBy(await m.find(ProductEntity), (p) => p.id).map((p) => ({ id: p.id, name: p.name })),
     templates: sortBy(await m.find(TemplateEntity), (t) => t.id).map((t) => ({
       id: t.id,

@@ -38,6 +38,8 @@ import { validateBundle, type Bundle, type BundleFault, type BundleLab, type Bun
 import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
 import { ProductEntity } from "./product.entity";
 import { ServiceEntity } from "./service.entity";
+import { importedPrintSize } from "./bundle-services";
+import { printSizeColumns, printSizeOf, samePrintSize } from "./print-sizes";
 import { SettingEntity } from "./setting.entity";
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
@@ -291,8 +293,10 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
     classify(plan.users, existing, wanted, sameFields(["login", "name", "role", "shopGroupId", "shopId", "passwordHash", "disabled"]));
   }
 
-  for (const x of bundle.services)
-    classify(plan.services, s.services.get(x.id), Object.assign(new ServiceEntity(), { id: x.id, name: x.name }), sameFields(["name"]));
+  for (const x of bundle.services) {
+    const wanted = Object.assign(new ServiceEntity(), { id: x.id, name: x.name }, printSizeColumns(importedPrintSize(x.printSize)));
+    classify(plan.services, s.services.get(x.id), wanted, (a, b) => a.name === b.name && samePrintSize(printSizeOf(a), printSizeOf(b)));
+  }
   for (const x of bundle.products)
     classify(plan.products, s.products.get(x.id), Object.assign(new ProductEntity(), { id: x.id, name: x.name }), sameFields(["name"]));
 

@@ -44,9 +44,20 @@ export interface BundleShop {
   region?: string | null;
 }
 
+/** What a service prints on: `name` (a named size) or `widthMm` and `heightMm`, and the options. */
+export interface BundlePrintSize {
+  name?: string;
+  widthMm?: number;
+  heightMm?: number;
+  borderless: boolean;
+  fit: "FILL" | "FIT";
+}
+
 export interface BundleService {
   id: string;
   name: string;
+  /** null (or absent): no size stated. */
+  printSize?: BundlePrintSize | null;
 }
 
 export interface BundleProduct {

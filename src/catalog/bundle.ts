@@ -44,6 +44,7 @@ import { readChargedImages } from "./bundle-charged-images";
 import { checkLabKeys, checkLabReferences, readLabs } from "./bundle-labs";
 import { checkAllowanceKeys, checkAllowanceReferences, checkPriceReferences, checkPriceRows, readAllowances, readPrices } from "./bundle-prices";
 import { checkShopReferences, readShops } from "./bundle-shops";
+import { readServices } from "./bundle-services";
 import { checkTemplateReferences, checkTemplateScopes, readTemplates } from "./bundle-templates";
 import { BUNDLE_KINDS, type Bundle, type BundleFault, type KnownState } from "./bundle-types";
 import { checkLogins, checkUserReferences, readUsers } from "./bundle-users";
@@ -105,7 +106,7 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
   const shopGroups = readNamedList(json, "shopGroups", f);
   const shops = readShops(json, f);
   const users = readUsers(json, f);
-  const services = readNamedList(json, "services", f);
+  const services = readServices(json, f);
   const products = readNamedList(json, "products", f);
   const templates = readTemplates(json, f);
   const priceRows = readPrices(json, f);

@@ -8,12 +8,12 @@ import { connectionType } from "../graphql/connection.types";
  * service's, and come back as payload errors with the field at fault.
  */
 import { ArrayMaxSize, IsOptional, MaxLength } from "class-validator";
-import { Field, ID, InputType, ObjectType } from "type-graphql";
+import { Field, Float, ID, InputType, ObjectType } from "type-graphql";
 import { UserErrorType } from "../graphql/user-error.types";
 import { MoneyScalar } from "../graphql/scalars";
 import { GeoPointInput } from "../orders/order.input";
 import { MAX_TEMPLATE_PRODUCTS } from "./products-admin.service";
-import { ProductType, ServiceType, ShopGroupType, ShopType, TemplateType } from "./catalog.types";
+import { PrintFitEnum, ProductType, ServiceType, ShopGroupType, ShopType, TemplateType } from "./catalog.types";
 import { IsHumanName } from "../common/names";
 
 /** Ids and names longer than this are refused at the edge; the service's own limits are tighter. */
@@ -127,6 +127,28 @@ export class ShopPayload {
 
 // --- Services and products ---------------------------------------------------------------------
 
+@InputType("PrintSizeInput", {
+  description: "What a service prints on: a named size (name) or both sides in millimetres (widthMm and heightMm), not both.",
+})
+export class PrintSizeInput {
+  @Field(() => String, { nullable: true, description: "A named size: L, 2L, KG, A3, A4, A5, A6, B5, LETTER or POSTCARD (any letter case)." })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_TEXT)
+  name?: string | null;
+
+  @Field(() => Float, { nullable: true, description: "With heightMm, for a custom size: 1 to 5000 millimetres, in tenths at most." })
+  widthMm?: number | null;
+
+  @Field(() => Float, { nullable: true, description: "With widthMm, for a custom size: 1 to 5000 millimetres, in tenths at most." })
+  heightMm?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: "Printed edge to edge; default false." })
+  borderless?: boolean | null;
+
+  @Field(() => PrintFitEnum, { nullable: true, description: "Fill (crop) or fit (margins) for an image without a layout; default FILL." })
+  fit?: PrintFitEnum | null;
+}
+
 @InputType("CreateServiceInput", { description: "A new service (a kind of print product: prints, posters, ...)." })
 export class CreateServiceInput {
   @Field(() => ID, { description: ID_DESCRIPTION })
@@ -137,6 +159,10 @@ export class CreateServiceInput {
   @MaxLength(MAX_EDGE_TEXT)
   @IsHumanName()
   name!: string;
+
+  @Field(() => PrintSizeInput, { nullable: true, description: "What it prints on; unset: none stated (the lab's default applies)." })
+  // Checked by the service (UNKNOWN_PRINT_SIZE, INVALID_PRINT_SIZE with the field at fault).
+  printSize?: PrintSizeInput | null;
 }
 
 @InputType("UpdateServiceInput", { description: "Fields to change; omitted fields stay as they are." })
@@ -146,6 +172,10 @@ export class UpdateServiceInput {
   @MaxLength(MAX_EDGE_TEXT)
   @IsHumanName()
   name?: string | null;
+
+  @Field(() => PrintSizeInput, { nullable: true, description: "What it prints on. Omitted: unchanged; null: no size stated any more." })
+  // Checked by the service (UNKNOWN_PRINT_SIZE, INVALID_PRINT_SIZE with the field at fault).
+  printSize?: PrintSizeInput | null;
 }
 
 @ObjectType("ServicePayload", { description: "Result of a mutation on a service." })

@@ -58,6 +58,40 @@ export class ShopType {
   region?: string | null;
 }
 
+export enum PrintFitEnum {
+  FILL = "FILL",
+  FIT = "FIT",
+}
+registerEnumType(PrintFitEnum, {
+  name: "PrintFit",
+  description: "How an image without a layout is put on its print.",
+  valuesConfig: {
+    FILL: { description: "The image covers the whole print, cropped to its proportions (a photo print)." },
+    FIT: { description: "The whole image shows inside the print, with white margins where the proportions differ." },
+  },
+});
+
+@ObjectType("PrintSize", { description: "The paper a service prints on: a named size or millimetres, borderless or not, fill or fit.", simpleResolvers: true })
+export class PrintSizeType {
+  @Field(() => String, {
+    nullable: true,
+    description: "A named size (L, 2L, KG, A3, A4, A5, A6, B5, LETTER, POSTCARD); null for a custom size given in millimetres.",
+  })
+  name!: string | null;
+
+  @Field(() => Float, { description: "The shorter-or-first side in millimetres (a named size's portrait width, e.g. 89 for L)." })
+  widthMm!: number;
+
+  @Field(() => Float, { description: "The other side in millimetres (a named size's portrait height, e.g. 127 for L)." })
+  heightMm!: number;
+
+  @Field(() => Boolean, { description: "Printed edge to edge, without a white border." })
+  borderless!: boolean;
+
+  @Field(() => PrintFitEnum, { description: "Fill (crop) or fit (margins) for an image without a layout." })
+  fit!: PrintFitEnum;
+}
+
 @ObjectType("Service", { description: "A kind of print, e.g. A4 printing." })
 export class ServiceType {
   @Field(() => ID, { description: "Unique id of this service." })
@@ -65,6 +99,9 @@ export class ServiceType {
 
   @Field(() => String, { description: "Display name." })
   name!: string;
+
+  @Field(() => PrintSizeType, { nullable: true, description: "What the service prints on; null when the catalog states none (the lab's default applies)." })
+  printSize?: PrintSizeType | null;
 }
 
 @ObjectType("Product", { description: "A chargeable part of a service; price rows price products." })

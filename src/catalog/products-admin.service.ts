@@ -27,6 +27,8 @@ import {
 import type { TemplateView } from "./catalog.service";
 import { ProductEntity } from "./product.entity";
 import { ServiceEntity } from "./service.entity";
+import { checkPrintSize } from "./print-size-checks";
+import { describePrintSize, printSizeColumns, printSizeOf, samePrintSize, type PrintSizeSpec } from "./print-sizes";
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
 import { TemplateEntity, TemplateProductEntity } from "./template.entity";
@@ -45,6 +47,14 @@ export interface TemplateInput {
   shopId?: string | null;
   productIds: string[];
 }
+/** A new service: its id and name, and what it prints on (unset: none stated). */
+export interface ServiceInput extends NamedInput {
+  printSize?: PrintSizeSpec | null;
+}
+/** A service's changes: omitted fields stay; printSize null states no size any more. */
+export interface ServiceChange extends NameChange {
+  printSize?: PrintSizeSpec | null;
+}
 export interface TemplateChange {
   name?: string | null;
   productIds?: string[] | null;
@@ -59,12 +69,42 @@ export class ProductsAdminService {
 
   // --- Services and products -------------------------------------------------------------------
 
-  async createService(ctx: RequestContext, input: NamedInput): Promise<Outcome<ServiceEntity>> {
-    return this.createNamed(ctx, ServiceEntity, "service", "SERVICE", input);
+  async createService(ctx: RequestContext, input: ServiceInput): Promise<Outcome<ServiceEntity>> {
+    const errors: UserErrorData[] = [];
+    const size = checkPrintSize(input.printSize, ["input", "printSize"], errors);
+    return this.createNamed(ctx, ServiceEntity, "service", "SERVICE", input, { errors, columns: printSizeColumns(size ?? null) });
   }
 
-  async updateService(ctx: RequestContext, id: string, input: NameChange): Promise<Outcome<ServiceEntity>> {
-    return this.renameNamed(ctx, ServiceEntity, "service", "SERVICE", id, input);
+  /** A new name, a print size (null: none stated), or both; reported as one change. */
+  async updateService(ctx: RequestContext, id: string, input: ServiceChange): Promise<Outcome<ServiceEntity>> {
+    requireCenterAdmin(ctx);
+    return inTransaction(ctx, async (tx) => {
+      const row = await exact(tx.em, ServiceEntity, "id", id, true);
+      if (!row) throw notFound("service", id, ["id"]);
+      const errors: UserErrorData[] = [];
+      const name = input.name != null ? checkName(input.name, ["input", "name"], errors) : undefined;
+      const size = checkPrintSize(input.printSize, ["input", "printSize"], errors);
+      rejectIf(errors);
+      const patch: Partial<ServiceEntity> = {};
+      const changes: string[] = [];
+      if (name !== undefined && name !== row.name) {
+        changes.push(`renamed from "${row.name}" to "${name}"`);
+        patch.name = name;
+      }
+      const before = printSizeOf(row);
+      if (size !== undefined && !samePrintSize(before, size)) {
+        changes.push(`set to print on ${describePrintSize(size)} (was ${describePrintSize(before)})`);
+        Object.assign(patch, printSizeColumns(size));
+      }
+      if (changes.length === 0) return row;
+      Object.assign(row, patch);
+      await tx.em.update(ServiceEntity, { id: row.id }, patch);
+      await reportChange(this.notifications, ctx, tx, "SERVICE_UPDATED", `Service ${row.id} was ${changes.join(" and ")} by ${actorName(ctx)}`, {
+        kind: "SYSTEM",
+      });
+      tx.emit("invalidate", { kind: "catalog" });
+      return row;
+    });
   }
 
   async deleteService(ctx: RequestContext, id: string): Promise<Outcome<ServiceEntity>> {
@@ -247,14 +287,16 @@ export class ProductsAdminService {
     what: string,
     kind: string,
     input: NamedInput,
+    extra: { errors: UserErrorData[]; columns: Partial<T> } = { errors: [], columns: {} },
   ): Promise<Outcome<T>> {
     requireCenterAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
       const errors: UserErrorData[] = [];
       await checkNewId(tx.em, entity, what, input.id, ["input", "id"], errors);
       const name = checkName(input.name, ["input", "name"], errors);
+      errors.push(...extra.errors);
       rejectIf(errors);
-      const row = Object.assign(new entity(), { id: input.id, name: name! });
+      const row = Object.assign(new entity(), extra.columns, { id: input.id, name: name! });
       await insertOrReject(tx.em, entity, row, () => [duplicateId(what, input.id, ["input", "id"])]);
       await reportChange(
         this.notifications,

@@ -10,53 +10,16 @@
  * layout get a page each and are fitted whole onto it, turned a quarter when that fits them better.
  */
 import sharp from "sharp";
+import { MM_PER_INCH, type SheetSize } from "../catalog/print-sizes";
 
 // Each image is read once per sheet; libvips' caches would only hold memory in a long-lived daemon.
 sharp.cache(false);
 
-export const MM_PER_INCH = 25.4;
 export const PT_PER_INCH = 72;
 
-export interface SheetSize {
-  /** A4, POSTCARD, ... or "WxH" for a custom size. */
-  name: string;
-  widthMm: number;
-  heightMm: number;
-}
-
-/** The sizes an operator may name with --sheet (portrait; millimetres). */
-export const SHEET_SIZES: Readonly<Record<string, SheetSize>> = Object.freeze({
-  A3: { name: "A3", widthMm: 297, heightMm: 420 },
-  A4: { name: "A4", widthMm: 210, heightMm: 297 },
-  A5: { name: "A5", widthMm: 148, heightMm: 210 },
-  A6: { name: "A6", widthMm: 105, heightMm: 148 },
-  B5: { name: "B5", widthMm: 182, heightMm: 257 },
-  LETTER: { name: "LETTER", widthMm: 215.9, heightMm: 279.4 },
-  POSTCARD: { name: "POSTCARD", widthMm: 100, heightMm: 148 },
-  L: { name: "L", widthMm: 89, heightMm: 127 },
-  "2L": { name: "2L", widthMm: 127, heightMm: 178 },
-  KG: { name: "KG", widthMm: 102, heightMm: 152 },
-});
-
-/**
- * A sheet size from its name (case-insensitive) or "WxH" in millimetres (e.g. "100x148"); a
- * "-LANDSCAPE" suffix swaps the sides. Throws a RangeError that lists the known names.
- */
-export function parseSheetSize(spec: string): SheetSize {
-  const raw = spec.trim().toUpperCase();
-  const landscape = raw.endsWith("-LANDSCAPE");
-  const base = landscape ? raw.slice(0, -"-LANDSCAPE".length) : raw;
-  let size: SheetSize | undefined = SHEET_SIZES[base];
-  const custom = /^(\d+(?:\.\d+)?)X(\d+(?:\.\d+)?)$/.exec(base);
-  if (!size && custom) {
-    const [w, h] = [Number(custom[1]), Number(custom[2])];
-    if (w >= 1 && h >= 1 && w <= 5000 && h <= 5000) size = { name: `${custom[1]}x${custom[2]}`, widthMm: w, heightMm: h };
-  }
-  if (!size) {
-    throw new RangeError(`unknown sheet size "${spec}": use one of ${Object.keys(SHEET_SIZES).join(", ")}, or WxH in millimetres such as 100x148`);
-  }
-  return landscape ? { name: `${size.name}-LANDSCAPE`, widthMm: size.heightMm, heightMm: size.widthMm } : size;
-}
+// The named sizes live with the catalog (the center states what each service prints on); the
+// daemon lays out on the same table.
+export { MM_PER_INCH, SHEET_SIZES, parseSheetSize, type SheetSize } from "../catalog/print-sizes";
 
 /** Millimetres to whole pixels at a resolution. */
 export function mmToPx(mm: number, dpi: number): number {
