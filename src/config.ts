@@ -30,6 +30,10 @@ export interface Config {
   printJobLeaseSeconds: number;
   /** A job that has been tried this many times (failures and lost leases) fails for good. */
   printJobMaxAttempts: number;
+  /** An item whose image prints below this many dots per inch on its service's size is flagged LOW_RESOLUTION. */
+  printMinDpi: number;
+  /** When a confirmed order is due: this many hours after confirmation, per fulfilment speed. */
+  printDueHours: { standard: number; express: number };
   demoData: boolean;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** The browser IDE at GET /graphql; off in production unless asked for. */
@@ -191,6 +195,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const printJobLeaseSeconds = int("PRINT_JOB_LEASE_SECONDS", 600, 1, 7 * 24 * 3600);
   const printJobMaxAttempts = int("PRINT_JOB_MAX_ATTEMPTS", 5, 1, 100);
+  const printMinDpi = int("PRINT_MIN_DPI", 200, 1, 2400);
+  const printDueHours = { standard: int("PRINT_DUE_HOURS", 48, 1, 24 * 365), express: int("PRINT_DUE_HOURS_EXPRESS", 4, 1, 24 * 365) };
 
   const demoRaw = get("DEMO_DATA");
   // A production center never opens with the published demo logins unless asked to, explicitly.
@@ -262,6 +268,8 @@ export function loadConfig(env: Env = process.env): Config {
     businessTimeZone,
     printJobLeaseSeconds,
     printJobMaxAttempts,
+    printMinDpi,
+    printDueHours,
     demoData,
     logLevel,
     ide: bool("GRAPHQL_IDE", !production),

@@ -8,6 +8,7 @@ import { ChargedImagesAdminService } from "./catalog/charged-images-admin.servic
 import { ProductsAdminService } from "./catalog/products-admin.service";
 import { ShopsAdminService } from "./catalog/shops-admin.service";
 import { CatalogService } from "./catalog/catalog.service";
+import { PrintChecksService } from "./catalog/print-checks.service";
 import { IdentityService } from "./identity/identity.service";
 import { CustomerAccountsService } from "./identity/customer-accounts.service";
 import { ImagesService } from "./images/images.service";
@@ -135,8 +136,9 @@ export function createServices(app: AppContext): Services {
   const presence = new LabPresence();
   const notifications = new NotificationsService();
   const orders = new OrdersService();
-  const pricing = new PricingService(app);
   const imageUrls = new ImageUrlSigner(app.config.jwtSecret);
+  const imageReads = new ImageReadsService(orders, imageUrls);
+  const pricing = new PricingService(app, new PrintChecksService(app, imageReads));
   const printJobRecords = new PrintJobRecordsService();
   const labReports = new LabReportsService(presence, printJobRecords);
   const designTemplates = new DesignTemplatesService(app, notifications);
@@ -167,7 +169,7 @@ export function createServices(app: AppContext): Services {
     pricing,
     priceAdmin: new PriceAdminService(notifications, pricing),
     images,
-    imageReads: new ImageReadsService(orders, imageUrls),
+    imageReads,
     presence,
     assignment,
     orders,

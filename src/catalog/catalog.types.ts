@@ -92,6 +92,41 @@ export class PrintSizeType {
   fit!: PrintFitEnum;
 }
 
+export enum PrintWarningCodeEnum {
+  LOW_RESOLUTION = "LOW_RESOLUTION",
+}
+registerEnumType(PrintWarningCodeEnum, {
+  name: "PrintWarningCode",
+  description: "What the print check found on an item (see docs/errors.md).",
+  valuesConfig: {
+    LOW_RESOLUTION: { description: "The image has too few pixels for the print size: it prints below PRINT_MIN_DPI and may look soft." },
+  },
+});
+
+@ObjectType("PrintWarning", {
+  description: "A finding of the print check on one item: shown to the customer, never a refusal (the order may still be placed and confirmed).",
+  simpleResolvers: true,
+})
+export class PrintWarningType {
+  @Field(() => PrintWarningCodeEnum, { description: "What was found." })
+  code!: PrintWarningCodeEnum;
+
+  @Field(() => Int, { description: "The item's place in its sub-order's items, from 0, as they were given." })
+  itemIndex!: number;
+
+  @Field(() => ID, { description: "The item's image." })
+  imageId!: string;
+
+  @Field(() => Int, { description: "The resolution the image prints at on the service's print size (dots per inch, rounded down)." })
+  dpi!: number;
+
+  @Field(() => Int, { description: "The center's floor (PRINT_MIN_DPI) the image falls below." })
+  minDpi!: number;
+
+  @Field(() => String, { description: "For people: the image, its pixels, the resolution and the floor." })
+  message!: string;
+}
+
 @ObjectType("Service", { description: "A kind of print, e.g. A4 printing." })
 export class ServiceType {
   @Field(() => ID, { description: "Unique id of this service." })

@@ -3,7 +3,7 @@
  * images in one batch, under the same rule as the image routes (image-access.ts), with a signed,
  * short-lived download link. A caller who may not see an image gets null, as if it did not exist.
  */
-import { In } from "typeorm";
+import { In, type DataSource } from "typeorm";
 import { loadOne } from "../core/loaders";
 import type { RequestContext } from "../core/request-context";
 import type { OrdersService } from "../orders/orders.service";
@@ -33,6 +33,17 @@ export class ImageReadsService {
   /** The image if the caller may see it, else null; one batch of statements per request, whatever the count. */
   image(ctx: RequestContext, id: string | null | undefined): Promise<ImageView | null> {
     return loadOne(ctx, "images:image", id, (ids) => this.visible(ctx, ids));
+  }
+
+  /**
+   * Pixel sizes by image id, whoever owns the image: for the center's print check of a quote, which
+   * shows a resolution figure and nothing of the image.
+   */
+  async pixelSizes(ds: DataSource, ids: readonly string[]): Promise<Map<string, { width: number; height: number }>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Map();
+    const rows = await ds.getRepository(ImageEntity).find({ where: { id: In(unique) }, select: { id: true, width: true, height: true } });
+    return new Map(rows.filter((r) => unique.includes(r.id)).map((r) => [r.id, { width: r.width, height: r.height }]));
   }
 
   private async visible(ctx: RequestContext, ids: readonly string[]): Promise<Map<string, ImageView>> {

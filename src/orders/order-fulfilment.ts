@@ -49,3 +49,19 @@ export function fulfilmentOf(requestJson: string): FulfilmentView | null {
       : null;
   return { method: f.method as FulfilmentMethod, speed, address };
 }
+
+/** The customer's own reference stored in an order's request JSON; null when none was given. */
+export function customerReferenceOf(requestJson: string): string | null {
+  const request = JSON.parse(requestJson) as { customerReference?: unknown };
+  return typeof request.customerReference === "string" ? request.customerReference : null;
+}
+
+/**
+ * When a confirmed order is due: its confirmation plus the hours of its speed (PRINT_DUE_HOURS,
+ * PRINT_DUE_HOURS_EXPRESS; an order without a fulfilment is standard). Null until confirmed.
+ */
+export function dueAtOf(confirmedAt: Date | null, speed: FulfilmentSpeed | null, hours: { standard: number; express: number }): Date | null {
+  if (!confirmedAt) return null;
+  const h = speed === FulfilmentSpeed.EXPRESS ? hours.express : hours.standard;
+  return new Date(confirmedAt.getTime() + h * 3600_000);
+}

@@ -16,7 +16,7 @@ import type { QuoteView } from "../pricing/pricing.service";
 import type { Candidate } from "../assignment/lab-ranking";
 import type { OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
-import type { OrderInput } from "./order.input";
+import { MAX_CUSTOMER_REFERENCE, type OrderInput } from "./order.input";
 import { batchesSupported, runBatch } from "../db/statement-batch";
 import { isUniqueViolation, withTransaction } from "../db/transaction";
 import { insertOrderRows, orderRowStatements } from "./order.rows";
@@ -27,6 +27,23 @@ import type { DesignTemplatesService } from "../design-templates/design-template
 import type { OrderChangesService } from "./order-changes.service";
 import type { ImagesService } from "../images/images.service";
 import type { AssignmentService } from "../assignment/assignment.service";
+
+/** The customer's reference, trimmed (null when none); a fault is added to errors. */
+function checkCustomerReference(raw: string | null | undefined, errors: UserErrorData[]): string | null {
+  if (raw === undefined || raw === null) return null;
+  const ref = raw.trim();
+  // eslint-disable-next-line no-control-regex
+  if (ref.length === 0 || ref.length > MAX_CUSTOMER_REFERENCE || /[\u0000-\u001f\u007f]/.test(ref)) {
+    errors.push(
+      userError("INVALID_CUSTOMER_REFERENCE", `customerReference must be 1 to ${MAX_CUSTOMER_REFERENCE} characters without control characters`, [
+        "input",
+        "customerReference",
+      ]),
+    );
+    return null;
+  }
+  return ref;
+}
 
 export class OrderPlacingService {
   constructor(
@@ -53,6 +70,7 @@ export class OrderPlacingService {
 
     const errors: UserErrorData[] = [...this.pricing.checkBounds(input)];
     errors.push(...this.checkFulfilment(input));
+    const customerReference = checkCustomerReference(input.customerReference, errors);
     errors.push(...(await this.checkImages(ctx, user.id, input)));
     errors.push(...(await this.designTemplates.checkDesignTemplates(ctx, input)));
     if (errors.length > 0) return refuse(errors);
@@ -71,7 +89,7 @@ export class OrderPlacingService {
       shopGroupId: chosen.shopGroupId,
       labId: null,
       shootId: null,
-      requestJson: JSON.stringify({ shopId: input.shopId ?? null, labId: input.labId ?? null, fulfilment: input.fulfilment ?? null }),
+      requestJson: JSON.stringify({ shopId: input.shopId ?? null, labId: input.labId ?? null, fulfilment: input.fulfilment ?? null, customerReference }),
       quoteJson: JSON.stringify(quote),
       quoteTotal: quote.total,
       currency: quote.currency,

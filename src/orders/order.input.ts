@@ -143,6 +143,11 @@ export class SubOrderInput {
   items!: OrderItemInput[];
 }
 
+/** The longest customer reference an order keeps (INVALID_CUSTOMER_REFERENCE beyond). */
+export const MAX_CUSTOMER_REFERENCE = 64;
+/** Longer is refused at the edge, before the service's own check. */
+const MAX_EDGE_REFERENCE = 1000;
+
 @InputType("OrderInput", { description: "An order to quote or place: sub-orders (one per service) of images." })
 export class OrderInput {
   @Field(() => ID, { nullable: true, description: "The printing shop the customer designates. Omit it to let the center assign a lab (and so its shop)." })
@@ -164,4 +169,12 @@ export class OrderInput {
   @ArrayMaxSize(MAX_SUB_ORDERS * 5)
   @ValidateNested({ each: true })
   subOrders!: SubOrderInput[];
+
+  @Field(() => String, {
+    nullable: true,
+    description: `The customer's own reference for the order (a job number, a name on the envelope): 1 to ${MAX_CUSTOMER_REFERENCE} characters; kept with the order and printed on the lab's ticket.`,
+  })
+  @IsOptional()
+  @MaxLength(MAX_EDGE_REFERENCE)
+  customerReference?: string | null;
 }

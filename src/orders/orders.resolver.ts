@@ -21,6 +21,7 @@ import {
   LabCandidateType,
   OrderConnection,
   OrderFilter,
+  OrderItemType,
   OrderPayload,
   OrderType,
   PlaceOrderPayload,
@@ -42,13 +43,33 @@ function subOrderLoader(ctx: RequestContext, orders: OrdersService): DataLoader<
           number: s.seq,
           serviceId: s.serviceId,
           sheets: s.sheets,
-          items: s.items.map((i) => ({ id: i.id, imageId: i.imageId, designTemplateId: i.designTemplateId, layout: i.layoutJson })),
+          items: s.items.map((i) => ({ id: i.id, imageId: i.imageId, designTemplateId: i.designTemplateId, layout: i.layoutJson, warnings: [] })),
         })),
       );
     });
     ctx.memo.set("subOrders", loader);
   }
   return loader;
+}
+
+/** The order's frozen quote; a quote stored before the print check has none of its fields (none found). */
+function storedQuote(order: OrderEntity): QuoteView | null {
+  if (!order.quoteJson) return null;
+  const quote = JSON.parse(order.quoteJson) as QuoteView;
+  return { ...quote, subOrders: quote.subOrders.map((s) => ({ ...s, printSize: s.printSize ?? null, warnings: s.warnings ?? [] })) };
+}
+
+/** Sub-orders with what their quote said: the print size (by service: one sub-order per service) and each item's warnings (by place). */
+function withPrintChecks(subs: SubOrderType[], quote: QuoteView | null): SubOrderType[] {
+  return subs.map((s) => {
+    const quoted = quote?.subOrders.find((q) => q.serviceId === s.serviceId);
+    const warnings = quoted?.warnings ?? [];
+    return {
+      ...s,
+      printSize: (quoted?.printSize ?? null) as SubOrderType["printSize"],
+      items: s.items.map((item, i) => ({ ...item, warnings: warnings.filter((w) => w.itemIndex === i) as OrderItemType["warnings"] })),
+    };
+  });
 }
 
 @Resolver(() => OrderType)
@@ -181,7 +202,7 @@ export class OrdersResolver {
 
   @FieldResolver(() => [SubOrderType])
   async subOrders(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Promise<SubOrderType[]> {
-    const subs = await subOrderLoader(ctx, this.ordersService).load(order.id);
+    const subs = withPrintChecks(await subOrderLoader(ctx, this.ordersService).load(order.id), storedQuote(order));
     // A lab sees the items (images, layouts) of an order only while the order is at that lab.
     if (ctx.auth.kind === "lab" && order.labId !== ctx.auth.labId) return subs.map((s) => ({ ...s, items: [] }));
     return subs;
@@ -205,12 +226,22 @@ export class OrdersResolver {
 
   @FieldResolver(() => QuoteType, { nullable: true })
   quote(@Root() order: OrderEntity): QuoteView | null {
-    return order.quoteJson ? (JSON.parse(order.quoteJson) as QuoteView) : null;
+    return storedQuote(order);
   }
 
   @FieldResolver(() => FulfilmentType, { nullable: true })
   fulfilment(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): FulfilmentType | null {
     return this.ordersService.fulfilment(ctx, order);
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  customerReference(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): string | null {
+    return this.ordersService.customerReference(ctx, order);
+  }
+
+  @FieldResolver(() => Date, { nullable: true })
+  dueAt(@Root() order: OrderEntity, @Ctx() ctx: RequestContext): Date | null {
+    return this.ordersService.dueAt(ctx, order);
   }
 
   @FieldResolver(() => MoneyScalar, { nullable: true })

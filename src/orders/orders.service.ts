@@ -19,7 +19,7 @@ import { adminManagesShop, orderInScope, person, placedHere } from "./order-acce
 import { decodeCursor, hashInput, stored, transitionPatch } from "./order-rules";
 import { insertOrderRows } from "./order.rows";
 import type { AssignmentDecision } from "../assignment/lab-ranking";
-import { fulfilmentOf, type FulfilmentView } from "./order-fulfilment";
+import { customerReferenceOf, dueAtOf, fulfilmentOf, type FulfilmentView } from "./order-fulfilment";
 import { updateOrderAt } from "./order.rows";
 import type { OrderEvent } from "./order-state";
 import { forUpdate } from "../db/locks";
@@ -244,6 +244,18 @@ export class OrdersService {
   fulfilment(ctx: RequestContext, order: OrderEntity): FulfilmentView | null {
     if (ctx.auth.kind === "lab" && order.labId !== ctx.auth.labId) return null;
     return order.requestJson ? fulfilmentOf(order.requestJson) : null;
+  }
+
+  /** The customer's own reference; a lab sees it only while the order is at that lab, like the handover. */
+  customerReference(ctx: RequestContext, order: OrderEntity): string | null {
+    if (ctx.auth.kind === "lab" && order.labId !== ctx.auth.labId) return null;
+    return order.requestJson ? customerReferenceOf(order.requestJson) : null;
+  }
+
+  /** When the order is due (see dueAtOf); null while not confirmed. */
+  dueAt(ctx: RequestContext, order: OrderEntity): Date | null {
+    const speed = order.requestJson ? (fulfilmentOf(order.requestJson)?.speed ?? null) : null;
+    return dueAtOf(order.confirmedAt, speed, ctx.app.config.printDueHours);
   }
 
   /**

@@ -4,6 +4,7 @@ import { UserErrorType } from "../graphql/user-error.types";
 import { PageInfo } from "../graphql/connection.types";
 import { MoneyScalar } from "../graphql/scalars";
 import { QuoteType } from "../pricing/pricing.types";
+import { PrintSizeType, PrintWarningType } from "../catalog/catalog.types";
 import { FulfilmentType } from "./order-fulfilment.types";
 import { ORDER_STATUSES, type OrderStatus } from "./order-state";
 
@@ -63,6 +64,11 @@ export class OrderItemType {
     deprecationReason: "Use placement, the same layout typed.",
   })
   layout?: string | null;
+
+  @Field(() => [PrintWarningType], {
+    description: "The print check's findings on this item when the order was quoted (LOW_RESOLUTION: too few pixels for the print size); empty when none.",
+  })
+  warnings!: PrintWarningType[];
 }
 
 @ObjectType("SubOrder", { description: "The part of an order for one service: its sheets and items." })
@@ -81,6 +87,12 @@ export class SubOrderType {
 
   @Field(() => Int, { description: "Sheets the sub-order prints." })
   sheets!: number;
+
+  @Field(() => PrintSizeType, {
+    nullable: true,
+    description: "What the sub-order prints on: its service's print size, frozen with the order's quote; null when none was stated.",
+  })
+  printSize?: PrintSizeType | null;
 
   @Field(() => [OrderItemType], { description: "The images to print." })
   items!: OrderItemType[];
@@ -190,6 +202,19 @@ export class OrderType {
       "Where and how the order is handed over, as the customer gave it at placeOrder; null when none was given. A lab sees it only while the order is at that lab.",
   })
   fulfilment?: FulfilmentType | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The customer's own reference given at placeOrder; null when none. A lab sees it only while the order is at that lab.",
+  })
+  customerReference?: string | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      "When the prints are due: the confirmation plus PRINT_DUE_HOURS (standard) or PRINT_DUE_HOURS_EXPRESS (express) hours; null while not confirmed.",
+  })
+  dueAt?: Date | null;
 }
 
 @ObjectType("PlaceOrderPayload", { description: "Result of placing an order: the QUOTED order with its quote, or errors." })

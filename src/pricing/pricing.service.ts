@@ -8,6 +8,8 @@ import { LabEntity } from "../labs/lab.entity";
 import type { RequestContext } from "../core/request-context";
 import { Role } from "../identity/role";
 import { MAX_ITEMS_PER_ORDER, MAX_SHEETS, MAX_SUB_ORDERS } from "../orders/order.input";
+import type { PrintChecksService, PrintWarningView } from "../catalog/print-checks.service";
+import type { PrintSize } from "../catalog/print-sizes";
 import { businessDate } from "./business-date";
 import { PriceBooks } from "./price-book";
 import { findPrice, quoteOrder, type PriceSource, type ShopPricingContext, type SubOrderQuoteResult } from "./price-calculator";
@@ -18,11 +20,17 @@ export interface QuoteRequest {
   subOrders: Array<{ serviceId: string; sheets: number; items: Array<{ imageId: string }> }>;
 }
 
+/** A sub-order priced, with what it prints on and the print check's findings (older stored quotes lack both). */
+export interface SubOrderQuoteView extends SubOrderQuoteResult {
+  printSize?: PrintSize | null;
+  warnings?: PrintWarningView[];
+}
+
 export interface QuoteView {
   shopId: string;
   currency: string;
   priceDate: string;
-  subOrders: SubOrderQuoteResult[];
+  subOrders: SubOrderQuoteView[];
   total: number;
 }
 
@@ -53,7 +61,10 @@ export interface ShopOffer {
 export class PricingService {
   readonly books: PriceBooks;
 
-  constructor(private readonly app: RequestContext["app"]) {
+  constructor(
+    private readonly app: RequestContext["app"],
+    private readonly printChecks?: PrintChecksService,
+  ) {
     const books = new PriceBooks(app.ds);
     this.books = books;
     void (async () => {
@@ -121,7 +132,14 @@ export class PricingService {
     const priceDate = this.priceDate(at);
     const r = quoteOrder(pricing, { priceDate, subOrders: input.subOrders });
     if (!r.ok) return { quote: null, errors: r.errors.map((e) => userError(e.code, e.message, e.field)) };
-    return { quote: { shopId, currency: await this.books.currency(), priceDate, subOrders: r.subOrders, total: r.total }, errors: [] };
+    // The print check rides with the quote, so the order placed with it keeps what it was told.
+    const checks = this.printChecks ? await this.printChecks.check(input) : null;
+    const subOrders: SubOrderQuoteView[] = r.subOrders.map((s, i) => ({
+      ...s,
+      printSize: checks?.[i]?.printSize ?? null,
+      warnings: checks?.[i]?.warnings ?? [],
+    }));
+    return { quote: { shopId, currency: await this.books.currency(), priceDate, subOrders, total: r.total }, errors: [] };
   }
 
   private async resolveShop(input: QuoteRequest): Promise<{ shopId: string; pricing: ShopPricingContext | null } | { error: UserErrorData }> {

@@ -1,5 +1,6 @@
 import { IsOptional, MaxLength } from "class-validator";
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { PrintSizeType, PrintWarningType } from "../catalog/catalog.types";
 import { UserErrorType } from "../graphql/user-error.types";
 import { DateScalar, MoneyScalar } from "../graphql/scalars";
 import { connectionType } from "../graphql/connection.types";
@@ -81,6 +82,15 @@ export class SubOrderQuoteType {
 
   @Field(() => [ImageFeeType], { description: "Copyright fees of charged images in it." })
   imageFees!: ImageFeeType[];
+
+  @Field(() => PrintSizeType, {
+    nullable: true,
+    description: "What the service prints on, as the catalog stated it when quoted (frozen with an order's quote); null when it states none.",
+  })
+  printSize?: PrintSizeType | null;
+
+  @Field(() => [PrintWarningType], { description: "The print check's findings on this sub-order's items (LOW_RESOLUTION); empty when none." })
+  warnings!: PrintWarningType[];
 
   @Field(() => MoneyScalar, { description: "Total of this part, in the currency's minor unit (cents for EUR, yen for JPY)." })
   subtotal!: number;
