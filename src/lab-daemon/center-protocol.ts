@@ -38,11 +38,31 @@ export interface JobImage {
   contentType: string | null;
 }
 
+/** The center's print check on an item (LOW_RESOLUTION: too few pixels for the print size). */
+export interface JobWarning {
+  code: string;
+  dpi: number;
+  minDpi: number;
+  message: string;
+}
+
 export interface JobItem {
   id: string;
   imageId: string;
   designTemplateId: string | null;
   layout: string | null;
+  /** Absent from a center that does not check prints. */
+  warnings?: JobWarning[];
+}
+
+/** What a sub-order prints on, as its service stated it when the order was quoted. */
+export interface JobPrintSize {
+  /** A named size (L, 2L, KG, A4, POSTCARD, ...); null for a custom size. */
+  name: string | null;
+  widthMm: number;
+  heightMm: number;
+  borderless: boolean;
+  fit: "FILL" | "FIT";
 }
 
 export interface JobSubOrder {
@@ -51,7 +71,15 @@ export interface JobSubOrder {
   number: number;
   serviceId: string;
   sheets: number;
+  /** null: the order states no size (the daemon's default applies). */
+  printSize?: JobPrintSize | null;
   items: JobItem[];
+}
+
+/** The order's shop, as the lab may see it (its own shop). */
+export interface JobShop {
+  id: string;
+  name: string;
 }
 
 export interface JobAddress {
@@ -78,7 +106,18 @@ export interface JobDetail {
   labId: string;
   status: PrintJobStatus;
   attempts: number;
-  order: { id: string; status: string; subOrders: JobSubOrder[]; fulfilment: JobFulfilment | null };
+  order: {
+    id: string;
+    status: string;
+    subOrders: JobSubOrder[];
+    fulfilment: JobFulfilment | null;
+    shopId?: string | null;
+    /** null when the lab may not see the shop (not its own). */
+    shop?: JobShop | null;
+    customerReference?: string | null;
+    confirmedAt?: string | null;
+    dueAt?: string | null;
+  };
   images: JobImage[];
 }
 
@@ -116,7 +155,7 @@ export const ERRORS = "errors { code message field }";
 export const CLAIM = `mutation LabClaimPrintJob($jobId: ID!, $claimKey: String) { claimPrintJob(jobId: $jobId, claimKey: $claimKey) { job { id orderId status attempts } leaseToken leaseExpiresAt ${ERRORS} } }`;
 export const COMPLETE = `mutation LabCompletePrintJob($jobId: ID!, $leaseToken: String!) { completePrintJob(jobId: $jobId, leaseToken: $leaseToken) { job { id status attempts } ${ERRORS} } }`;
 export const FAIL = `mutation LabFailPrintJob($jobId: ID!, $leaseToken: String!, $reason: String!, $retryable: Boolean!) { failPrintJob(jobId: $jobId, leaseToken: $leaseToken, reason: $reason, retryable: $retryable) { job { id status attempts } ${ERRORS} } }`;
-export const PRINT_JOB = `query LabPrintJob($id: ID!) { printJob(id: $id) { id orderId labId status attempts order { id status subOrders { id number serviceId sheets items { id imageId designTemplateId layout } } fulfilment { method speed address { country postalCode region city line1 line2 recipient } } } images { imageId url sha256 bytes width height contentType } } }`;
+export const PRINT_JOB = `query LabPrintJob($id: ID!) { printJob(id: $id) { id orderId labId status attempts order { id status shopId shop { id name } customerReference confirmedAt dueAt subOrders { id number serviceId sheets printSize { name widthMm heightMm borderless fit } items { id imageId designTemplateId layout warnings { code dpi minDpi message } } } fulfilment { method speed address { country postalCode region city line1 line2 recipient } } } images { imageId url sha256 bytes width height contentType } } }`;
 export const JOB_STATUS = `query LabPrintJobStatus($id: ID!) { printJob(id: $id) { id status attempts } }`;
 export const TEMPLATES = `mutation LabReportTemplates($templates: [HeldDesignTemplateInput!]!) { reportLabTemplates(templates: $templates) { ${ERRORS} } }`;
 export const LOAD = `mutation LabReportLoad($input: LabLoadInput!) { reportLabLoad(input: $input) { accepted ${ERRORS} } }`;

@@ -24,6 +24,7 @@ import { PrintFileWriter } from "./job-writer";
 import { Journal, lockStateDir } from "./journal";
 import { LabTemplates } from "./lab-templates";
 import type { PrintFormat, SheetSize } from "./print-files";
+import { sheetChooser } from "./sheet-choice";
 import { Recovery } from "./recovery";
 import { Reporters } from "./reporters";
 import { EXIT, RunState } from "./run-state";
@@ -38,8 +39,11 @@ export interface DaemonOptions {
   out: string;
   /** Journal, lock and temporary folders (default `<out>/.printmesh-lab`). */
   stateDir: string;
-  /** The paper: a default, and per service when a lab prints several sizes. */
-  sheet: SheetSize;
+  /**
+   * The paper, when the operator overrides what the order says (see sheet-choice.ts): every
+   * service, and per service.
+   */
+  sheet?: SheetSize | null;
   sheetByService?: ReadonlyMap<string, SheetSize>;
   dpi: number;
   format: PrintFormat;
@@ -125,7 +129,7 @@ export class LabDaemon {
       if (report.tornTail) this.say("journal: dropped a half-written last line (the daemon was killed while writing it)");
       if (report.unreadable > 0) this.say(`journal: skipped ${report.unreadable} unreadable line(s)`);
       const { client, queue, templates, run, say } = this;
-      const sheetFor = (serviceId: string): SheetSize => opts.sheetByService?.get(serviceId) ?? opts.sheet;
+      const sheetFor = sheetChooser(opts);
       const recovery = new Recovery({ client, journal, hot, say, printer: opts.printer, completed: (jobId) => queue.markFinished(jobId) });
       const writer = new PrintFileWriter({ hot, dpi: opts.dpi, format: opts.format, center: client.baseUrl, sheetFor });
       this.worker = new Worker({
@@ -159,7 +163,7 @@ export class LabDaemon {
       throw e;
     }
     this.say(
-      `lab daemon: center ${this.client.baseUrl}, hot folder ${opts.out}, state ${opts.stateDir}, sheet ${opts.sheet.name} at ${opts.dpi} dpi (${opts.format})`,
+      `lab daemon: center ${this.client.baseUrl}, hot folder ${opts.out}, state ${opts.stateDir}, sheet ${opts.sheet ? opts.sheet.name : "as ordered"} at ${opts.dpi} dpi (${opts.format})`,
     );
     this.client.start(this.handlers);
     for (let i = 0; i < opts.concurrency; i++) this.workers.push(this.worker.work());

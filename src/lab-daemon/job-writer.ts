@@ -5,11 +5,12 @@
  * a JSON ticket; a minilab
  * controller format is another JobWriter.
  */
-import type { JobDetail, JobFulfilment } from "./center-protocol";
+import type { JobDetail, JobFulfilment, JobSubOrder } from "./center-protocol";
 import type { HotFolder, WrittenFile } from "./hot-folder";
 import { JobFailure } from "./job-failure";
 import { needsPackingSlip, packingSlipName, packingSlipPdf } from "./packing-slip";
-import { parseLayout, renderSheet, type PrintFormat, type SheetPlan, type SheetSize } from "./print-files";
+import { parseLayout, renderSheet, type PrintFormat, type SheetPlan } from "./print-files";
+import type { SheetFor } from "./sheet-choice";
 
 export interface JobToWrite {
   jobId: string;
@@ -33,8 +34,8 @@ export interface PrintFileWriterOptions {
   format: PrintFormat;
   /** The center's address, named in the ticket. */
   center: string;
-  /** The paper a service prints on. */
-  sheetFor: (serviceId: string) => SheetSize;
+  /** The paper a sub-order prints on (the order's print size unless the operator overrides it). */
+  sheetFor: SheetFor;
 }
 
 /** What the ticket says of the handover: how, how fast, to whom and where (null: none given). */
@@ -47,6 +48,24 @@ function handoverOf(f: JobFulfilment | null | undefined): Record<string, unknown
     recipient: a?.recipient ?? null,
     address: a ? { country: a.country, postalCode: a.postalCode, region: a.region, city: a.city, line1: a.line1, line2: a.line2 } : null,
   };
+}
+
+/** What the ticket says of the order itself: its shop, the customer's reference, when it was confirmed and is due. */
+function orderOf(detail: JobDetail): Record<string, unknown> {
+  const o = detail.order;
+  const shopId = o.shop?.id ?? o.shopId ?? null;
+  return {
+    shop: shopId ? { id: shopId, name: o.shop?.name ?? null } : null,
+    customerReference: o.customerReference ?? null,
+    confirmedAt: o.confirmedAt ?? null,
+    dueAt: o.dueAt ?? null,
+  };
+}
+
+/** A sub-order's paper as the ticket names it: the sheet it prints on, and what the order asked for. */
+function printSizeOf(s: JobSubOrder): Record<string, unknown> | null {
+  const p = s.printSize;
+  return p ? { name: p.name, widthMm: p.widthMm, heightMm: p.heightMm, borderless: p.borderless, fit: p.fit } : null;
 }
 
 /** Rendered print files (`sheet-001.jpg` ...) and a `ticket.json` describing them. */
@@ -95,7 +114,13 @@ export class PrintFileWriter implements JobWriter {
     // A delivery job's packing slip goes in the folder with its prints (published with them); the
     // ticket names it. A pickup job's ticket is as it always was.
     const slip = needsPackingSlip(detail)
-      ? await hot.writeFile(tmp, packingSlipName(jobId), await packingSlipPdf(detail, { sheetName: (id) => this.o.sheetFor(id).name }))
+      ? await hot.writeFile(
+          tmp,
+          packingSlipName(jobId),
+          await packingSlipPdf(detail, {
+            sheetName: (id) => this.o.sheetFor(detail.order.subOrders.find((s) => s.serviceId === id) ?? { serviceId: id }).name,
+          }),
+        )
       : null;
     const printedAt = new Date().toISOString();
     const fileOf = new Map(plans.flatMap((p, i) => p.items.map((it) => [it.itemId, { file: files[i].name, page: p.page }] as const)));
@@ -110,13 +135,15 @@ export class PrintFileWriter implements JobWriter {
       center: this.o.center,
       format,
       dpi,
+      ...orderOf(detail),
       handover: handoverOf(detail.order.fulfilment),
       ...(slip ? { packingSlip: { name: slip.name, bytes: slip.bytes, sha256: slip.sha256, contentType: "application/pdf" } } : {}),
       services: detail.order.subOrders.map((s) => ({
         subOrderId: placeOf.get(s.id),
         serviceId: s.serviceId,
         sheetsOrdered: s.sheets,
-        sheetSize: this.o.sheetFor(s.serviceId).name,
+        sheetSize: this.o.sheetFor(s).name,
+        printSize: printSizeOf(s),
         pages: plans.filter((p) => p.subOrderId === s.id).length,
       })),
       sheets: sheetsOut,
@@ -132,6 +159,7 @@ export class PrintFileWriter implements JobWriter {
           file: fileOf.get(it.id)?.file ?? null,
           page: fileOf.get(it.id)?.page ?? null,
           offSheet: offSheet.has(it.id),
+          warnings: (it.warnings ?? []).map((w) => ({ code: w.code, dpi: w.dpi, minDpi: w.minDpi, message: w.message })),
         })),
       ),
       files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256, contentType: f.contentType })),

@@ -21,9 +21,10 @@ usage: printmesh-lab --url <center> --key <lab-api-key> --out <hot-folder> [opti
   --key <key>             the key itself: shows in the process list, prefer the two above
   --out <dir>             the printer's hot folder: one folder per job appears in it, whole
   --state <dir>           journal and work folders (default <out>/.printmesh-lab)
-  --sheet <size>          paper: A3 A4 A5 A6 B5 LETTER POSTCARD L 2L KG or WxH in mm, optionally
-                          -LANDSCAPE (default A4); SERVICE=SIZE sets one service's paper, e.g.
-                          --sheet A4 --sheet SV02=POSTCARD (repeatable)
+  --sheet <size>          override the paper the order names (its service's print size; A4 when
+                          it names none): A3 A4 A5 A6 B5 LETTER POSTCARD L 2L KG or WxH in mm,
+                          optionally -LANDSCAPE, for every service; SERVICE=SIZE for one service,
+                          e.g. --sheet SV02=POSTCARD (repeatable)
   --dpi <n>               print resolution (default 300)
   --format jpeg|pdf       print file format (default jpeg)
   --templates <dir>       the design templates this lab holds (file name = template id)
@@ -114,7 +115,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   const format = (values.format ?? "jpeg").toLowerCase();
   if (format !== "jpeg" && format !== "jpg" && format !== "pdf") faults.push(`--format must be jpeg or pdf, got "${values.format}"`);
 
-  let sheet: SheetSize = parseSheetSize("A4");
+  let sheet: SheetSize | null = null;
   const sheetByService = new Map<string, SheetSize>();
   for (const spec of values.sheet ?? []) {
     const eq = spec.indexOf("=");

@@ -7,7 +7,8 @@
  * Geometry: a layout is in millimetres from the sheet's top-left corner (the contract's LayoutInput);
  * the image fills its box (cropped to the box's proportions, like a photo print), turned clockwise by
  * `rotation` degrees about the box's centre; anything outside the sheet is clipped. Items without a
- * layout get a page each and are fitted whole onto it, turned a quarter when that fits them better.
+ * layout get a page each and are fitted whole onto it (or fill it, cropped, when the order's print
+ * size says FILL), turned a quarter when that fits them better.
  */
 import sharp from "sharp";
 import { MM_PER_INCH, type SheetSize } from "../catalog/print-sizes";
@@ -85,6 +86,8 @@ export interface PlacedItem {
   rotation: number;
   /** cover: fill the box (crop); contain: the whole image inside the box (white around it). */
   fit: "cover" | "contain";
+  /** An item without a layout: turned a quarter when the image's orientation differs from the page's. */
+  loose?: boolean;
 }
 
 /** One page design of a sub-order, and how many times it is printed. */
@@ -103,7 +106,7 @@ export interface SheetPlan {
  * first), and every page is printed at least once: sheets = pages gives one of each, a single page
  * gets every sheet.
  */
-export function planSheets(subOrder: PlanSubOrder, sheet: SheetSize): SheetPlan[] {
+export function planSheets(subOrder: PlanSubOrder, sheet: SheetSize, looseFit: "cover" | "contain" = "contain"): SheetPlan[] {
   const byPage = new Map<number, PlacedItem[]>();
   const loose: PlacedItem[] = [];
   for (const item of subOrder.items) {
@@ -114,7 +117,7 @@ export function planSheets(subOrder: PlanSubOrder, sheet: SheetSize): SheetPlan[
       list.push({ ...base, box: { x: layout.x, y: layout.y, width: layout.width, height: layout.height }, rotation: layout.rotation, fit: "cover" });
       byPage.set(layout.page, list);
     } else {
-      loose.push({ ...base, box: { x: 0, y: 0, width: sheet.widthMm, height: sheet.heightMm }, rotation: 0, fit: "contain" });
+      loose.push({ ...base, box: { x: 0, y: 0, width: sheet.widthMm, height: sheet.heightMm }, rotation: 0, fit: looseFit, loose: true });
     }
   }
   const pages: Array<{ page: number; items: PlacedItem[] }> = [...byPage.entries()].sort((a, b) => a[0] - b[0]).map(([page, items]) => ({ page, items }));
@@ -198,7 +201,7 @@ export async function renderSheet(plan: SheetPlan, sources: RenderSources, opts:
 async function placeImage(
   bytes: Buffer,
   box: { left: number; top: number; width: number; height: number },
-  item: Pick<PlacedItem, "fit" | "rotation" | "itemId">,
+  item: Pick<PlacedItem, "fit" | "rotation" | "itemId" | "loose">,
   W: number,
   H: number,
   fitOverride?: "fill",
@@ -206,7 +209,7 @@ async function placeImage(
   let boxW = box.width;
   let boxH = box.height;
   let quarter = 0;
-  if (item.fit === "contain" && !fitOverride) {
+  if ((item.loose ?? item.fit === "contain") && !fitOverride) {
     // A landscape photo on a portrait sheet (or the reverse) is turned a quarter to use the paper.
     const { autoOrient: oriented } = await sharp(bytes).metadata();
     const [w, h] = [oriented.width, oriented.height];

@@ -23,7 +23,8 @@ import type { JobQueue, QueuedJob } from "./job-queue";
 import type { JobWriter } from "./job-writer";
 import type { JobRecord, Journal } from "./journal";
 import type { LabTemplates } from "./lab-templates";
-import { planSheets, type SheetPlan, type SheetSize } from "./print-files";
+import { planSheets, type SheetPlan } from "./print-files";
+import { looseFit, type SheetFor } from "./sheet-choice";
 import { newClaimKey, type Recovery } from "./recovery";
 import { EXIT, StoppedError, reason, transient, type RunState } from "./run-state";
 
@@ -43,7 +44,7 @@ export interface WorkerDeps {
   run: RunState;
   say: (line: string) => void;
   /** The paper a service prints on. */
-  sheetFor: (serviceId: string) => SheetSize;
+  sheetFor: SheetFor;
   /** The lab's own copies of stock images the center holds no bytes of (file name = image id). */
   libraryDir?: string | null;
   /** Fault injection for tests: wait this long right after a job reaches this step. */
@@ -211,7 +212,7 @@ export class Worker {
       const plans: SheetPlan[] = [];
       for (const s of detail.order.subOrders) {
         try {
-          plans.push(...planSheets(s, this.d.sheetFor(s.serviceId)));
+          plans.push(...planSheets(s, this.d.sheetFor(s), looseFit(s)));
         } catch (e) {
           throw new JobFailure("BAD_LAYOUT", e instanceof Error ? e.message : String(e), false);
         }
