@@ -18,10 +18,14 @@ export interface LabDaemon {
   stop(): Promise<ProcExit>;
 }
 
-/** Starts a daemon against `url` with `key`, on small test sheets; the suite's environment is not passed on. */
-export function startLabDaemon(url: string, key: string): LabDaemon {
+/**
+ * Starts a daemon against `url` with `key`, by default on small test sheets (`paper`: other flags
+ * instead, e.g. a low --dpi alone to print on the order's own sizes); the suite's environment is not
+ * passed on.
+ */
+export function startLabDaemon(url: string, key: string, paper: string[] = ["--sheet", "40x60", "--dpi", "50"]): LabDaemon {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-daemon-"));
-  const proc = run(process.execPath, [DAEMON_MAIN, "--url", url, "--key", key, "--out", out, "--sheet", "40x60", "--dpi", "50"], {
+  const proc = run(process.execPath, [DAEMON_MAIN, "--url", url, "--key", key, "--out", out, ...paper], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "" },
   });
