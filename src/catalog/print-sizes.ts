@@ -94,13 +94,18 @@ const TENTHS = 10;
 export function toPrintSize(spec: PrintSizeSpec): { size: PrintSize } | { problems: PrintSizeProblem[] } {
   const problems: PrintSizeProblem[] = [];
   const fit = spec.fit ?? "FILL";
-  if (!(PRINT_FITS as readonly string[]).includes(fit)) problems.push({ code: "INVALID_PRINT_SIZE", message: `fit must be one of ${PRINT_FITS.join(", ")}`, field: "fit" });
+  if (!(PRINT_FITS as readonly string[]).includes(fit))
+    problems.push({ code: "INVALID_PRINT_SIZE", message: `fit must be one of ${PRINT_FITS.join(", ")}`, field: "fit" });
   const hasSides = spec.widthMm != null || spec.heightMm != null;
   let sides: { name: string | null; widthMm: number; heightMm: number } | null = null;
   if (spec.name != null) {
     const named = SHEET_SIZES[spec.name.trim().toUpperCase()];
     if (!named) {
-      problems.push({ code: "UNKNOWN_PRINT_SIZE", message: `Unknown print size "${spec.name}": use one of ${Object.keys(SHEET_SIZES).join(", ")}, or widthMm and heightMm`, field: "name" });
+      problems.push({
+        code: "UNKNOWN_PRINT_SIZE",
+        message: `Unknown print size "${spec.name}": use one of ${Object.keys(SHEET_SIZES).join(", ")}, or widthMm and heightMm`,
+        field: "name",
+      });
     } else if (hasSides) {
       problems.push({ code: "INVALID_PRINT_SIZE", message: "Give a size name or widthMm and heightMm, not both", field: "name" });
     } else sides = { name: named.name, widthMm: named.widthMm, heightMm: named.heightMm };
@@ -113,7 +118,11 @@ export function toPrintSize(spec: PrintSizeSpec): { size: PrintSize } | { proble
         return null;
       }
       if (!Number.isFinite(v) || v < MIN_SIDE_MM || v > MAX_SIDE_MM || Math.round(v * TENTHS) !== v * TENTHS) {
-        problems.push({ code: "INVALID_PRINT_SIZE", message: `${field} must be ${MIN_SIDE_MM} to ${MAX_SIDE_MM} millimetres, in tenths at most, got ${v}`, field });
+        problems.push({
+          code: "INVALID_PRINT_SIZE",
+          message: `${field} must be ${MIN_SIDE_MM} to ${MAX_SIDE_MM} millimetres, in tenths at most, got ${v}`,
+          field,
+        });
         return null;
       }
       return v;

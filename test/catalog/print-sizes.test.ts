@@ -23,7 +23,13 @@ describe("toPrintSize", () => {
     [{ name: "A4", heightMm: 1 }, [["INVALID_PRINT_SIZE", "name"]]],
     [{}, [["INVALID_PRINT_SIZE", ""]]],
     [{ heightMm: 10 }, [["INVALID_PRINT_SIZE", "widthMm"]]],
-    [{ widthMm: 0.5, heightMm: 5000.1 }, [["INVALID_PRINT_SIZE", "widthMm"], ["INVALID_PRINT_SIZE", "heightMm"]]],
+    [
+      { widthMm: 0.5, heightMm: 5000.1 },
+      [
+        ["INVALID_PRINT_SIZE", "widthMm"],
+        ["INVALID_PRINT_SIZE", "heightMm"],
+      ],
+    ],
     [{ widthMm: 10.25, heightMm: 10 }, [["INVALID_PRINT_SIZE", "widthMm"]]],
     [{ name: "L", fit: "STRETCH" }, [["INVALID_PRINT_SIZE", "fit"]]],
   ])("refuses %j", (spec, problems) => {

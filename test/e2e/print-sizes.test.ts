@@ -49,11 +49,7 @@ describe("print sizes, the print check and the ticket", () => {
     const set = await c.gql(UPDATE, { id: "SV02", input: { printSize: { name: "postcard", borderless: true } } }, t.center);
     expect(set.data!.updateService).toEqual({ service: { id: "SV02", name: "Postcard printing", printSize: POSTCARD }, errors: [] });
 
-    const custom = await c.gql(
-      CREATE,
-      { input: { id: "SV09", name: "Square prints", printSize: { widthMm: 127, heightMm: 127.5, fit: "FIT" } } },
-      t.center,
-    );
+    const custom = await c.gql(CREATE, { input: { id: "SV09", name: "Square prints", printSize: { widthMm: 127, heightMm: 127.5, fit: "FIT" } } }, t.center);
     expect(custom.data!.createService).toEqual({
       service: { id: "SV09", name: "Square prints", printSize: { name: null, widthMm: 127, heightMm: 127.5, borderless: false, fit: "FIT" } },
       errors: [],
@@ -140,7 +136,14 @@ describe("print sizes, the print check and the ticket", () => {
       { serviceId: "SV01", warnings: [] },
     ]);
     expect(o.subOrders).toEqual([
-      { serviceId: "SV02", printSize: POSTCARD, items: [{ imageId: large.id, warnings: [] }, { imageId: small.id, warnings: [warning] }] },
+      {
+        serviceId: "SV02",
+        printSize: POSTCARD,
+        items: [
+          { imageId: large.id, warnings: [] },
+          { imageId: small.id, warnings: [warning] },
+        ],
+      },
       { serviceId: "SV01", printSize: null, items: [{ imageId: small.id, warnings: [] }] },
     ]);
 
