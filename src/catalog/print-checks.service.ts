@@ -4,7 +4,6 @@
  * (PRINT_MIN_DPI). A warning the customer sees, never a refusal: the customer may still want the
  * print. The rule is print-sizes.ts's effectiveDpi.
  */
-import { In } from "typeorm";
 import type { AppContext } from "../core/request-context";
 import type { ImageReadsService } from "../images/image-reads.service";
 import { printSizeOf, resolutionShortfall, type PrintSize } from "./print-sizes";
@@ -35,17 +34,47 @@ export interface PrintCheckRequest {
 }
 
 export class PrintChecksService {
+  /** Every service's print size, read once and dropped on a catalog change (so a quote costs no statement for it). */
+  private sizes: Promise<Map<string, PrintSize | null>> | null = null;
+  private generation = 0;
+
   constructor(
     private readonly app: AppContext,
     private readonly images: ImageReadsService,
-  ) {}
+  ) {
+    void (async () => {
+      for await (const e of app.events.subscribe("invalidate")) {
+        if (e.kind === "catalog") {
+          this.generation++;
+          this.sizes = null;
+        }
+      }
+    })();
+  }
+
+  private serviceSizes(): Promise<Map<string, PrintSize | null>> {
+    if (this.sizes) return this.sizes;
+    const generation = this.generation;
+    const loading = this.app.ds
+      .getRepository(ServiceEntity)
+      .find()
+      .then((rows) => new Map(rows.map((s) => [s.id, printSizeOf(s)])));
+    // A change that lands while this read runs drops it again: the next quote reads anew.
+    this.sizes = loading;
+    loading.then(
+      () => {
+        if (generation !== this.generation && this.sizes === loading) this.sizes = null;
+      },
+      () => {
+        if (this.sizes === loading) this.sizes = null;
+      },
+    );
+    return loading;
+  }
 
   /** One view per sub-order, in order. An unknown service or image (refused elsewhere) adds nothing. */
   async check(input: PrintCheckRequest): Promise<SubOrderPrintView[]> {
-    const serviceIds = [...new Set(input.subOrders.map((s) => s.serviceId))];
-    const services = serviceIds.length > 0 ? await this.app.ds.getRepository(ServiceEntity).find({ where: { id: In(serviceIds) } }) : [];
-    // Exact, case-sensitive ids on every engine (MariaDB's collation may match another case).
-    const sizeOf = new Map(services.filter((s) => serviceIds.includes(s.id)).map((s) => [s.id, printSizeOf(s)]));
+    const sizeOf = await this.serviceSizes();
     const wanted = input.subOrders.filter((s) => sizeOf.get(s.serviceId)).flatMap((s) => s.items.map((i) => i.imageId));
     const pixels = await this.images.pixelSizes(this.app.ds, wanted);
     const minDpi = this.app.config.printMinDpi;

@@ -731,7 +731,15 @@ describe("services and products", () => {
       service: { id: "SV04", name: "Poster printing" },
       errors: [],
     });
-    expect(await repo.services().findOneBy({ id: "SV04" })).toEqual({ id: "SV04", name: "Poster printing" });
+    expect({ ...(await repo.services().findOneBy({ id: "SV04" })) }).toEqual({
+      id: "SV04",
+      name: "Poster printing",
+      printSizeName: null,
+      printWidthMm: null,
+      printHeightMm: null,
+      printBorderless: null,
+      printFit: null,
+    });
     expect(await read.services(t.customer)).toContainEqual({ id: "SV04", name: "Poster printing" });
     expect(await ok("updateService", { id: "SV04", input: { name: "A2 poster printing" } }, t.center)).toEqual({
       service: { id: "SV04", name: "A2 poster printing" },
