@@ -61,7 +61,7 @@ export interface DaemonOptions {
   /** After SIGTERM, how long completing or failing a job in hand is retried (default 20 s). */
   stopGraceMs?: number;
   /** Fault injection for tests: wait this long right after a job reaches this step. */
-  pauseAfter?: { step: "claimed" | "written"; ms: number } | null;
+  pauseAfter?: { step: "claimed" | "publishing" | "written"; ms: number } | null;
 }
 
 export class LabDaemon {

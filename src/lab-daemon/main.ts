@@ -159,10 +159,13 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   };
 }
 
-/** Fault injection for the end-to-end tests: PRINTMESH_LAB_PAUSE_AFTER=claimed:5000 or written:5000. */
+/**
+ * Fault injection for the end-to-end tests: PRINTMESH_LAB_PAUSE_AFTER=claimed:5000, publishing:5000
+ * (the files complete in their temporary folder, not yet renamed in) or written:5000.
+ */
 function parsePause(raw: string | undefined): DaemonOptions["pauseAfter"] {
-  const m = /^(claimed|written):(\d{1,7})$/.exec(raw ?? "");
-  return m ? { step: m[1] as "claimed" | "written", ms: Number(m[2]) } : null;
+  const m = /^(claimed|publishing|written):(\d{1,7})$/.exec(raw ?? "");
+  return m ? { step: m[1] as "claimed" | "publishing" | "written", ms: Number(m[2]) } : null;
 }
 
 function isDir(p: string): boolean {

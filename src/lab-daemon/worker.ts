@@ -47,7 +47,7 @@ export interface WorkerDeps {
   /** The lab's own copies of stock images the center holds no bytes of (file name = image id). */
   libraryDir?: string | null;
   /** Fault injection for tests: wait this long right after a job reaches this step. */
-  pauseAfter?: { step: "claimed" | "written"; ms: number } | null;
+  pauseAfter?: { step: "claimed" | "publishing" | "written"; ms: number } | null;
 }
 
 export class Worker {
@@ -139,6 +139,16 @@ export class Worker {
       return;
     }
     if (this.run.stopping) return;
+    if (job.finish && rec?.state === "claimed") {
+      // Claimed by a previous run and not written: written now with the lease the journal holds.
+      const lease = await this.recovery.resumeLease(rec);
+      if (!lease) return;
+      if ((await this.print(job.id, lease.token, lease)) === "written") {
+        const written = this.journal.get(job.id)!;
+        await this.complete(written, written.leaseToken ?? lease.token, { reclaim: true });
+      }
+      return;
+    }
 
     let claim;
     const claimKey = job.claimKey ?? newClaimKey();
@@ -164,7 +174,7 @@ export class Worker {
     }
     const token = claim.leaseToken;
     const orderId = claim.job?.orderId ?? job.orderId;
-    this.journal.append({ op: "claimed", job: job.id, order: orderId, token, expires: claim.leaseExpiresAt });
+    this.journal.append({ op: "claimed", job: job.id, order: orderId, token, expires: claim.leaseExpiresAt, attempts: claim.job?.attempts ?? null });
     this.say(`job ${job.id} claimed (order ${orderId})`);
     await this.pause("claimed");
 
@@ -238,6 +248,7 @@ export class Worker {
       }
       const dir = this.hot.dirFor(jobId);
       this.journal.append({ op: "publishing", job: jobId, tmp, dir, sheets: totalSheets });
+      await this.pause("publishing");
       const published = await this.hot.publish(tmp, jobId);
       tmp = null;
       this.journal.append({ op: "written", job: jobId, dir, sheets: totalSheets });
@@ -250,7 +261,11 @@ export class Worker {
       return "written";
     } catch (e) {
       if (tmp) await this.hot.discard(tmp).catch(() => undefined);
-      if (e instanceof StoppedError) return this.drop(jobId, "the daemon stopped before it was written; it is redone when offered again");
+      if (e instanceof StoppedError) {
+        // The journal keeps the lease: the next start writes the job with it.
+        this.say(`job ${jobId} not written: the daemon stopped first; the next start writes it with the lease the journal holds`);
+        return "dropped";
+      }
       if (e instanceof KeyRefusedError) {
         this.run.fatal(e.message, EXIT.KEY_REFUSED);
         return this.drop(jobId, "the key was refused");
@@ -366,7 +381,7 @@ export class Worker {
     return "dropped";
   }
 
-  private async pause(step: "claimed" | "written"): Promise<void> {
+  private async pause(step: "claimed" | "publishing" | "written"): Promise<void> {
     if (this.d.pauseAfter?.step === step) await sleep(this.d.pauseAfter.ms);
   }
 }
