@@ -7,10 +7,10 @@
  * schedule.
  *
  * Crash safety comes from the journal: every step is durable before the next one starts, and on
- * start the daemon reconciles the journal with the hot folder. A job already in the hot folder is
- * completed, never written again; a half-written one (a temporary folder) is removed and redone
- * once the center offers it again (its lease expires). SIGTERM finishes the jobs in hand, claims no
- * more, and stops.
+ * start the daemon reconciles the journal with the hot folder and carries on at once with the lease
+ * tokens it holds. A job already in the hot folder is completed, never written again; one claimed
+ * but not written, or half-written (a temporary folder, removed first), is written now. SIGTERM
+ * finishes the jobs in hand, claims no more, and stops.
  *
  * This module composes the parts and starts and stops them: the job queue (job-queue.ts), the
  * workers (worker.ts) with the hot-folder writer (job-writer.ts), recovery from the journal
