@@ -114,7 +114,8 @@ export class ReorderSettlementService implements Settlement {
     const ref = event.objectId ? { providerRef: event.objectId } : {};
     switch (event.type) {
       case "payment_intent.succeeded": {
-        if (payment.status !== "PENDING") return "IGNORED";
+        if (payment.status === "SETTLED" || payment.status === "REFUNDED") return "IGNORED";
+        // A cancelled order's payment was FAILED with it: money arriving for it still needs a refund.
         if (order.status !== "AWAITING_PAYMENT") {
           // Paid for an order no longer waiting (cancelled meanwhile): nothing to print; an admin refunds it.
           await this.payments.tellShopAdmins(
@@ -126,6 +127,7 @@ export class ReorderSettlementService implements Settlement {
           );
           return "PROCESSED";
         }
+        if (payment.status !== "PENDING") return "IGNORED";
         const sameCurrency = (event.currency ?? "").toUpperCase() === payment.currency.toUpperCase();
         if (event.amount !== payment.amount || !sameCurrency) {
           const note = `the gateway reported ${event.amount ?? "no amount"} ${event.currency ?? "(no currency)"}, the order's total is ${payment.amount} ${payment.currency}`;
