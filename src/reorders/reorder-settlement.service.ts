@@ -74,6 +74,30 @@ export class ReorderSettlementService implements Settlement {
     });
   }
 
+  /**
+   * The caller's own reorder's gateway payment while it waits for the money: what the gateway's
+   * test mode pays (through the webhook). Another's order or none: NOT_FOUND; a counter payment:
+   * WRONG_PAYMENT_METHOD; a payment no longer PENDING: ILLEGAL_PAYMENT_TRANSITION. Changes nothing.
+   */
+  async pendingGatewayPayment(ctx: RequestContext, orderId: string): Promise<Outcome<PaymentEntity>> {
+    const em = ctx.app.ds.manager;
+    const order = await em.findOne(OrderEntity, { where: { id: orderId } });
+    const payment = order ? await this.payments.forOrder(em, order.id) : null;
+    if (!order || !payment || ctx.auth.kind !== "user" || order.customerUserId !== ctx.auth.user.id) {
+      return { value: null, errors: [userError("NOT_FOUND", `No reorder ${orderId} of yours`, ["orderId"])] };
+    }
+    if (payment.method !== "GATEWAY") {
+      return { value: null, errors: [userError("WRONG_PAYMENT_METHOD", `Order ${orderId} is paid at the counter`, ["orderId"])] };
+    }
+    if (payment.status !== "PENDING") {
+      return {
+        value: null,
+        errors: [userError("ILLEGAL_PAYMENT_TRANSITION", `The payment of order ${orderId} is ${payment.status}, not PENDING`, ["orderId"])],
+      };
+    }
+    return { value: payment, errors: [] };
+  }
+
   /** Settles a payment the reconciliation sweep found settled at its provider. */
   async settleFound(ctx: RequestContext, paymentId: string): Promise<void> {
     await inTransaction(ctx, async (tx) => {
