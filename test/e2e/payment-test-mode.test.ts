@@ -17,11 +17,18 @@ import { placeReorder, reorderInput, reorderWorld, WEBHOOK_SECRET, type ReorderW
 
 const PAY_PATH = "/payments/test-mode/pay";
 
-async function pay(c: TestCenter, orderId: unknown, bearer: string | null): Promise<{ status: number; json: any }> {
+/** The route's answer: `{ eventId, outcome }`, or `{ error: { code, message } }`. */
+interface PayAnswer {
+  eventId?: string;
+  outcome?: string | null;
+  error?: { code: string; message: string };
+}
+
+async function pay(c: TestCenter, orderId: unknown, bearer: string | null): Promise<{ status: number; json: PayAnswer }> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (bearer) headers.authorization = `Bearer ${bearer}`;
   const res = await fetch(`${c.url}${PAY_PATH}`, { method: "POST", headers, body: JSON.stringify({ orderId }) });
-  return { status: res.status, json: await res.json().catch(() => null) };
+  return { status: res.status, json: (await res.json().catch(() => ({}))) as PayAnswer };
 }
 
 const stateOf = async (c: TestCenter, orderId: string) => {
@@ -70,7 +77,7 @@ describe("in development, with PAYMENT_TEST_MODE=1", () => {
     expect(payment.amount).toBe(total);
     // A second time: the payment is no longer pending; nothing changes.
     const again = await pay(c, orderId, t.customer);
-    expect([again.status, again.json.error.code]).toEqual([409, "ILLEGAL_PAYMENT_TRANSITION"]);
+    expect([again.status, again.json.error?.code]).toEqual([409, "ILLEGAL_PAYMENT_TRANSITION"]);
     expect(await stateOf(c, orderId)).toEqual(s);
   });
 
@@ -81,23 +88,23 @@ describe("in development, with PAYMENT_TEST_MODE=1", () => {
     const events = await c.ds.getRepository(PaymentEventEntity).count();
 
     const anonymous = await pay(c, orderId, null);
-    expect([anonymous.status, anonymous.json.error.code]).toEqual([401, "UNAUTHENTICATED"]);
+    expect([anonymous.status, anonymous.json.error?.code]).toEqual([401, "UNAUTHENTICATED"]);
     const badToken = await pay(c, orderId, "not-a-token");
-    expect([badToken.status, badToken.json.error.code]).toEqual([401, "UNAUTHENTICATED"]);
+    expect([badToken.status, badToken.json.error?.code]).toEqual([401, "UNAUTHENTICATED"]);
     const admin = await pay(c, orderId, t.shop1);
-    expect([admin.status, admin.json.error.code]).toEqual([404, "NOT_FOUND"]);
+    expect([admin.status, admin.json.error?.code]).toEqual([404, "NOT_FOUND"]);
     const other = await c.gql(
       `mutation { registerCustomer(login: "test-mode-other", name: "Other", password: "a quiet harbour at noon") { token errors { code } } }`,
     );
     expect(other.data!.registerCustomer.errors).toEqual([]);
     const stranger = await pay(c, orderId, other.data!.registerCustomer.token);
-    expect([stranger.status, stranger.json.error.code]).toEqual([404, "NOT_FOUND"]);
+    expect([stranger.status, stranger.json.error?.code]).toEqual([404, "NOT_FOUND"]);
     const unknown = await pay(c, "no-such-order", t.customer);
-    expect([unknown.status, unknown.json.error.code]).toEqual([404, "NOT_FOUND"]);
+    expect([unknown.status, unknown.json.error?.code]).toEqual([404, "NOT_FOUND"]);
     const malformed = await pay(c, 42, t.customer);
-    expect([malformed.status, malformed.json.error.code]).toEqual([400, "BAD_REQUEST"]);
+    expect([malformed.status, malformed.json.error?.code]).toEqual([400, "BAD_REQUEST"]);
     const atCounter = await pay(c, counter.order.id, t.customer);
-    expect([atCounter.status, atCounter.json.error.code]).toEqual([409, "WRONG_PAYMENT_METHOD"]);
+    expect([atCounter.status, atCounter.json.error?.code]).toEqual([409, "WRONG_PAYMENT_METHOD"]);
 
     expect([await stateOf(c, orderId), await stateOf(c, counter.order.id)]).toEqual(before);
     expect(await c.ds.getRepository(PaymentEventEntity).count()).toBe(events);

@@ -74,6 +74,35 @@ const order = async (id: string, bearer: string) => {
   return r.data!.order;
 };
 
+describe("GET /reorder without a browser", () => {
+  it("the page: no-store, a strict CSP, the gateway offered, its assets from the center under a versioned path", async () => {
+    const res = await fetch(`${c.url}/reorder`);
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const host = new URL(c.url).host;
+    expect(res.headers.get("content-security-policy")).toBe(
+      `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self' ws://${host}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    );
+    expect([html.includes('data-test-mode="1"'), html.includes('id="test-pay-button"'), html.includes('id="pay-gateway"')]).toEqual([true, true, true]);
+    // Every script and stylesheet is the center's own, under one versioned folder; nothing inline.
+    const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(refs.length).toBe(4);
+    const version = /^\/reorder\/assets\/([0-9a-f]{12})\//.exec(refs[0])?.[1];
+    expect(refs.sort()).toEqual(["favicon.svg", "graphql-ws.min.js", "terminal.css", "terminal.js"].map((n) => `/reorder/assets/${version}/${n}`));
+    expect(html).not.toMatch(/<script>|<style|style="/);
+    for (const ref of refs) {
+      const asset = await fetch(`${c.url}${ref}`);
+      expect([ref, asset.status, asset.headers.get("cache-control")]).toEqual([ref, 200, "public, max-age=31536000, immutable"]);
+      await asset.arrayBuffer();
+    }
+    const stale = await fetch(`${c.url}/reorder/assets/000000000000/terminal.js`);
+    expect(stale.status).toBe(404);
+    await stale.arrayBuffer();
+  });
+});
+
 describeInBrowser(suiteName, () => {
   let browser: Browser;
   let page: Page;
