@@ -188,9 +188,11 @@ export class OrderChangesService {
       if (nextStatus(order.status, "CANCEL") === null) throw new RollbackWithErrors([illegal(order.status, "CANCEL", ["orderId"])]);
       // The queued job is withdrawn with a conditional update: if the lab claimed it meanwhile, it is printing.
       if (!(await this.printJobs.withdraw(tx, orderId, "order cancelled"))) throw new RollbackWithErrors([illegal("PRINTING", "CANCEL", ["orderId"])]);
+      const unpaid = order.status === "AWAITING_PAYMENT";
       await this.orders.transition(tx.em, order, ["CANCEL"]);
-      // An unpaid reorder's PENDING payment must not stay open for money that will never be asked.
-      await this.cancellation.orderCancelled(tx, order.id);
+      // An unpaid reorder's PENDING payment must not stay open for money that will never be asked
+      // (only an order awaiting payment has one: other orders cost no look-up).
+      if (unpaid) await this.cancellation.orderCancelled(tx, order.id);
       tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
       return order;
     });

@@ -19,7 +19,7 @@ export const TERMINAL_SCRIPT = String.raw`"use strict";
     token: STORE.getItem("printmesh.reorder.token"),
     login: STORE.getItem("printmesh.reorder.login"),
     codes: [], // { code, shopId, name }
-    images: new Map(), // imageId -> { imageId, code, thumbnailUrl }
+    images: new Map(), // imageId -> { imageId, code }: each photo once, whichever code shows it
     picks: new Map(), // imageId -> { serviceId, copies }
     services: [], // { id, name }
     shopId: null,
