@@ -134,7 +134,7 @@ export class DpofWriter implements JobWriter {
     const place = new Map(job.detail.order.subOrders.map((s) => [s.id, s.number]));
     const folders: DpofTicket["folders"] = [];
     for (const group of bySize(job.plans)) {
-      const base = `${ref}_${safePart(group.size)}`;
+      const base = `${ref}_${safePart(group.plans[0].plan.sheet.name)}`;
       const folder = path.join(tmp, `p${base}`);
       await fsp.mkdir(path.join(folder, profile.imageFolder), { recursive: true });
       await fsp.mkdir(path.join(folder, "MISC"));
