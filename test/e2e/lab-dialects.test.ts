@@ -132,10 +132,13 @@ async function placeOrder(w: World): Promise<string> {
   });
   const o = (placed.data as any)?.placeOrder?.order;
   if (!o) throw new Error(`placeOrder failed: ${JSON.stringify(placed)}`);
-  const confirmed = await w.gql(`mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id labId } errors { code } } }`, {
-    id: o.id,
-    total: o.total,
-  });
+  const confirmed = await w.gql(
+    `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id labId } errors { code } } }`,
+    {
+      id: o.id,
+      total: o.total,
+    },
+  );
   if ((confirmed.data as any)?.confirmOrder?.order?.labId !== "LAB01") throw new Error(`confirmOrder failed: ${JSON.stringify(confirmed)}`);
   return o.id;
 }

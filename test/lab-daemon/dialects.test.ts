@@ -17,7 +17,7 @@ import { HotFolder } from "../../src/lab-daemon/hot-folder";
 import type { JobWriter } from "../../src/lab-daemon/job-writer";
 import { parseCommandLine } from "../../src/lab-daemon/main";
 import { parseSheetSize, planSheets, sheetPixels, type SheetSize } from "../../src/lab-daemon/print-files";
-import { mrkCopies, parseFrontierTxt, parseMrk } from "../support/controller-files";
+import { mrkCopies, parseFrontierTxt } from "../support/controller-files";
 import { fakeController, type FakeController } from "../support/fake-controller";
 import { makePng } from "../support/images";
 
@@ -119,8 +119,7 @@ async function writeJob(writer: JobWriter, attempts = 0): Promise<string> {
   return hot.dirFor(JOB_ID);
 }
 
-const handOver = (writer: JobWriter, stopping = () => false) =>
-  writer.handOver!({ jobId: JOB_ID, dir: hot.dirFor(JOB_ID), stopping, tick: async () => true });
+const handOver = (writer: JobWriter, stopping = () => false) => writer.handOver!({ jobId: JOB_ID, dir: hot.dirFor(JOB_ID), stopping, tick: async () => true });
 
 /** Every file under a folder, relative, sorted (the hot folder's shape). */
 function tree(dir: string): string[] {
@@ -161,8 +160,18 @@ describe("DPOF dialect", () => {
     expect(controller.faults).toEqual([]);
 
     const sizes = ["L", "KG", "40x60"];
-    expect(fs.readdirSync(out).filter((n) => !n.startsWith(".")).sort()).toEqual([...sizes.map((s) => `e${REF}_${s}`), `job-${JOB_ID}`].sort());
-    golden("dpof-tree.txt", tree(out).filter((f) => !f.startsWith(".")).join("\n") + "\n");
+    expect(
+      fs
+        .readdirSync(out)
+        .filter((n) => !n.startsWith("."))
+        .sort(),
+    ).toEqual([...sizes.map((s) => `e${REF}_${s}`), `job-${JOB_ID}`].sort());
+    golden(
+      "dpof-tree.txt",
+      tree(out)
+        .filter((f) => !f.startsWith("."))
+        .join("\n") + "\n",
+    );
     for (const s of sizes) golden(`dpof-${s}.MRK`, fs.readFileSync(path.join(out, `e${REF}_${s}`, "MISC", "AUTPRINT.MRK")));
 
     // The parser, against the order: each size its own folder, its images and their prints.
@@ -260,7 +269,10 @@ describe("DPOF dialect", () => {
     const writer = new DpofWriter(options(profileWith()));
     await writeJob(writer);
     expect(await handOver(writer, () => true)).toEqual({ kind: "stopped" });
-    const visible = fs.readdirSync(out).filter((n) => !n.startsWith(".")).sort();
+    const visible = fs
+      .readdirSync(out)
+      .filter((n) => !n.startsWith("."))
+      .sort();
     expect(visible).toEqual([`job-${JOB_ID}`, `o${REF}_40x60`, `o${REF}_KG`, `o${REF}_L`]);
     controller = fakeController(out, "dpof", "accept");
     expect(await handOver(writer)).toEqual({ kind: "accepted" });
@@ -283,7 +295,12 @@ describe("Frontier dialect", () => {
     controller = fakeController(out, "frontier", "accept", { localPath: local });
     expect(await handOver(writer)).toEqual({ kind: "accepted" });
     expect(controller.faults).toEqual([]);
-    golden("frontier-tree.txt", tree(out).filter((f) => !f.startsWith(".")).join("\n") + "\n");
+    golden(
+      "frontier-tree.txt",
+      tree(out)
+        .filter((f) => !f.startsWith("."))
+        .join("\n") + "\n",
+    );
 
     const taken = new Map(controller.frontier.map((t) => [t.file, t]));
     expect([...taken.keys()].sort()).toEqual([`${REF}_GLOSSY.txt`, `${REF}_LUSTRE.txt`]);
@@ -314,6 +331,12 @@ describe("Frontier dialect", () => {
     const px = sheetPixels(SIZES.SV02, DPI);
     const m = await sharp(taken.get(`${REF}_LUSTRE.txt`)!.images.get(`${REF}_0003.jpg`)!).metadata();
     expect([m.width, m.height]).toEqual([px.width, px.height]);
+    const ticket = JSON.parse(fs.readFileSync(path.join(dir, "ticket.json"), "utf8"));
+    expect([ticket.controller.dialect, ticket.controller.imagePath, ticket.controller.files.map((f: { name: string }) => f.name)]).toEqual([
+      "frontier",
+      `\\\\LABPC\\hot\\job-${JOB_ID}`,
+      [`${REF}_GLOSSY.txt`, `${REF}_LUSTRE.txt`],
+    ]);
   });
 
   it("JobMaker never takes it: timed out, the .txt taken back and the job's folder removed", async () => {
@@ -334,7 +357,12 @@ describe("Frontier dialect", () => {
   it("the .txt is never half visible: written with the job and handed over by a rename", async () => {
     const writer = new FrontierWriter(options(frontierProfile()));
     const dir = await writeJob(writer);
-    expect(fs.readdirSync(dir).filter((n) => n.endsWith(".pending")).sort()).toEqual([`${REF}_GLOSSY.txt.pending`, `${REF}_LUSTRE.txt.pending`]);
+    expect(
+      fs
+        .readdirSync(dir)
+        .filter((n) => n.endsWith(".pending"))
+        .sort(),
+    ).toEqual([`${REF}_GLOSSY.txt.pending`, `${REF}_LUSTRE.txt.pending`]);
     const txt = parseFrontierTxt(fs.readFileSync(path.join(dir, `${REF}_GLOSSY.txt.pending`)));
     expect(txt.images.length).toBe(3);
   });
@@ -355,7 +383,7 @@ describe("the profile file", () => {
     [{ frontier: { surface: "GLOSSY PAPER" } }, 'frontier.surface must be 1-32 characters (^[A-Za-z0-9-]+$), got "GLOSSY PAPER"'],
     [{ acceptTimeoutSeconds: 0 }, "acceptTimeoutSeconds must be a number from 0.1 to 86400, got 0"],
     [{ frontier: { printr: "X" } }, "frontier.printr is not a profile field (known: printer, surface, sizes)"],
-    [{ pathMap: { from: "/srv/hot" } }, 'pathMap.to must be 1-1000 characters (^.+$), got undefined'],
+    [{ pathMap: { from: "/srv/hot" } }, "pathMap.to must be 1-1000 characters (^.+$), got undefined"],
   ])("%j is refused naming the field", (json, message) => {
     const f = file(json);
     expect(() => loadProfile(f)).toThrow(`--profile ${f}: ${message}`);

@@ -90,5 +90,6 @@ export function fakeController(
     }
   };
   const timer = setInterval(look, opts.everyMs ?? 25);
+  timer.unref();
   return c;
 }

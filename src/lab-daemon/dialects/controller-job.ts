@@ -67,6 +67,7 @@ export async function rewriteTicket(hot: HotFolder, tmp: string, change: (t: Rec
 /** A controller's files are written in ASCII with CRLF line ends and no byte order mark. */
 export function crlf(lines: string[]): Buffer {
   const text = lines.join("\r\n") + "\r\n";
-  if (!/^[\x00-\x7f]*$/.test(text)) throw new JobFailure("BAD_CONTROLLER_TEXT", "a controller file would hold a character outside ASCII", false);
+  if ([...text].some((ch) => ch.charCodeAt(0) > 0x7f))
+    throw new JobFailure("BAD_CONTROLLER_TEXT", "a controller file would hold a character outside ASCII", false);
   return Buffer.from(text, "ascii");
 }

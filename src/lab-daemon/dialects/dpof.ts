@@ -176,7 +176,8 @@ export class DpofWriter implements JobWriter {
     const look = async (): Promise<ControllerAnswer | null> => {
       let waiting = 0;
       for (const { base } of folders) {
-        if (await exists(path.join(out, `q${base}`))) return { kind: "refused", code: "CONTROLLER_REFUSED", reason: `the controller refused order folder o${base} (renamed q${base})` };
+        if (await exists(path.join(out, `q${base}`)))
+          return { kind: "refused", code: "CONTROLLER_REFUSED", reason: `the controller refused order folder o${base} (renamed q${base})` };
         if (!(await exists(path.join(out, `e${base}`)))) waiting += 1;
       }
       return waiting === 0 ? { kind: "accepted" } : null;

@@ -87,7 +87,12 @@ export class FrontierWriter implements JobWriter {
       const file = `${ref}_${String(index + 1).padStart(4, "0")}.jpg`;
       await fsp.rename(path.join(tmp, sheetFileOf(index)), path.join(tmp, file));
       const surface = surfaceOf(plan.sheet, profile);
-      const image = { file, size: plan.sheet, copies: plan.copies, backPrint: `${job.detail.orderId.slice(0, 8)} ${place.get(plan.subOrderId) ?? "?"}-${plan.page}` };
+      const image = {
+        file,
+        size: plan.sheet,
+        copies: plan.copies,
+        backPrint: `${job.detail.orderId.slice(0, 8)} ${place.get(plan.subOrderId) ?? "?"}-${plan.page}`,
+      };
       surfaces.set(surface, [...(surfaces.get(surface) ?? []), image]);
       listed.set(surface, [
         ...(listed.get(surface) ?? []),

@@ -132,7 +132,8 @@ export function parseProfile(json: unknown): LabProfile {
     const d = obj(root.dpof, "dpof");
     only(d, "dpof.", ["imageFolder", "spacesAroundEquals", "userName", "userId", "vendor", "vendorAttribute", "defaultChannel", "sizes"]);
     if (d.imageFolder !== undefined) {
-      if (d.imageFolder !== "IMAGE" && d.imageFolder !== "IMAGES") throw new ProfileError(`dpof.imageFolder must be "IMAGE" or "IMAGES", got ${JSON.stringify(d.imageFolder)}`);
+      if (d.imageFolder !== "IMAGE" && d.imageFolder !== "IMAGES")
+        throw new ProfileError(`dpof.imageFolder must be "IMAGE" or "IMAGES", got ${JSON.stringify(d.imageFolder)}`);
       p.dpof.imageFolder = d.imageFolder;
     }
     if (d.spacesAroundEquals !== undefined) p.dpof.spacesAroundEquals = bool(d.spacesAroundEquals, "dpof.spacesAroundEquals");
