@@ -53,7 +53,7 @@ interface World {
   close(): Promise<void>;
 }
 
-async function world(maxAttempts: number): Promise<World> {
+async function world(maxAttempts: number, leaseSeconds = 120): Promise<World> {
   const test = await createTestDatabase();
   const seedDs = await openDatabase(test.db, { poolSize: 2 });
   const report = await importBundle(seedDs, JSON.parse(fs.readFileSync(PATENT_FIXTURE, "utf8")), {});
@@ -70,7 +70,7 @@ async function world(maxAttempts: number): Promise<World> {
     DEMO_DATA: "0",
     JWT_SECRET,
     DATA_DIR: path.join(dir, "data"),
-    PRINT_JOB_LEASE_SECONDS: "120",
+    PRINT_JOB_LEASE_SECONDS: String(leaseSeconds),
     PRINT_JOB_MAX_ATTEMPTS: String(maxAttempts),
     LOG_LEVEL: "warn",
     NODE_ENV: CENTER_NODE_ENV,
@@ -192,8 +192,8 @@ describe(`lab daemon dialects end to end (${engine})`, () => {
     [w, daemon, controller] = [null, null, null];
   });
 
-  const run1 = async (dialect: "dpof" | "frontier", mood: ControllerMood, maxAttempts: number, profile: object) => {
-    w = await world(maxAttempts);
+  const run1 = async (dialect: "dpof" | "frontier", mood: ControllerMood, maxAttempts: number, profile: object, leaseSeconds?: number) => {
+    w = await world(maxAttempts, leaseSeconds);
     fs.mkdirSync(w.out, { recursive: true });
     controller = fakeController(w.out, dialect, mood, { everyMs: 50 });
     const orderId = await placeOrder(w);
@@ -301,5 +301,29 @@ describe(`lab daemon dialects end to end (${engine})`, () => {
     expect(told.length).toBeGreaterThan(0);
     expect(told.every((n) => n.message.includes("CONTROLLER_TIMEOUT"))).toBe(true);
     expect(daemon!.output()).toMatch(new RegExp(`job ${job.id} failed \\(retryable\\): CONTROLLER_TIMEOUT`));
+  });
+
+  it("DPOF: a controller slower than the lease: the daemon takes the requeued job again while it waits, and completes it once", async () => {
+    const { orderId, job } = await run1("dpof", "ignore", 3, { acceptTimeoutSeconds: 60 }, 3);
+    await until("the daemon to claim the job again while the controller has it", () => /claimed again \(its lease had run out\)/.test(daemon!.output()), {
+      timeoutMs: 60000,
+      intervalMs: 100,
+      detail: () => daemon!.output(),
+    });
+    controller!.mood = "accept";
+    const done = await until(
+      "the job DONE at the center",
+      async () => {
+        const j = await jobOf(w!, orderId);
+        return j.status === "DONE" ? j : null;
+      },
+      { timeoutMs: 60000, intervalMs: 100, detail: () => daemon!.output() },
+    );
+    // One lapse counted; written once; each size handed over once.
+    expect(done.attempts).toBe(1);
+    expect([...daemon!.output().matchAll(new RegExp(`job ${job.id} written to `, "g"))].length).toBe(1);
+    expect(controller!.dpof.map((t) => t.mrk.sizeCode).sort()).toEqual(["KG", "L"]);
+    const order = await w!.ds.getRepository(OrderEntity).findOneOrFail({ where: { id: orderId } });
+    expect(order.status).toBe("PRINTED");
   });
 });

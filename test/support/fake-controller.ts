@@ -3,7 +3,8 @@
  * DPOF (Noritsu EZ Controller / QSS, Epson) takes each complete `o…` folder and renames it `e…`
  * (accepted) or `q…` (refused); Fujifilm JobMaker reads each `<order>_<surface>.txt`, checks that its
  * images are where ImagePath says, and removes it (accepted), or leaves it (it has no refusal). What
- * it took is kept, read with the tests' own parsers, before anything is renamed or removed.
+ * it took is kept, read with the tests' own parsers, before anything is renamed or removed. An
+ * "ignore" controller does not look at all (set `mood` later to have it wake up).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -67,6 +68,7 @@ export function fakeController(
       const full = path.join(out, name);
       try {
         if (dialect === "dpof" && name.startsWith("o") && fs.statSync(full).isDirectory()) {
+          if (c.mood === "ignore") continue;
           seen.add(name);
           const mrk = parseMrk(fs.readFileSync(path.join(full, "MISC", "AUTPRINT.MRK")));
           const images = new Map<string, Buffer>();
