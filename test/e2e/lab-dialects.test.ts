@@ -49,7 +49,7 @@ interface World {
   token: string;
   /** Two uploaded images; the green of each is its seed's (91 and 182). */
   images: string[];
-  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: unknown[] }>;
+  gql<T = Record<string, never>>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: unknown[] }>;
   close(): Promise<void>;
 }
 
@@ -76,7 +76,7 @@ async function world(maxAttempts: number, leaseSeconds = 120): Promise<World> {
     NODE_ENV: CENTER_NODE_ENV,
   });
   await center.waitFor(/ready at http:\/\/\S+\/graphql/, 60000);
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
+  const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: unknown[] }> => {
     const res = await fetch(`${url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", ...(w.token ? { authorization: `Bearer ${w.token}` } : {}) },
@@ -102,8 +102,8 @@ async function world(maxAttempts: number, leaseSeconds = 120): Promise<World> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-  const login = await gql(`mutation { login(login: "customer", password: "customer-pass") { token } }`);
-  w.token = (login as any).data.login.token;
+  const login = await gql<{ login: { token: string } }>(`mutation { login(login: "customer", password: "customer-pass") { token } }`);
+  w.token = login.data!.login.token;
   for (const seed of [1, 2]) {
     const up = await fetch(`${url}/images`, {
       method: "POST",
@@ -120,26 +120,29 @@ async function world(maxAttempts: number, leaseSeconds = 120): Promise<World> {
  * second image, 2 sheets. Placed and confirmed as a customer does.
  */
 async function placeOrder(w: World): Promise<string> {
-  const placed = await w.gql(`mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code message } } }`, {
-    input: {
-      labId: "LAB01",
-      fulfilment: { method: "PICKUP" },
-      subOrders: [
-        { serviceId: "SV01", sheets: 3, items: [{ imageId: w.images[0] }, { imageId: w.images[1] }] },
-        { serviceId: "SV02", sheets: 2, items: [{ imageId: w.images[1] }] },
-      ],
+  const placed = await w.gql<{ placeOrder: { order: { id: string; total: number } | null } }>(
+    `mutation($input: OrderInput!) { placeOrder(input: $input) { order { id total } errors { code message } } }`,
+    {
+      input: {
+        labId: "LAB01",
+        fulfilment: { method: "PICKUP" },
+        subOrders: [
+          { serviceId: "SV01", sheets: 3, items: [{ imageId: w.images[0] }, { imageId: w.images[1] }] },
+          { serviceId: "SV02", sheets: 2, items: [{ imageId: w.images[1] }] },
+        ],
+      },
     },
-  });
-  const o = (placed.data as any)?.placeOrder?.order;
+  );
+  const o = placed.data?.placeOrder?.order;
   if (!o) throw new Error(`placeOrder failed: ${JSON.stringify(placed)}`);
-  const confirmed = await w.gql(
+  const confirmed = await w.gql<{ confirmOrder: { order: { labId: string } | null } }>(
     `mutation($id: ID!, $total: Money!) { confirmOrder(orderId: $id, acceptedTotal: $total) { order { id labId } errors { code } } }`,
     {
       id: o.id,
       total: o.total,
     },
   );
-  if ((confirmed.data as any)?.confirmOrder?.order?.labId !== "LAB01") throw new Error(`confirmOrder failed: ${JSON.stringify(confirmed)}`);
+  if (confirmed.data?.confirmOrder?.order?.labId !== "LAB01") throw new Error(`confirmOrder failed: ${JSON.stringify(confirmed)}`);
   return o.id;
 }
 
