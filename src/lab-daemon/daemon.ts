@@ -20,7 +20,10 @@ import * as fs from "node:fs";
 import { CenterClient, type SubscriptionHandlers } from "./center-client";
 import { HotFolder, chooseTmpRoot } from "./hot-folder";
 import { JobQueue } from "./job-queue";
-import { PrintFileWriter } from "./job-writer";
+import { DpofWriter } from "./dialects/dpof";
+import { FrontierWriter } from "./dialects/frontier";
+import { defaultProfile, type Dialect, type LabProfile } from "./dialects/profile";
+import { PrintFileWriter, type JobWriter } from "./job-writer";
 import { Journal, lockStateDir } from "./journal";
 import { LabTemplates } from "./lab-templates";
 import type { PrintFormat, SheetSize } from "./print-files";
@@ -62,6 +65,10 @@ export interface DaemonOptions {
   stopGraceMs?: number;
   /** Fault injection for tests: wait this long right after a job reaches this step. */
   pauseAfter?: { step: "claimed" | "publishing" | "written"; ms: number } | null;
+  /** What the hot folder holds: plain print files (default), or a minilab controller's format. */
+  dialect?: Dialect;
+  /** The lab's controller settings (--profile); defaults when absent. */
+  profile?: LabProfile;
 }
 
 export class LabDaemon {
@@ -127,7 +134,7 @@ export class LabDaemon {
       const { client, queue, templates, run, say } = this;
       const sheetFor = (serviceId: string): SheetSize => opts.sheetByService?.get(serviceId) ?? opts.sheet;
       const recovery = new Recovery({ client, journal, hot, say, printer: opts.printer, completed: (jobId) => queue.markFinished(jobId) });
-      const writer = new PrintFileWriter({ hot, dpi: opts.dpi, format: opts.format, center: client.baseUrl, sheetFor });
+      const writer = chooseWriter(opts.dialect ?? "plain", { hot, dpi: opts.dpi, format: opts.format, center: client.baseUrl, sheetFor }, opts.profile);
       this.worker = new Worker({
         client,
         journal,
@@ -159,7 +166,10 @@ export class LabDaemon {
       throw e;
     }
     this.say(
-      `lab daemon: center ${this.client.baseUrl}, hot folder ${opts.out}, state ${opts.stateDir}, sheet ${opts.sheet.name} at ${opts.dpi} dpi (${opts.format})`,
+      `lab daemon: center ${this.client.baseUrl}, hot folder ${opts.out}, state ${opts.stateDir}, sheet ${opts.sheet.name} at ${opts.dpi} dpi (${opts.format})` +
+        (opts.dialect && opts.dialect !== "plain"
+          ? `, ${opts.dialect} controller (answer awaited up to ${(opts.profile ?? defaultProfile()).acceptTimeoutSeconds}s)`
+          : ""),
     );
     this.client.start(this.handlers);
     for (let i = 0; i < opts.concurrency; i++) this.workers.push(this.worker.work());
@@ -198,5 +208,19 @@ export class LabDaemon {
   private resync(): void {
     if (this.run.stopping || !this.connected || this.queue.size > 0 || this.queue.inHand > 0) return;
     this.client.resubscribe(this.handlers);
+  }
+}
+
+/** The hot folder's writer for a dialect: plain print files, or a controller's format (JPEG only). */
+function chooseWriter(dialect: Dialect, o: ConstructorParameters<typeof PrintFileWriter>[0], profile = defaultProfile()): JobWriter {
+  switch (dialect) {
+    case "plain":
+      return new PrintFileWriter(o);
+    case "dpof":
+      return new DpofWriter({ ...o, profile });
+    case "frontier":
+      return new FrontierWriter({ ...o, profile });
+    default:
+      throw new Error(`unreachable dialect ${String(dialect)}`);
   }
 }

@@ -27,6 +27,9 @@ import { planSheets, type SheetPlan, type SheetSize } from "./print-files";
 import { newClaimKey, type Recovery } from "./recovery";
 import { EXIT, StoppedError, reason, transient, type RunState } from "./run-state";
 
+/** How often a job a controller holds past its lease is asked about. */
+const LEASE_LOOK_MS = 2000;
+
 /** Claim answers that mean "someone else has it, or it is not for the taking": skip quietly. */
 const NOT_OURS = new Set(["ALREADY_CLAIMED", "NOT_CLAIMABLE"]);
 
@@ -135,7 +138,7 @@ export class Worker {
     if (rec?.state === "completed") return;
     if (job.finish && rec?.state === "written" && rec.leaseToken) {
       // Found in the hot folder on start: its old lease may still hold.
-      await this.complete(rec, rec.leaseToken, { reclaim: true });
+      await this.settle(rec, rec.leaseToken, { reclaim: true });
       return;
     }
     if (this.run.stopping) return;
@@ -181,11 +184,11 @@ export class Worker {
     rec = this.journal.get(job.id)!;
     if (rec.state === "written") {
       this.say(`job ${job.id} is already in the hot folder (${rec.dir}): completing, not writing again`);
-      await this.complete(rec, token, { reclaim: false });
+      await this.settle(rec, token, { reclaim: false });
       return;
     }
     const outcome = await this.print(job.id, token, { expiresAt: claim.leaseExpiresAt, attempts: claim.job?.attempts ?? null });
-    if (outcome === "written") await this.complete(this.journal.get(job.id)!, this.journal.get(job.id)!.leaseToken ?? token, { reclaim: true });
+    if (outcome === "written") await this.settle(this.journal.get(job.id)!, this.journal.get(job.id)!.leaseToken ?? token, { reclaim: true });
   }
 
   /** Fetch, check, download, lay out, publish. Ends with the job written, failed, or dropped. */
@@ -328,6 +331,70 @@ export class Worker {
     verifyImage(image, bytes);
     return bytes;
   }
+
+  /**
+   * A written job: handed to a controller that answers (and waited for), then completed; or, when
+   * the controller refused it or never took it, failed (retryable) with its reason. A writer
+   * without a controller's answer completes at once.
+   */
+  private async settle(rec: JobRecord, token: string, opts: { reclaim: boolean }): Promise<boolean> {
+    const writer = this.d.writer;
+    if (!writer.handOver) return this.complete(rec, token, opts);
+    const jobId = rec.jobId;
+    const answer = await writer.handOver({
+      jobId,
+      dir: rec.dir ?? this.hot.dirFor(jobId),
+      stopping: () => this.run.stopping,
+      tick: () => this.keepLease(jobId),
+    });
+    const now = this.journal.get(jobId) ?? rec;
+    const current = now.leaseToken ?? token;
+    switch (answer.kind) {
+      case "accepted":
+        this.say(`job ${jobId} accepted by the controller`);
+        return this.complete(now, current, opts);
+      case "refused":
+        await this.fail(jobId, current, new JobFailure(answer.code, answer.reason, true));
+        return true;
+      case "stopped":
+        this.say(`job ${jobId}: the daemon stops while the controller has it; it is looked at again on the next start`);
+        return false;
+      case "lost":
+        return this.recovery.settleWritten(now, "FAILED", answer.reason);
+      default:
+        throw new Error(`unreachable controller answer ${(answer as { kind: string }).kind}`);
+    }
+  }
+
+  /**
+   * While a controller has a job: once our lease has run out by our clock, asks where the job
+   * stands (at most every few seconds): still ours (lapsed, not swept), or back in the queue and
+   * claimed again at once (a new lease, in the journal). False when it is someone else's or settled.
+   */
+  private async keepLease(jobId: string): Promise<boolean> {
+    const rec = this.journal.get(jobId);
+    if (!rec?.leaseExpiresAt || Date.now() < Date.parse(rec.leaseExpiresAt)) return true;
+    const last = this.leaseLooks.get(jobId) ?? 0;
+    if (Date.now() - last < LEASE_LOOK_MS) return true;
+    this.leaseLooks.set(jobId, Date.now());
+    let status;
+    try {
+      status = await this.client.jobStatus(jobId);
+    } catch (e) {
+      if (e instanceof KeyRefusedError) throw e;
+      return true; // the center is away: it cannot sweep what it cannot reach either; asked again later
+    }
+    if (status?.status === "LEASED") return true;
+    if (status?.status === "QUEUED") {
+      const again = await this.recovery.reclaimLease(jobId);
+      return again !== null;
+    }
+    this.leaseLooks.delete(jobId);
+    return false;
+  }
+
+  /** When each job's lapsed lease was last asked about. */
+  private readonly leaseLooks = new Map<string, number>();
 
   /** Completes a written job; on a refusal, finds out where the job stands and acts on it. True when settled. */
   private async complete(rec: JobRecord, token: string, opts: { reclaim: boolean }): Promise<boolean> {
