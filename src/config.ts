@@ -105,6 +105,12 @@ export interface Config {
   accessCodeRateLimit: { attempts: number; windowSeconds: number };
   /** PAYMENT_WEBHOOK_SECRET: the secret that signs the payment gateway's webhooks; null: gateway payments off. */
   paymentWebhookSecret: string | null;
+  /**
+   * PAYMENT_TEST_MODE: a customer's gateway payment can be completed by the center itself, which
+   * sends its own webhook a correctly signed succeeded event (development and tests only; refused
+   * with NODE_ENV=production).
+   */
+  paymentTestMode: boolean;
   /** PAYMENT_RECONCILE_MINUTES: a payment still PENDING this long is reported to its shop's admins (once). */
   paymentReconcileMinutes: number;
   /** FTP ingest for capture devices (FTP_PORT); null: off. */
@@ -191,6 +197,15 @@ export function loadConfig(env: Env = process.env): Config {
   const businessTimeZone = get("BUSINESS_TIMEZONE") ?? "UTC";
   if (!isValidTimeZone(businessTimeZone)) {
     faults.push(`BUSINESS_TIMEZONE must be an IANA time zone such as UTC or Asia/Tokyo, got "${businessTimeZone}"`);
+  }
+
+  const paymentWebhookSecret = get("PAYMENT_WEBHOOK_SECRET") ?? null;
+  // It settles payments nobody made: never where real customers pay.
+  const paymentTestMode = bool("PAYMENT_TEST_MODE", false);
+  if (paymentTestMode && production) {
+    faults.push("PAYMENT_TEST_MODE completes gateway payments without the gateway: it cannot be on with NODE_ENV=production");
+  } else if (paymentTestMode && paymentWebhookSecret === null) {
+    faults.push("PAYMENT_TEST_MODE needs PAYMENT_WEBHOOK_SECRET: its webhooks are signed with it, as the gateway's are");
   }
 
   const printJobLeaseSeconds = int("PRINT_JOB_LEASE_SECONDS", 600, 1, 7 * 24 * 3600);
@@ -330,7 +345,8 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: int("ACCESS_CODE_RATE_LIMIT", 20, 1, 1_000_000),
       windowSeconds: int("ACCESS_CODE_RATE_WINDOW_SECONDS", 600, 1, 7 * 24 * 3600),
     },
-    paymentWebhookSecret: get("PAYMENT_WEBHOOK_SECRET") ?? null,
+    paymentWebhookSecret,
+    paymentTestMode,
     paymentReconcileMinutes: int("PAYMENT_RECONCILE_MINUTES", 60, 1, 30 * 24 * 60),
     ftp,
   };

@@ -35,6 +35,8 @@ import { mountIde } from "./ide/ide";
 import { mountImageRoutes } from "./images/images.routes";
 import { mountShootUploadRoutes } from "./shoots/shoot-uploads.routes";
 import { mountPaymentWebhook } from "./payments/payment-webhook.routes";
+import { mountGatewayTestMode } from "./payments/gateway-test-mode.routes";
+import { mountReorderTerminal } from "./reorder-terminal/reorder-terminal";
 import { startFtpIngest } from "./shoots/ftp-ingest";
 import { createLogger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
@@ -202,6 +204,20 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   mountImageRoutes(expressApp, app, { images: () => services.images, authenticate: (header, memo, ip) => identity.authenticate(header, memo, ip) });
   mountShootUploadRoutes(expressApp, app, { devices: services.captureDevices, ingest: services.shootIngest });
   mountPaymentWebhook(expressApp, app, { gateway: services.payments.gateway, handle: (ctx, event) => services.reorderSettlement.gatewayEvent(ctx, event) });
+  // PAYMENT_TEST_MODE (refused in production): the center completes a gateway payment through its own webhook.
+  if (config.paymentTestMode && config.paymentWebhookSecret !== null) {
+    mountGatewayTestMode(expressApp, app, {
+      secret: config.paymentWebhookSecret,
+      authenticate: (header, memo, ip) => identity.authenticate(header, memo, ip),
+      payable: (ctx, orderId) => services.reorderSettlement.pendingGatewayPayment(ctx, orderId),
+      selfUrl: () => url,
+    });
+  }
+  // The customers' reorder terminal page (every asset served here).
+  mountReorderTerminal(expressApp, {
+    gateway: services.payments.gateway.available(),
+    testMode: config.paymentTestMode,
+  });
   if (config.ide) mountIde(expressApp, { endpoint: "/graphql" });
   expressApp.use(
     "/graphql",
@@ -237,13 +253,15 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   const lane = config.httpLane === "center" ? direct : undefined;
   graphqlPost = graphqlHttp({ apollo, path: "/graphql", bodyLimit: BODY_LIMIT_BYTES, context: graphqlContext, logger, direct: lane, differential });
 
+  // Known once listening; read only by requests, which come after.
+  let url = "";
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.port, config.host, () => resolve());
   });
   const port = (httpServer.address() as AddressInfo).port;
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
-  const url = `http://${hostForUrl}:${port}`;
+  url = `http://${hostForUrl}:${port}`;
   const metricsListener = config.metrics.port !== null ? await startMetricsListener(config.metrics, metrics) : null;
   const metricsUrl = metricsListener?.url ?? (config.metrics.onPublicPort ? `${url}/metrics` : null);
   // FTP_PORT: capture devices send files by FTP too (src/shoots/ftp-ingest.ts).

@@ -149,11 +149,12 @@ export function createServices(app: AppContext): Services {
   const printJobs = new PrintJobsService(printJobStore, orders, presence, printJobLifecycle);
   const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
   const assignment = new AssignmentService(app, presence);
-  const orderChanges = new OrderChangesService(printJobs, assignment, orders);
+  const payments = new PaymentsService(app, notifications);
+  // Cancelling an unpaid reorder fails its PENDING payment in the same transaction.
+  const orderChanges = new OrderChangesService(printJobs, assignment, orders, payments);
   const identity = new IdentityService(app, rateLimits);
   const captureDevices = new CaptureDevicesService(app, rateLimits);
   const accessCodes = new AccessCodesService(app, rateLimits, imageUrls);
-  const payments = new PaymentsService(app, notifications);
   const orderPlacing = new OrderPlacingService(pricing, designTemplates, orderChanges, images, assignment);
   return {
     rateLimits,

@@ -15,7 +15,7 @@ export interface SheetSize {
   heightMm: number;
 }
 
-/** The named sizes (portrait; millimetres). */
+/** The named sizes (portrait; millimetres; the photo sizes are whole inches: L 3.5x5, 2L 5x7, KG 4x6). */
 export const SHEET_SIZES: Readonly<Record<string, SheetSize>> = Object.freeze({
   A3: { name: "A3", widthMm: 297, heightMm: 420 },
   A4: { name: "A4", widthMm: 210, heightMm: 297 },
@@ -24,9 +24,9 @@ export const SHEET_SIZES: Readonly<Record<string, SheetSize>> = Object.freeze({
   B5: { name: "B5", widthMm: 182, heightMm: 257 },
   LETTER: { name: "LETTER", widthMm: 215.9, heightMm: 279.4 },
   POSTCARD: { name: "POSTCARD", widthMm: 100, heightMm: 148 },
-  L: { name: "L", widthMm: 89, heightMm: 127 },
-  "2L": { name: "2L", widthMm: 127, heightMm: 178 },
-  KG: { name: "KG", widthMm: 102, heightMm: 152 },
+  L: { name: "L", widthMm: 88.9, heightMm: 127 },
+  "2L": { name: "2L", widthMm: 127, heightMm: 177.8 },
+  KG: { name: "KG", widthMm: 101.6, heightMm: 152.4 },
 });
 
 /** The smallest and largest side a custom size may have, in millimetres. */

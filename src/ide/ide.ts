@@ -49,7 +49,8 @@ export const DEFAULT_QUERY = `# Welcome to the Printmesh GraphQL IDE.
 }
 `;
 
-interface Asset {
+/** A page's asset, served with a long cache life under a versioned URL (the IDE's and the reorder terminal's). */
+export interface Asset {
   body: Buffer;
   contentType: string;
   /** Compressed on first request, then kept: GraphiQL's bundle shrinks from ~1 MB to ~0.3 MB. */
@@ -67,7 +68,7 @@ function packageFile(pkg: string, file: string): string {
   return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
 }
 
-function readPackageFile(pkg: string, file: string): Buffer {
+export function readPackageFile(pkg: string, file: string): Buffer {
   const text = fs.readFileSync(packageFile(pkg, file), "utf8");
   // The source maps are not served: drop the reference so that a browser's devtools do not ask for them.
   return Buffer.from(text.replace(/\n\/[/*][#@] sourceMappingURL=[^\n]*\s*$/, "\n"), "utf8");
@@ -142,7 +143,8 @@ function wantsIde(req: Request): boolean {
   return req.accepts(["application/graphql-response+json", "application/json", "text/html"]) === "text/html";
 }
 
-async function sendAsset(req: Request, res: Response, asset: Asset, version: string): Promise<void> {
+/** Sends a page asset: immutable under its versioned URL, gzipped when the browser takes it and it is worth it. */
+export async function sendAsset(req: Request, res: Response, asset: Asset, version: string): Promise<void> {
   res.setHeader("Content-Type", asset.contentType);
   // The version in the URL changes with the content.
   res.setHeader("Cache-Control", "public, max-age=31536000, immutable");

@@ -7,10 +7,10 @@
  * schedule.
  *
  * Crash safety comes from the journal: every step is durable before the next one starts, and on
- * start the daemon reconciles the journal with the hot folder. A job already in the hot folder is
- * completed, never written again; a half-written one (a temporary folder) is removed and redone
- * once the center offers it again (its lease expires). SIGTERM finishes the jobs in hand, claims no
- * more, and stops.
+ * start the daemon reconciles the journal with the hot folder and carries on at once with the lease
+ * tokens it holds. A job already in the hot folder is completed, never written again; one claimed
+ * but not written, or half-written (a temporary folder, removed first), is written now. SIGTERM
+ * finishes the jobs in hand, claims no more, and stops.
  *
  * This module composes the parts and starts and stops them: the job queue (job-queue.ts), the
  * workers (worker.ts) with the hot-folder writer (job-writer.ts), recovery from the journal
@@ -20,7 +20,10 @@ import * as fs from "node:fs";
 import { CenterClient, type SubscriptionHandlers } from "./center-client";
 import { HotFolder, chooseTmpRoot } from "./hot-folder";
 import { JobQueue } from "./job-queue";
-import { PrintFileWriter } from "./job-writer";
+import { DpofWriter } from "./dialects/dpof";
+import { FrontierWriter } from "./dialects/frontier";
+import { defaultProfile, type Dialect, type LabProfile } from "./dialects/profile";
+import { PrintFileWriter, type JobWriter } from "./job-writer";
 import { Journal, lockStateDir } from "./journal";
 import { LabTemplates } from "./lab-templates";
 import type { PrintFormat, SheetSize } from "./print-files";
@@ -65,7 +68,11 @@ export interface DaemonOptions {
   /** After SIGTERM, how long completing or failing a job in hand is retried (default 20 s). */
   stopGraceMs?: number;
   /** Fault injection for tests: wait this long right after a job reaches this step. */
-  pauseAfter?: { step: "claimed" | "written"; ms: number } | null;
+  pauseAfter?: { step: "claimed" | "publishing" | "written"; ms: number } | null;
+  /** What the hot folder holds: plain print files (default), or a minilab controller's format. */
+  dialect?: Dialect;
+  /** The lab's controller settings (--profile); defaults when absent. */
+  profile?: LabProfile;
 }
 
 export class LabDaemon {
@@ -131,7 +138,7 @@ export class LabDaemon {
       const { client, queue, templates, run, say } = this;
       const sheetFor = sheetChooser(opts);
       const recovery = new Recovery({ client, journal, hot, say, printer: opts.printer, completed: (jobId) => queue.markFinished(jobId) });
-      const writer = new PrintFileWriter({ hot, dpi: opts.dpi, format: opts.format, center: client.baseUrl, sheetFor });
+      const writer = chooseWriter(opts.dialect ?? "plain", { hot, dpi: opts.dpi, format: opts.format, center: client.baseUrl, sheetFor }, opts.profile);
       this.worker = new Worker({
         client,
         journal,
@@ -163,7 +170,10 @@ export class LabDaemon {
       throw e;
     }
     this.say(
-      `lab daemon: center ${this.client.baseUrl}, hot folder ${opts.out}, state ${opts.stateDir}, sheet ${opts.sheet ? opts.sheet.name : "as ordered"} at ${opts.dpi} dpi (${opts.format})`,
+      `lab daemon: center ${this.client.baseUrl}, hot folder ${opts.out}, state ${opts.stateDir}, sheet ${opts.sheet ? opts.sheet.name : "as ordered"} at ${opts.dpi} dpi (${opts.format})` +
+        (opts.dialect && opts.dialect !== "plain"
+          ? `, ${opts.dialect} controller (answer awaited up to ${(opts.profile ?? defaultProfile()).acceptTimeoutSeconds}s)`
+          : ""),
     );
     this.client.start(this.handlers);
     for (let i = 0; i < opts.concurrency; i++) this.workers.push(this.worker.work());
@@ -202,5 +212,19 @@ export class LabDaemon {
   private resync(): void {
     if (this.run.stopping || !this.connected || this.queue.size > 0 || this.queue.inHand > 0) return;
     this.client.resubscribe(this.handlers);
+  }
+}
+
+/** The hot folder's writer for a dialect: plain print files, or a controller's format (JPEG only). */
+function chooseWriter(dialect: Dialect, o: ConstructorParameters<typeof PrintFileWriter>[0], profile = defaultProfile()): JobWriter {
+  switch (dialect) {
+    case "plain":
+      return new PrintFileWriter(o);
+    case "dpof":
+      return new DpofWriter({ ...o, profile });
+    case "frontier":
+      return new FrontierWriter({ ...o, profile });
+    default:
+      throw new Error(`unreachable dialect ${String(dialect)}`);
   }
 }

@@ -16,7 +16,10 @@ export interface QueuedJob {
   sheets: number;
   /** Not before this instant (a claim that could not reach the center waits). */
   notBefore: number;
-  /** A job found in the hot folder on start: try its old lease first. */
+  /**
+   * A job a previous run left in hand (found in the journal on start): carried on with the lease the
+   * journal holds, completed if it is in the hot folder, written first if not.
+   */
   finish: boolean;
   /**
    * The key of a claim whose answer never came (the center unreachable): sent again with the same

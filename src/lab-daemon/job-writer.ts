@@ -2,8 +2,9 @@
  * What a job becomes in the hot folder. The worker hands a writer the job, its sheet plans and
  * verified images; the writer fills the job's temporary folder, which the worker then publishes.
  * Today's one format is rendered print files (JPEG or PDF), a packing slip for a delivery job, and
- * a JSON ticket; a minilab
- * controller format is another JobWriter.
+ * a JSON ticket (the plain dialect); a minilab controller's format is another JobWriter
+ * (dialects/dpof.ts, dialects/frontier.ts), which also hands the published job to its controller
+ * and waits for its answer.
  */
 import type { JobDetail, JobFulfilment, JobSubOrder } from "./center-protocol";
 import type { HotFolder, WrittenFile } from "./hot-folder";
@@ -23,9 +24,36 @@ export interface JobToWrite {
   frames: Map<string, Buffer>;
 }
 
+/** What the controller did with a job handed to it. */
+export type ControllerAnswer =
+  | { kind: "accepted" }
+  /** The controller said no (DPOF `q…`), or did not answer in time: the job fails, retryable. */
+  | { kind: "refused"; code: "CONTROLLER_REFUSED" | "CONTROLLER_TIMEOUT"; reason: string }
+  /** The daemon is stopping: the job stays written and is looked at again on the next start. */
+  | { kind: "stopped" }
+  /** The job is not ours any more (the center settled it otherwise while we waited). */
+  | { kind: "lost"; reason: string };
+
+/** What a writer needs to hand a published job to its controller and wait for the answer. */
+export interface HandOver {
+  jobId: string;
+  /** The job's folder in the hot folder (its ticket says what was written). */
+  dir: string;
+  /** True once the daemon stops. */
+  stopping: () => boolean;
+  /** Called between looks: keeps the lease; false when the job is no longer ours. */
+  tick: () => Promise<boolean>;
+}
+
 export interface JobWriter {
   /** Writes the job into the temporary folder `tmp` (from HotFolder.begin); how many files and sheets. */
   write(tmp: string, job: JobToWrite): Promise<{ files: number; totalSheets: number }>;
+  /**
+   * For a controller that answers: gives it the published job (again after a restart: each step is
+   * a rename, done once) and waits, bounded, for its answer. A refused or unanswered job has been
+   * taken back from the controller when this returns. Absent: the job is done once written.
+   */
+  handOver?(h: HandOver): Promise<ControllerAnswer>;
 }
 
 export interface PrintFileWriterOptions {

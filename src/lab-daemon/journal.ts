@@ -7,7 +7,7 @@
  * how it is compacted when it grows.
  *
  * Lines (`at` is an ISO instant on every line):
- *   {"op":"claimed","job":J,"order":O,"token":T,"expires":ISO}   lease won; nothing written yet
+ *   {"op":"claimed","job":J,"order":O,"token":T,"expires":ISO,"attempts":N}   lease won; nothing written yet
  *   {"op":"publishing","job":J,"tmp":TMP,"dir":DIR,"sheets":N}    files complete in TMP; about to rename TMP -> DIR
  *   {"op":"written","job":J,"dir":DIR,"sheets":N}                 the job is in the hot folder
  *   {"op":"completed","job":J,"history":{jobId,printedAt,sheets,printer,ok}}  the center took completePrintJob
@@ -37,6 +37,11 @@ export interface JobRecord {
   state: JobState;
   leaseToken: string | null;
   leaseExpiresAt: string | null;
+  /**
+   * The job's attempts when the lease was granted (null when unknown, e.g. a journal written by an
+   * older daemon): a lapsed lease is still ours while the job is LEASED with these attempts.
+   */
+  attempts: number | null;
   /** The temporary folder being published (state publishing). */
   tmp: string | null;
   /** The job's folder in the hot folder (from publishing on). */
@@ -51,7 +56,7 @@ export interface JobRecord {
 }
 
 export type JournalOp =
-  | { op: "claimed"; job: string; order: string; token: string; expires: string | null }
+  | { op: "claimed"; job: string; order: string; token: string; expires: string | null; attempts?: number | null }
   | { op: "publishing"; job: string; tmp: string; dir: string; sheets: number }
   | { op: "written"; job: string; dir: string; sheets: number }
   | { op: "completed"; job: string; history: HistoryEntry }
@@ -187,6 +192,7 @@ export class Journal {
           state: this.records.get(op.job)?.state === "written" ? "written" : "claimed",
           leaseToken: op.token,
           leaseExpiresAt: op.expires,
+          attempts: op.attempts ?? null,
           tmp: null,
           dir: this.records.get(op.job)?.dir ?? null,
           sheets: this.records.get(op.job)?.sheets ?? null,
@@ -211,7 +217,7 @@ export class Journal {
         this.records.delete(op.job);
         return;
       case "state":
-        this.records.set(op.record.jobId, { ...op.record });
+        this.records.set(op.record.jobId, { ...op.record, attempts: op.record.attempts ?? null });
         return;
       default:
         // An op from a newer daemon: skipped, the rest of the journal still counts.

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { centerBaseUrl } from "./center-client";
 import { EXIT, LabDaemon, type DaemonOptions } from "./daemon";
+import { DIALECTS, ProfileError, loadProfile, type Dialect } from "./dialects/profile";
 import { StateLockedError } from "./journal";
 import { parseSheetSize, type SheetSize } from "./print-files";
 
@@ -35,6 +36,14 @@ usage: printmesh-lab --url <center> --key <lab-api-key> --out <hot-folder> [opti
   --history-every <s>     report printing history every s seconds (default 60)
   --resync-every <s>      when idle, ask for the backlog again every s seconds (default 30)
   --printer <name>        the printer's name in the printing history (default: host name)
+  --dialect <d>           what the hot folder holds: plain (print files and a ticket, default),
+                          dpof (Noritsu EZ Controller / QSS, Epson: o<order>_<size>/ folders with
+                          MISC/AUTPRINT.MRK) or frontier (Fujifilm JobMaker: <order>_<surface>.txt);
+                          dpof and frontier wait for the controller to take each order
+  --profile <file>        the lab's controller settings (JSON): DPOF image folder, spacing, size
+                          codes and channels, Frontier printer, surface, print codes, the path the
+                          controller sees, how long to wait for its answer
+  --accept-timeout <s>    how long to wait for the controller's answer (default: the profile's, 600)
   -h, --help              this text
 
 exit codes: 0 stopped (SIGTERM/SIGINT), 1 failed, 2 bad usage, 3 the center refused the key`;
@@ -64,6 +73,9 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
         "history-every": { type: "string" },
         "resync-every": { type: "string" },
         printer: { type: "string" },
+        dialect: { type: "string" },
+        profile: { type: "string" },
+        "accept-timeout": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -114,6 +126,19 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   const resyncEverySeconds = number("resync-every", values["resync-every"], 30, 0.1, 86400, false);
   const format = (values.format ?? "jpeg").toLowerCase();
   if (format !== "jpeg" && format !== "jpg" && format !== "pdf") faults.push(`--format must be jpeg or pdf, got "${values.format}"`);
+  const dialect = (values.dialect ?? "plain").toLowerCase() as Dialect;
+  if (!DIALECTS.includes(dialect)) faults.push(`--dialect must be ${DIALECTS.join(", ")}, got "${values.dialect}"`);
+  if (dialect !== "plain" && format === "pdf") faults.push(`--format pdf: the ${dialect} dialect prints JPEG images`);
+  let profile = loadProfile(null);
+  try {
+    profile = loadProfile(values.profile === undefined ? null : values.profile);
+  } catch (e) {
+    if (!(e instanceof ProfileError)) throw e;
+    faults.push(e.message);
+  }
+  if (values["accept-timeout"] !== undefined) {
+    profile.acceptTimeoutSeconds = number("accept-timeout", values["accept-timeout"], profile.acceptTimeoutSeconds, 0.1, 86400, false);
+  }
 
   let sheet: SheetSize | null = null;
   const sheetByService = new Map<string, SheetSize>();
@@ -157,13 +182,18 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     libraryDir,
     printer: values.printer ?? null,
     pauseAfter: parsePause(env.PRINTMESH_LAB_PAUSE_AFTER),
+    dialect,
+    profile,
   };
 }
 
-/** Fault injection for the end-to-end tests: PRINTMESH_LAB_PAUSE_AFTER=claimed:5000 or written:5000. */
+/**
+ * Fault injection for the end-to-end tests: PRINTMESH_LAB_PAUSE_AFTER=claimed:5000, publishing:5000
+ * (the files complete in their temporary folder, not yet renamed in) or written:5000.
+ */
 function parsePause(raw: string | undefined): DaemonOptions["pauseAfter"] {
-  const m = /^(claimed|written):(\d{1,7})$/.exec(raw ?? "");
-  return m ? { step: m[1] as "claimed" | "written", ms: Number(m[2]) } : null;
+  const m = /^(claimed|publishing|written):(\d{1,7})$/.exec(raw ?? "");
+  return m ? { step: m[1] as "claimed" | "publishing" | "written", ms: Number(m[2]) } : null;
 }
 
 function isDir(p: string): boolean {

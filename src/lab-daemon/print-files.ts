@@ -2,7 +2,9 @@
  * Print files: a job's images laid out on sheets of paper. Planning is pure (which item goes on
  * which page, where, and how many copies of each page); rendering composes each page with sharp onto
  * a white canvas of the sheet's size at the chosen resolution, and writes a JPEG, or a one-page PDF
- * that embeds that JPEG at the sheet's size in points.
+ * that embeds that JPEG at the sheet's size in points. Colour: every image is turned into sRGB from
+ * its own profile (sRGB assumed without one) and the sheet is tagged sRGB: the JPEG carries the
+ * profile, the PDF names it as the image's colour space and as its output intent (print-colour.ts).
  *
  * Geometry: a layout is in millimetres from the sheet's top-left corner (the contract's LayoutInput);
  * the image fills its box (cropped to the box's proportions, like a photo print), turned clockwise by
@@ -12,6 +14,7 @@
  */
 import sharp from "sharp";
 import { MM_PER_INCH, type SheetSize } from "../catalog/print-sizes";
+import { PRINT_JPEG_QUALITY, asTaggedSrgb, srgbIccProfile, withJfifDensity } from "./print-colour";
 
 // Each image is read once per sheet; libvips' caches would only hold memory in a long-lived daemon.
 sharp.cache(false);
@@ -139,7 +142,7 @@ export type PrintFormat = "jpeg" | "pdf";
 export interface RenderOptions {
   dpi: number;
   format: PrintFormat;
-  /** JPEG quality, 1-100 (default 92). */
+  /** JPEG quality, 1-100 (default 95). */
   quality?: number;
 }
 
@@ -185,13 +188,14 @@ export async function renderSheet(plan: SheetPlan, sources: RenderSources, opts:
     }
   }
   const canvas = sharp({ create: { width: W, height: H, channels: 3, background: { r: 255, g: 255, b: 255 } } }).composite(layers);
-  const jpeg = await canvas
-    .flatten({ background: { r: 255, g: 255, b: 255 } })
-    .jpeg({ quality: opts.quality ?? 92, chromaSubsampling: "4:4:4" })
-    .withDensity(opts.dpi)
-    .toBuffer();
+  const jpeg = withJfifDensity(
+    await asTaggedSrgb(canvas.flatten({ background: { r: 255, g: 255, b: 255 } }))
+      .jpeg({ quality: opts.quality ?? PRINT_JPEG_QUALITY, chromaSubsampling: "4:4:4" })
+      .toBuffer(),
+    opts.dpi,
+  );
   if (opts.format === "jpeg") return { bytes: jpeg, widthPx: W, heightPx: H, contentType: "image/jpeg", offSheet };
-  return { bytes: jpegToPdf(jpeg, W, H, plan.sheet), widthPx: W, heightPx: H, contentType: "application/pdf", offSheet };
+  return { bytes: jpegToPdf(jpeg, W, H, plan.sheet, await srgbIccProfile()), widthPx: W, heightPx: H, contentType: "application/pdf", offSheet };
 }
 
 /**
@@ -251,20 +255,25 @@ async function placeImage(
 }
 
 /**
- * A one-page PDF (1.4) whose page is the sheet's size in points and shows the JPEG edge to edge.
- * The JPEG is embedded as is (DCTDecode): no re-encoding, no dependency.
+ * A one-page PDF (1.7) whose page is the sheet's size in points and shows the JPEG edge to edge.
+ * The JPEG is embedded as is (DCTDecode): no re-encoding, no dependency. With an ICC profile (sRGB,
+ * the JPEG's own), the image's colour space is that profile (ICCBased) and the document's output
+ * intent names it (as PDF/A does for sRGB): a RIP reads the pixels as sRGB, not as its device's RGB.
  */
-export function jpegToPdf(jpeg: Buffer, widthPx: number, heightPx: number, sheet: SheetSize): Buffer {
+export function jpegToPdf(jpeg: Buffer, widthPx: number, heightPx: number, sheet: SheetSize, icc: Buffer | null = null): Buffer {
   const pt = (mm: number) => ((mm / MM_PER_INCH) * PT_PER_INCH).toFixed(2);
   const [wPt, hPt] = [pt(sheet.widthMm), pt(sheet.heightMm)];
   const content = Buffer.from(`q ${wPt} 0 0 ${hPt} 0 0 cm /Im0 Do Q\n`, "latin1");
+  const intent = icc
+    ? " /OutputIntents [<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB IEC61966-2.1) /Info (sRGB IEC61966-2.1) /DestOutputProfile 6 0 R >>]"
+    : "";
   const objects: Buffer[] = [
-    Buffer.from("<< /Type /Catalog /Pages 2 0 R >>", "latin1"),
+    Buffer.from(`<< /Type /Catalog /Pages 2 0 R${intent} >>`, "latin1"),
     Buffer.from("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "latin1"),
     Buffer.from(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${wPt} ${hPt}] /Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>`, "latin1"),
     Buffer.concat([
       Buffer.from(
-        `<< /Type /XObject /Subtype /Image /Width ${widthPx} /Height ${heightPx} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode /Length ${jpeg.length} >>\nstream\n`,
+        `<< /Type /XObject /Subtype /Image /Width ${widthPx} /Height ${heightPx} /ColorSpace ${icc ? "[/ICCBased 6 0 R]" : "/DeviceRGB"} /BitsPerComponent 8 /Filter /DCTDecode /Length ${jpeg.length} >>\nstream\n`,
         "latin1",
       ),
       jpeg,
@@ -272,7 +281,11 @@ export function jpegToPdf(jpeg: Buffer, widthPx: number, heightPx: number, sheet
     ]),
     Buffer.concat([Buffer.from(`<< /Length ${content.length} >>\nstream\n`, "latin1"), content, Buffer.from("endstream", "latin1")]),
   ];
-  const parts: Buffer[] = [Buffer.from("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "latin1")];
+  if (icc)
+    objects.push(
+      Buffer.concat([Buffer.from(`<< /N 3 /Alternate /DeviceRGB /Length ${icc.length} >>\nstream\n`, "latin1"), icc, Buffer.from("\nendstream", "latin1")]),
+    );
+  const parts: Buffer[] = [Buffer.from("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "latin1")];
   let offset = parts[0].length;
   const offsets: number[] = [];
   objects.forEach((body, i) => {

@@ -1,8 +1,10 @@
 /**
  * What the lab daemon knows from its journal: on start, reconciling the journal with the hot folder
- * (a job written but not completed is finished, a half-written one removed and redone); taking a
- * job again whose lease ran out while we held it; and settling a written job as completed or
- * forgotten.
+ * and carrying on at once with every job a previous run left in hand, with the lease token the
+ * journal holds (a job written but not completed is completed; one claimed but not written, or
+ * half-written, is written now, its temporary folder removed first), never waiting for that lease
+ * to lapse; taking a job again whose lease ran out while we held it; and settling a written job as
+ * completed or forgotten.
  */
 import { randomBytes } from "node:crypto";
 import * as os from "node:os";
@@ -33,13 +35,22 @@ export class Recovery {
     for (const rec of journal.all()) {
       switch (rec.state) {
         case "claimed":
-          journal.append({ op: "forget", job: rec.jobId, why: "not written before the daemon stopped" });
-          say(`job ${rec.jobId} was not written when the daemon stopped: it is redone once the center offers it again`);
+          say(`job ${rec.jobId} was not written when the daemon stopped: writing it now with the lease the journal holds`);
+          finish.push({ id: rec.jobId, orderId: rec.orderId, sheets: 0, notBefore: 0, finish: true });
           break;
         case "publishing":
           if (rec.tmp && hot.stillPending(rec.tmp)) {
-            journal.append({ op: "forget", job: rec.jobId, why: "half-written when the daemon stopped" });
-            say(`job ${rec.jobId} was half-written when the daemon stopped: removed, it is redone once the center offers it again`);
+            // Back to claimed, with the same lease: the temporary folder goes (below) and the job is written again.
+            journal.append({
+              op: "claimed",
+              job: rec.jobId,
+              order: rec.orderId,
+              token: rec.leaseToken ?? "",
+              expires: rec.leaseExpiresAt,
+              attempts: rec.attempts,
+            });
+            say(`job ${rec.jobId} was half-written when the daemon stopped: removed, writing it again now with the lease the journal holds`);
+            finish.push({ id: rec.jobId, orderId: rec.orderId, sheets: rec.sheets ?? 0, notBefore: 0, finish: true });
           } else {
             // The rename happened (its temporary folder is gone): the job is in the hot folder.
             journal.append({ op: "written", job: rec.jobId, dir: rec.dir ?? hot.dirFor(rec.jobId), sheets: rec.sheets ?? 0 });
@@ -83,6 +94,27 @@ export class Recovery {
     return null;
   }
 
+  /**
+   * The lease to carry on with a job a previous run claimed and did not write: the one the journal
+   * holds while it lasts by our clock; once lapsed, still that one if the center has not moved the
+   * job on (see stillOurs), a new one if it went back to the queue and we claimed it again; null
+   * (the job forgotten) when it is someone else's now or its status cannot be read, and it is
+   * printed when the center offers it again.
+   */
+  async resumeLease(rec: JobRecord): Promise<{ token: string; expiresAt: string | null; attempts: number | null } | null> {
+    const held = rec.leaseToken ? { token: rec.leaseToken, expiresAt: rec.leaseExpiresAt, attempts: rec.attempts } : null;
+    if (held && (!held.expiresAt || Date.now() < Date.parse(held.expiresAt))) return held;
+    const ours = held ? await this.stillOurs(rec.jobId, rec.attempts) : null;
+    if (ours === true) return held;
+    if (typeof ours === "string") {
+      const now = this.d.journal.get(rec.jobId);
+      return { token: ours, expiresAt: now?.leaseExpiresAt ?? null, attempts: now?.attempts ?? null };
+    }
+    this.d.journal.append({ op: "forget", job: rec.jobId, why: "its lease ran out while the daemon was stopped" });
+    this.d.say(`job ${rec.jobId}: its lease ran out while the daemon was stopped and it is not ours now; it is printed when the center offers it again`);
+    return null;
+  }
+
   /** Claims a job again (its lease ran out while we held it); the new token, or null. */
   async reclaim(jobId: string): Promise<string | null> {
     return (await this.reclaimLease(jobId))?.token ?? null;
@@ -94,7 +126,14 @@ export class Recovery {
       const again = await client.claim(jobId, newClaimKey());
       if (again.errors.length === 0 && again.leaseToken) {
         const rec = journal.get(jobId);
-        journal.append({ op: "claimed", job: jobId, order: again.job?.orderId ?? rec?.orderId ?? "", token: again.leaseToken, expires: again.leaseExpiresAt });
+        journal.append({
+          op: "claimed",
+          job: jobId,
+          order: again.job?.orderId ?? rec?.orderId ?? "",
+          token: again.leaseToken,
+          expires: again.leaseExpiresAt,
+          attempts: again.job?.attempts ?? null,
+        });
         say(`job ${jobId} claimed again (its lease had run out)`);
         return { token: again.leaseToken, expiresAt: again.leaseExpiresAt, attempts: again.job?.attempts ?? null };
       }

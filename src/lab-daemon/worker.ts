@@ -28,6 +28,9 @@ import { looseFit, type SheetFor } from "./sheet-choice";
 import { newClaimKey, type Recovery } from "./recovery";
 import { EXIT, StoppedError, reason, transient, type RunState } from "./run-state";
 
+/** How often a job a controller holds past its lease is asked about. */
+const LEASE_LOOK_MS = 2000;
+
 /** Claim answers that mean "someone else has it, or it is not for the taking": skip quietly. */
 const NOT_OURS = new Set(["ALREADY_CLAIMED", "NOT_CLAIMABLE"]);
 
@@ -48,7 +51,7 @@ export interface WorkerDeps {
   /** The lab's own copies of stock images the center holds no bytes of (file name = image id). */
   libraryDir?: string | null;
   /** Fault injection for tests: wait this long right after a job reaches this step. */
-  pauseAfter?: { step: "claimed" | "written"; ms: number } | null;
+  pauseAfter?: { step: "claimed" | "publishing" | "written"; ms: number } | null;
 }
 
 export class Worker {
@@ -136,10 +139,20 @@ export class Worker {
     if (rec?.state === "completed") return;
     if (job.finish && rec?.state === "written" && rec.leaseToken) {
       // Found in the hot folder on start: its old lease may still hold.
-      await this.complete(rec, rec.leaseToken, { reclaim: true });
+      await this.settle(rec, rec.leaseToken, { reclaim: true });
       return;
     }
     if (this.run.stopping) return;
+    if (job.finish && rec?.state === "claimed") {
+      // Claimed by a previous run and not written: written now with the lease the journal holds.
+      const lease = await this.recovery.resumeLease(rec);
+      if (!lease) return;
+      if ((await this.print(job.id, lease.token, lease)) === "written") {
+        const written = this.journal.get(job.id)!;
+        await this.complete(written, written.leaseToken ?? lease.token, { reclaim: true });
+      }
+      return;
+    }
 
     let claim;
     const claimKey = job.claimKey ?? newClaimKey();
@@ -165,18 +178,18 @@ export class Worker {
     }
     const token = claim.leaseToken;
     const orderId = claim.job?.orderId ?? job.orderId;
-    this.journal.append({ op: "claimed", job: job.id, order: orderId, token, expires: claim.leaseExpiresAt });
+    this.journal.append({ op: "claimed", job: job.id, order: orderId, token, expires: claim.leaseExpiresAt, attempts: claim.job?.attempts ?? null });
     this.say(`job ${job.id} claimed (order ${orderId})`);
     await this.pause("claimed");
 
     rec = this.journal.get(job.id)!;
     if (rec.state === "written") {
       this.say(`job ${job.id} is already in the hot folder (${rec.dir}): completing, not writing again`);
-      await this.complete(rec, token, { reclaim: false });
+      await this.settle(rec, token, { reclaim: false });
       return;
     }
     const outcome = await this.print(job.id, token, { expiresAt: claim.leaseExpiresAt, attempts: claim.job?.attempts ?? null });
-    if (outcome === "written") await this.complete(this.journal.get(job.id)!, this.journal.get(job.id)!.leaseToken ?? token, { reclaim: true });
+    if (outcome === "written") await this.settle(this.journal.get(job.id)!, this.journal.get(job.id)!.leaseToken ?? token, { reclaim: true });
   }
 
   /** Fetch, check, download, lay out, publish. Ends with the job written, failed, or dropped. */
@@ -239,6 +252,7 @@ export class Worker {
       }
       const dir = this.hot.dirFor(jobId);
       this.journal.append({ op: "publishing", job: jobId, tmp, dir, sheets: totalSheets });
+      await this.pause("publishing");
       const published = await this.hot.publish(tmp, jobId);
       tmp = null;
       this.journal.append({ op: "written", job: jobId, dir, sheets: totalSheets });
@@ -251,7 +265,11 @@ export class Worker {
       return "written";
     } catch (e) {
       if (tmp) await this.hot.discard(tmp).catch(() => undefined);
-      if (e instanceof StoppedError) return this.drop(jobId, "the daemon stopped before it was written; it is redone when offered again");
+      if (e instanceof StoppedError) {
+        // The journal keeps the lease: the next start writes the job with it.
+        this.say(`job ${jobId} not written: the daemon stopped first; the next start writes it with the lease the journal holds`);
+        return "dropped";
+      }
       if (e instanceof KeyRefusedError) {
         this.run.fatal(e.message, EXIT.KEY_REFUSED);
         return this.drop(jobId, "the key was refused");
@@ -315,6 +333,70 @@ export class Worker {
     return bytes;
   }
 
+  /**
+   * A written job: handed to a controller that answers (and waited for), then completed; or, when
+   * the controller refused it or never took it, failed (retryable) with its reason. A writer
+   * without a controller's answer completes at once.
+   */
+  private async settle(rec: JobRecord, token: string, opts: { reclaim: boolean }): Promise<boolean> {
+    const writer = this.d.writer;
+    if (!writer.handOver) return this.complete(rec, token, opts);
+    const jobId = rec.jobId;
+    const answer = await writer.handOver({
+      jobId,
+      dir: rec.dir ?? this.hot.dirFor(jobId),
+      stopping: () => this.run.stopping,
+      tick: () => this.keepLease(jobId),
+    });
+    const now = this.journal.get(jobId) ?? rec;
+    const current = now.leaseToken ?? token;
+    switch (answer.kind) {
+      case "accepted":
+        this.say(`job ${jobId} accepted by the controller`);
+        return this.complete(now, current, opts);
+      case "refused":
+        await this.fail(jobId, current, new JobFailure(answer.code, answer.reason, true));
+        return true;
+      case "stopped":
+        this.say(`job ${jobId}: the daemon stops while the controller has it; it is looked at again on the next start`);
+        return false;
+      case "lost":
+        return this.recovery.settleWritten(now, "FAILED", answer.reason);
+      default:
+        throw new Error(`unreachable controller answer ${(answer as { kind: string }).kind}`);
+    }
+  }
+
+  /**
+   * While a controller has a job: once our lease has run out by our clock, asks where the job
+   * stands (at most every few seconds): still ours (lapsed, not swept), or back in the queue and
+   * claimed again at once (a new lease, in the journal). False when it is someone else's or settled.
+   */
+  private async keepLease(jobId: string): Promise<boolean> {
+    const rec = this.journal.get(jobId);
+    if (!rec?.leaseExpiresAt || Date.now() < Date.parse(rec.leaseExpiresAt)) return true;
+    const last = this.leaseLooks.get(jobId) ?? 0;
+    if (Date.now() - last < LEASE_LOOK_MS) return true;
+    this.leaseLooks.set(jobId, Date.now());
+    let status;
+    try {
+      status = await this.client.jobStatus(jobId);
+    } catch (e) {
+      if (e instanceof KeyRefusedError) throw e;
+      return true; // the center is away: it cannot sweep what it cannot reach either; asked again later
+    }
+    if (status?.status === "LEASED") return true;
+    if (status?.status === "QUEUED") {
+      const again = await this.recovery.reclaimLease(jobId);
+      return again !== null;
+    }
+    this.leaseLooks.delete(jobId);
+    return false;
+  }
+
+  /** When each job's lapsed lease was last asked about. */
+  private readonly leaseLooks = new Map<string, number>();
+
   /** Completes a written job; on a refusal, finds out where the job stands and acts on it. True when settled. */
   private async complete(rec: JobRecord, token: string, opts: { reclaim: boolean }): Promise<boolean> {
     let payload;
@@ -367,7 +449,7 @@ export class Worker {
     return "dropped";
   }
 
-  private async pause(step: "claimed" | "written"): Promise<void> {
+  private async pause(step: "claimed" | "publishing" | "written"): Promise<void> {
     if (this.d.pauseAfter?.step === step) await sleep(this.d.pauseAfter.ms);
   }
 }

@@ -32,11 +32,20 @@ const REMEMBERED_QUOTES_SIZE = 16 * 1024 * 1024;
 /** Rounds a confirmation is tried when the order keeps changing under it (each round reads it again). */
 const CONFIRM_ROUNDS = 3;
 
+/**
+ * What else a cancellation closes, in its transaction: a reorder's payment still waiting for the
+ * money (payments). Given by the composition root, so that orders import no payment code.
+ */
+export interface OrderCancellationStep {
+  orderCancelled(tx: Tx, orderId: string): Promise<void>;
+}
+
 export class OrderChangesService {
   constructor(
     private readonly printJobs: PrintJobsService,
     private readonly assignment: AssignmentService,
     private readonly orders: OrdersService,
+    private readonly cancellation: OrderCancellationStep,
   ) {}
 
   /**
@@ -179,7 +188,11 @@ export class OrderChangesService {
       if (nextStatus(order.status, "CANCEL") === null) throw new RollbackWithErrors([illegal(order.status, "CANCEL", ["orderId"])]);
       // The queued job is withdrawn with a conditional update: if the lab claimed it meanwhile, it is printing.
       if (!(await this.printJobs.withdraw(tx, orderId, "order cancelled"))) throw new RollbackWithErrors([illegal("PRINTING", "CANCEL", ["orderId"])]);
+      const unpaid = order.status === "AWAITING_PAYMENT";
       await this.orders.transition(tx.em, order, ["CANCEL"]);
+      // An unpaid reorder's PENDING payment must not stay open for money that will never be asked
+      // (only an order awaiting payment has one: other orders cost no look-up).
+      if (unpaid) await this.cancellation.orderCancelled(tx, order.id);
       tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
       return order;
     });

@@ -109,6 +109,17 @@ export class PaymentsService {
   }
 
   /**
+   * Its order was cancelled (in `tx`): a payment still PENDING is FAILED, so that nothing waits for
+   * money that will not be asked for (the sweep no longer reports it; a gateway payment arriving
+   * later is reported to the shop's admins to refund). Other payments are left as they are.
+   */
+  async orderCancelled(tx: Tx, orderId: string): Promise<void> {
+    const payment = await this.forOrder(tx.em, orderId);
+    if (payment?.status !== "PENDING") return;
+    await this.move(tx.em, payment, "FAIL", { note: "the order was cancelled before it was paid" });
+  }
+
+  /**
    * Remembers a gateway event as processed, first thing in the caller's transaction: a second
    * delivery of the same id fails on the unique key (the caller answers it as a replay).
    */

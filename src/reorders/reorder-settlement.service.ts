@@ -74,6 +74,30 @@ export class ReorderSettlementService implements Settlement {
     });
   }
 
+  /**
+   * The caller's own reorder's gateway payment while it waits for the money: what the gateway's
+   * test mode pays (through the webhook). Another's order or none: NOT_FOUND; a counter payment:
+   * WRONG_PAYMENT_METHOD; a payment no longer PENDING: ILLEGAL_PAYMENT_TRANSITION. Changes nothing.
+   */
+  async pendingGatewayPayment(ctx: RequestContext, orderId: string): Promise<Outcome<PaymentEntity>> {
+    const em = ctx.app.ds.manager;
+    const order = await em.findOne(OrderEntity, { where: { id: orderId } });
+    const payment = order ? await this.payments.forOrder(em, order.id) : null;
+    if (!order || !payment || ctx.auth.kind !== "user" || order.customerUserId !== ctx.auth.user.id) {
+      return { value: null, errors: [userError("NOT_FOUND", `No reorder ${orderId} of yours`, ["orderId"])] };
+    }
+    if (payment.method !== "GATEWAY") {
+      return { value: null, errors: [userError("WRONG_PAYMENT_METHOD", `Order ${orderId} is paid at the counter`, ["orderId"])] };
+    }
+    if (payment.status !== "PENDING") {
+      return {
+        value: null,
+        errors: [userError("ILLEGAL_PAYMENT_TRANSITION", `The payment of order ${orderId} is ${payment.status}, not PENDING`, ["orderId"])],
+      };
+    }
+    return { value: payment, errors: [] };
+  }
+
   /** Settles a payment the reconciliation sweep found settled at its provider. */
   async settleFound(ctx: RequestContext, paymentId: string): Promise<void> {
     await inTransaction(ctx, async (tx) => {
@@ -114,7 +138,8 @@ export class ReorderSettlementService implements Settlement {
     const ref = event.objectId ? { providerRef: event.objectId } : {};
     switch (event.type) {
       case "payment_intent.succeeded": {
-        if (payment.status !== "PENDING") return "IGNORED";
+        if (payment.status === "SETTLED" || payment.status === "REFUNDED") return "IGNORED";
+        // A cancelled order's payment was FAILED with it: money arriving for it still needs a refund.
         if (order.status !== "AWAITING_PAYMENT") {
           // Paid for an order no longer waiting (cancelled meanwhile): nothing to print; an admin refunds it.
           await this.payments.tellShopAdmins(
@@ -126,6 +151,7 @@ export class ReorderSettlementService implements Settlement {
           );
           return "PROCESSED";
         }
+        if (payment.status !== "PENDING") return "IGNORED";
         const sameCurrency = (event.currency ?? "").toUpperCase() === payment.currency.toUpperCase();
         if (event.amount !== payment.amount || !sameCurrency) {
           const note = `the gateway reported ${event.amount ?? "no amount"} ${event.currency ?? "(no currency)"}, the order's total is ${payment.amount} ${payment.currency}`;

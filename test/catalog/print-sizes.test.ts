@@ -11,8 +11,8 @@ const size = (name: string, fit: "FILL" | "FIT" = "FILL"): PrintSize => {
 
 describe("toPrintSize", () => {
   it.each([
-    [{ name: "l" }, { size: { name: "L", widthMm: 89, heightMm: 127, borderless: false, fit: "FILL" } }],
-    [{ name: " KG ", borderless: true, fit: "FIT" }, { size: { name: "KG", widthMm: 102, heightMm: 152, borderless: true, fit: "FIT" } }],
+    [{ name: "l" }, { size: { name: "L", widthMm: 88.9, heightMm: 127, borderless: false, fit: "FILL" } }],
+    [{ name: " KG ", borderless: true, fit: "FIT" }, { size: { name: "KG", widthMm: 101.6, heightMm: 152.4, borderless: true, fit: "FIT" } }],
     [{ widthMm: 101.6, heightMm: 152.4 }, { size: { name: null, widthMm: 101.6, heightMm: 152.4, borderless: false, fit: "FILL" } }],
   ])("%j is %j", (spec, expected) => {
     expect(toPrintSize(spec)).toEqual(expected);
@@ -46,11 +46,11 @@ describe("toPrintSize", () => {
 
 describe("effectiveDpi", () => {
   it.each([
-    // L (89 x 127 mm) at 300 dpi is 1050 x 1500 px (1051 x 1500 exactly).
-    [1051, 1500, "L", "FILL", 299],
-    [1500, 1051, "L", "FILL", 299],
-    // KG (4 x 6 in, drawn as 102 x 152 mm): 1200 x 1800 px.
-    [1200, 1800, "KG", "FILL", 298],
+    // L (3.5 x 5 in, 88.9 x 127 mm) at 300 dpi is 1050 x 1500 px; a pixel short is 299.
+    [1050, 1500, "L", "FILL", 300],
+    [1500, 1049, "L", "FILL", 299],
+    // KG (4 x 6 in): 1200 x 1800 px.
+    [1200, 1800, "KG", "FILL", 300],
     // The case: 1200 x 800 over A4 (297 x 210 mm): fill 102 / 96.7 -> 96; fit 102 / 96.7 -> 102.
     [1200, 800, "A4", "FILL", 96],
     [1200, 800, "A4", "FIT", 102],

@@ -38,6 +38,8 @@ const DAEMON_MAIN = path.join(ROOT, "dist/src/lab-daemon/main.js");
 const LAB01_KEY = "lab01-key-0123456789abcdef";
 const JWT_SECRET = "lab-daemon-e2e-secret-".padEnd(48, "x");
 const LEASE_SECONDS = 3;
+/** The default lease (10 minutes): a daemon that resumes its own lease must not wait for this one. */
+const LONG_LEASE_SECONDS = 600;
 const MAX_ATTEMPTS = 2;
 /** A small sheet at a low resolution keeps a thousand jobs quick; the layout is the same. */
 const TEST_SHEET = ["--sheet", "40x60", "--dpi", "50"];
@@ -57,6 +59,7 @@ interface World {
   dir: string;
   dataDir: string;
   port: number;
+  leaseSeconds?: number;
   url: string;
   center: Proc | null;
   token: string;
@@ -76,14 +79,14 @@ interface World {
   close(): Promise<void>;
 }
 
-const centerEnv = (w: { test: TestDatabase; port: number; dataDir: string }): Record<string, string> => ({
+const centerEnv = (w: { test: TestDatabase; port: number; dataDir: string; leaseSeconds?: number }): Record<string, string> => ({
   DATABASE_URL: w.test.url,
   PORT: String(w.port),
   HOST: "127.0.0.1",
   DEMO_DATA: "0",
   JWT_SECRET,
   DATA_DIR: w.dataDir,
-  PRINT_JOB_LEASE_SECONDS: String(LEASE_SECONDS),
+  PRINT_JOB_LEASE_SECONDS: String(w.leaseSeconds ?? LEASE_SECONDS),
   PRINT_JOB_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
   LOG_LEVEL: "warn",
   NODE_ENV: CENTER_NODE_ENV,
@@ -96,7 +99,7 @@ const order = (imageId: string, sheets = 1, extra: object = {}) => ({
   subOrders: [{ serviceId: "SV01", sheets, items: [{ imageId, layout: { x: 2, y: 2, width: 20, height: 15 }, ...extra }] }],
 });
 
-async function world(): Promise<World> {
+async function world(opts: { leaseSeconds?: number } = {}): Promise<World> {
   const test = await createTestDatabase();
   const seedDs = await openDatabase(test.db, { poolSize: 2 });
   const report = await importBundle(seedDs, JSON.parse(fs.readFileSync(PATENT_FIXTURE, "utf8")), {});
@@ -113,6 +116,7 @@ async function world(): Promise<World> {
     dir,
     dataDir,
     port,
+    leaseSeconds: opts.leaseSeconds,
     url: `http://127.0.0.1:${port}`,
     center: null,
     token: "",
@@ -481,8 +485,8 @@ describe(`lab daemon end to end (${engine})`, () => {
     }
   }, 60000);
 
-  it("after kill -9 right after a claim, prints the job exactly once once its lease runs out", async () => {
-    w = await world();
+  it("after kill -9 right after a claim, resumes its own lease from the journal at once and prints the job once", async () => {
+    w = await world({ leaseSeconds: LONG_LEASE_SECONDS });
     const [orderId] = await w.placeOrders(1);
     const [job] = await w.jobs([orderId]);
     const first = w.daemon("lab", [], { PRINTMESH_LAB_PAUSE_AFTER: "claimed:60000" });
@@ -490,11 +494,73 @@ describe(`lab daemon end to end (${engine})`, () => {
     first.child.kill("SIGKILL");
     await first.exited;
     expect(jobFolders(w.out("lab"))).toEqual([]);
-    expect((await w.jobs([orderId]))[0].status).toBe("LEASED");
+    expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "LEASED", attempts: 0 });
 
     const second = w.daemon("lab");
-    await second.waitFor(new RegExp(`job ${job.id} was not written when the daemon stopped`));
-    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 30000, intervalMs: 100, detail: second.output });
+    await second.waitFor(new RegExp(`job ${job.id} was not written when the daemon stopped: writing it now with the lease the journal holds`));
+    // Far below the 10-minute lease: the daemon does not wait for it to lapse.
+    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 20000, intervalMs: 100, detail: second.output });
+    expect(printedJobs(w.out("lab"))).toEqual([job.id]);
+    // The first lease did it: never lapsed, never claimed again.
+    expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "DONE", attempts: 0 });
+    expect(second.output()).not.toMatch(new RegExp(`job ${job.id} claimed`));
+    await expectWrittenOnce([job.id], first, second);
+    expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("PRINTED");
+    expect(await stopDaemon(second)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(second);
+  }, 60000);
+
+  it("after kill -9 with the job whole in its temporary folder, not yet renamed in, removes it and writes the job again at once", async () => {
+    w = await world({ leaseSeconds: LONG_LEASE_SECONDS });
+    const [orderId] = await w.placeOrders(1);
+    const [job] = await w.jobs([orderId]);
+    const first = w.daemon("lab", [], { PRINTMESH_LAB_PAUSE_AFTER: "publishing:60000" });
+    const journalFile = path.join(w.out("lab"), ".printmesh-lab", "journal.jsonl");
+    const publishing = () =>
+      (fs.existsSync(journalFile) ? fs.readFileSync(journalFile, "utf8") : "")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { op: string; job?: string; tmp?: string })
+        .find((l) => l.op === "publishing" && l.job === job.id);
+    await until("the job about to be renamed into the hot folder", () => publishing() !== undefined, {
+      timeoutMs: 20000,
+      intervalMs: 50,
+      detail: first.output,
+    });
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const tmp = publishing()!.tmp!;
+    expect(fs.existsSync(path.join(tmp, "ticket.json"))).toBe(true);
+    expect(jobFolders(w.out("lab"))).toEqual([]);
+    expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "LEASED", attempts: 0 });
+
+    const second = w.daemon("lab");
+    await second.waitFor(new RegExp(`job ${job.id} was half-written when the daemon stopped: removed, writing it again now with the lease the journal holds`));
+    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 20000, intervalMs: 100, detail: second.output });
+    expect(fs.existsSync(tmp)).toBe(false);
+    expect(printedJobs(w.out("lab"))).toEqual([job.id]);
+    expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "DONE", attempts: 0 });
+    expect(second.output()).not.toMatch(new RegExp(`job ${job.id} claimed`));
+    await expectWrittenOnce([job.id], first, second);
+    expect((await w.ds.getRepository(OrderEntity).findOneByOrFail({ id: orderId })).status).toBe("PRINTED");
+    expect(await stopDaemon(second)).toEqual({ code: 0, signal: null });
+    expectNothingOdd(second);
+  }, 60000);
+
+  it("after kill -9 right after a claim whose lease then lapsed, claims the job again on start and prints it once", async () => {
+    w = await world();
+    const [orderId] = await w.placeOrders(1);
+    const [job] = await w.jobs([orderId]);
+    const first = w.daemon("lab", [], { PRINTMESH_LAB_PAUSE_AFTER: "claimed:60000" });
+    await first.waitFor(new RegExp(`job ${job.id} claimed`));
+    first.child.kill("SIGKILL");
+    await first.exited;
+    await until("the lease swept", async () => (await w.jobs([orderId]))[0].status === "QUEUED", { timeoutMs: 15000, intervalMs: 100 });
+
+    const second = w.daemon("lab");
+    await second.waitFor(new RegExp(`job ${job.id} was not written when the daemon stopped: writing it now with the lease the journal holds`));
+    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 20000, intervalMs: 100, detail: second.output });
+    expect(second.output()).toMatch(new RegExp(`job ${job.id} claimed again \\(its lease had run out\\)`));
     expect(printedJobs(w.out("lab"))).toEqual([job.id]);
     // The lease ran out once (attempts 1), and the job was then claimed and printed once.
     expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "DONE", attempts: 1 });
@@ -504,23 +570,24 @@ describe(`lab daemon end to end (${engine})`, () => {
     expectNothingOdd(second);
   }, 60000);
 
-  it("after kill -9 between writing and completing, completes the job without writing it again", async () => {
-    w = await world();
+  it("after kill -9 between writing and completing, completes the job at once with its own lease, without writing it again", async () => {
+    w = await world({ leaseSeconds: LONG_LEASE_SECONDS });
     const [orderId] = await w.placeOrders(1);
     const [job] = await w.jobs([orderId]);
     const first = w.daemon("lab", [], { PRINTMESH_LAB_PAUSE_AFTER: "written:60000" });
     await first.waitFor(new RegExp(`job ${job.id} written to`));
     first.child.kill("SIGKILL");
     await first.exited;
-    expect((await w.jobs([orderId]))[0].status).toBe("LEASED");
+    expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "LEASED", attempts: 0 });
     const ticket = path.join(w.out("lab"), `job-${job.id}`, "ticket.json");
     const before = fs.statSync(ticket);
 
     const second = w.daemon("lab");
     await second.waitFor(new RegExp(`job ${job.id} is in the hot folder but was not completed: completing it`));
-    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 30000, intervalMs: 100, detail: second.output });
+    await until("the job DONE", () => allDone(w, [orderId]), { timeoutMs: 20000, intervalMs: 100, detail: second.output });
     await second.waitFor(new RegExp(`job ${job.id} completed`));
     expect(second.output()).not.toMatch(/written to/);
+    expect((await w.jobs([orderId]))[0]).toMatchObject({ status: "DONE", attempts: 0 });
     await expectWrittenOnce([job.id], first, second);
     expect(printedJobs(w.out("lab"))).toEqual([job.id]);
     const after = fs.statSync(ticket);

@@ -164,10 +164,12 @@ describe("a payment for an order no longer waiting", () => {
     const { orderId, total } = await gatewayReorder();
     const cancel = await c.gql(`mutation($id: ID!) { cancelOrder(orderId: $id) { order { status } errors { code } } }`, { id: orderId }, t.customer);
     expect(cancel.data!.cancelOrder).toEqual({ order: { status: "CANCELLED" }, errors: [] });
+    // The cancellation failed the payment that was waiting.
+    expect((await state(orderId)).payment).toEqual(["FAILED", 1]);
     const body = gatewayEvent(eventId(), "payment_intent.succeeded", orderId, total, "jpy");
-    expect((await postWebhook(c, body, signature(body, nowSeconds()))).status).toBe(200);
+    expect((await postWebhook(c, body, signature(body, nowSeconds()))).json).toEqual({ received: true, outcome: "PROCESSED" });
     const s = await state(orderId);
-    expect([s.order[0], s.payment[0], s.jobs]).toEqual(["CANCELLED", "PENDING", []]);
+    expect([s.order[0], s.payment, s.jobs]).toEqual(["CANCELLED", ["FAILED", 1], []]);
     expect((await noticesOf("shop-1", "PAYMENT_FOR_CLOSED_ORDER")).some((n) => n.message.includes(orderId))).toBe(true);
   });
 });

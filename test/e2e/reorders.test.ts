@@ -154,6 +154,43 @@ describe("the counter", () => {
   });
 });
 
+describe("cancelling an unpaid reorder", () => {
+  const CANCEL = `mutation($id: ID!) { cancelOrder(orderId: $id) { order { id status payment { status } } errors { code } } }`;
+
+  it("fails its PENDING payment with it: nothing waits for the money, the counter can no longer record it", async () => {
+    const p = await counterReorder();
+    const orderId = p.order.id;
+    const before = await paymentOf(orderId);
+    const r = (await c.gql(CANCEL, { id: orderId }, t.customer)).data!.cancelOrder;
+    expect(r).toEqual({ order: { id: orderId, status: "CANCELLED", payment: { status: "FAILED" } }, errors: [] });
+    const after = await paymentOf(orderId);
+    expect([after.status, after.version, after.note, after.amount]).toEqual([
+      "FAILED",
+      before.version + 1,
+      "the order was cancelled before it was paid",
+      p.order.total,
+    ]);
+    expect((await orderRow(orderId)).status).toBe("CANCELLED");
+    const record = (await c.gql(RECORD_COUNTER, { orderId, amount: p.order.total }, t.shop1)).data!.recordCounterPayment;
+    expect(record).toEqual({ order: null, payment: null, errors: [{ code: "ILLEGAL_PAYMENT_TRANSITION", field: ["orderId"] }] });
+    expect([(await paymentOf(orderId)).status, (await orderRow(orderId)).status, await jobsOf(orderId)]).toEqual(["FAILED", "CANCELLED", []]);
+  });
+
+  it("a reorder that cannot be cancelled keeps its payment as it was", async () => {
+    const p = await counterReorder();
+    const orderId = p.order.id;
+    await c.gql(RECORD_COUNTER, { orderId, amount: p.order.total }, t.shop1);
+    const [job] = await jobsOf(orderId);
+    expect((await c.gql(CLAIM, { id: job!.id }, w.deliveryLabKey)).data!.claimPrintJob.errors).toEqual([]);
+    const settled = await paymentOf(orderId);
+    const r = (await c.gql(CANCEL, { id: orderId }, t.customer)).data!.cancelOrder;
+    expect(r).toEqual({ order: null, errors: [{ code: "ILLEGAL_TRANSITION" }] });
+    const after = await paymentOf(orderId);
+    expect([after.status, after.version]).toEqual(["SETTLED", settled.version]);
+    expect((await orderRow(orderId)).status).toBe("PRINTING");
+  });
+});
+
 describe("refunds", () => {
   it("before printing: payment REFUNDED, order CANCELLED, job withdrawn, customer told", async () => {
     const p = await counterReorder();

@@ -78,6 +78,43 @@ describe("journal", () => {
     journal.close();
   });
 
+  it("keeps the lease a claim was granted with (token, expiry, attempts) over a reopen; a journal without attempts reads null", () => {
+    fs.writeFileSync(
+      path.join(dir, JOURNAL_FILE),
+      [
+        { op: "claimed", job: "J1", order: "O1", token: "t1", expires: "2026-04-01T09:10:00.000Z", at: "2026-04-01T09:00:00.000Z" },
+        {
+          op: "state",
+          record: {
+            jobId: "J2",
+            orderId: "O2",
+            state: "claimed",
+            leaseToken: "t2",
+            leaseExpiresAt: null,
+            tmp: null,
+            dir: null,
+            sheets: null,
+            writtenAt: null,
+            history: null,
+          },
+          at: "2026-04-01T09:00:01.000Z",
+        },
+      ]
+        .map((l) => JSON.stringify(l) + "\n")
+        .join(""),
+    );
+    const { journal } = Journal.open(dir);
+    journal.append({ op: "claimed", job: "J3", order: "O3", token: "t3", expires: "2026-04-01T09:20:00.000Z", attempts: 2 });
+    journal.close();
+    const again = Journal.open(dir).journal;
+    expect(again.all().map((r) => [r.jobId, r.state, r.leaseToken, r.leaseExpiresAt, r.attempts])).toEqual([
+      ["J1", "claimed", "t1", "2026-04-01T09:10:00.000Z", null],
+      ["J2", "claimed", "t2", null, null],
+      ["J3", "claimed", "t3", "2026-04-01T09:20:00.000Z", 2],
+    ]);
+    again.close();
+  });
+
   it("drops a torn last line (a crash mid-append) and appends cleanly after it", () => {
     const { journal } = Journal.open(dir);
     journal.append({ op: "claimed", job: "J1", order: "O1", token: "t1", expires: null });

@@ -205,11 +205,11 @@ describe("rendering", () => {
     expect(near(px.at(60, 60, 50), RED)).toBe(true); // the photo shows through
   });
 
-  it("writes a one-page PDF of the sheet's size in points embedding the JPEG", async () => {
+  it("writes a one-page PDF of the sheet's size in points embedding the JPEG (sRGB: see colour.test.ts)", async () => {
     const out = await renderSheet(plan([]), { images: new Map() }, { dpi: 30, format: "pdf" });
     expect(out.contentType).toBe("application/pdf");
     const text = out.bytes.toString("latin1");
-    expect(text.startsWith("%PDF-1.4\n")).toBe(true);
+    expect(text.startsWith("%PDF-1.7\n")).toBe(true);
     expect(text).toContain("/MediaBox [0 0 595.28 841.89]");
     expect(text).toContain(`/Width ${out.widthPx} /Height ${out.heightPx}`);
     expect(text.trimEnd().endsWith("%%EOF")).toBe(true);
@@ -217,7 +217,7 @@ describe("rendering", () => {
     const xrefAt = Number(/startxref\n(\d+)\n/.exec(text)![1]);
     expect(text.slice(xrefAt, xrefAt + 4)).toBe("xref");
     const offsets = [...text.slice(xrefAt).matchAll(/^(\d{10}) 00000 n $/gm)].map((m) => Number(m[1]));
-    expect(offsets).toHaveLength(5);
+    expect(offsets).toHaveLength(6);
     offsets.forEach((o, i) => expect(text.slice(o, o + `${i + 1} 0 obj`.length)).toBe(`${i + 1} 0 obj`));
     // The embedded image is the sheet's JPEG.
     const start = out.bytes.indexOf(Buffer.from([0xff, 0xd8, 0xff]));

@@ -1,7 +1,7 @@
 /**
  * What the daemon does on start with what a previous run left (no center needed): a job claimed
- * but not written is let go, a half-published one is removed, a published one (its temporary
- * folder gone) and a written one are to be completed, history waiting is kept, and stray temporary
+ * but not written is carried on with its lease, a half-published one is removed and carried on
+ * likewise, a published one (its temporary folder gone) and a written one are to be completed, history waiting is kept, and stray temporary
  * folders are cleaned up. A second daemon on the same state folder is refused.
  */
 import * as fs from "node:fs";
@@ -59,12 +59,12 @@ describe("recovery on start", () => {
     const { journal } = Journal.open(state);
     const entry = { jobId: "J5", printedAt: "2026-04-01T00:00:00.000Z", sheets: 1, printer: null, ok: true };
     // J1: claimed, nothing written.
-    journal.append({ op: "claimed", job: "J1", order: "O1", token: "t1", expires: null });
+    journal.append({ op: "claimed", job: "J1", order: "O1", token: "t1", expires: null, attempts: 0 });
     // J2: files complete in its temporary folder, killed before the rename.
     const tmp2 = path.join(tmpRoot, "job-J2.1.aa");
     fs.mkdirSync(tmp2);
     fs.writeFileSync(path.join(tmp2, "ticket.json"), "{}");
-    journal.append({ op: "claimed", job: "J2", order: "O2", token: "t2", expires: null });
+    journal.append({ op: "claimed", job: "J2", order: "O2", token: "t2", expires: null, attempts: 1 });
     journal.append({ op: "publishing", job: "J2", tmp: tmp2, dir: path.join(out, "job-J2"), sheets: 1 });
     // J3: renamed in, killed before "written" was recorded.
     fs.mkdirSync(path.join(out, "job-J3"));
@@ -86,8 +86,8 @@ describe("recovery on start", () => {
     await daemon.start();
     try {
       expect(lines.slice(0, 6)).toEqual([
-        "job J1 was not written when the daemon stopped: it is redone once the center offers it again",
-        "job J2 was half-written when the daemon stopped: removed, it is redone once the center offers it again",
+        "job J1 was not written when the daemon stopped: writing it now with the lease the journal holds",
+        "job J2 was half-written when the daemon stopped: removed, writing it again now with the lease the journal holds",
         "job J3 is in the hot folder but was not completed: completing it",
         "job J4 is in the hot folder but was not completed: completing it",
         "removed 2 half-written job folder(s) left by a previous run",
@@ -108,10 +108,13 @@ describe("recovery on start", () => {
     }
     expect(await daemon.exited).toBe(0);
     const after = Journal.open(state).journal;
-    expect(after.all().map((r) => [r.jobId, r.state, r.leaseToken])).toEqual([
-      ["J3", "written", "t3"],
-      ["J4", "written", "t4"],
-      ["J5", "completed", null],
+    // J1 and J2 keep their leases (the center never answered): the next start writes them with those.
+    expect(after.all().map((r) => [r.jobId, r.state, r.leaseToken, r.attempts])).toEqual([
+      ["J1", "claimed", "t1", 0],
+      ["J2", "claimed", "t2", 1],
+      ["J3", "written", "t3", null],
+      ["J4", "written", "t4", null],
+      ["J5", "completed", null, null],
     ]);
     expect(after.pendingHistory()).toEqual([entry]);
     after.close();
