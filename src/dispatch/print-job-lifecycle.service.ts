@@ -294,12 +294,37 @@ export class PrintJobLifecycleService {
     return r;
   }
 
+  // ---------------------------------------------------------------- renew
+
+  /**
+   * The lab still works on the job (e.g. a minilab controller has not answered yet): its lease
+   * runs out PRINT_JOB_LEASE_SECONDS from now instead, never earlier than it did. Only the lease's
+   * own token renews it; a lease that ran out but was not swept yet is renewed too (nobody else
+   * holds the job, as for a completion). Any other token, or a job no longer LEASED, is LEASE_LOST.
+   */
+  async renew(ctx: RequestContext, jobId: string, leaseToken: string): Promise<Outcome<PrintJobEntity>> {
+    const labId = labOf(ctx);
+    const r = await inTransaction(ctx, async (tx) => {
+      const now = new Date();
+      const leaseExpiresAt = new Date(now.getTime() + ctx.app.config.printJobLeaseSeconds * 1000);
+      // One conditional UPDATE (never check-then-act: the sweeper may end the lease meanwhile), then the job as it stands.
+      if (LEASE_TOKEN.test(leaseToken)) await this.store.renewLease(tx.em, { jobId, labId, leaseToken, leaseExpiresAt, now });
+      const job = await this.store.current(tx.em, jobId, labId);
+      if (!job) throw new RollbackWithErrors([noSuchJob(jobId)]);
+      if (job.status === CLAIM.to && job.leaseToken === leaseToken) return job;
+      throw new RollbackWithErrors([leaseLost(job)]);
+    });
+    await this.labReports.seen(ctx);
+    return r;
+  }
+
   // ---------------------------------------------------------------- fail
 
   /**
    * The lab could not print the job. Retryable and under PRINT_JOB_MAX_ATTEMPTS: back in the queue
    * after a growing delay, the order back to ASSIGNED. Otherwise the job and its order fail and the
-   * admins concerned are told (PRINT_JOB_FAILED). Failing a FAILED job again with its token
+   * admins concerned are told (PRINT_JOB_FAILED); a retryable failure that is a controller's
+   * refusal or time-out tells them too (PRINT_JOB_REFUSED). Failing a FAILED job again with its token
    * answers the job again.
    */
   async fail(ctx: RequestContext, jobId: string, leaseToken: string, reason: string, retryable: boolean): Promise<Outcome<PrintJobEntity>> {
@@ -360,6 +385,7 @@ export class PrintJobLifecycleService {
     if (!job) return null;
     const order = await this.moveOrder(tx, job.orderId, giveUp ? "FAIL" : "REQUEUE");
     if (order) await this.tellAdmins(ctx, tx, job, order, attempts);
+    else if (mode === "RETRY" && isControllerAnswer(why)) await this.tellRefused(ctx, tx, job, attempts);
     // A requeued job is rung now when it is due now; a delayed one when the sweeper sees it due.
     // A failed job is rung too, so that the lab drops it.
     if (giveUp || delay === 0) tx.emit("printJob", job.labId, { jobId: job.id });
@@ -385,18 +411,37 @@ export class PrintJobLifecycleService {
     if (customer !== null) send(customer, { orderId, status });
   }
 
-  /** PRINT_JOB_FAILED to the admins of the order's shop and the lab's shop, their groups' admins, and the center admins. */
-  private async tellAdmins(ctx: RequestContext, tx: Tx, job: PrintJobEntity, order: OrderEntity, attempts: number): Promise<void> {
-    const notifications = this.notifications;
+  /** The admins of the order's shop and the lab's shop, their groups' admins, and the center admins. */
+  private async adminsOf(ctx: RequestContext, tx: Tx, job: PrintJobEntity, orderShopId: string | null): Promise<string[]> {
     const lab = await tx.em.findOne(LabEntity, { where: { id: job.labId }, select: { id: true, shopId: true } });
-    const shops = new Set([order.shopId, lab?.shopId].filter((s): s is string => !!s));
+    const shops = new Set([orderShopId, lab?.shopId].filter((s): s is string => !!s));
     const recipients: string[] = [];
     // A lab or the sweeper acts with the center's authority: a shop scope gives that shop's admins and its group's.
-    for (const shopId of shops) recipients.push(...(await notifications.recipients(ctx, tx.em, { kind: "SHOP", shopId })));
+    for (const shopId of shops) recipients.push(...(await this.notifications.recipients(ctx, tx.em, { kind: "SHOP", shopId })));
     const centerAdmins = await tx.em.find(UserEntity, { where: { role: Role.CENTER_ADMIN, disabled: false }, select: { id: true } });
     recipients.push(...centerAdmins.map((u) => u.id));
+    return recipients;
+  }
+
+  /** PRINT_JOB_FAILED to the admins concerned (adminsOf). */
+  private async tellAdmins(ctx: RequestContext, tx: Tx, job: PrintJobEntity, order: OrderEntity, attempts: number): Promise<void> {
     const message = `Print job ${job.id} of order ${order.id} failed at lab ${job.labId} after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${job.lastError ?? "no reason given"}`;
-    await notifications.send(ctx, tx, recipients, "PRINT_JOB_FAILED", message, { orderId: order.id, labId: job.labId, shopId: order.shopId });
+    const recipients = await this.adminsOf(ctx, tx, job, order.shopId);
+    await this.notifications.send(ctx, tx, recipients, "PRINT_JOB_FAILED", message, { orderId: order.id, labId: job.labId, shopId: order.shopId });
+  }
+
+  /**
+   * PRINT_JOB_REFUSED to the admins concerned (adminsOf) when the lab's minilab controller refused
+   * the job or never took it (issue 22): the job waits for its next attempt, and someone may have
+   * to look at the controller before then.
+   */
+  private async tellRefused(ctx: RequestContext, tx: Tx, job: PrintJobEntity, attempts: number): Promise<void> {
+    const order = await tx.em.findOneOrFail(OrderEntity, { where: { id: job.orderId }, select: { id: true, shopId: true } });
+    const message =
+      `Print job ${job.id} of order ${order.id} was not taken by the controller at lab ${job.labId} (attempt ${attempts}); ` +
+      `it is offered again from ${job.availableAt.toISOString()}: ${job.lastError ?? "no reason given"}`;
+    const recipients = await this.adminsOf(ctx, tx, job, order.shopId);
+    await this.notifications.send(ctx, tx, recipients, "PRINT_JOB_REFUSED", message, { orderId: order.id, labId: job.labId, shopId: order.shopId });
   }
 
   // ---------------------------------------------------------------- sweeper
@@ -435,6 +480,15 @@ export class PrintJobLifecycleService {
       since = now.getTime();
     });
   }
+}
+
+/** The lab's reasons that are a minilab controller's answer: its code before the first ": ". */
+export const CONTROLLER_ANSWERS: readonly string[] = ["CONTROLLER_REFUSED", "CONTROLLER_TIMEOUT"];
+
+/** Whether a lab's reason is a controller's refusal or time-out (the daemon sends "CODE: detail"). */
+export function isControllerAnswer(reason: string): boolean {
+  const colon = reason.indexOf(":");
+  return colon > 0 && CONTROLLER_ANSWERS.includes(reason.slice(0, colon));
 }
 
 /** A fresh lease on the job for the lab, starting now. */

@@ -17,7 +17,7 @@ import { OrderEntity } from "../orders/order.entity";
 import { OrderOwners } from "./order-owners";
 import { PrintJobEntity } from "./print-job.entity";
 import { isFinished, jobMove, PRINT_JOB_STATUSES, type PrintJobEvent } from "./print-job-state";
-import { finishJob, insertJob, leaseJob, readJob, type NullSafeEquals } from "./print-job.rows";
+import { finishJob, insertJob, leaseJob, readJob, renewJobLease, type NullSafeEquals } from "./print-job.rows";
 
 /** A claim's lease on a job for a lab, starting `now`. */
 export interface Lease {
@@ -48,6 +48,15 @@ export type ConfirmPlanner = (em: EntityManager, order: OrderEntity | null) => P
  * order changed meanwhile), or the remembered order would not be confirmed as it is.
  */
 export const READ_AGAIN = "READ_AGAIN";
+
+/** A renewal: the lease of `leaseToken` on the job runs out at `leaseExpiresAt` instead. */
+export interface Renewal {
+  jobId: string;
+  labId: string;
+  leaseToken: string;
+  leaseExpiresAt: Date;
+  now: Date;
+}
 
 /** How a lapsed or failed lease ends: the job's columns after it. */
 export type LeaseEnd = Pick<PrintJobEntity, "status" | "attempts" | "leaseToken" | "leaseExpiresAt" | "lastError" | "updatedAt"> &
@@ -93,6 +102,13 @@ export interface PrintJobStore {
 
   /** The completion in a transaction (the order is moved by the caller): the job as done, or null when it did not win. */
   finish(em: EntityManager, finish: Finish, granted: PrintJobEntity | undefined): Promise<PrintJobEntity | null>;
+
+  /**
+   * The lease pushed out to `renewal.leaseExpiresAt` while the job is LEASED with its token (a
+   * lease that ran out but was not swept yet included: nobody else holds the job), never shortened.
+   * True when the row changed.
+   */
+  renewLease(em: EntityManager, renewal: Renewal): Promise<boolean>;
 
   /**
    * Ends the lease of `held` (read in this transaction) as `end` says, only while it is still that
@@ -163,6 +179,10 @@ export abstract class SqlPrintJobStore implements PrintJobStore {
     const job = granted ? done(granted, p.now) : await readJob(em, p.jobId);
     if (!job) throw new Error(`print job ${p.jobId} vanished after its completion`);
     return job;
+  }
+
+  async renewLease(em: EntityManager, renewal: Renewal): Promise<boolean> {
+    return (await renewJobLease(em, renewal)) === 1;
   }
 
   async endLease(em: EntityManager, held: PrintJobEntity, end: LeaseEnd, lapsedBefore: Date | null): Promise<PrintJobEntity | null> {

@@ -93,6 +93,23 @@ export async function finishJob(em: EntityManager, p: { jobId: string; labId: st
 }
 
 /**
+ * A lease renewed: the job's lease runs out at `leaseExpiresAt` instead, only while it is LEASED
+ * with this token for this lab and the new end is later (a renewal never shortens a lease). How
+ * many rows changed (0 or 1).
+ */
+export async function renewJobLease(
+  em: EntityManager,
+  p: { jobId: string; labId: string; leaseToken: string; leaseExpiresAt: Date; now: Date },
+): Promise<number> {
+  const r = await runSql(
+    em,
+    `UPDATE print_jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND lab_id = ? AND status = '${CLAIM.to}' AND lease_token = ? AND lease_expires_at < ?`,
+    [p.leaseExpiresAt.getTime(), p.now.getTime(), p.jobId, p.labId, p.leaseToken, p.leaseExpiresAt.getTime()],
+  );
+  return r.affected;
+}
+
+/**
  * MySQL/MariaDB only: the claim and the order's move in one multi-table UPDATE, atomic by itself,
  * so without BEGIN and COMMIT of its own; it goes to MariaDB together with the other claims and
  * completions of the same moment (`runCoalesced`: one round trip, one commit). True when both rows changed; false when nothing did (the

@@ -58,6 +58,20 @@ export class PrintJobsResolver {
   @Authorized(LAB)
   @Mutation(() => PrintJobPayload, {
     description:
+      "The lab still works on the job (e.g. its minilab controller has not answered yet): the lease runs out PRINT_JOB_LEASE_SECONDS from now instead (never earlier than before; the job's leaseExpiresAt says when). LEASE_LOST when this token no longer holds the job.",
+  })
+  async renewPrintJobLease(
+    @Ctx() ctx: RequestContext,
+    @Arg("jobId", () => ID, { description: "The print job's id." }) jobId: string,
+    @Arg("leaseToken", () => String, { description: "The lease token claimPrintJob returned." }) leaseToken: string,
+  ): Promise<PrintJobPayload> {
+    const r = await this.printJobLifecycle.renew(ctx, jobId, leaseToken);
+    return { job: asJob(r.value), errors: r.errors };
+  }
+
+  @Authorized(LAB)
+  @Mutation(() => PrintJobPayload, {
+    description:
       "The job could not be printed. retryable: back in the queue after a growing delay, until PRINT_JOB_MAX_ATTEMPTS; otherwise the job and its order fail and the admins concerned are told.",
   })
   async failPrintJob(

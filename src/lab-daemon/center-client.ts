@@ -29,6 +29,7 @@ import {
   JOB_STATUS,
   LOAD,
   PRINT_JOB,
+  RENEW,
   SUBSCRIPTION,
   TEMPLATES,
   toJobEvent,
@@ -38,6 +39,7 @@ import {
   type JobEvent,
   type JobImage,
   type JobPayload,
+  type RenewResult,
   type LoadInput,
   type PrintJobStatus,
   type RawJobEvent,
@@ -228,6 +230,11 @@ export class CenterClient {
 
   async complete(jobId: string, leaseToken: string): Promise<JobPayload> {
     return (await this.graphql<{ completePrintJob: JobPayload }>("LabCompletePrintJob", COMPLETE, { jobId, leaseToken })).completePrintJob;
+  }
+
+  /** Pushes the lease out by the center's lease length (while a controller decides); the new end in `job.leaseExpiresAt`. */
+  async renew(jobId: string, leaseToken: string): Promise<RenewResult> {
+    return (await this.graphql<{ renewPrintJobLease: RenewResult }>("LabRenewPrintJobLease", RENEW, { jobId, leaseToken })).renewPrintJobLease;
   }
 
   async fail(jobId: string, leaseToken: string, reason: string, retryable: boolean): Promise<JobPayload> {

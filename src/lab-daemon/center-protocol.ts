@@ -133,6 +133,11 @@ export interface JobPayload {
   errors: UserError[];
 }
 
+export interface RenewResult {
+  job: { id: string; status: PrintJobStatus; attempts: number; leaseExpiresAt: string | null } | null;
+  errors: UserError[];
+}
+
 export interface LoadInput {
   queuedJobs: number;
   queuedSheets: number;
@@ -154,6 +159,7 @@ export const ERRORS = "errors { code message field }";
 /** The daemon's claim and completion, as it sends them (the dispatch benchmark sends the same). */
 export const CLAIM = `mutation LabClaimPrintJob($jobId: ID!, $claimKey: String) { claimPrintJob(jobId: $jobId, claimKey: $claimKey) { job { id orderId status attempts } leaseToken leaseExpiresAt ${ERRORS} } }`;
 export const COMPLETE = `mutation LabCompletePrintJob($jobId: ID!, $leaseToken: String!) { completePrintJob(jobId: $jobId, leaseToken: $leaseToken) { job { id status attempts } ${ERRORS} } }`;
+export const RENEW = `mutation LabRenewPrintJobLease($jobId: ID!, $leaseToken: String!) { renewPrintJobLease(jobId: $jobId, leaseToken: $leaseToken) { job { id status attempts leaseExpiresAt } ${ERRORS} } }`;
 export const FAIL = `mutation LabFailPrintJob($jobId: ID!, $leaseToken: String!, $reason: String!, $retryable: Boolean!) { failPrintJob(jobId: $jobId, leaseToken: $leaseToken, reason: $reason, retryable: $retryable) { job { id status attempts } ${ERRORS} } }`;
 export const PRINT_JOB = `query LabPrintJob($id: ID!) { printJob(id: $id) { id orderId labId status attempts order { id status shopId shop { id name } customerReference confirmedAt dueAt subOrders { id number serviceId sheets printSize { name widthMm heightMm borderless fit } items { id imageId designTemplateId layout warnings { code dpi minDpi message } } } fulfilment { method speed address { country postalCode region city line1 line2 recipient } } } images { imageId url sha256 bytes width height contentType } } }`;
 export const JOB_STATUS = `query LabPrintJobStatus($id: ID!) { printJob(id: $id) { id status attempts } }`;

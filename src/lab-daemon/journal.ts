@@ -8,6 +8,7 @@
  *
  * Lines (`at` is an ISO instant on every line):
  *   {"op":"claimed","job":J,"order":O,"token":T,"expires":ISO,"attempts":N}   lease won; nothing written yet
+ *   {"op":"renewed","job":J,"expires":ISO}                       the center renewed the lease (while a controller decides)
  *   {"op":"publishing","job":J,"tmp":TMP,"dir":DIR,"sheets":N}    files complete in TMP; about to rename TMP -> DIR
  *   {"op":"written","job":J,"dir":DIR,"sheets":N}                 the job is in the hot folder
  *   {"op":"completed","job":J,"history":{jobId,printedAt,sheets,printer,ok}}  the center took completePrintJob
@@ -57,6 +58,7 @@ export interface JobRecord {
 
 export type JournalOp =
   | { op: "claimed"; job: string; order: string; token: string; expires: string | null; attempts?: number | null }
+  | { op: "renewed"; job: string; expires: string }
   | { op: "publishing"; job: string; tmp: string; dir: string; sheets: number }
   | { op: "written"; job: string; dir: string; sheets: number }
   | { op: "completed"; job: string; history: HistoryEntry }
@@ -200,6 +202,9 @@ export class Journal {
           history: null,
           updatedAt: at,
         });
+        return;
+      case "renewed":
+        this.update(op.job, at, { leaseExpiresAt: op.expires });
         return;
       case "publishing":
         this.update(op.job, at, { state: "publishing", tmp: op.tmp, dir: op.dir, sheets: op.sheets });

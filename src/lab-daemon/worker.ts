@@ -28,8 +28,10 @@ import { looseFit, type SheetFor } from "./sheet-choice";
 import { newClaimKey, type Recovery } from "./recovery";
 import { EXIT, StoppedError, reason, transient, type RunState } from "./run-state";
 
-/** How often a job a controller holds past its lease is asked about. */
+/** How soon a lease renewal that did not go through is tried again. */
 const LEASE_LOOK_MS = 2000;
+/** Renewals of one lease are at least this far apart (a third of the lease, usually). */
+const MIN_RENEW_MS = 500;
 
 /** Claim answers that mean "someone else has it, or it is not for the taking": skip quietly. */
 const NOT_OURS = new Set(["ALREADY_CLAIMED", "NOT_CLAIMABLE"]);
@@ -348,6 +350,7 @@ export class Worker {
       stopping: () => this.run.stopping,
       tick: () => this.keepLease(jobId),
     });
+    this.nextRenewal.delete(jobId);
     const now = this.journal.get(jobId) ?? rec;
     const current = now.leaseToken ?? token;
     switch (answer.kind) {
@@ -368,34 +371,45 @@ export class Worker {
   }
 
   /**
-   * While a controller has a job: once our lease has run out by our clock, asks where the job
-   * stands (at most every few seconds): still ours (lapsed, not swept), or back in the queue and
-   * claimed again at once (a new lease, in the journal). False when it is someone else's or settled.
+   * While a controller has a job: renews the lease a third of the way into it (renewPrintJobLease),
+   * so that a controller slower than the lease costs no attempt. When the center refuses the
+   * renewal, asks where the job stands: still LEASED (looked at again later), back in the queue
+   * (claimed again at once: a new lease, in the journal), or settled otherwise (false). A center
+   * that cannot be reached is asked again a little later: it cannot sweep what it cannot reach.
    */
   private async keepLease(jobId: string): Promise<boolean> {
     const rec = this.journal.get(jobId);
-    if (!rec?.leaseExpiresAt || Date.now() < Date.parse(rec.leaseExpiresAt)) return true;
-    const last = this.leaseLooks.get(jobId) ?? 0;
-    if (Date.now() - last < LEASE_LOOK_MS) return true;
-    this.leaseLooks.set(jobId, Date.now());
+    if (!rec?.leaseToken) return true;
+    const now = Date.now();
+    if (now < (this.nextRenewal.get(jobId) ?? 0)) return true;
+    this.nextRenewal.set(jobId, now + LEASE_LOOK_MS);
     let status;
     try {
+      const renewed = await this.client.renew(jobId, rec.leaseToken);
+      const until = renewed.errors.length === 0 ? renewed.job?.leaseExpiresAt : null;
+      if (until) {
+        this.journal.append({ op: "renewed", job: jobId, expires: until });
+        this.nextRenewal.set(jobId, now + Math.max(MIN_RENEW_MS, (Date.parse(until) - now) / 3));
+        this.say(`job ${jobId}: lease renewed until ${until} while the controller has it`);
+        return true;
+      }
+      this.say(`job ${jobId}: lease not renewed (${renewed.errors[0]?.code ?? "no lease"})`);
       status = await this.client.jobStatus(jobId);
     } catch (e) {
       if (e instanceof KeyRefusedError) throw e;
-      return true; // the center is away: it cannot sweep what it cannot reach either; asked again later
+      return true;
     }
     if (status?.status === "LEASED") return true;
     if (status?.status === "QUEUED") {
       const again = await this.recovery.reclaimLease(jobId);
       return again !== null;
     }
-    this.leaseLooks.delete(jobId);
+    this.nextRenewal.delete(jobId);
     return false;
   }
 
-  /** When each job's lapsed lease was last asked about. */
-  private readonly leaseLooks = new Map<string, number>();
+  /** When each job a controller has is next to have its lease renewed. */
+  private readonly nextRenewal = new Map<string, number>();
 
   /** Completes a written job; on a refusal, finds out where the job stands and acts on it. True when settled. */
   private async complete(rec: JobRecord, token: string, opts: { reclaim: boolean }): Promise<boolean> {

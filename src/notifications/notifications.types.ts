@@ -7,7 +7,7 @@ export class NotificationType {
   @Field(() => ID, { description: "Unique id of this notification." })
   id!: string;
 
-  @Field(() => String, { description: "Stable, machine-readable, e.g. PRICE_CHANGED, SHOP_PRICE_OUT_OF_ALLOWANCE, PRINT_JOB_FAILED." })
+  @Field(() => String, { description: "Stable, machine-readable, e.g. PRICE_CHANGED, SHOP_PRICE_OUT_OF_ALLOWANCE, PRINT_JOB_FAILED, PRINT_JOB_REFUSED." })
   kind!: string;
 
   @Field(() => String, { description: "The notice, for a person." })

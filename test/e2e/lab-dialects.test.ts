@@ -5,17 +5,20 @@
  * (accepting, refusing, or never taking it), and the tests' own readers of what it took. What is
  * checked: the controller's files read back as exactly the order (images, sizes, quantities), and
  * the job at the center follows the controller's answer (re-read from the database): DONE on
- * acceptance; failed, retryable, with the controller's reason on a refusal; and the admins told
- * once it fails for good. SQLite by default, MariaDB when DATABASE_URL says so.
+ * acceptance; failed, retryable, with the controller's reason on a refusal, the admins told at
+ * once (PRINT_JOB_REFUSED) and again once it fails for good; a controller slower than the lease
+ * waited for under a renewed lease. SQLite by default, MariaDB when DATABASE_URL says so.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import sharp from "sharp";
-import type { DataSource } from "typeorm";
+import { In, type DataSource } from "typeorm";
 import { importBundle } from "../../src/catalog/bundle-import.service";
 import { PrintJobEntity } from "../../src/dispatch/print-job.entity";
 import { openDatabase } from "../../src/entities";
+import { Role } from "../../src/identity/role";
+import { UserEntity } from "../../src/identity/user.entity";
 import { parseSheetSize, sheetPixels } from "../../src/lab-daemon/print-files";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { OrderEntity } from "../../src/orders/order.entity";
@@ -258,6 +261,13 @@ describe(`lab daemon dialects end to end (${engine})`, () => {
     expect(left.every((n) => n.startsWith(`q${orderId}-`) || n.startsWith(`e${orderId}-`))).toBe(true);
     expect(left.some((n) => n.startsWith("q"))).toBe(true);
     expect(daemon!.output()).toMatch(new RegExp(`job ${job.id} failed \\(retryable\\): CONTROLLER_REFUSED`));
+    // The admins are told at once, with the controller's reason, not only at the last attempt.
+    const message = `Print job ${job.id} of order ${orderId} was not taken by the controller at lab LAB01 (attempt 1); it is offered again from ${failed.availableAt.toISOString()}: ${failed.lastError}`;
+    const told = await w!.ds.getRepository(NotificationEntity).find({ where: { kind: "PRINT_JOB_REFUSED", orderId } });
+    const admins = await w!.ds.getRepository(UserEntity).find({ where: { role: In([Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN, Role.SHOP_ADMIN]) } });
+    expect(told.length).toBeGreaterThan(0);
+    expect(told.map((n) => [n.message, n.labId, admins.some((a) => a.id === n.userId)])).toEqual(told.map(() => [message, "LAB01", true]));
+    expect(told.map((n) => n.userId)).toContain(admins.find((a) => a.role === Role.CENTER_ADMIN)!.id);
   });
 
   it("Frontier: images then <order>_<surface>.txt, read back exactly; the .txt taken -> the job DONE", async () => {
@@ -306,13 +316,18 @@ describe(`lab daemon dialects end to end (${engine})`, () => {
     expect(daemon!.output()).toMatch(new RegExp(`job ${job.id} failed \\(retryable\\): CONTROLLER_TIMEOUT`));
   });
 
-  it("DPOF: a controller slower than the lease: the daemon takes the requeued job again while it waits, and completes it once", async () => {
+  it("DPOF: a controller slower than the lease: the daemon renews its lease while it waits, costing no attempt, and completes it once", async () => {
     const { orderId, job } = await run1("dpof", "ignore", 3, { acceptTimeoutSeconds: 60 }, 3);
-    await until("the daemon to claim the job again while the controller has it", () => /claimed again \(its lease had run out\)/.test(daemon!.output()), {
+    const renewals = () => [...daemon!.output().matchAll(new RegExp(`job ${job.id}: lease renewed until `, "g"))].length;
+    // About every second (a third of the 3-second lease): five renewals span more than a lease.
+    await until("the daemon to renew the lease past its first end while the controller has the job", () => renewals() >= 5, {
       timeoutMs: 60000,
       intervalMs: 100,
       detail: () => daemon!.output(),
     });
+    const held = await jobOf(w!, orderId);
+    expect([held.status, held.attempts]).toEqual(["LEASED", 0]);
+    expect(held.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now());
     controller!.mood = "accept";
     const done = await until(
       "the job DONE at the center",
@@ -322,8 +337,10 @@ describe(`lab daemon dialects end to end (${engine})`, () => {
       },
       { timeoutMs: 60000, intervalMs: 100, detail: () => daemon!.output() },
     );
-    // One lapse counted; written once; each size handed over once.
-    expect(done.attempts).toBe(1);
+    // No lapse counted, never claimed again; written once; each size handed over once.
+    expect(done.attempts).toBe(0);
+    expect(done.lastError).toBeNull();
+    expect(daemon!.output()).not.toMatch(/claimed again|lease not renewed/);
     expect([...daemon!.output().matchAll(new RegExp(`job ${job.id} written to `, "g"))].length).toBe(1);
     expect(controller!.dpof.map((t) => t.mrk.sizeCode).sort()).toEqual(["KG", "L"]);
     const order = await w!.ds.getRepository(OrderEntity).findOneOrFail({ where: { id: orderId } });

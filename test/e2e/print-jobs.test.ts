@@ -552,6 +552,11 @@ describe("print jobs (lease of 600 s)", () => {
       { name: "claimPrintJob", query: CLAIM, vars: { id: jobId } },
       { name: "completePrintJob", query: COMPLETE, vars: { id: jobId, token } },
       { name: "failPrintJob", query: FAIL, vars: { id: jobId, token, reason: "x", retryable: false } },
+      {
+        name: "renewPrintJobLease",
+        query: `mutation($id: ID!, $token: String!) { renewPrintJobLease(jobId: $id, leaseToken: $token) { job { id } errors { code message field } } }`,
+        vars: { id: jobId, token },
+      },
     ];
 
     it("keeps every lab operation to the job's own lab: people FORBIDDEN, anonymous UNAUTHENTICATED, other labs nothing", async () => {
