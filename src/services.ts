@@ -14,6 +14,7 @@ import { ImagesService } from "./images/images.service";
 import { LabKeysService } from "./labs/lab-keys.service";
 import { UsersService } from "./identity/users.service";
 import { NotificationsService } from "./notifications/notifications.service";
+import { OrderNoticesService } from "./orders/order-notices.service";
 import { PriceAdminService } from "./pricing/price-admin.service";
 import { PricingService } from "./pricing/pricing.service";
 import { AssignmentService } from "./assignment/assignment.service";
@@ -146,7 +147,8 @@ export function createServices(app: AppContext): Services {
   const printJobs = new PrintJobsService(printJobStore, orders, presence, printJobLifecycle);
   const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
   const assignment = new AssignmentService(app, presence);
-  const orderChanges = new OrderChangesService(printJobs, assignment, orders);
+  const orderNotices = new OrderNoticesService(notifications);
+  const orderChanges = new OrderChangesService(printJobs, assignment, orders, orderNotices);
   const identity = new IdentityService(app, rateLimits);
   const captureDevices = new CaptureDevicesService(app, rateLimits);
   const accessCodes = new AccessCodesService(app, rateLimits, imageUrls);
@@ -187,7 +189,7 @@ export function createServices(app: AppContext): Services {
     shipping,
     payments,
     reorderPlacing: new ReorderPlacingService(orders, pricing, assignment, designTemplates, accessCodes, payments),
-    reorderSettlement: new ReorderSettlementService(orders, printJobs, assignment, payments),
+    reorderSettlement: new ReorderSettlementService(orders, printJobs, assignment, payments, orderNotices),
   };
 }
 
