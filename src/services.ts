@@ -43,6 +43,8 @@ import { CustomerAccountsResolver } from "./identity/customer-accounts.resolver"
 import { NotificationsResolver } from "./notifications/notifications.resolver";
 import { NotificationLinksResolver } from "./notifications/notification-links.resolver";
 import { PricingResolver } from "./pricing/pricing.resolver";
+import { PriceScheduleResolver } from "./pricing/price-schedule.resolver";
+import { PriceScheduleService } from "./pricing/price-schedule.service";
 import { OrdersResolver } from "./orders/orders.resolver";
 import { OrderItemsResolver } from "./orders/order-items.resolver";
 import { PriceRowsResolver } from "./pricing/price-rows.resolver";
@@ -83,6 +85,8 @@ export interface Services {
   notifications: NotificationsService;
   pricing: PricingService;
   priceAdmin: PriceAdminService;
+  /** Prices set for a period in one step, and where prices are missing. */
+  priceSchedule: PriceScheduleService;
   images: ImagesService;
   /** Images as the graph shows them (order items' images), in batches. */
   imageReads: ImageReadsService;
@@ -148,6 +152,7 @@ export function createServices(app: AppContext): Services {
   const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
   const assignment = new AssignmentService(app, presence);
   const orderNotices = new OrderNoticesService(notifications);
+  const priceAdmin = new PriceAdminService(notifications, pricing);
   const orderChanges = new OrderChangesService(printJobs, assignment, orders, orderNotices);
   const identity = new IdentityService(app, rateLimits);
   const captureDevices = new CaptureDevicesService(app, rateLimits);
@@ -166,7 +171,8 @@ export function createServices(app: AppContext): Services {
     chargedImagesAdmin: new ChargedImagesAdminService(notifications),
     notifications,
     pricing,
-    priceAdmin: new PriceAdminService(notifications, pricing),
+    priceAdmin,
+    priceSchedule: new PriceScheduleService(priceAdmin, pricing, notifications),
     images,
     imageReads: new ImageReadsService(orders, imageUrls),
     presence,
@@ -208,6 +214,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [NotificationsResolver, new NotificationsResolver(s.notifications)],
     [NotificationLinksResolver, new NotificationLinksResolver(s.catalog, s.orders)],
     [PricingResolver, new PricingResolver(s.priceAdmin, s.pricing)],
+    [PriceScheduleResolver, new PriceScheduleResolver(s.priceSchedule)],
     [OrdersResolver, new OrdersResolver(s.orderChanges, s.orderPlacing, s.orders, s.catalog)],
     [PriceHistoryResolver, new PriceHistoryResolver()],
     [PriceRowsResolver, new PriceRowsResolver(s.catalog)],

@@ -6,12 +6,12 @@
  * and the completion of a delivery order (its shipment is written with it) take the transactional way, where reads of the job lock it to see the latest commit.
  */
 import type { DataSource, EntityManager } from "typeorm";
-import { runBatch } from "../db/statement-batch";
+import { insertAfterOneRowStatement, runBatch } from "../db/statement-batch";
 import type { Outcome } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import type { OrderEntity } from "../orders/order.entity";
 import { isForDelivery, notForDeliverySql, readOrderAlone, updateOrderStatement } from "../orders/order.rows";
-import { insertNoticeAfterOneRowStatement } from "../notifications/notification.rows";
+import { NotificationEntity } from "../notifications/notification.entity";
 import { PrintJobEntity } from "./print-job.entity";
 import {
   done,
@@ -50,7 +50,7 @@ export class MariaDbPrintJobStore extends SqlPrintJobStore {
     const [moved, queued] = await runBatch(ds, [
       updateOrderStatement(p.order.id, p.order.version, p.patch),
       insertJobAfterOneRowStatement(job),
-      ...notices.map(insertNoticeAfterOneRowStatement),
+      ...notices.map((n) => insertAfterOneRowStatement(ds, NotificationEntity, n)),
     ]);
     if (moved.affected !== 1) return READ_AGAIN; // and the INSERTs inserted nothing
     if (queued.affected !== 1) throw new Error(`confirming order ${p.order.id} queued ${queued.affected} print jobs`);

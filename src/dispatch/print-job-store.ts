@@ -40,9 +40,7 @@ export interface Finish {
 
 /** What confirming an order comes to, decided by the orders service from the order as read. */
 export type ConfirmPlan =
-  | { errors: UserErrorData[] }
-  | { already: OrderEntity }
-  | { order: OrderEntity; patch: Partial<OrderEntity>; labId: string; notices?: NotificationEntity[] };
+  { errors: UserErrorData[] } | { already: OrderEntity } | { order: OrderEntity; patch: Partial<OrderEntity>; labId: string; notices?: NotificationEntity[] };
 
 /** Decides a confirmation from the order as read (or remembered); `em` reads anything else it needs. */
 export type ConfirmPlanner = (em: EntityManager, order: OrderEntity | null) => Promise<ConfirmPlan>;

@@ -414,6 +414,12 @@ export class PriceHistoryEntryType {
   @Field(() => Date, { description: "When (UTC instant)." })
   at!: Date;
 
+  @Field(() => ID, {
+    nullable: true,
+    description: "Shared by the entries of one change that wrote several rows (schedulePrice: the row and the rows it cut); null for a single write.",
+  })
+  changeId?: string | null;
+
   /** The stored snapshots (JSON), typed by PriceHistoryResolver. */
   before?: string | null;
   after?: string | null;
