@@ -139,7 +139,8 @@ export function createServices(app: AppContext): Services {
   const presence = new LabPresence();
   const notifications = new NotificationsService();
   const orders = new OrdersService();
-  const pricing = new PricingService(app);
+  const assignment = new AssignmentService(app, presence);
+  const pricing = new PricingService(app, assignment);
   const imageUrls = new ImageUrlSigner(app.config.jwtSecret);
   const printJobRecords = new PrintJobRecordsService();
   const labReports = new LabReportsService(presence, printJobRecords);
@@ -150,7 +151,6 @@ export function createServices(app: AppContext): Services {
   const printJobLifecycle = new PrintJobLifecycleService(printJobStore, orders, imageUrls, labReports, designTemplates, notifications, shipping);
   const printJobs = new PrintJobsService(printJobStore, orders, presence, printJobLifecycle);
   const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
-  const assignment = new AssignmentService(app, presence);
   const orderNotices = new OrderNoticesService(notifications);
   const priceAdmin = new PriceAdminService(notifications, pricing);
   const orderChanges = new OrderChangesService(printJobs, assignment, orders, orderNotices);
