@@ -7,6 +7,8 @@
 import { loginPeople, startCenter, type TestCenter } from "../support/center";
 import { authzMatrix, graphqlAttempt, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
 import { TemplateExcludedShopEntity } from "../../src/catalog/template.entity";
+import { exportBundle } from "../../src/catalog/bundle-export.service";
+import { importBundle } from "../../src/catalog/bundle-import.service";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 
 const LAB01_KEY = "lab01-key-0123456789abcdef";
@@ -113,6 +115,28 @@ describe("setTemplateExcludedShops", () => {
   it("refuses a shop of another group, and writes nothing", async () => {
     const r = (await c.gql(EXCLUDE, { templateId: "T04", shopIds: ["SP01", "SP03"] }, t.groupA)).data!.setTemplateExcludedShops;
     expect(r).toEqual({ templateId: null, excludedShopIds: [], errors: [{ code: "UNKNOWN_SHOP", field: ["shopIds", "1"] }] });
+    expect(await excluded()).toEqual([]);
+  });
+
+  it("a catalog bundle carries a group template's left-out shops: exported, imported, checked", async () => {
+    const bundle = await exportBundle(c.ds);
+    const t04 = bundle.templates.find((x) => x.id === "T04")!;
+    expect(t04.excludedShopIds).toBeUndefined();
+    t04.excludedShopIds = ["SP02"];
+    const report = await importBundle(c.ds, bundle, {});
+    expect(report.faults).toEqual([]);
+    expect(await excluded()).toEqual(["T04/SP02"]);
+    expect((await exportBundle(c.ds)).templates.find((x) => x.id === "T04")!.excludedShopIds).toEqual(["SP02"]);
+    // Imported again as it is: nothing changes; without the field: left as it is.
+    delete t04.excludedShopIds;
+    expect((await importBundle(c.ds, bundle, {})).faults).toEqual([]);
+    expect(await excluded()).toEqual(["T04/SP02"]);
+    t04.excludedShopIds = ["SP99"];
+    const bad = await importBundle(c.ds, bundle, {});
+    expect(bad.ok).toBe(false);
+    expect(bad.faults.map((f) => [f.path, f.code])).toEqual([[`$.templates[${bundle.templates.indexOf(t04)}].excludedShopIds[0]`, "UNKNOWN_REFERENCE"]]);
+    t04.excludedShopIds = [];
+    expect((await importBundle(c.ds, bundle, {})).faults).toEqual([]);
     expect(await excluded()).toEqual([]);
   });
 
