@@ -11,7 +11,7 @@ import { ServiceEntity } from "./catalog/service.entity";
 import { SettingEntity } from "./catalog/setting.entity";
 import { ShopGroupEntity } from "./catalog/shop-group.entity";
 import { ShopEntity } from "./catalog/shop.entity";
-import { TemplateEntity, TemplateProductEntity } from "./catalog/template.entity";
+import { TemplateEntity, TemplateExcludedShopEntity, TemplateProductEntity } from "./catalog/template.entity";
 import { LabApiKeyEntity } from "./labs/lab-api-key.entity";
 import { UserEntity } from "./identity/user.entity";
 import { NotificationEntity } from "./notifications/notification.entity";
@@ -43,6 +43,7 @@ export const entities = [
   ProductEntity,
   TemplateEntity,
   TemplateProductEntity,
+  TemplateExcludedShopEntity,
   PriceRowEntity,
   ShopPriceAllowanceEntity,
   ChargedImageEntity,

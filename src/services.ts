@@ -15,6 +15,7 @@ import { ImagesService } from "./images/images.service";
 import { LabKeysService } from "./labs/lab-keys.service";
 import { UsersService } from "./identity/users.service";
 import { NotificationsService } from "./notifications/notifications.service";
+import { OrderNoticesService } from "./orders/order-notices.service";
 import { PriceAdminService } from "./pricing/price-admin.service";
 import { PricingService } from "./pricing/pricing.service";
 import { AssignmentService } from "./assignment/assignment.service";
@@ -44,6 +45,8 @@ import { CustomerAccountsResolver } from "./identity/customer-accounts.resolver"
 import { NotificationsResolver } from "./notifications/notifications.resolver";
 import { NotificationLinksResolver } from "./notifications/notification-links.resolver";
 import { PricingResolver } from "./pricing/pricing.resolver";
+import { PriceScheduleResolver } from "./pricing/price-schedule.resolver";
+import { PriceScheduleService } from "./pricing/price-schedule.service";
 import { OrdersResolver } from "./orders/orders.resolver";
 import { OrderItemsResolver } from "./orders/order-items.resolver";
 import { PriceRowsResolver } from "./pricing/price-rows.resolver";
@@ -84,6 +87,8 @@ export interface Services {
   notifications: NotificationsService;
   pricing: PricingService;
   priceAdmin: PriceAdminService;
+  /** Prices set for a period in one step, and where prices are missing. */
+  priceSchedule: PriceScheduleService;
   images: ImagesService;
   /** Images as the graph shows them (order items' images), in batches. */
   imageReads: ImageReadsService;
@@ -136,9 +141,10 @@ export function createServices(app: AppContext): Services {
   const presence = new LabPresence();
   const notifications = new NotificationsService();
   const orders = new OrdersService();
+  const assignment = new AssignmentService(app, presence);
   const imageUrls = new ImageUrlSigner(app.config.jwtSecret);
   const imageReads = new ImageReadsService(orders, imageUrls);
-  const pricing = new PricingService(app, new PrintChecksService(app, imageReads));
+  const pricing = new PricingService(app, assignment, new PrintChecksService(app, imageReads));
   const printJobRecords = new PrintJobRecordsService();
   const labReports = new LabReportsService(presence, printJobRecords);
   const designTemplates = new DesignTemplatesService(app, notifications);
@@ -148,10 +154,11 @@ export function createServices(app: AppContext): Services {
   const printJobLifecycle = new PrintJobLifecycleService(printJobStore, orders, imageUrls, labReports, designTemplates, notifications, shipping);
   const printJobs = new PrintJobsService(printJobStore, orders, presence, printJobLifecycle);
   const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
-  const assignment = new AssignmentService(app, presence);
   const payments = new PaymentsService(app, notifications);
+  const orderNotices = new OrderNoticesService(notifications);
+  const priceAdmin = new PriceAdminService(notifications, pricing);
   // Cancelling an unpaid reorder fails its PENDING payment in the same transaction.
-  const orderChanges = new OrderChangesService(printJobs, assignment, orders, payments);
+  const orderChanges = new OrderChangesService(printJobs, assignment, orders, payments, orderNotices);
   const identity = new IdentityService(app, rateLimits);
   const captureDevices = new CaptureDevicesService(app, rateLimits);
   const accessCodes = new AccessCodesService(app, rateLimits, imageUrls);
@@ -168,7 +175,8 @@ export function createServices(app: AppContext): Services {
     chargedImagesAdmin: new ChargedImagesAdminService(notifications),
     notifications,
     pricing,
-    priceAdmin: new PriceAdminService(notifications, pricing),
+    priceAdmin,
+    priceSchedule: new PriceScheduleService(priceAdmin, pricing, notifications),
     images,
     imageReads,
     presence,
@@ -191,7 +199,7 @@ export function createServices(app: AppContext): Services {
     shipping,
     payments,
     reorderPlacing: new ReorderPlacingService(orders, pricing, assignment, designTemplates, accessCodes, payments),
-    reorderSettlement: new ReorderSettlementService(orders, printJobs, assignment, payments),
+    reorderSettlement: new ReorderSettlementService(orders, printJobs, assignment, payments, orderNotices),
   };
 }
 
@@ -211,6 +219,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [NotificationsResolver, new NotificationsResolver(s.notifications)],
     [NotificationLinksResolver, new NotificationLinksResolver(s.catalog, s.orders)],
     [PricingResolver, new PricingResolver(s.priceAdmin, s.pricing)],
+    [PriceScheduleResolver, new PriceScheduleResolver(s.priceSchedule)],
     [OrdersResolver, new OrdersResolver(s.orderChanges, s.orderPlacing, s.orders, s.catalog)],
     [PriceHistoryResolver, new PriceHistoryResolver()],
     [PriceRowsResolver, new PriceRowsResolver(s.catalog)],

@@ -9,7 +9,7 @@
  */
 import type { EntityManager } from "typeorm";
 import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
-import type { FulfilmentMethod } from "../catalog/fulfilment";
+import type { FulfilmentMethod, FulfilmentSpeed } from "../catalog/fulfilment";
 import type { AppContext } from "../core/request-context";
 import { DEFAULT_WEIGHTS, rankLabs, type AssignmentDecision, type AssignmentRequest, type LabInfo, type RankingWeights } from "./lab-ranking";
 import type { LabPresence } from "../labs/lab-presence.service";
@@ -66,6 +66,31 @@ export class AssignmentService {
 
   async decide(req: AssignmentRequest, em?: EntityManager): Promise<AssignmentDecision> {
     return rankLabs(await this.labs(em), req, { now: new Date(), loadMaxAgeMs: this.app.config.loadMaxAgeSeconds * 1000, weights: this.weights() });
+  }
+
+  /**
+   * Why no lab can print each of these services for the shop and fulfilment method, as placing an
+   * order there would find it (absent: some lab can): the ranking's own rules, one service at a
+   * time, over the cached lab list. The address does not matter to whether a lab can print.
+   */
+  async unprintable(
+    shopId: string,
+    serviceIds: string[],
+    fulfilment: { method: FulfilmentMethod; speed: FulfilmentSpeed } | null,
+  ): Promise<Map<string, string>> {
+    const labs = await this.labs();
+    const opts = { now: new Date(), loadMaxAgeMs: this.app.config.loadMaxAgeSeconds * 1000, weights: this.weights() };
+    const address = { country: "", postalCode: "" };
+    const out = new Map<string, string>();
+    for (const serviceId of serviceIds) {
+      const req = { serviceIds: [serviceId], sheets: 1, shopId, labId: null, fulfilment: fulfilment && { ...fulfilment, address } };
+      const d = rankLabs(labs, req, opts);
+      if (d.ok) continue;
+      const own = d.rejected.filter((r) => !r.reasons.includes(`not at shop ${shopId}`));
+      const why = own.length ? own.map((r) => `lab ${r.labId}: ${r.reasons.join(", ")}`).join("; ") : `shop ${shopId} has no lab`;
+      out.set(serviceId, `No lab can print service ${serviceId} for shop ${shopId}${fulfilment ? ` (${fulfilment.method})` : ""}: ${why}`);
+    }
+    return out;
   }
 
   private cachedLabs(now: number): Promise<StoredLab[]> {

@@ -21,7 +21,7 @@ import { exportedPrintSize } from "./bundle-services";
 import { SettingEntity } from "./setting.entity";
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
-import { TemplateEntity, TemplateProductEntity } from "./template.entity";
+import { TemplateEntity, TemplateExcludedShopEntity, TemplateProductEntity } from "./template.entity";
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -54,6 +54,10 @@ export async function exportBundle(ds: DataSource): Promise<Bundle> {
     (r) => r.templateId,
   );
   const labServices = groupBy(await m.find(LabServiceEntity), (r) => r.labId);
+  const excluded = groupBy(
+    sortBy(await m.find(TemplateExcludedShopEntity), (r) => r.shopId),
+    (r) => r.templateId,
+  );
   const labKeys = groupBy(await m.find(LabApiKeyEntity), (r) => r.labId);
   const prices = sortBy(await m.find(PriceRowEntity), (r) => r.id);
 
@@ -100,6 +104,7 @@ export async function exportBundle(ds: DataSource): Promise<Bundle> {
       ...(t.shopId !== null ? { shopId: t.shopId } : { shopGroupId: t.shopGroupId }),
       serviceId: t.serviceId,
       productIds: (templateProducts.get(t.id) ?? []).map((tp) => tp.productId),
+      ...(excluded.has(t.id) ? { excludedShopIds: excluded.get(t.id)!.map((e) => e.shopId) } : {}),
     })),
     prices: prices.filter((r) => r.shopId === null).map((r) => ({ id: r.id, shopGroupId: r.shopGroupId, ...price(r) })),
     shopPrices: prices.filter((r) => r.shopId !== null).map((r) => ({ id: r.id, shopId: r.shopId!, ...price(r) })),

@@ -16,7 +16,7 @@ import { ServiceEntity } from "./service.entity";
 import { SettingEntity } from "./setting.entity";
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
-import { TemplateEntity, TemplateProductEntity } from "./template.entity";
+import { TemplateEntity, TemplateExcludedShopEntity, TemplateProductEntity } from "./template.entity";
 
 /** The settings key of the installation's currency. */
 export const CURRENCY_SETTING = "currency";
@@ -31,6 +31,8 @@ export interface DbState {
   templates: Map<string, TemplateEntity>;
   /** Template id -> product ids in position order. */
   templateProducts: Map<string, string[]>;
+  /** Template id -> the shops it leaves out, by id. */
+  templateExcluded: Map<string, string[]>;
   prices: Map<string, PriceRowEntity>;
   allowances: Map<string, ShopPriceAllowanceEntity>;
   chargedImages: Map<string, ChargedImageEntity>;
@@ -56,6 +58,10 @@ export async function loadState(ds: DataSource): Promise<DbState> {
     list.push(tp.productId);
     templateProducts.set(tp.templateId, list);
   }
+  const templateExcluded = new Map<string, string[]>();
+  for (const e of await m.find(TemplateExcludedShopEntity, { order: { shopId: "ASC" } })) {
+    templateExcluded.set(e.templateId, [...(templateExcluded.get(e.templateId) ?? []), e.shopId]);
+  }
   const labServices = new Map<string, Set<string>>();
   for (const ls of await m.find(LabServiceEntity)) {
     const set = labServices.get(ls.labId) ?? new Set<string>();
@@ -71,6 +77,7 @@ export async function loadState(ds: DataSource): Promise<DbState> {
     products: byId(await m.find(ProductEntity), (r) => r.id),
     templates: byId(await m.find(TemplateEntity), (r) => r.id),
     templateProducts,
+    templateExcluded,
     prices: byId(await m.find(PriceRowEntity), (r) => r.id),
     allowances: byId(await m.find(ShopPriceAllowanceEntity), (r) => allowanceKey(r.shopId, r.productId)),
     chargedImages: byId(await m.find(ChargedImageEntity), (r) => r.imageId),

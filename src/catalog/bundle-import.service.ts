@@ -43,7 +43,7 @@ import { printSizeColumns, printSizeOf, samePrintSize } from "./print-sizes";
 import { SettingEntity } from "./setting.entity";
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
-import { TemplateEntity, TemplateProductEntity } from "./template.entity";
+import { TemplateEntity, TemplateExcludedShopEntity, TemplateProductEntity } from "./template.entity";
 import { allowanceKey, CURRENCY_SETTING, knownState, loadState, priceRowData, type DbState } from "./bundle-import-state";
 
 export { CURRENCY_SETTING, priceRowData };
@@ -130,6 +130,8 @@ interface Plan {
   templates: KindPlan<TemplateEntity>;
   /** Templates whose product list is (re)written. */
   templateProducts: Map<string, string[]>;
+  /** Templates whose left-out shops the bundle sets (only those that change). */
+  templateExcluded: Map<string, string[]>;
   prices: KindPlan<PriceRowEntity>;
   shopPrices: KindPlan<PriceRowEntity>;
   shopPriceAllowances: KindPlan<ShopPriceAllowanceEntity>;
@@ -167,6 +169,7 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
     products: emptyPlan(),
     templates: emptyPlan(),
     templateProducts: new Map(),
+    templateExcluded: new Map(),
     prices: emptyPlan(),
     shopPrices: emptyPlan(),
     shopPriceAllowances: emptyPlan(),
@@ -311,7 +314,9 @@ async function makePlan(bundle: Bundle, s: DbState, dryRun: boolean, progress: P
     });
     const productsSame = sameList(s.templateProducts.get(t.id) ?? [], t.productIds);
     if (!productsSame) plan.templateProducts.set(t.id, t.productIds);
-    classify(plan.templates, s.templates.get(t.id), wanted, (a, b) => productsSame && sameTemplateRow(a, b));
+    const excludedSame = t.excludedShopIds === undefined || sameList(s.templateExcluded.get(t.id) ?? [], t.excludedShopIds);
+    if (!excludedSame) plan.templateExcluded.set(t.id, t.excludedShopIds!);
+    classify(plan.templates, s.templates.get(t.id), wanted, (a, b) => productsSame && excludedSame && sameTemplateRow(a, b));
   }
 
   const samePrice = sameFields<PriceRowEntity>([
@@ -489,6 +494,11 @@ async function writePlan(em: EntityManager, plan: Plan, progress: Progress): Pro
       await em.delete(TemplateProductEntity, { templateId });
       const rows = productIds.map((productId, position) => Object.assign(new TemplateProductEntity(), { templateId, productId, position }));
       await insertRows(em, TemplateProductEntity, rows, () => undefined);
+    }
+    for (const [templateId, shopIds] of plan.templateExcluded) {
+      await em.delete(TemplateExcludedShopEntity, { templateId });
+      const rows = shopIds.map((shopId) => Object.assign(new TemplateExcludedShopEntity(), { templateId, shopId }));
+      if (rows.length) await insertRows(em, TemplateExcludedShopEntity, rows, () => undefined);
     }
   });
   await step("prices", PriceRowEntity, plan.prices, byKey);

@@ -10,12 +10,15 @@ export interface ReadTemplates {
   entries: Array<Entry<BundleTemplate>>;
   /** Each template's product ids with their paths, for the reference check. */
   productPaths: Map<Entry<BundleTemplate>["value"], Array<{ id: string; path: string }>>;
+  /** Each template's left-out shop ids with their paths. */
+  excludedPaths: Map<Entry<BundleTemplate>["value"], Array<{ id: string; path: string }>>;
 }
 
 export function readTemplates(json: Obj, f: Faults): ReadTemplates {
   const productPaths: ReadTemplates["productPaths"] = new Map();
+  const excludedPaths: ReadTemplates["excludedPaths"] = new Map();
   const entries = readList<BundleTemplate>(json, "templates", f, (o, p) => {
-    checkFields(o, p, ["id", "name", "shopGroupId", "shopId", "serviceId", "productIds"], f);
+    checkFields(o, p, ["id", "name", "shopGroupId", "shopId", "serviceId", "productIds", "excludedShopIds"], f);
     const t: Partial<BundleTemplate> = {
       id: requiredId(o, "id", p, f),
       name: requiredName(o, "name", p, f, 200),
@@ -31,17 +34,27 @@ export function readTemplates(json: Obj, f: Faults): ReadTemplates {
       t.productIds = ids.map((x) => x.id);
       productPaths.set(t, ids);
     }
+    if (!absent(o.excludedShopIds)) {
+      const shops = idList(o, "excludedShopIds", p, f, false);
+      if (shops !== undefined) {
+        t.excludedShopIds = [...new Set(shops.map((x) => x.id))].sort();
+        excludedPaths.set(t, shops);
+      }
+      if (!absent(o.shopId) && (shops?.length ?? 0) > 0)
+        f.add(`${p}.excludedShopIds`, "INVALID_SCOPE", "only a shop group's template leaves shops out, not a shop's own");
+    }
     return t;
   });
-  return { entries, productPaths };
+  return { entries, productPaths, excludedPaths };
 }
 
-export function checkTemplateReferences({ entries, productPaths }: ReadTemplates, ref: RefCheck): void {
+export function checkTemplateReferences({ entries, productPaths, excludedPaths }: ReadTemplates, ref: RefCheck): void {
   for (const { value: t, path } of entries) {
     ref(`${path}.shopGroupId`, "shopGroups", t.shopGroupId);
     ref(`${path}.shopId`, "shops", t.shopId);
     ref(`${path}.serviceId`, "services", t.serviceId);
     for (const x of productPaths.get(t) ?? []) ref(x.path, "products", x.id);
+    for (const x of excludedPaths.get(t) ?? []) ref(x.path, "shops", x.id);
   }
 }
 

@@ -72,6 +72,8 @@ export interface BundleTemplate {
   shopId?: string | null;
   serviceId: string;
   productIds: string[];
+  /** A group template's shops left out of it; absent: left as they are in the database. */
+  excludedShopIds?: string[];
 }
 
 interface PriceFields {

@@ -20,6 +20,7 @@ import {
   ShopGroupPayload,
   ShopPayload,
   TemplatePayload,
+  TemplateExcludedShopsPayload,
   UpdateChargedImageInput,
   UpdateProductInput,
   UpdateServiceInput,
@@ -207,6 +208,21 @@ export class CatalogAdminResolver {
   ): Promise<TemplatePayload> {
     const r = await this.productsAdmin.setTemplateProducts(ctx, templateId, productIds);
     return { template: r.value, errors: r.errors };
+  }
+
+  @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)
+  @Mutation(() => TemplateExcludedShopsPayload, {
+    description:
+      "Leave shops of the group out of its template, replacing the previous list: they no longer offer its service by it. The center admin and the group's admin.",
+  })
+  async setTemplateExcludedShops(
+    @Ctx() ctx: RequestContext,
+    @Arg("templateId", () => ID, { description: "The group's template." }) templateId: string,
+    @Arg("shopIds", () => [ID], { description: "Shops of the template's group to leave out (empty: none).", validateFn: boundedList("shopIds", 1001) })
+    shopIds: string[],
+  ): Promise<TemplateExcludedShopsPayload> {
+    const r = await this.productsAdmin.setTemplateExcludedShops(ctx, templateId, shopIds);
+    return { templateId: r.value?.templateId ?? null, excludedShopIds: r.value?.excludedShopIds ?? [], errors: r.errors };
   }
 
   @Authorized(Role.CENTER_ADMIN, Role.SHOP_GROUP_ADMIN)

@@ -282,6 +282,20 @@ export class TemplatePayload {
   errors!: UserErrorType[];
 }
 
+@ObjectType("TemplateExcludedShopsPayload", { description: "Result of setTemplateExcludedShops: the shops the group's template now leaves out, or errors." })
+export class TemplateExcludedShopsPayload {
+  @Field(() => ID, { nullable: true, description: "The template; null when errors is not empty." })
+  templateId?: string | null;
+
+  @Field(() => [ID], { description: "The shops of the group left out of the template, by id (empty when errors is not empty)." })
+  excludedShopIds!: string[];
+
+  @Field(() => [UserErrorType], {
+    description: "Business failures with stable codes and the input path (see docs/errors.md); when not empty, nothing was written.",
+  })
+  errors!: UserErrorType[];
+}
+
 // --- Charged images ----------------------------------------------------------------------------
 
 @ObjectType("ChargedImage", { description: "A copyrighted stock image: every sheet it is printed on adds feePerSheet to the order." })

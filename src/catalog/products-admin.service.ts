@@ -3,7 +3,7 @@
  * services and products; templates belong to a shop group or to one of its shops, and that group's
  * admin manages them too. See catalog-admin.ts for the rules every catalog admin operation follows.
  */
-import type { EntityManager, FindOptionsWhere } from "typeorm";
+import { In, type EntityManager, type FindOptionsWhere } from "typeorm";
 import { forbidden, RollbackWithErrors, userError, type UserErrorData } from "../common/errors";
 import { checkIdList, checkName, checkNewId, duplicateId, type Field } from "../common/catalog-checks";
 import { deleteOrReject, exact, ids, insertOrReject, sameList, usesMessage } from "../common/catalog-writes";
@@ -31,7 +31,7 @@ import { checkPrintSize } from "./print-size-checks";
 import { describePrintSize, printSizeColumns, printSizeOf, samePrintSize, type PrintSizeSpec } from "./print-sizes";
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
-import { TemplateEntity, TemplateProductEntity } from "./template.entity";
+import { TemplateEntity, TemplateExcludedShopEntity, TemplateProductEntity } from "./template.entity";
 import type { OrdersService } from "../orders/orders.service";
 import type { NotificationsService } from "../notifications/notifications.service";
 
@@ -258,12 +258,59 @@ export class ProductsAdminService {
     });
   }
 
+  /**
+   * Leaves these shops of the group out of its template (seed 003: the group admin manages "a
+   * combination of shops which can offer a certain service"), replacing the previous list: they no
+   * longer offer its service by it (a shop's own template for the service still applies).
+   */
+  async setTemplateExcludedShops(
+    ctx: RequestContext,
+    templateId: string,
+    shopIds: string[],
+  ): Promise<Outcome<{ templateId: string; excludedShopIds: string[] }>> {
+    requireCenterOrGroupAdmin(ctx);
+    return inTransaction(ctx, async (tx) => {
+      const { template, owner } = await this.templateInScope(ctx, tx, templateId, ["templateId"]);
+      if (template.shopGroupId === null) {
+        throw new RollbackWithErrors([
+          userError("INVALID_SCOPE", `Template ${template.id} is a shop's own: only a group's template leaves shops out`, ["templateId"]),
+        ]);
+      }
+      const wanted = [...new Set(shopIds)].sort();
+      const shops = wanted.length ? await tx.em.find(ShopEntity, { where: { id: In(wanted) } }) : [];
+      const errors = wanted
+        .filter((id) => shops.find((x) => x.id === id)?.shopGroupId !== template.shopGroupId)
+        .map((id) => userError("UNKNOWN_SHOP", `No shop ${id} in shop group ${template.shopGroupId}`, ["shopIds", String(shopIds.indexOf(id))]));
+      rejectIf(errors);
+      const current = (await tx.em.find(TemplateExcludedShopEntity, { where: { templateId }, order: { shopId: "ASC" } })).map((e) => e.shopId);
+      if (sameList(current, wanted)) return { templateId, excludedShopIds: current };
+      await tx.em.delete(TemplateExcludedShopEntity, { templateId });
+      if (wanted.length)
+        await tx.em.insert(
+          TemplateExcludedShopEntity,
+          wanted.map((shopId) => ({ templateId, shopId })),
+        );
+      const list = (ids: string[]) => (ids.length ? ids.join(", ") : "none");
+      await reportChange(
+        this.notifications,
+        ctx,
+        tx,
+        "TEMPLATE_SHOPS_EXCLUDED",
+        `Template ${template.id} for service ${template.serviceId} (${ownerLabel(owner)}) now leaves out shops ${list(wanted)} (was ${list(current)}), set by ${actorName(ctx)}`,
+        owner,
+      );
+      invalidatePrices(tx);
+      return { templateId, excludedShopIds: wanted };
+    });
+  }
+
   async deleteTemplate(ctx: RequestContext, id: string): Promise<Outcome<TemplateView>> {
     requireCenterOrGroupAdmin(ctx);
     return inTransaction(ctx, async (tx) => {
       const { template, owner } = await this.templateInScope(ctx, tx, id, ["id"]);
       const productIds = await this.productsOf(tx.em, template.id);
       await tx.em.delete(TemplateProductEntity, { templateId: template.id });
+      await tx.em.delete(TemplateExcludedShopEntity, { templateId: template.id });
       await deleteOrReject(tx.em, TemplateEntity, { id: template.id }, `Template ${template.id}`);
       await reportChange(
         this.notifications,

@@ -37,3 +37,13 @@ export class TemplateProductEntity {
   @Column({ type: "int" })
   position!: number;
 }
+
+/** A shop of the template's group left out of it: that shop does not offer the service by this template. */
+@Entity("template_excluded_shops")
+export class TemplateExcludedShopEntity {
+  @PrimaryColumn({ name: "template_id", type: "varchar", length: 64 })
+  templateId!: string;
+
+  @PrimaryColumn({ name: "shop_id", type: "varchar", length: 64 })
+  shopId!: string;
+}

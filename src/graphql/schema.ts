@@ -17,6 +17,7 @@ import { OrdersResolver } from "../orders/orders.resolver";
 import { OrderItemsResolver } from "../orders/order-items.resolver";
 import { PriceRowsResolver } from "../pricing/price-rows.resolver";
 import { PriceHistoryResolver } from "../pricing/price-history.resolver";
+import { PriceScheduleResolver } from "../pricing/price-schedule.resolver";
 import { PrintJobsResolver } from "../dispatch/print-jobs.resolver";
 import { LabReportsResolver } from "../labs/lab-reports.resolver";
 import { LabsAdminResolver } from "../labs/labs-admin.resolver";
@@ -47,6 +48,7 @@ export const resolvers: NonEmptyArray<Function> = [
   OrderItemsResolver,
   PriceRowsResolver,
   PriceHistoryResolver,
+  PriceScheduleResolver,
   PrintJobsResolver,
   LabReportsResolver,
   LabsAdminResolver,

@@ -49,11 +49,26 @@ export class NotificationsService {
 
   /** Sends a notice to the given users (e.g. a shop admin and their group admin). */
   async send(ctx: RequestContext, tx: Tx, userIds: Iterable<string>, kind: string, message: string, links: NoticeLinks = {}): Promise<string[]> {
+    return this.sendComposed(tx, this.compose(ctx, userIds, kind, message, links));
+  }
+
+  /** Writes composed notices in the caller's transaction and rings their recipients after commit. */
+  async sendComposed(tx: Tx, rows: NotificationEntity[]): Promise<string[]> {
+    if (rows.length === 0) return [];
+    await tx.em.insert(NotificationEntity, rows);
+    for (const r of rows) tx.emit("notification", r.userId, { notificationId: r.id });
+    return rows.map((r) => r.userId);
+  }
+
+  /**
+   * The notice rows `send` would write (never to the actor), for a caller that writes them itself
+   * with its own statements; it rings each recipient after its commit (see `ring`).
+   */
+  compose(ctx: RequestContext, userIds: Iterable<string>, kind: string, message: string, links: NoticeLinks = {}): NotificationEntity[] {
     const actor = ctx.auth.kind === "user" ? ctx.auth.user.id : null;
     const ids = [...new Set(userIds)].filter((id) => id !== actor);
-    if (ids.length === 0) return [];
     const now = new Date();
-    const rows = ids.map((userId) =>
+    return ids.map((userId) =>
       Object.assign(new NotificationEntity(), {
         id: randomUUID(),
         userId,
@@ -69,9 +84,11 @@ export class NotificationsService {
         readAt: null,
       }),
     );
-    await tx.em.insert(NotificationEntity, rows);
-    for (const r of rows) tx.emit("notification", r.userId, { notificationId: r.id });
-    return ids;
+  }
+
+  /** The shop's own admins (SHOP_ADMIN of that shop, not disabled), as the shop's own news reaches them. */
+  shopAdminsOf(em: EntityManager, shopId: string): Promise<string[]> {
+    return this.activeUsers(em, Role.SHOP_ADMIN, "shopId", [shopId]);
   }
 
   /** The admins concerned by a change in this scope, by the rank of who made it. */

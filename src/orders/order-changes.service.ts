@@ -22,6 +22,7 @@ import type { ConfirmPlan } from "../dispatch/print-jobs.service";
 import type { PrintJobsService } from "../dispatch/print-jobs.service";
 import type { AssignmentService } from "../assignment/assignment.service";
 import type { OrdersService } from "./orders.service";
+import type { OrderNoticesService } from "./order-notices.service";
 
 /**
  * How much of the orders it placed a process remembers until they are confirmed (the characters of
@@ -46,6 +47,7 @@ export class OrderChangesService {
     private readonly assignment: AssignmentService,
     private readonly orders: OrdersService,
     private readonly cancellation: OrderCancellationStep,
+    private readonly notices: OrderNoticesService,
   ) {}
 
   /**
@@ -139,7 +141,9 @@ export class OrderChangesService {
       : { ...stored(decision, []), decidedAt: now.toISOString() };
     const move = transitionPatch(order, ["CONFIRM", "ASSIGN"], { labId: decision.chosen.labId, confirmedAt: now, assignmentJson: JSON.stringify(record) }, now);
     if ("errors" in move) return move;
-    return { order, patch: move.patch, labId: decision.chosen.labId };
+    // The shop hears of it with the confirmation: written in its batch, rung after its commit.
+    const notices = await this.notices.received(ctx, em, order, decision.chosen.labId);
+    return { order, patch: move.patch, labId: decision.chosen.labId, notices };
   }
 
   /**
@@ -174,9 +178,10 @@ export class OrderChangesService {
    * (first prints at their shoot's first-print lab): CONFIRM and ASSIGN through the transition
    * table, its print job queued; the lab rung and the customer told after commit.
    */
-  async confirmPlacedAt(tx: Tx, order: OrderEntity, labId: string, record: StoredAssignment): Promise<void> {
+  async confirmPlacedAt(ctx: RequestContext, tx: Tx, order: OrderEntity, labId: string, record: StoredAssignment): Promise<void> {
     await this.orders.transition(tx.em, order, ["CONFIRM", "ASSIGN"], { labId, confirmedAt: new Date(), assignmentJson: JSON.stringify(record) });
     await this.printJobs.queue(tx, order.id, labId);
+    await this.notices.tellReceived(ctx, tx, order, labId);
     tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
   }
 

@@ -167,7 +167,7 @@ export class OrderPlacingService {
     });
     const { subs, items } = orderParts(order.id, input);
     await insertOrderRows(tx.em, order, subs, items);
-    await this.orderChanges.confirmPlacedAt(tx, order, spec.labId, stored(decision, spec.notes));
+    await this.orderChanges.confirmPlacedAt(ctx, tx, order, spec.labId, stored(decision, spec.notes));
     placedHere(ctx).set(order.id, { subs, items });
     return order;
   }

@@ -26,6 +26,7 @@ import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";
 import type { ChangeScope, NotificationsService } from "../notifications/notifications.service";
 import { addDays } from "./business-date";
+import { actorName, describe } from "./price-notes";
 import { toRowData } from "./price-book";
 import {
   findOverlaps,
@@ -151,7 +152,7 @@ export class PriceAdminService {
     });
   }
 
-  private normalise(input: PriceRowInputData): Omit<PriceRowEntity, "id" | "updatedAt"> {
+  normalise(input: PriceRowInputData): Omit<PriceRowEntity, "id" | "updatedAt"> {
     return {
       shopGroupId: input.shopGroupId ?? null,
       shopId: input.shopId ?? null,
@@ -166,7 +167,7 @@ export class PriceAdminService {
   }
 
   /** Shape, references, authority, allowance and overlaps: every fault, before anything is written. */
-  private async check(ctx: RequestContext, em: EntityManager, row: PriceRowEntity, old: PriceRowEntity | null): Promise<void> {
+  async check(ctx: RequestContext, em: EntityManager, row: PriceRowEntity, old: PriceRowEntity | null): Promise<void> {
     const errors: UserErrorData[] = validatePriceRowShape(row).map((e) => userError(e.code, e.message, ["input", e.field]));
     if (row.shopGroupId && row.shopId) {
       errors.push(
@@ -459,7 +460,7 @@ export class PriceAdminService {
 
   // ---------------------------------------------------------------- shared
 
-  private async history(
+  async history(
     ctx: RequestContext,
     tx: Tx,
     kind: "PRICE_ROW" | "ALLOWANCE",
@@ -468,8 +469,10 @@ export class PriceAdminService {
     action: "CREATED" | "UPDATED" | "DELETED",
     before: object | null,
     after: object | null,
+    changeId: string | null = null,
   ): Promise<void> {
     await tx.em.insert(PriceHistoryEntity, {
+      changeId,
       id: randomUUID(),
       entityKind: kind,
       entityId,
@@ -485,7 +488,7 @@ export class PriceAdminService {
   }
 
   /** Runs a price mutation; a dry run computes its answer inside the transaction and rolls back. */
-  private async run<T>(ctx: RequestContext, dryRun: boolean, work: (tx: Tx) => Promise<T>): Promise<Outcome<T>> {
+  async run<T>(ctx: RequestContext, dryRun: boolean, work: (tx: Tx) => Promise<T>): Promise<Outcome<T>> {
     try {
       return await inTransaction(ctx, async (tx) => {
         const value = await work(tx);
@@ -503,7 +506,7 @@ export class PriceAdminService {
    * before and after at each date where a changed row starts or ends and each sheet count where a
    * changed tier starts or ends. Computed from the price books with the changed rows swapped in.
    */
-  private async effects(ctx: RequestContext, removed: PriceRowEntity[], added: PriceRowEntity[]): Promise<PriceChange[]> {
+  async effects(ctx: RequestContext, removed: PriceRowEntity[], added: PriceRowEntity[]): Promise<PriceChange[]> {
     const rows = [...removed, ...added];
     const productId = rows[0].productId;
     const pricing = this.pricing;
@@ -579,16 +582,6 @@ function allowanceFaults(a: ShopPriceAllowanceEntity, row: Pick<PriceRowEntity, 
     out.push({ field: "amountCharge", message: `amountCharge ${row.amountCharge} is outside the allowed range ${a.minAmountCharge} to ${a.maxAmountCharge}` });
   }
   return out;
-}
-
-function describe(r: PriceRowEntity | null): string {
-  if (!r) return "";
-  const tier = r.minSheets !== null ? ` for ${r.minSheets}-${r.maxSheets ?? ""} sheets` : "";
-  return `basic ${r.basicCharge} + ${r.amountCharge}/sheet from ${r.validFrom}${r.validUntil ? ` to ${r.validUntil}` : ""}${tier}`;
-}
-
-function actorName(ctx: RequestContext): string {
-  return ctx.auth.kind === "user" ? `${ctx.auth.user.login} (${ctx.auth.user.role})` : "the center";
 }
 
 /** The fields of a price row or allowance worth keeping in history (no timestamps). */

@@ -11,7 +11,7 @@
 import { In, type DataSource, type SelectQueryBuilder } from "typeorm";
 import { SettingEntity } from "../catalog/setting.entity";
 import { ShopEntity } from "../catalog/shop.entity";
-import { TemplateEntity, TemplateProductEntity } from "../catalog/template.entity";
+import { TemplateEntity, TemplateExcludedShopEntity, TemplateProductEntity } from "../catalog/template.entity";
 import { toSafeInteger } from "../db/columns";
 import { ChargedImageEntity } from "./charged-image.entity";
 import { PriceBookIndex, type PriceRowData, type PriceScope, type ShopPricingContext, type TemplateData } from "./price-calculator";
@@ -197,6 +197,11 @@ export class PriceBooks {
       const links = templates.length
         ? await this.ds.getRepository(TemplateProductEntity).find({ where: { templateId: In(templates.map((t) => t.id)) }, order: { position: "ASC" } })
         : [];
+      const groupTemplateIds = templates.filter((t) => t.shopGroupId === groupId).map((t) => t.id);
+      const excluded = groupTemplateIds.length
+        ? await this.ds.getRepository(TemplateExcludedShopEntity).find({ where: { templateId: In(groupTemplateIds) } })
+        : [];
+      const leftOut = new Set(excluded.map((e) => `${e.templateId}\u0000${e.shopId}`));
       const productsOf = new Map<string, string[]>();
       for (const l of links) {
         const list = productsOf.get(l.templateId) ?? [];
@@ -219,7 +224,11 @@ export class PriceBooks {
       for (const shopId of shops) {
         const own = rowsByShop.get(shopId);
         const shopTemplates = templates.filter((t) => t.shopId === shopId).map(data);
-        book.contexts.set(shopId, shopContext(shopId, groupId, book, shared, own ? PriceBookIndex.from(own) : PriceBookIndex.empty(), shopTemplates));
+        // A shop left out of a group template does not offer its service by it (shared when none is).
+        const theirs = book.groupTemplates.some((t) => leftOut.has(`${t.id}\u0000${shopId}`))
+          ? { ...book, groupTemplates: book.groupTemplates.filter((t) => !leftOut.has(`${t.id}\u0000${shopId}`)) }
+          : book;
+        book.contexts.set(shopId, shopContext(shopId, groupId, theirs, shared, own ? PriceBookIndex.from(own) : PriceBookIndex.empty(), shopTemplates));
       }
       return book;
     })();

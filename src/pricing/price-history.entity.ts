@@ -42,4 +42,8 @@ export class PriceHistoryEntity {
 
   @Column({ type: "text", nullable: true })
   after!: string | null;
+
+  /** Shared by the entries of one change made of several row writes (a scheduled price); null for a single write. */
+  @Column({ name: "change_id", type: "varchar", length: 36, nullable: true })
+  changeId!: string | null;
 }

@@ -5,6 +5,7 @@ import { AFTER_ARG, FIRST_ARG, page } from "../graphql/connection.types";
 import { DateScalar } from "../graphql/scalars";
 import { PUBLIC_READ, Role } from "../identity/role";
 import { OrderInput } from "../orders/order.input";
+import { FulfilmentMethod } from "../catalog/fulfilment";
 import {
   PriceHistoryEntryType,
   PriceRowInput,
@@ -48,8 +49,15 @@ export class PricingResolver {
     @Ctx() ctx: RequestContext,
     @Arg("input", () => OrderInput, { description: "The order to price." }) input: OrderInput,
     @Arg("at", () => Date, { description: "Price the order as of this instant (for dry runs and previews); default now.", nullable: true }) at?: Date | null,
+    @Arg("onlyFulfillable", () => Boolean, {
+      nullable: true,
+      defaultValue: false,
+      description:
+        "true: leave out (of the sub-orders and the total) the services no lab can print for the shop and the order's fulfilment method; false: mark them (fulfillable).",
+    })
+    onlyFulfillable?: boolean | null,
   ): Promise<QuotePayload> {
-    return this.pricing.quote(ctx, input, at) as Promise<QuotePayload>;
+    return this.pricing.quote(ctx, input, at, onlyFulfillable ?? false) as Promise<QuotePayload>;
   }
 
   @Authorized(PUBLIC_READ)
@@ -62,8 +70,19 @@ export class PricingResolver {
     @Arg("shopId", () => ID, { description: "The shop's id." }) shopId: string,
     @Arg("date", () => DateScalar, { description: "The business day to show prices for; default today in the business time zone.", nullable: true })
     date?: string | null,
+    @Arg("fulfilment", () => FulfilmentMethod, {
+      nullable: true,
+      description: "The fulfilment method the customer would choose (unset: picked up at the shop); decides which labs could print each service.",
+    })
+    fulfilment?: FulfilmentMethod | null,
+    @Arg("onlyFulfillable", () => Boolean, {
+      nullable: true,
+      defaultValue: false,
+      description: "true: leave out the services no lab can print for this shop and fulfilment method; false: list them, marked (fulfillable).",
+    })
+    onlyFulfillable?: boolean | null,
   ): Promise<ShopOfferType | null> {
-    return this.pricing.offer(ctx, shopId, date ?? null) as Promise<ShopOfferType | null>;
+    return this.pricing.offer(ctx, shopId, date ?? null, fulfilment ?? null, onlyFulfillable ?? false) as Promise<ShopOfferType | null>;
   }
 
   @Authorized(...ADMINS)

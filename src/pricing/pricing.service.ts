@@ -11,12 +11,17 @@ import { MAX_ITEMS_PER_ORDER, MAX_SHEETS, MAX_SUB_ORDERS } from "../orders/order
 import type { PrintChecksService, PrintWarningView } from "../catalog/print-checks.service";
 import type { PrintSize } from "../catalog/print-sizes";
 import { businessDate } from "./business-date";
+import { FulfilmentMethod, FulfilmentSpeed } from "../catalog/fulfilment";
+import type { AssignmentService } from "../assignment/assignment.service";
+import { safeSum } from "./money";
 import { PriceBooks } from "./price-book";
 import { findPrice, quoteOrder, type PriceSource, type ShopPricingContext, type SubOrderQuoteResult } from "./price-calculator";
 
 export interface QuoteRequest {
   shopId?: string | null;
   labId?: string | null;
+  /** How the prints reach the customer: which labs could print (null: picked up at the shop). */
+  fulfilment?: { method: FulfilmentMethod; speed?: FulfilmentSpeed | null } | null;
   subOrders: Array<{ serviceId: string; sheets: number; items: Array<{ imageId: string }> }>;
 }
 
@@ -30,7 +35,7 @@ export interface QuoteView {
   shopId: string;
   currency: string;
   priceDate: string;
-  subOrders: SubOrderQuoteView[];
+  subOrders: Array<SubOrderQuoteView & { fulfillable?: boolean; unfulfillableReason?: string | null }>;
   total: number;
 }
 
@@ -55,6 +60,9 @@ export interface ShopOffer {
     templateId: string;
     ownTemplate: boolean;
     products: Array<{ productId: string; prices: OfferedPrice[] }>;
+    /** Some lab can print it for the shop and fulfilment method asked for. */
+    fulfillable: boolean;
+    unfulfillableReason: string | null;
   }>;
 }
 
@@ -63,6 +71,7 @@ export class PricingService {
 
   constructor(
     private readonly app: RequestContext["app"],
+    private readonly assignment: AssignmentService,
     private readonly printChecks?: PrintChecksService,
   ) {
     const books = new PriceBooks(app.ds);
@@ -103,7 +112,12 @@ export class PricingService {
    * Prices an order at a shop without storing it. `at` (default now) is for admins pricing a
    * scheduled change; the shop is the one named, else the named lab's.
    */
-  async quote(ctx: RequestContext, input: QuoteRequest, at?: Date | null): Promise<{ quote: QuoteView | null; errors: UserErrorData[] }> {
+  async quote(
+    ctx: RequestContext,
+    input: QuoteRequest,
+    at?: Date | null,
+    onlyFulfillable = false,
+  ): Promise<{ quote: QuoteView | null; errors: UserErrorData[] }> {
     // Anonymous callers (PUBLIC_CATALOG) price at now only: another instant needs an admin's login.
     if (at && ctx.auth.kind === "anonymous") throw unauthenticated();
     if (at && !(ctx.auth.kind === "user" && ctx.auth.user.role !== Role.GENERAL_USER)) {
@@ -114,7 +128,21 @@ export class PricingService {
     if ("error" in shop) errors.push(shop.error);
     if (errors.length > 0 || "error" in shop) return { quote: null, errors };
     // The context resolving the shop found is the one quoted against: one lookup per quote.
-    return this.quoteWith(shop.shopId, shop.pricing, input, at ?? new Date());
+    const r = await this.quoteWith(shop.shopId, shop.pricing, input, at ?? new Date());
+    return r.quote ? { quote: await this.markFulfillable(r.quote, input.fulfilment ?? null, onlyFulfillable), errors: [] } : r;
+  }
+
+  /**
+   * Each sub-order marked with whether some lab can print its service for the shop and flow (the
+   * reason when none can); with `leaveOut`, those are left out of the quote and its total.
+   */
+  private async markFulfillable(quote: QuoteView, fulfilment: QuoteRequest["fulfilment"], leaveOut: boolean): Promise<QuoteView> {
+    const flow = fulfilment ? { method: fulfilment.method, speed: fulfilment.speed ?? FulfilmentSpeed.STANDARD } : null;
+    const why = await this.assignment.unprintable(quote.shopId, [...new Set(quote.subOrders.map((s) => s.serviceId))], flow);
+    const marked = quote.subOrders.map((s) => ({ ...s, fulfillable: !why.has(s.serviceId), unfulfillableReason: why.get(s.serviceId) ?? null }));
+    if (!leaveOut) return { ...quote, subOrders: marked };
+    const kept = marked.filter((s) => s.fulfillable);
+    return { ...quote, subOrders: kept, total: safeSum(kept.map((s) => s.subtotal)) ?? 0 };
   }
 
   /** Prices at a known shop (used by orders and lab candidates too). */
@@ -160,7 +188,13 @@ export class PricingService {
    * What a shop offers on a date: each service with the template that applies and, per product,
    * the price that would apply for each range of sheet counts (with its source), for a price list.
    */
-  async offer(ctx: RequestContext, shopId: string, date: string | null): Promise<ShopOffer | null> {
+  async offer(
+    ctx: RequestContext,
+    shopId: string,
+    date: string | null,
+    fulfilment: FulfilmentMethod | null = null,
+    onlyFulfillable = false,
+  ): Promise<ShopOffer | null> {
     const pricing = await this.books.contextFor(shopId);
     if (!pricing) return null;
     const priceDate = date ?? this.priceDate(new Date());
@@ -168,17 +202,26 @@ export class PricingService {
     const templates = [...pricing.shopTemplates, ...pricing.groupTemplates.filter((t) => !own.has(t.serviceId))].sort((a, b) =>
       a.serviceId.localeCompare(b.serviceId),
     );
+    const flow = fulfilment ? { method: fulfilment, speed: FulfilmentSpeed.STANDARD } : null;
+    const why = await this.assignment.unprintable(
+      shopId,
+      templates.map((t) => t.serviceId),
+      flow,
+    );
+    const services = templates.map((t) => ({
+      serviceId: t.serviceId,
+      templateId: t.id,
+      ownTemplate: own.has(t.serviceId),
+      products: t.productIds.map((productId) => ({ productId, prices: priceLadder(pricing, productId, priceDate) })),
+      fulfillable: !why.has(t.serviceId),
+      unfulfillableReason: why.get(t.serviceId) ?? null,
+    }));
     return {
       shopId,
       shopGroupId: pricing.shopGroupId,
       currency: await this.books.currency(),
       priceDate,
-      services: templates.map((t) => ({
-        serviceId: t.serviceId,
-        templateId: t.id,
-        ownTemplate: own.has(t.serviceId),
-        products: t.productIds.map((productId) => ({ productId, prices: priceLadder(pricing, productId, priceDate) })),
-      })),
+      services: onlyFulfillable ? services.filter((s) => s.fulfillable) : services,
     };
   }
 }

@@ -94,6 +94,19 @@ export class SubOrderQuoteType {
 
   @Field(() => MoneyScalar, { description: "Total of this part, in the currency's minor unit (cents for EUR, yen for JPY)." })
   subtotal!: number;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "From quote: true when some lab can print the service for the shop and the order's fulfilment method; null where not checked (an order's frozen quote).",
+  })
+  fulfillable?: boolean | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "From quote, when fulfillable is false: why no lab can print it (each of the shop's labs and its reasons).",
+  })
+  unfulfillableReason?: string | null;
 }
 
 @ObjectType("Quote", { description: "An order priced at one shop, on one business date. Money in the currency's minor unit.", simpleResolvers: true })
@@ -424,6 +437,12 @@ export class PriceHistoryEntryType {
   @Field(() => Date, { description: "When (UTC instant)." })
   at!: Date;
 
+  @Field(() => ID, {
+    nullable: true,
+    description: "Shared by the entries of one change that wrote several rows (schedulePrice: the row and the rows it cut); null for a single write.",
+  })
+  changeId?: string | null;
+
   /** The stored snapshots (JSON), typed by PriceHistoryResolver. */
   before?: string | null;
   after?: string | null;
@@ -478,6 +497,17 @@ export class OfferedServiceType {
 
   @Field(() => [OfferedProductType], { description: "The service's products with their prices." })
   products!: OfferedProductType[];
+
+  @Field(() => Boolean, {
+    description: "True when some lab can print the service for this shop and the fulfilment method asked for (placeOrder would find one).",
+  })
+  fulfillable!: boolean;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "When fulfillable is false: why no lab can print it (each of the shop's labs and its reasons); else null.",
+  })
+  unfulfillableReason?: string | null;
 }
 
 @ObjectType("ShopOffer", { simpleResolvers: true, description: "What a shop offers on a date and at what price: a price list for frontends." })

@@ -20,6 +20,7 @@ import type { QuoteView } from "../pricing/pricing.service";
 import type { PaymentEntity } from "../payments/payment.entity";
 import type { PaymentsService, Settlement } from "../payments/payments.service";
 import type { GatewayEvent } from "../payments/payments.service";
+import type { OrderNoticesService } from "../orders/order-notices.service";
 import { leaveOutFirstPrintLabs, reorderAssignment, type ReorderRequest } from "./reorder-rules";
 import type { Reorder } from "./reorder-placing.service";
 
@@ -35,6 +36,7 @@ export class ReorderSettlementService implements Settlement {
     private readonly printJobs: PrintJobsService,
     private readonly assignment: AssignmentService,
     private readonly payments: PaymentsService,
+    private readonly orderNotices: OrderNoticesService,
   ) {}
 
   /** A shop admin (or a group or center admin in scope) records the money received at the counter. */
@@ -229,6 +231,7 @@ export class ReorderSettlementService implements Settlement {
       await this.orders.transition(tx.em, order, ["CONFIRM", "ASSIGN"], { labId: decision.chosen.labId, confirmedAt: now, assignmentJson: record });
       await this.printJobs.queue(tx, order.id, decision.chosen.labId);
     }
+    await this.orderNotices.tellReceived(ctx, tx, order, order.labId);
     tx.emit("orderUpdate", order.customerUserId, { orderId: order.id, status: order.status });
     await this.payments.tellCustomer(
       ctx,

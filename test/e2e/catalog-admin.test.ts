@@ -13,7 +13,7 @@ import { ProductEntity } from "../../src/catalog/product.entity";
 import { ServiceEntity } from "../../src/catalog/service.entity";
 import { ShopGroupEntity } from "../../src/catalog/shop-group.entity";
 import { ShopEntity } from "../../src/catalog/shop.entity";
-import { TemplateEntity, TemplateProductEntity } from "../../src/catalog/template.entity";
+import { TemplateEntity, TemplateExcludedShopEntity, TemplateProductEntity } from "../../src/catalog/template.entity";
 import { NotificationEntity } from "../../src/notifications/notification.entity";
 import { ChargedImageEntity } from "../../src/pricing/charged-image.entity";
 import { PriceRowEntity } from "../../src/pricing/price-row.entity";
@@ -59,6 +59,7 @@ const OPS = {
   updateTemplate: `mutation($id: ID!, $input: UpdateTemplateInput!) { updateTemplate(id: $id, input: $input) { ${TEMPLATE} ${ERR} } }`,
   setTemplateProducts: `mutation($templateId: ID!, $productIds: [ID!]!) { setTemplateProducts(templateId: $templateId, productIds: $productIds) { ${TEMPLATE} ${ERR} } }`,
   deleteTemplate: `mutation($id: ID!) { deleteTemplate(id: $id) { ${TEMPLATE} ${ERR} } }`,
+  setTemplateExcludedShops: `mutation($templateId: ID!, $shopIds: [ID!]!) { setTemplateExcludedShops(templateId: $templateId, shopIds: $shopIds) { templateId excludedShopIds ${ERR} } }`,
   createChargedImage: `mutation($input: CreateChargedImageInput!) { createChargedImage(input: $input) { ${IMAGE} ${ERR} } }`,
   updateChargedImage: `mutation($imageId: ID!, $input: UpdateChargedImageInput!) { updateChargedImage(imageId: $imageId, input: $input) { ${IMAGE} ${ERR} } }`,
   deleteChargedImage: `mutation($imageId: ID!) { deleteChargedImage(imageId: $imageId) { ${IMAGE} ${ERR} } }`,
@@ -84,6 +85,7 @@ const ENTITY: Record<OpName, string> = {
   updateTemplate: "template",
   setTemplateProducts: "template",
   deleteTemplate: "template",
+  setTemplateExcludedShops: "templateId",
   createChargedImage: "chargedImage",
   updateChargedImage: "chargedImage",
   deleteChargedImage: "chargedImage",
@@ -127,6 +129,7 @@ const repo = {
   products: () => c.ds.getRepository(ProductEntity),
   templates: () => c.ds.getRepository(TemplateEntity),
   links: () => c.ds.getRepository(TemplateProductEntity),
+  excluded: () => c.ds.getRepository(TemplateExcludedShopEntity),
   images: () => c.ds.getRepository(ChargedImageEntity),
   priceRows: () => c.ds.getRepository(PriceRowEntity),
   allowances: () => c.ds.getRepository(ShopPriceAllowanceEntity),
@@ -139,6 +142,7 @@ async function snapshot() {
     shops: await repo.shops().find({ order: { id: "ASC" } }),
     services: await repo.services().find({ order: { id: "ASC" } }),
     products: await repo.products().find({ order: { id: "ASC" } }),
+    excluded: await repo.excluded().find({ order: { templateId: "ASC", shopId: "ASC" } }),
     templates: await repo.templates().find({ order: { id: "ASC" } }),
     links: await repo.links().find({ order: { templateId: "ASC", position: "ASC" } }),
     images: await repo.images().find({ order: { imageId: "ASC" } }),
@@ -1200,6 +1204,12 @@ describe("authorization table", () => {
       groupAdmin: true,
       prepare: async () => ({ templateId: await seedTemplate({ shopId: "SP02" }), productIds: ["P03", "P01"] }),
       applied: async (v) => (await productsOf(v.templateId)).join() === "P03,P01",
+    },
+    {
+      op: "setTemplateExcludedShops",
+      groupAdmin: true,
+      prepare: async () => ({ templateId: await seedTemplate({ shopGroupId: "SG01" }), shopIds: ["SP02"] }),
+      applied: async (v) => (await repo.excluded().findBy({ templateId: v.templateId })).map((e) => e.shopId).join() === "SP02",
     },
     {
       op: "deleteTemplate",

@@ -12,6 +12,7 @@ import { Shoots1764800000000 } from "./1764800000000-shoots";
 import { Payments1764840000000 } from "./1764840000000-payments";
 import { Shipments1764900000000 } from "./1764900000000-shipments";
 import { PrintSizes1764920000000 } from "./1764920000000-print-sizes";
+import { PriceDepth1764940000000 } from "./1764940000000-price-depth";
 
 export const migrations = [
   Initial1764000000000,
@@ -27,4 +28,5 @@ export const migrations = [
   Payments1764840000000,
   Shipments1764900000000,
   PrintSizes1764920000000,
+  PriceDepth1764940000000,
 ];
