@@ -11,6 +11,7 @@ import { NotificationLinks1764700000000 } from "./1764700000000-notification-lin
 import { Shoots1764800000000 } from "./1764800000000-shoots";
 import { Payments1764840000000 } from "./1764840000000-payments";
 import { Shipments1764900000000 } from "./1764900000000-shipments";
+import { LabContentAndHomeLab1764930000000 } from "./1764930000000-lab-content-and-home-lab";
 
 export const migrations = [
   Initial1764000000000,
@@ -25,4 +26,5 @@ export const migrations = [
   Shoots1764800000000,
   Payments1764840000000,
   Shipments1764900000000,
+  LabContentAndHomeLab1764930000000,
 ];
