@@ -255,8 +255,9 @@ export class OrderPlacingService {
     if (!home) return { note: `the customer's home lab ${homeLabId} is not a lab any more` };
     const decision = await this.assignment.decide({ ...req, shopId: home.shopId, shopReason: "HOME_LAB", homeLabId });
     if (!decision.ok || decision.rule !== "HOME_LAB") {
-      const why = decision.ok ? decision.chosen.reasons[0] : decision.message;
-      return { note: `the customer's home lab ${homeLabId} was passed over (${why})` };
+      const own = decision.rejected.find((r) => r.labId === homeLabId);
+      if (own) return { note: `the customer's home lab ${homeLabId} cannot print this order: ${own.reasons.join("; ")}` };
+      return { note: `the customer's home lab ${homeLabId} was passed over (${decision.ok ? decision.chosen.reasons[0] : decision.message})` };
     }
     const priced = await this.pricing.quoteAt(home.shopId, input, new Date());
     if (!priced.quote) return { errors: priced.errors };
