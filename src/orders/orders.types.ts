@@ -114,11 +114,15 @@ export class AssignmentCandidateType {
   @Field(() => Float, { description: "Distance from the customer in kilometres; null when unknown.", nullable: true })
   distanceKm?: number | null;
 
-  @Field(() => Float, { description: "The lab's last reported load, when that report gave the sheets ahead; null when the center's queue did.", nullable: true })
+  @Field(() => Float, {
+    description: "The lab's last reported load, when that report gave the sheets ahead; null when the center's queue did.",
+    nullable: true,
+  })
   load?: number | null;
 
   @Field(() => Float, {
-    description: "Estimated hours to print the order at the lab: (sheetsAhead + the order's sheets) / its capacity; null in decisions stored before it was estimated.",
+    description:
+      "Estimated hours to print the order at the lab: (sheetsAhead + the order's sheets) / its capacity; null in decisions stored before it was estimated.",
     nullable: true,
   })
   hoursToPrint?: number | null;
@@ -264,7 +268,8 @@ export class LabCandidateType {
 
   @Field(() => Float, {
     nullable: true,
-    description: "The lab's last reported load, 0 (idle) to 1 (full) or more (overbooked), when that report gave the sheets ahead; null when the center's queue did.",
+    description:
+      "The lab's last reported load, 0 (idle) to 1 (full) or more (overbooked), when that report gave the sheets ahead; null when the center's queue did.",
   })
   load?: number | null;
 

@@ -303,8 +303,8 @@ describe("the home lab", () => {
         },
         // The one customer allowed to set their own is Bob (U101).
         applied: async (v: Vars) => (await homeLabOf(v.userId ?? "U101")) === "LBN",
-        whenAllowed: (attempt: { result?: any }) => {
-          expect(attempt.result.data.setHomeLab).toEqual({ homeLabId: "LBN", userId: userId ?? "U101", errors: [] });
+        whenAllowed: (attempt: { value?: unknown }) => {
+          expect(attempt.value).toEqual({ homeLabId: "LBN", userId: userId ?? "U101", errors: [] });
         },
       })),
       callers: [
