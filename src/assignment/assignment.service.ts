@@ -1,14 +1,23 @@
 /**
  * Feeds the pure lab ranking (lab-ranking.ts) with what the database and the presence registry
- * know: every lab's services, flows, location, latest load and whether its daemon is online.
+ * know: every lab's services, flows, location, latest load report, whether its daemon is online,
+ * the design templates it holds, and the sheets the center has queued and leased there.
  *
  * The lab list is read on every placement and confirmation, so it is kept in memory: dropped at
- * once when labs, the catalog or a lab's load change (in any center process, through the event
- * bus), and in any case re-read after LAB_LIST_MAX_AGE_MS, so that a lab's last-seen time (written
- * by the process its daemon is connected to, without an event) is never older than that here.
+ * once when labs, the catalog, a lab's load or its templates change (in any center process,
+ * through the event bus), and in any case re-read after LAB_LIST_MAX_AGE_MS, so that a lab's
+ * last-seen time (written by the process its daemon is connected to, without an event) is never
+ * older than that here. The queued sheets are read with it, in one aggregate query over the open
+ * print jobs (not one per lab); a job this process queues is added to the list at once
+ * (`noteQueued`), so a burst of orders through one process sees each one it has just queued, and
+ * jobs done or queued by other processes are seen at the next read, within LAB_LIST_MAX_AGE_MS.
  */
 import type { EntityManager } from "typeorm";
 import { LabEntity, LabServiceEntity } from "../labs/lab.entity";
+import { DesignTemplateEntity, LabDesignTemplateEntity } from "../design-templates/design-template.entity";
+import { PrintJobEntity } from "../dispatch/print-job.entity";
+import { SubOrderEntity } from "../orders/order.entity";
+import { instantOrNull, toSafeInteger } from "../db/columns";
 import type { FulfilmentMethod, FulfilmentSpeed } from "../catalog/fulfilment";
 import type { AppContext } from "../core/request-context";
 import { DEFAULT_WEIGHTS, rankLabs, type AssignmentDecision, type AssignmentRequest, type LabInfo, type RankingWeights } from "./lab-ranking";
@@ -64,6 +73,25 @@ export class AssignmentService {
     });
   }
 
+  /**
+   * A job of `sheets` sheets this process has just queued at the lab (committed): counted in the
+   * cached list at once, so that the next order ranks with it.
+   */
+  noteQueued(labId: string, sheets: number, at = new Date()): void {
+    const entry = this.cached;
+    if (entry === null) return;
+    void entry.labs.then(
+      (labs) => {
+        if (this.cached !== entry) return;
+        const lab = labs.find((l) => l.info.id === labId);
+        if (lab === undefined) return;
+        lab.info = { ...lab.info, queuedSheets: lab.info.queuedSheets + sheets, lastAssignedAt: at };
+        lab.view = undefined;
+      },
+      () => undefined,
+    );
+  }
+
   async decide(req: AssignmentRequest, em?: EntityManager): Promise<AssignmentDecision> {
     return rankLabs(await this.labs(em), req, { now: new Date(), loadMaxAgeMs: this.app.config.loadMaxAgeSeconds * 1000, weights: this.weights() });
   }
@@ -113,12 +141,23 @@ export class AssignmentService {
 
   private async read(em: EntityManager): Promise<StoredLab[]> {
     this.stats.loads++;
-    const [labs, links] = await Promise.all([em.find(LabEntity, { order: { id: "ASC" } }), em.find(LabServiceEntity)]);
+    const [labs, links, held, queues] = await Promise.all([
+      em.find(LabEntity, { order: { id: "ASC" } }),
+      em.find(LabServiceEntity),
+      heldTemplates(em),
+      queuedSheetsByLab(em),
+    ]);
     const services = new Map<string, string[]>();
     for (const l of links) {
       const list = services.get(l.labId) ?? [];
       list.push(l.serviceId);
       services.set(l.labId, list);
+    }
+    const templates = new Map<string, string[]>();
+    for (const t of held) {
+      const list = templates.get(t.labId) ?? [];
+      list.push(t.designTemplateId);
+      templates.set(t.labId, list);
     }
     return labs.map((l) => ({
       lastSeenAt: l.lastSeenAt,
@@ -135,8 +174,40 @@ export class AssignmentService {
         region: l.region,
         utilisation: l.loadUtilisation,
         loadReportedAt: l.loadReportedAt,
+        reportedQueuedSheets: l.loadQueuedSheets,
         capacitySheetsPerHour: l.capacitySheetsPerHour,
+        queuedSheets: queues.get(l.id)?.sheets ?? 0,
+        lastAssignedAt: queues.get(l.id)?.lastAt ?? null,
+        designTemplateIds: templates.get(l.id) ?? [],
+        maxOrderSheets: l.maxOrderSheets,
       },
     }));
   }
+}
+
+/** The design templates each lab holds at the center's current file (an old copy counts as not held). */
+function heldTemplates(em: EntityManager): Promise<Array<{ labId: string; designTemplateId: string }>> {
+  return em
+    .createQueryBuilder(LabDesignTemplateEntity, "h")
+    .innerJoin(DesignTemplateEntity, "t", "t.id = h.design_template_id AND t.sha256 = h.sha256")
+    .select("h.lab_id", "labId")
+    .addSelect("h.design_template_id", "designTemplateId")
+    .getRawMany<{ labId: string; designTemplateId: string }>();
+}
+
+/**
+ * The sheets of every lab's open print jobs (queued or leased) and when the newest was given to it:
+ * one aggregate query over the open jobs and their sub-orders.
+ */
+async function queuedSheetsByLab(em: EntityManager): Promise<Map<string, { sheets: number; lastAt: Date | null }>> {
+  const rows = await em
+    .createQueryBuilder(PrintJobEntity, "j")
+    .innerJoin(SubOrderEntity, "s", "s.order_id = j.order_id")
+    .select("j.lab_id", "labId")
+    .addSelect("SUM(s.sheets)", "sheets")
+    .addSelect("MAX(j.created_at)", "lastAt")
+    .where("j.status IN (:...open)", { open: ["QUEUED", "LEASED"] })
+    .groupBy("j.lab_id")
+    .getRawMany<{ labId: string; sheets: unknown; lastAt: unknown }>();
+  return new Map(rows.map((r) => [r.labId, { sheets: toSafeInteger(r.sheets ?? 0, "queued sheets"), lastAt: instantOrNull(r.lastAt, "last assignment") }]));
 }

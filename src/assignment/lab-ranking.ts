@@ -6,7 +6,8 @@
  * customer's address (claim 4), a lab the customer names (claim 5) and the content of the order
  * (claim 6). The ranked candidates are what the service shows a customer who wants to choose; the
  * lab they pick comes back as a named lab (claim 7). A home shop (seed 001, claim 3) arrives here
- * as the shop to restrict to, with `shopReason: "HOME_SHOP"`.
+ * as the shop to restrict to, with `shopReason: "HOME_SHOP"`; a home lab (the same claim: the
+ * customer connected to a lab) as `homeLabId`.
  *
  * Pure: no database, no GraphQL. The service loads every lab into {@link LabInfo}, calls
  * {@link rankLabs} and stores the whole {@link AssignmentDecision} with the order, so an admin can
@@ -21,9 +22,14 @@
  * 2. The named lab must exist (UNKNOWN_LAB), then be capable (LAB_CANNOT_PRINT, with every reason).
  *    A named lab is capable by the same rules as any other, so it must also be at the named shop.
  * 3. Capability: not disabled; at the shop, when one is given (any flow); does the method; does
- *    EXPRESS when the speed is EXPRESS; offers every service of the order. Every failing rule is
- *    listed, not just the first, so the record explains the whole rejection.
- * 4. Ranking (lower score is better) = distance term + load term + offline penalty:
+ *    EXPRESS when the speed is EXPRESS; offers every service of the order; holds every design
+ *    template the order's items name (seed 000 claim 6, seed 001 claims 5-6); takes an order of
+ *    this many sheets when it declares a maximum. Every failing rule is listed, not just the
+ *    first, so the record explains the whole rejection.
+ * 4. The home lab: with no lab named, a capable home lab is chosen whatever its rank (rule
+ *    HOME_LAB); one that cannot print the order (or is unknown) is passed over, and the chosen lab
+ *    says why.
+ * 5. Ranking (lower score is better) = distance term + load term + offline penalty:
  *    - distance, for DELIVERY only (for PICKUP the prints travel to the shop, not to the address):
  *      km x distancePerKm when lab and address both have coordinates; else the same postal code
  *      (-postalMatch), else the same first 3 characters of the postal code, the postal area in
@@ -31,13 +37,19 @@
  *      also what a lab whose postal code and region are known but differ gets. Postal codes are
  *      compared without spaces and hyphens, regions case-insensitively; country is not compared
  *      because LabInfo carries none.
- *    - load: utilisation x load when reported within loadMaxAgeMs (a report stamped in the future,
- *      clock skew, counts as just made); else +unknownLoad.
+ *    - load: the estimated hours to print the order there x load: (sheets ahead + the order's
+ *      sheets) / the lab's capacity in sheets per hour. The sheets ahead are the lab's own report
+ *      (its queued sheets; its utilisation x capacity when it reported no sheets) when that report
+ *      is fresh (within loadMaxAgeMs; stamped in the future, clock skew, counts as just made) and
+ *      not older than the latest job the center gave the lab; otherwise the sheets the center has
+ *      queued and leased there. So a burst of orders spreads over labs in proportion to their
+ *      capacity: each order queued at a lab lengthens its estimate for the next. `load` (the
+ *      scored utilisation) is the report's utilisation when the report was used, else null.
  *    - offline: +offline. Beyond the penalty, offline labs are sorted after every online lab
  *      whatever the weights say ("labs not connected rank last"); they stay candidates, because a
  *      lab pulls its queued jobs when it reconnects (seed 001, claim 1).
  *    Ties are broken by labId (code-unit order, not locale order) so the same inputs always give
- *    the same decision. The order's sheets and a lab's capacity are carried but not scored yet.
+ *    the same decision.
  */
 import { FulfilmentMethod, FulfilmentSpeed } from "../catalog/fulfilment";
 import { unreachable } from "../common/unreachable";
@@ -56,9 +68,20 @@ export interface LabInfo {
   /** Last reported load: 0 idle, 1 full, more when overbooked; null if never reported. */
   utilisation: number | null;
   loadReportedAt: Date | null;
+  /** Sheets the lab last reported queued; null if never reported. */
+  reportedQueuedSheets: number | null;
   /** The lab's daemon is connected to the center. */
   online: boolean;
+  /** Sheets the lab prints per hour (1 or more). */
   capacitySheetsPerHour: number;
+  /** Sheets of the jobs the center has queued and leased at the lab (not yet done or failed). */
+  queuedSheets: number;
+  /** When the newest of those jobs was given to the lab; null when there are none. */
+  lastAssignedAt: Date | null;
+  /** The design templates the lab holds (reported by its daemon). */
+  designTemplateIds: string[];
+  /** The largest order, in sheets, the lab takes; null: no limit. */
+  maxOrderSheets: number | null;
 }
 
 export interface AssignmentAddress {
@@ -74,9 +97,13 @@ export interface AssignmentRequest {
   /** The shop to print for: named by the customer, or their home shop. */
   shopId: string | null;
   /** Why shopId is set; absent means NAMED. */
-  shopReason?: "NAMED" | "HOME_SHOP";
+  shopReason?: ShopReason;
   /** A lab the customer named (seed 000, claims 5 and 7). */
   labId: string | null;
+  /** The customer's home lab (seed 001, claim 3): chosen when no lab is named and it can print the order. */
+  homeLabId?: string | null;
+  /** The design templates the order's items name. */
+  designTemplateIds?: string[];
   fulfilment: {
     method: FulfilmentMethod;
     speed: FulfilmentSpeed;
@@ -87,9 +114,12 @@ export interface AssignmentRequest {
 export interface RankingWeights {
   /** Score per km of great-circle distance to the delivery address. */
   distancePerKm: number;
-  /** Score per unit of utilisation (1 = a full lab). */
+  /** Score per hour of estimated time to print the order (a lab with an hour of work ahead weighs like a full lab). */
   load: number;
-  /** Score of a lab whose load is unknown or stale. */
+  /**
+   * Not scored any more: the center always knows its own queue at a lab, so no load is unknown.
+   * Kept so that configurations naming it still start.
+   */
   unknownLoad: number;
   /** Penalty of a lab that is not connected (it ranks last regardless). */
   offline: number;
@@ -102,8 +132,8 @@ export interface RankingWeights {
 }
 
 /**
- * One point per km: a full lab weighs like 100 km, an unknown load like a half-full lab, a lab
- * whose nearness is unknown like one 100 km away; a same postal code beats a lab 20 km away.
+ * One point per km: an hour of printing ahead weighs like 100 km, a lab whose nearness is unknown
+ * like one 100 km away; a same postal code beats a lab 20 km away.
  */
 export const DEFAULT_WEIGHTS: RankingWeights = Object.freeze({
   distancePerKm: 1,
@@ -120,20 +150,33 @@ export interface Candidate {
   shopId: string;
   score: number;
   distanceKm: number | null;
-  /** The utilisation that was scored; null when unknown or stale. */
+  /** The reported utilisation, when the lab's report gave the sheets ahead; else null. */
   load: number | null;
+  /** Estimated hours to print the order there: (sheetsAhead + the order's sheets) / capacity. */
+  hoursToPrint: number;
+  /** Sheets ahead of the order at the lab. */
+  sheetsAhead: number;
+  /** Where sheetsAhead came from: the lab's fresh report, or the center's own queue. */
+  loadSource: LoadSource;
   reasons: string[];
 }
+
+export type LoadSource = "REPORT" | "QUEUE";
 
 export interface Rejected {
   labId: string;
   reasons: string[];
 }
 
+/** Why the order is restricted to a shop: named by the customer, their home shop, their home lab's shop. */
+export type ShopReason = "NAMED" | "HOME_SHOP" | "HOME_LAB";
+
+export type AssignmentRule = "NAMED_LAB" | "HOME_LAB" | "RANKED";
+
 export type AssignmentFailureCode = "LAB_CANNOT_PRINT" | "NO_CAPABLE_LAB" | "PICKUP_NEEDS_SHOP" | "DELIVERY_NEEDS_ADDRESS" | "UNKNOWN_LAB";
 
 export type AssignmentDecision =
-  | { ok: true; chosen: Candidate; candidates: Candidate[]; rejected: Rejected[]; rule: "NAMED_LAB" | "RANKED"; at: string }
+  | { ok: true; chosen: Candidate; candidates: Candidate[]; rejected: Rejected[]; rule: AssignmentRule; at: string }
   | { ok: false; code: AssignmentFailureCode; message: string; field: string[]; rejected: Rejected[] };
 
 export interface RankingOptions {
@@ -188,12 +231,27 @@ export function rankLabs(labs: LabInfo[], req: AssignmentRequest, opts: RankingO
   const candidates = scored.map((s) => s.candidate);
 
   let chosen = candidates[0];
-  let rule: "NAMED_LAB" | "RANKED" = "RANKED";
+  let rule: AssignmentRule = "RANKED";
+  const homeLabId = req.homeLabId ?? null;
   if (named !== null) {
     const namedId = named.id;
     chosen = candidates.find((c) => c.labId === namedId) ?? unreachableLab(namedId);
     chosen.reasons.unshift("named by the customer");
     rule = "NAMED_LAB";
+  } else if (homeLabId !== null) {
+    const home = candidates.find((c) => c.labId === homeLabId);
+    if (home !== undefined) {
+      chosen = home;
+      chosen.reasons.unshift("the customer's home lab");
+      rule = "HOME_LAB";
+    } else {
+      const own = rejected.find((r) => r.labId === homeLabId);
+      chosen.reasons.unshift(
+        own !== undefined
+          ? `the customer's home lab ${homeLabId} cannot print this order: ${own.reasons.join("; ")}`
+          : `the customer's home lab ${homeLabId} is not a lab any more`,
+      );
+    }
   }
   return { ok: true, chosen, candidates, rejected, rule, at: opts.now.toISOString() };
 }
@@ -260,6 +318,16 @@ function rejectionReasons(lab: LabInfo, req: AssignmentRequest, flow: Flow): str
   for (const serviceId of new Set(req.serviceIds)) {
     if (!offered.has(serviceId)) reasons.push(`does not offer service ${serviceId}`);
   }
+  const wanted = req.designTemplateIds ?? [];
+  if (wanted.length > 0) {
+    const held = new Set(lab.designTemplateIds);
+    for (const templateId of new Set(wanted)) {
+      if (!held.has(templateId)) reasons.push(`does not hold design template ${templateId}`);
+    }
+  }
+  if (lab.maxOrderSheets !== null && req.sheets > lab.maxOrderSheets) {
+    reasons.push(`takes orders of at most ${lab.maxOrderSheets} sheets (this one has ${req.sheets})`);
+  }
   return reasons;
 }
 
@@ -291,7 +359,7 @@ function score(lab: LabInfo, req: AssignmentRequest, flow: Flow, w: RankingWeigh
     reasons.push(d.reason);
   }
 
-  const l = loadTerm(lab, w, opts);
+  const l = loadTerm(lab, req.sheets, w, opts);
   total += l.term;
   reasons.push(l.reason);
 
@@ -299,15 +367,27 @@ function score(lab: LabInfo, req: AssignmentRequest, flow: Flow, w: RankingWeigh
     total += w.offline;
     reasons.push("offline: ranks last");
   }
-  return { labId: lab.id, shopId: lab.shopId, score: total, distanceKm, load: l.load, reasons };
+  return {
+    labId: lab.id,
+    shopId: lab.shopId,
+    score: total,
+    distanceKm,
+    load: l.load,
+    hoursToPrint: l.hours,
+    sheetsAhead: l.sheetsAhead,
+    loadSource: l.source,
+    reasons,
+  };
 }
 
-function shopReason(shopId: string, why: "NAMED" | "HOME_SHOP"): string {
+function shopReason(shopId: string, why: ShopReason): string {
   switch (why) {
     case "NAMED":
       return `at shop ${shopId} named by the customer`;
     case "HOME_SHOP":
       return `at the customer's home shop ${shopId}`;
+    case "HOME_LAB":
+      return `at shop ${shopId} of the customer's home lab`;
     default:
       return unreachable(why);
   }
@@ -345,22 +425,54 @@ function distanceTerm(lab: LabInfo, address: AssignmentAddress, w: RankingWeight
   };
 }
 
-function loadTerm(lab: LabInfo, w: RankingWeights, opts: RankingOptions): { term: number; load: number | null; reason: string } {
+/**
+ * The estimated time to print the order at the lab, from its fresh report or else the center's
+ * own queue there (see the module comment), and its score.
+ */
+export function estimateLoad(
+  lab: LabInfo,
+  sheets: number,
+  opts: Pick<RankingOptions, "now" | "loadMaxAgeMs">,
+): { hours: number; sheetsAhead: number; source: LoadSource; load: number | null; why: string } {
+  const capacity = Math.max(1, lab.capacitySheetsPerHour);
+  let why: string;
   if (lab.utilisation === null || lab.loadReportedAt === null) {
-    return { term: w.unknownLoad, load: null, reason: "load unknown (never reported)" };
+    why = "the center's queue: never reported";
+  } else {
+    const ageMs = Math.max(0, opts.now.getTime() - lab.loadReportedAt.getTime());
+    if (ageMs > opts.loadMaxAgeMs) {
+      why = `the center's queue: last report older than ${formatDuration(opts.loadMaxAgeMs)}`;
+    } else if (lab.lastAssignedAt !== null && lab.loadReportedAt.getTime() < lab.lastAssignedAt.getTime()) {
+      why = "the center's queue: last report older than the latest job given to the lab";
+    } else {
+      const sheetsAhead = lab.reportedQueuedSheets ?? Math.round(lab.utilisation * capacity);
+      return {
+        hours: (sheetsAhead + sheets) / capacity,
+        sheetsAhead,
+        source: "REPORT",
+        load: lab.utilisation,
+        why: `load ${lab.utilisation.toFixed(2)} reported ${formatDuration(ageMs)} ago`,
+      };
+    }
   }
-  const ageMs = Math.max(0, opts.now.getTime() - lab.loadReportedAt.getTime());
-  if (ageMs > opts.loadMaxAgeMs) {
-    return {
-      term: w.unknownLoad,
-      load: null,
-      reason: `load unknown (last report older than ${formatDuration(opts.loadMaxAgeMs)})`,
-    };
-  }
+  const sheetsAhead = lab.queuedSheets;
+  return { hours: (sheetsAhead + sheets) / capacity, sheetsAhead, source: "QUEUE", load: null, why };
+}
+
+function loadTerm(
+  lab: LabInfo,
+  sheets: number,
+  w: RankingWeights,
+  opts: RankingOptions,
+): { term: number; load: number | null; hours: number; sheetsAhead: number; source: LoadSource; reason: string } {
+  const e = estimateLoad(lab, sheets, opts);
   return {
-    term: lab.utilisation * w.load,
-    load: lab.utilisation,
-    reason: `load ${lab.utilisation.toFixed(2)} (reported ${formatDuration(ageMs)} ago)`,
+    term: e.hours * w.load,
+    load: e.load,
+    hours: e.hours,
+    sheetsAhead: e.sheetsAhead,
+    source: e.source,
+    reason: `${formatHours(e.hours)} to print: ${e.sheetsAhead} sheets ahead + ${sheets} at ${lab.capacitySheetsPerHour} sheets/h (${e.why})`,
   };
 }
 
@@ -386,6 +498,15 @@ function formatDuration(ms: number): string {
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
   return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+}
+
+/** "about 25 min", "about 1 h 15 min": an estimate, rounded to the minute (at least 1 min). */
+function formatHours(hours: number): string {
+  const minutes = Math.max(1, Math.round(hours * 60));
+  if (minutes < 60) return `about ${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `about ${h} h` : `about ${h} h ${rest} min`;
 }
 
 /** Code-unit order: the same on every machine, unlike localeCompare. */

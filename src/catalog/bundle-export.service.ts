@@ -140,6 +140,8 @@ export async function exportBundle(ds: DataSource): Promise<Bundle> {
       fulfilment: FULFILMENT_METHODS.filter((f) => l.fulfilment.split(",").includes(f)) as Fulfilment[],
       express: l.express,
       capacitySheetsPerHour: l.capacitySheetsPerHour,
+      // Only when declared: a bundle without limits reads as before.
+      ...(l.maxOrderSheets !== null ? { maxOrderSheets: l.maxOrderSheets } : {}),
       location: location(l.lat, l.lng),
       postalCode: l.postalCode,
       region: l.region,

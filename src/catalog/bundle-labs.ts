@@ -62,6 +62,7 @@ export function readLabs(json: Obj, f: Faults): ReadLabs {
         "fulfilment",
         "express",
         "capacitySheetsPerHour",
+        "maxOrderSheets",
         "location",
         "postalCode",
         "region",
@@ -158,6 +159,12 @@ export function readLabs(json: Obj, f: Faults): ReadLabs {
     else if (typeof cap !== "number" || !Number.isSafeInteger(cap) || cap < 1 || cap > MAX_INT_COLUMN) {
       f.add(`${p}.capacitySheetsPerHour`, "INVALID_NUMBER", `capacitySheetsPerHour must be a whole number from 1 to ${MAX_INT_COLUMN}, got ${show(cap)}`);
     } else l.capacitySheetsPerHour = cap;
+    const max = o.maxOrderSheets;
+    if (!absent(max)) {
+      if (typeof max !== "number" || !Number.isSafeInteger(max) || max < 1 || max > MAX_INT_COLUMN) {
+        f.add(`${p}.maxOrderSheets`, "INVALID_NUMBER", `maxOrderSheets must be a whole number from 1 to ${MAX_INT_COLUMN}, got ${show(max)}`);
+      } else l.maxOrderSheets = max;
+    }
     return l;
   });
   return { entries, servicePaths: labServicePaths, keyEntries: labKeyEntries, clearKeys };

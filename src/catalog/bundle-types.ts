@@ -134,6 +134,8 @@ export interface BundleLab {
   fulfilment: Fulfilment[];
   express?: boolean;
   capacitySheetsPerHour: number;
+  /** The largest order, in sheets, the lab takes; absent or null: no limit. */
+  maxOrderSheets?: number | null;
   location?: GeoLocation | null;
   postalCode?: string | null;
   region?: string | null;

@@ -192,6 +192,9 @@ export class LabType {
   @Field(() => Int, { description: "Sheets the lab can print per hour; feeds the ranking." })
   capacitySheetsPerHour!: number;
 
+  @Field(() => Int, { description: "The largest order, in sheets, the lab takes (larger orders go to other labs); null: no limit.", nullable: true })
+  maxOrderSheets?: number | null;
+
   @Field(() => GeoPoint, { description: "Coordinates of the lab; null when unknown.", nullable: true })
   location?: GeoPoint | null;
 

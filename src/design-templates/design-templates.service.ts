@@ -168,6 +168,7 @@ export class DesignTemplatesService {
       if (sha256 !== undefined && sha256 !== template.sha256) {
         change.sha256 = sha256;
         said.push(`a new file (sha256 ${sha256}); labs holding the old one must fetch it`);
+        tx.emit("invalidate", { kind: "labs" }); // labs holding the old file no longer hold it
       }
       if (input.size != null && input.size !== template.size) {
         change.size = input.size;
@@ -199,6 +200,8 @@ export class DesignTemplatesService {
       if (inUse) throw new RollbackWithErrors([userError("IN_USE", inUse, ["id"])]);
       await tx.em.delete(LabDesignTemplateEntity, { designTemplateId: template.id });
       await tx.em.delete(DesignTemplateEntity, { id: template.id });
+      tx.emit("invalidate", { kind: "labs" }); // the lab ranking's view of what labs hold
+
       await this.report(ctx, tx, "DESIGN_TEMPLATE_DELETED", `Design template ${template.id} "${template.name}" was deleted by ${actorName(ctx)}`);
       return template;
     });
@@ -248,6 +251,7 @@ export class DesignTemplatesService {
         seen.add(t.id);
       });
       rejectIf(errors);
+      tx.emit("invalidate", { kind: "labs" }); // the lab ranking's view of what labs hold
       await tx.em.delete(LabDesignTemplateEntity, { labId });
       for (let i = 0; i < rows.length; i += 200) await tx.em.insert(LabDesignTemplateEntity, rows.slice(i, i + 200));
       await tx.em.update(LabEntity, { id: labId }, { lastSeenAt: now });

@@ -55,6 +55,7 @@ export async function createCenterAdmin(ds: DataSource, input: NewAdmin): Promis
         shopGroupId: null,
         shopId: null,
         homeShopId: null,
+        homeLabId: null,
         passwordHash,
         disabled: false,
         createdAt: now,

@@ -45,6 +45,10 @@ export class UserEntity {
   @Column({ name: "home_shop_id", type: "varchar", length: 64, nullable: true })
   homeShopId!: string | null;
 
+  /** A customer's home lab (seed 001, claim 3): their orders that name no lab go there when it can print them. */
+  @Column({ name: "home_lab_id", type: "varchar", length: 64, nullable: true })
+  homeLabId!: string | null;
+
   @Column({ name: "created_at", ...instant })
   createdAt!: Date;
 

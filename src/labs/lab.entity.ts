@@ -42,6 +42,10 @@ export class LabEntity {
   @Column({ type: "boolean", default: false })
   disabled!: boolean;
 
+  /** The largest order, in sheets, the lab takes (seed 000 claim 6, the order's content); null: no limit. */
+  @Column({ name: "max_order_sheets", type: "int", nullable: true })
+  maxOrderSheets!: number | null;
+
   /** The latest load report (seed 000, claim 3): 0 idle, 1 full, more when overbooked. */
   @Column({ name: "load_utilisation", type: "double", nullable: true })
   loadUtilisation!: number | null;

@@ -36,6 +36,8 @@ export const MAX_LAB_SERVICES = 100;
 const SERVICES_RULE = { noun: "service", owner: "A lab", emptyMessage: "A lab prints at least one service", max: MAX_LAB_SERVICES };
 /** Sheets per hour: above this is a typing error, not a print server. */
 export const MAX_CAPACITY_SHEETS_PER_HOUR = 1_000_000;
+/** The INT column's largest value (a lab's largest order). */
+const MAX_INT_COLUMN = 2_147_483_647;
 /** Print jobs in these states are finished: they no longer hold their lab. */
 
 export type { GeoPointData };
@@ -47,6 +49,7 @@ export interface LabInput {
   fulfilment: FulfilmentMethod[];
   express?: boolean | null;
   capacitySheetsPerHour: number;
+  maxOrderSheets?: number | null;
   location?: GeoPointData | null;
   postalCode?: string | null;
   region?: string | null;
@@ -59,6 +62,8 @@ export interface LabChange {
   fulfilment?: FulfilmentMethod[] | null;
   express?: boolean | null;
   capacitySheetsPerHour?: number | null;
+  /** 0 removes the limit. */
+  maxOrderSheets?: number | null;
   location?: GeoPointData | null;
   postalCode?: string | null;
   region?: string | null;
@@ -82,6 +87,7 @@ export class LabsAdminService {
       await checkIdList(tx.em, ServiceEntity, input.serviceIds, ["input", "serviceIds"], errors, SERVICES_RULE);
       checkFulfilment(input.fulfilment, ["input", "fulfilment"], errors);
       checkCapacity(input.capacitySheetsPerHour, ["input", "capacitySheetsPerHour"], errors);
+      if (input.maxOrderSheets != null) checkMaxOrderSheets(input.maxOrderSheets, false, ["input", "maxOrderSheets"], errors);
       checkLocation(input.location, ["input", "location"], errors);
       rejectIf(errors);
       const lab = Object.assign(new LabEntity(), {
@@ -91,6 +97,7 @@ export class LabsAdminService {
         fulfilment: normaliseFulfilment(input.fulfilment),
         express: input.express ?? false,
         capacitySheetsPerHour: input.capacitySheetsPerHour,
+        maxOrderSheets: input.maxOrderSheets ?? null,
         lat: input.location?.lat ?? null,
         lng: input.location?.lng ?? null,
         postalCode: blankToNull(input.postalCode),
@@ -140,6 +147,7 @@ export class LabsAdminService {
       if (input.serviceIds != null) await checkIdList(tx.em, ServiceEntity, input.serviceIds, ["input", "serviceIds"], errors, SERVICES_RULE);
       if (input.fulfilment != null) checkFulfilment(input.fulfilment, ["input", "fulfilment"], errors);
       if (input.capacitySheetsPerHour != null) checkCapacity(input.capacitySheetsPerHour, ["input", "capacitySheetsPerHour"], errors);
+      if (input.maxOrderSheets != null) checkMaxOrderSheets(input.maxOrderSheets, true, ["input", "maxOrderSheets"], errors);
       checkLocation(input.location, ["input", "location"], errors);
       rejectIf(errors);
 
@@ -164,6 +172,13 @@ export class LabsAdminService {
       if (input.capacitySheetsPerHour != null && input.capacitySheetsPerHour !== lab.capacitySheetsPerHour) {
         change.capacitySheetsPerHour = input.capacitySheetsPerHour;
         said.push(`capacity ${lab.capacitySheetsPerHour} -> ${input.capacitySheetsPerHour} sheets per hour`);
+      }
+      if (input.maxOrderSheets != null) {
+        const max = input.maxOrderSheets === 0 ? null : input.maxOrderSheets;
+        if (max !== lab.maxOrderSheets) {
+          change.maxOrderSheets = max;
+          said.push(`largest order ${lab.maxOrderSheets ?? "unlimited"} -> ${max ?? "unlimited"} sheets`);
+        }
       }
       if (input.location !== undefined) {
         const lat = input.location?.lat ?? null;
@@ -323,4 +338,12 @@ function checkCapacity(capacity: number, field: Field, errors: UserErrorData[]):
 
 async function servicesOf(em: EntityManager, labId: string): Promise<string[]> {
   return (await em.find(LabServiceEntity, { where: { labId }, order: { serviceId: "ASC" } })).map((l) => l.serviceId);
+}
+
+/** The largest order a lab takes: a whole number of sheets that fits its INT column; 0 (on update only) removes the limit. */
+function checkMaxOrderSheets(max: number, zeroClears: boolean, field: Field, errors: UserErrorData[]): void {
+  const least = zeroClears ? 0 : 1;
+  if (!Number.isSafeInteger(max) || max < least || max > MAX_INT_COLUMN) {
+    errors.push(userError("INVALID_MAX_ORDER_SHEETS", `maxOrderSheets must be a whole number from ${least} to ${MAX_INT_COLUMN}, got ${max}`, field));
+  }
 }

@@ -52,6 +52,10 @@ export class CreateLabInput {
   @Field(() => Int, { description: "Sheets it prints per hour: 1 or more." })
   capacitySheetsPerHour!: number;
 
+  @Field(() => Int, { description: "The largest order, in sheets, it takes: 1 or more; null or unset: no limit.", nullable: true })
+  @IsOptional()
+  maxOrderSheets?: number | null;
+
   // No @ValidateNested on purpose: an out-of-range point is a business fault (INVALID_LOCATION,
   // naming lat or lng), reported by the service in the payload like every other.
   @Field(() => GeoPointInput, { nullable: true, description: "Where it is, to rank labs by distance to a delivery address." })
@@ -103,6 +107,10 @@ export class UpdateLabInput {
   @Field(() => Int, { description: "Sheets the lab can print per hour; feeds the ranking. Unset: unchanged.", nullable: true })
   @IsOptional()
   capacitySheetsPerHour?: number | null;
+
+  @Field(() => Int, { description: "The largest order, in sheets, the lab takes (1 or more); 0 removes the limit. Unset: unchanged.", nullable: true })
+  @IsOptional()
+  maxOrderSheets?: number | null;
 
   @Field(() => GeoPointInput, { description: "Coordinates, for the distance to customers when ranking labs. Unset: unchanged.", nullable: true })
   @IsOptional()

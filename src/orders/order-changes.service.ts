@@ -87,8 +87,18 @@ export class OrderChangesService {
     this.quoted.delete(orderId);
     let known = remembered ? Object.assign(new OrderEntity(), remembered) : null;
     for (let round = 1; ; round++) {
-      const r = await this.printJobs.confirmWithJob(ctx, orderId, known, (em, order) => this.planConfirm(ctx, em, user, orderId, order, acceptedTotal));
-      if (r !== "READ_AGAIN") return r;
+      let queued: { labId: string; sheets: number } | null = null;
+      const r = await this.printJobs.confirmWithJob(ctx, orderId, known, async (em, order) => {
+        const plan = await this.planConfirm(ctx, em, user, orderId, order, acceptedTotal);
+        queued = "labId" in plan && plan.labId !== undefined ? { labId: plan.labId, sheets: sheetsOf(plan.order) } : null;
+        return plan;
+      });
+      if (r !== "READ_AGAIN") {
+        // Committed with its job: the next order ranks with it (see AssignmentService.noteQueued).
+        const q = queued as { labId: string; sheets: number } | null;
+        if (q !== null && r.errors.length === 0 && r.value?.labId === q.labId) this.assignment.noteQueued(q.labId, q.sheets);
+        return r;
+      }
       known = null;
       if (round === CONFIRM_ROUNDS) return { value: null, errors: [userError("CONCURRENT_CHANGE", "The order changed meanwhile; read it again", ["orderId"])] };
     }
@@ -151,7 +161,7 @@ export class OrderChangesService {
    * ranks the cached lab list; moving an order (labId given, rare) reads the labs in its transaction.
    */
   private async assignAtShop(ctx: RequestContext, em: EntityManager, order: OrderEntity, labId?: string): Promise<AssignmentDecision> {
-    const request = JSON.parse(order.requestJson) as Pick<OrderInput, "labId" | "fulfilment">;
+    const request = JSON.parse(order.requestJson) as Pick<OrderInput, "labId" | "fulfilment"> & { designTemplateIds?: string[]; homeLabId?: string };
     const subOrders = await this.servicesOf(em, order);
     const input = {
       subOrders: subOrders.map((s) => ({ ...s, items: [] })),
@@ -160,7 +170,8 @@ export class OrderChangesService {
     } as unknown as OrderInput;
     // Moving to a named lab: that lab's own shop (an admin may move an order between shops' labs).
     const shopId = labId ? ((await em.findOne(LabEntity, { where: { id: labId } }))?.shopId ?? null) : order.shopId;
-    return this.assignment.decide(assignmentRequest(input, shopId, "NAMED"), labId ? em : undefined);
+    const kept = { designTemplateIds: request.designTemplateIds ?? [], homeLabId: labId ? null : (request.homeLabId ?? null) };
+    return this.assignment.decide(assignmentRequest(input, shopId, "NAMED", kept), labId ? em : undefined);
   }
 
   /** The order's services and sheets: from the quote frozen with it, else from its sub-orders. */
@@ -225,5 +236,15 @@ export class OrderChangesService {
       await this.orders.transition(tx.em, order, ["REASSIGN"], { labId, assignmentJson: JSON.stringify(record) });
       return order;
     });
+  }
+}
+
+/** The order's sheets, from the quote frozen with it (0 when it cannot be read: only the ranking's estimate uses it). */
+function sheetsOf(order: OrderEntity): number {
+  try {
+    const quote = order.quoteJson ? (JSON.parse(order.quoteJson) as Partial<QuoteView>) : null;
+    return Array.isArray(quote?.subOrders) ? quote.subOrders.reduce((n, s) => n + (Number.isInteger(s.sheets) ? s.sheets : 0), 0) : 0;
+  } catch {
+    return 0;
   }
 }

@@ -13,7 +13,7 @@ import type { Outcome, Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import type { UserEntity } from "../identity/user.entity";
 import type { QuoteView } from "../pricing/pricing.service";
-import type { Candidate } from "../assignment/lab-ranking";
+import type { AssignmentRequest, Candidate } from "../assignment/lab-ranking";
 import type { OrderStatus } from "./order-state";
 import { OrderEntity, OrderItemEntity, SubOrderEntity } from "./order.entity";
 import { MAX_CUSTOMER_REFERENCE, type OrderInput } from "./order.input";
@@ -21,7 +21,7 @@ import { batchesSupported, runBatch } from "../db/statement-batch";
 import { isUniqueViolation, withTransaction } from "../db/transaction";
 import { insertOrderRows, orderRowStatements } from "./order.rows";
 import { person, placedHere } from "./order-access";
-import { assignmentRequest, DEFAULT_LAB_CANDIDATES, hashInput, MAX_LAB_CANDIDATES, stored, type StoredAssignment } from "./order-rules";
+import { assignmentRequest, DEFAULT_LAB_CANDIDATES, designTemplatesOf, hashInput, MAX_LAB_CANDIDATES, stored, type StoredAssignment } from "./order-rules";
 import type { PricingService } from "../pricing/pricing.service";
 import type { DesignTemplatesService } from "../design-templates/design-templates.service";
 import type { OrderChangesService } from "./order-changes.service";
@@ -89,7 +89,7 @@ export class OrderPlacingService {
       shopGroupId: chosen.shopGroupId,
       labId: null,
       shootId: null,
-      requestJson: JSON.stringify({ shopId: input.shopId ?? null, labId: input.labId ?? null, fulfilment: input.fulfilment ?? null, customerReference }),
+      requestJson: JSON.stringify(placedRequest(input, chosen.homeLabId, customerReference)),
       quoteJson: JSON.stringify(quote),
       quoteTotal: quote.total,
       currency: quote.currency,
@@ -209,9 +209,16 @@ export class OrderPlacingService {
     ctx: RequestContext,
     user: UserEntity,
     input: OrderInput,
-  ): Promise<{ shopId: string; shopGroupId: string; quote: QuoteView; record: StoredAssignment } | { errors: UserErrorData[] }> {
+  ): Promise<{ shopId: string; shopGroupId: string; quote: QuoteView; record: StoredAssignment; homeLabId: string | null } | { errors: UserErrorData[] }> {
     const req = assignmentRequest(input, input.shopId ?? null, "NAMED");
     const notes: string[] = [];
+    if (!input.shopId && !input.labId && user.homeLabId) {
+      const home = await this.atHomeLab(user.homeLabId, input, req);
+      if ("errors" in home) return home;
+      if (home.chosen) return home.chosen;
+      notes.push(home.note);
+      req.homeLabId = user.homeLabId; // the chosen lab's reasons say why the home lab was passed over
+    }
     if (input.shopId) {
       notes.push(`the customer named shop ${input.shopId}`);
     } else if (input.labId) {
@@ -245,7 +252,37 @@ export class OrderPlacingService {
     // The shop's group, from the price book the quote was made with (no read of its own).
     const pricing = await this.pricing.books.contextFor(shopId);
     if (!pricing) return { errors: [userError("UNKNOWN_SHOP", `No shop ${shopId}`, ["input", "shopId"])] };
-    return { shopId, shopGroupId: pricing.shopGroupId, quote, record: stored(decision, notes) };
+    return { shopId, shopGroupId: pricing.shopGroupId, quote, record: stored(decision, notes), homeLabId: null };
+  }
+
+  /**
+   * The customer's home lab (seed 001, claim 3), for an order that names neither shop nor lab: the
+   * order goes there, priced at its shop, when the lab can print it (every hard rule passes);
+   * otherwise `note` says why not and the order is placed as if there were no home lab.
+   */
+  private async atHomeLab(
+    homeLabId: string,
+    input: OrderInput,
+    req: AssignmentRequest,
+  ): Promise<
+    | { chosen: { shopId: string; shopGroupId: string; quote: QuoteView; record: StoredAssignment; homeLabId: string }; note?: undefined }
+    | { chosen?: undefined; note: string }
+    | { errors: UserErrorData[] }
+  > {
+    const home = (await this.assignment.labs()).find((l) => l.id === homeLabId);
+    if (!home) return { note: `the customer's home lab ${homeLabId} is not a lab any more` };
+    const decision = await this.assignment.decide({ ...req, shopId: home.shopId, shopReason: "HOME_LAB", homeLabId });
+    if (!decision.ok || decision.rule !== "HOME_LAB") {
+      const own = decision.rejected.find((r) => r.labId === homeLabId);
+      if (own) return { note: `the customer's home lab ${homeLabId} cannot print this order: ${own.reasons.join("; ")}` };
+      return { note: `the customer's home lab ${homeLabId} was passed over (${decision.ok ? decision.chosen.reasons[0] : decision.message})` };
+    }
+    const priced = await this.pricing.quoteAt(home.shopId, input, new Date());
+    if (!priced.quote) return { errors: priced.errors };
+    const pricing = await this.pricing.books.contextFor(home.shopId);
+    if (!pricing) return { errors: [userError("UNKNOWN_SHOP", `No shop ${home.shopId}`, ["input", "shopId"])] };
+    const notes = [`the customer's home lab ${homeLabId} of shop ${home.shopId}`];
+    return { chosen: { shopId: home.shopId, shopGroupId: pricing.shopGroupId, quote: priced.quote, record: stored(decision, notes), homeLabId } };
   }
 
   /** The labs that could print this order, best first, each with its quote (seed 000, claim 7). */
@@ -271,6 +308,23 @@ export class OrderPlacingService {
     }
     return { candidates, quotes };
   }
+}
+
+/**
+ * What the confirmation needs of the request besides the order's rows: the named shop and lab, the
+ * flow, the design templates (the confirmation reads no items) and the home lab that was chosen.
+ */
+function placedRequest(input: OrderInput, homeLabId: string | null, customerReference: string | null): Record<string, unknown> {
+  const request: Record<string, unknown> = {
+    shopId: input.shopId ?? null,
+    labId: input.labId ?? null,
+    fulfilment: input.fulfilment ?? null,
+    customerReference,
+  };
+  const templates = designTemplatesOf(input);
+  if (templates.length > 0) request.designTemplateIds = templates;
+  if (homeLabId !== null) request.homeLabId = homeLabId;
+  return request;
 }
 
 /** What `placeConfirmedAt` is asked to place: at this shop and lab, for this shoot. */

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { userError, type UserErrorData } from "../common/errors";
 import { FulfilmentSpeed } from "../catalog/fulfilment";
-import type { AssignmentDecision, AssignmentRequest, Candidate, Rejected } from "../assignment/lab-ranking";
+import type { AssignmentDecision, AssignmentRequest, Candidate, Rejected, ShopReason } from "../assignment/lab-ranking";
 import { nextStatus, type OrderEvent, type OrderStatus } from "./order-state";
 import type { OrderEntity } from "./order.entity";
 import type { OrderInput } from "./order.input";
@@ -31,10 +31,27 @@ export const STORED_REJECTIONS = 20;
 export const MAX_LAB_CANDIDATES = 100;
 export const DEFAULT_LAB_CANDIDATES = 20;
 
-/** What the assignment service is asked for an order: its services, sheets, shop and fulfilment. */
-export function assignmentRequest(input: OrderInput, shopId: string | null, reason: "NAMED" | "HOME_SHOP"): AssignmentRequest {
+/** The design templates an order's items name, sorted, each once. */
+export function designTemplatesOf(input: Pick<OrderInput, "subOrders">): string[] {
+  const ids = new Set<string>();
+  for (const s of input.subOrders) for (const it of s.items) if (it.designTemplateId) ids.add(it.designTemplateId);
+  return [...ids].sort();
+}
+
+/**
+ * What the assignment service is asked for an order: its services, sheets, design templates, shop
+ * and fulfilment. `stored` is what the placement kept for the confirmation, whose input has no items.
+ */
+export function assignmentRequest(
+  input: OrderInput,
+  shopId: string | null,
+  reason: ShopReason,
+  stored?: { designTemplateIds?: string[]; homeLabId?: string | null },
+): AssignmentRequest {
   return {
     serviceIds: [...new Set(input.subOrders.map((s) => s.serviceId))],
+    designTemplateIds: stored?.designTemplateIds ?? designTemplatesOf(input),
+    homeLabId: stored?.homeLabId ?? null,
     sheets: input.subOrders.reduce((n, s) => n + s.sheets, 0),
     shopId,
     shopReason: reason,

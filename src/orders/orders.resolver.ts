@@ -17,7 +17,9 @@ import { DEFAULT_LAB_CANDIDATES, encodeCursor, MAX_LAB_CANDIDATES, subOrderId, t
 import {
   AssignmentType,
   ConfirmOrderPayload,
+  HomeLabPayload,
   HomeShopPayload,
+  LoadSource,
   LabCandidateType,
   OrderConnection,
   OrderFilter,
@@ -141,6 +143,20 @@ export class OrdersResolver {
     return { homeShopId: r.value?.homeShopId ?? null, errors: r.errors };
   }
 
+  @Authorized(...ALL_ROLES)
+  @Mutation(() => HomeLabPayload, {
+    description:
+      "Register (or clear, with null) a customer's home lab: their orders that name neither shop nor lab go there when it can print them. A customer sets their own; an admin names the customer (userId) and a lab of a shop they manage.",
+  })
+  async setHomeLab(
+    @Ctx() ctx: RequestContext,
+    @Arg("labId", () => ID, { description: "The lab; null clears it.", nullable: true }) labId?: string | null,
+    @Arg("userId", () => ID, { description: "The customer (admins); unset: the caller.", nullable: true }) userId?: string | null,
+  ): Promise<HomeLabPayload> {
+    const r = await this.ordersService.setHomeLab(ctx, labId ?? null, userId ?? null);
+    return { homeLabId: r.value?.homeLabId ?? null, userId: r.value?.id ?? null, errors: r.errors };
+  }
+
   @Authorized(Role.GENERAL_USER)
   @Subscription(() => OrderType, {
     name: "orderUpdates",
@@ -195,6 +211,9 @@ export class OrdersResolver {
       shopId: c.shopId,
       distanceKm: c.distanceKm,
       load: c.load,
+      hoursToPrint: c.hoursToPrint,
+      sheetsAhead: c.sheetsAhead,
+      loadSource: c.loadSource as LoadSource,
       quote: (r.quotes.get(c.shopId) ?? null) as unknown as QuoteType | null,
       reasons: c.reasons,
     }));

@@ -7,6 +7,7 @@ import { Brackets, In, type EntityManager } from "typeorm";
 import { badInput, forbidden, RollbackWithErrors, unauthenticated, userError } from "../common/errors";
 import type { OrderUpdate } from "../core/events";
 import { ShopEntity } from "../catalog/shop.entity";
+import { LabEntity } from "../labs/lab.entity";
 import { inTransaction, type Outcome } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import { loadOne } from "../core/loaders";
@@ -70,6 +71,38 @@ export class OrdersService {
       await em.update(UserEntity, { id: user.id }, { homeShopId: shopId, updatedAt: new Date() });
       user.homeShopId = shopId;
       return user;
+    });
+  }
+
+  /**
+   * Registers (or clears, with null) a customer's home lab (seed 001, claim 3): their orders that
+   * name neither shop nor lab go there when it can print them. A customer sets their own; an admin
+   * sets a customer's (`userId`) to a lab of a shop they manage.
+   */
+  async setHomeLab(ctx: RequestContext, labId: string | null, userId: string | null): Promise<Outcome<UserEntity>> {
+    const caller = ctx.auth;
+    if (caller.kind !== "user") throw unauthenticated();
+    const forSelf = userId === null || userId === caller.user.id;
+    if (forSelf && caller.user.role !== Role.GENERAL_USER) throw forbidden("Only a customer has a home lab: name the customer (userId)");
+    if (!forSelf && caller.user.role === Role.GENERAL_USER) throw forbidden("A customer sets only their own home lab");
+    const targetId = forSelf ? caller.user.id : userId!;
+    return inTransaction(ctx, async ({ em, emit }) => {
+      const target = await em.findOne(UserEntity, { where: { id: targetId } });
+      if (!target || target.id !== targetId || target.role !== Role.GENERAL_USER) {
+        throw new RollbackWithErrors([userError("NOT_FOUND", `No customer ${targetId}`, ["userId"])]);
+      }
+      if (labId !== null) {
+        const lab = await em.findOne(LabEntity, { where: { id: labId } });
+        if (!lab || lab.id !== labId) throw new RollbackWithErrors([userError("UNKNOWN_LAB", `No lab ${labId}`, ["labId"])]);
+        if (!forSelf && !(await adminManagesShop(ctx, em, lab.shopId))) throw forbidden(`Lab ${labId} is outside your scope`);
+      } else if (!forSelf && target.homeLabId !== null) {
+        const current = await em.findOne(LabEntity, { where: { id: target.homeLabId } });
+        if (current && !(await adminManagesShop(ctx, em, current.shopId))) throw forbidden(`Lab ${target.homeLabId} is outside your scope`);
+      }
+      emit("invalidate", { kind: "users", key: target.id });
+      await em.update(UserEntity, { id: target.id }, { homeLabId: labId, updatedAt: new Date() });
+      target.homeLabId = labId;
+      return target;
     });
   }
 

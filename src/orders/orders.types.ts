@@ -98,6 +98,20 @@ export class SubOrderType {
   items!: OrderItemType[];
 }
 
+/** Where a candidate's sheets ahead came from (lab-ranking.ts, LoadSource). */
+export enum LoadSource {
+  REPORT = "REPORT",
+  QUEUE = "QUEUE",
+}
+registerEnumType(LoadSource, {
+  name: "LoadSource",
+  description: "Where the sheets ahead of an order at a lab came from.",
+  valuesConfig: {
+    REPORT: { description: "The lab's latest load report: fresh, and not older than the latest job the center gave the lab." },
+    QUEUE: { description: "The jobs the center has queued and leased at the lab (the report is missing, stale, or older than the latest job)." },
+  },
+});
+
 @ObjectType("AssignmentCandidate", { description: "A lab considered for an order, with its score (lower is better) and the reasons." })
 export class AssignmentCandidateType {
   @Field(() => ID, { description: "The candidate lab." })
@@ -112,8 +126,24 @@ export class AssignmentCandidateType {
   @Field(() => Float, { description: "Distance from the customer in kilometres; null when unknown.", nullable: true })
   distanceKm?: number | null;
 
-  @Field(() => Float, { description: "The lab's last reported load; null when unknown or too old.", nullable: true })
+  @Field(() => Float, {
+    description: "The lab's last reported load, when that report gave the sheets ahead; null when the center's queue did.",
+    nullable: true,
+  })
   load?: number | null;
+
+  @Field(() => Float, {
+    description:
+      "Estimated hours to print the order at the lab: (sheetsAhead + the order's sheets) / its capacity; null in decisions stored before it was estimated.",
+    nullable: true,
+  })
+  hoursToPrint?: number | null;
+
+  @Field(() => Int, { description: "Sheets ahead of the order at the lab; null in decisions stored before it was estimated.", nullable: true })
+  sheetsAhead?: number | null;
+
+  @Field(() => LoadSource, { description: "Where sheetsAhead came from; null in decisions stored before it was estimated.", nullable: true })
+  loadSource?: `${LoadSource}` | null;
 
   @Field(() => [String], { description: "Why, in words for an admin (not stable codes)." })
   reasons!: string[];
@@ -130,7 +160,7 @@ export class AssignmentRejectionType {
 
 @ObjectType("Assignment", { description: "How the center chose the lab for an order (stored with the order; admins only)." })
 export class AssignmentType {
-  @Field(() => String, { description: "NAMED_LAB (the customer's pick), RANKED, or REASSIGNED (an admin's move)." })
+  @Field(() => String, { description: "NAMED_LAB (the customer's pick), HOME_LAB (the customer's home lab), RANKED, or REASSIGNED (an admin's move)." })
   rule!: string;
 
   @Field(() => Date, { description: "When the choice was made (UTC instant)." })
@@ -139,7 +169,7 @@ export class AssignmentType {
   @Field(() => ID, { description: "The lab the order went to; null when none could print it.", nullable: true })
   chosenLabId?: string | null;
 
-  @Field(() => [String], { description: "Why the pricing shop was what it was (named, home shop, best lab's shop)." })
+  @Field(() => [String], { description: "Why the pricing shop was what it was (named, home lab's, home shop, best lab's shop)." })
   notes!: string[];
 
   @Field(() => [AssignmentCandidateType], { description: "The best candidates, best first (at most 10; the chosen lab always among them)." })
@@ -261,8 +291,21 @@ export class LabCandidateType {
   @Field(() => Float, { nullable: true, description: "Great-circle distance to the delivery address, when both locations are known." })
   distanceKm?: number | null;
 
-  @Field(() => Float, { nullable: true, description: "The lab's last reported load, 0 (idle) to 1 (full) or more (overbooked)." })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "The lab's last reported load, 0 (idle) to 1 (full) or more (overbooked), when that report gave the sheets ahead; null when the center's queue did.",
+  })
   load?: number | null;
+
+  @Field(() => Float, { description: "Estimated hours to print the order at the lab: (sheetsAhead + the order's sheets) / its capacity in sheets per hour." })
+  hoursToPrint!: number;
+
+  @Field(() => Int, { description: "Sheets ahead of the order at the lab (its fresh report's, or the jobs the center has queued and leased there)." })
+  sheetsAhead!: number;
+
+  @Field(() => LoadSource, { description: "Where sheetsAhead came from: the lab's fresh report, or the center's own queue." })
+  loadSource!: LoadSource;
 
   @Field(() => QuoteType, { description: "The order priced at the lab's shop; null when it cannot be priced there.", nullable: true })
   quote?: QuoteType | null;
@@ -313,6 +356,18 @@ export class OrderConnection {
 
   @Field(() => PageInfo, { description: "Whether there is a next page and its cursor." })
   pageInfo!: PageInfo;
+}
+
+@ObjectType("HomeLabPayload", { description: "Result of setting a customer's home lab." })
+export class HomeLabPayload {
+  @Field(() => ID, { nullable: true, description: "The customer's home lab now; null when cleared or on errors." })
+  homeLabId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: "The customer whose home lab it is; null on errors." })
+  userId?: string | null;
+
+  @Field(() => [UserErrorType], { description: "Business failures (UNKNOWN_LAB, NOT_FOUND); when not empty, nothing was written." })
+  errors!: UserErrorType[];
 }
 
 @ObjectType("HomeShopPayload", { description: "Result of setting the caller's home shop." })

@@ -48,8 +48,13 @@ function lab(id: string, fields: Partial<LabInfo> = {}): LabInfo {
     region: null,
     utilisation: 0,
     loadReportedAt: ago(2 * MIN),
+    reportedQueuedSheets: null,
     online: true,
     capacitySheetsPerHour: 100,
+    queuedSheets: 0,
+    lastAssignedAt: null,
+    designTemplateIds: [],
+    maxOrderSheets: null,
     ...fields,
   };
 }
@@ -81,6 +86,9 @@ function ok(decision: AssignmentDecision): Extract<AssignmentDecision, { ok: tru
 }
 
 const order = (decision: AssignmentDecision) => ok(decision).candidates.map((c) => c.labId);
+
+/** The load reason of an idle lab of the builder's (100 sheets/h, reported 2 min ago) for a 10-sheet order. */
+const IDLE_10 = "about 6 min to print: 0 sheets ahead + 10 at 100 sheets/h (load 0.00 reported 2 min ago)";
 
 // ---------------------------------------------------------------------------
 // Distance
@@ -286,6 +294,42 @@ describe("rankLabs filters", () => {
       rejected: [{ labId: "L01", reasons: ["does not offer service SV02"] }],
     },
     {
+      name: "content: a lab must hold every design template the order names",
+      labs: [lab("L01", { designTemplateIds: ["DT1"] }), lab("L02", { designTemplateIds: ["DT2", "DT1"] }), lab("L03")],
+      request: req({ designTemplateIds: ["DT1", "DT2", "DT1"] }),
+      candidates: ["L02"],
+      rejected: [
+        { labId: "L01", reasons: ["does not hold design template DT2"] },
+        { labId: "L03", reasons: ["does not hold design template DT1", "does not hold design template DT2"] },
+      ],
+    },
+    {
+      name: "content: an order naming no design template needs none",
+      labs: [lab("L01"), lab("L02", { designTemplateIds: ["DT1"] })],
+      request: req({ designTemplateIds: [] }),
+      candidates: ["L01", "L02"],
+      rejected: [],
+    },
+    {
+      name: "content: a lab's largest order, inclusive",
+      labs: [lab("L01", { maxOrderSheets: 9 }), lab("L02", { maxOrderSheets: 10 }), lab("L03", { maxOrderSheets: null })],
+      request: req({ sheets: 10 }),
+      candidates: ["L02", "L03"],
+      rejected: [{ labId: "L01", reasons: ["takes orders of at most 9 sheets (this one has 10)"] }],
+    },
+    {
+      name: "content: every failing content rule is listed",
+      labs: [lab("L01", { serviceIds: ["SV02"], maxOrderSheets: 5 }), lab("L02", { designTemplateIds: ["DT1"] })],
+      request: req({ designTemplateIds: ["DT1"] }),
+      candidates: ["L02"],
+      rejected: [
+        {
+          labId: "L01",
+          reasons: ["does not offer service SV01", "does not hold design template DT1", "takes orders of at most 5 sheets (this one has 10)"],
+        },
+      ],
+    },
+    {
       name: "disabled labs are rejected",
       labs: [lab("L01", { disabled: true }), lab("L02")],
       request: req(),
@@ -378,21 +422,25 @@ describe("rankLabs with a named lab", () => {
       name: "beats a better-ranked lab",
       labs: [lab("L01", { location: YOKOHAMA }), lab("L02", { location: OSAKA, utilisation: 0.5 })],
       request: req({ labId: "L02", fulfilment: delivery() }),
-      chosenReasons: ["named by the customer", `${KM_OSAKA} km from the delivery address`, "load 0.50 (reported 2 min ago)"],
+      chosenReasons: [
+        "named by the customer",
+        `${KM_OSAKA} km from the delivery address`,
+        "about 36 min to print: 50 sheets ahead + 10 at 100 sheets/h (load 0.50 reported 2 min ago)",
+      ],
       candidates: ["L01", "L02"],
     },
     {
       name: "is used even when offline",
       labs: [lab("L01"), lab("L02", { online: false })],
       request: req({ labId: "L02" }),
-      chosenReasons: ["named by the customer", "load 0.00 (reported 2 min ago)", "offline: ranks last"],
+      chosenReasons: ["named by the customer", IDLE_10, "offline: ranks last"],
       candidates: ["L01", "L02"],
     },
     {
       name: "inside a named shop",
       labs: [lab("L01"), lab("L02"), lab("L03", { shopId: "SP02" })],
       request: req({ shopId: "SP01", labId: "L02" }),
-      chosenReasons: ["named by the customer", "at shop SP01 named by the customer", "load 0.00 (reported 2 min ago)"],
+      chosenReasons: ["named by the customer", "at shop SP01 named by the customer", IDLE_10],
       candidates: ["L01", "L02"],
     },
   ];
@@ -433,8 +481,8 @@ describe("rankLabs ranking", () => {
       expected: ["L02", "L03", "L01"],
     },
     {
-      name: "a stale report counts as unknown (0.1 stale = 50 > 0.3 fresh = 30)",
-      labs: [lab("L01", { utilisation: 0.1, loadReportedAt: ago(MAX_AGE + 1) }), lab("L02", { utilisation: 0.3 })],
+      name: "a stale report gives way to the center's queue (0.1 stale, 50 queued: 60 > 0.3 fresh: 40)",
+      labs: [lab("L01", { utilisation: 0.1, loadReportedAt: ago(MAX_AGE + 1), queuedSheets: 50 }), lab("L02", { utilisation: 0.3 })],
       request: req(),
       expected: ["L02", "L01"],
     },
@@ -445,10 +493,49 @@ describe("rankLabs ranking", () => {
       expected: ["L01", "L02"],
     },
     {
-      name: "never reported counts as unknown (50), between 0.4 and 0.6",
-      labs: [lab("L01", { utilisation: 0.6 }), lab("L02", { utilisation: null, loadReportedAt: null }), lab("L03", { utilisation: 0.4 })],
+      name: "never reported: the center's queue (45 queued: 55), between 0.4 (50) and 0.6 (70)",
+      labs: [lab("L01", { utilisation: 0.6 }), lab("L02", { utilisation: null, loadReportedAt: null, queuedSheets: 45 }), lab("L03", { utilisation: 0.4 })],
       request: req(),
       expected: ["L03", "L02", "L01"],
+    },
+    {
+      name: "a fresh report older than the latest job gives way to the queue (80 queued: 90 > 0.5: 60)",
+      labs: [lab("L01", { utilisation: 0, lastAssignedAt: ago(MIN), queuedSheets: 80 }), lab("L02", { utilisation: 0.5 })],
+      request: req(),
+      expected: ["L02", "L01"],
+    },
+    {
+      name: "a fresh report newer than the latest job wins over the queue (0: 10 < 0.5: 60)",
+      labs: [lab("L01", { utilisation: 0, lastAssignedAt: ago(3 * MIN), queuedSheets: 80 }), lab("L02", { utilisation: 0.5 })],
+      request: req(),
+      expected: ["L01", "L02"],
+    },
+    {
+      name: "a report made the same millisecond as the latest job wins",
+      labs: [lab("L01", { utilisation: 0, lastAssignedAt: ago(2 * MIN), queuedSheets: 80 }), lab("L02", { utilisation: 0.5 })],
+      request: req(),
+      expected: ["L01", "L02"],
+    },
+    {
+      name: "the report's queued sheets win over its utilisation (0 sheets: 10 < 50 sheets: 60)",
+      labs: [lab("L01", { utilisation: 0.9, reportedQueuedSheets: 0 }), lab("L02", { utilisation: 0.1, reportedQueuedSheets: 50 })],
+      request: req(),
+      expected: ["L01", "L02"],
+    },
+    {
+      name: "capacity: a longer queue at a faster lab is shorter in time (210 / 400 h < 110 / 100 h)",
+      labs: [
+        lab("L01", { utilisation: null, loadReportedAt: null, queuedSheets: 100 }),
+        lab("L02", { utilisation: null, loadReportedAt: null, queuedSheets: 200, capacitySheetsPerHour: 400 }),
+      ],
+      request: req(),
+      expected: ["L02", "L01"],
+    },
+    {
+      name: "the order's own sheets count at each lab's capacity (1,000 sheets: 10 h idle at 100/h > 1.9 h behind 900 at 1,000/h)",
+      labs: [lab("L01"), lab("L02", { capacitySheetsPerHour: 1000, reportedQueuedSheets: 900 })],
+      request: req({ sheets: 1000 }),
+      expected: ["L02", "L01"],
     },
     {
       name: "offline ranks last even when nearer and idle",
@@ -542,6 +629,98 @@ describe("rankLabs ranking", () => {
 });
 
 // ---------------------------------------------------------------------------
+// Load as the center knows it: a burst of orders
+// ---------------------------------------------------------------------------
+
+describe("a burst of orders", () => {
+  // 0.7 km and 28.9 km from the address; neither lab has reported, so the center's queue counts.
+  const NEAR = { lat: 35.6812, lng: 139.7748 };
+  const near = () => lab("NEAR", { location: NEAR, capacitySheetsPerHour: 1200, utilisation: null, loadReportedAt: null });
+  const far = () => lab("FAR", { location: YOKOHAMA, capacitySheetsPerHour: 600, utilisation: null, loadReportedAt: null });
+
+  /** Ranks `n` orders one after the other, each queued at the lab chosen for it (as the center counts them). */
+  function burst(labs: LabInfo[], n: number, sheets: number): string[] {
+    const chosen: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const decision = ok(rank(labs, req({ sheets, fulfilment: delivery() })));
+      chosen.push(decision.chosen.labId);
+      const at = labs.findIndex((l) => l.id === decision.chosen.labId);
+      labs[at] = { ...labs[at], queuedSheets: labs[at].queuedSheets + sheets, lastAssignedAt: NOW };
+    }
+    return chosen;
+  }
+
+  test("six 500-sheet orders spread 4:2 over a 1,200/h lab nearby and a 600/h lab 28.9 km away", () => {
+    // NEAR: 0.7 + (k x 500 + 500) / 1200 x 100; FAR: 28.9 + (k x 500 + 500) / 600 x 100.
+    expect(burst([near(), far()], 6, 500)).toEqual(["NEAR", "NEAR", "FAR", "NEAR", "NEAR", "FAR"]);
+  });
+
+  test("the same burst without the center's queue would all go to the nearer lab", () => {
+    // What the ranking did when it scored only the last report: every order to NEAR.
+    const labs = [near(), far()];
+    const chosen = Array.from({ length: 6 }, () => ok(rank(labs, req({ sheets: 500, fulfilment: delivery() }))).chosen.labId);
+    expect(chosen).toEqual(["NEAR", "NEAR", "NEAR", "NEAR", "NEAR", "NEAR"]);
+  });
+
+  test("at equal distance the orders split in proportion to capacity (2:1)", () => {
+    const labs = [
+      lab("BIG", { capacitySheetsPerHour: 1200, utilisation: null, loadReportedAt: null }),
+      lab("SMALL", { capacitySheetsPerHour: 600, utilisation: null, loadReportedAt: null }),
+    ];
+    const chosen = burst(labs, 9, 100);
+    expect(chosen.filter((id) => id === "BIG")).toHaveLength(6);
+    // Every third order ties (the same hours to print at both) and goes to BIG by lab id.
+    expect(chosen).toEqual(["BIG", "BIG", "SMALL", "BIG", "BIG", "SMALL", "BIG", "BIG", "SMALL"]);
+  });
+
+  test("the estimate is shown on each candidate", () => {
+    const labs = [near(), far()];
+    labs[0] = { ...labs[0], queuedSheets: 1000, lastAssignedAt: NOW };
+    const [first, second] = ok(rank(labs, req({ sheets: 500, fulfilment: delivery() }))).candidates;
+    expect([first.labId, first.sheetsAhead, first.hoursToPrint, first.loadSource, first.load]).toEqual(["FAR", 0, 500 / 600, "QUEUE", null]);
+    expect([second.labId, second.sheetsAhead, second.hoursToPrint, second.loadSource]).toEqual(["NEAR", 1000, 1500 / 1200, "QUEUE"]);
+    expect(second.reasons[1]).toBe("about 1 h 15 min to print: 1000 sheets ahead + 500 at 1200 sheets/h (the center's queue: never reported)");
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Home lab
+// ---------------------------------------------------------------------------
+
+describe("rankLabs with a home lab", () => {
+  test("a capable home lab is chosen over a better-ranked lab (rule HOME_LAB)", () => {
+    const decision = ok(rank([lab("L01", { location: YOKOHAMA }), lab("L02", { location: OSAKA })], req({ homeLabId: "L02", fulfilment: delivery() })));
+    expect([decision.rule, decision.chosen.labId]).toEqual(["HOME_LAB", "L02"]);
+    expect(decision.chosen.reasons[0]).toBe("the customer's home lab");
+    expect(order(decision)).toEqual(["L01", "L02"]);
+  });
+
+  test("a home lab that cannot print the order is passed over, and the chosen lab says why", () => {
+    const decision = ok(rank([lab("L01"), lab("L02", { serviceIds: ["SV02"], maxOrderSheets: 5 })], req({ homeLabId: "L02" })));
+    expect([decision.rule, decision.chosen.labId]).toEqual(["RANKED", "L01"]);
+    expect(decision.chosen.reasons).toEqual([
+      "the customer's home lab L02 cannot print this order: does not offer service SV01; takes orders of at most 5 sheets (this one has 10)",
+      IDLE_10,
+    ]);
+  });
+
+  test("an unknown home lab is passed over", () => {
+    const decision = ok(rank([lab("L01")], req({ homeLabId: "L09" })));
+    expect([decision.rule, decision.chosen.labId, decision.chosen.reasons[0]]).toEqual(["RANKED", "L01", "the customer's home lab L09 is not a lab any more"]);
+  });
+
+  test("a named lab wins over the home lab", () => {
+    const decision = ok(rank([lab("L01"), lab("L02")], req({ labId: "L01", homeLabId: "L02" })));
+    expect([decision.rule, decision.chosen.labId]).toEqual(["NAMED_LAB", "L01"]);
+  });
+
+  test("the home lab's shop is given as a reason", () => {
+    const decision = ok(rank([lab("L01"), lab("L02", { shopId: "SP02" })], req({ shopId: "SP02", shopReason: "HOME_LAB", homeLabId: "L02" })));
+    expect(decision.chosen.reasons).toEqual(["the customer's home lab", "at shop SP02 of the customer's home lab", IDLE_10]);
+  });
+});
+
+// ---------------------------------------------------------------------------
 // The record stored with the order
 // ---------------------------------------------------------------------------
 
@@ -556,38 +735,58 @@ describe("the decision record", () => {
     ];
     const decision = ok(rank(labs, req({ fulfilment: delivery() })));
 
+    // Each lab prints 100 sheets an hour; the order has 10 (6 min of printing, 10 points at load 100).
     const expected: Candidate[] = [
       {
         labId: "POST",
         shopId: "SP01",
-        score: -20 + 50,
+        score: -20 + 10,
         distanceKm: null,
         load: null,
-        reasons: ["same postal code as the address", "load unknown (never reported)"],
+        hoursToPrint: 0.1,
+        sheetsAhead: 0,
+        loadSource: "QUEUE",
+        reasons: ["same postal code as the address", "about 6 min to print: 0 sheets ahead + 10 at 100 sheets/h (the center's queue: never reported)"],
       },
       {
         labId: "YOK",
         shopId: "SP01",
-        score: greatCircleKm(YOKOHAMA, TOKYO) + 40,
+        score: greatCircleKm(YOKOHAMA, TOKYO) + 50,
         distanceKm: greatCircleKm(YOKOHAMA, TOKYO),
         load: 0.4,
-        reasons: [`${KM_YOKOHAMA} km from the delivery address`, "load 0.40 (reported 2 min ago)"],
+        hoursToPrint: 0.5,
+        sheetsAhead: 40,
+        loadSource: "REPORT",
+        reasons: [`${KM_YOKOHAMA} km from the delivery address`, "about 30 min to print: 40 sheets ahead + 10 at 100 sheets/h (load 0.40 reported 2 min ago)"],
       },
       {
         labId: "OSA",
         shopId: "SP01",
-        score: greatCircleKm(OSAKA, TOKYO) + 50,
+        score: greatCircleKm(OSAKA, TOKYO) + 10,
         distanceKm: greatCircleKm(OSAKA, TOKYO),
         load: null,
-        reasons: [`${KM_OSAKA} km from the delivery address`, "load unknown (last report older than 10 min)"],
+        hoursToPrint: 0.1,
+        sheetsAhead: 0,
+        loadSource: "QUEUE",
+        reasons: [
+          `${KM_OSAKA} km from the delivery address`,
+          "about 6 min to print: 0 sheets ahead + 10 at 100 sheets/h (the center's queue: last report older than 10 min)",
+        ],
       },
       {
         labId: "NGO",
         shopId: "SP01",
-        score: greatCircleKm(NAGOYA, TOKYO) + 0 + 10_000,
+        score: greatCircleKm(NAGOYA, TOKYO) + 10 + 10_000,
         distanceKm: greatCircleKm(NAGOYA, TOKYO),
         load: 0,
-        reasons: [`${KM_NAGOYA} km from the delivery address`, "load 0.00 (reported 45 s ago)", "offline: ranks last"],
+        hoursToPrint: 0.1,
+        sheetsAhead: 0,
+        loadSource: "REPORT",
+        reasons: [
+          `${KM_NAGOYA} km from the delivery address`,
+          "about 6 min to print: 0 sheets ahead + 10 at 100 sheets/h (load 0.00 reported 45 s ago)",
+          "offline: ranks last",
+        ],
       },
     ];
     expect(decision).toEqual({
@@ -606,7 +805,7 @@ describe("the decision record", () => {
     ["the home shop", "HOME_SHOP" as const, "at the customer's home shop SP01"],
   ])("%s is given as a reason", (_name, shopReason, reason) => {
     const decision = ok(rank([lab("L01"), lab("L02", { shopId: "SP02" })], req({ shopId: "SP01", shopReason })));
-    expect(decision.chosen.reasons).toEqual([reason, "load 0.00 (reported 2 min ago)"]);
+    expect(decision.chosen.reasons).toEqual([reason, IDLE_10]);
     expect(decision.rejected).toEqual([{ labId: "L02", reasons: ["not at shop SP01"] }]);
   });
 
@@ -642,7 +841,7 @@ describe("the decision record", () => {
   test("a report stamped in the future (clock skew) counts as just made", () => {
     const decision = ok(rank([lab("L01", { utilisation: 0.25, loadReportedAt: new Date(NOW.getTime() + 5000) })], req()));
     expect(decision.chosen.load).toBe(0.25);
-    expect(decision.chosen.reasons).toEqual(["load 0.25 (reported 0 s ago)"]);
+    expect(decision.chosen.reasons).toEqual(["about 21 min to print: 25 sheets ahead + 10 at 100 sheets/h (load 0.25 reported 0 s ago)"]);
   });
 
   test("long ages read in hours", () => {
@@ -650,7 +849,9 @@ describe("the decision record", () => {
       now: NOW,
       loadMaxAgeMs: 90 * MIN,
     });
-    expect(ok(decision).chosen.reasons).toEqual(["load unknown (last report older than 1 h 30 min)"]);
+    expect(ok(decision).chosen.reasons).toEqual([
+      "about 6 min to print: 0 sheets ahead + 10 at 100 sheets/h (the center's queue: last report older than 1 h 30 min)",
+    ]);
   });
 
   test("the labs and the request are not changed", () => {

@@ -750,24 +750,31 @@ describe(`lab daemon end to end (${engine})`, () => {
     w = await world();
     const admin = (await w.gql(`mutation { login(login: "center", password: "center-pass-1") { token } }`, {}, null)).data.login.token;
     const preview = "data:image/png;base64," + makePng(4, 4, 1).toString("base64");
-    // The lab holds T01 (and says so to the center); the order names T77, which it lacks.
+    // The lab held T01 and T77 (and said so to the center), so the order naming T77 went to it;
+    // by the time it runs the job, T77 is gone from its templates folder.
     const frame = makePng(4, 4, 2);
-    for (const [id, sha256, size] of [
-      ["T01", createHash("sha256").update(frame).digest("hex"), frame.length],
-      ["T77", "a".repeat(64), 100],
+    const frame77 = makePng(4, 4, 3);
+    for (const [id, bytes] of [
+      ["T01", frame],
+      ["T77", frame77],
     ] as const) {
       const made = await w.gql(
         `mutation($input: CreateDesignTemplateInput!) { createDesignTemplate(input: $input) { errors { code message } } }`,
-        { input: { id, name: `Frame ${id}`, preview, sha256, size } },
+        { input: { id, name: `Frame ${id}`, preview, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length } },
         admin,
       );
       expect(made.data.createDesignTemplate.errors).toEqual([]);
     }
-    const [orderId] = await w.placeOrders(1, () => order(w.imageId, 1, { designTemplateId: "T77" }));
-    const [job] = await w.jobs([orderId]);
     const templates = path.join(w.dir, "templates");
     fs.mkdirSync(templates);
     fs.writeFileSync(path.join(templates, "T01.png"), frame);
+    fs.writeFileSync(path.join(templates, "T77.png"), frame77);
+    const before = w.daemon("lab", ["--templates", templates]);
+    await before.waitFor(/design templates reported to the center: T01, T77\n/);
+    expect(await stopDaemon(before)).toEqual({ code: 0, signal: null });
+    const [orderId] = await w.placeOrders(1, () => order(w.imageId, 1, { designTemplateId: "T77" }));
+    const [job] = await w.jobs([orderId]);
+    fs.unlinkSync(path.join(templates, "T77.png"));
     const d = w.daemon("lab", ["--templates", templates]);
     await d.waitFor(/design templates reported to the center: T01\n/);
     await d.waitFor(new RegExp(`job ${job.id} failed \\(retryable\\): TEMPLATE_MISSING: the lab does not hold design template T77`));

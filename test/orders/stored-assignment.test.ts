@@ -8,6 +8,9 @@ const candidate = (n: number): Candidate => ({
   score: n,
   distanceKm: null,
   load: null,
+  hoursToPrint: 0.1,
+  sheetsAhead: 0,
+  loadSource: "QUEUE",
   reasons: [`rank ${n}`],
 });
 

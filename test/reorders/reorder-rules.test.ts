@@ -2,7 +2,17 @@
 import type { AssignmentDecision, Candidate } from "../../src/assignment/lab-ranking";
 import { leaveOutFirstPrintLabs } from "../../src/reorders/reorder-rules";
 
-const cand = (labId: string, score: number): Candidate => ({ labId, shopId: "SP01", score, distanceKm: null, load: null, reasons: [`score ${score}`] });
+const cand = (labId: string, score: number): Candidate => ({
+  labId,
+  shopId: "SP01",
+  score,
+  distanceKm: null,
+  load: null,
+  hoursToPrint: 0.1,
+  sheetsAhead: 0,
+  loadSource: "QUEUE",
+  reasons: [`score ${score}`],
+});
 const decided = (...candidates: Candidate[]): Extract<AssignmentDecision, { ok: true }> => ({
   ok: true,
   chosen: candidates[0]!,

@@ -13,6 +13,7 @@ import { Payments1764840000000 } from "./1764840000000-payments";
 import { Shipments1764900000000 } from "./1764900000000-shipments";
 import { PrintSizes1764920000000 } from "./1764920000000-print-sizes";
 import { PriceDepth1764940000000 } from "./1764940000000-price-depth";
+import { LabContentAndHomeLab1764930000000 } from "./1764930000000-lab-content-and-home-lab";
 
 export const migrations = [
   Initial1764000000000,
@@ -29,4 +30,5 @@ export const migrations = [
   Shipments1764900000000,
   PrintSizes1764920000000,
   PriceDepth1764940000000,
+  LabContentAndHomeLab1764930000000,
 ];
