@@ -121,7 +121,15 @@ export function mountIde(app: Express, opts: { endpoint: string }): void {
     res.send(pageHtml(assetBase, nonce));
   });
 
-  app.get(`${endpoint}/ide/:version/:name`, async (req, res, next) => {
+  mountAssets(app, `${endpoint}/ide`, version, assets);
+}
+
+/**
+ * Serves a page's assets under `<base>/<version>/<name>`: only this version's names (a page of
+ * another version gets 404, not stale bytes), cached for good since the version is in the path.
+ */
+export function mountAssets(app: Express, base: string, version: string, assets: Map<string, Asset>): void {
+  app.get(`${base}/:version/:name`, async (req, res, next) => {
     const asset = req.params.version === version ? assets.get(req.params.name) : undefined;
     if (!asset) {
       res.status(404).type("text/plain").send("Not found");

@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Express, Request } from "express";
-import { readPackageFile, sendAsset, type Asset } from "../ide/ide";
+import { mountAssets, readPackageFile, type Asset } from "../ide/ide";
 import { TERMINAL_SCRIPT } from "./terminal-script";
 import { TERMINAL_CSS } from "./terminal-style";
 
@@ -57,18 +57,7 @@ export function mountReorderTerminal(app: Express, opts: ReorderTerminalOptions)
     res.setHeader("Referrer-Policy", "no-referrer");
     res.send(pageHtml(assetBase, opts));
   });
-  app.get(`${TERMINAL_PATH}/assets/:version/:name`, async (req, res, next) => {
-    const asset = req.params.version === version ? assets.get(req.params.name) : undefined;
-    if (!asset) {
-      res.status(404).type("text/plain").send("Not found");
-      return;
-    }
-    try {
-      await sendAsset(req, res, asset, version);
-    } catch (e) {
-      next(e);
-    }
-  });
+  mountAssets(app, `${TERMINAL_PATH}/assets`, version, assets);
 }
 
 /** Only the center's own scripts, styles, images (the signed thumbnails) and connections. */
