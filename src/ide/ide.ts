@@ -177,9 +177,7 @@ export async function sendAsset(req: Request, res: Response, asset: Asset, versi
  * dialogs (react-remove-scroll) injects a <style> element, allowed by this page's nonce.
  */
 function contentSecurityPolicy(req: Request, nonce: string): string {
-  // 'self' covers ws:/wss: to the same host in CSP Level 3 browsers; older ones need the host spelled out.
-  const host = req.headers.host;
-  const ws = host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? ` ${req.secure ? "wss" : "ws"}://${host}` : "";
+  const ws = sameHostWebSocket(req);
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -193,7 +191,19 @@ function contentSecurityPolicy(req: Request, nonce: string): string {
   ].join("; ");
 }
 
-function escapeHtml(s: string): string {
+/**
+ * The page's own host as a WebSocket source for `connect-src` (" ws://host:port"), or "" when the
+ * Host header is not a plain host: 'self' covers ws:/wss: to the same host in CSP Level 3
+ * browsers; older ones need the host spelled out.
+ */
+export function sameHostWebSocket(req: Request): string {
+  const host = req.headers.host;
+  const ws = host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? ` ${req.secure ? "wss" : "ws"}://${host}` : "";
+  return ws;
+}
+
+/** Text made safe for HTML, in an element or an attribute value. */
+export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

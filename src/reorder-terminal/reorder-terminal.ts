@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Express, Request } from "express";
-import { mountAssets, readPackageFile, type Asset } from "../ide/ide";
+import { escapeHtml, mountAssets, readPackageFile, sameHostWebSocket, type Asset } from "../ide/ide";
 import { TERMINAL_SCRIPT } from "./terminal-script";
 import { TERMINAL_CSS } from "./terminal-style";
 
@@ -62,9 +62,7 @@ export function mountReorderTerminal(app: Express, opts: ReorderTerminalOptions)
 
 /** Only the center's own scripts, styles, images (the signed thumbnails) and connections. */
 function contentSecurityPolicy(req: Request): string {
-  // 'self' covers ws:/wss: to the same host in CSP Level 3 browsers; older ones need the host spelled out.
-  const host = req.headers.host;
-  const ws = host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? ` ${req.secure ? "wss" : "ws"}://${host}` : "";
+  const ws = sameHostWebSocket(req);
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -75,10 +73,6 @@ function contentSecurityPolicy(req: Request): string {
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join("; ");
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function pageHtml(assetBase: string, opts: ReorderTerminalOptions): string {

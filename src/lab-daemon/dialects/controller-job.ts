@@ -8,7 +8,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import type { HotFolder } from "../hot-folder";
 import { JobFailure } from "../job-failure";
-import type { JobToWrite } from "../job-writer";
+import type { ControllerAnswer, JobToWrite } from "../job-writer";
 import type { SheetPlan } from "../print-files";
 
 /** A name part from free text: letters, digits and `-` only. */
@@ -54,6 +54,18 @@ export function asciiText(s: string, max: number): string {
 /** Reads the job's ticket from a folder. */
 export async function readTicket(dir: string): Promise<Record<string, unknown>> {
   return JSON.parse(await fsp.readFile(path.join(dir, "ticket.json"), "utf8")) as Record<string, unknown>;
+}
+
+/**
+ * The controller's part of a published job's ticket (what a dialect recorded when it wrote the
+ * job), or the refusal a hand-over answers when the job's folder or ticket is gone.
+ */
+export async function controllerPart<T>(dir: string): Promise<{ part: T } | { refused: ControllerAnswer }> {
+  try {
+    return { part: (await readTicket(dir)).controller as T };
+  } catch {
+    return { refused: { kind: "refused", code: "CONTROLLER_REFUSED", reason: `the job's folder ${dir} or its ticket is gone` } };
+  }
 }
 
 /** Writes the ticket anew (in the job's temporary folder, before it is published), with the controller's part. */

@@ -18,7 +18,7 @@ import { JobFailure } from "../job-failure";
 import { PrintFileWriter, type ControllerAnswer, type HandOver, type JobToWrite, type JobWriter, type PrintFileWriterOptions } from "../job-writer";
 import type { SheetSize } from "../print-files";
 import { exists, takeBack, waitForAnswer } from "./acceptance";
-import { asciiText, bySize, crlf, orderRef, readTicket, rewriteTicket, safePart, sheetFileOf } from "./controller-job";
+import { asciiText, bySize, crlf, orderRef, controllerPart, rewriteTicket, safePart, sheetFileOf } from "./controller-job";
 import type { DpofProfile, LabProfile } from "./profile";
 
 /** PRT QTY has three digits. */
@@ -161,12 +161,9 @@ export class DpofWriter implements JobWriter {
 
   async handOver(h: HandOver): Promise<ControllerAnswer> {
     const out = this.hot.out;
-    let folders: DpofTicket["folders"];
-    try {
-      folders = ((await readTicket(h.dir)).controller as DpofTicket).folders;
-    } catch {
-      return { kind: "refused", code: "CONTROLLER_REFUSED", reason: `the job's folder ${h.dir} or its ticket is gone` };
-    }
+    const ticket = await controllerPart<DpofTicket>(h.dir);
+    if ("refused" in ticket) return ticket.refused;
+    const { folders } = ticket.part;
     // p… moves out of the job's folder whole, then becomes o…: both renames, each done once.
     for (const { base } of folders) {
       if (await exists(path.join(h.dir, `p${base}`))) await fsp.rename(path.join(h.dir, `p${base}`), path.join(out, `p${base}`));

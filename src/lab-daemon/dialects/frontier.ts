@@ -17,7 +17,7 @@ import type { HotFolder } from "../hot-folder";
 import { PrintFileWriter, type ControllerAnswer, type HandOver, type JobToWrite, type JobWriter } from "../job-writer";
 import type { SheetSize } from "../print-files";
 import { exists, takeBack, waitForAnswer } from "./acceptance";
-import { asciiText, crlf, orderRef, readTicket, rewriteTicket, sheetFileOf } from "./controller-job";
+import { asciiText, crlf, orderRef, controllerPart, rewriteTicket, sheetFileOf } from "./controller-job";
 import type { DialectWriterOptions } from "./dpof";
 import type { FrontierProfile } from "./profile";
 import { controllerPath } from "./profile";
@@ -114,12 +114,9 @@ export class FrontierWriter implements JobWriter {
 
   async handOver(h: HandOver): Promise<ControllerAnswer> {
     const out = this.hot.out;
-    let files: FrontierTicket["files"];
-    try {
-      files = ((await readTicket(h.dir)).controller as FrontierTicket).files;
-    } catch {
-      return { kind: "refused", code: "CONTROLLER_REFUSED", reason: `the job's folder ${h.dir} or its ticket is gone` };
-    }
+    const ticket = await controllerPart<FrontierTicket>(h.dir);
+    if ("refused" in ticket) return ticket.refused;
+    const { files } = ticket.part;
     for (const { name } of files) {
       const pending = path.join(h.dir, `${name}.pending`);
       if (await exists(pending)) await fsp.rename(pending, path.join(out, name));
