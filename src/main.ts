@@ -31,6 +31,7 @@ async function main(): Promise<void> {
 
   const lines = [`Printmesh center ready at ${server.url}/graphql`];
   if (config.ide) lines.push(`  GraphQL IDE:  open ${server.url}/graphql in a browser`);
+  lines.push(`  reorders:     ${server.url}/reorder (the customers' reorder terminal)`);
   lines.push(`  health:       ${server.url}/healthz   readiness: ${server.url}/readyz   metrics: ${server.metricsUrl ?? "off (METRICS_TOKEN, METRICS_PORT)"}`);
   if (demo && config.env !== "production") {
     lines.push("  demo logins (from fixtures/demo-catalog.json):");
