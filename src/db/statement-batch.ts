@@ -17,7 +17,7 @@
  * does. Each statement is counted like TypeORM's (START TRANSACTION and COMMIT included).
  */
 import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from "mysql2";
-import type { DataSource, EntityTarget, ObjectLiteral } from "typeorm";
+import type { DataSource } from "typeorm";
 import type { MysqlDataSourceOptions } from "typeorm/driver/mysql/MysqlDataSourceOptions";
 import { mysqlConnectionOptions } from "./mysql-connection";
 import { isLockConflict } from "./driver-errors";
@@ -27,20 +27,6 @@ import { againAfter, isSqlite } from "./transaction";
 export interface Statement {
   sql: string;
   params: unknown[];
-}
-
-/**
- * For a batch: an entity's row (every column of its metadata, through the columns' transformers),
- * inserted only when the statement before it changed exactly one row (ROW_COUNT()). Chained after
- * a conditional write and after each other, a write that missed inserts none of them.
- */
-export function insertAfterOneRowStatement<T extends ObjectLiteral>(ds: DataSource, target: EntityTarget<T>, row: T): Statement {
-  const metadata = ds.getMetadata(target);
-  const columns = metadata.columns;
-  return {
-    sql: `INSERT INTO ${metadata.tableName} (${columns.map((c) => c.databaseName).join(", ")}) SELECT ${columns.map(() => "?").join(", ")} FROM DUAL WHERE ROW_COUNT() = 1`,
-    params: columns.map((c) => (c.getEntityValue(row, true) as unknown) ?? null),
-  };
 }
 
 export interface StatementResult {

@@ -6,12 +6,11 @@
  * and the completion of a delivery order (its shipment is written with it) take the transactional way, where reads of the job lock it to see the latest commit.
  */
 import type { DataSource, EntityManager } from "typeorm";
-import { insertAfterOneRowStatement, runBatch } from "../db/statement-batch";
+import { runBatch } from "../db/statement-batch";
 import type { Outcome } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import type { OrderEntity } from "../orders/order.entity";
 import { isForDelivery, notForDeliverySql, readOrderAlone, updateOrderStatement } from "../orders/order.rows";
-import { NotificationEntity } from "../notifications/notification.entity";
 import { PrintJobEntity } from "./print-job.entity";
 import {
   done,
@@ -46,17 +45,16 @@ export class MariaDbPrintJobStore extends SqlPrintJobStore {
       return "errors" in p ? { value: null, errors: p.errors } : { value: p.already, errors: [] };
     }
     const job = newJob(p.order.id, p.labId);
-    const notices = p.notices ?? [];
-    const [moved, queued] = await runBatch(ds, [
+    const [moved, queued, noticed] = await runBatch(ds, [
       updateOrderStatement(p.order.id, p.order.version, p.patch),
       insertJobAfterOneRowStatement(job),
-      ...notices.map((n) => insertAfterOneRowStatement(ds, NotificationEntity, n)),
+      ...(p.notice ? [p.notice.statement] : []),
     ]);
     if (moved.affected !== 1) return READ_AGAIN; // and the INSERTs inserted nothing
     if (queued.affected !== 1) throw new Error(`confirming order ${p.order.id} queued ${queued.affected} print jobs`);
     Object.assign(p.order, p.patch);
     ctx.app.events.publish("printJob", job.labId, { jobId: job.id });
-    for (const n of notices) ctx.app.events.publish("notification", n.userId, { notificationId: n.id });
+    for (const n of noticed?.rows ?? []) ctx.app.events.publish("notification", String(n.user_id), { notificationId: String(n.id) });
     this.owners.remember(p.order.id, p.order.customerUserId, isForDelivery(p.order.requestJson));
     ctx.app.events.publish("orderUpdate", p.order.customerUserId, { orderId: p.order.id, status: p.order.status });
     return { value: p.order, errors: [] };

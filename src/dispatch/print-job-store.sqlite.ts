@@ -9,7 +9,6 @@ import { inTransaction, type Outcome } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import type { OrderEntity } from "../orders/order.entity";
 import { isForDelivery, readOrder, updateOrderAt } from "../orders/order.rows";
-import { NotificationEntity } from "../notifications/notification.entity";
 import { PrintJobEntity } from "./print-job.entity";
 import { READ_AGAIN, SqlPrintJobStore, type ConfirmPlanner, type Finish, type Lease } from "./print-job-store";
 
@@ -39,8 +38,7 @@ export class SqlitePrintJobStore extends SqlPrintJobStore {
         if (!(await updateOrderAt(tx.em, p.order.id, p.order.version, p.patch))) throw new ReadAgain();
         Object.assign(p.order, p.patch);
         await this.queue(tx, p.order.id, p.labId);
-        if (p.notices?.length) await tx.em.insert(NotificationEntity, p.notices);
-        for (const n of p.notices ?? []) tx.emit("notification", n.userId, { notificationId: n.id });
+        await p.notice?.write(tx);
         this.owners.remember(p.order.id, p.order.customerUserId, isForDelivery(p.order.requestJson));
         tx.emit("orderUpdate", p.order.customerUserId, { orderId: p.order.id, status: p.order.status });
         return p.order;

@@ -14,7 +14,7 @@ import type { Outcome, Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import { movesOf, type OrderEvent, type OrderMove } from "../orders/order-state";
 import { OrderEntity } from "../orders/order.entity";
-import type { NotificationEntity } from "../notifications/notification.entity";
+import type { ShopAdminsNotice } from "../notifications/notifications.service";
 import { OrderOwners } from "./order-owners";
 import { PrintJobEntity } from "./print-job.entity";
 import { isFinished, jobMove, PRINT_JOB_STATUSES, type PrintJobEvent } from "./print-job-state";
@@ -40,7 +40,7 @@ export interface Finish {
 
 /** What confirming an order comes to, decided by the orders service from the order as read. */
 export type ConfirmPlan =
-  { errors: UserErrorData[] } | { already: OrderEntity } | { order: OrderEntity; patch: Partial<OrderEntity>; labId: string; notices?: NotificationEntity[] };
+  { errors: UserErrorData[] } | { already: OrderEntity } | { order: OrderEntity; patch: Partial<OrderEntity>; labId: string; notice?: ShopAdminsNotice };
 
 /** Decides a confirmation from the order as read (or remembered); `em` reads anything else it needs. */
 export type ConfirmPlanner = (em: EntityManager, order: OrderEntity | null) => Promise<ConfirmPlan>;

@@ -12,6 +12,7 @@ import { ShopEntity } from "../catalog/shop.entity";
 import type { Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import { keysetPage, type Connection } from "../core/pagination";
+import type { Statement } from "../db/statement-batch";
 import { Role } from "../identity/role";
 import { UserEntity } from "../identity/user.entity";
 import { NotificationEntity } from "./notification.entity";
@@ -37,6 +38,21 @@ export interface ChangeNotice {
 }
 
 export const MAX_PAGE = 200;
+
+/**
+ * A notice to every active admin of one shop, for a caller that writes it with its own statements,
+ * either way it writes: in a transaction, or as one statement of a batch.
+ */
+export interface ShopAdminsNotice {
+  /**
+   * MySQL/MariaDB batch: one INSERT ... SELECT that chooses the recipients itself (no read of the
+   * users before the batch), written only when the statement before it changed exactly one row; it
+   * answers the rows written (`id`, `user_id`), whose recipients the caller rings after commit.
+   */
+  readonly statement: Statement;
+  /** In the caller's transaction: the admins read, their notices written and rung after its commit. */
+  write(tx: Tx): Promise<void>;
+}
 
 export class NotificationsService {
   /** Records a change notice for everyone concerned (never the actor) and rings them after commit. */
@@ -89,6 +105,36 @@ export class NotificationsService {
   /** The shop's own admins (SHOP_ADMIN of that shop, not disabled), as the shop's own news reaches them. */
   shopAdminsOf(em: EntityManager, shopId: string): Promise<string[]> {
     return this.activeUsers(em, Role.SHOP_ADMIN, "shopId", [shopId]);
+  }
+
+  /** A notice to the shop's own admins (never the actor), as `compose` would make it for each. */
+  toShopAdmins(ctx: RequestContext, shopId: string, kind: string, message: string, links: NoticeLinks = {}): ShopAdminsNotice {
+    // The row as composed for no one yet: the statement gives each admin's its id and recipient.
+    const [template] = this.compose(ctx, [""], kind, message, links);
+    const metadata = ctx.app.ds.getMetadata(NotificationEntity);
+    const users = ctx.app.ds.getMetadata(UserEntity).tableName;
+    const chosen: Record<string, string> = { id: "UUID()", userId: "u.id" };
+    const columns = metadata.columns;
+    const actor = template.actorUserId;
+    const statement: Statement = {
+      sql:
+        `INSERT INTO ${metadata.tableName} (${columns.map((c) => c.databaseName).join(", ")}) ` +
+        `SELECT ${columns.map((c) => chosen[c.propertyName] ?? "?").join(", ")} FROM ${users} u ` +
+        `WHERE ROW_COUNT() = 1 AND u.role = ? AND u.shop_id = ? AND u.disabled = ?${actor === null ? "" : " AND u.id <> ?"} RETURNING id, user_id`,
+      params: [
+        ...columns.filter((c) => chosen[c.propertyName] === undefined).map((c) => (c.getEntityValue(template, true) as unknown) ?? null),
+        Role.SHOP_ADMIN,
+        shopId,
+        false,
+        ...(actor === null ? [] : [actor]),
+      ],
+    };
+    return {
+      statement,
+      write: async (tx) => {
+        await this.sendComposed(tx, this.compose(ctx, await this.shopAdminsOf(tx.em, shopId), kind, message, links));
+      },
+    };
   }
 
   /** The admins concerned by a change in this scope, by the rank of who made it. */

@@ -152,8 +152,8 @@ export class OrderChangesService {
     const move = transitionPatch(order, ["CONFIRM", "ASSIGN"], { labId: decision.chosen.labId, confirmedAt: now, assignmentJson: JSON.stringify(record) }, now);
     if ("errors" in move) return move;
     // The shop hears of it with the confirmation: written in its batch, rung after its commit.
-    const notices = await this.notices.received(ctx, em, order, decision.chosen.labId);
-    return { order, patch: move.patch, labId: decision.chosen.labId, notices };
+    const notice = this.notices.received(ctx, order, decision.chosen.labId) ?? undefined;
+    return { order, patch: move.patch, labId: decision.chosen.labId, notice };
   }
 
   /**

@@ -3,11 +3,9 @@
  * each order confirmed at the shop, its total and its lab, to the shop's admins. The notices are
  * written with the confirmation (same transaction, or same batch) and rung after its commit.
  */
-import type { EntityManager } from "typeorm";
 import type { RequestContext } from "../core/request-context";
 import type { Tx } from "../core/unit-of-work";
-import type { NotificationEntity } from "../notifications/notification.entity";
-import type { NotificationsService } from "../notifications/notifications.service";
+import type { NotificationsService, ShopAdminsNotice } from "../notifications/notifications.service";
 import type { OrderEntity } from "./order.entity";
 
 export const ORDER_RECEIVED = "ORDER_RECEIVED";
@@ -15,19 +13,19 @@ export const ORDER_RECEIVED = "ORDER_RECEIVED";
 export class OrderNoticesService {
   constructor(private readonly notifications: NotificationsService) {}
 
-  /** The rows telling the order's shop admins it was confirmed at `labId` (null: no lab could take it yet). */
-  async received(ctx: RequestContext, em: EntityManager, order: OrderEntity, labId: string | null): Promise<NotificationEntity[]> {
-    if (order.shopId === null) return [];
-    const admins = await this.notifications.shopAdminsOf(em, order.shopId);
-    if (admins.length === 0) return [];
+  /**
+   * The notice telling the order's shop admins it was confirmed at `labId` (null: no lab could take
+   * it yet), for the confirmation to write with its own statements; null for an order of no shop.
+   */
+  received(ctx: RequestContext, order: OrderEntity, labId: string | null): ShopAdminsNotice | null {
+    if (order.shopId === null) return null;
     const at = labId === null ? "no lab yet" : `lab ${labId}`;
     const message = `Order ${order.id} received at shop ${order.shopId}: total ${order.quoteTotal ?? 0} ${order.currency}, ${at}`;
-    return this.notifications.compose(ctx, admins, ORDER_RECEIVED, message, { orderId: order.id, labId, shopId: order.shopId });
+    return this.notifications.toShopAdmins(ctx, order.shopId, ORDER_RECEIVED, message, { orderId: order.id, labId, shopId: order.shopId });
   }
 
   /** The same, written in the caller's transaction and rung after its commit. */
   async tellReceived(ctx: RequestContext, tx: Tx, order: OrderEntity, labId: string | null): Promise<void> {
-    const rows = await this.received(ctx, tx.em, order, labId);
-    await this.notifications.sendComposed(tx, rows);
+    await this.received(ctx, order, labId)?.write(tx);
   }
 }
