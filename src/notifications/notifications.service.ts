@@ -6,7 +6,8 @@
  * Notices are written in the same transaction as the change and pushed live after commit.
  */
 import { randomUUID } from "node:crypto";
-import { In, IsNull, type EntityManager } from "typeorm";
+import { In, IsNull, type DataSource, type EntityManager } from "typeorm";
+import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { unreachable } from "../common/errors";
 import { ShopEntity } from "../catalog/shop.entity";
 import type { Tx } from "../core/unit-of-work";
@@ -55,6 +56,9 @@ export interface ShopAdminsNotice {
 }
 
 export class NotificationsService {
+  /** The text of the shop admins' INSERT ... SELECT, made once (the columns do not change). */
+  private shopAdminsInsert?: ReturnType<typeof shopAdminsInsert>;
+
   /** Records a change notice for everyone concerned (never the actor) and rings them after commit. */
   async reportChange(ctx: RequestContext, tx: Tx, notice: ChangeNotice): Promise<string[]> {
     const recipients = await this.recipients(ctx, tx.em, notice.scope);
@@ -111,18 +115,12 @@ export class NotificationsService {
   toShopAdmins(ctx: RequestContext, shopId: string, kind: string, message: string, links: NoticeLinks = {}): ShopAdminsNotice {
     // The row as composed for no one yet: the statement gives each admin's its id and recipient.
     const [template] = this.compose(ctx, [""], kind, message, links);
-    const metadata = ctx.app.ds.getMetadata(NotificationEntity);
-    const users = ctx.app.ds.getMetadata(UserEntity).tableName;
-    const chosen: Record<string, string> = { id: "UUID()", userId: "u.id" };
-    const columns = metadata.columns;
+    const shape = (this.shopAdminsInsert ??= shopAdminsInsert(ctx.app.ds));
     const actor = template.actorUserId;
     const statement: Statement = {
-      sql:
-        `INSERT INTO ${metadata.tableName} (${columns.map((c) => c.databaseName).join(", ")}) ` +
-        `SELECT ${columns.map((c) => chosen[c.propertyName] ?? "?").join(", ")} FROM ${users} u ` +
-        `WHERE ROW_COUNT() = 1 AND u.role = ? AND u.shop_id = ? AND u.disabled = ?${actor === null ? "" : " AND u.id <> ?"} RETURNING id, user_id`,
+      sql: actor === null ? shape.sql : shape.sqlButActor,
       params: [
-        ...columns.filter((c) => chosen[c.propertyName] === undefined).map((c) => (c.getEntityValue(template, true) as unknown) ?? null),
+        ...shape.values.map((c) => (c.getEntityValue(template, true) as unknown) ?? null),
         Role.SHOP_ADMIN,
         shopId,
         false,
@@ -232,4 +230,25 @@ export class NotificationsService {
 /** Who made a change, as change reports name them: a person's login, or the system. */
 export function actorName(ctx: RequestContext): string {
   return ctx.auth.kind === "user" ? ctx.auth.user.login : "the system";
+}
+
+/**
+ * The INSERT ... SELECT of `toShopAdmins`: a notice row for each active admin of a shop (`?` the
+ * role, the shop, `false`, and the actor left out in the second form), after a statement that
+ * changed one row; `values` are the columns given as parameters, in order, before those four.
+ */
+function shopAdminsInsert(ds: DataSource): { sql: string; sqlButActor: string; values: ColumnMetadata[] } {
+  const metadata = ds.getMetadata(NotificationEntity);
+  const users = ds.getMetadata(UserEntity).tableName;
+  const chosen: Record<string, string> = { id: "UUID()", userId: "u.id" };
+  const columns = metadata.columns;
+  const head =
+    `INSERT INTO ${metadata.tableName} (${columns.map((c) => c.databaseName).join(", ")}) ` +
+    `SELECT ${columns.map((c) => chosen[c.propertyName] ?? "?").join(", ")} FROM ${users} u ` +
+    `WHERE ROW_COUNT() = 1 AND u.role = ? AND u.shop_id = ? AND u.disabled = ?`;
+  return {
+    sql: `${head} RETURNING id, user_id`,
+    sqlButActor: `${head} AND u.id <> ? RETURNING id, user_id`,
+    values: columns.filter((c) => chosen[c.propertyName] === undefined),
+  };
 }
