@@ -27,7 +27,7 @@ import { PrintFileWriter, type JobWriter } from "./job-writer";
 import { Journal, lockStateDir } from "./journal";
 import { LabTemplates } from "./lab-templates";
 import type { PrintFormat, SheetSize } from "./print-files";
-import { sheetChooser } from "./sheet-choice";
+import { sheetChooser, sheetSource } from "./sheet-choice";
 import { Recovery } from "./recovery";
 import { Reporters } from "./reporters";
 import { EXIT, RunState } from "./run-state";
@@ -138,7 +138,11 @@ export class LabDaemon {
       const { client, queue, templates, run, say } = this;
       const sheetFor = sheetChooser(opts);
       const recovery = new Recovery({ client, journal, hot, say, printer: opts.printer, completed: (jobId) => queue.markFinished(jobId) });
-      const writer = chooseWriter(opts.dialect ?? "plain", { hot, dpi: opts.dpi, format: opts.format, center: client.baseUrl, sheetFor }, opts.profile);
+      const writer = chooseWriter(
+        opts.dialect ?? "plain",
+        { hot, dpi: opts.dpi, format: opts.format, center: client.baseUrl, sheetFor, sheetSource: (s) => sheetSource(opts, s) },
+        opts.profile,
+      );
       this.worker = new Worker({
         client,
         journal,

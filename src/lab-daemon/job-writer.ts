@@ -11,7 +11,7 @@ import type { HotFolder, WrittenFile } from "./hot-folder";
 import { JobFailure } from "./job-failure";
 import { needsPackingSlip, packingSlipName, packingSlipPdf } from "./packing-slip";
 import { parseLayout, renderSheet, type PrintFormat, type SheetPlan } from "./print-files";
-import type { SheetFor } from "./sheet-choice";
+import type { SheetFor, SheetSource } from "./sheet-choice";
 
 export interface JobToWrite {
   jobId: string;
@@ -64,6 +64,8 @@ export interface PrintFileWriterOptions {
   center: string;
   /** The paper a sub-order prints on (the order's print size unless the operator overrides it). */
   sheetFor: SheetFor;
+  /** Where that paper came from, said on the ticket (the operator's flag replacing the order's size shows). */
+  sheetSource: (subOrder: Pick<JobSubOrder, "serviceId" | "printSize">) => SheetSource;
 }
 
 /** What the ticket says of the handover: how, how fast, to whom and where (null: none given). */
@@ -171,6 +173,7 @@ export class PrintFileWriter implements JobWriter {
         serviceId: s.serviceId,
         sheetsOrdered: s.sheets,
         sheetSize: this.o.sheetFor(s).name,
+        sheetSource: this.o.sheetSource(s),
         printSize: printSizeOf(s),
         pages: plans.filter((p) => p.subOrderId === s.id).length,
       })),

@@ -18,8 +18,19 @@ export interface SheetOverrides {
 
 export type SheetFor = (subOrder: Pick<JobSubOrder, "serviceId" | "printSize">) => SheetSize;
 
+/**
+ * Where a sub-order's paper came from, for the ticket: the order's print size (`ORDER`), the
+ * operator's `--sheet` flag replacing it (`OPERATOR`), or A4 when the order named none (`DEFAULT`).
+ */
+export type SheetSource = "ORDER" | "OPERATOR" | "DEFAULT";
+
 export function sheetChooser(o: SheetOverrides): SheetFor {
   return (s) => o.sheetByService?.get(s.serviceId) ?? o.sheet ?? (s.printSize ? sheetOf(s.printSize) : DEFAULT_SHEET);
+}
+
+export function sheetSource(o: SheetOverrides, s: Pick<JobSubOrder, "serviceId" | "printSize">): SheetSource {
+  if (o.sheetByService?.has(s.serviceId) || o.sheet) return "OPERATOR";
+  return s.printSize ? "ORDER" : "DEFAULT";
 }
 
 /** How an image without a layout goes on its page: the order's fill (cover) or fit (contain); fit when it says nothing. */

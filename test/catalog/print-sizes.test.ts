@@ -1,6 +1,6 @@
 /** Print sizes, the resolution rule and the daemon's choice of paper: pure tables of cases. */
 import { describePrintSize, effectiveDpi, resolutionShortfall, toPrintSize, type PrintSize } from "../../src/catalog/print-sizes";
-import { DEFAULT_SHEET, looseFit, sheetChooser } from "../../src/lab-daemon/sheet-choice";
+import { DEFAULT_SHEET, looseFit, sheetChooser, sheetSource } from "../../src/lab-daemon/sheet-choice";
 import { parseSheetSize } from "../../src/lab-daemon/print-files";
 
 const size = (name: string, fit: "FILL" | "FIT" = "FILL"): PrintSize => {
@@ -88,6 +88,17 @@ describe("the daemon's paper", () => {
     expect(flags({ serviceId: "SV02", printSize: postcard }).name).toBe("L");
     expect(flags({ serviceId: "SV03", printSize: custom }).name).toBe("40x60");
     expect(flags({ serviceId: "SV01" }).name).toBe("40x60");
+    // The ticket says where each paper came from.
+    expect([sheetSource({}, { serviceId: "SV02", printSize: postcard }), sheetSource({}, { serviceId: "SV01", printSize: null })]).toEqual([
+      "ORDER",
+      "DEFAULT",
+    ]);
+    const one = { sheetByService: new Map([["SV02", parseSheetSize("L")]]) };
+    expect([sheetSource(one, { serviceId: "SV02", printSize: postcard }), sheetSource(one, { serviceId: "SV03", printSize: custom })]).toEqual([
+      "OPERATOR",
+      "ORDER",
+    ]);
+    expect(sheetSource({ sheet: parseSheetSize("40x60") }, { serviceId: "SV01" })).toBe("OPERATOR");
   });
 
   it("fills a page with a loose image when the order says FILL, else fits it", () => {

@@ -348,8 +348,8 @@ describe(`lab daemon end to end (${engine})`, () => {
     expect(ticket).toMatchObject({ jobId: job.id, orderId, labId: "LAB01", format: "jpeg", dpi: 50, totalSheets: 5 });
     expect(ticket.handover).toEqual({ method: "PICKUP", speed: "STANDARD", recipient: null, address: null });
     expect(ticket.services).toEqual([
-      { subOrderId: "1", serviceId: "SV01", sheetsOrdered: 3, sheetSize: "40x60", printSize: null, pages: 2 },
-      { subOrderId: "2", serviceId: "SV02", sheetsOrdered: 2, sheetSize: "30x20", printSize: null, pages: 1 },
+      { subOrderId: "1", serviceId: "SV01", sheetsOrdered: 3, sheetSize: "40x60", sheetSource: "OPERATOR", printSize: null, pages: 2 },
+      { subOrderId: "2", serviceId: "SV02", sheetsOrdered: 2, sheetSize: "30x20", sheetSource: "OPERATOR", printSize: null, pages: 1 },
     ]);
     expect(ticket.sheets.map((s: any) => [s.file, s.subOrderId, s.page, s.copies, s.size.widthPx, s.size.heightPx])).toEqual([
       ["sheet-001.jpg", "1", 1, 2, 79, 118],

@@ -177,8 +177,8 @@ describe("print sizes, the print check and the ticket", () => {
       address: { country: "JP", postalCode: "100-0005", region: null, city: "Tokyo", line1: "1-1 Marunouchi", line2: null },
     });
     expect(ticket.services).toEqual([
-      { subOrderId: "1", serviceId: "SV02", sheetsOrdered: 2, sheetSize: "POSTCARD", printSize: POSTCARD, pages: 2 },
-      { subOrderId: "2", serviceId: "SV01", sheetsOrdered: 1, sheetSize: "A4", printSize: null, pages: 1 },
+      { subOrderId: "1", serviceId: "SV02", sheetsOrdered: 2, sheetSize: "POSTCARD", sheetSource: "ORDER", printSize: POSTCARD, pages: 2 },
+      { subOrderId: "2", serviceId: "SV01", sheetsOrdered: 1, sheetSize: "A4", sheetSource: "DEFAULT", printSize: null, pages: 1 },
     ]);
     // 100 x 148 mm at 20 dpi: 79 x 117 px; A4 (210 x 297 mm): 165 x 234 px.
     expect(ticket.sheets.map((s: any) => [s.subOrderId, s.size.name, s.size.widthPx, s.size.heightPx])).toEqual([

@@ -106,6 +106,7 @@ const options = (profile: LabProfile) => ({
   format: "jpeg" as const,
   center: "http://center.test",
   sheetFor: (s: { serviceId: string }) => SIZES[s.serviceId],
+  sheetSource: () => "ORDER" as const,
   profile,
   now: () => NOW,
 });
