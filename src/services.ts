@@ -40,6 +40,7 @@ import { ImageUrlSigner } from "./images/image-urls";
 import { CatalogAdminResolver } from "./catalog/catalog-admin.resolver";
 import { CatalogResolver } from "./catalog/catalog.resolver";
 import { ShopGroupsResolver } from "./catalog/shop-groups.resolver";
+import { TemplateFieldsResolver } from "./catalog/template-fields.resolver";
 import { ServiceFieldsResolver } from "./catalog/service-fields.resolver";
 import { IdentityResolver } from "./identity/identity.resolver";
 import { CustomerAccountsResolver } from "./identity/customer-accounts.resolver";
@@ -216,6 +217,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [CustomerAccountsResolver, new CustomerAccountsResolver(s.accounts)],
     [CatalogResolver, new CatalogResolver(s.catalog)],
     [ShopGroupsResolver, new ShopGroupsResolver(s.catalog)],
+    [TemplateFieldsResolver, new TemplateFieldsResolver(s.catalog)],
     [ServiceFieldsResolver, new ServiceFieldsResolver()],
     [CatalogAdminResolver, new CatalogAdminResolver(s.chargedImagesAdmin, s.productsAdmin, s.shopsAdmin)],
     [NotificationsResolver, new NotificationsResolver(s.notifications)],
