@@ -17,6 +17,7 @@ import { UsersService } from "./identity/users.service";
 import { NotificationsService } from "./notifications/notifications.service";
 import { OrderNoticesService } from "./orders/order-notices.service";
 import { PriceAdminService } from "./pricing/price-admin.service";
+import { PriceEffects } from "./pricing/price-effects";
 import { PricingService } from "./pricing/pricing.service";
 import { AssignmentService } from "./assignment/assignment.service";
 import { LabPresence } from "./labs/lab-presence.service";
@@ -39,6 +40,7 @@ import { ImageUrlSigner } from "./images/image-urls";
 import { CatalogAdminResolver } from "./catalog/catalog-admin.resolver";
 import { CatalogResolver } from "./catalog/catalog.resolver";
 import { ShopGroupsResolver } from "./catalog/shop-groups.resolver";
+import { TemplateFieldsResolver } from "./catalog/template-fields.resolver";
 import { ServiceFieldsResolver } from "./catalog/service-fields.resolver";
 import { IdentityResolver } from "./identity/identity.resolver";
 import { CustomerAccountsResolver } from "./identity/customer-accounts.resolver";
@@ -156,7 +158,8 @@ export function createServices(app: AppContext): Services {
   const images = new ImagesService(app, { printJobs, pricing, orders, urls: imageUrls }, { rateLimits });
   const payments = new PaymentsService(app, notifications);
   const orderNotices = new OrderNoticesService(notifications);
-  const priceAdmin = new PriceAdminService(notifications, pricing);
+  const priceEffects = new PriceEffects(pricing, notifications);
+  const priceAdmin = new PriceAdminService(notifications, priceEffects);
   // Cancelling an unpaid reorder fails its PENDING payment in the same transaction.
   const orderChanges = new OrderChangesService(printJobs, assignment, orders, payments, orderNotices);
   const identity = new IdentityService(app, rateLimits);
@@ -176,7 +179,7 @@ export function createServices(app: AppContext): Services {
     notifications,
     pricing,
     priceAdmin,
-    priceSchedule: new PriceScheduleService(priceAdmin, pricing, notifications),
+    priceSchedule: new PriceScheduleService(priceAdmin, pricing, notifications, priceEffects),
     images,
     imageReads,
     presence,
@@ -214,6 +217,7 @@ export function createResolvers(s: Services): ResolverInstances {
     [CustomerAccountsResolver, new CustomerAccountsResolver(s.accounts)],
     [CatalogResolver, new CatalogResolver(s.catalog)],
     [ShopGroupsResolver, new ShopGroupsResolver(s.catalog)],
+    [TemplateFieldsResolver, new TemplateFieldsResolver(s.catalog)],
     [ServiceFieldsResolver, new ServiceFieldsResolver()],
     [CatalogAdminResolver, new CatalogAdminResolver(s.chargedImagesAdmin, s.productsAdmin, s.shopsAdmin)],
     [NotificationsResolver, new NotificationsResolver(s.notifications)],

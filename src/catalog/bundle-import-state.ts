@@ -106,6 +106,7 @@ export function knownState(s: DbState): KnownState {
     currency: s.currency,
     shopGroupIds: new Set(s.shopGroups.keys()),
     shopIds: new Set(s.shops.keys()),
+    shopGroupOfShop: new Map([...s.shops.values()].map((x) => [x.id, x.shopGroupId])),
     serviceIds: new Set(s.services.keys()),
     productIds: new Set(s.products.keys()),
     labIds: new Set(s.labs.keys()),

@@ -1,10 +1,11 @@
 /**
  * The templates of a bundle: their shape (exactly one of a shop group or a shop), their references
- * to a scope, a service and products, and one template per scope and service.
+ * to a scope, a service and products, one template per scope and service, and only shops of the
+ * template's own group left out (as setTemplateExcludedShops checks).
  */
 import { absent, checkFields, idList, optionalId, readList, requiredId, requiredName, type Entry, type Faults, type Obj } from "./bundle-fields";
 import type { RefCheck } from "./bundle-ids";
-import type { BundleTemplate, KnownState } from "./bundle-types";
+import type { BundleShop, BundleTemplate, KnownState } from "./bundle-types";
 
 export interface ReadTemplates {
   entries: Array<Entry<BundleTemplate>>;
@@ -74,5 +75,27 @@ export function checkTemplateScopes(templates: Array<Entry<BundleTemplate>>, tem
     const scope = t.shopGroupId != null ? `shop group ${t.shopGroupId}` : `shop ${t.shopId}`;
     if (holder !== undefined) f.add(path, "DUPLICATE_TEMPLATE", `${scope} has a template for service ${t.serviceId} already: ${holder}`);
     else templateScopes.set(key, path);
+  }
+}
+
+/**
+ * A group's template leaves out only shops of that group: each left-out shop's group, as the bundle
+ * sets it or else as the database holds it, must be the template's. An unknown shop is the
+ * reference check's fault, not this one's.
+ */
+export function checkExcludedShops({ entries, excludedPaths }: ReadTemplates, shops: Array<Entry<BundleShop>>, known: KnownState, f: Faults): void {
+  const groupOf = new Map<string, string>(known.shopGroupOfShop ?? []);
+  for (const { value: s } of shops) if (s.id !== undefined && s.shopGroupId !== undefined) groupOf.set(s.id, s.shopGroupId);
+  for (const { value: t } of entries) {
+    if (t.shopGroupId == null) continue;
+    for (const x of excludedPaths.get(t) ?? []) {
+      const group = groupOf.get(x.id);
+      if (group !== undefined && group !== t.shopGroupId)
+        f.add(
+          x.path,
+          "INVALID_SCOPE",
+          `shop ${x.id} is in shop group ${group}: template ${t.id ?? ""} of shop group ${t.shopGroupId} leaves out only its own group's shops`,
+        );
+    }
   }
 }

@@ -170,6 +170,8 @@ export interface KnownState {
   currency?: string | null;
   shopGroupIds?: ReadonlySet<string>;
   shopIds?: ReadonlySet<string>;
+  /** Shop id -> its shop group. */
+  shopGroupOfShop?: ReadonlyMap<string, string>;
   serviceIds?: ReadonlySet<string>;
   productIds?: ReadonlySet<string>;
   labIds?: ReadonlySet<string>;

@@ -16,7 +16,8 @@
  *   `shopGroupId`; other roles neither. Logins are unique ignoring letter case.
  * - `shops[]` and `labs[]` may carry `postalCode` and `region`; `location` ({ lat, lng }) and
  *   `adminUserId` are optional (absent = none).
- * - `templates[]` have exactly one of `shopGroupId` / `shopId`, one template per scope and service.
+ * - `templates[]` have exactly one of `shopGroupId` / `shopId`, one template per scope and service;
+ *   a group's template may leave out (`excludedShopIds`) only shops of that group.
  * - `prices[]` (`shopGroupId` null or absent: a standard price) and `shopPrices[]` (`shopId`) may
  *   carry an `id`. Without one, a row takes the id of the database row with the same natural key
  *   (scope, product, validFrom, minSheets) if there is one, else one derived from that key:
@@ -45,7 +46,7 @@ import { checkLabKeys, checkLabReferences, readLabs } from "./bundle-labs";
 import { checkAllowanceKeys, checkAllowanceReferences, checkPriceReferences, checkPriceRows, readAllowances, readPrices } from "./bundle-prices";
 import { checkShopReferences, readShops } from "./bundle-shops";
 import { readServices } from "./bundle-services";
-import { checkTemplateReferences, checkTemplateScopes, readTemplates } from "./bundle-templates";
+import { checkExcludedShops, checkTemplateReferences, checkTemplateScopes, readTemplates } from "./bundle-templates";
 import { BUNDLE_KINDS, type Bundle, type BundleFault, type KnownState } from "./bundle-types";
 import { checkLogins, checkUserReferences, readUsers } from "./bundle-users";
 
@@ -141,6 +142,7 @@ export function validateBundle(json: unknown, known: KnownState = {}): { bundle:
 
   checkLogins(users, ids.users, known, f);
   checkTemplateScopes(templates.entries, ids.templates, known, f);
+  checkExcludedShops(templates, shops, known, f);
   checkPriceRows(priceRows, known, f);
   checkAllowanceKeys(allowances, f);
   checkLabKeys(labs, known, f);

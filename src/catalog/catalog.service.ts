@@ -13,7 +13,7 @@ import { ProductEntity } from "./product.entity";
 import { ServiceEntity } from "./service.entity";
 import { ShopGroupEntity } from "./shop-group.entity";
 import { ShopEntity } from "./shop.entity";
-import { TemplateEntity, TemplateProductEntity } from "./template.entity";
+import { TemplateEntity, TemplateExcludedShopEntity, TemplateProductEntity } from "./template.entity";
 import type { FulfilmentMethod } from "./fulfilment";
 import { unreachable } from "../common/errors";
 
@@ -172,6 +172,20 @@ export class CatalogService {
       const shops = groupIds.length === 1 ? await this.shops(ctx, { shopGroupId: groupIds[0] }) : await this.shops(ctx, {});
       for (const s of shops) byGroup.get(s.shopGroupId)?.push(s);
       return byGroup;
+    });
+    return loaded ?? [];
+  }
+
+  /**
+   * The shops a template leaves out, by id, for a template the caller has read (whoever reads a
+   * template reads its list): the lists of every template of the request read in one statement.
+   */
+  async excludedShopIds(ctx: RequestContext, templateId: string): Promise<string[]> {
+    const loaded = await loadOne(ctx, "catalog:templateExcludedShops", templateId, async (ids) => {
+      const byTemplate = new Map<string, string[]>(ids.map((id) => [id, []]));
+      const rows = await ctx.app.ds.getRepository(TemplateExcludedShopEntity).find({ where: { templateId: In([...ids]) }, order: { shopId: "ASC" } });
+      for (const r of rows) byTemplate.get(r.templateId)?.push(r.shopId);
+      return byTemplate;
     });
     return loaded ?? [];
   }

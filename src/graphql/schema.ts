@@ -7,6 +7,7 @@ import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { CatalogAdminResolver } from "../catalog/catalog-admin.resolver";
 import { CatalogResolver } from "../catalog/catalog.resolver";
 import { ShopGroupsResolver } from "../catalog/shop-groups.resolver";
+import { TemplateFieldsResolver } from "../catalog/template-fields.resolver";
 import { ServiceFieldsResolver } from "../catalog/service-fields.resolver";
 import { IdentityResolver } from "../identity/identity.resolver";
 import { CustomerAccountsResolver } from "../identity/customer-accounts.resolver";
@@ -39,6 +40,7 @@ export const resolvers: NonEmptyArray<Function> = [
   CustomerAccountsResolver,
   CatalogResolver,
   ShopGroupsResolver,
+  TemplateFieldsResolver,
   ServiceFieldsResolver,
   CatalogAdminResolver,
   NotificationsResolver,

@@ -7,7 +7,9 @@
  * - shop admin: their own shop's rows, only for products with an allowance, only inside it.
  * Every change is checked whole before the first write, kept in the price history, reported to the
  * admins concerned, and drops the cached price books after commit. `dryRun` answers which shops'
- * effective prices would change, writing nothing. Writes into one scope and product (and that
+ * effective prices would change, writing nothing. A change that leaves a product of a shop's
+ * template without a price for some dates or sheet counts reports those gaps (dry runs too) and
+ * tells the admins concerned (PRICE_GAP_OPENED), as schedulePrice does (price-effects.ts). Writes into one scope and product (and that
  * shop's allowance) run one at a time (price-lock.ts), so the overlap and allowance checks hold
  * when admins write at the same moment.
  */
@@ -24,24 +26,16 @@ import { keysetPage, type Connection } from "../core/pagination";
 import { Role } from "../identity/role";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
 import { UserEntity } from "../identity/user.entity";
-import type { ChangeScope, NotificationsService } from "../notifications/notifications.service";
-import { addDays } from "./business-date";
+import type { NotificationsService } from "../notifications/notifications.service";
 import { actorName, describe } from "./price-notes";
 import { toRowData } from "./price-book";
-import {
-  findOverlaps,
-  findPrice,
-  PriceBookIndex,
-  validatePriceRowShape,
-  type PriceRowData,
-  type PriceSource,
-  type ShopPricingContext,
-} from "./price-calculator";
+import { findOverlaps, validatePriceRowShape } from "./price-calculator";
+import { changeScopeOf, type PriceChange, type PriceEffects } from "./price-effects";
+import type { PriceGap } from "./price-gaps";
 import { PriceHistoryEntity } from "./price-history.entity";
 import { lockPriceKeys } from "./price-lock";
 import { PriceRowEntity } from "./price-row.entity";
 import { ShopPriceAllowanceEntity } from "./shop-price-allowance.entity";
-import type { PricingService } from "./pricing.service";
 
 export interface PriceRowInputData {
   shopGroupId?: string | null;
@@ -64,28 +58,14 @@ export interface AllowanceInputData {
   maxAmountCharge: number;
 }
 
-export interface PriceLevel {
-  source: PriceSource;
-  priceRowId: string;
-  basicCharge: number;
-  amountCharge: number;
-}
-
-/** One shop's effective price of one product that a change moves, from a date, for a range of sheets. */
-export interface PriceChange {
-  shopId: string;
-  productId: string;
-  validFrom: string;
-  validUntil: string | null;
-  minSheets: number;
-  maxSheets: number | null;
-  before: PriceLevel | null;
-  after: PriceLevel | null;
-}
+export type { PriceChange, PriceLevel } from "./price-effects";
 
 export interface PriceRowResult {
   row: PriceRowEntity;
+  /** On a dry run: the effective prices the change would move; empty otherwise. */
   changes: PriceChange[];
+  /** The gaps the change opens (or would open) at the shops it reaches. */
+  gapsOpened: PriceGap[];
 }
 
 /** A dry run ends by rolling back on purpose, carrying its answer out. */
@@ -98,7 +78,7 @@ class DryRunDone<T> extends Error {
 export class PriceAdminService {
   constructor(
     private readonly notifications: NotificationsService,
-    private readonly pricing: PricingService,
+    private readonly effects: PriceEffects,
   ) {}
 
   // ---------------------------------------------------------------- price rows
@@ -108,12 +88,12 @@ export class PriceAdminService {
       const row = Object.assign(new PriceRowEntity(), this.normalise(input), { id: `PR-${randomUUID()}`, updatedAt: new Date() });
       await lockPriceKeys(tx.em, [row]); // before any read: see price-lock.ts
       await this.check(ctx, tx.em, row, null);
-      const changes = dryRun ? await this.effects(ctx, [], [row]) : [];
+      const [changes, gapsOpened] = await this.foresee(dryRun, [], [row]);
       if (!dryRun) {
         await tx.em.insert(PriceRowEntity, row);
-        await this.written(ctx, tx, "CREATED", null, row);
+        await this.written(ctx, tx, "CREATED", null, row, gapsOpened);
       }
-      return { row, changes };
+      return { row, changes, gapsOpened };
     });
   }
 
@@ -127,12 +107,12 @@ export class PriceAdminService {
       if (!old) throw new RollbackWithErrors([userError("NOT_FOUND", `No price row ${id}`, ["id"])]);
       await this.authorize(ctx, tx.em, old); // the caller must hold the row as it is...
       await this.check(ctx, tx.em, row, old); // ...and as it will be
-      const changes = dryRun ? await this.effects(ctx, [old], [row]) : [];
+      const [changes, gapsOpened] = await this.foresee(dryRun, [old], [row]);
       if (!dryRun) {
         await tx.em.save(PriceRowEntity, row);
-        await this.written(ctx, tx, "UPDATED", old, row);
+        await this.written(ctx, tx, "UPDATED", old, row, gapsOpened);
       }
-      return { row, changes };
+      return { row, changes, gapsOpened };
     });
   }
 
@@ -143,13 +123,22 @@ export class PriceAdminService {
       const old = await tx.em.findOne(PriceRowEntity, { where: { id }, ...forUpdate(tx.em) });
       if (!old) throw new RollbackWithErrors([userError("NOT_FOUND", `No price row ${id}`, ["id"])]);
       await this.authorize(ctx, tx.em, old);
-      const changes = dryRun ? await this.effects(ctx, [old], []) : [];
+      const [changes, gapsOpened] = await this.foresee(dryRun, [old], []);
       if (!dryRun) {
         await tx.em.delete(PriceRowEntity, { id });
-        await this.written(ctx, tx, "DELETED", old, null);
+        await this.written(ctx, tx, "DELETED", old, null, gapsOpened);
       }
-      return { row: old, changes };
+      return { row: old, changes, gapsOpened };
     });
+  }
+
+  /**
+   * What a checked change will do, read from the price books before its first write (a book loaded
+   * inside the transaction would see the writes): the prices it moves (asked on a dry run only) and
+   * the gaps it opens.
+   */
+  private async foresee(dryRun: boolean, removed: PriceRowEntity[], added: PriceRowEntity[]): Promise<[PriceChange[], PriceGap[]]> {
+    return [dryRun ? await this.effects.moves(removed, added) : [], await this.effects.gapsOpened(removed, added)];
   }
 
   normalise(input: PriceRowInputData): Omit<PriceRowEntity, "id" | "updatedAt"> {
@@ -238,21 +227,21 @@ export class PriceAdminService {
       });
   }
 
-  /** After a write: history, notices to the admins concerned, and the cached price books dropped after commit. */
+  /**
+   * After a write: history, notices to the admins concerned (one more for the gaps the change opened,
+   * to the admins of the scope it took prices from), and the cached price books dropped after commit.
+   */
   private async written(
     ctx: RequestContext,
     tx: Tx,
     action: "CREATED" | "UPDATED" | "DELETED",
     before: PriceRowEntity | null,
     after: PriceRowEntity | null,
+    gapsOpened: PriceGap[],
   ): Promise<void> {
     const row = (after ?? before)!;
     await this.history(ctx, tx, "PRICE_ROW", row.id, row, action, before, after);
-    const scope: ChangeScope = row.shopId
-      ? { kind: "SHOP", shopId: row.shopId }
-      : row.shopGroupId
-        ? { kind: "GROUP", shopGroupId: row.shopGroupId }
-        : { kind: "SYSTEM" };
+    const scope = changeScopeOf(row);
     const what = row.shopId ? `shop ${row.shopId}` : row.shopGroupId ? `shop group ${row.shopGroupId}` : "the standard price book";
     await this.notifications.reportChange(ctx, tx, {
       kind: `PRICE_${action}`,
@@ -260,6 +249,7 @@ export class PriceAdminService {
       scope,
       links: { productId: row.productId },
     });
+    await this.effects.reportGaps(ctx, tx, changeScopeOf(before ?? row), row.productId, gapsOpened);
     if (after?.shopId && adminShopId(ctx) === null) await this.warnOutOfAllowance(ctx, tx, [after]);
     // A group's rows (and its shops') live in that group's book; standard rows in every book.
     const groupId = row.shopGroupId ?? (row.shopId ? (await tx.em.findOne(ShopEntity, { where: { id: row.shopId } }))?.shopGroupId : undefined);
@@ -500,77 +490,6 @@ export class PriceAdminService {
       throw e;
     }
   }
-
-  /**
-   * Which shops' effective prices a change moves: for every shop the rows reach, the product's price
-   * before and after at each date where a changed row starts or ends and each sheet count where a
-   * changed tier starts or ends. Computed from the price books with the changed rows swapped in.
-   */
-  async effects(ctx: RequestContext, removed: PriceRowEntity[], added: PriceRowEntity[]): Promise<PriceChange[]> {
-    const rows = [...removed, ...added];
-    const productId = rows[0].productId;
-    const pricing = this.pricing;
-    const shops = new Set<string>();
-    for (const r of rows) {
-      if (r.shopId) shops.add(r.shopId);
-      else for (const s of await pricing.books.shopIds(r.shopGroupId ?? undefined)) shops.add(s);
-    }
-    const dates = new Set<string>();
-    const sheets = new Set<number>([1]);
-    for (const r of rows) {
-      dates.add(r.validFrom);
-      if (r.validUntil) dates.add(addDays(r.validUntil, 1));
-      if (r.minSheets !== null) sheets.add(r.minSheets);
-      if (r.maxSheets !== null) sheets.add(r.maxSheets + 1);
-    }
-    const dateList = [...dates].sort();
-    const sheetList = [...sheets].sort((a, b) => a - b);
-    const changes: PriceChange[] = [];
-    for (const shopId of [...shops].sort()) {
-      const before = await pricing.books.contextFor(shopId);
-      if (!before) continue;
-      const after = swapped(before, productId, removed, added);
-      dateList.forEach((date, di) => {
-        sheetList.forEach((n, si) => {
-          const b = level(findPrice(before, productId, date, n));
-          const a = level(findPrice(after, productId, date, n));
-          if (JSON.stringify(a) === JSON.stringify(b)) return;
-          changes.push({
-            shopId,
-            productId,
-            validFrom: date,
-            validUntil: di + 1 < dateList.length ? addDays(dateList[di + 1], -1) : null,
-            minSheets: n,
-            maxSheets: si + 1 < sheetList.length ? sheetList[si + 1] - 1 : null,
-            before: b,
-            after: a,
-          });
-        });
-      });
-    }
-    return changes.slice(0, 10000);
-  }
-}
-
-function level(hit: { row: PriceRowData; source: PriceSource } | null): PriceLevel | null {
-  return hit ? { source: hit.source, priceRowId: hit.row.id, basicCharge: hit.row.basicCharge, amountCharge: hit.row.amountCharge } : null;
-}
-
-/** The shop's pricing with the product's rows of the changed scopes replaced by their state after the change. */
-function swapped(ctx: ShopPricingContext, productId: string, removed: PriceRowEntity[], added: PriceRowEntity[]): ShopPricingContext {
-  const out = { ...ctx };
-  const scopes: Array<["shopRows" | "groupRows" | "standardRows", (r: PriceRowEntity) => boolean]> = [
-    ["shopRows", (r) => r.shopId === ctx.shopId],
-    ["groupRows", (r) => !r.shopId && r.shopGroupId === ctx.shopGroupId],
-    ["standardRows", (r) => !r.shopId && !r.shopGroupId],
-  ];
-  for (const [key, inScope] of scopes) {
-    if (![...removed, ...added].some(inScope)) continue;
-    const gone = new Set(removed.map((r) => r.id));
-    const kept = ctx[key].rowsFor(productId).filter((r) => !gone.has(r.id) && !added.some((a) => a.id === r.id));
-    out[key] = PriceBookIndex.from([...kept, ...added.filter(inScope).map(toRowData)]);
-  }
-  return out;
 }
 
 function allowanceFaults(a: ShopPriceAllowanceEntity, row: Pick<PriceRowEntity, "basicCharge" | "amountCharge">): Array<{ field: string; message: string }> {

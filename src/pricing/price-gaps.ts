@@ -6,7 +6,7 @@
  * Pure: no database, no GraphQL.
  */
 import { addDays, type IsoDate } from "./business-date";
-import { findPrice, type ShopPricingContext, type TemplateData } from "./price-calculator";
+import { findPrice, type PriceRowData, type ShopPricingContext, type TemplateData } from "./price-calculator";
 
 export interface PriceGap {
   shopId: string;
@@ -14,7 +14,7 @@ export interface PriceGap {
   serviceId: string;
   productId: string;
   validFrom: IsoDate;
-  /** Inclusive; null: open-ended (only for gaps found by a change, see gapsOpened). */
+  /** Inclusive; null: open-ended (only for gaps a change opens, see findGapsOpened). */
   validUntil: IsoDate | null;
   minSheets: number;
   /** Inclusive; null: no upper end. */
@@ -35,52 +35,79 @@ export function findGaps(ctx: ShopPricingContext, from: IsoDate, until: IsoDate)
   const gaps: PriceGap[] = [];
   for (const template of offeredTemplates(ctx)) {
     for (const productId of template.productIds) {
-      const rows = [...ctx.shopRows.rowsFor(productId), ...ctx.groupRows.rowsFor(productId), ...ctx.standardRows.rowsFor(productId)];
-      const days = new Set<IsoDate>([from]);
-      const sheets = new Set<number>([1]);
-      for (const r of rows) {
-        if (r.validFrom > from && r.validFrom <= until) days.add(r.validFrom);
-        if (r.validUntil !== null && r.validUntil >= from && r.validUntil < until) days.add(addDays(r.validUntil, 1));
-        if (r.minSheets !== null) sheets.add(r.minSheets);
-        if (r.maxSheets !== null) sheets.add(r.maxSheets + 1);
-      }
-      const dayList = [...days].sort();
-      const sheetList = [...sheets].sort((a, b) => a - b);
-      // Gaps still open at the end of the day segment before, by their sheet range.
-      let open = new Map<string, PriceGap>();
-      dayList.forEach((day, di) => {
-        const last = di + 1 < dayList.length ? addDays(dayList[di + 1], -1) : until;
-        const next = new Map<string, PriceGap>();
-        let run: { min: number; max: number | null } | null = null;
-        const close = () => {
-          if (!run) return;
-          const key = `${run.min}-${run.max ?? ""}`;
-          const known = open.get(key);
-          const gap = known ?? {
-            shopId: ctx.shopId,
-            templateId: template.id,
-            serviceId: template.serviceId,
-            productId,
-            validFrom: day,
-            validUntil: last,
-            ...sheetsOf(run),
-          };
-          gap.validUntil = last;
-          if (!known) gaps.push(gap);
-          next.set(key, gap);
-          run = null;
-        };
-        sheetList.forEach((n, si) => {
-          const max = si + 1 < sheetList.length ? sheetList[si + 1] - 1 : null;
-          if (findPrice(ctx, productId, day, n) === null) run = run ? { min: run.min, max } : { min: n, max };
-          else close();
-        });
-        close();
-        open = next;
-      });
+      const runs = runsWhere(rowsOf(ctx, productId), from, until, (day, n) => findPrice(ctx, productId, day, n) === null);
+      gaps.push(...runs.map((run) => gapOf(ctx.shopId, template, productId, run)));
     }
   }
   return gaps;
+}
+
+/**
+ * The gaps a change opens at one shop: the days from `from` to `until` (null: with no end) and the
+ * sheet counts for which the product had a price in force `before` the change and has none `after`
+ * it, for each of the shop's templates that offers the product. A gap that was there before the
+ * change is not one it opens.
+ */
+export function findGapsOpened(before: ShopPricingContext, after: ShopPricingContext, productId: string, from: IsoDate, until: IsoDate | null): PriceGap[] {
+  const templates = offeredTemplates(after).filter((t) => t.productIds.includes(productId));
+  if (templates.length === 0) return [];
+  const rows = [...rowsOf(before, productId), ...rowsOf(after, productId)];
+  const runs = runsWhere(rows, from, until, (day, n) => findPrice(after, productId, day, n) === null && findPrice(before, productId, day, n) !== null);
+  return templates.flatMap((template) => runs.map((run) => gapOf(after.shopId, template, productId, run)));
+}
+
+type Run = Pick<PriceGap, "validFrom" | "validUntil" | "minSheets" | "maxSheets">;
+
+function rowsOf(ctx: ShopPricingContext, productId: string): PriceRowData[] {
+  return [...ctx.shopRows.rowsFor(productId), ...ctx.groupRows.rowsFor(productId), ...ctx.standardRows.rowsFor(productId)];
+}
+
+function gapOf(shopId: string, template: TemplateData, productId: string, run: Run): PriceGap {
+  return { shopId, templateId: template.id, serviceId: template.serviceId, productId, ...run };
+}
+
+/**
+ * The runs of days (from `from` to `until`, null: no end) and sheet ranges where `missing` holds,
+ * cut where a row starts or ends: within such a cut nothing changes. One run per stretch of days
+ * with the same sheet range missing.
+ */
+function runsWhere(rows: PriceRowData[], from: IsoDate, until: IsoDate | null, missing: (day: IsoDate, sheets: number) => boolean): Run[] {
+  const runs: Run[] = [];
+  const days = new Set<IsoDate>([from]);
+  const sheets = new Set<number>([1]);
+  for (const r of rows) {
+    if (r.validFrom > from && (until === null || r.validFrom <= until)) days.add(r.validFrom);
+    if (r.validUntil !== null && r.validUntil >= from && (until === null || r.validUntil < until)) days.add(addDays(r.validUntil, 1));
+    if (r.minSheets !== null) sheets.add(r.minSheets);
+    if (r.maxSheets !== null) sheets.add(r.maxSheets + 1);
+  }
+  const dayList = [...days].sort();
+  const sheetList = [...sheets].sort((a, b) => a - b);
+  // Runs still open at the end of the day segment before, by their sheet range.
+  let open = new Map<string, Run>();
+  dayList.forEach((day, di) => {
+    const last = di + 1 < dayList.length ? addDays(dayList[di + 1], -1) : until;
+    const next = new Map<string, Run>();
+    let run: { min: number; max: number | null } | null = null;
+    const close = () => {
+      if (!run) return;
+      const key = `${run.min}-${run.max ?? ""}`;
+      const known = open.get(key);
+      const gap = known ?? { validFrom: day, validUntil: last, ...sheetsOf(run) };
+      gap.validUntil = last;
+      if (!known) runs.push(gap);
+      next.set(key, gap);
+      run = null;
+    };
+    sheetList.forEach((n, si) => {
+      const max = si + 1 < sheetList.length ? sheetList[si + 1] - 1 : null;
+      if (missing(day, n)) run = run ? { min: run.min, max } : { min: n, max };
+      else close();
+    });
+    close();
+    open = next;
+  });
+  return runs;
 }
 
 function sheetsOf(run: { min: number; max: number | null }): { minSheets: number; maxSheets: number | null } {

@@ -18,10 +18,11 @@ import { ShopEntity } from "../catalog/shop.entity";
 import { rejectIf, type Outcome, type Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
 import { adminGroupId, adminShopId, isCenterAdmin } from "../identity/scope";
-import type { ChangeScope, NotificationsService } from "../notifications/notifications.service";
+import type { NotificationsService } from "../notifications/notifications.service";
 import { addDays, isValidDate } from "./business-date";
 import type { PriceAdminService, PriceChange, PriceRowInputData } from "./price-admin.service";
-import { findGaps, offeredTemplates, type PriceGap } from "./price-gaps";
+import { changeScopeOf, type PriceEffects } from "./price-effects";
+import { findGaps, type PriceGap } from "./price-gaps";
 import { lockPriceKeys } from "./price-lock";
 import { actorName, describe } from "./price-notes";
 import { PriceRowEntity } from "./price-row.entity";
@@ -55,6 +56,7 @@ export class PriceScheduleService {
     private readonly admin: PriceAdminService,
     private readonly pricing: PricingService,
     private readonly notifications: NotificationsService,
+    private readonly effects: PriceEffects,
   ) {}
 
   schedulePrice(ctx: RequestContext, input: PriceRowInputData, dryRun: boolean): Promise<Outcome<ScheduleResult>> {
@@ -81,8 +83,8 @@ export class PriceScheduleService {
       const removed = steps.map((x) => x.old);
       const added = [row, ...steps.flatMap((x) => [x.kept, x.rest].filter((r): r is PriceRowEntity => r !== null))];
       // A row cut in two keeps its price under a new id after the cut: not a price that moves.
-      const changes = (await this.admin.effects(ctx, removed, added)).filter((c) => !samePrice(c));
-      const gapsOpened = await this.gapsOpenedBy(changes);
+      const changes = (await this.effects.moves(removed, added)).filter((c) => !samePrice(c));
+      const gapsOpened = await this.effects.gapsOpened(removed, added);
       const rowChanges: RowChange[] = [{ action: "CREATED", priceRowId: row.id, before: null, after: period(row), splitFromPriceRowId: null }];
       for (const { step, old, kept, rest } of steps) {
         if (kept === null) {
@@ -119,37 +121,9 @@ export class PriceScheduleService {
     });
   }
 
-  /** The effective prices a change takes away for good (a price before, none after), on products of the shops' templates. */
-  async gapsOpenedBy(changes: PriceChange[]): Promise<PriceGap[]> {
-    const gaps: PriceGap[] = [];
-    for (const c of changes) {
-      if (c.before === null || c.after !== null) continue;
-      const shop = await this.pricing.books.contextFor(c.shopId);
-      if (!shop) continue;
-      for (const t of offeredTemplates(shop)) {
-        if (!t.productIds.includes(c.productId)) continue;
-        gaps.push({
-          shopId: c.shopId,
-          templateId: t.id,
-          serviceId: t.serviceId,
-          productId: c.productId,
-          validFrom: c.validFrom,
-          validUntil: c.validUntil,
-          minSheets: c.minSheets,
-          maxSheets: c.maxSheets,
-        });
-      }
-    }
-    return gaps;
-  }
-
   /** One notice for the whole change, one more when it opened gaps; the cached books dropped after commit. */
   private async report(ctx: RequestContext, tx: Tx, row: PriceRowEntity, plan: RowAdjustment[], gaps: PriceGap[]): Promise<void> {
-    const scope: ChangeScope = row.shopId
-      ? { kind: "SHOP", shopId: row.shopId }
-      : row.shopGroupId
-        ? { kind: "GROUP", shopGroupId: row.shopGroupId }
-        : { kind: "SYSTEM" };
+    const scope = changeScopeOf(row);
     const what = row.shopId ? `shop ${row.shopId}` : row.shopGroupId ? `shop group ${row.shopGroupId}` : "the standard price book";
     const cuts = plan.map((p) => `${p.action.toLowerCase()} ${p.rowId}`);
     await this.notifications.reportChange(ctx, tx, {
@@ -158,15 +132,7 @@ export class PriceScheduleService {
       scope,
       links: { productId: row.productId },
     });
-    if (gaps.length > 0) {
-      const where = gaps.map((g) => `shop ${g.shopId} ${g.validFrom} to ${g.validUntil ?? "open end"}, sheets ${g.minSheets}-${g.maxSheets ?? "and more"}`);
-      await this.notifications.reportChange(ctx, tx, {
-        kind: "PRICE_GAP_OPENED",
-        message: `Product ${row.productId} has no price in force after a change by ${actorName(ctx)}: ${[...new Set(where)].join("; ")}`.slice(0, 2000),
-        scope,
-        links: { productId: row.productId },
-      });
-    }
+    await this.effects.reportGaps(ctx, tx, scope, row.productId, gaps);
     const groupId = row.shopGroupId ?? (row.shopId ? (await tx.em.findOne(ShopEntity, { where: { id: row.shopId } }))?.shopGroupId : undefined);
     tx.emit("invalidate", { kind: "prices", key: row.shopId || row.shopGroupId ? (groupId ?? undefined) : undefined });
   }

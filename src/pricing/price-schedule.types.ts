@@ -1,6 +1,7 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
 import { UserErrorType } from "../graphql/user-error.types";
 import { DateScalar } from "../graphql/scalars";
+import { PriceGapType } from "./price-gaps.types";
 import { PriceChangeType, PriceRowType } from "./pricing.types";
 
 export enum RowChangeAction {
@@ -45,35 +46,6 @@ export class PriceRowChangeType {
 
   @Field(() => ID, { nullable: true, description: "For the second part of a split row: the row it was cut from; else null." })
   splitFromPriceRowId?: string | null;
-}
-
-@ObjectType("PriceGap", {
-  description: "A product of a service a shop offers with no price in force for a run of days and a range of sheet counts: a quote there answers NO_PRICE.",
-})
-export class PriceGapType {
-  @Field(() => ID, { description: "The shop." })
-  shopId!: string;
-
-  @Field(() => ID, { description: "The template by which the shop offers the service." })
-  templateId!: string;
-
-  @Field(() => ID, { description: "The service." })
-  serviceId!: string;
-
-  @Field(() => ID, { description: "The product without a price." })
-  productId!: string;
-
-  @Field(() => DateScalar, { description: "First business day without a price." })
-  validFrom!: string;
-
-  @Field(() => DateScalar, { nullable: true, description: "Last business day without a price (inclusive); null: from validFrom on, with no end." })
-  validUntil?: string | null;
-
-  @Field(() => Int, { description: "Smallest sheet count without a price." })
-  minSheets!: number;
-
-  @Field(() => Int, { nullable: true, description: "Largest sheet count without a price (inclusive); null: no upper end." })
-  maxSheets?: number | null;
 }
 
 @ObjectType("SchedulePricePayload", {

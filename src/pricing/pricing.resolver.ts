@@ -31,6 +31,7 @@ function rowPayload(r: Outcome<PriceRowResult>, dryRun: boolean): PriceRowPayloa
   return {
     priceRow: r.value?.row ?? null,
     changes: (r.value?.changes ?? []) as PriceRowPayload["changes"],
+    gapsOpened: r.value?.gapsOpened ?? [],
     dryRun: dryRun && r.errors.length === 0,
     errors: r.errors,
   };

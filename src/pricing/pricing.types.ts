@@ -4,6 +4,7 @@ import { PrintSizeType, PrintWarningType } from "../catalog/catalog.types";
 import { UserErrorType } from "../graphql/user-error.types";
 import { DateScalar, MoneyScalar } from "../graphql/scalars";
 import { connectionType } from "../graphql/connection.types";
+import { PriceGapType } from "./price-gaps.types";
 
 export enum PriceSourceEnum {
   SHOP_TIER = "SHOP_TIER",
@@ -266,6 +267,12 @@ export class PriceRowPayload {
 
   @Field(() => [PriceChangeType], { description: "On a dry run: every shop's effective price the change would move. Empty otherwise." })
   changes!: PriceChangeType[];
+
+  @Field(() => [PriceGapType], {
+    description:
+      "Products of the shops' templates the change leaves (or would leave, on a dry run) without any price for some dates and sheet counts that had one before; the admins concerned are told (PRICE_GAP_OPENED).",
+  })
+  gapsOpened!: PriceGapType[];
 
   @Field(() => Boolean, { description: "True when nothing was written because dryRun was asked for." })
   dryRun!: boolean;

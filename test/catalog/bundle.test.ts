@@ -439,6 +439,23 @@ describe("a bundle with a fault is refused whole", () => {
       [["$.templates[0].productIds[2]", "UNKNOWN_REFERENCE"]],
     ],
     [
+      "a group's template leaving out a shop of another group (the bundle's shops)",
+      () => {
+        const b = patent();
+        b.templates[0].excludedShopIds = ["SP02", "SP03"];
+        return b;
+      },
+      [["$.templates[0].excludedShopIds[1]", "INVALID_SCOPE"]],
+    ],
+    [
+      "a group's template leaving out a shop of another group (the database's shops)",
+      () => {
+        const t01 = patent().templates[0];
+        return { currency: "JPY", templates: [{ ...t01, excludedShopIds: ["SP04"] }] };
+      },
+      [["$.templates[0].excludedShopIds[0]", "INVALID_SCOPE"]],
+    ],
+    [
       "a duplicate id",
       () => {
         const b = patent();

@@ -2,9 +2,11 @@
  * Offers that can be fulfilled: shopOffer and quote mark each service with whether some lab can
  * print it for the shop and fulfilment method (with the reason when none can), or leave those out
  * by argument; a group's template can leave out named shops of the group (setTemplateExcludedShops),
- * with the authority of templates.
+ * with the authority of templates, read back on the template (excludedShopIds, excludedShops) by
+ * whoever may read the template, in one statement for a whole list; a catalog bundle may leave out
+ * only shops of the template's own group.
  */
-import { loginPeople, startCenter, type TestCenter } from "../support/center";
+import { leastStatements, loginPeople, startCenter, type TestCenter } from "../support/center";
 import { authzMatrix, graphqlAttempt, type MatrixCaller, type MatrixOperation } from "../support/authz-matrix";
 import { TemplateExcludedShopEntity } from "../../src/catalog/template.entity";
 import { exportBundle } from "../../src/catalog/bundle-export.service";
@@ -41,7 +43,7 @@ const excluded = async () =>
 
 beforeAll(async () => {
   c = await startCenter();
-  Object.assign(t, await loginPeople(c, ["center", "groupA", "groupB", "shop1", "shop2", "customer"]));
+  Object.assign(t, await loginPeople(c, ["center", "groupA", "groupB", "shop1", "shop2", "shop3", "customer"]));
 });
 afterAll(async () => {
   await c?.stop();
@@ -140,6 +142,30 @@ describe("setTemplateExcludedShops", () => {
     expect(await excluded()).toEqual([]);
   });
 
+  it("a catalog bundle may leave out only shops of the template's group: another group's shop is refused, nothing imported", async () => {
+    const bundle = await exportBundle(c.ds);
+    const at = bundle.templates.findIndex((x) => x.id === "T04");
+    // SP02 is SG01's (fine), SP03 SG02's: the mutation refuses it, and so does the bundle.
+    bundle.templates[at].excludedShopIds = ["SP02", "SP03"];
+    bundle.products.find((p) => p.id === "P05")!.name = "Renamed with the refused bundle";
+    const bad = await importBundle(c.ds, bundle, {});
+    expect(bad.ok).toBe(false);
+    expect(bad.faults.map((f) => [f.path, f.code, f.message])).toEqual([
+      [
+        `$.templates[${at}].excludedShopIds[1]`,
+        "INVALID_SCOPE",
+        "shop SP03 is in shop group SG02: template T04 of shop group SG01 leaves out only its own group's shops",
+      ],
+    ]);
+    expect(await excluded()).toEqual([]);
+    expect((await exportBundle(c.ds)).products.find((p) => p.id === "P05")!.name).not.toBe("Renamed with the refused bundle");
+    // A shop the same bundle moves into the group may be left out.
+    bundle.shops.find((x) => x.id === "SP03")!.shopGroupId = "SG01";
+    const moved = await importBundle(c.ds, bundle, { dryRun: true });
+    expect(moved.faults).toEqual([]);
+    expect(await excluded()).toEqual([]);
+  });
+
   const bearerOf = (who: string) => () => (who === "anonymous" ? null : who === "lab" ? LAB01_KEY : t[who]);
   const op: MatrixOperation = {
     op: "setTemplateExcludedShops (T04 of SG01)",
@@ -160,4 +186,69 @@ describe("setTemplateExcludedShops", () => {
     ["center admin", bearerOf("center"), "allowed"],
   ];
   for (const cell of authzMatrix({ operations: [op], callers, snapshot: excluded })) it(cell.title, cell.run);
+});
+
+describe("a template's left-out shops, read", () => {
+  const TEMPLATES = `query($g: ID) { templates(shopGroupId: $g) { id excludedShopIds excludedShops { id } } }`;
+  type Read = { id: string; excludedShopIds: string[]; excludedShops: Array<{ id: string }> };
+  const read = async (bearer: string | null, g: string | null = "SG01"): Promise<Read[]> => {
+    const r = await c.gql<{ templates: Read[] }>(TEMPLATES, { g }, bearer);
+    expect(r.errors).toBeUndefined();
+    return r.data!.templates;
+  };
+  const t04 = (shops: string[]): Read => ({ id: "T04", excludedShopIds: ["SP02"], excludedShops: shops.map((id) => ({ id })) });
+  const untouched = (id: string): Read => ({ id, excludedShopIds: [], excludedShops: [] });
+
+  beforeAll(async () => {
+    const r = (await c.gql(EXCLUDE, { templateId: "T04", shopIds: ["SP02"] }, t.groupA)).data!.setTemplateExcludedShops;
+    expect(r.errors).toEqual([]);
+    expect(await excluded()).toEqual(["T04/SP02"]);
+  });
+  afterAll(async () => {
+    await c.ds.getRepository(TemplateExcludedShopEntity).clear();
+  });
+
+  // Whoever reads the template reads its list; the shops beside it are those the caller may see.
+  it.each([
+    ["center admin", "center", [untouched("T01"), untouched("T02"), t04(["SP02"])]],
+    ["the group's admin", "groupA", [untouched("T01"), untouched("T02"), t04(["SP02"])]],
+    ["a shop admin of the group (their shop only among shops)", "shop1", [untouched("T01"), untouched("T02"), t04([])]],
+    ["the left-out shop's admin", "shop2", [untouched("T01"), untouched("T02"), t04(["SP02"])]],
+    ["a customer (templates and shops are what shops offer)", "customer", [untouched("T01"), untouched("T02"), t04(["SP02"])]],
+    ["anonymous (PUBLIC_CATALOG=1)", "anonymous", [untouched("T01"), untouched("T02"), t04(["SP02"])]],
+    ["a lab of the group (its own shop only)", "lab", [untouched("T01"), untouched("T02"), t04([])]],
+    ["another group's admin (reads none of the group's templates)", "groupB", []],
+    ["another group's shop admin", "shop3", []],
+  ] as const)("%s", async (_who, who, expected) => {
+    const bearer = who === "anonymous" ? null : who === "lab" ? LAB01_KEY : t[who];
+    expect(await read(bearer)).toEqual(expected);
+  });
+
+  it("a template's list also comes with the mutations' template, and a shop's own template leaves none out", async () => {
+    const all = await read(t.center, null);
+    expect(all.map((x) => [x.id, x.excludedShopIds])).toEqual([
+      ["T01", []],
+      ["T02", []],
+      ["T03", []],
+      ["T04", ["SP02"]],
+    ]);
+    const set = await c.gql(
+      `mutation { setTemplateProducts(templateId: "T04", productIds: ["P02", "P05"]) { template { id excludedShopIds } errors { code } } }`,
+      {},
+      t.groupA,
+    );
+    expect(set.data!.setTemplateProducts).toEqual({ template: { id: "T04", excludedShopIds: ["SP02"] }, errors: [] });
+  });
+
+  it("a list of templates reads its left-out shops in one statement, not one per template", async () => {
+    const cost = async (fields: string) =>
+      (
+        await leastStatements(3, async () => {
+          const r = await c.gql(`{ templates { ${fields} } }`, {}, t.center);
+          expect(r.errors).toBeUndefined();
+          expect(r.data!.templates).toHaveLength(4);
+        })
+      ).count;
+    expect((await cost("id excludedShopIds")) - (await cost("id"))).toBe(1);
+  });
 });

@@ -262,18 +262,24 @@ describe("gaps", () => {
         maxSheets,
       })),
     );
+    // Deleting the group's untiered rows above left P05 without a price until the tiers came: told then.
+    const earlier = await notices("U001", "PRICE_GAP_OPENED");
+    expect(earlier).toEqual([
+      "Product P05 has no price in force after a change by group-a (SHOP_GROUP_ADMIN): shop SP01 2026-01-01 to 2026-03-31, sheets 1-and more; shop SP02 2026-01-01 to 2026-03-31, sheets 1-and more",
+      "Product P05 has no price in force after a change by group-a (SHOP_GROUP_ADMIN): shop SP01 2026-04-01 to open end, sheets 1-and more; shop SP02 2026-04-01 to open end, sheets 1-and more",
+    ]);
     const dry = (await c.gql(SCHEDULE, { input: busy, dryRun: true }, t.groupA)).data!.schedulePrice;
     expect(dry.errors).toEqual([]);
     expect(dry.changes).toHaveLength(8); // per shop: 1-29 and 101+ lost, 30-49 and 50-100 moved
     expect(dry.gapsOpened).toEqual(expected);
-    expect(await notices("U001", "PRICE_GAP_OPENED")).toEqual([]);
+    expect(await notices("U001", "PRICE_GAP_OPENED")).toEqual(earlier);
     const real = (await c.gql(SCHEDULE, { input: busy }, t.groupA)).data!.schedulePrice;
     expect(real.gapsOpened).toEqual(expected);
     expect(real.rowChanges.map((x: { action: string }) => x.action)).toEqual(["CREATED", "SPLIT", "CREATED", "SPLIT", "CREATED"]);
     expect(await gapsOf("2026-06-30", "2026-09-01")).toEqual(expected);
     const told = `Product P05 has no price in force after a change by group-a (SHOP_GROUP_ADMIN): shop SP01 2026-07-01 to 2026-08-31, sheets 1-29; shop SP01 2026-07-01 to 2026-08-31, sheets 101-and more; shop SP02 2026-07-01 to 2026-08-31, sheets 1-29; shop SP02 2026-07-01 to 2026-08-31, sheets 101-and more`;
-    expect(await notices("U001", "PRICE_GAP_OPENED")).toEqual([told]);
-    expect(await notices("U002", "PRICE_GAP_OPENED")).toEqual([told]);
+    expect(await notices("U001", "PRICE_GAP_OPENED")).toEqual([...earlier, told]);
+    expect(await notices("U002", "PRICE_GAP_OPENED")).toEqual([...earlier, told]);
     expect(await notices("U003", "PRICE_GAP_OPENED")).toEqual([]);
   });
 });

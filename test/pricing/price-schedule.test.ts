@@ -1,10 +1,10 @@
 /**
  * The pure halves of scheduled prices and completeness, as tables of cases: what a period set in
- * one step does to each row of its scope and product (price-schedule.ts), and where a shop has no
- * price in force (price-gaps.ts).
+ * one step does to each row of its scope and product (price-schedule.ts), where a shop has no
+ * price in force, and which of those gaps a change opens (price-gaps.ts).
  */
 import { PriceBookIndex, type PriceRowData, type ShopPricingContext } from "../../src/pricing/price-calculator";
-import { findGaps } from "../../src/pricing/price-gaps";
+import { findGaps, findGapsOpened } from "../../src/pricing/price-gaps";
 import { planSchedule, type ScheduledRow } from "../../src/pricing/price-schedule";
 
 const row = (id: string, validFrom: string, validUntil: string | null, minSheets: number | null = null, maxSheets: number | null = null): ScheduledRow => ({
@@ -141,5 +141,60 @@ describe("findGaps", () => {
   ];
   it.each(cases)("%s", (_title, rows, expected) => {
     expect(findGaps(ctx(rows), "2026-01-01", "2026-12-31")).toEqual(expected);
+  });
+
+  // findGapsOpened: the rows before and after a change, the period searched (that of the changed rows).
+  const opened = (validFrom: string, validUntil: string | null, minSheets: number, maxSheets: number | null) => ({
+    ...gap(validFrom, "", minSheets, maxSheets),
+    validUntil,
+  });
+  const changes: Array<[string, PriceRowData[], PriceRowData[], [string, string | null], unknown[]]> = [
+    [
+      "the only row deleted: its whole period",
+      [data("a", "GROUP", "2026-01-01", "2026-03-31"), data("b", "GROUP", "2026-04-01", null)],
+      [data("b", "GROUP", "2026-04-01", null)],
+      ["2026-01-01", "2026-03-31"],
+      [opened("2026-01-01", "2026-03-31", 1, null)],
+    ],
+    [
+      "an open-ended row narrowed: from the day after, with no end",
+      [data("a", "GROUP", "2026-01-01", null)],
+      [data("a", "GROUP", "2026-01-01", "2026-12-31")],
+      ["2026-01-01", null],
+      [opened("2027-01-01", null, 1, null)],
+    ],
+    [
+      "a shop row covering the start of the period: only what it does not cover",
+      [data("s", "SHOP", "2026-01-01", "2026-03-31"), data("g", "GROUP", "2026-01-01", null)],
+      [data("s", "SHOP", "2026-01-01", "2026-03-31")],
+      ["2026-01-01", null],
+      [opened("2026-04-01", null, 1, null)],
+    ],
+    [
+      "a hole that was there before is not opened again",
+      [data("a", "GROUP", "2026-01-01", "2026-02-28"), data("b", "GROUP", "2026-04-01", null)],
+      [],
+      ["2026-01-01", null],
+      [opened("2026-01-01", "2026-02-28", 1, null), opened("2026-04-01", null, 1, null)],
+    ],
+    [
+      "a tier row cut where nothing else covers: its sheets only",
+      [data("t", "GROUP", "2026-01-01", null, 1, 9), data("u", "GROUP", "2026-01-01", null, 10, null)],
+      [data("t", "GROUP", "2026-01-01", "2026-06-30", 1, 9), data("u", "GROUP", "2026-01-01", null, 10, null)],
+      ["2026-01-01", null],
+      [opened("2026-07-01", null, 1, 9)],
+    ],
+    [
+      "a row deleted under a standard price: none",
+      [data("g", "GROUP", "2026-01-01", null), data("s", "STANDARD", "2026-01-01", null)],
+      [data("s", "STANDARD", "2026-01-01", null)],
+      ["2026-01-01", null],
+      [],
+    ],
+  ];
+  it.each(changes)("opened by a change: %s", (_title, before, after, [from, until], expected) => {
+    expect(findGapsOpened(ctx(before), ctx(after), "P1", from, until)).toEqual(expected);
+    // A product of no template of the shop has no gap to open.
+    expect(findGapsOpened(ctx(before), ctx(after), "P2", from, until)).toEqual([]);
   });
 });
