@@ -6,9 +6,10 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { waitUntil, type Daemon, type Daemons } from "./daemons";
+import { GaveUp, waitUntil, type Daemon, type Daemons } from "./daemons";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
+/** The project's folder: two up from here in the sources (the tests), three in dist/ (the benchmark). */
+const ROOT = [path.resolve(__dirname, "..", ".."), path.resolve(__dirname, "..", "..", "..")].find((d) => fs.existsSync(path.join(d, "package.json")))!;
 export const CENTER_MAIN = path.join(ROOT, "dist", "src", "main.js");
 
 export interface CenterProcess {
@@ -51,7 +52,7 @@ export class Centers {
     await waitUntil(
       `center ${c.name} ready`,
       async () => {
-        if (!d.running()) throw new Error(`center ${c.name} exited:\n${d.tail()}`);
+        if (!d.running()) throw new GaveUp(`center ${c.name} exited:\n${d.tail()}`);
         return /ready at http/.test(d.tail()) && (await fetch(`${c.url}/readyz`)).status === 200;
       },
       60_000,
@@ -145,7 +146,7 @@ export class Balancer {
     await waitUntil(
       `HAProxy to count ${names.join(", ")} up`,
       async () => {
-        if (!this.daemon?.running()) throw new Error(`haproxy exited:\n${this.daemon?.tail()}`);
+        if (!this.daemon?.running()) throw new GaveUp(`haproxy exited:\n${this.daemon?.tail()}`);
         const up = await this.up();
         return names.every((n) => up.includes(n));
       },

@@ -50,6 +50,16 @@ export class Daemons {
     this.logDir = path.join(dir, "logs");
     fs.mkdirSync(this.pidDir, { recursive: true });
     fs.mkdirSync(this.logDir, { recursive: true });
+    // A runner that exits before stopping them (a forced exit): none outlives it.
+    process.once("exit", () => {
+      for (const d of this.all) {
+        try {
+          process.kill(d.pid, "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
+    });
   }
 
   spawn(name: string, command: string, args: string[], options: SpawnOptions = {}): Daemon {
@@ -153,7 +163,13 @@ export function killLeftovers(base = os.tmpdir()): number {
   return killed;
 }
 
-/** Waits until `condition` answers truthy; fails after `timeoutMs` naming `what` (and `detail()`). */
+/** Thrown by a condition of `waitUntil` to stop waiting at once (a process it waits for has exited). */
+export class GaveUp extends Error {}
+
+/**
+ * Waits until `condition` answers truthy; fails after `timeoutMs` naming `what` (and `detail()`).
+ * An error the condition throws counts as "not yet" (a server not answering yet), but a GaveUp.
+ */
 export async function waitUntil<T>(what: string, condition: () => T | Promise<T>, timeoutMs: number, detail?: () => string): Promise<NonNullable<T>> {
   const started = Date.now();
   let last: unknown = null;
@@ -162,6 +178,7 @@ export async function waitUntil<T>(what: string, condition: () => T | Promise<T>
       const v = await condition();
       if (v) return v as NonNullable<T>;
     } catch (e) {
+      if (e instanceof GaveUp) throw e;
       last = e;
     }
     if (Date.now() - started > timeoutMs) {

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { createConnection, type Connection } from "mysql2/promise";
-import { waitUntil, type Daemon, type Daemons } from "./daemons";
+import { GaveUp, waitUntil, type Daemon, type Daemons } from "./daemons";
 
 const run = promisify(execFile);
 export const GALERA_PROVIDER = "/usr/lib/galera/libgalera_smm.so";
@@ -157,6 +157,7 @@ export class GaleraCluster {
       `datadir=${path.join(node.dir, "data")}`,
       `socket=${path.join(node.dir, "mariadb.sock")}`,
       `pid-file=${path.join(node.dir, "mariadb.pid")}`,
+      `tmpdir=${path.join(node.dir, "tmp")}`,
       `log-error=${path.join(node.dir, "error.log")}`,
       `port=${p.sql}`,
       "bind-address=127.0.0.1",
@@ -179,12 +180,18 @@ export class GaleraCluster {
       `wsrep_sst_receive_address=127.0.0.1:${p.sst}`,
       "wsrep_sst_method=rsync",
       "wsrep_slave_threads=2",
+      // Causal reads for every connection: a read waits until this node has applied what the
+      // cluster had committed when it began, so an order placed through one center is found by
+      // another at once. (A center may set it per session itself; set here, it holds for all.)
+      "wsrep_sync_wait=1",
       "",
     ].join("\n");
   }
 
   private async install(node: GaleraNode): Promise<void> {
     fs.mkdirSync(path.join(node.dir, "data"), { recursive: true });
+    // Its own temporary folder: servers sharing one (the system's) may collide on temporary table names.
+    fs.mkdirSync(path.join(node.dir, "tmp"), { recursive: true });
     fs.writeFileSync(path.join(node.dir, "my.cnf"), this.config(node));
     this.own(node.dir);
     await run(
@@ -193,6 +200,7 @@ export class GaleraCluster {
         "--no-defaults",
         ...(this.uid !== null ? [`--user=${MYSQL_USER}`] : []),
         `--datadir=${path.join(node.dir, "data")}`,
+        `--tmpdir=${path.join(node.dir, "tmp")}`,
         "--auth-root-authentication-method=normal",
         "--skip-test-db",
       ],
@@ -209,7 +217,7 @@ export class GaleraCluster {
     await waitUntil(
       `galera node ${node.index + 1} to answer on ${node.ports.sql}`,
       async () => {
-        if (!d.running()) throw new Error(`galera node ${node.index + 1} exited:\n${this.errorLog(node).slice(-4000)}`);
+        if (!d.running()) throw new GaveUp(`galera node ${node.index + 1} exited:\n${this.errorLog(node).slice(-4000)}`);
         const s = await this.stateOrSocket(node, bootstrap);
         return s;
       },

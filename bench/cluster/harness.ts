@@ -114,7 +114,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await redis.stop().catch(() => undefined);
     await galera.stopAll().catch(() => undefined);
     await daemons.killAll();
-    if (process.env.CLUSTER_KEEP !== "1") fs.rmSync(dir, { recursive: true, force: true });
+    if (process.env.CLUSTER_KEEP !== "1") fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   };
 
   try {
@@ -123,7 +123,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       log(`${what} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
       t = Date.now();
     };
-    await Promise.all([galera.start(), redis.start()]);
+    // Both to the end, so that a failure of one does not leave the other starting while all is stopped.
+    const parts = await Promise.allSettled([galera.start(), redis.start()]);
+    for (const p of parts) if (p.status === "rejected") throw p.reason;
     lap("galera (3 nodes Synced) and redis (master, replica, 3 sentinels) up");
     const db = loadConfig({ DATABASE_URL: databaseUrl(0), JWT_SECRET: CLUSTER_JWT_SECRET, NODE_ENV: "test" }).database;
     await ensureDatabase(db);
@@ -142,7 +144,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await balancer.start();
     lap("3 centers and haproxy up");
   } catch (e) {
-    await stop();
+    log(`the cluster did not start: ${e instanceof Error ? e.message : String(e)}`);
+    await stop().catch((f: unknown) => log(`and did not stop cleanly: ${String(f)}`));
     throw e;
   }
   return {
