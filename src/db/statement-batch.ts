@@ -228,6 +228,14 @@ async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
     );
     return;
   }
+  if (!error.fatal && wrapped && results.length === batch.length && isLockConflict(error)) {
+    // Every statement ran and the COMMIT failed with a deadlock: on a Galera cluster, a
+    // certification conflict with a transaction committed on another node. The transaction is
+    // rolled back whole: every statement is sent again, as after a deadlock on any of them.
+    await rollBack(conn);
+    batch.forEach((w) => retryOrReject(ds, w, error));
+    return;
+  }
   if (error.fatal || (wrapped && results.length === batch.length)) {
     // The connection is gone, or every statement ran and the COMMIT failed: whether they are
     // committed is not known, as for a statement sent alone whose answer is lost.
