@@ -17,7 +17,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Connection } from "mysql2/promise";
-import { startCluster, type Cluster } from "../../bench/cluster/harness";
+import { CLUSTER_METRICS_TOKEN, startCluster, type Cluster } from "../../bench/cluster/harness";
 import { PATENT_FIXTURE } from "../support/center";
 import { startLabDaemon, type LabDaemon } from "../support/lab-daemon";
 import { makePng } from "../support/images";
@@ -80,7 +80,17 @@ describe("the center on a Galera cluster behind HAProxy, with Redis through Sent
         // The same order, with the same key, sent to two centers (two database nodes) at once, as a
         // client whose first answer was lost might: one order, both answers name it.
         const pair = [up[n % up.length], up[(n + 1) % up.length]].map((name) => cluster.centers.byName(name));
-        const answers = await Promise.all(pair.map((c) => insist(`place ${key} on ${c.name}`, troubles, () => gql(c.url, PLACE, { input, key }, token))));
+        const answers = await Promise.all(
+          pair.map((c) => {
+            let first = true;
+            // Sent again (the center or its node went away meanwhile) through HAProxy, as a client would.
+            return insist(`place ${key} on ${c.name}`, troubles, () => {
+              const url = first ? c.url : lb();
+              first = false;
+              return gql(url, PLACE, { input, key }, token);
+            });
+          }),
+        );
         twice = answers.map((a) => a.data.placeOrder.order?.id ?? JSON.stringify(a.data.placeOrder.errors));
         [placed, placedOn] = [answers[0], pair[0].name];
       } else {
@@ -293,6 +303,13 @@ describe("the center on a Galera cluster behind HAProxy, with Redis through Sent
       }),
     );
     log(`certification conflicts and brute-force aborts per node (since each node's last start): ${conflicts.join(", ")}`);
+    const retried = await Promise.all(
+      cluster.centers.list.map(async (c) => {
+        const text = await (await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_METRICS_TOKEN}` } })).text();
+        return Number(/^printmesh_db_conflicts_retried_total (\d+)/m.exec(text)?.[1] ?? NaN);
+      }),
+    );
+    log(`conflicts retried per center (since each center's last start): ${retried.join(", ")}`);
     const internal = troubles.filter((t) => /INTERNAL_SERVER_ERROR|\b500\b/.test(t.what));
     log(`${troubles.length} request(s) asked again (${internal.length} internal errors); sim lab connected ${sim.connections} time(s)`);
     for (const t of troubles.slice(0, 40)) log(`  ${new Date(t.at).toISOString()} ${t.where}: ${t.what}`);
