@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { importBundle } from "../../src/catalog/bundle-import.service";
-import { loadConfig } from "../../src/config";
+import { loadConfig, type DatabaseConfig } from "../../src/config";
 import { ensureDatabase } from "../../src/db/ensure-database";
 import { openDatabase } from "../../src/entities";
 import { Balancer, Centers, portFree, type CenterProcess } from "./centers";
@@ -46,6 +46,8 @@ export interface ClusterOptions {
   ports?: ClusterPorts;
   /** A catalog bundle (JSON file) imported before the centers start. */
   bundle?: string;
+  /** Instead of `bundle`: fills the (created, empty) database before the centers start. */
+  seed?: (db: DatabaseConfig) => Promise<void>;
   /** More environment for every center (PRINT_JOB_LEASE_SECONDS, LOG_LEVEL, ...). */
   centerEnv?: Record<string, string>;
   /** What the harness reports as it goes. */
@@ -129,14 +131,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     lap("galera (3 nodes Synced) and redis (master, replica, 3 sentinels) up");
     const db = loadConfig({ DATABASE_URL: databaseUrl(0), JWT_SECRET: CLUSTER_JWT_SECRET, NODE_ENV: "test" }).database;
     await ensureDatabase(db);
-    const ds = await openDatabase(db, { poolSize: 2 });
-    try {
-      if (options.bundle) {
-        const report = await importBundle(ds, JSON.parse(fs.readFileSync(options.bundle, "utf8")), {});
-        if (!report.ok) throw new Error("the catalog does not import: " + JSON.stringify(report.faults));
+    if (options.seed) await options.seed(db);
+    else {
+      const ds = await openDatabase(db, { poolSize: 2 });
+      try {
+        if (options.bundle) {
+          const report = await importBundle(ds, JSON.parse(fs.readFileSync(options.bundle, "utf8")), {});
+          if (!report.ok) throw new Error("the catalog does not import: " + JSON.stringify(report.faults));
+        }
+      } finally {
+        await ds.destroy();
       }
-    } finally {
-      await ds.destroy();
     }
     lap("database migrated and catalog imported");
     // One after the other: the first start of each checks the migrations.
