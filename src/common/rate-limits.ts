@@ -72,9 +72,7 @@ export class RateLimits {
     // in-process counter stands in, rather than a login waiting for Redis to come back.
     // Connected at the first attempt counted (a center that checks no password or key has no use for
     // it); a Redis that takes the connection but never answers: a command gives up after a second.
-    this.redis = redis
-      ? createRedis(redis, { connectionName: "printmesh-limits", maxRetriesPerRequest: 1, commandTimeout: 1000, lazyConnect: true })
-      : null;
+    this.redis = redis ? createRedis(redis, { connectionName: "printmesh-limits", maxRetriesPerRequest: 1, commandTimeout: 1000, lazyConnect: true }) : null;
     // Errors are answered by the fallback counters; ioredis reconnects on its own.
     this.redis?.on("error", () => undefined);
   }
