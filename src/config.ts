@@ -12,12 +12,17 @@ export type DatabaseConfig =
   | { type: "sqlite"; path: string; url: string }
   | { type: "mysql"; url: string; host: string; port: number; user: string; password: string; database: string; socketPath?: string };
 
+/** A Redis server by URL, or the master a group of Sentinels names (failed over by them). */
+export type RedisTarget = { url: string } | { sentinels: Array<{ host: string; port: number }>; name: string };
+
 export interface Config {
   env: "development" | "production" | "test";
   database: DatabaseConfig;
   port: number;
   host: string;
   redisUrl: string | null;
+  /** Where the center's Redis is: REDIS_URL, or the master REDIS_SENTINEL_NAME through REDIS_SENTINELS; null: none (in-process). */
+  redis: RedisTarget | null;
   jwtSecret: Uint8Array;
   /**
    * Keys the HMAC-SHA-256 stored for lab keys: KEY_HASH_SECRET, or derived from the JWT secret.
@@ -193,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (redisUrl !== null && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
     faults.push(`REDIS_URL must be a redis:// or rediss:// URL, got "${redact(redisUrl)}"`);
   }
+  const redis = parseRedisTarget(redisUrl, get("REDIS_SENTINELS"), get("REDIS_SENTINEL_NAME"), faults);
 
   const businessTimeZone = get("BUSINESS_TIMEZONE") ?? "UTC";
   if (!isValidTimeZone(businessTimeZone)) {
@@ -277,6 +283,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host,
     redisUrl,
+    redis,
     jwtSecret: new Uint8Array(),
     keyHashSecret: new Uint8Array(),
     dataDir,
@@ -492,6 +499,36 @@ function parseOrigins(raw: string | undefined, faults: string[]): string[] {
 }
 
 /** Hides the password of a URL so that it can be shown in a message or a log. */
+/**
+ * REDIS_URL, or REDIS_SENTINELS (host:port, comma-separated) with REDIS_SENTINEL_NAME (the master's
+ * name the Sentinels monitor): one way or the other, not both.
+ */
+function parseRedisTarget(url: string | null, sentinelsRaw: string | undefined, name: string | undefined, faults: string[]): RedisTarget | null {
+  if (sentinelsRaw === undefined && name === undefined) return url === null ? null : { url };
+  if (url !== null) {
+    faults.push("REDIS_URL cannot be set together with REDIS_SENTINELS or REDIS_SENTINEL_NAME: name Redis one way");
+    return null;
+  }
+  if (sentinelsRaw === undefined || name === undefined) {
+    faults.push(
+      `${sentinelsRaw === undefined ? "REDIS_SENTINELS" : "REDIS_SENTINEL_NAME"} is needed with ${sentinelsRaw === undefined ? "REDIS_SENTINEL_NAME" : "REDIS_SENTINELS"}: the Sentinels (host:port list) and the master's name go together`,
+    );
+    return null;
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) faults.push(`REDIS_SENTINEL_NAME must be a master name of letters, digits, ".", "_" or "-", got "${name}"`);
+  const sentinels: Array<{ host: string; port: number }> = [];
+  for (const entry of sentinelsRaw.split(",").map((e) => e.trim())) {
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) {
+      faults.push(`REDIS_SENTINELS must be a comma-separated list of host:port (e.g. sentinel-1:26379,sentinel-2:26379), got "${entry}"`);
+      return null;
+    }
+    sentinels.push({ host: m[1].replace(/^\[|\]$/g, ""), port });
+  }
+  return { sentinels, name };
+}
+
 export function redact(url: string): string {
   return url.replace(/\/\/([^:/@]*):[^@]*@/, "//$1:***@");
 }

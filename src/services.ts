@@ -138,7 +138,7 @@ export interface Services {
  * whether a job's links still hold, dispatch hands links to labs).
  */
 export function createServices(app: AppContext): Services {
-  const rateLimits = new RateLimits(app.config.redisUrl, channelPrefix(app.config.database));
+  const rateLimits = new RateLimits(app.config.redis, channelPrefix(app.config.database));
   const printJobStore: PrintJobStore = isSqlite(app.ds) ? new SqlitePrintJobStore() : new MariaDbPrintJobStore();
   const presence = new LabPresence();
   const notifications = new NotificationsService();

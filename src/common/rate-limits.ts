@@ -5,7 +5,9 @@
  * When Redis does not answer, each process falls back to counting on its own rather than refusing
  * every login or letting every attempt through.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import type { RedisTarget } from "../config";
+import { createRedis } from "./redis";
 import { quitRedis } from "./redis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 
@@ -62,7 +64,7 @@ export class RateLimits {
   private readonly redis: Redis | null;
 
   constructor(
-    redisUrl: string | null,
+    redis: RedisTarget | null,
     private readonly prefix: string,
   ) {
     // A command waits for the connection being made (so the first attempts after a start are
@@ -70,9 +72,7 @@ export class RateLimits {
     // in-process counter stands in, rather than a login waiting for Redis to come back.
     // Connected at the first attempt counted (a center that checks no password or key has no use for
     // it); a Redis that takes the connection but never answers: a command gives up after a second.
-    this.redis = redisUrl
-      ? new Redis(redisUrl, { connectionName: "printmesh-limits", maxRetriesPerRequest: 1, commandTimeout: 1000, lazyConnect: true })
-      : null;
+    this.redis = redis ? createRedis(redis, { connectionName: "printmesh-limits", maxRetriesPerRequest: 1, commandTimeout: 1000, lazyConnect: true }) : null;
     // Errors are answered by the fallback counters; ioredis reconnects on its own.
     this.redis?.on("error", () => undefined);
   }

@@ -10,10 +10,10 @@
 import { createHash } from "node:crypto";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub, type PubSub, type PubSubEventTarget } from "@graphql-yoga/subscription";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { DatabaseConfig } from "../config";
-import { quitRedis } from "../common/redis";
+import type { DatabaseConfig, RedisTarget } from "../config";
+import { createRedis, quitRedis } from "../common/redis";
 
 export interface NotificationEvent {
   notificationId: string;
@@ -74,8 +74,8 @@ export interface EventBusOptions {
  * logged and the connections reconnect on their own (ioredis retries without end); `close()` ends
  * both connections.
  */
-export function createEventBus(redisUrl?: string | null, opts: EventBusOptions = {}): EventBus {
-  if (!redisUrl) {
+export function createEventBus(redisTarget?: RedisTarget | string | null, opts: EventBusOptions = {}): EventBus {
+  if (!redisTarget) {
     const bus = createPubSub<Topics>();
     return Object.assign(bus, {
       close: async () => undefined,
@@ -84,7 +84,7 @@ export function createEventBus(redisUrl?: string | null, opts: EventBusOptions =
     });
   }
   const prefix = opts.channelPrefix ?? (opts.database ? channelPrefix(opts.database) : "printmesh:");
-  const redis = redisEventTarget(redisUrl, prefix, opts.logger);
+  const redis = redisEventTarget(redisTarget, prefix, opts.logger);
   const bus = createPubSub<Topics>({ eventTarget: redis.target });
   return Object.assign(bus, {
     close: redis.close,
@@ -109,14 +109,14 @@ type Listener = ((event: { type: string; detail: unknown }) => void) | { handleE
  * @graphql-yoga/redis-event-target, with the channel prefix applied both ways.
  */
 function redisEventTarget(
-  url: string,
+  redisTarget: RedisTarget | string,
   prefix: string,
   logger?: Logger,
 ): { target: PubSubEventTarget<Topics>; close(): Promise<void>; ready(): Promise<BusReadiness>; deliverLocally(type: string, detail: unknown): void } {
-  const publisher = new Redis(url, { connectionName: "printmesh-publish" });
+  const publisher = createRedis(redisTarget, { connectionName: "printmesh-publish" });
   // Subscriptions wait in the offline queue for as long as Redis is away (never rejected after N
   // retries); ioredis subscribes to every channel again once it is back.
-  const subscriber = new Redis(url, { connectionName: "printmesh-subscribe", maxRetriesPerRequest: null, autoResubscribe: true });
+  const subscriber = createRedis(redisTarget, { connectionName: "printmesh-subscribe", maxRetriesPerRequest: null, autoResubscribe: true });
   const local = new Map<string, Set<Listener>>();
 
   const report = (what: string) => (err: unknown) => logger?.error({ err, channelPrefix: prefix }, `event bus: Redis ${what} failed`);

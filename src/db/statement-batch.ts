@@ -15,14 +15,17 @@
  * rolled back on the same connection before the connection goes back to the pool, so nothing is
  * half-written. A deadlock or lock wait time-out runs the whole batch again, as `withTransaction`
  * does. Each statement is counted like TypeORM's (START TRANSACTION and COMMIT included).
+ *
+ * On a Galera cluster node none of this shares a round trip (see `onGalera`): the same statements
+ * go one by one, in a transaction run again whole after a certification conflict.
  */
 import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from "mysql2";
 import type { DataSource } from "typeorm";
 import type { MysqlDataSourceOptions } from "typeorm/driver/mysql/MysqlDataSourceOptions";
 import { mysqlConnectionOptions } from "./mysql-connection";
 import { isLockConflict } from "./driver-errors";
-import { queryCounter } from "./query-counter";
-import { againAfter, isSqlite } from "./transaction";
+import { BACKGROUND_SQL, queryCounter } from "./query-counter";
+import { againAfter, isSqlite, runSql, withTransaction } from "./transaction";
 
 export interface Statement {
   sql: string;
@@ -72,6 +75,14 @@ export async function runBatch(ds: DataSource, statements: readonly Statement[])
   if (statements.length === 0) return [];
   for (const s of statements) {
     if (s.sql.includes(";")) throw new Error(`a batched statement must be one statement: ${s.sql.slice(0, 80)}`);
+  }
+  if (await onGalera(ds)) {
+    // One statement per round trip, in a transaction run again whole after a conflict.
+    return withTransaction(ds, async (em) => {
+      const out: StatementResult[] = [];
+      for (const st of statements) out.push(await runSql(em, st.sql, st.params));
+      return out;
+    });
   }
   const sql = `START TRANSACTION; ${statements.map((s) => s.sql).join("; ")}; COMMIT`;
   const params = statements.flatMap((s) => s.params);
@@ -170,13 +181,37 @@ function enqueue(ds: DataSource, w: Waiting): void {
   let queue = waiting.get(ds);
   if (queue === undefined) waiting.set(ds, (queue = []));
   queue.push(w);
-  if (queue.length === 1) setImmediate(() => sendWaiting(ds));
+  if (queue.length === 1) setImmediate(() => void sendWaiting(ds));
 }
 
-function sendWaiting(ds: DataSource): void {
+async function sendWaiting(ds: DataSource): Promise<void> {
   const queue = waiting.get(ds) ?? [];
   waiting.delete(ds);
-  for (let i = 0; i < queue.length; i += MAX_COALESCED) void sendTogether(ds, queue.slice(i, i + MAX_COALESCED));
+  // On Galera each goes alone (autocommit, one statement per round trip): see onGalera.
+  const size = (await onGalera(ds).catch(() => false)) ? 1 : MAX_COALESCED;
+  for (let i = 0; i < queue.length; i += size) void sendTogether(ds, queue.slice(i, i + size));
+}
+
+const galera = new WeakMap<DataSource, Promise<boolean>>();
+
+/**
+ * Whether the server is a Galera cluster node (`@@wsrep_on`), asked once per data source. There,
+ * several statements of one transaction never share a round trip: a transaction that a replicated
+ * write aborts (brute-force abort) between two statements of one multi-statement packet was seen to
+ * lose its writes while the packet's COMMIT still answered OK, so that the center answered an order
+ * that was never stored. Each statement in a packet of its own learns of the abort (a deadlock
+ * error), and the whole unit runs again.
+ */
+export function onGalera(ds: DataSource): Promise<boolean> {
+  let known = galera.get(ds);
+  if (known === undefined) {
+    known = ds.query(`${BACKGROUND_SQL}SELECT @@wsrep_on AS wsrep`).then(
+      (rows: Array<{ wsrep: unknown }>) => Number(rows[0]?.wsrep) === 1,
+      () => false, // MySQL has no such variable: not Galera
+    );
+    galera.set(ds, known);
+  }
+  return known;
 }
 
 async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
@@ -212,6 +247,14 @@ async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
         ? w.resolve(result(results[i]))
         : w.reject(new Error(`MariaDB answered ${results.length} of ${batch.length} statements sent together`)),
     );
+    return;
+  }
+  if (!error.fatal && wrapped && results.length === batch.length && isLockConflict(error)) {
+    // Every statement ran and the COMMIT failed with a deadlock: on a Galera cluster, a
+    // certification conflict with a transaction committed on another node. The transaction is
+    // rolled back whole: every statement is sent again, as after a deadlock on any of them.
+    await rollBack(conn);
+    batch.forEach((w) => retryOrReject(ds, w, error));
     return;
   }
   if (error.fatal || (wrapped && results.length === batch.length)) {

@@ -6,6 +6,7 @@
  */
 import type { DataSource, EntityManager } from "typeorm";
 import { isLockConflict } from "./driver-errors";
+import { queryCounter } from "./query-counter";
 
 const MAX_ATTEMPTS = 5;
 /** SQLite: units run under one commit at most. */
@@ -95,6 +96,7 @@ async function runSqliteGroup(ds: DataSource, group: SqliteUnit[]): Promise<void
  */
 export async function againAfter(e: unknown, attempt: number): Promise<void> {
   if (attempt >= MAX_ATTEMPTS || !isLockConflict(e)) throw e;
+  queryCounter.retried++;
   await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt) * Math.random()));
 }
 

@@ -1,8 +1,9 @@
 /**
- * Prometheus metrics (GET /metrics): operations, latencies, errors by code, open WebSockets, and the
- * secrets this process checked by kind.
+ * Prometheus metrics (GET /metrics): operations, latencies, errors by code, open WebSockets, the
+ * secrets this process checked by kind, and the database conflicts it retried.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { queryCounter } from "../db/query-counter";
 
 export interface Metrics {
   registry: Registry;
@@ -20,6 +21,11 @@ export interface Metrics {
    * slow hashes are what a flood of logins or keys costs, and what the rate limits bound.
    */
   credentialChecks: Counter<"kind">;
+  /**
+   * Transactions, batches and statements this process ran again after a deadlock or lock wait
+   * time-out; on a Galera cluster, mostly certification conflicts with another node's commit.
+   */
+  conflictsRetried: Counter;
   /** Where `credentialChecks` reads its counts at each scrape (the composition root names it). */
   countCredentialChecks(read: () => CredentialCounts): void;
 }
@@ -81,6 +87,15 @@ export function createMetrics(): Metrics {
         this.inc({ kind: "password" }, counts.passwords);
         this.inc({ kind: "lab_key_argon2" }, counts.labKeyArgon2);
         this.inc({ kind: "lab_key_lookup" }, counts.labKeyLookups);
+      },
+    }),
+    conflictsRetried: new Counter({
+      name: "printmesh_db_conflicts_retried_total",
+      help: "Units of work (transactions, one-round-trip batches, statements) run again after a deadlock or lock wait time-out: on a Galera cluster, mostly certification conflicts",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(queryCounter.retried);
       },
     }),
     countCredentialChecks(read) {

@@ -195,6 +195,37 @@ describe("configuration", () => {
     fails({ FTP_PORT: "21", FTP_TLS_CERT: cert, FTP_TLS_KEY: path.join(dir, "missing.pem") }, /FTP_TLS_KEY must name a readable PEM file/);
   });
 
+  it("names Redis by URL or through Sentinels (REDIS_SENTINELS with REDIS_SENTINEL_NAME), one way only", () => {
+    const dir = dataDir();
+    expect(loadConfig({ DATA_DIR: dir }).redis).toBeNull();
+    expect(loadConfig({ DATA_DIR: dir, REDIS_URL: "redis://cache:6379" }).redis).toEqual({ url: "redis://cache:6379" });
+    const sentinel = loadConfig({ DATA_DIR: dir, REDIS_SENTINELS: "sentinel-1:26379, 10.0.0.2:26380,[::1]:26381", REDIS_SENTINEL_NAME: "printmesh" });
+    expect(sentinel.redis).toEqual({
+      sentinels: [
+        { host: "sentinel-1", port: 26379 },
+        { host: "10.0.0.2", port: 26380 },
+        { host: "::1", port: 26381 },
+      ],
+      name: "printmesh",
+    });
+    expect(sentinel.redisUrl).toBeNull();
+
+    const fails = (env: Record<string, string>, message: RegExp) => expect(() => loadConfig({ DATA_DIR: dir, ...env })).toThrow(message);
+    fails({ REDIS_SENTINELS: "sentinel-1:26379" }, /REDIS_SENTINEL_NAME is needed with REDIS_SENTINELS/);
+    fails({ REDIS_SENTINEL_NAME: "printmesh" }, /REDIS_SENTINELS is needed with REDIS_SENTINEL_NAME/);
+    fails(
+      { REDIS_URL: "redis://cache:6379", REDIS_SENTINELS: "sentinel-1:26379", REDIS_SENTINEL_NAME: "printmesh" },
+      /REDIS_URL cannot be set together with REDIS_SENTINELS or REDIS_SENTINEL_NAME/,
+    );
+    fails(
+      { REDIS_SENTINELS: "sentinel-1", REDIS_SENTINEL_NAME: "printmesh" },
+      /REDIS_SENTINELS must be a comma-separated list of host:port .*got "sentinel-1"/,
+    );
+    fails({ REDIS_SENTINELS: "a:26379,b:99999", REDIS_SENTINEL_NAME: "printmesh" }, /REDIS_SENTINELS must be .*got "b:99999"/);
+    fails({ REDIS_SENTINELS: "a:26379,", REDIS_SENTINEL_NAME: "printmesh" }, /REDIS_SENTINELS must be .*got ""/);
+    fails({ REDIS_SENTINELS: "a:26379", REDIS_SENTINEL_NAME: "my master" }, /REDIS_SENTINEL_NAME must be a master name/);
+  });
+
   it("reports every bad variable at once", () => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), PORT: "x", DEMO_DATA: "maybe" })).toThrow(/PORT[\s\S]*DEMO_DATA/);
   });
