@@ -339,8 +339,17 @@ function report(opts: Options, single: SetupResult, cluster: SetupResult): strin
     "  centers' retries: the center has no retry counter on /metrics; a certification failure reaches it as a deadlock error, which its transactions run again (up to their attempts)",
   );
   for (const r of [single, cluster]) {
-    if (r.orders.run.failures > 0) out.push(`  ${r.label}: ${r.orders.run.failures} orders FAILED; first: ${r.orders.run.failureSamples.join(" | ")}`);
-    if (r.dispatch.errors.length > 0) out.push(`  ${r.label}: lab errors: ${r.dispatch.errors.join("; ")}`);
+    if (r.orders.run.failures > 0) {
+      const kinds = [...r.orders.failureKinds.entries()].map(([k, n]) => `${n} ${k}`).join(", ");
+      out.push(`  ${r.label}: ${r.orders.run.failures} orders FAILED (warm-up included: ${kinds}); the first:`);
+      for (const f of r.orders.run.failureSamples.slice(0, 3)) out.push(`    ${f.slice(0, 300)}`);
+    }
+    if (r.dispatch.orderFailures > 0)
+      out.push(
+        `  ${r.label}: ${r.dispatch.orderFailures} dispatch orders FAILED (no job); first: ${r.dispatch.orderFailureSamples.map((f) => f.slice(0, 300)).join(" | ")}`,
+      );
+    if (r.dispatch.heard < r.dispatch.jobs) out.push(`  ${r.label}: ${r.dispatch.jobs - r.dispatch.heard} jobs' events never reached their lab (not claimed)`);
+    if (r.dispatch.errors.length > 0) out.push(`  ${r.label}: lab errors (the first): ${r.dispatch.errors.join("; ")}`);
   }
   out.push("");
   out.push(

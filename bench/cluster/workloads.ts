@@ -91,6 +91,16 @@ export interface OrdersResult {
   crossed: number;
   /** Orders that reached each center's place (by X-Center). */
   placedOn: Map<string, number>;
+  /** Failed orders (warm-up included) by step and first error code, e.g. "confirmOrder NOT_FOUND". */
+  failureKinds: Map<string, number>;
+}
+
+/** "placeOrder CODE", "confirmOrder CODE" or "HTTP status": what a failed order's error says first. */
+export function failureKind(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const step = /^(placeOrder|confirmOrder)/.exec(message)?.[1] ?? /^HTTP \d+/.exec(message)?.[0] ?? "other";
+  const code = /"code":"(\w+)"/.exec(message)?.[1];
+  return code ? `${step} ${code}` : step;
 }
 
 export interface Window {
@@ -110,14 +120,19 @@ export async function ordersWorkload(url: string, tokens: string[], catalog: Cat
     let seenCenters = 0;
     let crossed = 0;
     const placedOn = new Map<string, number>();
+    const failureKinds = new Map<string, number>();
     const run = await runTimed({ workers: tokens.length, ...window }, async (w, seq) => {
-      const r = await client.placeAndConfirm(tokens[w], benchOrder(catalog, w, seq), `${runId}-${w}-${seq}`);
+      const r = await client.placeAndConfirm(tokens[w], benchOrder(catalog, w, seq), `${runId}-${w}-${seq}`).catch((e: unknown) => {
+        const kind = failureKind(e);
+        failureKinds.set(kind, (failureKinds.get(kind) ?? 0) + 1);
+        throw e;
+      });
       if (r.placedOn === undefined || r.confirmedOn === undefined) return;
       seenCenters++;
       if (r.placedOn !== r.confirmedOn) crossed++;
       placedOn.set(r.placedOn, (placedOn.get(r.placedOn) ?? 0) + 1);
     });
-    return { run, seenCenters, crossed, placedOn };
+    return { run, seenCenters, crossed, placedOn, failureKinds };
   } finally {
     // Idle keep-alive sockets would hold a center's graceful stop until its own time-out.
     client.close();
@@ -129,12 +144,17 @@ export async function ordersWorkload(url: string, tokens: string[], catalog: Cat
 // ---------------------------------------------------------------------------
 
 export interface DispatchResult {
+  /** Jobs made (orders confirmed), and of those the ones whose event reached their lab (the others are not claimed). */
   jobs: number;
+  heard: number;
   completed: number;
   failed: number;
   seconds: number;
   jobsPerSec: number;
   errors: string[];
+  /** Orders of the dispatch workload that failed to be placed or confirmed (they have no job). */
+  orderFailures: number;
+  orderFailureSamples: string[];
 }
 
 /** The order of a dispatch job: one sub-order of one sheet naming lab `lab`. */
@@ -173,35 +193,43 @@ export async function dispatchWorkload(
     if (connected.failed > 0) throw new Error(`${connected.failed} of ${catalog.labs.length} lab connections failed: ${labs.errors.join("; ")}`);
     labs.send({ type: "mode", claim: false });
     let next = 0;
+    let confirmed = 0;
     const failures: string[] = [];
     await Promise.all(
       tokens.map(async (token) => {
-        while (next < opts.jobs && failures.length < 5) {
+        while (next < opts.jobs) {
           const seq = next++;
-          await client
-            .placeAndConfirm(token, dispatchOrder(catalog, catalog.labs[seq % catalog.labs.length], seq), `${opts.runId}-d${seq}`)
-            .catch((e: unknown) => failures.push(e instanceof Error ? e.message : String(e)));
+          await client.placeAndConfirm(token, dispatchOrder(catalog, catalog.labs[seq % catalog.labs.length], seq), `${opts.runId}-d${seq}`).then(
+            () => confirmed++,
+            (e: unknown) => failures.push(e instanceof Error ? e.message : String(e)),
+          );
         }
       }),
     );
-    if (failures.length > 0) throw new Error(`dispatch orders failed: ${failures.join("; ")}`);
-    const deadline = Date.now() + 60_000;
-    while (labs.events.size < opts.jobs) {
-      if (Date.now() > deadline) throw new Error(`the labs heard of ${labs.events.size} of ${opts.jobs} jobs within 60 s`);
+    // Orders that failed have no job: the others are measured, the failures reported.
+    if (confirmed === 0) throw new Error(`no dispatch order went through: ${failures.slice(0, 3).join("; ")}`);
+    // Until every job's event arrived, or none for 10 s (a lab whose connection was lost misses its own).
+    for (let heard = labs.events.size, quietSince = Date.now(); labs.events.size < confirmed;) {
+      if (labs.events.size > heard) [heard, quietSince] = [labs.events.size, Date.now()];
+      else if (Date.now() - quietSince > 10_000) break;
       await new Promise((r) => setTimeout(r, 50));
     }
+    if (labs.events.size === 0) throw new Error(`the labs heard of none of ${confirmed} jobs: ${labs.errors.join("; ")}`);
     progress(`dispatch: ${labs.events.size} jobs held by ${connected.open} labs; claiming and completing them, ${opts.concurrency} in flight`);
     await measured.before();
     labs.send({ type: "drain", concurrency: opts.concurrency });
     const drained = await labs.next("drained", 600_000);
     await measured.after();
     return {
-      jobs: labs.events.size,
+      jobs: confirmed,
+      heard: labs.events.size,
       completed: drained.completed,
       failed: drained.failed,
       seconds: drained.ms / 1000,
       jobsPerSec: drained.completed / Math.max(1e-3, drained.ms / 1000),
       errors: labs.errors,
+      orderFailures: failures.length,
+      orderFailureSamples: failures.slice(0, 3),
     };
   } finally {
     client.close();
