@@ -15,9 +15,10 @@
  * over HTTP for --duration after --warmup), then a smaller dispatch workload of
  * `npm run bench:dispatch` (--labs labs over graphql-ws, through HAProxy on the cluster, hold
  * the events of --jobs orders naming them, then claim and complete them all, --concurrency in
- * flight). On the cluster, the Galera nodes' own counters (wsrep_local_cert_failures,
- * wsrep_local_bf_aborts), summed over the nodes, are read when each measured window opens and
- * closes.
+ * flight). When each measured window opens and closes, the centers' own count of the conflicts
+ * they ran again (printmesh_db_conflicts_retried_total on /metrics, read from each center past
+ * HAProxy) and, on the cluster, the Galera nodes' counters (wsrep_local_cert_failures,
+ * wsrep_local_bf_aborts) are read and summed.
  *
  * Figures, not tests: failed orders are counted and the exit code stays 0. A run that cannot
  * measure exits 1; Ctrl-C exits 130. On every way out the single center, the labs' process and
@@ -37,7 +38,7 @@ import { redact } from "../../src/config";
 import { fmt, machineLine, percentile, progress, ROOT, sleep, startCenter, stopAll, table } from "../common";
 import { createScratchDatabase, dropScratchDatabase, loadCatalog, mysqlConfig, type MysqlConfig } from "../orders/scratch-database";
 import { clustersInUse } from "./busy";
-import { startCluster, type Cluster } from "./harness";
+import { CLUSTER_METRICS_TOKEN, startCluster, type Cluster } from "./harness";
 import { benchCatalog, dispatchWorkload, loginAll, ordersWorkload, type BenchCatalog, type DispatchResult, type OrdersResult } from "./workloads";
 
 const DEMO_CATALOG = path.join(ROOT, "fixtures", "demo-catalog.json");
@@ -179,15 +180,39 @@ async function otherClustersDone(seconds: number): Promise<void> {
 // ---------------------------------------------------------------------------
 
 interface Conflicts {
-  certFailures: number;
-  bfAborts: number;
+  /** Galera's counters summed over the nodes (null on the single MariaDB). */
+  certFailures: number | null;
+  bfAborts: number | null;
+  /** printmesh_db_conflicts_retried_total summed over the centers (null when a center does not expose it). */
+  retried: number | null;
 }
 
-/** wsrep_local_cert_failures and wsrep_local_bf_aborts, summed over the cluster's nodes. */
-async function conflicts(cluster: Cluster): Promise<Conflicts> {
-  const sum: Conflicts = { certFailures: 0, bfAborts: 0 };
-  for (const node of cluster.galera.nodes) {
-    const c = await cluster.galera.connect(node);
+/** Where a setup's counters are read: its centers' /metrics, and on the cluster its Galera nodes. */
+interface Counted {
+  centerUrls: string[];
+  cluster: Cluster | null;
+}
+
+/** printmesh_db_conflicts_retried_total of each center, past HAProxy, summed; null if one does not expose it. */
+async function retried(centerUrls: string[]): Promise<number | null> {
+  const each = await Promise.all(
+    centerUrls.map(async (url) => {
+      const r = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_METRICS_TOKEN}` } });
+      const m = /^printmesh_db_conflicts_retried_total (\d+)/m.exec(await r.text());
+      return r.ok && m ? Number(m[1]) : null;
+    }),
+  );
+  return each.some((n) => n === null) ? null : each.reduce<number>((a, n) => a + (n ?? 0), 0);
+}
+
+/** wsrep_local_cert_failures and wsrep_local_bf_aborts summed over the cluster's nodes, and the centers' retries. */
+async function conflicts(where: Counted): Promise<Conflicts> {
+  const sum: Conflicts = { certFailures: null, bfAborts: null, retried: await retried(where.centerUrls) };
+  if (where.cluster === null) return sum;
+  sum.certFailures = 0;
+  sum.bfAborts = 0;
+  for (const node of where.cluster.galera.nodes) {
+    const c = await where.cluster.galera.connect(node);
     try {
       const [rows] = await c.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_cert_failures', 'wsrep_local_bf_aborts')");
       for (const r of rows as Array<{ Variable_name: string; Value: string }>) {
@@ -201,7 +226,12 @@ async function conflicts(cluster: Cluster): Promise<Conflicts> {
   return sum;
 }
 
-const minus = (a: Conflicts, b: Conflicts): Conflicts => ({ certFailures: a.certFailures - b.certFailures, bfAborts: a.bfAborts - b.bfAborts });
+const less = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b);
+const minus = (a: Conflicts, b: Conflicts): Conflicts => ({
+  certFailures: less(a.certFailures, b.certFailures),
+  bfAborts: less(a.bfAborts, b.bfAborts),
+  retried: less(a.retried, b.retried),
+});
 
 // ---------------------------------------------------------------------------
 // One setup
@@ -216,17 +246,17 @@ interface SetupResult {
   dispatch: DispatchResult;
   /** The 1-minute load average when the orders window opened. */
   load: number;
-  /** Over the orders window and over the dispatch drain (the cluster only). */
-  conflicts: { orders: Conflicts; dispatch: Conflicts } | null;
+  /** Over the orders window and over the dispatch drain. */
+  conflicts: { orders: Conflicts; dispatch: Conflicts };
 }
 
-async function measureSetup(label: string, url: string, opts: Options, catalog: BenchCatalog, cluster: Cluster | null): Promise<SetupResult> {
+async function measureSetup(label: string, url: string, opts: Options, catalog: BenchCatalog, counted: Counted): Promise<SetupResult> {
   const tokens = await loginAll(url, catalog.logins);
   progress(`${label}: ${tokens.length} customers logged in; orders: ${opts.warmup} s warm-up, then ${opts.duration} s measured`);
   const runId = `${label.split(" ")[0]}-${Date.now().toString(36)}`;
-  const read = (): Promise<Conflicts | null> => (cluster ? conflicts(cluster) : Promise.resolve(null));
-  let before: Promise<Conflicts | null> = Promise.resolve(null);
-  let after: Promise<Conflicts | null> = Promise.resolve(null);
+  const read = (): Promise<Conflicts> => conflicts(counted);
+  let before: Promise<Conflicts> | null = null;
+  let after: Promise<Conflicts> | null = null;
   let load = NaN;
   const orders = await ordersWorkload(url, tokens, catalog.orders, runId, {
     warmupMs: opts.warmup * 1000,
@@ -240,7 +270,7 @@ async function measureSetup(label: string, url: string, opts: Options, catalog: 
     },
     signal: interrupted.signal,
   });
-  const [ob, oa] = [await before, await after];
+  const [ob, oa] = [await before!, await after!];
   if (interrupted.signal.aborted) throw new Error("interrupted");
   const run = orders.run;
   if (run.completed === 0) {
@@ -255,6 +285,10 @@ async function measureSetup(label: string, url: string, opts: Options, catalog: 
   progress(`${label}: dispatch: ${opts.labs} labs, ${opts.jobs} orders naming them`);
   let db: Conflicts | null = null;
   let da: Conflicts | null = null;
+  const drainCounters = (): { before: Conflicts; after: Conflicts } => {
+    if (db === null || da === null) throw new Error("the dispatch drain was not measured");
+    return { before: db, after: da };
+  };
   const dispatch = await dispatchWorkload(url, tokens, catalog, { jobs: opts.jobs, concurrency: opts.concurrency, runId }, (proc) => (state.labs = proc), {
     before: async () => {
       db = await read();
@@ -272,7 +306,7 @@ async function measureSetup(label: string, url: string, opts: Options, catalog: 
     p99,
     dispatch,
     load,
-    conflicts: ob && oa && db && da ? { orders: minus(oa, ob), dispatch: minus(da, db) } : null,
+    conflicts: { orders: minus(oa, ob), dispatch: minus(drainCounters().after, drainCounters().before) },
   };
 }
 
@@ -326,18 +360,21 @@ function report(opts: Options, single: SetupResult, cluster: SetupResult): strin
     `  confirms on another center than their place: ${o.crossed} of ${o.seenCenters} orders (${fmt(share, 0)} %), by HAProxy's per-request round robin ` +
       `(X-Center of each answer); places per center: ${per.join(", ")}`,
   );
+  const per1000 = (n: number | null, of: number): string => (n === null ? "-" : fmt((1000 * n) / Math.max(1, of), 2));
   const c = cluster.conflicts;
-  if (c) {
-    const perThousand = (n: Conflicts, of: number): string => fmt((1000 * (n.certFailures + n.bfAborts)) / Math.max(1, of), 2);
+  const galera = (n: Conflicts): number | null => (n.certFailures === null || n.bfAborts === null ? null : n.certFailures + n.bfAborts);
+  out.push(
+    `  Galera conflicts, summed over the 3 nodes: orders window ${fmt(c.orders.certFailures, 0)} certification failures + ${fmt(c.orders.bfAborts, 0)} BF aborts = ` +
+      `${per1000(galera(c.orders), o.run.completed)} per 1000 orders; dispatch drain ${fmt(c.dispatch.certFailures, 0)} + ${fmt(c.dispatch.bfAborts, 0)} = ` +
+      `${per1000(galera(c.dispatch), cluster.dispatch.completed)} per 1000 jobs`,
+  );
+  for (const r of [single, cluster]) {
+    const k = r.conflicts;
     out.push(
-      `  Galera conflicts, summed over the 3 nodes: orders window ${c.orders.certFailures} certification failures + ${c.orders.bfAborts} BF aborts = ` +
-        `${perThousand(c.orders, o.run.completed)} per 1000 orders; dispatch drain ${c.dispatch.certFailures} + ${c.dispatch.bfAborts} = ` +
-        `${perThousand(c.dispatch, cluster.dispatch.completed)} per 1000 jobs`,
+      `  ${r.label}: conflicts the centers retried (printmesh_db_conflicts_retried_total): orders window ${fmt(k.orders.retried, 0)} = ` +
+        `${per1000(k.orders.retried, r.orders.run.completed)} per 1000 orders; dispatch drain ${fmt(k.dispatch.retried, 0)} = ${per1000(k.dispatch.retried, r.dispatch.completed)} per 1000 jobs`,
     );
   }
-  out.push(
-    "  centers' retries: the center has no retry counter on /metrics; a certification failure reaches it as a deadlock error, which its transactions run again (up to their attempts)",
-  );
   for (const r of [single, cluster]) {
     if (r.orders.run.failures > 0) {
       const kinds = [...r.orders.failureKinds.entries()].map(([k, n]) => `${n} ${k}`).join(", ");
@@ -385,9 +422,9 @@ async function main(): Promise<number> {
   await loadCatalog(db, bundleFile, [], progress);
   const dataDir = path.join(state.dir, "single-data");
   fs.mkdirSync(dataDir);
-  const center = await startCenter({ databaseUrl: opts.databaseUrl, dataDir, label: "single" });
+  const center = await startCenter({ databaseUrl: opts.databaseUrl, dataDir, label: "single", env: { METRICS_TOKEN: CLUSTER_METRICS_TOKEN } });
   progress(`single: center ready at ${center.url}`);
-  const single = await measureSetup("single (1 center)", center.url, opts, catalog, null);
+  const single = await measureSetup("single (1 center)", center.url, opts, catalog, { centerUrls: [center.url], cluster: null });
   await stopAll();
   await dropScratchDatabase(db);
   state.db = null;
@@ -399,7 +436,10 @@ async function main(): Promise<number> {
   state.cluster = startCluster({ bundle: bundleFile, log: (l) => progress(`cluster: ${l}`), centerEnv: { GRAPHQL_IDE: "0", BUSINESS_TIMEZONE: "UTC" } });
   const cluster = await state.cluster;
   progress(`cluster: up, HAProxy at ${cluster.balancer.url}`);
-  const clustered = await measureSetup("cluster (3 centers)", cluster.balancer.url, opts, catalog, cluster);
+  const clustered = await measureSetup("cluster (3 centers)", cluster.balancer.url, opts, catalog, {
+    centerUrls: cluster.centers.list.map((c) => c.url),
+    cluster,
+  });
   await cleanUp();
 
   process.stdout.write(report(opts, single, clustered));
