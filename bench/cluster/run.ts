@@ -147,6 +147,8 @@ function cleanUp(): Promise<void> {
       }
     }
     if (state.dir !== null && !state.keep) fs.rmSync(state.dir, { recursive: true, force: true });
+    else if (state.dir !== null) progress(`kept ${state.dir} (the catalog imported, the single center's data folder)`);
+    state.dir = null;
     const db = state.db;
     state.db = null;
     if (db === null) return;
