@@ -1,141 +1,471 @@
 /**
- * `npm run bench:cluster`: the orders workload (bench/orders: customers placing and confirming
- * orders over HTTP, each order 2 sub-orders x 3 items) through HAProxy to three centers, first on
- * a three-node Galera cluster (each center on its own node), then, in the same run, the same three
- * centers on a single MariaDB (127.0.0.1:3306). Prints both, their ratio, and the certification
- * conflicts the centers retried per thousand orders on the cluster.
+ * `npm run bench:cluster`: what running the center as a cluster costs, against one center on one
+ * MariaDB, in the same run with the same settings.
  *
- * On one machine with few cores this measures the cost of replication (every commit certified by
- * three nodes sharing the same cores), not how far a cluster scales: the ratio says that, no more.
+ * 1. Single: a scratch database on the machine's MariaDB (--database-url, its name must say
+ *    "bench"; created and dropped), the demo catalog imported with the benchmark's customers and
+ *    dispatch labs, one center (production settings, no Redis).
+ * 2. Cluster: the cluster harness (bench/cluster/harness.ts): three Galera nodes, Redis with three
+ *    Sentinels, three centers (each on its own node) behind HAProxy, the same catalog imported.
+ *    Every request goes through HAProxy, which balances each request on its own, round robin:
+ *    a customer's confirm goes to the center next in turn when it arrives, so most confirms reach
+ *    another center than their place did. Nothing forces it; the X-Center header of each answer
+ *    says which center took each step, and the report counts how many confirms crossed.
+ * On each: the orders workload of `npm run bench:orders` (customers placing and confirming orders
+ * over HTTP for --duration after --warmup), then a smaller dispatch workload of
+ * `npm run bench:dispatch` (--labs labs over graphql-ws, through HAProxy on the cluster, hold
+ * the events of --jobs orders naming them, then claim and complete them all, --concurrency in
+ * flight). When each measured window opens and closes, the centers' own count of the conflicts
+ * they ran again (printmesh_db_conflicts_retried_total on /metrics, read from each center past
+ * HAProxy) and, on the cluster, the Galera nodes' counters (wsrep_local_cert_failures,
+ * wsrep_local_bf_aborts) are read and summed.
  *
- * Flags: --customers N (8)  --duration S (15)  --warmup S (5)
- *        --database-url URL (the single MariaDB: mysql://root@127.0.0.1:3306/printmesh_bench_cluster;
- *        created and dropped, so it must not exist unless its name says "bench")
+ * Figures, not tests: failed orders are counted and the exit code stays 0. A run that cannot
+ * measure exits 1; Ctrl-C exits 130. On every way out the single center, the labs' process and
+ * every process of the cluster are stopped and the scratch database dropped (unless --keep,
+ * which keeps it and the cluster's folder, its logs included).
+ *
+ * Flags: --duration S (15)  --warmup S (5)  --customers N (16)  --labs N (40)  --jobs N (300)
+ *        --concurrency N (16)  --database-url URL (mysql://root@127.0.0.1:3306/printmesh_bench_cluster)
+ *        --keep  --wait-others S (900: how long to wait for another cluster run, a test's, to end;
+ *        the harness would take its processes for leftovers and kill them)
  */
+import type { ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fmt, login, machineLine, percentile, progress, ROOT, table } from "../common";
-import { benchOrder, CenterClient } from "../orders/center-orders";
-import { createScratchDatabase, CUSTOMER_PASSWORD, customers, dropScratchDatabase, loadCatalog, mysqlConfig, type Catalog } from "../orders/scratch-database";
-import { runTimed, type TimedResult } from "../orders/timed-run";
+import { redact } from "../../src/config";
+import { fmt, machineLine, percentile, progress, ROOT, sleep, startCenter, stopAll, table } from "../common";
+import { createScratchDatabase, dropScratchDatabase, loadCatalog, mysqlConfig, type MysqlConfig } from "../orders/scratch-database";
+import { clustersInUse } from "./busy";
 import { CLUSTER_METRICS_TOKEN, startCluster, type Cluster } from "./harness";
+import { benchCatalog, dispatchWorkload, loginAll, ordersWorkload, type BenchCatalog, type DispatchResult, type OrdersResult } from "./workloads";
+
+const DEMO_CATALOG = path.join(ROOT, "fixtures", "demo-catalog.json");
 
 interface Options {
-  customers: number;
   duration: number;
   warmup: number;
+  customers: number;
+  labs: number;
+  jobs: number;
+  concurrency: number;
   databaseUrl: string;
+  keep: boolean;
+  waitOthers: number;
 }
 
-function options(argv: string[]): Options {
-  const o: Options = { customers: 8, duration: 15, warmup: 5, databaseUrl: "mysql://root@127.0.0.1:3306/printmesh_bench_cluster" };
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    duration: 15,
+    warmup: 5,
+    customers: 16,
+    labs: 40,
+    jobs: 300,
+    concurrency: 16,
+    databaseUrl: "mysql://root@127.0.0.1:3306/printmesh_bench_cluster",
+    keep: false,
+    waitOthers: 900,
+  };
+  const num = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(v ?? "");
+    if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} needs a number of at least ${min}, got ${String(v)}`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
-    const v = argv[i + 1];
-    const n = Number(v);
-    if (argv[i] === "--customers" && Number.isInteger(n) && n > 0) o.customers = n;
-    else if (argv[i] === "--duration" && n > 0) o.duration = n;
-    else if (argv[i] === "--warmup" && n >= 0) o.warmup = n;
-    else if (argv[i] === "--database-url" && v) o.databaseUrl = v;
-    else throw new Error(`bench:cluster: unknown or bad flag ${argv[i]} ${v ?? ""}`);
-    i++;
+    const a = argv[i];
+    const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (flag) {
+      case "--duration":
+        o.duration = num(flag, value(), 1);
+        break;
+      case "--warmup":
+        o.warmup = num(flag, value(), 0);
+        break;
+      case "--customers":
+        o.customers = Math.floor(num(flag, value(), 1));
+        break;
+      case "--labs":
+        o.labs = Math.floor(num(flag, value(), 1));
+        break;
+      case "--jobs":
+        o.jobs = Math.floor(num(flag, value(), 1));
+        break;
+      case "--concurrency":
+        o.concurrency = Math.floor(num(flag, value(), 1));
+        break;
+      case "--database-url":
+        o.databaseUrl = value() ?? "";
+        break;
+      case "--keep":
+        o.keep = true;
+        break;
+      case "--wait-others":
+        o.waitOthers = num(flag, value(), 0);
+        break;
+      default:
+        throw new Error(`unknown flag ${a}`);
+    }
   }
+  if (o.customers > 99) throw new Error("--customers is at most 99");
+  if (o.labs > 9999) throw new Error("--labs is at most 9999");
   return o;
 }
 
-const CATALOG = path.join(ROOT, "fixtures", "demo-catalog.json");
+// ---------------------------------------------------------------------------
+// Clean-up on every way out
+// ---------------------------------------------------------------------------
 
-/** The conflicts the three centers retried so far (printmesh_db_conflicts_retried_total, summed). */
-async function conflictsRetried(cluster: Cluster): Promise<number> {
-  let sum = 0;
-  for (const c of cluster.centers.list) {
-    const text = await (await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_METRICS_TOKEN}` } })).text();
-    sum += Number(/^printmesh_db_conflicts_retried_total (\d+)/m.exec(text)?.[1] ?? 0);
+const state: {
+  db: MysqlConfig | null;
+  dir: string | null;
+  labs: ChildProcess | null;
+  cluster: Promise<Cluster> | null;
+  keep: boolean;
+} = { db: null, dir: null, labs: null, cluster: null, keep: false };
+
+/** Aborted by Ctrl-C or SIGTERM: the workers start no new order, and everything is cleaned up. */
+const interrupted = new AbortController();
+let cleaning: Promise<void> | null = null;
+
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    if (state.labs && state.labs.exitCode === null && state.labs.signalCode === null) state.labs.kill("SIGKILL");
+    // The single center.
+    await stopAll();
+    if (state.cluster !== null) {
+      const starting = state.cluster;
+      state.cluster = null;
+      // A cluster still starting is stopped once it is up (a failed start stops itself).
+      const cluster = await starting.catch(() => null);
+      if (cluster !== null) {
+        progress("stopping the cluster");
+        if (state.keep) process.env.CLUSTER_KEEP = "1";
+        await cluster.stop();
+        if (state.keep) progress(`kept the cluster's folder ${cluster.dir}`);
+      }
+    }
+    if (state.dir !== null && !state.keep) fs.rmSync(state.dir, { recursive: true, force: true });
+    else if (state.dir !== null) progress(`kept ${state.dir} (the catalog imported, the single center's data folder)`);
+    state.dir = null;
+    const db = state.db;
+    state.db = null;
+    if (db === null) return;
+    if (state.keep) progress(`kept the database ${db.database}`);
+    else await dropScratchDatabase(db).catch((e: unknown) => progress(`could not drop ${db.database}: ${e instanceof Error ? e.message : String(e)}`));
+  })();
+  return cleaning;
+}
+
+/**
+ * Waits until no other cluster harness runs on the machine (a test's, another benchmark's): the
+ * harness takes the processes of every cluster folder for leftovers and kills them, and both would
+ * want the same ports. Throws after `seconds`.
+ */
+async function otherClustersDone(seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  let said = 0;
+  for (let busy = clustersInUse(); busy.length > 0; busy = clustersInUse()) {
+    if (Date.now() > deadline) throw new Error(`another cluster run is still going on (${busy.join(", ")}) after ${seconds} s; run again once it is done`);
+    if (Date.now() - said > 30_000) {
+      progress(`another cluster run is going on (${busy.join(", ")}): waiting for it to end (at most ${fmt((deadline - Date.now()) / 1000, 0)} s more)`);
+      said = Date.now();
+    }
+    if (interrupted.signal.aborted) throw new Error("interrupted");
+    await sleep(2000);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Galera's counters
+// ---------------------------------------------------------------------------
+
+interface Conflicts {
+  /** Galera's counters summed over the nodes (null on the single MariaDB). */
+  certFailures: number | null;
+  bfAborts: number | null;
+  /** printmesh_db_conflicts_retried_total summed over the centers (null when a center does not expose it). */
+  retried: number | null;
+}
+
+/** Where a setup's counters are read: its centers' /metrics, and on the cluster its Galera nodes. */
+interface Counted {
+  centerUrls: string[];
+  cluster: Cluster | null;
+}
+
+/** printmesh_db_conflicts_retried_total of each center, past HAProxy, summed; null if one does not expose it. */
+async function retried(centerUrls: string[]): Promise<number | null> {
+  const each = await Promise.all(
+    centerUrls.map(async (url) => {
+      const r = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_METRICS_TOKEN}` } });
+      const m = /^printmesh_db_conflicts_retried_total (\d+)/m.exec(await r.text());
+      return r.ok && m ? Number(m[1]) : null;
+    }),
+  );
+  return each.some((n) => n === null) ? null : each.reduce<number>((a, n) => a + (n ?? 0), 0);
+}
+
+/** wsrep_local_cert_failures and wsrep_local_bf_aborts summed over the cluster's nodes, and the centers' retries. */
+async function conflicts(where: Counted): Promise<Conflicts> {
+  const sum: Conflicts = { certFailures: null, bfAborts: null, retried: await retried(where.centerUrls) };
+  if (where.cluster === null) return sum;
+  sum.certFailures = 0;
+  sum.bfAborts = 0;
+  for (const node of where.cluster.galera.nodes) {
+    const c = await where.cluster.galera.connect(node);
+    try {
+      const [rows] = await c.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_cert_failures', 'wsrep_local_bf_aborts')");
+      for (const r of rows as Array<{ Variable_name: string; Value: string }>) {
+        if (r.Variable_name === "wsrep_local_cert_failures") sum.certFailures += Number(r.Value);
+        if (r.Variable_name === "wsrep_local_bf_aborts") sum.bfAborts += Number(r.Value);
+      }
+    } finally {
+      await c.end();
+    }
   }
   return sum;
 }
 
-interface Measured {
-  result: TimedResult;
-  /** Orders completed from the warm-up's start to the window's end (the conflicts' denominator). */
-  orders: number;
-  conflicts: number;
+const less = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b);
+const minus = (a: Conflicts, b: Conflicts): Conflicts => ({
+  certFailures: less(a.certFailures, b.certFailures),
+  bfAborts: less(a.bfAborts, b.bfAborts),
+  retried: less(a.retried, b.retried),
+});
+
+// ---------------------------------------------------------------------------
+// One setup
+// ---------------------------------------------------------------------------
+
+interface SetupResult {
+  label: string;
+  orders: OrdersResult;
+  ordersPerSec: number;
+  p50: number;
+  p99: number;
+  dispatch: DispatchResult;
+  /** The 1-minute load average when the orders window opened. */
+  load: number;
+  /** Over the orders window and over the dispatch drain. */
+  conflicts: { orders: Conflicts; dispatch: Conflicts };
 }
 
-async function measure(cluster: Cluster, catalog: Catalog, o: Options, label: string): Promise<Measured> {
-  const people = customers(o.customers);
-  const url = cluster.balancer.url;
-  const tokens = await Promise.all(people.map((p) => login(url, p.login, CUSTOMER_PASSWORD)));
-  const client = new CenterClient(url, o.customers);
-  let orders = 0;
-  try {
-    const before = await conflictsRetried(cluster);
-    progress(`${label}: ${o.customers} customers through HAProxy, ${o.warmup} s warm-up, ${o.duration} s measured`);
-    const result = await runTimed({ workers: o.customers, warmupMs: o.warmup * 1000, durationMs: o.duration * 1000 }, async (w, seq) => {
-      await client.placeAndConfirm(tokens[w], benchOrder(catalog, w, seq), `bench-${label}-${w}-${seq}`);
-      orders++;
-    });
-    return { result, orders, conflicts: (await conflictsRetried(cluster)) - before };
-  } finally {
-    client.close();
+async function measureSetup(label: string, url: string, opts: Options, catalog: BenchCatalog, counted: Counted): Promise<SetupResult> {
+  const tokens = await loginAll(url, catalog.logins);
+  progress(`${label}: ${tokens.length} customers logged in; orders: ${opts.warmup} s warm-up, then ${opts.duration} s measured`);
+  const runId = `${label.split(" ")[0]}-${Date.now().toString(36)}`;
+  const read = (): Promise<Conflicts> => conflicts(counted);
+  let before: Promise<Conflicts> | null = null;
+  let after: Promise<Conflicts> | null = null;
+  let load = NaN;
+  const orders = await ordersWorkload(url, tokens, catalog.orders, runId, {
+    warmupMs: opts.warmup * 1000,
+    durationMs: opts.duration * 1000,
+    onWindowStart: () => {
+      load = os.loadavg()[0];
+      before = read();
+    },
+    onWindowEnd: () => {
+      after = read();
+    },
+    signal: interrupted.signal,
+  });
+  const [ob, oa] = [await before!, await after!];
+  if (interrupted.signal.aborted) throw new Error("interrupted");
+  const run = orders.run;
+  if (run.completed === 0) {
+    throw new Error(
+      `${label}: no order completed in the timed window (${run.failures} failed${run.failureSamples.length ? `; first: ${run.failureSamples[0]}` : ""})`,
+    );
   }
-}
+  const ordersPerSec = run.completed / run.seconds;
+  const [p50, p99] = [percentile(run.latencies, 0.5), percentile(run.latencies, 0.99)];
+  progress(`${label}: ${fmt(ordersPerSec, 1)} orders/s, p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms, ${run.completed} orders, ${run.failures} failed`);
 
-async function main(): Promise<void> {
-  const o = options(process.argv.slice(2));
-  const people = customers(o.customers);
-  let catalog: Catalog | null = null;
-  const single = mysqlConfig(o.databaseUrl);
-  const cluster = await startCluster({
-    log: progress,
-    centerEnv: { LOG_LEVEL: "error" },
-    seed: async (db) => {
-      if (db.type !== "mysql") throw new Error("unreachable");
-      catalog = await loadCatalog(db, CATALOG, people, progress);
+  progress(`${label}: dispatch: ${opts.labs} labs, ${opts.jobs} orders naming them`);
+  let db: Conflicts | null = null;
+  let da: Conflicts | null = null;
+  const drainCounters = (): { before: Conflicts; after: Conflicts } => {
+    if (db === null || da === null) throw new Error("the dispatch drain was not measured");
+    return { before: db, after: da };
+  };
+  const dispatch = await dispatchWorkload(url, tokens, catalog, { jobs: opts.jobs, concurrency: opts.concurrency, runId }, (proc) => (state.labs = proc), {
+    before: async () => {
+      db = await read();
+    },
+    after: async () => {
+      da = await read();
     },
   });
-  let singleCreated = false;
-  try {
-    const onCluster = await measure(cluster, catalog!, o, "cluster");
-    // The same three centers and HAProxy, now on one MariaDB.
-    await createScratchDatabase(single, progress);
-    singleCreated = true;
-    await loadCatalog(single, CATALOG, people, progress);
-    for (const c of cluster.centers.list) {
-      await cluster.killCenter(c);
-      c.env.DATABASE_URL = o.databaseUrl;
-      await cluster.startCenter(c);
-    }
-    await cluster.balancer.awaitUp(cluster.centers.list.map((c) => c.name));
-    const onSingle = await measure(cluster, catalog!, o, "single");
-
-    const row = (name: string, m: Measured) => [
-      name,
-      fmt(m.result.completed / m.result.seconds, 1),
-      fmt(percentile(m.result.latencies, 0.5), 1),
-      fmt(percentile(m.result.latencies, 0.99), 1),
-      String(m.result.failures),
-    ];
-    const lines = [
-      "",
-      "bench:cluster - orders placed and confirmed through HAProxy by three centers",
-      machineLine(`${o.customers} customers`),
-      "",
-      table([["database", "orders/s", "p50 ms", "p99 ms", "failures"], row("Galera, 3 nodes", onCluster), row("MariaDB, single", onSingle)]),
-      "",
-      `cluster / single: ${fmt(onCluster.result.completed / onCluster.result.seconds / (onSingle.result.completed / onSingle.result.seconds), 2)}`,
-      `  (all on this machine's ${os.cpus().length} cores: the cost of replicating every commit to three nodes, not a scaling figure)`,
-      `certification conflicts retried: ${onCluster.conflicts} over ${onCluster.orders} orders = ${fmt((1000 * onCluster.conflicts) / Math.max(1, onCluster.orders), 1)} per 1,000 orders`,
-      "",
-    ];
-    process.stdout.write(lines.join("\n"));
-    for (const f of [...onCluster.result.failureSamples, ...onSingle.result.failureSamples].slice(0, 5)) progress(`failure: ${f}`);
-  } finally {
-    await cluster.stop();
-    if (singleCreated) await dropScratchDatabase(single).catch(() => undefined);
-  }
+  progress(`${label}: ${fmt(dispatch.jobsPerSec, 1)} jobs/s, ${dispatch.completed} completed, ${dispatch.failed} failed`);
+  return {
+    label,
+    orders,
+    ordersPerSec,
+    p50,
+    p99,
+    dispatch,
+    load,
+    conflicts: { orders: minus(oa, ob), dispatch: minus(drainCounters().after, drainCounters().before) },
+  };
 }
 
-main().catch((e) => {
-  process.stderr.write(`bench:cluster failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-});
+// ---------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------
+
+function report(opts: Options, single: SetupResult, cluster: SetupResult): string {
+  const out: string[] = [""];
+  out.push(
+    `Cluster benchmark: orders (${opts.customers} customers, ${opts.duration} s after ${opts.warmup} s warm-up; place + confirm over HTTP) and dispatch ` +
+      `(${opts.labs} labs over graphql-ws, ${opts.jobs} jobs claimed and completed, ${opts.concurrency} in flight), on each setup in turn`,
+  );
+  const row = (r: SetupResult): string[] => [
+    r.label,
+    fmt(r.ordersPerSec, 1),
+    fmt(r.p50, 1),
+    fmt(r.p99, 1),
+    String(r.orders.run.completed),
+    String(r.orders.run.failures),
+    fmt(r.dispatch.jobsPerSec, 1),
+    `${r.dispatch.completed}/${r.dispatch.jobs}`,
+    String(r.dispatch.failed),
+    fmt(r.load, 2),
+  ];
+  out.push(
+    table([
+      ["", "orders/s", "p50 ms", "p99 ms", "orders", "failed", "jobs/s", "jobs done", "failed", "load (1 min)"],
+      row(single),
+      row(cluster),
+      [
+        "cluster/single",
+        fmt(cluster.ordersPerSec / single.ordersPerSec, 2),
+        fmt(cluster.p50 / single.p50, 2),
+        fmt(cluster.p99 / single.p99, 2),
+        "",
+        "",
+        fmt(cluster.dispatch.jobsPerSec / single.dispatch.jobsPerSec, 2),
+        "",
+        "",
+        "",
+      ],
+    ]),
+  );
+  out.push("  single: 1 center on one MariaDB (no Redis); cluster: HAProxy, 3 centers, each on its own Galera node, Redis through Sentinel");
+  out.push("  load (1 min): the machine's load average when the orders window opened; the machine is shared, other work shows in every figure");
+  const o = cluster.orders;
+  const share = o.seenCenters > 0 ? (100 * o.crossed) / o.seenCenters : NaN;
+  const per = [...o.placedOn.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([c, n]) => `${c} ${n}`);
+  out.push(
+    `  confirms on another center than their place: ${o.crossed} of ${o.seenCenters} orders (${fmt(share, 0)} %), by HAProxy's per-request round robin ` +
+      `(X-Center of each answer); places per center: ${per.join(", ")}`,
+  );
+  const per1000 = (n: number | null, of: number): string => (n === null ? "-" : fmt((1000 * n) / Math.max(1, of), 2));
+  const c = cluster.conflicts;
+  const galera = (n: Conflicts): number | null => (n.certFailures === null || n.bfAborts === null ? null : n.certFailures + n.bfAborts);
+  out.push(
+    `  Galera conflicts, summed over the 3 nodes: orders window ${fmt(c.orders.certFailures, 0)} certification failures + ${fmt(c.orders.bfAborts, 0)} BF aborts = ` +
+      `${per1000(galera(c.orders), o.run.completed)} per 1000 orders; dispatch drain ${fmt(c.dispatch.certFailures, 0)} + ${fmt(c.dispatch.bfAborts, 0)} = ` +
+      `${per1000(galera(c.dispatch), cluster.dispatch.completed)} per 1000 jobs`,
+  );
+  for (const r of [single, cluster]) {
+    const k = r.conflicts;
+    out.push(
+      `  ${r.label}: conflicts the centers retried (printmesh_db_conflicts_retried_total): orders window ${fmt(k.orders.retried, 0)} = ` +
+        `${per1000(k.orders.retried, r.orders.run.completed)} per 1000 orders; dispatch drain ${fmt(k.dispatch.retried, 0)} = ${per1000(k.dispatch.retried, r.dispatch.completed)} per 1000 jobs`,
+    );
+  }
+  for (const r of [single, cluster]) {
+    if (r.orders.run.failures > 0) {
+      const kinds = [...r.orders.failureKinds.entries()].map(([k, n]) => `${n} ${k}`).join(", ");
+      out.push(`  ${r.label}: ${r.orders.run.failures} orders FAILED (warm-up included: ${kinds}); the first:`);
+      for (const f of r.orders.run.failureSamples.slice(0, 3)) out.push(`    ${f.slice(0, 300)}`);
+    }
+    if (r.dispatch.orderFailures > 0)
+      out.push(
+        `  ${r.label}: ${r.dispatch.orderFailures} dispatch orders FAILED (no job); first: ${r.dispatch.orderFailureSamples.map((f) => f.slice(0, 300)).join(" | ")}`,
+      );
+    if (r.dispatch.heard < r.dispatch.jobs) out.push(`  ${r.label}: ${r.dispatch.jobs - r.dispatch.heard} jobs' events never reached their lab (not claimed)`);
+    if (r.dispatch.errors.length > 0) out.push(`  ${r.label}: lab errors (the first): ${r.dispatch.errors.join("; ")}`);
+  }
+  out.push("");
+  out.push(
+    `NOTE: all of it runs on this machine's ${os.cpus().length} cores (3 database nodes, 3 centers, HAProxy, Redis, the load generator): ` +
+      "the ratio is the cost of replication and of the extra hops, not a scaling figure.",
+  );
+  return out.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const opts = parseArgs(process.argv.slice(2));
+  state.keep = opts.keep;
+  const started = Date.now();
+  process.stdout.write(`${machineLine("this process: HTTP clients; a child process: the labs")}\n`);
+  await otherClustersDone(opts.waitOthers);
+  const db = mysqlConfig(opts.databaseUrl);
+  if (!/bench/i.test(db.database)) throw new Error(`the database name must say "bench" (it is created and dropped), got ${db.database}`);
+
+  progress(`preparing the catalog: demo catalog, ${opts.customers} customers, ${opts.labs} dispatch labs`);
+  const catalog = await benchCatalog(DEMO_CATALOG, opts.customers, opts.labs);
+  state.dir = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-bench-cluster-"));
+  const bundleFile = path.join(state.dir, "catalog.json");
+  fs.writeFileSync(bundleFile, JSON.stringify(catalog.bundle));
+
+  // --- single ------------------------------------------------------------------
+  progress(`single: creating ${redact(opts.databaseUrl)}`);
+  await createScratchDatabase(db, progress);
+  state.db = db;
+  await loadCatalog(db, bundleFile, [], progress);
+  const dataDir = path.join(state.dir, "single-data");
+  fs.mkdirSync(dataDir);
+  const center = await startCenter({ databaseUrl: opts.databaseUrl, dataDir, label: "single", env: { METRICS_TOKEN: CLUSTER_METRICS_TOKEN } });
+  progress(`single: center ready at ${center.url}`);
+  const single = await measureSetup("single (1 center)", center.url, opts, catalog, { centerUrls: [center.url], cluster: null });
+  await stopAll();
+  await dropScratchDatabase(db);
+  state.db = null;
+
+  // --- cluster -----------------------------------------------------------------
+  if (interrupted.signal.aborted) throw new Error("interrupted");
+  progress("cluster: starting 3 Galera nodes, Redis with 3 Sentinels, 3 centers and HAProxy (a minute or two)");
+  await otherClustersDone(opts.waitOthers);
+  state.cluster = startCluster({ bundle: bundleFile, log: (l) => progress(`cluster: ${l}`), centerEnv: { GRAPHQL_IDE: "0", BUSINESS_TIMEZONE: "UTC" } });
+  const cluster = await state.cluster;
+  progress(`cluster: up, HAProxy at ${cluster.balancer.url}`);
+  const clustered = await measureSetup("cluster (3 centers)", cluster.balancer.url, opts, catalog, {
+    centerUrls: cluster.centers.list.map((c) => c.url),
+    cluster,
+  });
+  await cleanUp();
+
+  process.stdout.write(report(opts, single, clustered));
+  process.stdout.write(`(total ${fmt((Date.now() - started) / 1000, 0)} s)\n`);
+  return 0;
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (interrupted.signal.aborted) return;
+    interrupted.abort();
+    progress(`${signal}: stopping every process and dropping the scratch database`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  async (code) => {
+    await cleanUp();
+    process.exit(code);
+  },
+  async (e: unknown) => {
+    if (!interrupted.signal.aborted) process.stderr.write(`bench: ${redact(e instanceof Error ? e.message : String(e))}\n`);
+    await cleanUp();
+    process.exit(1);
+  },
+);

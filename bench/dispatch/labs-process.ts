@@ -131,6 +131,11 @@ function open(lab: LabKey): Promise<boolean> {
       lazy: false,
       retryAttempts: 0,
       keepAlive: 0,
+      // A connection lost after it opened (graphql-ws would print the whole close event): reported, not retried.
+      onNonLazyError: (e) => {
+        const code = (e as { code?: unknown } | null)?.code;
+        send({ type: "error", message: `the connection of ${lab.labId} was lost${typeof code === "number" ? ` (close code ${code})` : ""}` });
+      },
       on: {
         connected: () => settle(true),
         closed: () => settle(false),

@@ -47,6 +47,7 @@ import { generateLabKey, labKeyRecord } from "../../src/labs/lab-keys.service";
 import { LabApiKeyEntity } from "../../src/labs/lab-api-key.entity";
 import { cpuSeconds, databaseConfig, fmt, login, machineLine, memoryMiB, percentile, progress, ROOT, sleep, startCenter, stopAll, table } from "../common";
 import { Probe } from "../orders/probe";
+import { Labs } from "./labs-driver";
 import { connectionOptions, createScratchDatabase, dropScratchDatabase, type MysqlConfig } from "../orders/scratch-database";
 
 const TARGET_P99_MS = 50;
@@ -245,68 +246,6 @@ async function prepareDatabase(db: DatabaseConfig, labs: number): Promise<LabKey
     return keys;
   } finally {
     await ds.destroy();
-  }
-}
-
-// ---------------------------------------------------------------------------
-// The labs' process
-// ---------------------------------------------------------------------------
-
-type LabsMessage =
-  | { type: "ready" }
-  | { type: "connected"; open: number; failed: number }
-  | { type: "event"; jobId: string; at: number }
-  | { type: "done"; jobId: string; at: number; ok: boolean; error?: string }
-  | { type: "drained"; completed: number; failed: number; ms: number }
-  | { type: "error"; message: string };
-
-class Labs {
-  readonly events = new Map<string, number>();
-  readonly done = new Map<string, { at: number; ok: boolean; error?: string }>();
-  readonly errors: string[] = [];
-  private waiters: Array<{ type: string; resolve: (m: LabsMessage) => void }> = [];
-
-  constructor(readonly proc: child.ChildProcess) {
-    proc.on("message", (m: LabsMessage) => {
-      if (m.type === "event") this.events.set(m.jobId, m.at);
-      else if (m.type === "done") {
-        this.done.set(m.jobId, m);
-        if (!m.ok && this.errors.length < 5) this.errors.push(`${m.jobId}: ${m.error}`);
-      } else if (m.type === "error" && this.errors.length < 5) this.errors.push(m.message);
-      const i = this.waiters.findIndex((w) => w.type === m.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
-    });
-  }
-
-  static async start(transport: "ws" | "http"): Promise<Labs> {
-    const proc = child.fork(path.join(__dirname, "labs-process.js"), [], {
-      cwd: ROOT,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      execArgv: ["--max-old-space-size=4096"],
-      env: { ...process.env, LAB_TRANSPORT: transport },
-    });
-    scratch.labs = proc;
-    const labs = new Labs(proc);
-    await labs.next("ready", 30_000);
-    return labs;
-  }
-
-  next<T extends LabsMessage["type"]>(type: T, timeoutMs: number): Promise<Extract<LabsMessage, { type: T }>> {
-    return new Promise((resolve, reject) => {
-      const w = { type, resolve: resolve as (m: LabsMessage) => void };
-      this.waiters.push(w);
-      setTimeout(() => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) {
-          this.waiters.splice(i, 1);
-          reject(new Error(`the labs' process did not answer ${type} within ${timeoutMs / 1000} s${this.errors.length ? ` (${this.errors.join("; ")})` : ""}`));
-        }
-      }, timeoutMs).unref();
-    });
-  }
-
-  send(m: object): void {
-    this.proc.send(m);
   }
 }
 
@@ -548,7 +487,7 @@ async function main(): Promise<number> {
   });
   const pid = center.child.proc.pid!;
   progress(`center ready at ${center.url}`);
-  const labs = await Labs.start(opts.labTransport);
+  const labs = await Labs.start(opts.labTransport, (proc) => (scratch.labs = proc));
 
   // --- memory per idle subscription -----------------------------------------
   const rss0 = await idleRss(pid);

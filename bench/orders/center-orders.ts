@@ -25,7 +25,9 @@ export const CONFIRM = `mutation Confirm($id: ID!, $total: Money!) {
 }`;
 
 export interface OrderInput {
-  shopId: string;
+  /** The shop (the center assigns one of its labs), or a named lab: the benchmarks give one of the two. */
+  shopId?: string;
+  labId?: string;
   fulfilment: { method: "PICKUP" };
   subOrders: Array<{ serviceId: string; sheets: number; items: Array<{ imageId: string; layout?: object }> }>;
 }
@@ -76,8 +78,16 @@ export class CenterClient {
 
   /** POST /graphql; the parsed `data`, or throws with the status and the start of the body. */
   async gql<T>(query: string, variables: object, token: string): Promise<T> {
+    return (await this.answer<T>(query, variables, token)).data;
+  }
+
+  /**
+   * POST /graphql; the parsed `data` and the X-Center header, which names the center that answered
+   * when a balancer in front of several sets it (undefined otherwise).
+   */
+  async answer<T>(query: string, variables: object, token: string): Promise<{ data: T; center: string | undefined }> {
     const body = JSON.stringify({ query, variables });
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const { status, text, center } = await new Promise<{ status: number; text: string; center: string | undefined }>((resolve, reject) => {
       const req = http.request(
         this.url,
         {
@@ -88,7 +98,10 @@ export class CenterClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+          const header = res.headers["x-center"];
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), center: Array.isArray(header) ? header[0] : header }),
+          );
           res.on("error", reject);
         },
       );
@@ -101,23 +114,34 @@ export class CenterClient {
     } catch {
       throw new Error(`HTTP ${status}, not JSON: ${text.slice(0, 300)}`);
     }
-    if (status !== 200 || answer.errors?.length || !answer.data) throw new Error(`HTTP ${status}: ${text.slice(0, 500)}`);
-    return answer.data;
+    if (status !== 200 || answer.errors?.length || !answer.data) throw new Error(`HTTP ${status}${center ? ` from ${center}` : ""}: ${text.slice(0, 500)}`);
+    return { data: answer.data, center };
   }
 
-  /** Places and confirms one order; its id and total, or throws saying which step failed and why. */
-  async placeAndConfirm(token: string, input: OrderInput, key: string): Promise<{ id: string; total: number }> {
-    const placed = (await this.gql<{ placeOrder: Payload<{ id: string; status: string; total: number | null }> }>(PLACE, { input, key }, token)).placeOrder;
+  /**
+   * Places and confirms one order; its id and total, and which center answered each step (the
+   * X-Center header, when a balancer sets it), or throws saying which step failed and why.
+   */
+  async placeAndConfirm(
+    token: string,
+    input: OrderInput,
+    key: string,
+  ): Promise<{ id: string; total: number; placedOn: string | undefined; confirmedOn: string | undefined }> {
+    const place = await this.answer<{ placeOrder: Payload<{ id: string; status: string; total: number | null }> }>(PLACE, { input, key }, token);
+    const placed = place.data.placeOrder;
     const order = placed.order;
     if (placed.errors.length > 0 || !order || order.status !== "QUOTED" || typeof order.total !== "number") {
       throw new Error(`placeOrder: ${JSON.stringify(placed).slice(0, 500)}`);
     }
-    const confirmed = (
-      await this.gql<{ confirmOrder: Payload<{ id: string; status: string; labId: string | null }> }>(CONFIRM, { id: order.id, total: order.total }, token)
-    ).confirmOrder;
+    const confirm = await this.answer<{ confirmOrder: Payload<{ id: string; status: string; labId: string | null }> }>(
+      CONFIRM,
+      { id: order.id, total: order.total },
+      token,
+    );
+    const confirmed = confirm.data.confirmOrder;
     if (confirmed.errors.length > 0 || confirmed.order?.id !== order.id || confirmed.order.status !== "ASSIGNED" || !confirmed.order.labId) {
       throw new Error(`confirmOrder: ${JSON.stringify(confirmed).slice(0, 500)}`);
     }
-    return { id: order.id, total: order.total };
+    return { id: order.id, total: order.total, placedOn: place.center, confirmedOn: confirm.center };
   }
 }
