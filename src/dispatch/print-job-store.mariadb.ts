@@ -47,11 +47,17 @@ export class MariaDbPrintJobStore extends SqlPrintJobStore {
     }
     const job = newJob(p.order.id, p.labId);
     const notices = p.notices ?? [];
-    const [moved, queued] = await runBatch(ds, [
-      updateOrderStatement(p.order.id, p.order.version, p.patch),
-      insertJobAfterOneRowStatement(job),
-      ...notices.map((n) => insertAfterOneRowStatement(ds, NotificationEntity, n)),
-    ]);
+    const [moved, queued] = await runBatch(
+      ds,
+      [
+        updateOrderStatement(p.order.id, p.order.version, p.patch),
+        insertJobAfterOneRowStatement(job),
+        ...notices.map((n) => insertAfterOneRowStatement(ds, NotificationEntity, n)),
+        // Repeatable: the UPDATE holds on the order's version, so a second run after a COMMIT whose
+        // answer was lost changes nothing and inserts nothing; the order is then read again.
+      ],
+      { repeatable: true },
+    );
     if (moved.affected !== 1) return READ_AGAIN; // and the INSERTs inserted nothing
     if (queued.affected !== 1) throw new Error(`confirming order ${p.order.id} queued ${queued.affected} print jobs`);
     Object.assign(p.order, p.patch);

@@ -3,6 +3,7 @@
  * secrets this process checked by kind.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { retryCounts, type RetryCause } from "../db/driver-errors";
 
 export interface Metrics {
   registry: Registry;
@@ -20,6 +21,12 @@ export interface Metrics {
    * slow hashes are what a flood of logins or keys costs, and what the rate limits bound.
    */
   credentialChecks: Counter<"kind">;
+  /**
+   * Database units (transactions, batches, single statements) this process ran again, by cause:
+   * `deadlock` (Galera's certification conflicts among them), `lock_wait_timeout`,
+   * `node_not_ready` (a Galera node outside the primary component) and `connection_lost`.
+   */
+  databaseRetries: Counter<"cause">;
   /** Where `credentialChecks` reads its counts at each scrape (the composition root names it). */
   countCredentialChecks(read: () => CredentialCounts): void;
 }
@@ -81,6 +88,17 @@ export function createMetrics(): Metrics {
         this.inc({ kind: "password" }, counts.passwords);
         this.inc({ kind: "lab_key_argon2" }, counts.labKeyArgon2);
         this.inc({ kind: "lab_key_lookup" }, counts.labKeyLookups);
+      },
+    }),
+    databaseRetries: new Counter({
+      name: "printmesh_db_retries_total",
+      help: "Database units run again by this process, by cause: deadlock (Galera certification conflicts too), lock_wait_timeout, node_not_ready, connection_lost",
+      labelNames: ["cause"],
+      registers: [registry],
+      // Read at each scrape from the process's counts (src/db/driver-errors.ts), which only grow.
+      collect() {
+        this.reset();
+        for (const [cause, n] of Object.entries(retryCounts)) this.inc({ cause: cause as RetryCause }, n);
       },
     }),
     countCredentialChecks(read) {
