@@ -13,7 +13,7 @@ import type { DataSource } from "typeorm";
 import { importBundle } from "../../src/catalog/bundle-import.service";
 import { loadConfig, type DatabaseConfig } from "../../src/config";
 import { CommitOutcomeUnknownError, retryCounts } from "../../src/db/driver-errors";
-import { runBatch } from "../../src/db/statement-batch";
+import { closeBatches, runBatch } from "../../src/db/statement-batch";
 import { withTransaction } from "../../src/db/transaction";
 import { openDatabase } from "../../src/entities";
 import { createServer, type RunningServer } from "../../src/server";
@@ -77,7 +77,10 @@ function databaseOf(url: string): DatabaseConfig {
 
   async function open(url: string, migrate = true): Promise<DataSource> {
     const ds = await openDatabase(databaseOf(url), { poolSize: 4, migrate });
-    cleanup.push(() => ds.destroy());
+    cleanup.push(async () => {
+      await closeBatches(ds);
+      await ds.destroy();
+    });
     return ds;
   }
 
