@@ -172,6 +172,9 @@ function databaseOf(url: string): DatabaseConfig {
     expect([...stored.values()].every((parts) => parts === "2/3")).toBe(true);
     expect([...stored.keys()].sort()).toEqual([...placed].sort());
     expect(first.open()).toBe(0);
+    // The retries are counted by cause in what /metrics serves (the process's counts).
+    const metrics = await c.server.metrics.registry.metrics();
+    for (const [cause, n] of Object.entries(retryCounts)) expect(metrics).toContain(`printmesh_db_retries_total{cause="${cause}"} ${n}\n`);
     if (failed.length > 0) process.stderr.write(`requests failed at the cut: ${JSON.stringify(failed)}\n`);
   });
 
