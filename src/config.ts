@@ -10,7 +10,34 @@ import { isValidTimeZone } from "./pricing/business-date";
 
 export type DatabaseConfig =
   | { type: "sqlite"; path: string; url: string }
-  | { type: "mysql"; url: string; host: string; port: number; user: string; password: string; database: string; socketPath?: string };
+  | {
+      type: "mysql";
+      url: string;
+      /** The first of `hosts` (the one a single-address URL names). */
+      host: string;
+      port: number;
+      /**
+       * Every server the URL names, in its order: connections go to the first that answers, and to
+       * the next while one is away (src/db/failover-pool.ts). One entry for a single (perhaps
+       * load-balanced) address.
+       */
+      hosts: DatabaseHost[];
+      user: string;
+      password: string;
+      database: string;
+      socketPath?: string;
+      /**
+       * `wsrep_sync_wait` set on every connection when the server is a Galera node (DATABASE_SYNC_WAIT;
+       * 0 sets nothing): 1 makes a read wait until the node has applied what the cluster committed
+       * before it, so a read after a write made through another node sees it.
+       */
+      syncWait: number;
+    };
+
+export interface DatabaseHost {
+  host: string;
+  port: number;
+}
 
 /** A Redis server by URL, or the master a group of Sentinels names (failed over by them). */
 export type RedisTarget = { url: string } | { sentinels: Array<{ host: string; port: number }>; name: string };
@@ -190,6 +217,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const dataDir = path.resolve(get("DATA_DIR") ?? "./data");
   const database = parseDatabaseUrl(get("DATABASE_URL") ?? "sqlite:./data/printmesh.sqlite", faults);
+  const syncWait = int("DATABASE_SYNC_WAIT", 1, 0, 15);
+  if (database.type === "mysql") database.syncWait = syncWait;
 
   const port = int("PORT", 4000, 0, 65535);
   const host = get("HOST") ?? "127.0.0.1";
@@ -437,36 +466,77 @@ function parseDatabaseUrl(raw: string, faults: string[]): DatabaseConfig {
     return { type: "sqlite", path: p === ":memory:" ? p : path.resolve(p || "./data/printmesh.sqlite"), url: raw };
   }
   if (raw.startsWith("mysql://") || raw.startsWith("mariadb://")) {
-    let u: URL;
-    try {
-      u = new URL(raw);
-    } catch {
+    // Parsed by hand: the WHATWG URL parser refuses an authority naming several hosts.
+    const m = /^(?:mysql|mariadb):\/\/(?:([^@/?#]*)@)?([^/?#]*)(\/[^?#]*)?(\?[^#]*)?$/.exec(raw);
+    if (m === null) {
       faults.push(`DATABASE_URL is not a valid URL: "${redact(raw)}"`);
       return { type: "sqlite", path: "", url: "" };
     }
-    const database = decodeURIComponent(u.pathname.replace(/^\//, ""));
-    if (!u.hostname || !database) {
+    const [, userinfo = "", authority, pathname = "", search = ""] = m;
+    const colon = userinfo.indexOf(":");
+    let user = "root";
+    let password = "";
+    let database = "";
+    try {
+      user = decodeURIComponent(colon < 0 ? userinfo : userinfo.slice(0, colon)) || "root";
+      password = colon < 0 ? "" : decodeURIComponent(userinfo.slice(colon + 1));
+      database = decodeURIComponent(pathname.replace(/^\//, ""));
+    } catch {
+      faults.push(`DATABASE_URL has a badly percent-encoded user, password or database name: "${redact(raw)}"`);
+    }
+    const hosts = parseHosts(authority, raw, faults);
+    if (hosts.length === 0 || !database) {
       faults.push(`DATABASE_URL must name a host and a database, e.g. mysql://user:pass@127.0.0.1:3306/printmesh, got "${redact(raw)}"`);
     }
     // ?socket=/run/mysqld/mysqld.sock: a server on this machine through its Unix socket (cheaper
     // per statement than TCP over loopback); the host then only names the server in messages.
-    const unknown = [...u.searchParams.keys()].filter((k) => k !== "socket");
+    const params = new URLSearchParams(search);
+    const unknown = [...params.keys()].filter((k) => k !== "socket");
     if (unknown.length > 0) faults.push(`DATABASE_URL has unknown options ${unknown.join(", ")} (known: socket), got "${redact(raw)}"`);
-    const socketPath = u.searchParams.get("socket");
+    const socketPath = params.get("socket");
     if (socketPath !== null && !path.isAbsolute(socketPath)) faults.push(`DATABASE_URL socket must be an absolute path, got "${socketPath}"`);
+    if (socketPath !== null && hosts.length > 1)
+      faults.push(`DATABASE_URL socket names one server on this machine: it cannot go with several hosts, got "${redact(raw)}"`);
+    const first = hosts[0] ?? { host: "", port: 3306 };
     return {
       type: "mysql",
       url: raw,
-      host: u.hostname,
-      port: u.port ? Number(u.port) : 3306,
-      user: decodeURIComponent(u.username || "root"),
-      password: decodeURIComponent(u.password),
+      host: first.host,
+      port: first.port,
+      hosts,
+      user,
+      password,
       database,
       ...(socketPath ? { socketPath } : {}),
+      syncWait: 1,
     };
   }
   faults.push(`DATABASE_URL must start with sqlite: or mysql://, got "${redact(raw)}"`);
   return { type: "sqlite", path: "", url: "" };
+}
+
+/**
+ * The hosts of a DATABASE_URL's authority: `host[:port]` entries separated by commas (`[::1]:3306`
+ * for an IPv6 address); the port defaults to 3306. A host named twice is a mistake, not a spare.
+ */
+function parseHosts(authority: string, raw: string, faults: string[]): DatabaseHost[] {
+  if (authority === "") return [];
+  const hosts: DatabaseHost[] = [];
+  for (const entry of authority.split(",")) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+)(?::(\d*))?$/.exec(entry);
+    const port = m?.[2] ? Number(m[2]) : 3306;
+    if (m === null || m[2] === "" || !Number.isInteger(port) || port < 1 || port > 65535) {
+      faults.push(`DATABASE_URL hosts must be host or host:port (port 1-65535), separated by commas; "${entry}" is not, in "${redact(raw)}"`);
+      continue;
+    }
+    const host = m[1].startsWith("[") ? m[1].slice(1, -1) : m[1].toLowerCase();
+    if (hosts.some((h) => h.host === host && h.port === port)) {
+      faults.push(`DATABASE_URL names ${entry} twice, in "${redact(raw)}"`);
+      continue;
+    }
+    hosts.push({ host, port });
+  }
+  return hosts;
 }
 
 /**

@@ -16,7 +16,7 @@
  * `npm run bench:dispatch` (--labs labs over graphql-ws, through HAProxy on the cluster, hold
  * the events of --jobs orders naming them, then claim and complete them all, --concurrency in
  * flight). When each measured window opens and closes, the centers' own count of the conflicts
- * they ran again (printmesh_db_conflicts_retried_total on /metrics, read from each center past
+ * they ran again (printmesh_db_retries_total{cause="deadlock"} on /metrics, read from each center past
  * HAProxy) and, on the cluster, the Galera nodes' counters (wsrep_local_cert_failures,
  * wsrep_local_bf_aborts) are read and summed.
  *
@@ -185,7 +185,7 @@ interface Conflicts {
   /** Galera's counters summed over the nodes (null on the single MariaDB). */
   certFailures: number | null;
   bfAborts: number | null;
-  /** printmesh_db_conflicts_retried_total summed over the centers (null when a center does not expose it). */
+  /** printmesh_db_retries_total{cause="deadlock"} summed over the centers (null when a center does not expose it). */
   retried: number | null;
 }
 
@@ -195,12 +195,12 @@ interface Counted {
   cluster: Cluster | null;
 }
 
-/** printmesh_db_conflicts_retried_total of each center, past HAProxy, summed; null if one does not expose it. */
+/** printmesh_db_retries_total{cause="deadlock"} of each center, past HAProxy, summed; null if one does not expose it. */
 async function retried(centerUrls: string[]): Promise<number | null> {
   const each = await Promise.all(
     centerUrls.map(async (url) => {
       const r = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_METRICS_TOKEN}` } });
-      const m = /^printmesh_db_conflicts_retried_total (\d+)/m.exec(await r.text());
+      const m = /^printmesh_db_retries_total\{cause="deadlock"\} (\d+)/m.exec(await r.text());
       return r.ok && m ? Number(m[1]) : null;
     }),
   );
@@ -373,7 +373,7 @@ function report(opts: Options, single: SetupResult, cluster: SetupResult): strin
   for (const r of [single, cluster]) {
     const k = r.conflicts;
     out.push(
-      `  ${r.label}: conflicts the centers retried (printmesh_db_conflicts_retried_total): orders window ${fmt(k.orders.retried, 0)} = ` +
+      `  ${r.label}: conflicts the centers retried (printmesh_db_retries_total{cause="deadlock"}): orders window ${fmt(k.orders.retried, 0)} = ` +
         `${per1000(k.orders.retried, r.orders.run.completed)} per 1000 orders; dispatch drain ${fmt(k.dispatch.retried, 0)} = ${per1000(k.dispatch.retried, r.dispatch.completed)} per 1000 jobs`,
     );
   }

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from "typeorm";
 import type { DatabaseConfig } from "../config";
+import { connectFirst, failoverDriver } from "./failover-pool";
 import { migrations } from "./migrations";
 import { CountingLogger } from "./query-counter";
 
@@ -12,7 +13,11 @@ import { CountingLogger } from "./query-counter";
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export type EntityList = MixedList<Function | string | EntitySchema>;
 
-export function dataSourceOptions(db: DatabaseConfig, opts: { entities: EntityList; poolSize?: number }): DataSourceOptions {
+/**
+ * `session`: statements every MySQL/MariaDB connection runs when it opens (see `sessionStatements`;
+ * none unless given).
+ */
+export function dataSourceOptions(db: DatabaseConfig, opts: { entities: EntityList; poolSize?: number; session?: readonly string[] }): DataSourceOptions {
   const common = { entities: opts.entities, migrations, synchronize: false, migrationsRun: false, logger: new CountingLogger() } as const;
   if (db.type === "sqlite") {
     return {
@@ -31,6 +36,8 @@ export function dataSourceOptions(db: DatabaseConfig, opts: { entities: EntityLi
   return {
     ...common,
     type: "mysql",
+    // mysql2, whose pools connect to the first of the URL's hosts that answers (failover-pool.ts).
+    driver: failoverDriver(db.hosts, opts.session ?? []),
     host: db.host,
     port: db.port,
     ...(db.socketPath ? { socketPath: db.socketPath } : {}),
@@ -48,10 +55,29 @@ export function dataSourceOptions(db: DatabaseConfig, opts: { entities: EntityLi
   };
 }
 
+/**
+ * What every MySQL/MariaDB connection of the center sets when it opens, found once at start on the
+ * first server that answers. On a Galera node (`@@wsrep_on`), `wsrep_sync_wait` (DATABASE_SYNC_WAIT,
+ * 1 by default: reads wait until the node has applied every write the cluster committed before
+ * they began), so a read right after a write made through another node (another center, or this
+ * one before a failover) sees it. Nothing on a server without Galera, or with DATABASE_SYNC_WAIT=0.
+ */
+export async function sessionStatements(db: DatabaseConfig): Promise<string[]> {
+  if (db.type !== "mysql" || db.syncWait === 0) return [];
+  const conn = await connectFirst(db.hosts, { ...(db.socketPath ? { socketPath: db.socketPath } : {}), user: db.user, password: db.password });
+  try {
+    const [rows] = await conn.query("SHOW VARIABLES LIKE 'wsrep_on'");
+    const on = (rows as Array<{ Value: string }>)[0]?.Value === "ON";
+    return on ? [`SET SESSION wsrep_sync_wait = ${db.syncWait}`] : [];
+  } finally {
+    await conn.end();
+  }
+}
+
 /** Opens the database (creating the SQLite folder if needed) and brings its schema up to date. */
 export async function openDataSource(db: DatabaseConfig, opts: { entities: EntityList; poolSize?: number; migrate?: boolean }): Promise<DataSource> {
   if (db.type === "sqlite" && db.path !== ":memory:") fs.mkdirSync(path.dirname(db.path), { recursive: true });
-  const ds = new DataSource(dataSourceOptions(db, opts));
+  const ds = new DataSource(dataSourceOptions(db, { ...opts, session: await sessionStatements(db) }));
   await ds.initialize();
   if (opts.migrate !== false) {
     try {

@@ -2,8 +2,8 @@
  * A MariaDB/MySQL database named by DATABASE_URL that does not exist yet is created (utf8mb4) when
  * the account may; when it may not, the error says what to run. SQLite files are created on open.
  */
-import { createConnection } from "mysql2/promise";
 import type { DatabaseConfig } from "../config";
+import { connectFirst } from "./failover-pool";
 
 export class DatabaseSetupError extends Error {
   constructor(message: string) {
@@ -15,16 +15,11 @@ export class DatabaseSetupError extends Error {
 /** Creates the database if it is missing; answers whether it did. */
 export async function ensureDatabase(db: DatabaseConfig): Promise<boolean> {
   if (db.type !== "mysql") return false;
-  const server = `${db.user}@${db.socketPath ?? `${db.host}:${db.port}`}`;
+  const server = `${db.user}@${db.socketPath ?? db.hosts.map((h) => `${h.host}:${h.port}`).join(",")}`;
   let conn;
   try {
-    conn = await createConnection({
-      host: db.host,
-      port: db.port,
-      ...(db.socketPath ? { socketPath: db.socketPath } : {}),
-      user: db.user,
-      password: db.password,
-    });
+    // The first of the URL's hosts that answers (all the nodes of a cluster hold the same databases).
+    conn = await connectFirst(db.hosts, { ...(db.socketPath ? { socketPath: db.socketPath } : {}), user: db.user, password: db.password });
   } catch (e) {
     throw new DatabaseSetupError(`cannot connect to the database server as ${server}: ${(e as Error).message}`);
   }

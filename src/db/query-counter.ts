@@ -4,14 +4,12 @@
  */
 import type { Logger } from "typeorm";
 
-export const queryCounter: { count: number; batches: number; coalesced: number; retried: number; recent: string[] | null } = {
+export const queryCounter: { count: number; batches: number; coalesced: number; recent: string[] | null } = {
   count: 0,
   /** Transactions sent in one round trip (db/statement-batch), each also counted in `count` by its statements. */
   batches: 0,
   /** Round trips that carried single statements sent together (db/statement-batch `runCoalesced`). */
   coalesced: 0,
-  /** Units (transactions, batches, statements) run again after a deadlock or lock wait time-out: on Galera, mostly certification conflicts. */
-  retried: 0,
   /** When a test sets an array here, each statement's SQL is appended to it. */
   recent: null,
 };

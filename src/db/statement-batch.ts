@@ -13,19 +13,26 @@
  *
  * MariaDB stops a batch at its first failing statement with the transaction still open: it is
  * rolled back on the same connection before the connection goes back to the pool, so nothing is
- * half-written. A deadlock or lock wait time-out runs the whole batch again, as `withTransaction`
- * does. Each statement is counted like TypeORM's (START TRANSACTION and COMMIT included).
+ * half-written. A deadlock or lock wait time-out (a Galera certification conflict at COMMIT among
+ * them) or a Galera node that is not ready runs the whole batch again, as `withTransaction` does.
+ * Its COMMIT travels with its statements: a connection lost during the round trip leaves the batch
+ * perhaps committed, so it is run again (on the next server) only when the caller says it is safe
+ * to repeat. Each statement is counted like TypeORM's (START TRANSACTION and COMMIT included).
+ *
+ * The pool is opened by the same driver as TypeORM's (the data source's `driver` option, a
+ * failover pool over the DATABASE_URL's hosts with the same session settings).
  *
  * On a Galera cluster node none of this shares a round trip (see `onGalera`): the same statements
  * go one by one, in a transaction run again whole after a certification conflict.
  */
-import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from "mysql2";
+import * as mysql2 from "mysql2";
+import type { Pool, PoolConnection, ResultSetHeader } from "mysql2";
 import type { DataSource } from "typeorm";
 import type { MysqlDataSourceOptions } from "typeorm/driver/mysql/MysqlDataSourceOptions";
 import { mysqlConnectionOptions } from "./mysql-connection";
-import { isLockConflict } from "./driver-errors";
+import { isConnectionLost, retryCause } from "./driver-errors";
 import { BACKGROUND_SQL, queryCounter } from "./query-counter";
-import { againAfter, isSqlite, runSql, withTransaction } from "./transaction";
+import { againAfter, isSqlite, runSql, withTransaction, type UnitOptions } from "./transaction";
 
 export interface Statement {
   sql: string;
@@ -47,9 +54,11 @@ const pools = new WeakMap<DataSource, Pool>();
 function poolFor(ds: DataSource): Pool {
   let pool = pools.get(ds);
   if (pool) return pool;
-  pool = createPool({
-    // As TypeORM's pool is opened: the same server, text, instants and integers.
-    ...mysqlConnectionOptions(ds.options as MysqlDataSourceOptions),
+  const options = ds.options as MysqlDataSourceOptions;
+  const driver = (options.driver as typeof mysql2 | undefined) ?? mysql2;
+  pool = driver.createPool({
+    // As TypeORM's pool is opened: the same servers, session, text, instants and integers.
+    ...mysqlConnectionOptions(options),
     multipleStatements: true,
     connectionLimit: POOL_SIZE,
     // Idle connections are closed after a while, so a process that batched once keeps none for long.
@@ -68,9 +77,10 @@ export function batchesSupported(ds: DataSource): boolean {
 /**
  * Runs `statements` as one transaction in one round trip and answers each one's result, in order.
  * A failing statement rolls everything back and throws (its error as mysql2 reports it: `code`,
- * `errno`, `sqlMessage`).
+ * `errno`, `sqlMessage`). `repeatable`: see UnitOptions (a lost connection is otherwise reported
+ * as CommitOutcomeUnknownError, the batch perhaps committed).
  */
-export async function runBatch(ds: DataSource, statements: readonly Statement[]): Promise<StatementResult[]> {
+export async function runBatch(ds: DataSource, statements: readonly Statement[], opts: UnitOptions = {}): Promise<StatementResult[]> {
   if (!batchesSupported(ds)) throw new Error("runBatch is for MySQL/MariaDB");
   if (statements.length === 0) return [];
   for (const s of statements) {
@@ -78,26 +88,33 @@ export async function runBatch(ds: DataSource, statements: readonly Statement[])
   }
   if (await onGalera(ds)) {
     // One statement per round trip, in a transaction run again whole after a conflict.
-    return withTransaction(ds, async (em) => {
-      const out: StatementResult[] = [];
-      for (const st of statements) out.push(await runSql(em, st.sql, st.params));
-      return out;
-    });
+    return withTransaction(
+      ds,
+      async (em) => {
+        const out: StatementResult[] = [];
+        for (const st of statements) out.push(await runSql(em, st.sql, st.params));
+        return out;
+      },
+      opts,
+    );
   }
   const sql = `START TRANSACTION; ${statements.map((s) => s.sql).join("; ")}; COMMIT`;
   const params = statements.flatMap((s) => s.params);
   const pool = poolFor(ds);
   for (let attempt = 1; ; attempt++) {
-    count(statements);
-    const conn = await connectionOf(pool);
+    let conn: PoolConnection | null = null;
     try {
+      conn = await connectionOf(pool);
+      count(statements);
       const results = await query(conn, sql, params);
       conn.release();
       // The answers of START TRANSACTION and COMMIT are the first and the last.
       return (results as unknown[]).slice(1, -1).map(result);
     } catch (e) {
-      await rollBack(conn);
-      await againAfter(e, attempt);
+      // Not sent when no connection was had; else the COMMIT went with the statements.
+      const sent = conn !== null;
+      if (conn !== null) await rollBack(conn, e);
+      await againAfter(e, attempt, sent && !opts.repeatable);
     }
   }
 }
@@ -111,8 +128,12 @@ function query(conn: PoolConnection, sql: string, params: unknown[]): Promise<un
   return new Promise((resolve, reject) => conn.query(sql, params, (e, results) => (e ? reject(e) : resolve(results))));
 }
 
-/** Rolls back what a failed batch left open; a connection that cannot is dropped, not reused. */
-async function rollBack(conn: PoolConnection): Promise<void> {
+/** Rolls back what a failed batch left open; a connection that cannot, or was lost, is dropped, not reused. */
+async function rollBack(conn: PoolConnection, cause?: unknown): Promise<void> {
+  if (cause !== undefined && isConnectionLost(cause)) {
+    conn.destroy();
+    return;
+  }
   try {
     await query(conn, "ROLLBACK", []);
     conn.release();
@@ -162,9 +183,10 @@ const waiting = new WeakMap<DataSource, Waiting[]>();
  *
  * Several statements go as `START TRANSACTION; s1; ...; sn; COMMIT` (one alone goes as it is), and
  * MariaDB stops at the first that fails:
- * - a deadlock or a lock wait time-out (InnoDB may have undone the whole transaction): it is rolled
- *   back and every statement sent again, the one that failed after a pause, as `withTransaction`
- *   does, and only as many times;
+ * - a deadlock or a lock wait time-out (InnoDB may have undone the whole transaction; a Galera
+ *   certification conflict at COMMIT among them), or a Galera node not ready: it is rolled back
+ *   and every statement sent again, the one that failed (or the last, when COMMIT failed) after a
+ *   pause, as `withTransaction` does, and only as many times;
  * - any other error undoes that statement only: the ones before it are committed, its caller gets
  *   the error, and the ones after it, which did not run, are sent again;
  * - a connection lost on the way, or a COMMIT that fails, fails every statement not yet known to
@@ -240,6 +262,7 @@ async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
       .on("result", (r) => answered.push(r as unknown as ResultSetHeader));
   });
   const results = wrapped ? answered.slice(1, 1 + batch.length) : answered;
+  const cause = error === null || error.fatal ? null : retryCause(error);
   if (error === null) {
     conn.release();
     batch.forEach((w, i) =>
@@ -249,12 +272,15 @@ async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
     );
     return;
   }
-  if (!error.fatal && wrapped && results.length === batch.length && isLockConflict(error)) {
-    // Every statement ran and the COMMIT failed with a deadlock: on a Galera cluster, a
-    // certification conflict with a transaction committed on another node. The transaction is
-    // rolled back whole: every statement is sent again, as after a deadlock on any of them.
+  // The statement that failed: the first without an answer (START TRANSACTION never fails alone),
+  // or the last when every statement ran and COMMIT failed.
+  const failed = Math.min(results.length, batch.length - 1);
+  // A deadlock or lock wait time-out: InnoDB may have rolled back the whole transaction, not just the
+  // statement; Galera reports a certification conflict at COMMIT so. A node not ready ran nothing.
+  if (wrapped && cause !== null && cause !== "connection_lost") {
     await rollBack(conn);
-    batch.forEach((w) => retryOrReject(ds, w, error));
+    batch.forEach((w, i) => i !== failed && enqueue(ds, w));
+    retryOrReject(ds, batch[failed], error);
     return;
   }
   if (error.fatal || (wrapped && results.length === batch.length)) {
@@ -263,15 +289,6 @@ async function sendTogether(ds: DataSource, batch: Waiting[]): Promise<void> {
     if (error.fatal) conn.destroy();
     else await rollBack(conn);
     for (const w of batch) w.reject(error);
-    return;
-  }
-  // The statement that failed: the first without an answer (START TRANSACTION never fails alone).
-  const failed = Math.min(results.length, batch.length - 1);
-  // A deadlock or lock wait time-out: InnoDB may have rolled back the whole transaction, not just the statement.
-  if (wrapped && isLockConflict(error)) {
-    await rollBack(conn);
-    batch.forEach((w, i) => i !== failed && enqueue(ds, w));
-    retryOrReject(ds, batch[failed], error);
     return;
   }
   if (wrapped && failed > 0) {

@@ -1,12 +1,15 @@
 /**
- * One transaction per mutation. On MariaDB a deadlock or lock wait time-out rolls the whole unit
- * back and runs it again. On SQLite the single connection is shared by the process, so units are
+ * One transaction per mutation. On MariaDB a deadlock or lock wait time-out (a Galera certification
+ * conflict among them), a Galera node that is not ready, or a connection lost before COMMIT rolls
+ * the whole unit back and runs it again (on another server when the DATABASE_URL names several;
+ * see failover-pool.ts). A connection lost while COMMIT is on its way leaves the outcome unknown:
+ * the unit is run again only when its caller says it is safe to repeat (`repeatable`), else the
+ * caller gets a CommitOutcomeUnknownError. On SQLite the single connection is shared by the process, so units are
  * queued here (TypeORM would otherwise nest a second one as a savepoint of the first), and the
  * units that queued up while one ran share the next commit (see `runSqliteGroup`).
  */
 import type { DataSource, EntityManager } from "typeorm";
-import { isLockConflict } from "./driver-errors";
-import { queryCounter } from "./query-counter";
+import { CommitOutcomeUnknownError, retryCause, retryCounts } from "./driver-errors";
 
 const MAX_ATTEMPTS = 5;
 /** SQLite: units run under one commit at most. */
@@ -30,7 +33,16 @@ export function isSqlite(ds: DataSource): boolean {
   return ds.options.type === "better-sqlite3";
 }
 
-export async function withTransaction<T>(ds: DataSource, work: (em: EntityManager) => Promise<T>): Promise<T> {
+export interface UnitOptions {
+  /**
+   * The unit may run twice without harm (every write conditional on the state it changes, or
+   * keyed so that a second run fails on the key): it is run again even when the connection was
+   * lost during its COMMIT.
+   */
+  repeatable?: boolean;
+}
+
+export async function withTransaction<T>(ds: DataSource, work: (em: EntityManager) => Promise<T>, opts: UnitOptions = {}): Promise<T> {
   if (isSqlite(ds)) {
     let queue = sqliteQueues.get(ds);
     if (queue === undefined) sqliteQueues.set(ds, (queue = { waiting: [], running: false }));
@@ -44,8 +56,28 @@ export async function withTransaction<T>(ds: DataSource, work: (em: EntityManage
     return done;
   }
   for (let attempt = 1; ; attempt++) {
+    // Set once the unit's work is done: TypeORM then sends COMMIT.
+    let committing = false;
     try {
-      return await ds.transaction(work);
+      return await ds.transaction(async (em) => {
+        const value = await work(em);
+        committing = true;
+        return value;
+      });
+    } catch (e) {
+      await againAfter(e, attempt, committing && !opts.repeatable);
+    }
+  }
+}
+
+/**
+ * Work outside a transaction (single autocommitted statements) that is safe to repeat, run again
+ * as a unit is: on a deadlock, a lock wait time-out, a Galera node not ready or a lost connection.
+ */
+export async function repeatOnConflict<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
     } catch (e) {
       await againAfter(e, attempt);
     }
@@ -91,12 +123,16 @@ async function runSqliteGroup(ds: DataSource, group: SqliteUnit[]): Promise<void
 }
 
 /**
- * Rethrows `e` unless it is a deadlock or lock wait time-out and attempts are left; else waits a
- * short randomised pause, so that the two sides of a deadlock do not collide again.
+ * Rethrows `e` unless running the unit again may succeed (see retryCause) and attempts are left;
+ * else counts the retry and waits a short randomised pause, so that the two sides of a deadlock
+ * do not collide again. `committing`: the unit's COMMIT was on its way, so a lost connection
+ * leaves it perhaps committed: that is not retried but reported as CommitOutcomeUnknownError.
  */
-export async function againAfter(e: unknown, attempt: number): Promise<void> {
-  if (attempt >= MAX_ATTEMPTS || !isLockConflict(e)) throw e;
-  queryCounter.retried++;
+export async function againAfter(e: unknown, attempt: number, committing = false): Promise<void> {
+  const cause = retryCause(e);
+  if (cause === null || attempt >= MAX_ATTEMPTS) throw e;
+  if (committing && cause === "connection_lost") throw new CommitOutcomeUnknownError(e);
+  retryCounts[cause]++;
   await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt) * Math.random()));
 }
 
@@ -128,17 +164,22 @@ function raw(r: { affected?: number; records?: unknown }): RawResult {
 /**
  * One hand-written statement on its own connection, outside any transaction (MySQL/MariaDB, whose
  * autocommit makes a single statement atomic): no BEGIN and COMMIT round trips around it. Run
- * again, like a transaction, when InnoDB picks it as a deadlock's victim. Logged and counted as any
- * other statement.
+ * again, like a transaction, when InnoDB picks it as a deadlock's victim. A read (SELECT) is run
+ * again on a lost connection too; a write whose connection was lost may have committed, so it is
+ * not. Logged and counted as any other statement.
  */
 export async function runSqlAlone(ds: DataSource, sql: string, params: unknown[]): Promise<RawResult> {
   if (isSqlite(ds)) throw new Error("runSqlAlone is for MySQL/MariaDB (SQLite queues its writers in transactions)");
+  const read = /^\s*SELECT\b/i.test(sql);
   for (let attempt = 1; ; attempt++) {
     const runner = ds.createQueryRunner();
+    let sent = false;
     try {
+      await runner.connect();
+      sent = true;
       return raw(await runner.query(sql, params, true));
     } catch (e) {
-      await againAfter(e, attempt);
+      await againAfter(e, attempt, sent && !read);
     } finally {
       await runner.release();
     }

@@ -45,11 +45,17 @@ export class MariaDbPrintJobStore extends SqlPrintJobStore {
       return "errors" in p ? { value: null, errors: p.errors } : { value: p.already, errors: [] };
     }
     const job = newJob(p.order.id, p.labId);
-    const [moved, queued, noticed] = await runBatch(ds, [
-      updateOrderStatement(p.order.id, p.order.version, p.patch),
-      insertJobAfterOneRowStatement(job),
-      ...(p.notice ? [p.notice.statement] : []),
-    ]);
+    const [moved, queued, noticed] = await runBatch(
+      ds,
+      [
+        updateOrderStatement(p.order.id, p.order.version, p.patch),
+        insertJobAfterOneRowStatement(job),
+        ...(p.notice ? [p.notice.statement] : []),
+        // Repeatable: the UPDATE holds on the order's version, so a second run after a COMMIT whose
+        // answer was lost changes nothing and inserts nothing; the order is then read again.
+      ],
+      { repeatable: true },
+    );
     if (moved.affected !== 1) return READ_AGAIN; // and the INSERTs inserted nothing
     if (queued.affected !== 1) throw new Error(`confirming order ${p.order.id} queued ${queued.affected} print jobs`);
     Object.assign(p.order, p.patch);

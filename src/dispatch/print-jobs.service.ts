@@ -7,6 +7,7 @@
 import { Repeater } from "@graphql-yoga/subscription";
 import { In, LessThanOrEqual } from "typeorm";
 import type { AppContext, RequestContext } from "../core/request-context";
+import { repeatOnConflict } from "../db/transaction";
 import type { Outcome, Tx } from "../core/unit-of-work";
 import { LabEntity } from "../labs/lab.entity";
 import type { OrderEntity } from "../orders/order.entity";
@@ -176,7 +177,8 @@ export class PrintJobsService {
   private async seen(app: AppContext, labIds: string[]): Promise<void> {
     const now = new Date();
     for (let i = 0; i < labIds.length; i += SEEN_CHUNK) {
-      await app.ds.getRepository(LabEntity).update({ id: In(labIds.slice(i, i + SEEN_CHUNK)) }, { lastSeenAt: now });
+      const ids = labIds.slice(i, i + SEEN_CHUNK);
+      await repeatOnConflict(() => app.ds.getRepository(LabEntity).update({ id: In(ids) }, { lastSeenAt: now }));
     }
   }
 }

@@ -6,6 +6,7 @@
  */
 import { userError, type UserErrorData } from "../common/errors";
 import type { AppContext, Auth, RequestContext } from "../core/request-context";
+import { repeatOnConflict } from "../db/transaction";
 import { INVALID_CREDENTIAL, type CredentialMemo } from "../core/credentials";
 import { LabApiKeyEntity } from "../labs/lab-api-key.entity";
 import { LabEntity } from "../labs/lab.entity";
@@ -231,7 +232,9 @@ export class IdentityService {
         this.checks.labKeyArgon2++;
         ok = await verifyHash(k.hash, key);
         // Only where it still holds the argon2 hash just verified (another process may be at it too).
-        if (ok) await this.app.ds.getRepository(LabApiKeyEntity).update({ id: k.id, hash: k.hash }, { hash: keyedKeyHash(secret, key) });
+        // Conditional on the hash it replaces: safe to repeat.
+        if (ok)
+          await repeatOnConflict(() => this.app.ds.getRepository(LabApiKeyEntity).update({ id: k.id, hash: k.hash }, { hash: keyedKeyHash(secret, key) }));
       }
       if (!ok) continue;
       const lab = await this.app.ds.getRepository(LabEntity).findOne({ where: { id: k.labId } });

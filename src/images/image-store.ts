@@ -3,6 +3,11 @@
  * `<key>.thumb.jpg`) and keeps the key in the `images` row; the store only moves bytes. The local
  * store below keeps them under `<dataDir>/images/`; an S3-compatible store can implement the same
  * four operations (an upload, a GET, a DELETE, a HEAD).
+ *
+ * Several centers use one store (a shared mount, or one bucket): an image uploaded through one is
+ * served by another. So a store keeps nothing about its objects in a process's memory; the
+ * database's `images` rows are the index of what exists (retention and cleanup list rows, not
+ * objects), and every operation below must hold for several processes at once.
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
@@ -11,13 +16,28 @@ import * as path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
+/**
+ * What any backend must do (the local folder below; an S3-compatible bucket would map each
+ * operation to one request). Keys are `assertValidKey`'s: slash-separated, no segment starting
+ * with a dot (the local store's temp folder).
+ */
 export interface ImageStore {
-  /** Stores the stream's bytes under the key, whole or not at all; replaces an existing object. */
+  /**
+   * Stores the stream's bytes under the key, whole or not at all; replaces an existing object.
+   * Atomic for every reader in every process: an object is visible only once complete (a
+   * temp file renamed into place; on S3, a single PUT or a completed multipart upload). Durable
+   * when it resolves: the caller then commits the row naming the key.
+   */
   put(key: string, stream: Readable): Promise<void>;
-  /** The object's bytes; a missing object makes the stream fail with an error whose code is ENOENT. */
+  /**
+   * The object's bytes, read by key (read-after-write: any process sees an object as soon as its
+   * put resolved); a missing object makes the stream fail with an error whose code is ENOENT (an
+   * S3 backend maps NoSuchKey / 404 to it).
+   */
   get(key: string): Readable;
-  /** Removes the object; a missing object is not an error. */
+  /** Removes the object; a missing object is not an error (two centers may remove it at once). */
   delete(key: string): Promise<void>;
+  /** Whether a complete object is stored under the key. */
   exists(key: string): Promise<boolean>;
 }
 

@@ -12,6 +12,7 @@ import { unreachable } from "../common/errors";
 import { ShopEntity } from "../catalog/shop.entity";
 import type { Tx } from "../core/unit-of-work";
 import type { RequestContext } from "../core/request-context";
+import { repeatOnConflict } from "../db/transaction";
 import { keysetPage, type Connection } from "../core/pagination";
 import type { Statement } from "../db/statement-batch";
 import { Role } from "../identity/role";
@@ -216,7 +217,8 @@ export class NotificationsService {
   async markRead(ctx: RequestContext, ids: string[] | null): Promise<number> {
     if (ctx.auth.kind !== "user") return 0;
     const where = ids === null ? { userId: ctx.auth.user.id, readAt: IsNull() } : { userId: ctx.auth.user.id, readAt: IsNull(), id: In(ids) };
-    const r = await ctx.app.ds.getRepository(NotificationEntity).update(where, { readAt: new Date() });
+    // Only unread notices: run again after a lost connection, it marks none twice.
+    const r = await repeatOnConflict(() => ctx.app.ds.getRepository(NotificationEntity).update(where, { readAt: new Date() }));
     return r.affected ?? 0;
   }
 

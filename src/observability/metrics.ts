@@ -3,7 +3,7 @@
  * secrets this process checked by kind, and the database conflicts it retried.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { queryCounter } from "../db/query-counter";
+import { retryCounts, type RetryCause } from "../db/driver-errors";
 
 export interface Metrics {
   registry: Registry;
@@ -22,10 +22,11 @@ export interface Metrics {
    */
   credentialChecks: Counter<"kind">;
   /**
-   * Transactions, batches and statements this process ran again after a deadlock or lock wait
-   * time-out; on a Galera cluster, mostly certification conflicts with another node's commit.
+   * Database units (transactions, batches, single statements) this process ran again, by cause:
+   * `deadlock` (Galera's certification conflicts among them), `lock_wait_timeout`,
+   * `node_not_ready` (a Galera node outside the primary component) and `connection_lost`.
    */
-  conflictsRetried: Counter;
+  databaseRetries: Counter<"cause">;
   /** Where `credentialChecks` reads its counts at each scrape (the composition root names it). */
   countCredentialChecks(read: () => CredentialCounts): void;
 }
@@ -89,13 +90,15 @@ export function createMetrics(): Metrics {
         this.inc({ kind: "lab_key_lookup" }, counts.labKeyLookups);
       },
     }),
-    conflictsRetried: new Counter({
-      name: "printmesh_db_conflicts_retried_total",
-      help: "Units of work (transactions, one-round-trip batches, statements) run again after a deadlock or lock wait time-out: on a Galera cluster, mostly certification conflicts",
+    databaseRetries: new Counter({
+      name: "printmesh_db_retries_total",
+      help: "Database units run again by this process, by cause: deadlock (Galera certification conflicts too), lock_wait_timeout, node_not_ready, connection_lost",
+      labelNames: ["cause"],
       registers: [registry],
+      // Read at each scrape from the process's counts (src/db/driver-errors.ts), which only grow.
       collect() {
         this.reset();
-        this.inc(queryCounter.retried);
+        for (const [cause, n] of Object.entries(retryCounts)) this.inc({ cause: cause as RetryCause }, n);
       },
     }),
     countCredentialChecks(read) {

@@ -105,7 +105,10 @@ export class OrderPlacingService {
     const { subs, items } = orderParts(order.id, input);
     try {
       // One round trip on MySQL/MariaDB; a transaction on SQLite (in-process, no round trips).
-      if (batchesSupported(ctx.app.ds)) await runBatch(ctx.app.ds, orderRowStatements(order, subs, items));
+      // Repeatable: its rows have fixed primary keys, so a second run after a COMMIT whose answer
+      // was lost inserts nothing twice (it fails on the key, and a request with an idempotency
+      // key then replays the order).
+      if (batchesSupported(ctx.app.ds)) await runBatch(ctx.app.ds, orderRowStatements(order, subs, items), { repeatable: true });
       else await withTransaction(ctx.app.ds, (em) => insertOrderRows(em, order, subs, items));
     } catch (e) {
       // The key was used before (or two requests with it raced): the unique index let one order in.

@@ -308,7 +308,7 @@ describe("the center on a Galera cluster behind HAProxy, with Redis through Sent
     const retried = await Promise.all(
       cluster.centers.list.map(async (c) => {
         const text = await (await fetch(`${c.url}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_METRICS_TOKEN}` } })).text();
-        return Number(/^printmesh_db_conflicts_retried_total (\d+)/m.exec(text)?.[1] ?? NaN);
+        return Number(/^printmesh_db_retries_total\{cause="deadlock"\} (\d+)/m.exec(text)?.[1] ?? NaN);
       }),
     );
     log(`conflicts retried per center (since each center's last start): ${retried.join(", ")}`);

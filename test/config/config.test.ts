@@ -39,6 +39,50 @@ describe("configuration", () => {
     expect(local.database).toMatchObject({ type: "mysql", host: "localhost", user: "app", database: "printmesh", socketPath: "/run/mysqld/mysqld.sock" });
   });
 
+  it("reads a DATABASE_URL naming several hosts, in their order, and DATABASE_SYNC_WAIT", () => {
+    const c = loadConfig({
+      DATA_DIR: dataDir(),
+      DATABASE_URL: "mysql://app:p%2Cw@DB1.local:3307,db2.local,[::1]:3309/printmesh",
+      JWT_SECRET: "x".repeat(32),
+    });
+    expect(c.database).toEqual({
+      type: "mysql",
+      url: "mysql://app:p%2Cw@DB1.local:3307,db2.local,[::1]:3309/printmesh",
+      host: "db1.local",
+      port: 3307,
+      hosts: [
+        { host: "db1.local", port: 3307 },
+        { host: "db2.local", port: 3306 },
+        { host: "::1", port: 3309 },
+      ],
+      user: "app",
+      password: "p,w",
+      database: "printmesh",
+      syncWait: 1,
+    });
+    const one = loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: "mariadb://lb.local/printmesh", DATABASE_SYNC_WAIT: "0", JWT_SECRET: "x".repeat(32) });
+    expect(one.database).toMatchObject({ host: "lb.local", port: 3306, hosts: [{ host: "lb.local", port: 3306 }], user: "root", syncWait: 0 });
+  });
+
+  it.each([
+    ["mysql://app@db1:3306,,db2/printmesh", /DATABASE_URL hosts must be host or host:port .*"" is not/],
+    ["mysql://app@db1:3306,db2:0/printmesh", /DATABASE_URL hosts must be host or host:port .*"db2:0" is not/],
+    ["mysql://app@db1:3306,db2:x/printmesh", /DATABASE_URL hosts must be host or host:port .*"db2:x" is not/],
+    ["mysql://app@db1:,db2/printmesh", /DATABASE_URL hosts must be host or host:port .*"db1:" is not/],
+    ["mysql://app@db1,DB1:3306/printmesh", /DATABASE_URL names DB1:3306 twice/],
+    ["mysql://app@db1,db2", /DATABASE_URL must name a host and a database/],
+    ["mysql://app@db1,db2/printmesh?socket=/run/mysqld/mysqld.sock", /DATABASE_URL socket names one server on this machine/],
+    ["mysql://a:%zz@db1/printmesh", /DATABASE_URL has a badly percent-encoded/],
+  ])("refuses the DATABASE_URL %s", (url, message) => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: url, JWT_SECRET: "x".repeat(32) })).toThrow(message);
+  });
+
+  it("refuses a DATABASE_SYNC_WAIT outside 0-15", () => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), DATABASE_URL: "mysql://a@db/p", DATABASE_SYNC_WAIT: "16", JWT_SECRET: "x".repeat(32) })).toThrow(
+      /DATABASE_SYNC_WAIT must be a whole number from 0 to 15/,
+    );
+  });
+
   it("switches the IDE and introspection off in production unless asked", () => {
     const c = loadConfig({ DATA_DIR: dataDir(), NODE_ENV: "production", JWT_SECRET: "x".repeat(32) });
     expect(c.ide).toBe(false);
