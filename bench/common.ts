@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadConfig, type DatabaseConfig } from "../src/config";
+import { loadConfig, redact, type DatabaseConfig } from "../src/config";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const CENTER_MAIN = path.join(ROOT, "dist", "src", "main.js");
@@ -300,14 +300,18 @@ export class RssSampler {
 /**
  * Runs a benchmark's main: its exit code on the way out, 1 with its message when it throws, 130 on
  * Ctrl-C or SIGTERM. On each of those ways, once: every child is stopped, then `cleanUp` runs.
+ * `interrupted`, when given, is aborted at the signal (so the workload starts nothing new), and a
+ * main that then throws for that reason is not reported as failing. Messages are redacted (no
+ * password of a database URL is printed).
  */
-export function runBench(main: () => Promise<number>, cleanUp: () => Promise<void> = async () => {}): void {
+export function runBench(main: () => Promise<number>, cleanUp: () => Promise<void> = async () => {}, interrupted?: AbortController): void {
   let cleaning: Promise<void> | null = null;
   const clean = (): Promise<void> => (cleaning ??= stopAll().then(cleanUp));
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
-      if (cleaning) return;
-      progress(`${signal}: stopping`);
+      if (cleaning || interrupted?.signal.aborted) return;
+      interrupted?.abort();
+      progress(`${signal}: stopping every process and cleaning up`);
       void clean().finally(() => process.exit(130));
     });
   }
@@ -317,7 +321,7 @@ export function runBench(main: () => Promise<number>, cleanUp: () => Promise<voi
       process.exit(code);
     },
     async (e: unknown) => {
-      process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+      if (!interrupted?.signal.aborted) process.stderr.write(`bench: ${redact(e instanceof Error ? e.message : String(e))}\n`);
       await clean();
       process.exit(1);
     },

@@ -35,7 +35,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { redact } from "../../src/config";
-import { fmt, machineLine, percentile, progress, ROOT, sleep, startCenter, stopAll, table } from "../common";
+import { fmt, machineLine, percentile, progress, ROOT, runBench, sleep, startCenter, stopAll, table } from "../common";
 import { createScratchDatabase, dropScratchDatabase, loadCatalog, mysqlConfig, type MysqlConfig } from "../orders/scratch-database";
 import { clustersInUse } from "./busy";
 import { CLUSTER_METRICS_TOKEN, startCluster, type Cluster } from "./harness";
@@ -449,23 +449,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (interrupted.signal.aborted) return;
-    interrupted.abort();
-    progress(`${signal}: stopping every process and dropping the scratch database`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-main().then(
-  async (code) => {
-    await cleanUp();
-    process.exit(code);
-  },
-  async (e: unknown) => {
-    if (!interrupted.signal.aborted) process.stderr.write(`bench: ${redact(e instanceof Error ? e.message : String(e))}\n`);
-    await cleanUp();
-    process.exit(1);
-  },
-);
+runBench(main, cleanUp, interrupted);

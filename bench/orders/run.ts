@@ -29,7 +29,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { redact } from "../../src/config";
-import { fmt, login, machineLine, memoryMiB, percentile, progress, ROOT, startCenter, stopAll, stopChild, table } from "../common";
+import { fmt, login, machineLine, memoryMiB, percentile, progress, ROOT, runBench, startCenter, stopAll, stopChild, table } from "../common";
 import { CeilingWriter, readOrderRows } from "./ceiling-writer";
 import { benchOrder, CenterClient } from "./center-orders";
 import { elsewhere, perOrder, Probe, type PerOrder, type Sample } from "./probe";
@@ -380,20 +380,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (interrupted.signal.aborted) return;
-    interrupted.abort();
-    progress(`${signal}: stopping the center and dropping the scratch database`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-main().then(
-  (code) => process.exit(code),
-  async (e: unknown) => {
-    if (!interrupted.signal.aborted) process.stderr.write(`bench: ${redact(e instanceof Error ? e.message : String(e))}\n`);
-    await cleanUp();
-    process.exit(1);
-  },
-);
+runBench(main, cleanUp, interrupted);
