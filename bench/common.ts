@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { loadConfig, redact, type DatabaseConfig } from "../src/config";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -326,4 +327,33 @@ export function runBench(main: () => Promise<number>, cleanUp: () => Promise<voi
       process.exit(1);
     },
   );
+}
+
+/** How a benchmark's flag is read: a number (an integer is rounded down) of at least `min`, text, or a switch. */
+export type FlagSpec = { kind: "number" | "integer"; min: number } | { kind: "string" } | { kind: "boolean" };
+
+type FlagValue<F extends FlagSpec> = F extends { kind: "boolean" } ? boolean : F extends { kind: "string" } ? string : number;
+
+/**
+ * A benchmark's flags (`--name value` or `--name=value`), read with node's own parser: the flags
+ * given, each as its spec says; an unknown flag, a missing value or a number out of range stops
+ * the run with a message naming the flag.
+ */
+export function readFlags<S extends Record<string, FlagSpec>>(argv: string[], spec: S): { [K in keyof S]?: FlagValue<S[K]> } {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, f]) => [name, { type: f.kind === "boolean" ? "boolean" : "string" } as const]));
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  const out: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(values)) {
+    const f = spec[name];
+    if (f.kind === "number" || f.kind === "integer") {
+      const n = Number(raw);
+      if (typeof raw !== "string" || raw.trim() === "" || !Number.isFinite(n) || n < f.min) {
+        throw new Error(`--${name} needs a number of at least ${f.min}, got ${String(raw)}`);
+      }
+      out[name] = f.kind === "integer" ? Math.floor(n) : n;
+    } else {
+      out[name] = raw;
+    }
+  }
+  return out as { [K in keyof S]?: FlagValue<S[K]> };
 }

@@ -35,7 +35,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { redact } from "../../src/config";
-import { fmt, machineLine, percentile, progress, ROOT, runBench, sleep, startCenter, stopAll, table } from "../common";
+import { fmt, machineLine, percentile, progress, readFlags, ROOT, runBench, sleep, startCenter, stopAll, table } from "../common";
 import { createScratchDatabase, dropScratchDatabase, loadCatalog, mysqlConfig, type MysqlConfig } from "../orders/scratch-database";
 import { clustersInUse } from "./busy";
 import { CLUSTER_METRICS_TOKEN, startCluster, type Cluster } from "./harness";
@@ -55,59 +55,29 @@ interface Options {
   waitOthers: number;
 }
 
-function parseArgs(argv: string[]): Options {
+function parseFlags(argv: string[]): Options {
+  const f = readFlags(argv, {
+    duration: { kind: "number", min: 1 },
+    warmup: { kind: "number", min: 0 },
+    customers: { kind: "integer", min: 1 },
+    labs: { kind: "integer", min: 1 },
+    jobs: { kind: "integer", min: 1 },
+    concurrency: { kind: "integer", min: 1 },
+    "database-url": { kind: "string" },
+    keep: { kind: "boolean" },
+    "wait-others": { kind: "number", min: 0 },
+  });
   const o: Options = {
-    duration: 15,
-    warmup: 5,
-    customers: 16,
-    labs: 40,
-    jobs: 300,
-    concurrency: 16,
-    databaseUrl: "mysql://root@127.0.0.1:3306/printmesh_bench_cluster",
-    keep: false,
-    waitOthers: 900,
+    duration: f.duration ?? 15,
+    warmup: f.warmup ?? 5,
+    customers: f.customers ?? 16,
+    labs: f.labs ?? 40,
+    jobs: f.jobs ?? 300,
+    concurrency: f.concurrency ?? 16,
+    databaseUrl: f["database-url"] ?? "mysql://root@127.0.0.1:3306/printmesh_bench_cluster",
+    keep: f.keep ?? false,
+    waitOthers: f["wait-others"] ?? 900,
   };
-  const num = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v ?? "");
-    if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} needs a number of at least ${min}, got ${String(v)}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? argv[++i];
-    switch (flag) {
-      case "--duration":
-        o.duration = num(flag, value(), 1);
-        break;
-      case "--warmup":
-        o.warmup = num(flag, value(), 0);
-        break;
-      case "--customers":
-        o.customers = Math.floor(num(flag, value(), 1));
-        break;
-      case "--labs":
-        o.labs = Math.floor(num(flag, value(), 1));
-        break;
-      case "--jobs":
-        o.jobs = Math.floor(num(flag, value(), 1));
-        break;
-      case "--concurrency":
-        o.concurrency = Math.floor(num(flag, value(), 1));
-        break;
-      case "--database-url":
-        o.databaseUrl = value() ?? "";
-        break;
-      case "--keep":
-        o.keep = true;
-        break;
-      case "--wait-others":
-        o.waitOthers = num(flag, value(), 0);
-        break;
-      default:
-        throw new Error(`unknown flag ${a}`);
-    }
-  }
   if (o.customers > 99) throw new Error("--customers is at most 99");
   if (o.labs > 9999) throw new Error("--labs is at most 9999");
   return o;
@@ -403,7 +373,7 @@ function report(opts: Options, single: SetupResult, cluster: SetupResult): strin
 // ---------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseFlags(process.argv.slice(2));
   state.keep = opts.keep;
   const started = Date.now();
   process.stdout.write(`${machineLine("this process: HTTP clients; a child process: the labs")}\n`);
