@@ -63,6 +63,12 @@ export interface Config {
   quoteTtlSeconds: number;
   /** Lab load reports older than this count as unknown when ranking labs. */
   loadMaxAgeSeconds: number;
+  /**
+   * How long Redis, once answering, may be away before /readyz counts this center not ready
+   * (0: at once). A Redis failover takes every center's Redis away together; taking them all out
+   * of the load balancer for it would stop the service while the database, the truth, is there.
+   */
+  redisReadyGraceSeconds: number;
   /** A lab counts as online while its daemon is connected and for this long after. */
   labOnlineGraceSeconds: number;
   /** Lab load reports (the time series) older than this many days are pruned; the latest load on the labs row stays. */
@@ -315,6 +321,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     quoteTtlSeconds: int("QUOTE_TTL_SECONDS", 900, 1, 30 * 24 * 3600),
     loadMaxAgeSeconds: int("LOAD_MAX_AGE_SECONDS", 600, 1, 7 * 24 * 3600),
+    redisReadyGraceSeconds: int("REDIS_READY_GRACE_SECONDS", 60, 0, 3600),
     labOnlineGraceSeconds: int("LAB_ONLINE_GRACE_SECONDS", 90, 0, 24 * 3600),
     labLoadRetentionDays: int("LAB_LOAD_RETENTION_DAYS", 30, 1, 36500),
     shootRetentionDays: int("SHOOT_RETENTION_DAYS", 90, 0, 36500),

@@ -181,6 +181,8 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
   expressApp.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+  /** When a readiness probe last found Redis answering (null: not since start). */
+  let redisAnsweredAt: number | null = null;
   expressApp.get("/readyz", async (_req, res) => {
     try {
       await ds.query("SELECT 1");
@@ -194,9 +196,17 @@ export async function createServer(config: Config, opts: { ds?: DataSource; logg
     if (!bus.ready) {
       // The event bus logs the outage itself, once; a probe every few seconds would repeat it.
       logger.debug({ reason: bus.reason }, "readiness check failed: event bus");
+      // Away for a moment after answering (a failover, which takes Redis from every center at
+      // once): still ready, within REDIS_READY_GRACE_SECONDS of the last probe it answered.
+      const awayMs = redisAnsweredAt === null ? Infinity : Date.now() - redisAnsweredAt;
+      if (awayMs < config.redisReadyGraceSeconds * 1000) {
+        res.json({ status: "ready", warning: `redis does not answer (ready for ${config.redisReadyGraceSeconds} s after it last answered)` });
+        return;
+      }
       res.status(503).json({ status: "unavailable", reason: "redis does not answer" });
       return;
     }
+    redisAnsweredAt = Date.now();
     res.json({ status: "ready" });
   });
   // Off the public port with METRICS_PORT, and in production unless METRICS_TOKEN guards it: 404.

@@ -144,64 +144,76 @@ describe("readiness with the Redis event bus (REDIS_URL)", () => {
 
   // Needs a real Redis: CI's MariaDB + Redis pass sets REDIS_URL.
   (REDIS_URL ? describe : describe.skip)("with a real Redis", () => {
-    it("answers ready with a real Redis, 503 while Redis stops answering, and ready again once it answers", async () => {
-      // A TCP relay to the real Redis that can hold back Redis's answers: a Redis that hangs (a
-      // network partition), while the connections stay open and ready.
-      const upstream = new URL(REDIS_URL);
-      let frozen = false;
-      const held: Array<() => void> = [];
-      const sockets = new Set<net.Socket>();
-      const relay = net.createServer((client) => {
-        const redis = net.connect(Number(upstream.port || 6379), upstream.hostname);
-        for (const sock of [client, redis]) {
-          sockets.add(sock);
-          sock.on("error", () => undefined);
-          sock.on("close", () => {
-            sockets.delete(sock);
-            client.destroy();
-            redis.destroy();
-          });
-        }
-        client.on("data", (d) => redis.write(d));
-        redis.on("data", (d) => (frozen ? held.push(() => client.write(d)) : client.write(d)));
-      });
-      await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
-      const through = new URL(REDIS_URL);
-      through.host = `127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
-      const center = await startCenter({ env: { REDIS_URL: through.toString() }, bundle: null });
-      const readyz = async () => {
-        const r = await fetch(`${center.url}/readyz`);
-        return [r.status, await r.json()];
-      };
-      const readyzAnswers = (want: number) => {
-        let last: unknown[] = [];
-        return until(`/readyz to answer ${want}`, async () => (last = await readyz())[0] === want && last, {
-          intervalMs: 50,
-          detail: () => `last answer: ${JSON.stringify(last)}`,
+    it.each([0, 2])(
+      "answers ready with a real Redis, 503 while Redis stops answering (at once, or after REDIS_READY_GRACE_SECONDS=%i), and ready again once it answers",
+      async (grace) => {
+        // A TCP relay to the real Redis that can hold back Redis's answers: a Redis that hangs (a
+        // network partition), while the connections stay open and ready.
+        const upstream = new URL(REDIS_URL);
+        let frozen = false;
+        const held: Array<() => void> = [];
+        const sockets = new Set<net.Socket>();
+        const relay = net.createServer((client) => {
+          const redis = net.connect(Number(upstream.port || 6379), upstream.hostname);
+          for (const sock of [client, redis]) {
+            sockets.add(sock);
+            sock.on("error", () => undefined);
+            sock.on("close", () => {
+              sockets.delete(sock);
+              client.destroy();
+              redis.destroy();
+            });
+          }
+          client.on("data", (d) => redis.write(d));
+          redis.on("data", (d) => (frozen ? held.push(() => client.write(d)) : client.write(d)));
         });
-      };
-      try {
-        // The connections are made right after start; ready as soon as both are.
-        expect(await readyzAnswers(200)).toEqual([200, { status: "ready" }]);
-        expect(await center.server.app.events.ready()).toEqual({ ready: true });
+        await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+        const through = new URL(REDIS_URL);
+        through.host = `127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+        const center = await startCenter({ env: { REDIS_URL: through.toString(), REDIS_READY_GRACE_SECONDS: String(grace) }, bundle: null });
+        const readyz = async () => {
+          const r = await fetch(`${center.url}/readyz`);
+          return [r.status, await r.json()];
+        };
+        const readyzAnswers = (want: number) => {
+          let last: unknown[] = [];
+          return until(`/readyz to answer ${want}`, async () => (last = await readyz())[0] === want && last, {
+            intervalMs: 50,
+            detail: () => `last answer: ${JSON.stringify(last)}`,
+          });
+        };
+        try {
+          // The connections are made right after start; ready as soon as both are.
+          expect(await readyzAnswers(200)).toEqual([200, { status: "ready" }]);
+          expect(await center.server.app.events.ready()).toEqual({ ready: true });
 
-        frozen = true;
-        const started = Date.now();
-        expect(await readyz()).toEqual([503, { status: "unavailable", reason: "redis does not answer" }]);
-        expect(Date.now() - started).toBeGreaterThanOrEqual(READY_PING_TIMEOUT_MS - 50);
-        expect(await center.server.app.events.ready()).toEqual({ ready: false, reason: `no answer to PING within ${READY_PING_TIMEOUT_MS} ms` });
+          frozen = true;
+          const started = Date.now();
+          if (grace > 0) {
+            // Away for a moment after answering (as in a failover): still in the load balancer...
+            const warning = `redis does not answer (ready for ${grace} s after it last answered)`;
+            expect(await readyz()).toEqual([200, { status: "ready", warning }]);
+            // ...until the grace since the last answered probe has run out.
+            expect(await readyzAnswers(503)).toEqual([503, { status: "unavailable", reason: "redis does not answer" }]);
+            expect(Date.now() - started).toBeGreaterThanOrEqual(grace * 1000 - 1000);
+          } else {
+            expect(await readyz()).toEqual([503, { status: "unavailable", reason: "redis does not answer" }]);
+            expect(Date.now() - started).toBeGreaterThanOrEqual(READY_PING_TIMEOUT_MS - 50);
+          }
+          expect(await center.server.app.events.ready()).toEqual({ ready: false, reason: `no answer to PING within ${READY_PING_TIMEOUT_MS} ms` });
 
-        frozen = false;
-        for (const release of held.splice(0)) release();
-        expect(await readyzAnswers(200)).toEqual([200, { status: "ready" }]);
-      } finally {
-        frozen = false;
-        for (const release of held.splice(0)) release();
-        await center.stop();
-        for (const sock of sockets) sock.destroy();
-        await new Promise((resolve) => relay.close(resolve));
-      }
-    });
+          frozen = false;
+          for (const release of held.splice(0)) release();
+          expect(await readyzAnswers(200)).toEqual([200, { status: "ready" }]);
+        } finally {
+          frozen = false;
+          for (const release of held.splice(0)) release();
+          await center.stop();
+          for (const sock of sockets) sock.destroy();
+          await new Promise((resolve) => relay.close(resolve));
+        }
+      },
+    );
   });
 });
 
