@@ -3,43 +3,29 @@
  * catalog, prints its URL and logins, serves them, and stops cleanly on SIGTERM. A bad setting stops
  * it at once with a message naming the variable.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
 import { createTestDatabase, usingMysql } from "../support/database";
-import { until } from "../support/until";
+import { startCenterProcess } from "../support/center-process";
 
 const ROOT = path.resolve(__dirname, "../..");
 const MAIN = path.join(ROOT, "dist/src/main.js");
-
-// dist/ is compiled by the global setup (test/global-setup.js).
-
-function start(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<string> } {
-  let out = "";
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d) => (out += String(d)));
-  child.stderr!.on("data", (d) => (out += String(d)));
-  let gone: string | null = null;
-  child.once("exit", (code) => (gone = `center exited with ${code}: ${out}`));
-  const ready = until(
-    "the center's ready line",
-    () => {
-      if (gone) throw new Error(gone);
-      return /ready at (http:\/\/[^\s]+)\/graphql/.exec(out)?.[1];
-    },
-    { timeoutMs: 30_000, intervalMs: 50, detail: () => out },
-  );
-  return { child, output: () => out, ready };
-}
 
 describe("npm start", () => {
   it("loads the demo catalog into an empty database, prints the logins, serves them, stops on SIGTERM", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "printmesh-main-"));
     // On the engine under test: a scratch MariaDB database when DATABASE_URL says so.
     const db = usingMysql() ? await createTestDatabase() : null;
-    const { child, output, ready } = start({ DATA_DIR: dir, DATABASE_URL: db?.url ?? `sqlite:${dir}/db.sqlite`, DEMO_DATA: "1", PORT: "0", LOG_LEVEL: "warn" });
+    const { child, output, ready } = startCenterProcess({
+      DATA_DIR: dir,
+      DATABASE_URL: db?.url ?? `sqlite:${dir}/db.sqlite`,
+      DEMO_DATA: "1",
+      PORT: "0",
+      LOG_LEVEL: "warn",
+    });
     try {
       const url = await ready;
       expect(output()).toMatch(/CENTER_ADMIN\s+admin \/ admin-pass/);

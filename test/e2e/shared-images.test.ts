@@ -5,7 +5,7 @@
  *
  * Runs when DATABASE_URL names MariaDB/MySQL; SQLite runs skip it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,11 +14,9 @@ import { importBundle } from "../../src/catalog/bundle-import.service";
 import { openDatabase } from "../../src/entities";
 import { FIXTURE_PEOPLE, PATENT_FIXTURE } from "../support/center";
 import { createTestDatabase, usingMysql, type TestDatabase } from "../support/database";
+import { startCenterProcess } from "../support/center-process";
 import { makePng } from "../support/images";
-import { until } from "../support/until";
 
-const ROOT = path.resolve(__dirname, "../..");
-const MAIN = path.join(ROOT, "dist/src/main.js"); // compiled by the global setup
 const JWT_SECRET = "shared-images-test-secret-".padEnd(48, "x");
 
 interface Center {
@@ -27,21 +25,8 @@ interface Center {
 }
 
 async function startCenter(env: Record<string, string>): Promise<Center> {
-  let out = "";
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d) => (out += String(d)));
-  child.stderr!.on("data", (d) => (out += String(d)));
-  let gone: string | null = null;
-  child.once("exit", (code) => (gone = `center exited with ${code}: ${out}`));
-  const url = await until(
-    "the center's ready line",
-    () => {
-      if (gone) throw new Error(gone);
-      return /ready at (http:\/\/[^\s]+)\/graphql/.exec(out)?.[1];
-    },
-    { timeoutMs: 30_000, intervalMs: 50, detail: () => out },
-  );
-  return { url, child };
+  const { child, ready } = startCenterProcess(env);
+  return { url: await ready, child };
 }
 
 async function stop(c: Center): Promise<void> {
